@@ -1,0 +1,128 @@
+package conn
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/metrics"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// Defaults, equal to the reference's where it has one.
+const (
+	DefaultSendInterval      = time.Second / 60
+	DefaultKeepAliveInterval = 100 * time.Millisecond
+	DefaultMessageTimeout    = time.Second
+	DefaultHandshakeTimeout  = 2 * time.Second
+	DefaultConnectionTimeout = 5 * time.Second
+	DefaultDisconnectTimeout = time.Second
+	DefaultHelloResend       = 500 * time.Millisecond
+	DefaultMaxQueuedBytes    = 32 << 20
+	DefaultMessageWindow     = 1024
+)
+
+// Config holds the settings of a connection. The zero value gives the
+// defaults; a Config may be shared by many connections and is copied when
+// one is created.
+type Config struct {
+	// SendInterval is the least time between two datagrams (1/60 s).
+	SendInterval time.Duration
+	// KeepAliveInterval: a KEEP_ALIVE goes out after this much silence
+	// (100 ms). Keep-alives carry the acks the peer waits for.
+	KeepAliveInterval time.Duration
+	// ResendDelay is how long a BEST_EFFORT or RETRY_ON_TIMEOUT message
+	// waits after it was last sent before it is sent again. Zero means
+	// KeepAliveInterval, as in the reference; the delay also grows with the
+	// measured round trip so slow links are not flooded.
+	ResendDelay time.Duration
+	// MessageTimeout is how long a packet waits for its ack (1 s).
+	MessageTimeout time.Duration
+	// HandshakeTimeout bounds the handshake (2 s): a client that got no
+	// valid SERVER_HELLO and a server that got no CHALLENGE_RESP give up.
+	HandshakeTimeout time.Duration
+	// ConnectionTimeout drops a connection that heard nothing for this long
+	// (5 s).
+	ConnectionTimeout time.Duration
+	// DisconnectTimeout is how long a graceful close waits for the peer to
+	// acknowledge the DISCONNECT (1 s).
+	DisconnectTimeout time.Duration
+	// HelloResend is how often a client repeats its CLIENT_HELLO while it
+	// waits for the SERVER_HELLO (500 ms).
+	HelloResend time.Duration
+	// MaxQueuedBytes caps the bytes waiting in the send queue; Send fails
+	// with ErrQueueFull beyond it (32 MiB).
+	MaxQueuedBytes int
+	// MaxMessageSize caps a message sent or reassembled (8 MiB, the
+	// protocol's limit).
+	MaxMessageSize int
+	// MaxReassemblyBytes caps the bytes held in partly received fragmented
+	// messages (protocol.DefaultReassemblyLimit).
+	MaxReassemblyBytes int
+	// MessageWindow is the width in bits of the received-message duplicate
+	// filter (1024; the reference uses 256). Messages older than it are
+	// dropped.
+	MessageWindow int
+	// HistoryBins is the length of the per-second statistics series (300).
+	HistoryBins int
+
+	// ServerKey is the client's pinned server root public key. When nil,
+	// the client trusts the key the server sends, which gives no
+	// protection against a man in the middle.
+	ServerKey *crypto.PublicKey
+	// RootKey is the server's root private key that signs its handshake.
+	RootKey *crypto.PrivateKey
+
+	// Rand is the source of ephemeral keys, salts, tokens and padding
+	// (crypto/rand when nil).
+	Rand io.Reader
+	// Logger receives the connection's log lines (discarded when nil).
+	Logger *slog.Logger
+}
+
+func orDuration(v, d time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return d
+}
+
+func orInt(v, d int) int {
+	if v > 0 {
+		return v
+	}
+	return d
+}
+
+// resolved returns a copy of c with every zero field set to its default.
+func (c *Config) resolved() (Config, error) {
+	r := Config{}
+	if c != nil {
+		r = *c
+	}
+	r.SendInterval = orDuration(r.SendInterval, DefaultSendInterval)
+	r.KeepAliveInterval = orDuration(r.KeepAliveInterval, DefaultKeepAliveInterval)
+	r.ResendDelay = orDuration(r.ResendDelay, r.KeepAliveInterval)
+	r.MessageTimeout = orDuration(r.MessageTimeout, DefaultMessageTimeout)
+	r.HandshakeTimeout = orDuration(r.HandshakeTimeout, DefaultHandshakeTimeout)
+	r.ConnectionTimeout = orDuration(r.ConnectionTimeout, DefaultConnectionTimeout)
+	r.DisconnectTimeout = orDuration(r.DisconnectTimeout, DefaultDisconnectTimeout)
+	r.HelloResend = orDuration(r.HelloResend, DefaultHelloResend)
+	r.MaxQueuedBytes = orInt(r.MaxQueuedBytes, DefaultMaxQueuedBytes)
+	r.MaxMessageSize = orInt(r.MaxMessageSize, protocol.MaxMessageSize)
+	r.MaxReassemblyBytes = orInt(r.MaxReassemblyBytes, protocol.DefaultReassemblyLimit)
+	r.MessageWindow = orInt(r.MessageWindow, DefaultMessageWindow)
+	r.HistoryBins = orInt(r.HistoryBins, metrics.DefaultBins)
+	if r.MaxMessageSize > protocol.MaxMessageSize {
+		return r, fmt.Errorf("conn: MaxMessageSize %d exceeds the protocol limit %d", r.MaxMessageSize, protocol.MaxMessageSize)
+	}
+	if r.MessageWindow%32 != 0 || r.MessageWindow < 256 || r.MessageWindow > 16384 {
+		return r, fmt.Errorf("conn: MessageWindow %d must be a multiple of 32 in 256..16384", r.MessageWindow)
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	return r, nil
+}

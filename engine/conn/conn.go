@@ -1,0 +1,418 @@
+// Package conn is one peer's mpgameserver connection as a sans-I/O state
+// machine, used for both ends: a client (NewClient) and the server's side
+// of one client (NewServer).
+//
+// A Conn never touches a socket or a clock. The owner feeds it datagrams
+// with Receive(now, datagram), asks it for the next datagram with
+// Poll(now, buf) (which also runs its timers), and queues messages with
+// Send. Application messages are handed to the function set with
+// SetHandler; delivery callbacks passed to Send run at the end of the
+// Receive or Poll call that resolved them, never in the middle of the
+// connection's own bookkeeping.
+//
+// The wire behaviour is the Python mpgameserver 0.2.4's (see SPEC.md), with
+// these improvements that stay wire-compatible:
+//
+//   - every delivery callback runs exactly once, fragmented messages
+//     included (true when acknowledged, false on timeout or close);
+//   - fragments are resent with their sub-header, and sizes have no holes;
+//   - the client repeats its CLIENT_HELLO and the server answers each copy,
+//     and the CHALLENGE_RESP is resent until acknowledged, so one lost
+//     handshake packet no longer fails a connection;
+//   - a bad SERVER_HELLO (for example a spoofed one) is dropped rather than
+//     ending the attempt; the attempt fails at the handshake timeout with
+//     the reason;
+//   - hello packets, which are not authenticated, change nothing once the
+//     session key exists; an ack of 0 acknowledges nothing;
+//   - the received-message duplicate filter is 1024 messages wide and
+//     drops messages older than it, and a sender never lets its oldest
+//     message awaiting an ack fall 240 message seqs behind its newest, so a
+//     resent message is never delivered twice, even to the reference's
+//     256-message filter;
+//   - packets far behind the window are dropped when their ctime is more
+//     than 10 s older than the newest seen, which stops replays;
+//   - a peer that receives many packets without sending acks them early.
+package conn
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// Tuning constants of this implementation.
+const (
+	// msgSeqSpan bounds the distance between the newest message seq sent
+	// and the oldest message still being resent, below the reference's
+	// 256-message duplicate filter.
+	msgSeqSpan = 240
+	// ackPressure: after receiving this many packets without sending one,
+	// a keep-alive goes out at the next send opportunity to carry acks.
+	ackPressure = 16
+	// maxInFlight bounds the packets awaiting an ack.
+	maxInFlight = 16384
+	// staleCTime: a packet behind the packet window whose ctime is older
+	// than the newest seen by more than this is taken for a replay.
+	staleCTime = 10
+	// maxScanSkips bounds how many queued messages that do not fit one
+	// packet are stepped over while filling it.
+	maxScanSkips = 64
+	// expireEvery is how often partial fragmented messages are expired.
+	expireEvery = time.Second
+)
+
+// Conn is one end of a connection. It is not safe for concurrent use: a
+// Conn belongs to one goroutine (the server's tick loop, a game's frame
+// loop), which also runs its callbacks.
+type Conn struct {
+	cfg    Config
+	role   Role
+	out    protocol.Direction // direction of the datagrams we send
+	in     protocol.Direction // direction we accept
+	status Status
+	reason error
+	log    *slog.Logger
+
+	// session
+	aead      *crypto.AEAD
+	key       [crypto.KeySize]byte
+	ephemeral *crypto.PrivateKey
+	token     uint32
+	helloKey  []byte // server: the client's hello key while connecting
+	hello     *outMsg
+	helloErr  error // client: why the last SERVER_HELLO was refused
+
+	// counters
+	pktSeq    protocol.Seq
+	msgSeq    protocol.Seq
+	fragID    protocol.Seq
+	recvPkts  protocol.Window
+	recvMsgs  protocol.Window
+	peerCTime uint32
+	ctime     uint32 // ctime of the last packet sent (kept monotonic)
+	ctimeSeq  protocol.Seq
+
+	// timing
+	created    time.Time
+	lastRecv   time.Time
+	lastSend   time.Time
+	lastExpire time.Time
+	closeStart time.Time
+	latency    time.Duration
+	unacked    int // packets received since we last sent
+
+	// close handshake
+	localClose bool
+	peerClose  bool
+	closeAcked bool
+
+	// send side
+	queue       msgQueue
+	queuedBytes int
+	retrying    []*outMsg
+	inflight    packetRing
+	free        []*outMsg
+	sel         []*outMsg
+	scratch     []protocol.Message
+	callbacks   []callback
+	inCallbacks bool
+
+	// receive side
+	reasm   protocol.Reassembler
+	handler func(seq protocol.Seq, msg []byte)
+
+	stats Stats
+}
+
+type callback struct {
+	fn func(bool)
+	ok bool
+}
+
+// NewToken draws a session token from r the way the reference does: four
+// random bytes, masked into 0x40000000..0x7FFFFFFF.
+func NewToken(r io.Reader) (uint32, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [4]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return 0, fmt.Errorf("conn: reading token randomness: %w", err)
+	}
+	return binary.BigEndian.Uint32(b[:])&0x7FFFFFFF | 0x40000000, nil
+}
+
+func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
+	rc, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{cfg: rc, role: role, status: Connecting, created: now, lastExpire: now}
+	if role == RoleServer {
+		c.out, c.in = protocol.ToClient, protocol.ToServer
+	} else {
+		c.out, c.in = protocol.ToServer, protocol.ToClient
+	}
+	if c.cfg.Rand == nil {
+		c.cfg.Rand = rand.Reader
+	}
+	c.log = rc.Logger
+	c.recvPkts.Init(32)
+	c.recvMsgs.Init(rc.MessageWindow)
+	c.reasm.Limit = rc.MaxReassemblyBytes
+	c.reasm.MaxMessage = rc.MaxMessageSize
+	c.stats.init(rc.HistoryBins)
+	return c, nil
+}
+
+// NewClient starts the client end of a connection at now: it creates an
+// ephemeral key and queues the CLIENT_HELLO, which the first Poll sends.
+// The connection reaches Connected when a SERVER_HELLO signed by the pinned
+// key (cfg.ServerKey) arrives, or Disconnected with Err set to
+// ErrHandshakeTimeout when none does within the handshake timeout.
+//
+// Randomness is read from cfg.Rand in this order: the ephemeral key (32
+// bytes, more if a draw is not a valid scalar), then the hello padding.
+func NewClient(cfg *Config, now time.Time) (*Conn, error) {
+	c, err := newConn(cfg, RoleClient, now)
+	if err != nil {
+		return nil, err
+	}
+	if c.ephemeral, err = crypto.GenerateKey(c.cfg.Rand); err != nil {
+		return nil, err
+	}
+	hello := protocol.ClientHello{PublicKey: c.ephemeral.Public().DER(), Version: protocol.ProtocolVersion}
+	pad := make([]byte, protocol.ClientHelloPaddingLen(len(hello.PublicKey), hello.Version))
+	if _, err := io.ReadFull(c.cfg.Rand, pad); err != nil {
+		return nil, fmt.Errorf("conn: reading hello padding: %w", err)
+	}
+	m := c.newMsg(protocol.TypeClientHello, nil, RetryOnTimeout, nil)
+	if m.body, err = protocol.AppendClientHello(m.body, hello, pad); err != nil {
+		return nil, err
+	}
+	m.resend = c.cfg.HelloResend
+	c.hello = m
+	c.enqueue(m)
+	return c, nil
+}
+
+// NewServer creates the server end of a connection from the first datagram
+// a client sent, which must be a valid CLIENT_HELLO; otherwise it returns
+// an error and no connection. The connection answers with a signed
+// SERVER_HELLO (sent by the next Poll) and reaches Connected when the
+// client's CHALLENGE_RESP echoes token.
+//
+// Randomness is read from cfg.Rand in this order: the ephemeral key (32
+// bytes, more if a draw is not a valid scalar), then the 16-byte salt.
+// The datagram is not modified.
+func NewServer(cfg *Config, now time.Time, token uint32, datagram []byte) (*Conn, error) {
+	if cfg == nil || cfg.RootKey == nil {
+		return nil, fmt.Errorf("conn: a server connection needs Config.RootKey")
+	}
+	h, payload, err := parseClear(datagram, protocol.ToServer)
+	if err != nil {
+		return nil, err
+	}
+	hm, msg, err := helloMessage(h, payload, protocol.TypeClientHello)
+	if err != nil {
+		return nil, err
+	}
+	if hm.Version != protocol.ProtocolVersion {
+		return nil, fmt.Errorf("%w: client version %d, want %d", ErrHandshake, hm.Version, protocol.ProtocolVersion)
+	}
+	c, err := newConn(cfg, RoleServer, now)
+	if err != nil {
+		return nil, err
+	}
+	c.token = token
+	if c.ephemeral, err = crypto.GenerateKey(c.cfg.Rand); err != nil {
+		return nil, err
+	}
+	salt := make([]byte, crypto.SaltSize)
+	if _, err := io.ReadFull(c.cfg.Rand, salt); err != nil {
+		return nil, fmt.Errorf("conn: reading salt: %w", err)
+	}
+	if err := c.setKey(hm.PublicKey, salt); err != nil {
+		return nil, err
+	}
+	signed := protocol.AppendSignedPayload(nil, protocol.SignedPayload{
+		PublicKey: c.ephemeral.Public().DER(), Salt: salt, Token: int64(token),
+	})
+	sig, err := c.cfg.RootKey.Sign(signed)
+	if err != nil {
+		return nil, fmt.Errorf("conn: signing server hello: %w", err)
+	}
+	c.helloKey = append([]byte(nil), hm.PublicKey...)
+	c.accept(now, h, len(datagram))
+	c.recvMsgs.Insert(msg.Seq)
+	m := c.newMsg(protocol.TypeServerHello, nil, RetryNone, nil)
+	m.body = protocol.AppendServerHello(m.body, protocol.ServerHello{
+		RootKey: c.cfg.RootKey.Public().DER(), Signed: signed, Signature: sig,
+	})
+	c.hello = m
+	c.enqueue(m)
+	return c, nil
+}
+
+func (c *Conn) setKey(peerDER, salt []byte) error {
+	k, err := crypto.SessionKey(c.ephemeral, peerDER, salt)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	aead, err := crypto.NewAEAD(k)
+	if err != nil {
+		return err
+	}
+	c.key, c.aead = k, aead
+	return nil
+}
+
+// SetHandler sets the function that receives application messages. msg is
+// only valid during the call: copy it to keep it. Without a handler,
+// messages are counted and discarded.
+func (c *Conn) SetHandler(h func(seq protocol.Seq, msg []byte)) { c.handler = h }
+
+// Role returns whether c is the client or the server end.
+func (c *Conn) Role() Role { return c.role }
+
+// Status returns the connection state.
+func (c *Conn) Status() Status { return c.status }
+
+// Err returns why the connection is closed or closing, nil before that.
+func (c *Conn) Err() error { return c.reason }
+
+// Token returns the session token (0 until the client has a SERVER_HELLO).
+func (c *Conn) Token() uint32 { return c.token }
+
+// Latency returns the smoothed estimate of the one-way delay: an
+// exponentially weighted average (alpha 0.1) of half the round trip.
+func (c *Conn) Latency() time.Duration { return c.latency }
+
+// Stats returns the live statistics. Read them on the connection's
+// goroutine, or copy them with CopyTo.
+func (c *Conn) Stats() *Stats { return &c.stats }
+
+// PendingAcks returns the number of sent packets awaiting an ack.
+func (c *Conn) PendingAcks() int {
+	n := 0
+	for i := 0; i < c.inflight.n; i++ {
+		if !c.inflight.at(i).done {
+			n++
+		}
+	}
+	return n
+}
+
+// QueuedBytes returns the bytes waiting in the send queue.
+func (c *Conn) QueuedBytes() int { return c.queuedBytes }
+
+// LastReceive returns when the last datagram was accepted.
+func (c *Conn) LastReceive() time.Time { return c.lastRecv }
+
+// SetKeepAliveInterval changes the keep-alive interval.
+func (c *Conn) SetKeepAliveInterval(d time.Duration) {
+	if d > 0 {
+		c.cfg.KeepAliveInterval = d
+	}
+}
+
+// SetMessageTimeout changes how long a packet waits for its ack.
+func (c *Conn) SetMessageTimeout(d time.Duration) {
+	if d > 0 {
+		c.cfg.MessageTimeout = d
+	}
+}
+
+// SetConnectionTimeout changes how long the peer may stay silent.
+func (c *Conn) SetConnectionTimeout(d time.Duration) {
+	if d > 0 {
+		c.cfg.ConnectionTimeout = d
+	}
+}
+
+// Disconnect starts a graceful close at now. A connected peer is sent a
+// DISCONNECT; the connection is Disconnecting until the peer acknowledges
+// it or answers with its own, or the disconnect timeout passes, and then
+// Disconnected. Before the handshake finished it closes at once. Every
+// message not yet acknowledged gets its callback with false.
+func (c *Conn) Disconnect(now time.Time) {
+	switch {
+	case c.status == Connected:
+		c.abandon()
+		c.status = Disconnecting
+		c.reason = ErrLocalClose
+		c.localClose = true
+		c.closeStart = now
+		c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, RetryBestEffort, nil))
+		c.log.Debug("disconnecting")
+	case c.status == Connecting:
+		c.close(Disconnected, ErrLocalClose)
+	}
+	c.runCallbacks()
+}
+
+// close moves to a final state, failing whatever is still pending.
+func (c *Conn) close(s Status, reason error) {
+	if c.status.Closed() {
+		return
+	}
+	c.abandon()
+	c.reasm.Reset()
+	c.status, c.reason = s, reason
+	c.helloKey = nil
+	c.log.Debug("connection closed", "status", s, "reason", reason)
+}
+
+// abandon resolves every unacknowledged message with false and forgets
+// the send queue, the resend list and the packets in flight.
+func (c *Conn) abandon() {
+	for m := c.queue.pop(); m != nil; m = c.queue.pop() {
+		m.queued = false
+		c.resolve(m, false)
+		c.release(m)
+	}
+	c.queuedBytes = 0
+	for _, m := range c.retrying {
+		m.retrying = false
+		c.resolve(m, false)
+		c.release(m)
+	}
+	clear(c.retrying)
+	c.retrying = c.retrying[:0]
+	for c.inflight.n > 0 {
+		p := c.inflight.front()
+		for _, m := range p.msgs {
+			m.refs--
+			c.resolve(m, false)
+			c.release(m)
+		}
+		c.inflight.pop()
+	}
+}
+
+// runCallbacks runs the delivery callbacks collected so far, in order.
+// Callbacks may call Send or Disconnect.
+func (c *Conn) runCallbacks() {
+	if c.inCallbacks {
+		return
+	}
+	c.inCallbacks = true
+	for i := 0; i < len(c.callbacks); i++ {
+		cb := c.callbacks[i]
+		c.callbacks[i] = callback{}
+		cb.fn(cb.ok)
+	}
+	c.callbacks = c.callbacks[:0]
+	c.inCallbacks = false
+}
+
+// String describes the connection for logs.
+func (c *Conn) String() string {
+	return fmt.Sprintf("conn(%s %s token=%d)", c.role, c.status, c.token)
+}

@@ -1,0 +1,355 @@
+package conn
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// parseClear parses and CRC-checks a hello datagram going in direction
+// want, returning its header and payload.
+func parseClear(d []byte, want protocol.Direction) (protocol.Header, []byte, error) {
+	h, err := protocol.ParseHeaderFrom(d, want)
+	if err != nil {
+		return h, nil, fmt.Errorf("%w: %w", ErrBadHeader, err)
+	}
+	if !h.Type.UsesCRC() {
+		return h, nil, fmt.Errorf("%w: %s packet is not a hello", ErrHandshake, h.Type)
+	}
+	end := protocol.HeaderSize + int(h.Length)
+	if len(d) < end+protocol.CRCSize {
+		return h, nil, fmt.Errorf("%w: %w", ErrBadHeader, protocol.ErrShortPayload)
+	}
+	if err := crypto.CheckCRC(d, end); err != nil {
+		return h, nil, fmt.Errorf("%w: %w", ErrAuth, err)
+	}
+	payload := d[protocol.HeaderSize:end:end]
+	if err := protocol.ValidatePayload(h.Type, h.Count, payload); err != nil {
+		return h, nil, fmt.Errorf("%w: %w", ErrBadPayload, err)
+	}
+	return h, payload, nil
+}
+
+// helloMessage returns the single message of a hello packet, which must be
+// of type want, decoded when it is a CLIENT_HELLO.
+func helloMessage(h protocol.Header, payload []byte, want protocol.PacketType) (protocol.ClientHello, protocol.Message, error) {
+	var r protocol.PayloadReader
+	r.Reset(h.Type, h.Count, payload)
+	m, ok := r.Next()
+	if !ok || h.Count != 1 || m.Type != want {
+		return protocol.ClientHello{}, m, fmt.Errorf("%w: expected one %s message", ErrHandshake, want)
+	}
+	if want != protocol.TypeClientHello {
+		return protocol.ClientHello{}, m, nil
+	}
+	hm, err := protocol.ParseClientHello(m.Body)
+	if err != nil {
+		return hm, m, fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	return hm, m, nil
+}
+
+// Receive processes one datagram received at now. It decrypts the datagram
+// in place, so the caller must not use its contents afterwards; message
+// bodies passed to the handler point into it.
+//
+// A datagram that fails any check (header, length, CRC or tag, payload
+// framing, duplicate or replayed packet, handshake) is rejected: Receive
+// returns an error that wraps one of ErrBadHeader, ErrAuth, ErrBadPayload,
+// ErrDuplicate, ErrStale, ErrHandshake, ErrNoSession or ErrClosed, counts it
+// in Stats().Drops, and leaves the connection as it was. An error wrapping
+// ErrBadMessage means the packet was accepted (its acks count) but one of
+// its messages was refused.
+func (c *Conn) Receive(now time.Time, d []byte) error {
+	err := c.receive(now, d)
+	c.runCallbacks()
+	return err
+}
+
+func (c *Conn) receive(now time.Time, d []byte) error {
+	if c.status.Closed() {
+		c.stats.drop(&c.stats.Drops.Closed)
+		return ErrClosed
+	}
+	h, err := protocol.ParseHeaderFrom(d, c.in)
+	if err != nil {
+		c.stats.drop(&c.stats.Drops.Header)
+		return fmt.Errorf("%w: %w", ErrBadHeader, err)
+	}
+	if h.Type.UsesCRC() {
+		return c.receiveHello(now, d)
+	}
+	if c.aead == nil {
+		c.stats.drop(&c.stats.Drops.NoSession)
+		return ErrNoSession
+	}
+	end := protocol.HeaderSize + int(h.Length)
+	if len(d) < end+protocol.TagSize {
+		c.stats.drop(&c.stats.Drops.Header)
+		return fmt.Errorf("%w: %w: length %d in a %d-byte datagram", ErrBadHeader, protocol.ErrShortPayload, h.Length, len(d))
+	}
+	if c.recvPkts.Check(h.Seq) == protocol.Duplicate {
+		// Checked before decryption too: a duplicate costs no AES work.
+		c.stats.drop(&c.stats.Drops.Duplicate)
+		return ErrDuplicate
+	}
+	sealed := d[protocol.HeaderSize : end+protocol.TagSize]
+	payload, err := c.aead.Open(sealed[:0], d[:protocol.HeaderSize], sealed)
+	if err != nil {
+		c.stats.drop(&c.stats.Drops.Auth)
+		return fmt.Errorf("%w: %w", ErrAuth, err)
+	}
+	if err := protocol.ValidatePayload(h.Type, h.Count, payload); err != nil {
+		c.stats.drop(&c.stats.Drops.Payload)
+		return fmt.Errorf("%w: %w", ErrBadPayload, err)
+	}
+	if c.recvPkts.Check(h.Seq) == protocol.Stale && h.CTime+staleCTime < c.peerCTime {
+		c.stats.drop(&c.stats.Drops.Stale)
+		return fmt.Errorf("%w: seq %d, ctime %d behind %d", ErrStale, h.Seq, h.CTime, c.peerCTime)
+	}
+	if c.status == Connecting {
+		// Only the server has a key while connecting, and it accepts
+		// nothing but a packet led by the right CHALLENGE_RESP.
+		if err := c.checkChallenge(h, payload); err != nil {
+			c.stats.drop(&c.stats.Drops.Handshake)
+			return err
+		}
+	}
+	c.accept(now, h, len(d))
+	c.processAcks(now, h)
+	return c.dispatch(now, h, payload)
+}
+
+// accept records an authenticated, non-duplicate packet.
+func (c *Conn) accept(now time.Time, h protocol.Header, size int) {
+	c.recvPkts.Insert(h.Seq)
+	if h.CTime > c.peerCTime {
+		c.peerCTime = h.CTime
+	}
+	c.stats.Received++
+	sec := now.Unix()
+	c.stats.PktsRecv.Add(sec, 1)
+	c.stats.BytesRecv.Add(sec, int64(size))
+	c.lastRecv = now
+	c.unacked++
+}
+
+// processAcks settles the packets acknowledged by the header's ack fields.
+// An ack of 0 acknowledges nothing (the reference reads it as 65535).
+func (c *Conn) processAcks(now time.Time, h protocol.Header) {
+	if h.Ack == 0 || c.inflight.n == 0 {
+		return
+	}
+	for d := 0; d <= 32; d++ {
+		if d > 0 && h.AckBits&(1<<uint(32-d)) == 0 {
+			continue
+		}
+		if p := c.inflight.find(h.Ack.Sub(d)); p != nil && !p.done {
+			c.ackPacket(now, p)
+		}
+	}
+}
+
+// checkChallenge vets a packet reaching a server that is still connecting:
+// its first message must be a new CHALLENGE_RESP with the issued token.
+func (c *Conn) checkChallenge(h protocol.Header, payload []byte) error {
+	if h.Type != protocol.TypeChallengeResp {
+		return fmt.Errorf("%w: %s packet before the challenge response", ErrHandshake, h.Type)
+	}
+	var r protocol.PayloadReader
+	r.Reset(h.Type, h.Count, payload)
+	m, _ := r.Next()
+	if m.Type != protocol.TypeChallengeResp || c.recvMsgs.Check(m.Seq) != protocol.Fresh {
+		return fmt.Errorf("%w: no new challenge response", ErrHandshake)
+	}
+	tok, err := protocol.ParseChallengeResponse(m.Body)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	if tok != int64(c.token) {
+		return fmt.Errorf("%w: challenge token %d, issued %d", ErrHandshake, tok, c.token)
+	}
+	return nil
+}
+
+// receiveHello handles a CRC-protected datagram. Hellos are not
+// authenticated, so they are fully checked before anything changes, and
+// once the session key exists they change nothing: a client ignores them
+// and a server that is still connecting answers a repeated CLIENT_HELLO
+// with its SERVER_HELLO again.
+func (c *Conn) receiveHello(now time.Time, d []byte) error {
+	h, payload, err := parseClear(d, c.in)
+	if err != nil {
+		switch {
+		case errors.Is(err, ErrAuth):
+			c.stats.drop(&c.stats.Drops.Auth)
+		case errors.Is(err, ErrBadPayload):
+			c.stats.drop(&c.stats.Drops.Payload)
+		default:
+			c.stats.drop(&c.stats.Drops.Header)
+		}
+		return err
+	}
+	switch {
+	case c.role == RoleServer && c.status == Connecting:
+		hm, _, err := helloMessage(h, payload, protocol.TypeClientHello)
+		if err != nil || string(hm.PublicKey) != string(c.helloKey) {
+			c.stats.drop(&c.stats.Drops.Handshake)
+			return fmt.Errorf("%w: repeated client hello does not match", ErrHandshake)
+		}
+		if !c.hello.queued {
+			c.hello.done = false
+			c.enqueue(c.hello)
+		}
+		return nil
+	case c.role == RoleClient && c.status == Connecting:
+		return c.receiveServerHello(now, h, payload)
+	}
+	c.stats.drop(&c.stats.Drops.Duplicate)
+	return fmt.Errorf("%w: %s after the handshake", ErrDuplicate, h.Type)
+}
+
+// receiveServerHello verifies a SERVER_HELLO and, if it is genuine,
+// derives the session key, queues the CHALLENGE_RESP and connects.
+func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, payload []byte) error {
+	fail := func(err error) error {
+		c.helloErr = err
+		c.stats.drop(&c.stats.Drops.Handshake)
+		return err
+	}
+	_, msg, err := helloMessage(h, payload, protocol.TypeServerHello)
+	if err != nil {
+		return fail(err)
+	}
+	sh, err := protocol.ParseServerHello(msg.Body)
+	if err != nil {
+		return fail(fmt.Errorf("%w: %w", ErrHandshake, err))
+	}
+	key := c.cfg.ServerKey
+	if key == nil {
+		if key, err = crypto.ParsePublicKeyDER(sh.RootKey); err != nil {
+			return fail(fmt.Errorf("%w: server root key: %w", ErrHandshake, err))
+		}
+	}
+	if !key.Verify(sh.Signed, sh.Signature) {
+		return fail(ErrBadSignature)
+	}
+	sp, err := protocol.ParseSignedPayload(sh.Signed)
+	if err != nil {
+		return fail(fmt.Errorf("%w: %w", ErrHandshake, err))
+	}
+	if sp.Token < 0 || sp.Token > 0xFFFFFFFF {
+		return fail(fmt.Errorf("%w: token %d out of range", ErrHandshake, sp.Token))
+	}
+	if err := c.setKey(sp.PublicKey, sp.Salt); err != nil {
+		return fail(err)
+	}
+	c.token = uint32(sp.Token)
+	c.helloErr = nil
+	c.accept(now, h, len(payload)+protocol.HeaderSize+protocol.CRCSize)
+	c.recvMsgs.Insert(msg.Seq)
+	c.processAcks(now, h)
+	c.resolve(c.hello, true) // stop repeating the hello
+	ch := c.newMsg(protocol.TypeChallengeResp, nil, RetryOnTimeout, nil)
+	ch.body = protocol.AppendChallengeResponse(ch.body, int64(c.token))
+	// The challenge response leads the first encrypted packet, ahead of
+	// anything the application queued while connecting.
+	c.queue.items = append([]*outMsg{ch}, c.queue.items[c.queue.head:]...)
+	c.queue.head = 0
+	ch.queued = true
+	c.queuedBytes += len(ch.body)
+	c.status = Connected
+	c.log.Debug("connected", "token", c.token)
+	return nil
+}
+
+// dispatch processes the messages of an accepted packet.
+func (c *Conn) dispatch(now time.Time, h protocol.Header, payload []byte) error {
+	var r protocol.PayloadReader
+	var bad error
+	r.Reset(h.Type, h.Count, payload)
+	for m, ok := r.Next(); ok; m, ok = r.Next() {
+		switch c.recvMsgs.Insert(m.Seq) {
+		case protocol.Duplicate:
+			c.stats.DuplicateMessages++
+			continue
+		case protocol.Stale:
+			// Older than the filter remembers: it may be a copy of a
+			// message already delivered, so it is dropped.
+			c.stats.DuplicateMessages++
+			continue
+		}
+		if err := c.handle(now, m); err != nil {
+			c.stats.BadMessages++
+			if bad == nil {
+				bad = err
+			}
+		}
+	}
+	return bad
+}
+
+// handle acts on one new message.
+func (c *Conn) handle(now time.Time, m protocol.Message) error {
+	switch m.Type {
+	case protocol.TypeApp:
+		if c.status == Connected {
+			c.deliver(m.Seq, m.Body)
+		}
+	case protocol.TypeAppFragment:
+		if c.status != Connected {
+			return nil
+		}
+		msg, seq, err := c.reasm.Add(now, m.Seq, m.Body)
+		if err != nil {
+			if errors.Is(err, protocol.ErrDuplicateFragment) {
+				return nil
+			}
+			return fmt.Errorf("%w: fragment: %w", ErrBadMessage, err)
+		}
+		if msg != nil {
+			c.deliver(seq, msg)
+		}
+	case protocol.TypeDisconnect:
+		c.peerDisconnect(now)
+	case protocol.TypeChallengeResp:
+		if c.role == RoleServer && c.status == Connecting {
+			// checkChallenge vetted it before the packet was accepted.
+			c.status = Connected
+			c.helloKey = nil
+			c.log.Debug("connected", "token", c.token)
+		}
+	case protocol.TypeKeepAlive, protocol.TypeUnknown:
+	default:
+		return fmt.Errorf("%w: %s message inside an encrypted packet", ErrBadMessage, m.Type)
+	}
+	return nil
+}
+
+func (c *Conn) deliver(seq protocol.Seq, msg []byte) {
+	c.stats.Delivered++
+	if c.handler != nil {
+		c.handler(seq, msg)
+	}
+}
+
+// peerDisconnect handles the peer's DISCONNECT: a connected end answers with
+// its own DISCONNECT (which acknowledges the peer's) and closes once that is
+// sent; an end that is closing itself takes it as the answer.
+func (c *Conn) peerDisconnect(now time.Time) {
+	switch c.status {
+	case Connected:
+		c.abandon()
+		c.status = Disconnecting
+		c.reason = ErrPeerClosed
+		c.peerClose = true
+		c.closeStart = now
+		c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, RetryNone, nil))
+		c.log.Debug("peer disconnected")
+	case Disconnecting:
+		c.peerClose = true
+	}
+}

@@ -1,0 +1,533 @@
+package conn
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// outMsg is a message waiting to be sent or acknowledged.
+type outMsg struct {
+	seq      protocol.Seq // 0 until first packed
+	typ      protocol.PacketType
+	retry    RetryMode
+	body     []byte
+	cb       func(bool)
+	group    *fragGroup    // set for fragments
+	resend   time.Duration // overrides the resend delay when > 0
+	lastSent time.Time
+	refs     int32 // packets in flight carrying it
+	queued   bool  // in the send queue
+	retrying bool  // in the resend list
+	done     bool  // resolved
+}
+
+// fragGroup ties the fragments of one message to its callback.
+type fragGroup struct {
+	cb     func(bool)
+	left   int
+	failed bool
+}
+
+// maxPooledBody is the largest body buffer kept for reuse.
+const maxPooledBody = protocol.MaxPayloadSize
+
+// maxPooled bounds the free list.
+const maxPooled = 256
+
+func (c *Conn) newMsg(typ protocol.PacketType, body []byte, retry RetryMode, cb func(bool)) *outMsg {
+	var m *outMsg
+	if n := len(c.free); n > 0 {
+		m = c.free[n-1]
+		c.free[n-1] = nil
+		c.free = c.free[:n-1]
+	} else {
+		m = &outMsg{}
+	}
+	m.typ, m.retry, m.cb = typ, retry, cb
+	m.body = append(m.body[:0], body...)
+	return m
+}
+
+// release returns m to the pool once nothing refers to it any more.
+func (c *Conn) release(m *outMsg) {
+	if !m.done || m.refs > 0 || m.queued || m.retrying || m == c.hello {
+		return
+	}
+	body := m.body[:0]
+	if cap(body) > maxPooledBody {
+		body = nil
+	}
+	*m = outMsg{body: body}
+	if len(c.free) < maxPooled {
+		c.free = append(c.free, m)
+	}
+}
+
+// resolve settles m once: true when acknowledged, false when it failed.
+// Callbacks are collected and run later by runCallbacks.
+func (c *Conn) resolve(m *outMsg, ok bool) {
+	if m.done {
+		return
+	}
+	m.done = true
+	if m.typ == protocol.TypeDisconnect && ok {
+		c.closeAcked = true
+	}
+	if g := m.group; g != nil {
+		switch {
+		case g.failed:
+		case !ok:
+			g.failed = true
+			if g.cb != nil {
+				c.callbacks = append(c.callbacks, callback{g.cb, false})
+			}
+		default:
+			g.left--
+			if g.left == 0 && g.cb != nil {
+				c.callbacks = append(c.callbacks, callback{g.cb, true})
+			}
+		}
+		return
+	}
+	if m.cb != nil {
+		c.callbacks = append(c.callbacks, callback{m.cb, ok})
+	}
+}
+
+func (c *Conn) enqueue(m *outMsg) {
+	m.queued = true
+	c.queue.push(m)
+	c.queuedBytes += len(m.body)
+}
+
+// Send queues msg for the peer. Messages longer than
+// protocol.MaxSingleMessage are split into fragments and reassembled by the
+// peer. cb, when not nil, is called exactly once: with true when the peer
+// acknowledged the message (every fragment of it), with false when it
+// timed out (RetryNone, RetryBestEffort) or the connection closed first.
+// Send copies msg and never blocks; the next Poll sends it.
+//
+// A client may queue messages while it is still connecting; they go out
+// after the handshake. A server-side connection accepts messages only once
+// connected.
+func (c *Conn) Send(msg []byte, retry RetryMode, cb func(ok bool)) error {
+	switch {
+	case c.status == Connected:
+	case c.status == Connecting && c.role == RoleClient:
+	default:
+		return fmt.Errorf("%w (%s)", ErrNotConnected, c.status)
+	}
+	if !retry.Valid() {
+		return fmt.Errorf("%w: %d", ErrRetryMode, retry)
+	}
+	if len(msg) > c.cfg.MaxMessageSize {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(msg), c.cfg.MaxMessageSize)
+	}
+	if c.queuedBytes+len(msg) > c.cfg.MaxQueuedBytes {
+		return fmt.Errorf("%w: %d bytes queued, limit %d", ErrQueueFull, c.queuedBytes, c.cfg.MaxQueuedBytes)
+	}
+	c.stats.Sent++
+	if !protocol.NeedsFragments(len(msg)) {
+		c.enqueue(c.newMsg(protocol.TypeApp, msg, retry, cb))
+		return nil
+	}
+	count, err := protocol.FragmentCount(len(msg))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+	}
+	c.fragID = c.fragID.Next()
+	g := &fragGroup{cb: cb, left: count}
+	for i := 1; i <= count; i++ {
+		m := c.newMsg(protocol.TypeAppFragment, nil, retry, nil)
+		m.body = protocol.AppendFragment(m.body, protocol.FragmentHeader{ID: c.fragID, Index: uint16(i), Count: uint16(count)},
+			protocol.FragmentData(msg, i, count))
+		m.group = g
+		c.enqueue(m)
+	}
+	return nil
+}
+
+// resendDelay is how long m waits after it was last sent before it is due
+// again: the configured delay, or three one-way latencies when that is
+// longer, so a slow link is not flooded with copies.
+func (c *Conn) resendDelay(m *outMsg) time.Duration {
+	if m.resend > 0 {
+		return m.resend
+	}
+	return max(c.cfg.ResendDelay, 3*c.latency)
+}
+
+// Poll runs the connection's timers at now and returns the next datagram to
+// send, written into buf (give it capacity protocol.MaxDatagramSize to
+// avoid allocation), or nil when nothing is due. It builds at most one
+// datagram per call and no more than one per send interval.
+func (c *Conn) Poll(now time.Time, buf []byte) []byte {
+	c.tick(now)
+	var dg []byte
+	if c.canSend(now) {
+		dg = c.build(now, buf)
+	}
+	c.runCallbacks()
+	return dg
+}
+
+func (c *Conn) canSend(now time.Time) bool {
+	if c.status.Closed() {
+		return false
+	}
+	if c.lastSend.IsZero() {
+		return true
+	}
+	// A little slack so that a loop ticking at the send interval sends on
+	// every tick despite timer jitter.
+	return now.Sub(c.lastSend) >= c.cfg.SendInterval-c.cfg.SendInterval/8
+}
+
+// tick runs the timers: ack timeouts, fragment expiry, handshake and
+// connection timeouts, the close handshake, and the latency series.
+func (c *Conn) tick(now time.Time) {
+	if c.status.Closed() {
+		return
+	}
+	for c.inflight.n > 0 {
+		p := c.inflight.front()
+		if !p.done {
+			if now.Sub(p.sentAt) < c.cfg.MessageTimeout {
+				break
+			}
+			c.timeoutPacket(p)
+		}
+		c.inflight.pop()
+	}
+	if now.Sub(c.lastExpire) >= expireEvery {
+		c.reasm.Expire(now)
+		c.lastExpire = now
+	}
+	sec := now.Unix()
+	c.stats.Latency.Set(sec, latencyMicros(c.latency))
+	c.stats.PktsSent.Advance(sec)
+	c.stats.PktsRecv.Advance(sec)
+	c.stats.BytesSent.Advance(sec)
+	c.stats.BytesRecv.Advance(sec)
+
+	switch c.status {
+	case Connecting:
+		since := c.created
+		if c.role == RoleServer {
+			since = c.lastRecv
+		}
+		if now.Sub(since) > c.cfg.HandshakeTimeout {
+			reason := ErrHandshakeTimeout
+			if c.helloErr != nil {
+				reason = fmt.Errorf("%w: %w", ErrHandshakeTimeout, c.helloErr)
+			}
+			c.close(Disconnected, reason)
+		}
+	case Connected:
+		if now.Sub(c.lastRecv) > c.cfg.ConnectionTimeout {
+			c.close(Dropped, ErrTimeout)
+		}
+	case Disconnecting:
+		switch {
+		case c.localClose && (c.closeAcked || c.peerClose):
+			c.close(Disconnected, ErrLocalClose)
+		case now.Sub(c.closeStart) >= c.cfg.DisconnectTimeout:
+			c.close(Disconnected, c.reason)
+		}
+	}
+}
+
+// timeoutPacket settles a packet that was never acknowledged.
+func (c *Conn) timeoutPacket(p *sentPacket) {
+	c.stats.Timeouts++
+	for _, m := range p.msgs {
+		m.refs--
+		if m.retry != RetryOnTimeout {
+			c.resolve(m, false)
+		}
+		c.release(m)
+	}
+	p.done = true
+	p.msgs = p.msgs[:0]
+}
+
+// ackPacket settles a packet the peer acknowledged.
+func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
+	c.stats.Acked++
+	rtt := now.Sub(p.sentAt)
+	c.latency += (rtt/2 - c.latency) / 10
+	for _, m := range p.msgs {
+		m.refs--
+		c.resolve(m, true)
+		c.release(m)
+	}
+	p.done = true
+	p.msgs = p.msgs[:0]
+}
+
+// compactRetrying drops resolved messages from the resend list, keeping
+// the rest in message seq order.
+func (c *Conn) compactRetrying() {
+	w := 0
+	for _, m := range c.retrying {
+		if m.done {
+			m.retrying = false
+			c.release(m)
+			continue
+		}
+		c.retrying[w] = m
+		w++
+	}
+	clear(c.retrying[w:])
+	c.retrying = c.retrying[:w]
+}
+
+// build packs the next packet: first resends that are due (oldest message
+// first), then queued messages in order, stepping over those that do not
+// fit; a KEEP_ALIVE when there is nothing to send and one is due.
+func (c *Conn) build(now time.Time, buf []byte) []byte {
+	if c.inflight.n >= maxInFlight {
+		return nil // far more packets unacknowledged than any timeout allows
+	}
+	ctime := uint32(now.Unix())
+	if ctime < c.ctime {
+		ctime = c.ctime // keep the nonce's clock monotonic
+	}
+	if ctime == c.ctime && c.pktSeq.Next() == c.ctimeSeq {
+		return nil // 65535 packets within one second: the nonce would repeat
+	}
+	c.compactRetrying()
+	sel := c.sel[:0]
+	size := 0
+	keyed := c.aead != nil
+	exclusive := false // a hello travels alone
+	fits := func(m *outMsg) bool {
+		if exclusive || len(sel) == protocol.MaxMessagesPerPacket {
+			return false
+		}
+		if m.typ.UsesCRC() {
+			return len(sel) == 0
+		}
+		if !keyed {
+			return false
+		}
+		return size+len(m.body)+protocol.Overhead(len(sel)+1) <= protocol.MaxPayloadSize
+	}
+	take := func(m *outMsg) {
+		sel = append(sel, m)
+		size += len(m.body)
+		exclusive = exclusive || m.typ.UsesCRC()
+	}
+	for _, m := range c.retrying {
+		if now.Sub(m.lastSent) >= c.resendDelay(m) && fits(m) {
+			take(m)
+		}
+	}
+	// New message seqs must stay within msgSeqSpan of the oldest message
+	// still being resent.
+	canNumber := len(c.retrying) == 0 || c.msgSeq.Next().Diff(c.retrying[0].seq) < msgSeqSpan
+	skips := 0
+	for i := c.queue.head; i < len(c.queue.items) && skips < maxScanSkips && !exclusive; i++ {
+		m := c.queue.items[i]
+		if m == nil {
+			continue
+		}
+		if (m.seq == 0 && !canNumber) || !fits(m) {
+			skips++
+			continue
+		}
+		c.queue.remove(i)
+		m.queued = false
+		c.queuedBytes -= len(m.body)
+		take(m)
+		if size+protocol.Overhead(len(sel)+1) >= protocol.MaxPayloadSize {
+			break
+		}
+	}
+	c.queue.compact()
+	c.sel = sel
+	if len(sel) == 0 {
+		if c.status != Connected || (!c.lastSend.IsZero() && now.Sub(c.lastSend) < c.cfg.KeepAliveInterval && c.unacked < ackPressure) {
+			return nil
+		}
+	}
+	return c.encode(now, ctime, buf, sel)
+}
+
+// encode numbers, frames and protects the selected messages as the next
+// packet and records it in flight.
+func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []byte {
+	c.pktSeq = c.pktSeq.Next()
+	if ctime != c.ctime {
+		c.ctime, c.ctimeSeq = ctime, c.pktSeq
+	}
+
+	msgs := c.scratch[:0]
+	resent := 0
+	for _, m := range sel {
+		if m.seq == 0 {
+			c.msgSeq = c.msgSeq.Next()
+			m.seq = c.msgSeq
+			if m.retry != RetryNone && !m.retrying {
+				m.retrying = true
+				c.retrying = append(c.retrying, m)
+			}
+		} else if !m.lastSent.IsZero() {
+			resent++
+		}
+		m.lastSent = now
+		m.refs++
+		msgs = append(msgs, protocol.Message{Seq: m.seq, Type: m.typ, Body: m.body})
+	}
+	h := protocol.Header{
+		Direction: c.out,
+		CTime:     ctime,
+		Seq:       c.pktSeq,
+		Ack:       c.recvPkts.Current(),
+		AckBits:   c.recvPkts.AckBits(),
+		Type:      protocol.HeaderType(msgs),
+		Count:     uint8(len(msgs)),
+	}
+	b := buf[:0]
+	b = append(b, make([]byte, protocol.HeaderSize)...)
+	b, err := protocol.AppendPayload(b, msgs)
+	if err != nil {
+		panic("conn: packed an unencodable payload: " + err.Error()) // build never selects one
+	}
+	clear(msgs)
+	c.scratch = msgs[:0]
+	n := len(b) - protocol.HeaderSize
+	h.Length = uint16(n)
+	h.Put(b)
+	if h.Type.UsesCRC() {
+		b = crypto.AppendCRC(b)
+	} else {
+		b = slices.Grow(b, protocol.TagSize)
+		b = b[:protocol.HeaderSize+len(c.aead.Seal(b[protocol.HeaderSize:protocol.HeaderSize], b[:protocol.HeaderSize], b[protocol.HeaderSize:]))]
+	}
+
+	p := c.inflight.push()
+	p.seq, p.sentAt, p.done = c.pktSeq, now, false
+	p.msgs = append(p.msgs[:0], sel...)
+	clear(sel)
+
+	sec := now.Unix()
+	c.stats.Assembled++
+	c.stats.Resent += uint64(resent)
+	c.stats.PktsSent.Add(sec, 1)
+	c.stats.BytesSent.Add(sec, int64(len(b)))
+	c.lastSend = now
+	c.unacked = 0
+	if c.peerClose && c.status == Disconnecting && h.Type == protocol.TypeDisconnect {
+		// The reply to the peer's DISCONNECT is out: nothing more to do.
+		c.close(Disconnected, ErrPeerClosed)
+	}
+	return b
+}
+
+// msgQueue is a FIFO of messages with removal from the middle: removed
+// slots are set to nil and skipped, and compact reclaims them.
+type msgQueue struct {
+	items []*outMsg
+	head  int
+}
+
+func (q *msgQueue) push(m *outMsg) { q.items = append(q.items, m) }
+
+// remove takes the message at index i out of the queue. Indexes stay valid
+// until compact.
+func (q *msgQueue) remove(i int) {
+	q.items[i] = nil
+	for q.head < len(q.items) && q.items[q.head] == nil {
+		q.head++
+	}
+}
+
+// compact reclaims removed slots at the front.
+func (q *msgQueue) compact() {
+	switch {
+	case q.head == len(q.items):
+		q.items, q.head = q.items[:0], 0
+	case q.head > 64 && q.head > len(q.items)/2:
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+}
+
+// pop removes and returns the first message, or nil.
+func (q *msgQueue) pop() *outMsg {
+	for q.head < len(q.items) {
+		m := q.items[q.head]
+		q.remove(q.head)
+		if m != nil {
+			return m
+		}
+	}
+	q.compact()
+	return nil
+}
+
+// sentPacket is a packet awaiting its ack.
+type sentPacket struct {
+	seq    protocol.Seq
+	done   bool
+	sentAt time.Time
+	msgs   []*outMsg
+}
+
+// packetRing holds the packets in flight in send order; their seqs are
+// consecutive, so the packet for a seq is found by its distance from the
+// front.
+type packetRing struct {
+	buf  []sentPacket
+	head int
+	n    int
+}
+
+func (r *packetRing) at(i int) *sentPacket { return &r.buf[(r.head+i)%len(r.buf)] }
+
+func (r *packetRing) front() *sentPacket { return &r.buf[r.head] }
+
+func (r *packetRing) push() *sentPacket {
+	if r.n == len(r.buf) {
+		nb := make([]sentPacket, max(16, 2*len(r.buf)))
+		for i := 0; i < r.n; i++ {
+			nb[i] = *r.at(i)
+		}
+		r.buf, r.head = nb, 0
+	}
+	p := r.at(r.n)
+	r.n++
+	return p
+}
+
+func (r *packetRing) pop() {
+	p := &r.buf[r.head]
+	p.msgs = p.msgs[:0]
+	r.head++
+	if r.head == len(r.buf) {
+		r.head = 0
+	}
+	r.n--
+}
+
+// find returns the packet in flight with seq s, or nil.
+func (r *packetRing) find(s protocol.Seq) *sentPacket {
+	if r.n == 0 {
+		return nil
+	}
+	i := s.Diff(r.front().seq)
+	if i < 0 || i >= r.n {
+		return nil
+	}
+	p := r.at(i)
+	if p.seq != s {
+		return nil
+	}
+	return p
+}

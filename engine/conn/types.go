@@ -1,0 +1,226 @@
+package conn
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/metrics"
+)
+
+// Status is the state of a connection. The values are the reference's.
+type Status uint8
+
+// Connection states.
+const (
+	// Connecting: the handshake is under way.
+	Connecting Status = 1
+	// Connected: the session key is set and application messages flow.
+	Connected Status = 2
+	// Disconnecting: a graceful close is under way, started by either side.
+	Disconnecting Status = 3
+	// Disconnected: closed gracefully, refused, or the handshake failed.
+	Disconnected Status = 4
+	// Dropped: the peer went silent for longer than the connection timeout.
+	Dropped Status = 5
+)
+
+// String returns the reference name, e.g. "CONNECTED".
+func (s Status) String() string {
+	switch s {
+	case Connecting:
+		return "CONNECTING"
+	case Connected:
+		return "CONNECTED"
+	case Disconnecting:
+		return "DISCONNECTING"
+	case Disconnected:
+		return "DISCONNECTED"
+	case Dropped:
+		return "DROPPED"
+	}
+	return fmt.Sprintf("Status(%d)", uint8(s))
+}
+
+// Closed reports whether s is a final state (Disconnected or Dropped).
+func (s Status) Closed() bool { return s == Disconnected || s == Dropped }
+
+// RetryMode controls how a message is delivered. The values are the
+// reference's.
+type RetryMode int8
+
+// Retry modes.
+const (
+	// RetryOnTimeout resends the message until the peer acknowledges it, for
+	// as long as the connection lives. Its callback sees true once, or
+	// false if the connection closes first.
+	RetryOnTimeout RetryMode = -1
+	// RetryNone sends the message once. Its callback sees true if the
+	// packet was acknowledged, false if it timed out.
+	RetryNone RetryMode = 0
+	// RetryBestEffort sends the message, then resends it every resend delay
+	// until one copy is acknowledged (callback true) or the first copy
+	// times out (callback false).
+	RetryBestEffort RetryMode = 1
+)
+
+// String returns the reference name, e.g. "RETRY_ON_TIMEOUT".
+func (m RetryMode) String() string {
+	switch m {
+	case RetryOnTimeout:
+		return "RETRY_ON_TIMEOUT"
+	case RetryNone:
+		return "NONE"
+	case RetryBestEffort:
+		return "BEST_EFFORT"
+	}
+	return fmt.Sprintf("RetryMode(%d)", int8(m))
+}
+
+// Valid reports whether m is one of the three modes.
+func (m RetryMode) Valid() bool { return m >= RetryOnTimeout && m <= RetryBestEffort }
+
+// Role says which end of the handshake a connection plays.
+type Role uint8
+
+// Roles.
+const (
+	RoleClient Role = 1
+	RoleServer Role = 2
+)
+
+// String returns "client" or "server".
+func (r Role) String() string {
+	if r == RoleServer {
+		return "server"
+	}
+	return "client"
+}
+
+// Errors. Receive wraps the protocol and crypto errors it meets with one of
+// the first group, so callers can classify with errors.Is.
+var (
+	// ErrBadHeader: the datagram's header did not parse (short, bad magic,
+	// wrong direction, unknown type) or its length exceeds the datagram.
+	ErrBadHeader = errors.New("conn: bad packet header")
+	// ErrAuth: the AES-GCM tag or the hello CRC did not match.
+	ErrAuth = errors.New("conn: datagram failed authentication")
+	// ErrBadPayload: the decrypted payload's message records are malformed.
+	ErrBadPayload = errors.New("conn: malformed payload")
+	// ErrDuplicate: a packet seq already received.
+	ErrDuplicate = errors.New("conn: duplicate packet")
+	// ErrStale: a packet too old to tell from a replay.
+	ErrStale = errors.New("conn: stale packet")
+	// ErrHandshake: a handshake message was malformed, unexpected, badly
+	// signed or carried the wrong token.
+	ErrHandshake = errors.New("conn: handshake failed")
+	// ErrNoSession: an encrypted packet arrived before the session key.
+	ErrNoSession = errors.New("conn: no session key yet")
+	// ErrClosed: the connection is closed.
+	ErrClosed = errors.New("conn: connection closed")
+	// ErrBadMessage: the packet was accepted but one of its messages was
+	// rejected (a bad fragment, an unexpected type).
+	ErrBadMessage = errors.New("conn: message rejected")
+
+	// ErrNotConnected: Send before the handshake finished or after close.
+	ErrNotConnected = errors.New("conn: not connected")
+	// ErrQueueFull: the send queue holds MaxQueuedBytes already.
+	ErrQueueFull = errors.New("conn: send queue full")
+	// ErrMessageTooLarge: the message exceeds MaxMessageSize.
+	ErrMessageTooLarge = errors.New("conn: message too large")
+	// ErrRetryMode: not one of the three retry modes.
+	ErrRetryMode = errors.New("conn: invalid retry mode")
+
+	// ErrBadSignature: the SERVER_HELLO signature did not verify.
+	ErrBadSignature = errors.New("conn: server hello signature does not verify")
+	// ErrHandshakeTimeout: the handshake did not finish in time.
+	ErrHandshakeTimeout = errors.New("conn: handshake timed out")
+	// ErrTimeout: the peer was silent for longer than the connection
+	// timeout.
+	ErrTimeout = errors.New("conn: connection timed out")
+	// ErrPeerClosed: the peer closed the connection.
+	ErrPeerClosed = errors.New("conn: closed by peer")
+	// ErrLocalClose: Disconnect was called.
+	ErrLocalClose = errors.New("conn: closed locally")
+)
+
+// Drops counts rejected datagrams by reason.
+type Drops struct {
+	Header    uint64 // unparseable header, wrong direction, short datagram
+	Auth      uint64 // bad GCM tag or CRC
+	Payload   uint64 // malformed message records
+	Duplicate uint64 // packet seq already received
+	Stale     uint64 // too old to tell from a replay
+	Handshake uint64 // bad or unexpected handshake packet
+	NoSession uint64 // encrypted before the key exists
+	Closed    uint64 // arrived after the connection closed
+}
+
+// Total returns the sum of all drops.
+func (d *Drops) Total() uint64 {
+	return d.Header + d.Auth + d.Payload + d.Duplicate + d.Stale + d.Handshake + d.NoSession + d.Closed
+}
+
+// Stats are a connection's statistics: the reference's ConnectionStats
+// (lifetime counters and 300 one-second bins) and more.
+type Stats struct {
+	// Assembled counts packets built.
+	Assembled uint64
+	// Sent counts messages queued for sending (the reference's "sent").
+	Sent uint64
+	// Received counts packets accepted.
+	Received uint64
+	// Dropped counts datagrams rejected; Drops breaks it down.
+	Dropped uint64
+	// Acked counts sent packets the peer acknowledged.
+	Acked uint64
+	// Timeouts counts sent packets never acknowledged in time.
+	Timeouts uint64
+	// Delivered counts application messages handed to the application.
+	Delivered uint64
+	// DuplicateMessages counts messages dropped by the duplicate filter.
+	DuplicateMessages uint64
+	// BadMessages counts messages rejected inside accepted packets.
+	BadMessages uint64
+	// Resent counts messages sent again by a retry mode.
+	Resent uint64
+	// Drops is the breakdown of Dropped.
+	Drops Drops
+
+	// Per-second series, oldest bin first: packets and bytes each way and
+	// the latency estimate in microseconds.
+	PktsSent, PktsRecv, BytesSent, BytesRecv, Latency metrics.Series
+}
+
+func (s *Stats) init(bins int) {
+	for _, ser := range []*metrics.Series{&s.PktsSent, &s.PktsRecv, &s.BytesSent, &s.BytesRecv, &s.Latency} {
+		ser.Init(bins)
+	}
+}
+
+// CopyTo copies s into dst, reusing dst's series storage.
+func (s *Stats) CopyTo(dst *Stats) {
+	series := [...]struct{ from, to *metrics.Series }{
+		{&s.PktsSent, &dst.PktsSent}, {&s.PktsRecv, &dst.PktsRecv},
+		{&s.BytesSent, &dst.BytesSent}, {&s.BytesRecv, &dst.BytesRecv},
+		{&s.Latency, &dst.Latency},
+	}
+	keep := [len(series)]metrics.Series{}
+	for i, p := range series {
+		keep[i] = *p.to
+	}
+	*dst = *s
+	for i, p := range series {
+		*p.to = keep[i]
+		p.from.CopyTo(p.to)
+	}
+}
+
+// drop counts one rejected datagram.
+func (s *Stats) drop(counter *uint64) {
+	*counter++
+	s.Dropped++
+}
+
+// latencyMicros converts for the latency series.
+func latencyMicros(d time.Duration) int64 { return d.Microseconds() }

@@ -1,0 +1,130 @@
+package crypto
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+)
+
+// Sizes of the session parameters.
+const (
+	// KeySize is the AES-128 session key size.
+	KeySize = 16
+	// SaltSize is the size of the HKDF salt the server chooses.
+	SaltSize = 16
+	// NonceSize is the GCM nonce size: the header's first 12 bytes.
+	NonceSize = 12
+	// TagSize is the GCM tag size.
+	TagSize = 16
+	// AADSize is the associated data size: the whole 20-byte header.
+	AADSize = 20
+)
+
+// HKDFInfo is the info string of the session key derivation.
+const HKDFInfo = "01-secp256r1-sha256-aesgcm128-server-client"
+
+// Errors of the session layer.
+var (
+	ErrAuth = errors.New("crypto: message authentication failed")
+	ErrCRC  = errors.New("crypto: CRC-32 mismatch")
+)
+
+// SharedSecret returns the ECDH shared secret of priv and the peer's public
+// key given as DER SubjectPublicKeyInfo: the 32-byte x-coordinate.
+func SharedSecret(priv *PrivateKey, peerDER []byte) ([]byte, error) {
+	peer, err := ParsePublicKeyDER(peerDER)
+	if err != nil {
+		return nil, fmt.Errorf("peer public key: %w", err)
+	}
+	s, err := priv.dh.ECDH(peer.dh)
+	if err != nil {
+		return nil, fmt.Errorf("crypto: ECDH: %w", err)
+	}
+	return s, nil
+}
+
+// DeriveKey returns HKDF-SHA256(secret, salt, HKDFInfo) truncated to 16
+// bytes: the AES-128-GCM key both directions use.
+func DeriveKey(secret, salt []byte) ([KeySize]byte, error) {
+	var k [KeySize]byte
+	b, err := hkdf.Key(sha256.New, secret, salt, HKDFInfo, KeySize)
+	if err != nil {
+		return k, fmt.Errorf("crypto: HKDF: %w", err)
+	}
+	copy(k[:], b)
+	return k, nil
+}
+
+// SessionKey runs ECDH between priv and the peer's DER public key and
+// derives the session key with salt.
+func SessionKey(priv *PrivateKey, peerDER, salt []byte) ([KeySize]byte, error) {
+	s, err := SharedSecret(priv, peerDER)
+	if err != nil {
+		return [KeySize]byte{}, err
+	}
+	return DeriveKey(s, salt)
+}
+
+// An AEAD seals and opens packets under one session key. It is safe for
+// concurrent use.
+type AEAD struct {
+	gcm cipher.AEAD
+}
+
+// NewAEAD returns the AES-128-GCM packet cipher for key.
+func NewAEAD(key [KeySize]byte) (*AEAD, error) {
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &AEAD{gcm: gcm}, nil
+}
+
+// Seal appends the ciphertext and tag of plaintext to dst. header is the
+// encoded 20-byte packet header: its first 12 bytes are the nonce and all
+// of it is authenticated. To encrypt in place, pass plaintext[:0] as dst.
+func (a *AEAD) Seal(dst, header, plaintext []byte) []byte {
+	return a.gcm.Seal(dst, header[:NonceSize], plaintext, header[:AADSize])
+}
+
+// Open checks and decrypts sealed (ciphertext followed by tag), appending
+// the plaintext to dst. It returns ErrAuth when the tag does not match.
+func (a *AEAD) Open(dst, header, sealed []byte) ([]byte, error) {
+	if len(sealed) < TagSize {
+		return nil, ErrAuth
+	}
+	out, err := a.gcm.Open(dst, header[:NonceSize], sealed, header[:AADSize])
+	if err != nil {
+		return nil, ErrAuth
+	}
+	return out, nil
+}
+
+// CRC32 returns the IEEE CRC-32 of b (the zlib one).
+func CRC32(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// AppendCRC appends the big-endian CRC-32 of b to b.
+func AppendCRC(b []byte) []byte {
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+// CheckCRC reports whether the 4 bytes at b[n:n+4] are the big-endian CRC-32
+// of b[:n].
+func CheckCRC(b []byte, n int) error {
+	if n < 0 || len(b) < n+4 {
+		return fmt.Errorf("%w: datagram too short for its CRC", ErrCRC)
+	}
+	if crc32.ChecksumIEEE(b[:n]) != binary.BigEndian.Uint32(b[n:]) {
+		return ErrCRC
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+package protocol
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Reassembly errors. ErrDuplicateFragment is benign: the fragment was
+// already held.
+var (
+	ErrReassemblyFull    = errors.New("protocol: reassembly memory limit reached")
+	ErrDuplicateFragment = errors.New("protocol: duplicate fragment")
+)
+
+// Reassembler defaults.
+const (
+	// DefaultReassemblyLimit caps the bytes one peer may have held in
+	// partial messages: room for two maximum-size messages.
+	DefaultReassemblyLimit = 2*MaxMessageSize + 64<<10
+	// DefaultFragmentIdle drops a partial message that got no new fragment
+	// for this long.
+	DefaultFragmentIdle = 5 * time.Second
+)
+
+// partialOverhead is what a partial message is charged beyond its data,
+// so that many tiny partial messages also hit the limit.
+const partialOverhead = 256
+
+type fragPiece struct {
+	index uint16
+	data  []byte
+}
+
+type partialMessage struct {
+	count   int
+	got     int
+	size    int // data bytes held
+	charged int // bytes charged to the reassembler, data included
+	seq     Seq // message seq of fragment 1, once it arrived
+	first   time.Time
+	last    time.Time
+	have    []uint64 // one bit per index, count bits
+	pieces  []fragPiece
+}
+
+// A Reassembler joins the fragments of one peer's messages. Memory is
+// bounded: the data held plus a fixed charge per partial message never
+// exceeds Limit, and the bookkeeping for a message grows with the fragments
+// that actually arrive, not with the count a fragment claims. A partial
+// message expires 1 s + 0.5 s per fragment after its first fragment (the
+// reference's rule) or after Idle without a new fragment, whichever is
+// sooner.
+//
+// The zero value is ready to use with the defaults. A Reassembler is not
+// safe for concurrent use.
+type Reassembler struct {
+	// Limit caps the bytes held; 0 means DefaultReassemblyLimit.
+	Limit int
+	// MaxMessage caps the size of one reassembled message; 0 means
+	// MaxMessageSize.
+	MaxMessage int
+	// Idle drops a partial message with no progress for this long; 0 means
+	// DefaultFragmentIdle.
+	Idle time.Duration
+
+	partial map[Seq]*partialMessage
+	held    int
+}
+
+func (r *Reassembler) limit() int {
+	if r.Limit > 0 {
+		return r.Limit
+	}
+	return DefaultReassemblyLimit
+}
+
+func (r *Reassembler) maxMessage() int {
+	if r.MaxMessage > 0 {
+		return r.MaxMessage
+	}
+	return MaxMessageSize
+}
+
+func (r *Reassembler) idle() time.Duration {
+	if r.Idle > 0 {
+		return r.Idle
+	}
+	return DefaultFragmentIdle
+}
+
+// Held returns the bytes currently charged to partial messages.
+func (r *Reassembler) Held() int { return r.held }
+
+// Pending returns the number of partial messages.
+func (r *Reassembler) Pending() int { return len(r.partial) }
+
+// Add takes the body of an APP_FRAGMENT message with message seq seq,
+// received at now. When the fragment completes its message, Add returns the
+// whole message (a new slice the caller owns) and the message seq of its
+// first fragment. Otherwise msg is nil. An error means the fragment was
+// rejected and nothing changed.
+func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgSeq Seq, err error) {
+	h, data, err := ParseFragment(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	p := r.partial[h.ID]
+	if p != nil && r.expired(p, now) {
+		r.drop(h.ID, p)
+		p = nil
+	}
+	if p != nil && p.count != int(h.Count) {
+		return nil, 0, fmt.Errorf("%w: id %d had count %d, got %d", ErrFragmentMismatch, h.ID, p.count, h.Count)
+	}
+	if h.Count == 1 {
+		// a one-fragment message needs no state
+		if len(data) > r.maxMessage() {
+			return nil, 0, fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, len(data))
+		}
+		return append([]byte(nil), data...), seq, nil
+	}
+	idx := int(h.Index) - 1
+	if p != nil && p.have[idx>>6]&(1<<(uint(idx)&63)) != 0 {
+		return nil, 0, ErrDuplicateFragment
+	}
+	charge := len(data)
+	if p == nil {
+		charge += partialOverhead + (int(h.Count)+63)/64*8
+	} else if p.size+len(data) > r.maxMessage() {
+		return nil, 0, fmt.Errorf("%w: fragments of id %d exceed %d bytes", ErrMessageTooLarge, h.ID, r.maxMessage())
+	}
+	if len(data) > r.maxMessage() {
+		return nil, 0, fmt.Errorf("%w: fragment of %d bytes", ErrMessageTooLarge, len(data))
+	}
+	if r.held+charge > r.limit() {
+		r.Expire(now)
+		if r.held+charge > r.limit() {
+			return nil, 0, fmt.Errorf("%w: %d bytes held, limit %d", ErrReassemblyFull, r.held, r.limit())
+		}
+	}
+	if p == nil {
+		p = &partialMessage{
+			count: int(h.Count),
+			first: now,
+			have:  make([]uint64, (int(h.Count)+63)/64),
+		}
+		if r.partial == nil {
+			r.partial = make(map[Seq]*partialMessage)
+		}
+		r.partial[h.ID] = p
+	}
+	p.have[idx>>6] |= 1 << (uint(idx) & 63)
+	p.pieces = append(p.pieces, fragPiece{index: h.Index, data: append([]byte(nil), data...)})
+	p.got++
+	p.size += len(data)
+	p.charged += charge
+	p.last = now
+	r.held += charge
+	if h.Index == 1 {
+		p.seq = seq
+	}
+	if p.got < p.count {
+		return nil, 0, nil
+	}
+	slices.SortFunc(p.pieces, func(a, b fragPiece) int { return cmp.Compare(a.index, b.index) })
+	msg = make([]byte, 0, p.size)
+	for _, pc := range p.pieces {
+		msg = append(msg, pc.data...)
+	}
+	msgSeq = p.seq
+	r.drop(h.ID, p)
+	return msg, msgSeq, nil
+}
+
+func (r *Reassembler) expired(p *partialMessage, now time.Time) bool {
+	maxAge := time.Second + time.Duration(p.count)*(time.Second/2)
+	return now.Sub(p.first) > maxAge || now.Sub(p.last) > r.idle()
+}
+
+func (r *Reassembler) drop(id Seq, p *partialMessage) {
+	r.held -= p.charged
+	delete(r.partial, id)
+}
+
+// Expire drops partial messages that timed out at now and returns how many
+// it dropped.
+func (r *Reassembler) Expire(now time.Time) int {
+	n := 0
+	for id, p := range r.partial {
+		if r.expired(p, now) {
+			r.drop(id, p)
+			n++
+		}
+	}
+	return n
+}
+
+// Reset drops every partial message.
+func (r *Reassembler) Reset() {
+	clear(r.partial)
+	r.held = 0
+}
