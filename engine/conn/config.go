@@ -20,6 +20,7 @@ const (
 	DefaultConnectionTimeout = 5 * time.Second
 	DefaultDisconnectTimeout = time.Second
 	DefaultHelloResend       = 500 * time.Millisecond
+	DefaultAckDelay          = 25 * time.Millisecond
 	DefaultMaxQueuedBytes    = 32 << 20
 	DefaultMessageWindow     = 1024
 )
@@ -33,6 +34,10 @@ type Config struct {
 	// KeepAliveInterval: a KEEP_ALIVE goes out after this much silence
 	// (100 ms). Keep-alives carry the acks the peer waits for.
 	KeepAliveInterval time.Duration
+	// AckDelay: a packet carrying messages is acknowledged within this
+	// time even when there is nothing to send (25 ms); a KEEP_ALIVE goes out
+	// to carry the ack. The reference acks only with its 100 ms keep-alives.
+	AckDelay time.Duration
 	// ResendDelay is how long a BEST_EFFORT or RETRY_ON_TIMEOUT message
 	// waits after it was last sent before it is sent again. Zero means
 	// KeepAliveInterval, as in the reference; the delay also grows with the
@@ -105,6 +110,7 @@ func (c *Config) resolved() (Config, error) {
 	r.SendInterval = orDuration(r.SendInterval, DefaultSendInterval)
 	r.KeepAliveInterval = orDuration(r.KeepAliveInterval, DefaultKeepAliveInterval)
 	r.ResendDelay = orDuration(r.ResendDelay, r.KeepAliveInterval)
+	r.AckDelay = orDuration(r.AckDelay, DefaultAckDelay)
 	r.MessageTimeout = orDuration(r.MessageTimeout, DefaultMessageTimeout)
 	r.HandshakeTimeout = orDuration(r.HandshakeTimeout, DefaultHandshakeTimeout)
 	r.ConnectionTimeout = orDuration(r.ConnectionTimeout, DefaultConnectionTimeout)

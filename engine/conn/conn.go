@@ -31,7 +31,8 @@
 //     256-message filter;
 //   - packets far behind the window are dropped when their ctime is more
 //     than 10 s older than the newest seen, which stops replays;
-//   - a peer that receives many packets without sending acks them early.
+//   - packets carrying messages are acknowledged within 25 ms, and a peer
+//     that receives many packets without sending acks them early.
 package conn
 
 import (
@@ -105,7 +106,8 @@ type Conn struct {
 	lastExpire time.Time
 	closeStart time.Time
 	latency    time.Duration
-	unacked    int // packets received since we last sent
+	unacked    int       // packets received since we last sent
+	ackDue     time.Time // when a received packet with messages must be acked
 
 	// close handshake
 	localClose bool

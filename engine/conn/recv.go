@@ -119,6 +119,9 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 		}
 	}
 	c.accept(now, h, len(d))
+	if h.Count > 0 && c.ackDue.IsZero() {
+		c.ackDue = now.Add(c.cfg.AckDelay)
+	}
 	c.processAcks(now, h)
 	return c.dispatch(now, h, payload)
 }

@@ -241,6 +241,16 @@ func (c *Conn) tick(now time.Time) {
 	}
 }
 
+// keepAliveDue reports whether a KEEP_ALIVE should go out: after the
+// keep-alive interval of silence, when a packet with messages waits for its
+// ack longer than the ack delay, or when many packets wait for acks.
+func (c *Conn) keepAliveDue(now time.Time) bool {
+	return c.lastSend.IsZero() ||
+		now.Sub(c.lastSend) >= c.cfg.KeepAliveInterval ||
+		(!c.ackDue.IsZero() && !now.Before(c.ackDue)) ||
+		c.unacked >= ackPressure
+}
+
 // timeoutPacket settles a packet that was never acknowledged.
 func (c *Conn) timeoutPacket(p *sentPacket) {
 	c.stats.Timeouts++
@@ -351,7 +361,7 @@ func (c *Conn) build(now time.Time, buf []byte) []byte {
 	c.queue.compact()
 	c.sel = sel
 	if len(sel) == 0 {
-		if c.status != Connected || (!c.lastSend.IsZero() && now.Sub(c.lastSend) < c.cfg.KeepAliveInterval && c.unacked < ackPressure) {
+		if c.status != Connected || !c.keepAliveDue(now) {
 			return nil
 		}
 	}
@@ -422,6 +432,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	c.stats.BytesSent.Add(sec, int64(len(b)))
 	c.lastSend = now
 	c.unacked = 0
+	c.ackDue = time.Time{}
 	if c.peerClose && c.status == Disconnecting && h.Type == protocol.TypeDisconnect {
 		// The reply to the peer's DISCONNECT is out: nothing more to do.
 		c.close(Disconnected, ErrPeerClosed)

@@ -1,0 +1,135 @@
+// Package netsim simulates an unreliable network path for tests and
+// benchmarks: datagrams are dropped, duplicated, delayed and reordered
+// according to a seeded random source, so a run can be repeated exactly.
+//
+// Link is sans-I/O (the caller passes the time); PacketConn wraps a real
+// net.PacketConn with a Link on its receive side.
+package netsim
+
+import (
+	"container/heap"
+	"math/rand/v2"
+	"time"
+)
+
+// Profile describes how a link misbehaves. The zero Profile is a perfect
+// link with no delay.
+type Profile struct {
+	// Loss is the probability that a datagram is dropped.
+	Loss float64
+	// Duplicate is the probability that a datagram is delivered twice (the
+	// copy with its own delay).
+	Duplicate float64
+	// Delay is the base one-way delay.
+	Delay time.Duration
+	// Jitter adds a uniform random delay in [0, Jitter), which reorders
+	// datagrams sent less than Jitter apart.
+	Jitter time.Duration
+	// Reorder is the probability that a datagram is held back by an extra
+	// ReorderDelay, so that later datagrams overtake it.
+	Reorder float64
+	// ReorderDelay is the extra delay of a reordered datagram.
+	ReorderDelay time.Duration
+}
+
+// LinkStats counts what a Link did.
+type LinkStats struct {
+	Sent, Dropped, Duplicated, Reordered, Delivered uint64
+}
+
+type inFlight struct {
+	at   time.Time
+	seq  uint64 // tie-break: FIFO among equal times
+	data []byte
+}
+
+type flightHeap []inFlight
+
+func (h flightHeap) Len() int { return len(h) }
+func (h flightHeap) Less(i, j int) bool {
+	if h[i].at.Equal(h[j].at) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].at.Before(h[j].at)
+}
+func (h flightHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *flightHeap) Push(x any)   { *h = append(*h, x.(inFlight)) }
+func (h *flightHeap) Pop() any {
+	old := *h
+	n := len(old)
+	x := old[n-1]
+	old[n-1] = inFlight{}
+	*h = old[:n-1]
+	return x
+}
+
+// A Link carries datagrams one way. It is not safe for concurrent use.
+type Link struct {
+	p     Profile
+	rng   *rand.Rand
+	q     flightHeap
+	seq   uint64
+	stats LinkStats
+}
+
+// NewLink returns a link with profile p whose random choices follow seed.
+func NewLink(p Profile, seed uint64) *Link {
+	return &Link{p: p, rng: rand.New(rand.NewPCG(seed, seed^0x9E3779B97F4A7C15))}
+}
+
+// Stats returns the link's counters.
+func (l *Link) Stats() LinkStats { return l.stats }
+
+// Pending returns the number of datagrams in flight.
+func (l *Link) Pending() int { return len(l.q) }
+
+func (l *Link) delay() time.Duration {
+	d := l.p.Delay
+	if l.p.Jitter > 0 {
+		d += time.Duration(l.rng.Int64N(int64(l.p.Jitter)))
+	}
+	if l.p.Reorder > 0 && l.rng.Float64() < l.p.Reorder {
+		l.stats.Reordered++
+		d += l.p.ReorderDelay
+	}
+	return d
+}
+
+func (l *Link) push(at time.Time, data []byte) {
+	l.seq++
+	heap.Push(&l.q, inFlight{at: at, seq: l.seq, data: data})
+}
+
+// Send puts a copy of d on the link at now.
+func (l *Link) Send(now time.Time, d []byte) {
+	l.stats.Sent++
+	if l.p.Loss > 0 && l.rng.Float64() < l.p.Loss {
+		l.stats.Dropped++
+		return
+	}
+	c := append([]byte(nil), d...)
+	l.push(now.Add(l.delay()), c)
+	if l.p.Duplicate > 0 && l.rng.Float64() < l.p.Duplicate {
+		l.stats.Duplicated++
+		l.push(now.Add(l.delay()), append([]byte(nil), d...))
+	}
+}
+
+// Next returns the next datagram due at or before now, or nil. The caller
+// owns the returned slice.
+func (l *Link) Next(now time.Time) []byte {
+	if len(l.q) == 0 || l.q[0].at.After(now) {
+		return nil
+	}
+	l.stats.Delivered++
+	return heap.Pop(&l.q).(inFlight).data
+}
+
+// NextAt returns when the next datagram is due, and false if none is in
+// flight.
+func (l *Link) NextAt() (time.Time, bool) {
+	if len(l.q) == 0 {
+		return time.Time{}, false
+	}
+	return l.q[0].at, true
+}
