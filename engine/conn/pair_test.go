@@ -16,16 +16,16 @@ import (
 // pair is a client Conn and a server Conn joined by two simulated links and
 // driven by a fake clock.
 type pair struct {
-	t       testing.TB
-	now     time.Time
-	root    *crypto.PrivateKey
-	ccfg    *conn.Config
-	scfg    *conn.Config
-	client  *conn.Conn
-	server  *conn.Conn
-	c2s     *netsim.Link
-	s2c     *netsim.Link
-	buf     []byte
+	t        testing.TB
+	now      time.Time
+	root     *crypto.PrivateKey
+	ccfg     *conn.Config
+	scfg     *conn.Config
+	client   *conn.Conn
+	server   *conn.Conn
+	c2s      *netsim.Link
+	s2c      *netsim.Link
+	buf      []byte
 	onServer func(s *conn.Conn) // called when the server Conn is created
 	// errors returned by Receive, by side
 	clientErrs, serverErrs []error
