@@ -104,6 +104,7 @@ type Conn struct {
 	lastRecv   time.Time
 	lastSend   time.Time
 	lastExpire time.Time
+	tickSec    int64 // Unix second of the last tick
 	closeStart time.Time
 	latency    time.Duration
 	unacked    int       // packets received since we last sent

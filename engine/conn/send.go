@@ -33,7 +33,7 @@ type fragGroup struct {
 }
 
 // maxPooledBody is the largest body buffer kept for reuse.
-const maxPooledBody = protocol.MaxPayloadSize
+const maxPooledBody = protocol.RecvBufferSize
 
 // maxPooled bounds the free list.
 const maxPooled = 256
@@ -207,12 +207,16 @@ func (c *Conn) tick(now time.Time) {
 		c.reasm.Expire(now)
 		c.lastExpire = now
 	}
-	sec := now.Unix()
-	c.stats.Latency.Set(sec, latencyMicros(c.latency))
-	c.stats.PktsSent.Advance(sec)
-	c.stats.PktsRecv.Advance(sec)
-	c.stats.BytesSent.Advance(sec)
-	c.stats.BytesRecv.Advance(sec)
+	if sec := now.Unix(); sec != c.tickSec {
+		// Once a second: record the latency and roll the series forward so
+		// quiet seconds read as zeros.
+		c.tickSec = sec
+		c.stats.Latency.Set(sec, latencyMicros(c.latency))
+		c.stats.PktsSent.Advance(sec)
+		c.stats.PktsRecv.Advance(sec)
+		c.stats.BytesSent.Advance(sec)
+		c.stats.BytesRecv.Advance(sec)
+	}
 
 	switch c.status {
 	case Connecting:

@@ -23,7 +23,7 @@ func vectorClock(s float64) time.Time {
 // replay holds a client and a server Conn set up with the keys and
 // randomness of the reference vectors.
 type replay struct {
-	t         *testing.T
+	t         testing.TB
 	hs        vectors.Handshake
 	keys      vectors.Keys
 	root      *crypto.PrivateKey
@@ -32,7 +32,7 @@ type replay struct {
 	delivered map[*Conn][]vectors.Message
 }
 
-func newReplay(t *testing.T) *replay {
+func newReplay(t testing.TB) *replay {
 	r := &replay{
 		t:         t,
 		hs:        vectors.MustLoad[vectors.Handshake]("handshake.json"),

@@ -1,0 +1,138 @@
+package conn
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// benchPair is a connected client and server whose timers are far away, so
+// a benchmark can run for millions of fake seconds.
+func benchPair(b *testing.B) (client, server *Conn, now time.Time) {
+	now = time.Unix(1_700_000_000, 0)
+	r := newReplay(b)
+	ccfg, scfg := r.clientConfig(), r.serverConfig()
+	for _, c := range []*Config{ccfg, scfg} {
+		c.ConnectionTimeout = 100 * 365 * 24 * time.Hour
+		c.MessageTimeout = time.Hour
+	}
+	client, err := NewClient(ccfg, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, protocol.MaxDatagramSize)
+	server, err = NewServer(scfg, now, uint32(r.hs.Token), client.Poll(now, buf))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := client.Receive(now, server.Poll(now, buf)); err != nil {
+		b.Fatal(err)
+	}
+	now = now.Add(20 * time.Millisecond)
+	if err := server.Receive(now, client.Poll(now, buf)); err != nil {
+		b.Fatal(err)
+	}
+	// The server's keep-alive acknowledges the challenge response.
+	now = now.Add(100 * time.Millisecond)
+	if err := client.Receive(now, server.Poll(now, buf)); err != nil {
+		b.Fatal(err)
+	}
+	if n := client.PendingAcks(); n != 0 {
+		b.Fatalf("handshake left %d packets unacknowledged", n)
+	}
+	return client, server, now
+}
+
+// batch is the messages of one benchmark datagram.
+type batch struct {
+	name string
+	msgs [][]byte
+}
+
+func benchBatches() []batch {
+	full := make([][]byte, 14) // 14 x (97 + 5) = 1428 of 1434 payload bytes
+	for i := range full {
+		full[i] = make([]byte, 97)
+	}
+	return []batch{
+		{"1x100B", [][]byte{make([]byte, 100)}},
+		{"14x97B", full},
+		{"1x1432B", [][]byte{make([]byte, protocol.MaxSingleMessage)}},
+	}
+}
+
+// BenchmarkSendPoll measures the send path: queue the messages of one
+// datagram, then Poll builds, numbers, frames and seals it. One op is one
+// datagram.
+func BenchmarkSendPoll(b *testing.B) {
+	for _, bt := range benchBatches() {
+		b.Run(bt.name, func(b *testing.B) {
+			client, _, now := benchPair(b)
+			// Unacknowledged packets time out after a second of fake time,
+			// which keeps the in-flight list at about 60 packets.
+			client.SetMessageTimeout(time.Second)
+			buf := make([]byte, 0, protocol.MaxDatagramSize)
+			step := time.Second / 60
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				now = now.Add(step)
+				for _, m := range bt.msgs {
+					if err := client.Send(m, RetryNone, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				d := client.Poll(now, buf)
+				if d == nil {
+					b.Fatalf("no datagram at %d", i)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "datagrams/s")
+		})
+	}
+}
+
+// BenchmarkReceive measures the receive path: parse the header, check the
+// windows, decrypt, validate the payload, process acks, filter duplicate
+// messages and hand each message to the handler. One op is one datagram.
+func BenchmarkReceive(b *testing.B) {
+	for _, bt := range benchBatches() {
+		b.Run(bt.name, func(b *testing.B) {
+			client, server, now := benchPair(b)
+			// A full cycle of the packet seq ring, so datagrams can be
+			// replayed in order forever.
+			const ring = 65535
+			dgs := make([][]byte, ring)
+			buf := make([]byte, 0, protocol.MaxDatagramSize)
+			for i := range dgs {
+				now = now.Add(time.Second / 60)
+				for _, m := range bt.msgs {
+					if err := client.Send(m, RetryNone, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				dgs[i] = append([]byte(nil), client.Poll(now, buf)...)
+				if i%1000 == 999 { // keep the client's in-flight list short
+					client.inflight = packetRing{}
+				}
+			}
+			delivered := 0
+			server.SetHandler(func(protocol.Seq, []byte) { delivered++ })
+			in := make([]byte, protocol.RecvBufferSize)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				d := dgs[i%ring]
+				n := copy(in, d) // what a socket read does
+				if err := server.Receive(now, in[:n]); err != nil {
+					b.Fatalf("datagram %d: %v", i, err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "datagrams/s")
+			if delivered != b.N*len(bt.msgs) {
+				b.Fatalf("delivered %d of %d", delivered, b.N*len(bt.msgs))
+			}
+		})
+	}
+}
