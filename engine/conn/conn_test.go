@@ -12,63 +12,71 @@ import (
 	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/sim"
 )
 
 var perfect = netsim.Profile{Delay: 5 * time.Millisecond}
 
+func newPair(t testing.TB, c2s, s2c netsim.Profile, seed uint64) *sim.Pair {
+	p, err := sim.NewPair(c2s, s2c, seed)
+	require.NoError(t, err)
+	return p
+}
+
 func TestHandshake(t *testing.T) {
 	p := newPair(t, perfect, perfect, 1)
-	p.dial()
-	assert.Equal(t, conn.Connecting, p.client.Status())
-	assert.Zero(t, p.client.Token())
-	p.connect()
-	assert.Equal(t, p.server.Token(), p.client.Token())
-	assert.GreaterOrEqual(t, p.client.Token(), uint32(0x40000000))
-	assert.Equal(t, conn.RoleClient, p.client.Role())
-	assert.Equal(t, conn.RoleServer, p.server.Role())
-	assert.NoError(t, p.client.Err())
+	require.NoError(t, p.Dial())
+	assert.Equal(t, conn.Connecting, p.Client.Status())
+	assert.Zero(t, p.Client.Token())
+	require.NoError(t, p.Connect(10*time.Second))
+	assert.Equal(t, p.Server.Token(), p.Client.Token())
+	assert.GreaterOrEqual(t, p.Client.Token(), uint32(0x40000000))
+	assert.Equal(t, conn.RoleClient, p.Client.Role())
+	assert.Equal(t, conn.RoleServer, p.Server.Role())
+	assert.NoError(t, p.Client.Err())
 	// One hello, one server hello, one challenge response: no repeats.
-	assert.EqualValues(t, 2, p.c2s.Stats().Sent)
-	assert.EqualValues(t, 1, p.s2c.Stats().Sent)
-	assert.EqualValues(t, 2, p.server.Stats().Received)
+	assert.EqualValues(t, 2, p.C2S.Stats().Sent)
+	assert.EqualValues(t, 1, p.S2C.Stats().Sent)
+	assert.EqualValues(t, 2, p.Server.Stats().Received)
 }
 
 func TestHandshakeUnpinnedTrustsServerKey(t *testing.T) {
 	p := newPair(t, perfect, perfect, 2)
-	p.ccfg.ServerKey = nil
-	p.connect()
-	assert.Equal(t, p.server.Token(), p.client.Token())
+	p.ClientConfig.ServerKey = nil
+	require.NoError(t, p.Connect(10*time.Second))
+	assert.Equal(t, p.Server.Token(), p.Client.Token())
 }
 
 func TestHandshakeWrongPinnedKeyNeverConnects(t *testing.T) {
 	p := newPair(t, perfect, perfect, 3)
 	other, err := crypto.GenerateKey(nil)
 	require.NoError(t, err)
-	p.ccfg.ServerKey = other.Public()
-	p.dial()
-	connected := p.runUntil(time.Millisecond, 5*time.Second, func() bool {
-		require.NotEqual(t, conn.Connected, p.client.Status(), "connected with the wrong key")
-		return p.client.Status().Closed()
+	p.ClientConfig.ServerKey = other.Public()
+	require.NoError(t, p.Dial())
+	connected := p.RunUntil(time.Millisecond, 5*time.Second, func() bool {
+		require.NotEqual(t, conn.Connected, p.Client.Status(), "connected with the wrong key")
+		return p.Client.Status().Closed()
 	})
 	require.True(t, connected)
-	p.runUntil(time.Millisecond, 100*time.Millisecond, func() bool { return false })
-	assert.Equal(t, conn.Disconnected, p.client.Status())
-	assert.ErrorIs(t, p.client.Err(), conn.ErrHandshakeTimeout)
-	assert.ErrorIs(t, p.client.Err(), conn.ErrBadSignature)
-	assert.NotZero(t, p.client.Stats().Drops.Handshake)
+	p.RunUntil(time.Millisecond, 100*time.Millisecond, func() bool { return false })
+	assert.Equal(t, conn.Disconnected, p.Client.Status())
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrHandshakeTimeout)
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrBadSignature)
+	assert.NotZero(t, p.Client.Stats().Drops.Handshake)
 	// The server gave up too: it never got a challenge response.
-	assert.Equal(t, conn.Disconnected, p.server.Status())
-	assert.ErrorIs(t, p.server.Err(), conn.ErrHandshakeTimeout)
+	assert.Equal(t, conn.Disconnected, p.Server.Status())
+	assert.ErrorIs(t, p.Server.Err(), conn.ErrHandshakeTimeout)
 }
 
-// dropFirst is a link that loses the first n datagrams, then is perfect.
-func lossyStart(t *testing.T, p *pair, link **netsim.Link, n int) {
+// lossyStart loses the first n datagrams sent on *link, then makes it
+// perfect.
+func lossyStart(t *testing.T, p *sim.Pair, link **netsim.Link, n int) {
 	t.Helper()
 	*link = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
 	for i := 0; i < n; i++ {
-		p.step(time.Millisecond)
+		p.Step(time.Millisecond)
 		for (*link).Stats().Sent < uint64(i+1) {
-			p.step(time.Millisecond)
+			p.Step(time.Millisecond)
 		}
 	}
 	*link = netsim.NewLink(perfect, 1)
@@ -76,197 +84,197 @@ func lossyStart(t *testing.T, p *pair, link **netsim.Link, n int) {
 
 func TestHandshakeSurvivesLostHello(t *testing.T) {
 	p := newPair(t, perfect, perfect, 4)
-	p.dial()
-	lossyStart(t, p, &p.c2s, 1) // the first CLIENT_HELLO is lost
-	p.runUntil(time.Millisecond, 3*time.Second, func() bool {
-		return p.server != nil && p.server.Status() == conn.Connected && p.client.Status() == conn.Connected
+	require.NoError(t, p.Dial())
+	lossyStart(t, p, &p.C2S, 1) // the first CLIENT_HELLO is lost
+	p.RunUntil(time.Millisecond, 3*time.Second, func() bool {
+		return p.Server != nil && p.Server.Status() == conn.Connected && p.Client.Status() == conn.Connected
 	})
-	require.Equal(t, conn.Connected, p.client.Status())
-	require.Equal(t, conn.Connected, p.server.Status())
+	require.Equal(t, conn.Connected, p.Client.Status())
+	require.Equal(t, conn.Connected, p.Server.Status())
 }
 
 func TestHandshakeSurvivesLostServerHello(t *testing.T) {
 	p := newPair(t, perfect, perfect, 5)
-	p.dial()
-	lossyStart(t, p, &p.s2c, 1) // the first SERVER_HELLO is lost
-	p.runUntil(time.Millisecond, 3*time.Second, func() bool {
-		return p.server.Status() == conn.Connected && p.client.Status() == conn.Connected
+	require.NoError(t, p.Dial())
+	lossyStart(t, p, &p.S2C, 1) // the first SERVER_HELLO is lost
+	p.RunUntil(time.Millisecond, 3*time.Second, func() bool {
+		return p.Server.Status() == conn.Connected && p.Client.Status() == conn.Connected
 	})
-	require.Equal(t, conn.Connected, p.client.Status())
-	require.Equal(t, conn.Connected, p.server.Status())
-	assert.Equal(t, p.server.Token(), p.client.Token())
+	require.Equal(t, conn.Connected, p.Client.Status())
+	require.Equal(t, conn.Connected, p.Server.Status())
+	assert.Equal(t, p.Server.Token(), p.Client.Token())
 }
 
 func TestHandshakeSurvivesLostChallenge(t *testing.T) {
 	p := newPair(t, perfect, perfect, 6)
-	p.dial()
+	require.NoError(t, p.Dial())
 	// Let the hello through, then lose the client's next datagram: the
 	// CHALLENGE_RESP.
-	p.runUntil(time.Millisecond, time.Second, func() bool { return p.client.Status() == conn.Connected })
-	sent := p.c2s.Stats().Sent
-	p.c2s = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
-	p.runUntil(time.Millisecond, time.Second, func() bool { return p.c2s.Stats().Sent > 0 })
-	p.c2s = netsim.NewLink(perfect, 1)
+	p.RunUntil(time.Millisecond, time.Second, func() bool { return p.Client.Status() == conn.Connected })
+	sent := p.C2S.Stats().Sent
+	p.C2S = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
+	p.RunUntil(time.Millisecond, time.Second, func() bool { return p.C2S.Stats().Sent > 0 })
+	p.C2S = netsim.NewLink(perfect, 1)
 	require.EqualValues(t, 1, sent)
-	p.runUntil(time.Millisecond, 3*time.Second, func() bool { return p.server.Status() == conn.Connected })
-	require.Equal(t, conn.Connected, p.server.Status())
-	require.Equal(t, conn.Connected, p.client.Status())
+	p.RunUntil(time.Millisecond, 3*time.Second, func() bool { return p.Server.Status() == conn.Connected })
+	require.Equal(t, conn.Connected, p.Server.Status())
+	require.Equal(t, conn.Connected, p.Client.Status())
 }
 
 func TestClientHandshakeTimeout(t *testing.T) {
 	p := newPair(t, netsim.Profile{Loss: 1}, perfect, 7)
-	p.dial()
-	p.runUntil(10*time.Millisecond, conn.DefaultHandshakeTimeout+100*time.Millisecond, func() bool { return false })
-	assert.Equal(t, conn.Disconnected, p.client.Status())
-	assert.ErrorIs(t, p.client.Err(), conn.ErrHandshakeTimeout)
-	assert.NotErrorIs(t, p.client.Err(), conn.ErrBadSignature)
+	require.NoError(t, p.Dial())
+	p.RunUntil(10*time.Millisecond, conn.DefaultHandshakeTimeout+100*time.Millisecond, func() bool { return false })
+	assert.Equal(t, conn.Disconnected, p.Client.Status())
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrHandshakeTimeout)
+	assert.NotErrorIs(t, p.Client.Err(), conn.ErrBadSignature)
 	// The hello was repeated while waiting.
-	assert.GreaterOrEqual(t, p.c2s.Stats().Sent, uint64(4))
-	assert.Nil(t, p.client.Poll(p.now, nil))
+	assert.GreaterOrEqual(t, p.C2S.Stats().Sent, uint64(4))
+	assert.Nil(t, p.Client.Poll(p.Now, nil))
 }
 
 func TestSendBeforeConnectedIsQueued(t *testing.T) {
 	p := newPair(t, perfect, perfect, 8)
-	p.dial()
+	require.NoError(t, p.Dial())
 	var got [][]byte
 	var acked bool
-	require.NoError(t, p.client.Send([]byte("early"), conn.RetryOnTimeout, func(ok bool) { acked = ok }))
-	p.onServer = func(s *conn.Conn) {
+	require.NoError(t, p.Client.Send([]byte("early"), conn.RetryOnTimeout, func(ok bool) { acked = ok }))
+	p.OnServer = func(s *conn.Conn) {
 		s.SetHandler(func(_ protocol.Seq, m []byte) { got = append(got, append([]byte(nil), m...)) })
 	}
-	p.runUntil(time.Millisecond, 2*time.Second, func() bool { return acked })
+	p.RunUntil(time.Millisecond, 2*time.Second, func() bool { return acked })
 	require.True(t, acked)
 	require.Equal(t, [][]byte{[]byte("early")}, got)
 }
 
 func TestServerRefusesSendBeforeConnected(t *testing.T) {
 	p := newPair(t, perfect, netsim.Profile{Loss: 1}, 9)
-	p.dial()
-	p.runUntil(time.Millisecond, 100*time.Millisecond, func() bool { return p.server != nil })
-	require.NotNil(t, p.server)
-	assert.ErrorIs(t, p.server.Send([]byte("x"), conn.RetryNone, nil), conn.ErrNotConnected)
+	require.NoError(t, p.Dial())
+	p.RunUntil(time.Millisecond, 100*time.Millisecond, func() bool { return p.Server != nil })
+	require.NotNil(t, p.Server)
+	assert.ErrorIs(t, p.Server.Send([]byte("x"), conn.RetryNone, nil), conn.ErrNotConnected)
 }
 
 func TestSendValidation(t *testing.T) {
 	p := newPair(t, perfect, perfect, 10)
-	p.connect()
-	assert.ErrorIs(t, p.client.Send(nil, conn.RetryMode(5), nil), conn.ErrRetryMode)
-	assert.ErrorIs(t, p.client.Send(make([]byte, protocol.MaxMessageSize+1), conn.RetryNone, nil), conn.ErrMessageTooLarge)
-	p.ccfg.MaxQueuedBytes = 1000
+	require.NoError(t, p.Connect(10*time.Second))
+	assert.ErrorIs(t, p.Client.Send(nil, conn.RetryMode(5), nil), conn.ErrRetryMode)
+	assert.ErrorIs(t, p.Client.Send(make([]byte, protocol.MaxMessageSize+1), conn.RetryNone, nil), conn.ErrMessageTooLarge)
+	p.ClientConfig.MaxQueuedBytes = 1000
 	small := newPair(t, perfect, perfect, 10)
-	small.ccfg.MaxQueuedBytes = 1000
-	small.connect()
-	require.NoError(t, small.client.Send(make([]byte, 600), conn.RetryNone, nil))
-	assert.ErrorIs(t, small.client.Send(make([]byte, 600), conn.RetryNone, nil), conn.ErrQueueFull)
-	assert.Equal(t, 600, small.client.QueuedBytes())
+	small.ClientConfig.MaxQueuedBytes = 1000
+	require.NoError(t, small.Connect(10*time.Second))
+	require.NoError(t, small.Client.Send(make([]byte, 600), conn.RetryNone, nil))
+	assert.ErrorIs(t, small.Client.Send(make([]byte, 600), conn.RetryNone, nil), conn.ErrQueueFull)
+	assert.Equal(t, 600, small.Client.QueuedBytes())
 }
 
 func TestKeepAliveKeepsIdleConnectionUp(t *testing.T) {
 	p := newPair(t, perfect, perfect, 11)
-	p.connect()
-	sent := p.c2s.Stats().Sent
-	p.runUntil(time.Millisecond, 10*time.Second, func() bool { return false })
-	assert.Equal(t, conn.Connected, p.client.Status())
-	assert.Equal(t, conn.Connected, p.server.Status())
+	require.NoError(t, p.Connect(10*time.Second))
+	sent := p.C2S.Stats().Sent
+	p.RunUntil(time.Millisecond, 10*time.Second, func() bool { return false })
+	assert.Equal(t, conn.Connected, p.Client.Status())
+	assert.Equal(t, conn.Connected, p.Server.Status())
 	// One keep-alive per ~100 ms of silence.
-	ka := p.c2s.Stats().Sent - sent
+	ka := p.C2S.Stats().Sent - sent
 	assert.InDelta(t, 100, float64(ka), 10, "keep-alives in 10 s")
-	assert.Zero(t, p.client.Stats().Timeouts)
-	assert.LessOrEqual(t, p.client.PendingAcks(), 1, "only the newest keep-alive awaits its ack")
-	assert.LessOrEqual(t, p.server.PendingAcks(), 1, "only the newest keep-alive awaits its ack")
+	assert.Zero(t, p.Client.Stats().Timeouts)
+	assert.LessOrEqual(t, p.Client.PendingAcks(), 1, "only the newest keep-alive awaits its ack")
+	assert.LessOrEqual(t, p.Server.PendingAcks(), 1, "only the newest keep-alive awaits its ack")
 }
 
 func TestConnectionTimeoutDropsBothEnds(t *testing.T) {
 	p := newPair(t, perfect, perfect, 12)
-	p.connect()
+	require.NoError(t, p.Connect(10*time.Second))
 	var cb []bool
-	require.NoError(t, p.client.Send([]byte("lost"), conn.RetryOnTimeout, func(ok bool) { cb = append(cb, ok) }))
-	p.c2s = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
-	p.s2c = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
-	p.runUntil(10*time.Millisecond, conn.DefaultConnectionTimeout+200*time.Millisecond, func() bool { return false })
-	assert.Equal(t, conn.Dropped, p.client.Status())
-	assert.Equal(t, conn.Dropped, p.server.Status())
-	assert.ErrorIs(t, p.client.Err(), conn.ErrTimeout)
+	require.NoError(t, p.Client.Send([]byte("lost"), conn.RetryOnTimeout, func(ok bool) { cb = append(cb, ok) }))
+	p.C2S = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
+	p.S2C = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
+	p.RunUntil(10*time.Millisecond, conn.DefaultConnectionTimeout+200*time.Millisecond, func() bool { return false })
+	assert.Equal(t, conn.Dropped, p.Client.Status())
+	assert.Equal(t, conn.Dropped, p.Server.Status())
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrTimeout)
 	assert.Equal(t, []bool{false}, cb, "a guaranteed message fails once the connection is gone")
-	assert.ErrorIs(t, p.client.Send([]byte("x"), conn.RetryNone, nil), conn.ErrNotConnected)
-	assert.ErrorIs(t, p.client.Receive(p.now, make([]byte, 40)), conn.ErrClosed)
-	assert.EqualValues(t, 1, p.client.Stats().Drops.Closed)
+	assert.ErrorIs(t, p.Client.Send([]byte("x"), conn.RetryNone, nil), conn.ErrNotConnected)
+	assert.ErrorIs(t, p.Client.Receive(p.Now, make([]byte, 40)), conn.ErrClosed)
+	assert.EqualValues(t, 1, p.Client.Stats().Drops.Closed)
 }
 
 func TestSetConnectionTimeout(t *testing.T) {
 	p := newPair(t, perfect, perfect, 13)
-	p.connect()
-	p.client.SetConnectionTimeout(time.Second)
-	p.c2s = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
-	p.s2c = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
-	p.runUntil(10*time.Millisecond, 1500*time.Millisecond, func() bool { return false })
-	assert.Equal(t, conn.Dropped, p.client.Status())
-	assert.Equal(t, conn.Connected, p.server.Status())
+	require.NoError(t, p.Connect(10*time.Second))
+	p.Client.SetConnectionTimeout(time.Second)
+	p.C2S = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
+	p.S2C = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
+	p.RunUntil(10*time.Millisecond, 1500*time.Millisecond, func() bool { return false })
+	assert.Equal(t, conn.Dropped, p.Client.Status())
+	assert.Equal(t, conn.Connected, p.Server.Status())
 }
 
 func TestGracefulDisconnectFromClient(t *testing.T) {
 	p := newPair(t, perfect, perfect, 14)
-	p.connect()
+	require.NoError(t, p.Connect(10*time.Second))
 	var pending []bool
 	// A message queued but not sent yet fails on disconnect.
-	require.NoError(t, p.client.Send([]byte("never"), conn.RetryOnTimeout, func(ok bool) { pending = append(pending, ok) }))
-	p.client.Disconnect(p.now)
+	require.NoError(t, p.Client.Send([]byte("never"), conn.RetryOnTimeout, func(ok bool) { pending = append(pending, ok) }))
+	p.Client.Disconnect(p.Now)
 	assert.Equal(t, []bool{false}, pending)
-	assert.Equal(t, conn.Disconnecting, p.client.Status())
-	assert.ErrorIs(t, p.client.Send([]byte("x"), conn.RetryNone, nil), conn.ErrNotConnected)
-	done := p.runUntil(time.Millisecond, 2*time.Second, func() bool {
-		return p.client.Status().Closed() && p.server.Status().Closed()
+	assert.Equal(t, conn.Disconnecting, p.Client.Status())
+	assert.ErrorIs(t, p.Client.Send([]byte("x"), conn.RetryNone, nil), conn.ErrNotConnected)
+	done := p.RunUntil(time.Millisecond, 2*time.Second, func() bool {
+		return p.Client.Status().Closed() && p.Server.Status().Closed()
 	})
 	require.True(t, done)
-	assert.Equal(t, conn.Disconnected, p.client.Status())
-	assert.Equal(t, conn.Disconnected, p.server.Status())
-	assert.ErrorIs(t, p.client.Err(), conn.ErrLocalClose)
-	assert.ErrorIs(t, p.server.Err(), conn.ErrPeerClosed)
+	assert.Equal(t, conn.Disconnected, p.Client.Status())
+	assert.Equal(t, conn.Disconnected, p.Server.Status())
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrLocalClose)
+	assert.ErrorIs(t, p.Server.Err(), conn.ErrPeerClosed)
 	// It closed on the server's reply, well before the 1 s timeout.
-	assert.Less(t, p.now.Sub(start), 500*time.Millisecond)
+	assert.Less(t, p.Now.Sub(sim.Start), 500*time.Millisecond)
 }
 
 func TestGracefulDisconnectFromServer(t *testing.T) {
 	p := newPair(t, perfect, perfect, 15)
-	p.connect()
-	p.server.Disconnect(p.now)
-	done := p.runUntil(time.Millisecond, 2*time.Second, func() bool {
-		return p.client.Status().Closed() && p.server.Status().Closed()
+	require.NoError(t, p.Connect(10*time.Second))
+	p.Server.Disconnect(p.Now)
+	done := p.RunUntil(time.Millisecond, 2*time.Second, func() bool {
+		return p.Client.Status().Closed() && p.Server.Status().Closed()
 	})
 	require.True(t, done)
-	assert.ErrorIs(t, p.client.Err(), conn.ErrPeerClosed)
-	assert.ErrorIs(t, p.server.Err(), conn.ErrLocalClose)
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrPeerClosed)
+	assert.ErrorIs(t, p.Server.Err(), conn.ErrLocalClose)
 }
 
 func TestDisconnectWithoutAnswerTimesOut(t *testing.T) {
 	p := newPair(t, perfect, perfect, 16)
-	p.connect()
-	p.c2s = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
-	p.client.Disconnect(p.now)
-	t0 := p.now
-	p.runUntil(time.Millisecond, 3*time.Second, func() bool { return p.client.Status().Closed() })
-	assert.Equal(t, conn.Disconnected, p.client.Status())
-	assert.InDelta(t, conn.DefaultDisconnectTimeout.Seconds(), p.now.Sub(t0).Seconds(), 0.05)
+	require.NoError(t, p.Connect(10*time.Second))
+	p.C2S = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
+	p.Client.Disconnect(p.Now)
+	t0 := p.Now
+	p.RunUntil(time.Millisecond, 3*time.Second, func() bool { return p.Client.Status().Closed() })
+	assert.Equal(t, conn.Disconnected, p.Client.Status())
+	assert.InDelta(t, conn.DefaultDisconnectTimeout.Seconds(), p.Now.Sub(t0).Seconds(), 0.05)
 	// The DISCONNECT was repeated while waiting.
-	assert.Greater(t, p.c2s.Stats().Sent, uint64(3))
+	assert.Greater(t, p.C2S.Stats().Sent, uint64(3))
 }
 
 func TestDisconnectWhileConnecting(t *testing.T) {
 	p := newPair(t, perfect, perfect, 17)
-	p.dial()
-	p.client.Disconnect(p.now)
-	assert.Equal(t, conn.Disconnected, p.client.Status())
-	assert.Nil(t, p.client.Poll(p.now, nil))
+	require.NoError(t, p.Dial())
+	p.Client.Disconnect(p.Now)
+	assert.Equal(t, conn.Disconnected, p.Client.Status())
+	assert.Nil(t, p.Client.Poll(p.Now, nil))
 }
 
 func TestCallbacks(t *testing.T) {
 	p := newPair(t, perfect, perfect, 18)
-	p.connect()
+	require.NoError(t, p.Connect(10*time.Second))
 	var none, best, retry []bool
-	require.NoError(t, p.client.Send([]byte("n"), conn.RetryNone, func(ok bool) { none = append(none, ok) }))
-	require.NoError(t, p.client.Send([]byte("b"), conn.RetryBestEffort, func(ok bool) { best = append(best, ok) }))
-	require.NoError(t, p.client.Send([]byte("r"), conn.RetryOnTimeout, func(ok bool) { retry = append(retry, ok) }))
-	p.runUntil(time.Millisecond, 2*time.Second, func() bool { return false })
+	require.NoError(t, p.Client.Send([]byte("n"), conn.RetryNone, func(ok bool) { none = append(none, ok) }))
+	require.NoError(t, p.Client.Send([]byte("b"), conn.RetryBestEffort, func(ok bool) { best = append(best, ok) }))
+	require.NoError(t, p.Client.Send([]byte("r"), conn.RetryOnTimeout, func(ok bool) { retry = append(retry, ok) }))
+	p.RunUntil(time.Millisecond, 2*time.Second, func() bool { return false })
 	assert.Equal(t, []bool{true}, none)
 	assert.Equal(t, []bool{true}, best)
 	assert.Equal(t, []bool{true}, retry)
@@ -275,65 +283,62 @@ func TestCallbacks(t *testing.T) {
 	// timeout; RETRY_ON_TIMEOUT keeps trying and succeeds once the link
 	// heals, with a single callback despite many copies.
 	none, best, retry = nil, nil, nil
-	p.c2s = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
-	require.NoError(t, p.client.Send([]byte("n"), conn.RetryNone, func(ok bool) { none = append(none, ok) }))
-	require.NoError(t, p.client.Send([]byte("b"), conn.RetryBestEffort, func(ok bool) { best = append(best, ok) }))
-	require.NoError(t, p.client.Send([]byte("r"), conn.RetryOnTimeout, func(ok bool) { retry = append(retry, ok) }))
-	resent := p.client.Stats().Resent
-	p.runUntil(time.Millisecond, 2500*time.Millisecond, func() bool { return false })
+	p.C2S = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
+	require.NoError(t, p.Client.Send([]byte("n"), conn.RetryNone, func(ok bool) { none = append(none, ok) }))
+	require.NoError(t, p.Client.Send([]byte("b"), conn.RetryBestEffort, func(ok bool) { best = append(best, ok) }))
+	require.NoError(t, p.Client.Send([]byte("r"), conn.RetryOnTimeout, func(ok bool) { retry = append(retry, ok) }))
+	resent := p.Client.Stats().Resent
+	p.RunUntil(time.Millisecond, 2500*time.Millisecond, func() bool { return false })
 	assert.Equal(t, []bool{false}, none)
 	assert.Equal(t, []bool{false}, best)
 	assert.Empty(t, retry)
-	assert.Greater(t, p.client.Stats().Resent-resent, uint64(15), "the guaranteed message is being resent")
-	p.c2s = netsim.NewLink(perfect, 1)
-	p.runUntil(time.Millisecond, time.Second, func() bool { return len(retry) > 0 })
-	p.runUntil(time.Millisecond, time.Second, func() bool { return false })
+	assert.Greater(t, p.Client.Stats().Resent-resent, uint64(15), "the guaranteed message is being resent")
+	p.C2S = netsim.NewLink(perfect, 1)
+	p.RunUntil(time.Millisecond, time.Second, func() bool { return len(retry) > 0 })
+	p.RunUntil(time.Millisecond, time.Second, func() bool { return false })
 	assert.Equal(t, []bool{true}, retry)
 }
 
 func TestCallbackMayReenter(t *testing.T) {
 	p := newPair(t, perfect, perfect, 19)
-	p.connect()
+	require.NoError(t, p.Connect(10*time.Second))
 	var second bool
-	require.NoError(t, p.client.Send([]byte("one"), conn.RetryNone, func(bool) {
-		require.NoError(t, p.client.Send([]byte("two"), conn.RetryNone, func(ok bool) {
+	require.NoError(t, p.Client.Send([]byte("one"), conn.RetryNone, func(bool) {
+		require.NoError(t, p.Client.Send([]byte("two"), conn.RetryNone, func(ok bool) {
 			second = ok
-			p.client.Disconnect(p.now)
+			p.Client.Disconnect(p.Now)
 		}))
 	}))
-	p.runUntil(time.Millisecond, 3*time.Second, func() bool { return p.client.Status().Closed() })
+	p.RunUntil(time.Millisecond, 3*time.Second, func() bool { return p.Client.Status().Closed() })
 	assert.True(t, second)
-	assert.Equal(t, conn.Disconnected, p.client.Status())
+	assert.Equal(t, conn.Disconnected, p.Client.Status())
 }
 
 func TestPacking(t *testing.T) {
 	p := newPair(t, perfect, perfect, 20)
-	p.connect()
+	require.NoError(t, p.Connect(10*time.Second))
 	var got int
-	p.server.SetHandler(func(protocol.Seq, []byte) { got++ })
+	p.Server.SetHandler(func(protocol.Seq, []byte) { got++ })
 	for i := 0; i < 50; i++ {
-		require.NoError(t, p.client.Send(bytes.Repeat([]byte{byte(i)}, 20), conn.RetryNone, nil))
+		require.NoError(t, p.Client.Send(bytes.Repeat([]byte{byte(i)}, 20), conn.RetryNone, nil))
 	}
-	before := p.c2s.Stats().Sent
-	p.step(20 * time.Millisecond)
-	assert.EqualValues(t, 1, p.c2s.Stats().Sent-before, "50 small messages fit one datagram")
-	p.runUntil(time.Millisecond, 100*time.Millisecond, func() bool { return got == 50 })
+	before := p.C2S.Stats().Sent
+	p.Step(20 * time.Millisecond)
+	assert.EqualValues(t, 1, p.C2S.Stats().Sent-before, "50 small messages fit one datagram")
+	p.RunUntil(time.Millisecond, 100*time.Millisecond, func() bool { return got == 50 })
 	assert.Equal(t, 50, got)
 
 	// 600 one-byte messages need three packets: at most 255 per packet.
 	got = 0
 	for i := 0; i < 600; i++ {
-		require.NoError(t, p.client.Send([]byte{1}, conn.RetryNone, nil))
+		require.NoError(t, p.Client.Send([]byte{1}, conn.RetryNone, nil))
 	}
-	before = p.c2s.Stats().Sent
-	p.runUntil(time.Millisecond, time.Second, func() bool { return got == 600 })
+	before = p.C2S.Stats().Sent
+	p.RunUntil(time.Millisecond, time.Second, func() bool { return got == 600 })
 	assert.Equal(t, 600, got)
-	assert.EqualValues(t, 3, p.c2s.Stats().Sent-before-keepAlivesBetween(p))
+	assert.EqualValues(t, 3, p.C2S.Stats().Sent-before, "back to back, before any keep-alive")
 }
 
-// keepAlivesBetween returns 0: the three packets go out back to back, less
-// than a keep-alive interval apart, and delivery ends before the next.
-func keepAlivesBetween(*pair) uint64 { return 0 }
 
 // TestMessageSizes sends messages around every size boundary and checks
 // they arrive intact: the largest unfragmented message, the smallest
@@ -341,21 +346,21 @@ func keepAlivesBetween(*pair) uint64 { return 0 }
 // 1427+1024k), and the largest message allowed.
 func TestMessageSizes(t *testing.T) {
 	p := newPair(t, perfect, perfect, 21)
-	p.ccfg.SendInterval = time.Millisecond
-	p.connect()
+	p.ClientConfig.SendInterval = time.Millisecond
+	require.NoError(t, p.Connect(10*time.Second))
 	var got [][]byte
-	p.server.SetHandler(func(_ protocol.Seq, m []byte) { got = append(got, append([]byte(nil), m...)) })
+	p.Server.SetHandler(func(_ protocol.Seq, m []byte) { got = append(got, append([]byte(nil), m...)) })
 	sizes := []int{0, 1, protocol.MaxSingleMessage, protocol.MaxSingleMessage + 1, 1434, 1435,
 		2451, 3475, 1427 + 1024*10, 20_000, protocol.MaxMessageSize}
 	acked := 0
 	for i, n := range sizes {
 		msg := bytes.Repeat([]byte{byte(i + 1)}, n)
-		require.NoError(t, p.client.Send(msg, conn.RetryOnTimeout, func(ok bool) {
+		require.NoError(t, p.Client.Send(msg, conn.RetryOnTimeout, func(ok bool) {
 			require.True(t, ok)
 			acked++
 		}), "size %d", n)
 	}
-	p.runUntil(time.Millisecond, 60*time.Second, func() bool { return acked == len(sizes) })
+	p.RunUntil(time.Millisecond, 60*time.Second, func() bool { return acked == len(sizes) })
 	require.Equal(t, len(sizes), acked)
 	require.Len(t, got, len(sizes))
 	for i, n := range sizes {
@@ -367,25 +372,25 @@ func TestMessageSizes(t *testing.T) {
 func TestLatencyEstimate(t *testing.T) {
 	link := netsim.Profile{Delay: 40 * time.Millisecond}
 	p := newPair(t, link, link, 22)
-	p.connect()
+	require.NoError(t, p.Connect(10*time.Second))
 	for i := 0; i < 100; i++ {
-		require.NoError(t, p.client.Send([]byte("ping"), conn.RetryNone, nil))
-		p.runUntil(time.Millisecond, 50*time.Millisecond, func() bool { return false })
+		require.NoError(t, p.Client.Send([]byte("ping"), conn.RetryNone, nil))
+		p.RunUntil(time.Millisecond, 50*time.Millisecond, func() bool { return false })
 	}
 	// Half the round trip: 40 ms each way plus at most the 25 ms ack delay
 	// (rounded up to the peer's next send opportunity).
-	l := p.client.Latency()
+	l := p.Client.Latency()
 	assert.Greater(t, l, 40*time.Millisecond)
 	assert.Less(t, l, 60*time.Millisecond)
-	s := p.client.Stats()
+	s := p.Client.Stats()
 	assert.InDelta(t, float64(l.Microseconds()), float64(s.Latency.Last()), float64(5*time.Millisecond/time.Microsecond))
 }
 
 func TestStatsSeries(t *testing.T) {
 	p := newPair(t, perfect, perfect, 23)
-	p.connect()
-	p.runUntil(time.Millisecond, 5*time.Second, func() bool { return false })
-	s := p.client.Stats()
+	require.NoError(t, p.Connect(10*time.Second))
+	p.RunUntil(time.Millisecond, 5*time.Second, func() bool { return false })
+	s := p.Client.Stats()
 	vals := s.PktsSent.Values(nil)
 	require.Len(t, vals, 300)
 	// The last complete seconds each hold ~10 keep-alives.
@@ -413,9 +418,9 @@ func TestNewServerRejectsGarbage(t *testing.T) {
 	require.NoError(t, err)
 	cfg := &conn.Config{RootKey: root}
 	for _, d := range [][]byte{nil, []byte("FSOS"), make([]byte, 1438), bytes.Repeat([]byte{0xff}, 100)} {
-		_, err := conn.NewServer(cfg, start, 0x40000001, d)
+		_, err := conn.NewServer(cfg, sim.Start, 0x40000001, d)
 		assert.Error(t, err)
 	}
-	_, err = conn.NewServer(&conn.Config{}, start, 1, nil)
+	_, err = conn.NewServer(&conn.Config{}, sim.Start, 1, nil)
 	assert.Error(t, err, "no root key")
 }
