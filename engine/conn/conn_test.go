@@ -339,7 +339,6 @@ func TestPacking(t *testing.T) {
 	assert.EqualValues(t, 3, p.C2S.Stats().Sent-before, "back to back, before any keep-alive")
 }
 
-
 // TestMessageSizes sends messages around every size boundary and checks
 // they arrive intact: the largest unfragmented message, the smallest
 // fragmented one, the sizes the reference can never send (1433, 1434,
