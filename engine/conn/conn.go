@@ -86,7 +86,7 @@ type Conn struct {
 	ephemeral *crypto.PrivateKey
 	token     uint32
 	helloKey  []byte // server: the client's hello key while connecting
-	hello     *outMsg
+	hello     *outMsg // our hello message until the handshake completes
 	helloErr  error // client: why the last SERVER_HELLO was refused
 
 	// counters

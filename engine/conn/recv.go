@@ -256,6 +256,7 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, payload []by
 	c.recvMsgs.Insert(msg.Seq)
 	c.processAcks(now, h)
 	c.resolve(c.hello, true) // stop repeating the hello
+	c.hello = nil
 	ch := c.newMsg(protocol.TypeChallengeResp, nil, RetryOnTimeout, nil)
 	ch.body = protocol.AppendChallengeResponse(ch.body, int64(c.token))
 	// The challenge response leads the first encrypted packet, ahead of
@@ -322,7 +323,7 @@ func (c *Conn) handle(now time.Time, m protocol.Message) error {
 		if c.role == RoleServer && c.status == Connecting {
 			// checkChallenge vetted it before the packet was accepted.
 			c.status = Connected
-			c.helloKey = nil
+			c.helloKey, c.hello = nil, nil
 			c.log.Debug("connected", "token", c.token)
 		}
 	case protocol.TypeKeepAlive, protocol.TypeUnknown:

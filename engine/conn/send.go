@@ -54,7 +54,7 @@ func (c *Conn) newMsg(typ protocol.PacketType, body []byte, retry RetryMode, cb 
 
 // release returns m to the pool once nothing refers to it any more.
 func (c *Conn) release(m *outMsg) {
-	if !m.done || m.refs > 0 || m.queued || m.retrying || m == c.hello {
+	if !m.done || m.refs > 0 || m.queued || m.retrying || m == c.hello { // the server may resend its hello
 		return
 	}
 	body := m.body[:0]
