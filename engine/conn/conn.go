@@ -85,9 +85,9 @@ type Conn struct {
 	key       [crypto.KeySize]byte
 	ephemeral *crypto.PrivateKey
 	token     uint32
-	helloKey  []byte // server: the client's hello key while connecting
+	helloKey  []byte  // server: the client's hello key while connecting
 	hello     *outMsg // our hello message until the handshake completes
-	helloErr  error // client: why the last SERVER_HELLO was refused
+	helloErr  error   // client: why the last SERVER_HELLO was refused
 
 	// counters
 	pktSeq    protocol.Seq

@@ -69,8 +69,11 @@ func ParseClientHello(body []byte) (ClientHello, error) {
 	if err := r.Err(); err != nil {
 		return ClientHello{}, handshakeErr("client hello", err)
 	}
-	if pad := ClientHelloPaddingLen(len(m.PublicKey), m.Version); pad < 0 || len(r.Remaining()) < pad {
-		return ClientHello{}, handshakeErr("client hello", fmt.Errorf("padding too short"))
+	// The padding is whatever follows: the reference sizes it from the
+	// bytes the key and version took, so its rule is 1412 bytes in all
+	// (checked above), with the key and version inside them.
+	if r.Offset() > ClientHelloBodySize {
+		return ClientHello{}, handshakeErr("client hello", fmt.Errorf("key and version take %d bytes, more than the %d-byte body", r.Offset(), ClientHelloBodySize))
 	}
 	return m, nil
 }

@@ -52,6 +52,9 @@ func AppendPayload(b []byte, msgs []Message) ([]byte, error) {
 	case 0:
 		return b, nil
 	case 1:
+		if len(msgs[0].Body) > 0xFFFF-2 {
+			return b, fmt.Errorf("%w: message body of %d bytes overflows the length field", ErrPayload, len(msgs[0].Body))
+		}
 		b = binary.BigEndian.AppendUint16(b, uint16(msgs[0].Seq))
 		return append(b, msgs[0].Body...), nil
 	}

@@ -99,9 +99,10 @@ func (r *Reassembler) Pending() int { return len(r.partial) }
 
 // Add takes the body of an APP_FRAGMENT message with message seq seq,
 // received at now. When the fragment completes its message, Add returns the
-// whole message (a new slice the caller owns) and the message seq of its
-// first fragment. Otherwise msg is nil. An error means the fragment was
-// rejected and nothing changed.
+// whole message (a new slice the caller owns, never nil) and the message
+// seq of its first fragment. Otherwise msg is nil. An error means the
+// fragment was rejected: no partial message took it in (partial messages
+// that had expired may have been dropped first).
 func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgSeq Seq, err error) {
 	h, data, err := ParseFragment(body)
 	if err != nil {
@@ -120,7 +121,8 @@ func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgS
 		if len(data) > r.maxMessage() {
 			return nil, 0, fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, len(data))
 		}
-		return append([]byte(nil), data...), seq, nil
+		// never nil: nil means "incomplete", even for an empty message
+		return append(make([]byte, 0, len(data)), data...), seq, nil
 	}
 	idx := int(h.Index) - 1
 	if p != nil && p.have[idx>>6]&(1<<(uint(idx)&63)) != 0 {
