@@ -347,17 +347,21 @@ func (c *Conn) SetConnectionTimeout(d time.Duration) {
 func (c *Conn) Disconnect(now time.Time) {
 	switch {
 	case c.status == Connected:
-		c.abandon()
-		c.status = Disconnecting
-		c.reason = ErrLocalClose
 		c.localClose = true
-		c.closeStart = now
-		c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, RetryBestEffort, nil))
-		c.log.Debug("disconnecting")
+		c.beginClose(now, ErrLocalClose, RetryBestEffort)
 	case c.status == Connecting:
 		c.close(Disconnected, ErrLocalClose)
 	}
 	c.runCallbacks()
+}
+
+// beginClose fails everything pending and queues our DISCONNECT: resent
+// until acknowledged when we close, sent once when answering the peer.
+func (c *Conn) beginClose(now time.Time, reason error, retry RetryMode) {
+	c.abandon()
+	c.status, c.reason, c.closeStart = Disconnecting, reason, now
+	c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, retry, nil))
+	c.log.Debug("disconnecting", "reason", reason)
 }
 
 // close moves to a final state, failing whatever is still pending.

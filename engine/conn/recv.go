@@ -346,13 +346,8 @@ func (c *Conn) deliver(seq protocol.Seq, msg []byte) {
 func (c *Conn) peerDisconnect(now time.Time) {
 	switch c.status {
 	case Connected:
-		c.abandon()
-		c.status = Disconnecting
-		c.reason = ErrPeerClosed
 		c.peerClose = true
-		c.closeStart = now
-		c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, RetryNone, nil))
-		c.log.Debug("peer disconnected")
+		c.beginClose(now, ErrPeerClosed, RetryNone)
 	case Disconnecting:
 		c.peerClose = true
 	}
