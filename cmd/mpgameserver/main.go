@@ -1,6 +1,8 @@
 // Command mpgameserver is the project's one binary. Each subcommand turns
 // flags into a configuration and runs a library package:
 //
+//	mpgameserver serve      run a headless game server
+//	mpgameserver keygen     write a new root key pair
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
 //
 // Run "mpgameserver <command> --help" for a command's flags.
@@ -26,6 +28,8 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"serve":    {"run a headless game server", runServe},
+		"keygen":   {"write a new root key pair (NAME.key, NAME.pub)", runKeygen},
 		"simulate": {"run a client and a server over a simulated lossy link and report what arrived", runSimulate},
 	}
 }
@@ -95,13 +99,19 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseErr maps a flag parsing error: help stays help, anything else was
+// already reported by the flag package.
+func parseErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errUsage
+}
+
 // parse parses args, mapping flag errors to errUsage.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+		return parseErr(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))

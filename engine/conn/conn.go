@@ -355,6 +355,14 @@ func (c *Conn) Disconnect(now time.Time) {
 	c.runCallbacks()
 }
 
+// Close ends the connection at once, without telling the peer (which
+// drops it after its connection timeout). Every message not yet
+// acknowledged gets its callback with false.
+func (c *Conn) Close() {
+	c.close(Disconnected, ErrLocalClose)
+	c.runCallbacks()
+}
+
 // beginClose fails everything pending and queues our DISCONNECT: resent
 // until acknowledged when we close, sent once when answering the peer.
 func (c *Conn) beginClose(now time.Time, reason error, retry RetryMode) {

@@ -229,6 +229,7 @@ func TestGracefulDisconnectFromClient(t *testing.T) {
 	assert.Equal(t, conn.Disconnected, p.Client.Status())
 	assert.Equal(t, conn.Disconnected, p.Server.Status())
 	assert.ErrorIs(t, p.Client.Err(), conn.ErrLocalClose)
+	assert.NotErrorIs(t, p.Client.Err(), conn.ErrCloseTimeout)
 	assert.ErrorIs(t, p.Server.Err(), conn.ErrPeerClosed)
 	// It closed on the server's reply, well before the 1 s timeout.
 	assert.Less(t, p.Now.Sub(sim.Start), 500*time.Millisecond)
@@ -254,6 +255,8 @@ func TestDisconnectWithoutAnswerTimesOut(t *testing.T) {
 	t0 := p.Now
 	p.RunUntil(time.Millisecond, 3*time.Second, func() bool { return p.Client.Status().Closed() })
 	assert.Equal(t, conn.Disconnected, p.Client.Status())
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrCloseTimeout)
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrLocalClose)
 	assert.InDelta(t, conn.DefaultDisconnectTimeout.Seconds(), p.Now.Sub(t0).Seconds(), 0.05)
 	// The DISCONNECT was repeated while waiting.
 	assert.Greater(t, p.C2S.Stats().Sent, uint64(3))

@@ -240,7 +240,11 @@ func (c *Conn) tick(now time.Time) {
 		case c.localClose && (c.closeAcked || c.peerClose):
 			c.close(Disconnected, ErrLocalClose)
 		case now.Sub(c.closeStart) >= c.cfg.DisconnectTimeout:
-			c.close(Disconnected, c.reason)
+			reason := c.reason
+			if c.localClose {
+				reason = ErrCloseTimeout
+			}
+			c.close(Disconnected, reason)
 		}
 	}
 }

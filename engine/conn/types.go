@@ -142,6 +142,9 @@ var (
 	ErrPeerClosed = errors.New("conn: closed by peer")
 	// ErrLocalClose: Disconnect was called.
 	ErrLocalClose = errors.New("conn: closed locally")
+	// ErrCloseTimeout: Disconnect was called and the peer never
+	// acknowledged the DISCONNECT within the disconnect timeout.
+	ErrCloseTimeout = fmt.Errorf("%w, unacknowledged", ErrLocalClose)
 )
 
 // Drops counts rejected datagrams by reason.

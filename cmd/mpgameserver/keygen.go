@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+)
+
+func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("keygen", "Writes a new P-256 root key pair into DIR: NAME.key (PKCS#8 PEM private key,\n"+
+		"for the server's --key) and NAME.pub (PEM public key, for clients to pin).\n"+
+		"Same files as the Python mpgameserver's genkey.\n\n"+
+		"usage: mpgameserver keygen [--name NAME] DIR", stderr)
+	name := fs.String("name", "root", "base name of the key files")
+	if err := fs.Parse(args); err != nil {
+		return parseErr(err)
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "keygen: give exactly one directory")
+		fs.Usage()
+		return errUsage
+	}
+	dir := fs.Arg(0)
+	k, err := crypto.GenerateKey(nil)
+	if err != nil {
+		return err
+	}
+	priv := filepath.Join(dir, *name+".key")
+	pub := filepath.Join(dir, *name+".pub")
+	if err := crypto.SavePrivateKey(priv, k); err != nil {
+		return fmt.Errorf("private key file %q: %w", priv, err)
+	}
+	if err := crypto.SavePublicKey(pub, k.Public()); err != nil {
+		return fmt.Errorf("public key file %q: %w", pub, err)
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s\n", priv, pub)
+	return nil
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/examples/echo"
+)
+
+// games are the built-in event handlers, by name. Each gets the command's
+// standard output for the lines it prints.
+func games() map[string]func(out io.Writer) server.EventHandler {
+	return map[string]func(out io.Writer) server.EventHandler{
+		"echo": func(out io.Writer) server.EventHandler { return echo.NewHandler(out) },
+	}
+}
+
+func gameNames() string {
+	var names []string
+	for n := range games() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// serverFlags are the flags shared by the commands that run a server.
+type serverFlags struct {
+	listen    string
+	key       string
+	game      string
+	interval  time.Duration
+	accessLog string
+	httpAddr  string
+	logLevel  string
+}
+
+func (f *serverFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}) {
+	fs.StringVar(&f.listen, "listen", ":1474", "UDP address to listen on, host:port ([::]:1474 for IPv6)")
+	fs.StringVar(&f.key, "key", "", "PEM file of the server's root private key (empty: generate one and print its public key)")
+	fs.StringVar(&f.game, "game", "echo", "built-in game to host: "+gameNames())
+	fs.DurationVar(&f.interval, "interval", server.DefaultInterval, "tick period")
+	fs.StringVar(&f.accessLog, "access-log", "", "file for the log lines that carry client IP addresses")
+	fs.StringVar(&f.httpAddr, "http", "", "also serve a status page over HTTP on this TCP address")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// newServer builds the server the flags describe. It writes the public key
+// to stdout when it generated the root key.
+func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error) {
+	newGame, ok := games()[f.game]
+	if !ok {
+		return nil, fmt.Errorf("--game %q: want one of %s", f.game, gameNames())
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var root *crypto.PrivateKey
+	if f.key != "" {
+		k, err := crypto.LoadPrivateKey(f.key)
+		if err != nil {
+			return nil, fmt.Errorf("--key: %w", err)
+		}
+		root = k
+	} else {
+		k, err := crypto.GenerateKey(nil)
+		if err != nil {
+			return nil, err
+		}
+		root = k
+		log.Warn("no --key given: using a new root key; clients must pin the public key below (mpgameserver keygen makes a lasting one)")
+		fmt.Fprintf(stdout, "%s", root.Public().MarshalPEM())
+	}
+	ctx, err := server.NewContext(newGame(stdout), root)
+	if err != nil {
+		return nil, err
+	}
+	ctx.SetLogger(log)
+	if f.interval <= 0 {
+		return nil, fmt.Errorf("--interval %v: want a positive duration", f.interval)
+	}
+	ctx.SetInterval(f.interval)
+	if f.accessLog != "" {
+		if err := ctx.EnableAccessLogs(f.accessLog); err != nil {
+			return nil, fmt.Errorf("--access-log: %w", err)
+		}
+	}
+	srv, err := server.New(ctx, f.listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %w", err)
+	}
+	if f.httpAddr != "" {
+		if _, err := srv.ListenTCP(statusPage(srv), f.httpAddr, "", ""); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("--http: %w", err)
+		}
+	}
+	return srv, nil
+}
+
+// statusPage serves the server's counters as plain text.
+func statusPage(srv *server.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var s server.Snapshot
+		srv.Snapshot(&s)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "udp %s\nconnections %d\npending %d\nticks/s %d\n", s.Addr, s.Connections, s.Pending, s.Ticks.Last())
+		fmt.Fprintf(w, "packets assembled %d acked %d timeouts %d pending-acks %d\n", s.Assembled, s.Acked, s.Timeouts, s.PendingAcks)
+		fmt.Fprintf(w, "datagrams in %d out %d\n", s.Stats.DatagramsIn, s.Stats.DatagramsOut)
+	})
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "Runs a headless game server. It prints READY <host>:<port> once clients\n"+
+		"can connect, and stops gracefully on SIGINT or SIGTERM.", stderr)
+	var f serverFlags
+	f.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	srv, err := f.newServer(stdout, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
+	return srv.Serve(ctx)
+}

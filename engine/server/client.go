@@ -1,0 +1,93 @@
+package server
+
+import (
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// A Client is the server's side of one client connection, as the
+// EventHandler sees it. Its methods must be called from the server's event
+// goroutine: inside handler methods, or in a function passed to
+// Server.Post.
+type Client struct {
+	srv  *Server
+	addr netip.AddrPort
+	c    *conn.Conn
+	log  *slog.Logger
+
+	pending   bool // in the temporary pool (handshake not complete)
+	announced bool // Connect was raised
+	gone      bool // Disconnect was raised
+	index     int  // position in the server's slice of its pool
+}
+
+// Addr returns the client's address. It identifies the client, but it is
+// personal data: do not send it to other clients.
+func (c *Client) Addr() netip.AddrPort {
+	return netip.AddrPortFrom(c.addr.Addr().Unmap(), c.addr.Port())
+}
+
+// Token returns the session token, a unique id of this connection that is
+// safe to share with other clients.
+func (c *Client) Token() uint32 { return c.c.Token() }
+
+// Latency returns the smoothed one-way latency estimate (half the round
+// trip).
+func (c *Client) Latency() time.Duration { return c.c.Latency() }
+
+// Log returns a logger that adds the client's address and token.
+func (c *Client) Log() *slog.Logger { return c.log }
+
+// Stats returns the connection's statistics (live: read them on the event
+// goroutine).
+func (c *Client) Stats() *conn.Stats { return c.c.Stats() }
+
+// Status returns the connection state.
+func (c *Client) Status() conn.Status { return c.c.Status() }
+
+// Connected reports whether the client can be sent to.
+func (c *Client) Connected() bool { return c.c.Status() == conn.Connected && !c.gone }
+
+// Send queues payload for the client. Messages over
+// protocol.MaxSingleMessage bytes are fragmented. callback, when not nil,
+// is called once on the event goroutine: true when the client acknowledged
+// the message, false when it timed out or the connection closed.
+func (c *Client) Send(payload []byte, retry conn.RetryMode, callback func(ok bool)) error {
+	if c.gone {
+		return conn.ErrNotConnected
+	}
+	return c.c.Send(payload, retry, callback)
+}
+
+// SendGuaranteed sends payload with conn.RetryOnTimeout: it is resent until
+// the client acknowledges it.
+func (c *Client) SendGuaranteed(payload []byte, callback func(ok bool)) error {
+	return c.Send(payload, conn.RetryOnTimeout, callback)
+}
+
+// Disconnect closes the connection gracefully: the client is sent a
+// DISCONNECT and the handler gets Disconnect at the end of the current
+// event.
+func (c *Client) Disconnect() {
+	c.c.Disconnect(c.srv.now)
+}
+
+// String describes the client for logs.
+func (c *Client) String() string {
+	return c.addr.String() + " token=" + strconv.FormatUint(uint64(c.c.Token()), 10)
+}
+
+// deliver passes a client's message to the handler, announcing the client
+// first if the message came in the same datagram as its handshake's end.
+func (c *Client) deliver(seq protocol.Seq, msg []byte) {
+	s := c.srv
+	if c.pending {
+		s.promote(c)
+	}
+	s.callHandleMessage(c, seq, msg)
+}

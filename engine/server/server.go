@@ -1,0 +1,629 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// A Server is the headless server (the reference's TwistedServer): one UDP
+// socket, a goroutine reading it, and the event goroutine that runs every
+// tick:
+//
+//  1. message handling: the datagrams received since the last tick go to
+//     their connections; new clients start their handshake; messages reach
+//     HandleMessage;
+//  2. update: the handler's Update;
+//  3. network: every connection builds at most one datagram, which is sent;
+//     departed clients get Disconnect;
+//  4. idle: sleep until the next tick.
+//
+// The time spent in each phase and the ticks per second are kept for the
+// last 300 seconds (see Snapshot).
+type Server struct {
+	ctx  *Context
+	pc   net.PacketConn
+	udp  *net.UDPConn // pc when it is a *net.UDPConn
+	addr netip.AddrPort
+	log  *slog.Logger
+	cfg  *conn.Config
+
+	in   inbox
+	post postQueue
+
+	// owned by the event goroutine
+	now                time.Time
+	clients            []*Client // connected pool
+	pending            []*Client // temporary pool
+	byAddr             map[netip.AddrPort]*Client
+	byToken            map[uint32]*Client
+	hellos             []datagram // CLIENT_HELLOs waiting for a handshake slot
+	handshakesThisTick int
+	sendBuf            []byte
+	retired            totals // statistics of clients that left
+	stats              Stats
+	prof               profile
+	stopping           bool
+
+	pubMu sync.Mutex
+	pub   Snapshot
+
+	http    []*httpListener
+	stopCh  chan struct{}
+	stopOne sync.Once
+	runMu   sync.Mutex
+	running bool
+	done    chan struct{}
+	sigStop func()
+}
+
+// New opens a UDP socket on addr ("host:port"; "[::]:port" listens on IPv6
+// and, where the system allows, IPv4 too) for ctx's server. Run serves it.
+func New(ctx *Context, addr string) (*Server, error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: listen %s: %w", addr, err)
+	}
+	if u, ok := pc.(*net.UDPConn); ok {
+		// Room for bursts: many clients answering in the same instant.
+		_ = u.SetReadBuffer(4 << 20)
+		_ = u.SetWriteBuffer(4 << 20)
+	}
+	s, err := NewWithConn(ctx, pc)
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewWithConn returns a server for ctx on a packet connection the caller
+// opened, for example one wrapped by netsim.PacketConn in tests. The
+// server closes pc when it stops.
+func NewWithConn(ctx *Context, pc net.PacketConn) (*Server, error) {
+	if ctx == nil {
+		return nil, errors.New("server: nil Context")
+	}
+	s := &Server{
+		ctx:     ctx,
+		pc:      pc,
+		log:     ctx.log,
+		cfg:     ctx.connConfig(),
+		byAddr:  make(map[netip.AddrPort]*Client),
+		byToken: make(map[uint32]*Client),
+		sendBuf: make([]byte, 0, protocol.RecvBufferSize),
+		stopCh:  make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	s.udp, _ = pc.(*net.UDPConn)
+	if ua, ok := pc.LocalAddr().(*net.UDPAddr); ok {
+		s.addr = ua.AddrPort()
+	} else if ap, err := netip.ParseAddrPort(pc.LocalAddr().String()); err == nil {
+		s.addr = ap
+	}
+	s.prof.init(s.ctx.interval)
+	s.pub.init()
+	return s, nil
+}
+
+// Addr returns the address the UDP socket is bound to.
+func (s *Server) Addr() netip.AddrPort { return s.addr }
+
+// Context returns the server's context.
+func (s *Server) Context() *Context { return s.ctx }
+
+// InstallSignals makes SIGINT and SIGTERM stop the server gracefully, as
+// Stop does. Call it before Run.
+func (s *Server) InstallSignals() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	quit := make(chan struct{})
+	s.sigStop = func() { signal.Stop(ch); close(quit) }
+	go func() {
+		select {
+		case sig := <-ch:
+			s.log.Info("signal received, stopping", "signal", sig.String())
+			s.Stop()
+		case <-quit:
+		}
+	}()
+}
+
+// Stop asks the server to stop gracefully: every connected client is sent
+// a DISCONNECT and gets a Disconnect event, then the handler gets Shutdown,
+// the HTTP listeners close and Run returns. Stop returns at once and may be
+// called from any goroutine, handlers included.
+func (s *Server) Stop() {
+	s.stopOne.Do(func() { close(s.stopCh) })
+}
+
+// Post runs fn on the event goroutine at the start of the next tick, so
+// code on other goroutines (an HTTP handler, a console) can touch game
+// state and clients safely.
+func (s *Server) Post(fn func()) { s.post.add(fn) }
+
+// Run serves until Stop (or Context.Shutdown, or a signal after
+// InstallSignals) and the graceful stop completes.
+func (s *Server) Run() error { return s.Serve(context.Background()) }
+
+// Serve is Run that also stops gracefully when ctx is done.
+func (s *Server) Serve(ctx context.Context) error {
+	s.runMu.Lock()
+	if s.running {
+		s.runMu.Unlock()
+		return errors.New("server: already running")
+	}
+	s.running = true
+	s.runMu.Unlock()
+	if err := s.ctx.attach(s); err != nil {
+		return err
+	}
+	defer s.ctx.detach(s)
+	defer close(s.done)
+	if s.sigStop != nil {
+		defer s.sigStop()
+	}
+
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		s.readLoop()
+	}()
+	for _, h := range s.http {
+		h.start(s.log)
+	}
+	s.log.Info("listening", "udp", s.addr.String(), "interval", s.ctx.interval)
+
+	s.now = time.Now()
+	s.callStarting()
+	s.loop(ctx)
+	s.shutdown()
+
+	for _, h := range s.http {
+		h.stop()
+	}
+	s.pc.Close()
+	<-readerDone
+	s.in.drain()
+	s.ctx.closeAccessLog()
+	s.log.Info("stopped")
+	return nil
+}
+
+// Done is closed when Run has returned.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// loop runs ticks until a stop is asked.
+func (s *Server) loop(ctx context.Context) {
+	interval := s.ctx.interval
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	next := time.Now()
+	last := next
+	for {
+		start := time.Now()
+		s.now = start
+		s.runPosted()
+		s.receive()
+		t1 := time.Now()
+		s.now = t1
+		s.callUpdate(t1.Sub(last))
+		last = t1
+		t2 := time.Now()
+		s.now = t2
+		s.flush()
+		t3 := time.Now()
+
+		// Sleep until the next tick on a fixed schedule; after an overrun,
+		// start again from now rather than running ticks back to back.
+		next = next.Add(interval)
+		if d := time.Until(next); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-s.stopCh:
+				return
+			case <-ctx.Done():
+				return
+			}
+		} else {
+			next = time.Now()
+			select {
+			case <-s.stopCh:
+				return
+			case <-ctx.Done():
+				return
+			default:
+			}
+		}
+		t4 := time.Now()
+		s.prof.tick(start, t1.Sub(start), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3))
+		if s.prof.rolled {
+			s.publish()
+		}
+	}
+}
+
+// receive processes the datagrams that arrived since the last tick.
+func (s *Server) receive() {
+	batch := s.in.take()
+	for i := range batch {
+		s.route(&batch[i])
+	}
+	s.in.recycle(batch)
+	// Handshakes that waited for a slot.
+	n := min(len(s.hellos), s.ctx.handshakesPerTick)
+	for i := 0; i < n; i++ {
+		s.handshake(&s.hellos[i])
+		s.in.put(s.hellos[i].buf)
+	}
+	rest := copy(s.hellos, s.hellos[n:])
+	clear(s.hellos[rest:])
+	s.hellos = s.hellos[:rest]
+	s.handshakesThisTick = 0
+}
+
+// route hands one datagram to its connection (SPEC §13): connected clients
+// get everything; clients in the handshake only a CHALLENGE_RESP or a
+// repeated CLIENT_HELLO; unknown addresses only a CLIENT_HELLO, which starts
+// a handshake. Nothing else gets an answer.
+func (s *Server) route(d *datagram) {
+	b := d.bytes()
+	s.stats.DatagramsIn++
+	s.stats.BytesIn += uint64(len(b))
+	s.prof.recv(len(b))
+	h, err := protocol.ParseHeaderFrom(b, protocol.ToServer)
+	if err != nil {
+		s.stats.BadHeader++
+		s.dropLog("unparseable datagram", d.from, err)
+		return
+	}
+	c := s.byAddr[d.from]
+	switch {
+	case c != nil && (!c.pending || h.Type == protocol.TypeChallengeResp || h.Type == protocol.TypeClientHello):
+		s.receiveFrom(c, b)
+	case c != nil:
+		s.stats.Unexpected++
+	case h.Type != protocol.TypeClientHello:
+		s.stats.Unexpected++
+		s.dropLog("unexpected packet from an unknown address", d.from, fmt.Errorf("%s", h.Type))
+	case len(s.pending)+len(s.hellos) >= s.ctx.maxPending:
+		s.stats.HandshakeRejected++
+		s.dropLog("handshake pool full", d.from, nil)
+	case s.handshakesThisTick < s.ctx.handshakesPerTick:
+		s.handshakesThisTick++
+		s.handshake(d)
+	default:
+		// Keep the datagram for a later tick.
+		s.hellos = append(s.hellos, *d)
+		d.buf = nil
+	}
+}
+
+func (s *Server) receiveFrom(c *Client, b []byte) {
+	err := c.c.Receive(s.now, b)
+	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
+		c.log.Debug("datagram refused", "err", err)
+	}
+	if c.pending && c.c.Status() == conn.Connected {
+		s.promote(c)
+	}
+}
+
+// handshake starts the handshake for a CLIENT_HELLO from a new address.
+func (s *Server) handshake(d *datagram) {
+	if c := s.byAddr[d.from]; c != nil {
+		s.receiveFrom(c, d.bytes()) // a repeated hello that waited in line
+		return
+	}
+	token, err := s.newToken()
+	if err != nil {
+		s.log.Error("token", "err", err)
+		return
+	}
+	cfg := *s.cfg
+	c := &Client{srv: s, addr: d.from, pending: true}
+	c.log = s.log.With("client", d.from.String(), "token", token)
+	cfg.Logger = c.log
+	cc, err := conn.NewServer(&cfg, s.now, token, d.bytes())
+	if err != nil {
+		s.stats.HandshakeRejected++
+		s.dropLog("bad client hello", d.from, err)
+		return
+	}
+	cc.SetHandler(c.deliver)
+	c.c = cc
+	c.index = len(s.pending)
+	s.pending = append(s.pending, c)
+	s.byAddr[c.addr] = c
+	s.byToken[token] = c
+}
+
+// newToken draws a token no other client holds.
+func (s *Server) newToken() (uint32, error) {
+	for {
+		t, err := conn.NewToken(nil)
+		if err != nil {
+			return 0, err
+		}
+		if _, used := s.byToken[t]; !used {
+			return t, nil
+		}
+	}
+}
+
+// promote moves a client that completed the handshake to the connected
+// pool and raises Connect.
+func (s *Server) promote(c *Client) {
+	if !c.pending {
+		return
+	}
+	removeAt(&s.pending, c.index)
+	c.pending = false
+	c.index = len(s.clients)
+	s.clients = append(s.clients, c)
+	c.announced = true
+	s.stats.Connects++
+	if l, separate := s.ctx.access(); separate {
+		l.Info("connect", "client", c.addr.String(), "token", c.Token(), "active", len(s.clients))
+		s.log.Info("client connected", "token", c.Token(), "active", len(s.clients))
+	} else {
+		c.log.Info("client connected", "active", len(s.clients))
+	}
+	s.callConnect(c)
+}
+
+// removeAt deletes element i of a pool by moving the last one into its
+// place.
+func removeAt(pool *[]*Client, i int) {
+	p := *pool
+	last := len(p) - 1
+	if i != last {
+		p[i] = p[last]
+		p[i].index = i
+	}
+	p[last] = nil
+	*pool = p[:last]
+}
+
+// flush runs every connection's timers, sends what is due, raises
+// Disconnect for clients that left and forgets closed connections.
+func (s *Server) flush() {
+	for i := 0; i < len(s.clients); {
+		c := s.clients[i]
+		if c.c.Status() != conn.Connected && !c.gone {
+			s.leave(c)
+		}
+		s.send(c)
+		if c.c.Status().Closed() {
+			if !c.gone {
+				s.leave(c)
+			}
+			s.forget(c, &s.clients)
+			continue
+		}
+		i++
+	}
+	for i := 0; i < len(s.pending); {
+		c := s.pending[i]
+		s.send(c)
+		if c.c.Status().Closed() {
+			c.log.Debug("handshake not completed", "reason", c.c.Err())
+			s.forget(c, &s.pending)
+			continue
+		}
+		i++
+	}
+}
+
+// send polls a connection and sends the datagram it builds.
+func (s *Server) send(c *Client) {
+	d := c.c.Poll(s.now, s.sendBuf)
+	if d == nil {
+		return
+	}
+	s.stats.DatagramsOut++
+	s.stats.BytesOut += uint64(len(d))
+	s.prof.sent(len(d))
+	var err error
+	if s.udp != nil {
+		_, err = s.udp.WriteToUDPAddrPort(d, c.addr)
+	} else {
+		_, err = s.pc.WriteTo(d, net.UDPAddrFromAddrPort(c.addr))
+	}
+	if err != nil {
+		s.stats.SendErrors++
+		c.log.Debug("send failed", "err", err)
+	}
+}
+
+// leave raises Disconnect for a connected client, once.
+func (s *Server) leave(c *Client) {
+	c.gone = true
+	s.stats.Disconnects++
+	reason := c.c.Err()
+	if l, separate := s.ctx.access(); separate {
+		l.Info("disconnect", "client", c.addr.String(), "token", c.Token(), "reason", errString(reason), "active", len(s.clients)-1)
+		s.log.Info("client disconnected", "token", c.Token(), "reason", errString(reason))
+	} else {
+		c.log.Info("client disconnected", "reason", errString(reason), "active", len(s.clients)-1)
+	}
+	s.callDisconnect(c)
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// forget removes a closed connection from its pool and the indexes.
+func (s *Server) forget(c *Client, pool *[]*Client) {
+	removeAt(pool, c.index)
+	delete(s.byAddr, c.addr)
+	if s.byToken[c.Token()] == c {
+		delete(s.byToken, c.Token())
+	}
+	s.retired.add(c.c)
+}
+
+// shutdown disconnects every client and raises the last events.
+func (s *Server) shutdown() {
+	s.stopping = true
+	s.now = time.Now()
+	s.runPosted()
+	for _, c := range s.clients {
+		if c.c.Status() == conn.Connected {
+			c.c.Disconnect(s.now)
+			s.send(c) // the DISCONNECT goes out now; nobody waits for its ack
+		}
+		if !c.gone {
+			s.leave(c)
+		}
+	}
+	for len(s.clients) > 0 {
+		s.forget(s.clients[len(s.clients)-1], &s.clients)
+	}
+	for len(s.pending) > 0 {
+		s.forget(s.pending[len(s.pending)-1], &s.pending)
+	}
+	for i := range s.hellos {
+		s.in.put(s.hellos[i].buf)
+	}
+	s.hellos = nil
+	s.callShutdown()
+	s.publish()
+}
+
+// dropLog logs a dropped datagram with its address, to the access log
+// when there is one.
+func (s *Server) dropLog(what string, from netip.AddrPort, err error) {
+	l, _ := s.ctx.access()
+	if !l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	l.Debug(what, "client", from.String(), "err", errString(err))
+}
+
+// Handler calls, each protected against panics.
+
+func (s *Server) recovered(c *Client, event string) {
+	if r := recover(); r != nil {
+		s.stats.HandlerPanics++
+		l := s.log
+		if c != nil {
+			l = c.log
+		}
+		l.Error("handler panicked", "event", event, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	}
+}
+
+func (s *Server) callStarting() {
+	defer s.recovered(nil, "Starting")
+	s.ctx.handler.Starting()
+}
+
+func (s *Server) callConnect(c *Client) {
+	defer s.recovered(c, "Connect")
+	s.ctx.handler.Connect(c)
+}
+
+func (s *Server) callDisconnect(c *Client) {
+	defer s.recovered(c, "Disconnect")
+	s.ctx.handler.Disconnect(c)
+}
+
+func (s *Server) callHandleMessage(c *Client, seq protocol.Seq, msg []byte) {
+	defer s.recovered(c, "HandleMessage")
+	s.ctx.handler.HandleMessage(c, seq, msg)
+}
+
+func (s *Server) callUpdate(delta time.Duration) {
+	defer s.recovered(nil, "Update")
+	s.ctx.handler.Update(delta)
+}
+
+func (s *Server) callShutdown() {
+	defer s.recovered(nil, "Shutdown")
+	s.ctx.handler.Shutdown()
+}
+
+func (s *Server) callPosted(fn func()) {
+	defer s.recovered(nil, "Post")
+	fn()
+}
+
+// postQueue holds functions to run on the event goroutine.
+type postQueue struct {
+	mu    sync.Mutex
+	fns   []func()
+	spare []func()
+}
+
+func (q *postQueue) add(fn func()) {
+	q.mu.Lock()
+	q.fns = append(q.fns, fn)
+	q.mu.Unlock()
+}
+
+// take returns the queued functions; the caller runs them and gives the
+// slice back with done.
+func (q *postQueue) take() []func() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.fns) == 0 {
+		return nil
+	}
+	fns := q.fns
+	q.fns, q.spare = q.spare[:0], nil
+	return fns
+}
+
+func (q *postQueue) done(fns []func()) {
+	clear(fns)
+	q.mu.Lock()
+	q.spare = fns[:0]
+	q.mu.Unlock()
+}
+
+// runPosted runs the functions given to Post.
+func (s *Server) runPosted() {
+	fns := s.post.take()
+	if fns == nil {
+		return
+	}
+	for _, fn := range fns {
+		s.callPosted(fn)
+	}
+	s.post.done(fns)
+}
+
+// Close releases the sockets of a server that will not Run (Run closes
+// them itself when it stops).
+func (s *Server) Close() error {
+	s.runMu.Lock()
+	running := s.running
+	s.running = true // a closed server cannot run
+	s.runMu.Unlock()
+	if running {
+		s.Stop()
+		return nil
+	}
+	for _, h := range s.http {
+		h.ln.Close()
+	}
+	return s.pc.Close()
+}

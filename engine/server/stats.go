@@ -1,0 +1,242 @@
+package server
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/metrics"
+)
+
+// Stats are the server's lifetime counters.
+type Stats struct {
+	DatagramsIn, DatagramsOut uint64
+	BytesIn, BytesOut         uint64
+	// Datagrams dropped before reaching a connection, by reason.
+	Blocked           uint64 // from a blocked address
+	Overflow          uint64 // the queue between ticks was full
+	BadHeader         uint64 // unparseable header
+	Unexpected        uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
+	HandshakeRejected uint64 // bad CLIENT_HELLO, or the handshake pool was full
+	SendErrors        uint64 // datagrams the socket refused
+	HandlerPanics     uint64 // handler methods that panicked
+	Connects          uint64
+	Disconnects       uint64
+}
+
+// totals sums per-connection counters.
+type totals struct {
+	Assembled, Acked, Timeouts, Received, Dropped uint64
+}
+
+func (t *totals) add(c *conn.Conn) {
+	s := c.Stats()
+	t.Assembled += s.Assembled
+	t.Acked += s.Acked
+	t.Timeouts += s.Timeouts
+	t.Received += s.Received
+	t.Dropped += s.Dropped
+}
+
+// profile accumulates where each second of the event goroutine's time
+// went and rolls it into per-second series.
+type profile struct {
+	sec      int64
+	ticks    int64
+	phase    [4]time.Duration
+	pktsIn   int64
+	pktsOut  int64
+	bytesIn  int64
+	bytesOut int64
+	rolled   bool // the last tick completed a second
+
+	Ticks, Messages, Update, Network, Idle metrics.Series
+	PktsIn, PktsOut, BytesIn, BytesOut     metrics.Series
+	Clients                                metrics.Series
+	interval                               time.Duration
+	clients                                int
+}
+
+func (p *profile) init(interval time.Duration) {
+	p.interval = interval
+	for _, s := range p.series() {
+		s.Init(metrics.DefaultBins)
+	}
+}
+
+func (p *profile) series() []*metrics.Series {
+	return []*metrics.Series{&p.Ticks, &p.Messages, &p.Update, &p.Network, &p.Idle,
+		&p.PktsIn, &p.PktsOut, &p.BytesIn, &p.BytesOut, &p.Clients}
+}
+
+func (p *profile) recv(n int) { p.pktsIn++; p.bytesIn += int64(n) }
+func (p *profile) sent(n int) { p.pktsOut++; p.bytesOut += int64(n) }
+
+// tick records one tick that started at start and spent the given time in
+// each phase. When the second changes, the finished second is written to
+// the series.
+func (p *profile) tick(start time.Time, msgs, update, network, idle time.Duration) {
+	sec := start.Unix()
+	p.rolled = false
+	if p.sec != 0 && sec != p.sec {
+		p.roll()
+		p.rolled = true
+	}
+	p.sec = sec
+	p.ticks++
+	p.phase[0] += msgs
+	p.phase[1] += update
+	p.phase[2] += network
+	p.phase[3] += idle
+}
+
+func (p *profile) roll() {
+	s := p.sec
+	p.Ticks.Set(s, p.ticks)
+	p.Messages.Set(s, p.phase[0].Microseconds())
+	p.Update.Set(s, p.phase[1].Microseconds())
+	p.Network.Set(s, p.phase[2].Microseconds())
+	p.Idle.Set(s, p.phase[3].Microseconds())
+	p.PktsIn.Set(s, p.pktsIn)
+	p.PktsOut.Set(s, p.pktsOut)
+	p.BytesIn.Set(s, p.bytesIn)
+	p.BytesOut.Set(s, p.bytesOut)
+	p.Clients.Set(s, int64(p.clients))
+	p.ticks, p.phase = 0, [4]time.Duration{}
+	p.pktsIn, p.pktsOut, p.bytesIn, p.bytesOut = 0, 0, 0, 0
+}
+
+// ClientSnapshot is one row of the monitor's client table: the client's
+// last complete second and lifetime counters.
+type ClientSnapshot struct {
+	Addr      netip.AddrPort
+	Token     uint32
+	Status    conn.Status
+	Latency   time.Duration
+	PktsIn    int64 // per second
+	PktsOut   int64
+	BytesIn   int64
+	BytesOut  int64
+	Assembled uint64
+	Acked     uint64
+	Timeouts  uint64
+	Pending   int // packets awaiting an ack
+}
+
+// AckedPercent returns the share of the client's packets acknowledged.
+func (c *ClientSnapshot) AckedPercent() float64 {
+	if c.Assembled == 0 {
+		return 0
+	}
+	return 100 * float64(c.Acked) / float64(c.Assembled)
+}
+
+// Snapshot is a copy of the server's state for a monitor, taken at the end
+// of a second. Series hold one bin per second, oldest first; the time
+// series are in microseconds of the event goroutine per second.
+type Snapshot struct {
+	Addr     netip.AddrPort
+	Interval time.Duration
+	Taken    time.Time
+	// Second is the Unix second of the newest bin of every series.
+	Second int64
+
+	Connections int
+	Pending     int
+	Stats       Stats
+	// Packet counters summed over every connection, past and present.
+	Assembled, Acked, Timeouts uint64
+	PendingAcks                int
+
+	Ticks, Messages, Update, Network, Idle metrics.Series
+	PktsIn, PktsOut, BytesIn, BytesOut     metrics.Series
+	Clients                                metrics.Series
+
+	ClientRows []ClientSnapshot
+}
+
+func (s *Snapshot) init() {
+	for _, x := range s.series() {
+		x.Init(metrics.DefaultBins)
+	}
+}
+
+func (s *Snapshot) series() []*metrics.Series {
+	return []*metrics.Series{&s.Ticks, &s.Messages, &s.Update, &s.Network, &s.Idle,
+		&s.PktsIn, &s.PktsOut, &s.BytesIn, &s.BytesOut, &s.Clients}
+}
+
+// CopyTo copies s into dst, reusing dst's storage.
+func (s *Snapshot) CopyTo(dst *Snapshot) {
+	rows := dst.ClientRows[:0]
+	series := make([]metrics.Series, 0, 10)
+	for _, x := range dst.series() {
+		series = append(series, *x)
+	}
+	*dst = *s
+	for i, x := range dst.series() {
+		*x = series[i]
+	}
+	for i, x := range s.series() {
+		x.CopyTo(dst.series()[i])
+	}
+	dst.ClientRows = append(rows, s.ClientRows...)
+}
+
+// publish writes the current state into the snapshot the monitor reads.
+// It runs on the event goroutine once a second.
+func (s *Server) publish() {
+	s.prof.clients = len(s.clients)
+	overflow, blocked := s.in.counters()
+	s.stats.Overflow, s.stats.Blocked = overflow, blocked
+
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	p := &s.pub
+	p.Addr = s.Addr()
+	p.Interval = s.ctx.interval
+	p.Taken = s.now
+	p.Second = s.prof.sec - 1
+	p.Connections = len(s.clients)
+	p.Pending = len(s.pending)
+	p.Stats = s.stats
+	t := s.retired
+	p.PendingAcks = 0
+	rows := p.ClientRows[:0]
+	sec := s.prof.sec - 1
+	for _, c := range s.clients {
+		t.add(c.c)
+		st := c.c.Stats()
+		r := ClientSnapshot{
+			Addr:      c.Addr(),
+			Token:     c.Token(),
+			Status:    c.c.Status(),
+			Latency:   c.c.Latency(),
+			PktsIn:    st.PktsRecv.At(sec),
+			PktsOut:   st.PktsSent.At(sec),
+			BytesIn:   st.BytesRecv.At(sec),
+			BytesOut:  st.BytesSent.At(sec),
+			Assembled: st.Assembled,
+			Acked:     st.Acked,
+			Timeouts:  st.Timeouts,
+			Pending:   c.c.PendingAcks(),
+		}
+		p.PendingAcks += r.Pending
+		rows = append(rows, r)
+	}
+	p.ClientRows = rows
+	p.Assembled, p.Acked, p.Timeouts = t.Assembled, t.Acked, t.Timeouts
+	src := s.prof.series()
+	for i, x := range p.series() {
+		src[i].CopyTo(x)
+	}
+}
+
+// Snapshot copies the state published at the end of the last second into
+// dst, reusing dst's storage. It is safe to call from any goroutine, at any
+// rate: it never touches the event goroutine's live state.
+func (s *Server) Snapshot(dst *Snapshot) {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	s.pub.CopyTo(dst)
+}

@@ -1,0 +1,97 @@
+// Package echo is the echo game: a server EventHandler that sends every
+// message back to its sender, and a scenario runner (Run) that checks a
+// server keeps the echo contract. `mpgameserver serve --game echo` runs the
+// handler; examples/echo/runner runs the scenarios. The Python
+// mpgameserver can implement the same contract, which is how the two are
+// checked against each other.
+//
+// The contract:
+//   - every message is echoed to its sender byte for byte: with guaranteed
+//     delivery when its first byte is 'G', plain otherwise;
+//   - the exact message "STATS" is answered (guaranteed) with a JSON object
+//     of per-client counts of the messages echoed so far, keyed by token:
+//     {"1234567890":{"msgs":3,"bytes":120}, ...};
+//   - the server prints "CONNECT <ip>:<port> token=<n> active=<n>" and
+//     "DISCONNECT <ip>:<port> msgs=<n> bytes=<n> active=<n>" lines.
+package echo
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/server"
+)
+
+// Counts are one client's echo counts.
+type Counts struct {
+	Msgs  int `json:"msgs"`
+	Bytes int `json:"bytes"`
+}
+
+// Handler is the echo server's EventHandler. Its state is only touched on
+// the server's event goroutine.
+type Handler struct {
+	server.BaseHandler
+	out    io.Writer
+	counts map[uint32]*Counts
+}
+
+// NewHandler returns an echo handler that prints its CONNECT and
+// DISCONNECT lines to out (nil discards them).
+func NewHandler(out io.Writer) *Handler {
+	if out == nil {
+		out = io.Discard
+	}
+	return &Handler{out: out, counts: make(map[uint32]*Counts)}
+}
+
+// Connect counts the client in.
+func (h *Handler) Connect(c *server.Client) {
+	h.counts[c.Token()] = &Counts{}
+	fmt.Fprintf(h.out, "CONNECT %s token=%d active=%d\n", c.Addr(), c.Token(), len(h.counts))
+}
+
+// Disconnect counts the client out.
+func (h *Handler) Disconnect(c *server.Client) {
+	n := h.counts[c.Token()]
+	delete(h.counts, c.Token())
+	if n == nil {
+		n = &Counts{}
+	}
+	fmt.Fprintf(h.out, "DISCONNECT %s msgs=%d bytes=%d active=%d\n", c.Addr(), n.Msgs, n.Bytes, len(h.counts))
+}
+
+// HandleMessage echoes msg, or answers STATS.
+func (h *Handler) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
+	if string(msg) == "STATS" {
+		if err := c.SendGuaranteed(h.Stats(), nil); err != nil {
+			c.Log().Warn("echo: stats reply", "err", err)
+		}
+		return
+	}
+	if n := h.counts[c.Token()]; n != nil {
+		n.Msgs++
+		n.Bytes += len(msg)
+	}
+	retry := conn.RetryNone
+	if len(msg) > 0 && msg[0] == 'G' {
+		retry = conn.RetryOnTimeout
+	}
+	if err := c.Send(msg, retry, nil); err != nil {
+		c.Log().Warn("echo: send", "err", err)
+	}
+}
+
+// Stats returns the STATS reply: the counts of every connected client.
+func (h *Handler) Stats() []byte {
+	m := make(map[string]*Counts, len(h.counts))
+	for tok, n := range h.counts {
+		m[strconv.FormatUint(uint64(tok), 10)] = n
+	}
+	b, _ := json.Marshal(m) // a map of plain structs always marshals
+	return b
+}
