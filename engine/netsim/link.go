@@ -9,6 +9,7 @@ package netsim
 import (
 	"container/heap"
 	"math/rand/v2"
+	"net"
 	"time"
 )
 
@@ -41,6 +42,7 @@ type inFlight struct {
 	at   time.Time
 	seq  uint64 // tie-break: FIFO among equal times
 	data []byte
+	addr net.Addr
 }
 
 type flightHeap []inFlight
@@ -95,34 +97,44 @@ func (l *Link) delay() time.Duration {
 	return d
 }
 
-func (l *Link) push(at time.Time, data []byte) {
+func (l *Link) push(at time.Time, data []byte, addr net.Addr) {
 	l.seq++
-	heap.Push(&l.q, inFlight{at: at, seq: l.seq, data: data})
+	heap.Push(&l.q, inFlight{at: at, seq: l.seq, data: data, addr: addr})
 }
 
 // Send puts a copy of d on the link at now.
-func (l *Link) Send(now time.Time, d []byte) {
+func (l *Link) Send(now time.Time, d []byte) { l.SendTo(now, d, nil) }
+
+// SendTo puts a copy of d on the link at now, tagged with an address that
+// NextFrom returns with it.
+func (l *Link) SendTo(now time.Time, d []byte, addr net.Addr) {
 	l.stats.Sent++
 	if l.p.Loss > 0 && l.rng.Float64() < l.p.Loss {
 		l.stats.Dropped++
 		return
 	}
-	c := append([]byte(nil), d...)
-	l.push(now.Add(l.delay()), c)
+	l.push(now.Add(l.delay()), append([]byte(nil), d...), addr)
 	if l.p.Duplicate > 0 && l.rng.Float64() < l.p.Duplicate {
 		l.stats.Duplicated++
-		l.push(now.Add(l.delay()), append([]byte(nil), d...))
+		l.push(now.Add(l.delay()), append([]byte(nil), d...), addr)
 	}
 }
 
 // Next returns the next datagram due at or before now, or nil. The caller
 // owns the returned slice.
 func (l *Link) Next(now time.Time) []byte {
+	d, _ := l.NextFrom(now)
+	return d
+}
+
+// NextFrom is Next that also returns the datagram's address.
+func (l *Link) NextFrom(now time.Time) ([]byte, net.Addr) {
 	if len(l.q) == 0 || l.q[0].at.After(now) {
-		return nil
+		return nil, nil
 	}
 	l.stats.Delivered++
-	return heap.Pop(&l.q).(inFlight).data
+	f := heap.Pop(&l.q).(inFlight)
+	return f.data, f.addr
 }
 
 // NextAt returns when the next datagram is due, and false if none is in

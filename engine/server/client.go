@@ -50,6 +50,11 @@ func (c *Client) Stats() *conn.Stats { return c.c.Stats() }
 // Status returns the connection state.
 func (c *Client) Status() conn.Status { return c.c.Status() }
 
+// Err returns why the client left (nil while it is connected): the client
+// disconnected (conn.ErrPeerClosed), timed out (conn.ErrTimeout), or the
+// server closed it (conn.ErrLocalClose).
+func (c *Client) Err() error { return c.c.Err() }
+
 // Connected reports whether the client can be sent to.
 func (c *Client) Connected() bool { return c.c.Status() == conn.Connected && !c.gone }
 

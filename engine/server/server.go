@@ -215,6 +215,10 @@ func (s *Server) loop(ctx context.Context) {
 	for {
 		start := time.Now()
 		s.now = start
+		s.prof.begin(start)
+		if s.prof.rolled {
+			s.publish()
+		}
 		s.runPosted()
 		s.receive()
 		t1 := time.Now()
@@ -248,11 +252,7 @@ func (s *Server) loop(ctx context.Context) {
 			default:
 			}
 		}
-		t4 := time.Now()
-		s.prof.tick(start, t1.Sub(start), t2.Sub(t1), t3.Sub(t2), t4.Sub(t3))
-		if s.prof.rolled {
-			s.publish()
-		}
+		s.prof.end(t1.Sub(start), t2.Sub(t1), t3.Sub(t2), time.Since(t3))
 	}
 }
 
@@ -296,6 +296,8 @@ func (s *Server) route(d *datagram) {
 		s.receiveFrom(c, b)
 	case c != nil:
 		s.stats.Unexpected++
+	case s.stopping:
+		s.stats.Unexpected++ // no new clients while stopping
 	case h.Type != protocol.TypeClientHello:
 		s.stats.Unexpected++
 		s.dropLog("unexpected packet from an unknown address", d.from, fmt.Errorf("%s", h.Type))
@@ -335,7 +337,12 @@ func (s *Server) handshake(d *datagram) {
 	}
 	cfg := *s.cfg
 	c := &Client{srv: s, addr: d.from, pending: true}
-	c.log = s.log.With("client", d.from.String(), "token", token)
+	if _, separate := s.ctx.access(); separate {
+		// Addresses go to the access log only.
+		c.log = s.log.With("token", token)
+	} else {
+		c.log = s.log.With("client", c.Addr().String(), "token", token)
+	}
 	cfg.Logger = c.log
 	cc, err := conn.NewServer(&cfg, s.now, token, d.bytes())
 	if err != nil {
@@ -480,7 +487,14 @@ func (s *Server) forget(c *Client, pool *[]*Client) {
 	s.retired.add(c.c)
 }
 
-// shutdown disconnects every client and raises the last events.
+// closeWait bounds how long a stopping server waits for its clients to
+// acknowledge their DISCONNECT (the reference's clients never do).
+const closeWait = 300 * time.Millisecond
+
+// shutdown disconnects every client and raises the last events: Disconnect
+// for each client, then Shutdown. For up to closeWait it keeps handling the
+// network (not Update) so the DISCONNECTs go out, are resent if lost, and
+// acknowledged.
 func (s *Server) shutdown() {
 	s.stopping = true
 	s.now = time.Now()
@@ -488,11 +502,20 @@ func (s *Server) shutdown() {
 	for _, c := range s.clients {
 		if c.c.Status() == conn.Connected {
 			c.c.Disconnect(s.now)
-			s.send(c) // the DISCONNECT goes out now; nobody waits for its ack
 		}
 		if !c.gone {
 			s.leave(c)
 		}
+	}
+	deadline := s.now.Add(closeWait)
+	for len(s.clients) > 0 {
+		s.now = time.Now()
+		s.receive()
+		s.flush()
+		if len(s.clients) == 0 || s.now.After(deadline) {
+			break
+		}
+		time.Sleep(s.ctx.interval / 4)
 	}
 	for len(s.clients) > 0 {
 		s.forget(s.clients[len(s.clients)-1], &s.clients)

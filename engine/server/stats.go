@@ -48,7 +48,8 @@ type profile struct {
 	pktsOut  int64
 	bytesIn  int64
 	bytesOut int64
-	rolled   bool // the last tick completed a second
+	rolled   bool  // the current tick completed a second
+	last     int64 // the last second completed
 
 	Ticks, Messages, Update, Network, Idle metrics.Series
 	PktsIn, PktsOut, BytesIn, BytesOut     metrics.Series
@@ -72,17 +73,22 @@ func (p *profile) series() []*metrics.Series {
 func (p *profile) recv(n int) { p.pktsIn++; p.bytesIn += int64(n) }
 func (p *profile) sent(n int) { p.pktsOut++; p.bytesOut += int64(n) }
 
-// tick records one tick that started at start and spent the given time in
-// each phase. When the second changes, the finished second is written to
-// the series.
-func (p *profile) tick(start time.Time, msgs, update, network, idle time.Duration) {
+// begin starts a tick at start. When the second changed, the finished
+// second is written to the series first, so everything counted during
+// this tick belongs to start's second.
+func (p *profile) begin(start time.Time) {
 	sec := start.Unix()
 	p.rolled = false
 	if p.sec != 0 && sec != p.sec {
 		p.roll()
 		p.rolled = true
+		p.last = p.sec
 	}
 	p.sec = sec
+}
+
+// end records the time the tick spent in each phase.
+func (p *profile) end(msgs, update, network, idle time.Duration) {
 	p.ticks++
 	p.phase[0] += msgs
 	p.phase[1] += update
@@ -196,14 +202,14 @@ func (s *Server) publish() {
 	p.Addr = s.Addr()
 	p.Interval = s.ctx.interval
 	p.Taken = s.now
-	p.Second = s.prof.sec - 1
+	p.Second = s.prof.last
 	p.Connections = len(s.clients)
 	p.Pending = len(s.pending)
 	p.Stats = s.stats
 	t := s.retired
 	p.PendingAcks = 0
 	rows := p.ClientRows[:0]
-	sec := s.prof.sec - 1
+	sec := s.prof.last
 	for _, c := range s.clients {
 		t.add(c.c)
 		st := c.c.Stats()

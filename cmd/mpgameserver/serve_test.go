@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/examples/echo"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestKeygen(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runArgs("keygen", "--name", "game", dir)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, filepath.Join(dir, "game.key"))
+	priv, err := crypto.LoadPrivateKey(filepath.Join(dir, "game.key"))
+	require.NoError(t, err)
+	pub, err := crypto.LoadPublicKey(filepath.Join(dir, "game.pub"))
+	require.NoError(t, err)
+	assert.True(t, priv.Public().Equal(pub))
+	st, err := os.Stat(filepath.Join(dir, "game.key"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the private key is readable by its owner only")
+	raw, err := os.ReadFile(filepath.Join(dir, "game.key"))
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "-----BEGIN PRIVATE KEY-----", "PKCS#8 PEM, like the reference's genkey")
+
+	// The default name is root, like the reference's.
+	code, _, _ = runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	assert.FileExists(t, filepath.Join(dir, "root.pub"))
+
+	code, _, errOut = runArgs("keygen", "--name", "game", dir)
+	assert.Equal(t, 1, code, "never overwrites a key")
+	assert.Contains(t, errOut, filepath.Join(dir, "game.key"))
+	code, _, errOut = runArgs("keygen")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "one directory")
+	code, _, errOut = runArgs("keygen", filepath.Join(dir, "missing", "sub"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, filepath.Join(dir, "missing", "sub"))
+}
+
+// serve runs `mpgameserver serve args...` until the test ends and returns
+// the address from its READY line and its outputs.
+func serve(t *testing.T, args ...string) (string, *lockedBuffer, *lockedBuffer, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), out, errOut) }()
+	stop := func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(5 * time.Second):
+			t.Fatal("serve did not stop")
+			return -1
+		}
+	}
+	t.Cleanup(func() { cancel() })
+	ready := regexp.MustCompile(`READY (\S+)`)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := ready.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out, errOut, stop
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited with %d: %s", code, errOut.String())
+		default:
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("no READY line; stderr: %s", errOut.String())
+	return "", nil, nil, nil
+}
+
+func TestServeEchoEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	addr, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo")
+	pub, err := crypto.LoadPublicKey(filepath.Join(dir, "root.pub"))
+	require.NoError(t, err)
+	var report bytes.Buffer
+	_, failed := echo.Run(echo.Options{Server: addr, Key: pub, Out: &report, Frame: 5 * time.Millisecond})
+	assert.Zero(t, failed, report.String())
+	assert.Equal(t, 0, stop(), "a graceful stop exits 0")
+	assert.Regexp(t, `CONNECT 127\.0\.0\.1:\d+ token=\d+ active=1`, out.String())
+	assert.Regexp(t, `DISCONNECT 127\.0\.0\.1:\d+ msgs=\d+ bytes=\d+ active=0`, out.String())
+}
+
+func TestServeWithoutKeyPrintsItsPublicKey(t *testing.T) {
+	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0")
+	assert.Contains(t, errOut.String(), "no --key given")
+	k, err := crypto.ParsePublicKeyPEM([]byte(out.String()))
+	require.NoError(t, err, "stdout starts with the public key to pin")
+	assert.NotNil(t, k)
+	assert.Equal(t, 0, stop())
+}
+
+func TestServeFlagErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.key")
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--game", "chess"}, 1, `--game "chess"`},
+		{[]string{"--key", missing}, 1, missing},
+		{[]string{"--listen", "nowhere"}, 1, "--listen"},
+		{[]string{"--log-level", "loud"}, 1, "--log-level"},
+		{[]string{"--interval", "-1s", "--listen", "127.0.0.1:0"}, 1, "--interval"},
+		{[]string{"--bogus"}, 2, "-bogus"},
+	} {
+		code, _, errOut := runArgs(append([]string{"serve"}, tc.args...)...)
+		assert.Equal(t, tc.code, code, tc.args)
+		assert.Contains(t, errOut, tc.msg, tc.args)
+	}
+	code, _, errOut := runArgs("serve", "--help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, errOut, "READY")
+}
