@@ -1,0 +1,47 @@
+package client_test
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mpgs/mpgameserver/client"
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/examples/echo"
+)
+
+// A client in a game loop: Connect once, then Update every frame, read
+// what arrived and send what the player did.
+func Example() {
+	// An echo server to talk to.
+	root, _ := crypto.GenerateKey(nil)
+	ctx, _ := server.NewContext(echo.NewHandler(nil), root)
+	ctx.SetLogger(slog.New(slog.DiscardHandler))
+	srv, _ := server.New(ctx, "127.0.0.1:0")
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+
+	c := client.New(root.Public())
+	c.Connect(srv.Addr().String(), func(ok bool) { fmt.Println("connected:", ok) })
+	sent, got := 0, 0
+	for frame := 0; got < 3 && frame < 1000; frame++ {
+		c.Update()
+		for _, m := range c.GetMessages() {
+			fmt.Printf("echo: %s\n", m.Data)
+			got++
+		}
+		if c.Connected() && sent < 3 {
+			c.Send([]byte(fmt.Sprintf("Gmove %d", sent)), conn.RetryOnTimeout, nil)
+			sent++
+		}
+		time.Sleep(5 * time.Millisecond) // the rest of the frame
+	}
+	c.WaitForDisconnect()
+	// Unordered output:
+	// connected: true
+	// echo: Gmove 0
+	// echo: Gmove 1
+	// echo: Gmove 2
+}

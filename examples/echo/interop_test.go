@@ -1,0 +1,97 @@
+package echo_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/examples/echo"
+)
+
+// The interop tests run the echo scenarios across implementations: the
+// Python mpgameserver 0.2.4 client against our server, and our client
+// against a Python server of the same contract (interop/*.py). They need
+// the Python original, which this repository does not ship: set
+// MPGS_PY_REFERENCE to a directory holding its mpgameserver package (and
+// MPGS_PYTHON to an interpreter with twisted and cryptography, default
+// python3). Both sides use the fixed key pair of the protocol vectors.
+
+const vectorKeys = "../../engine/internal/vectors/testdata/"
+
+func reference(t *testing.T) (python string, env []string) {
+	ref := os.Getenv("MPGS_PY_REFERENCE")
+	if ref == "" {
+		t.Skip("MPGS_PY_REFERENCE is not set: no Python mpgameserver to test against")
+	}
+	python = os.Getenv("MPGS_PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	return python, append(os.Environ(), "PYTHONPATH="+ref)
+}
+
+func TestInteropPythonClientAgainstOurServer(t *testing.T) {
+	python, env := reference(t)
+	root, err := crypto.LoadPrivateKey(vectorKeys + "server_root.key.pem")
+	require.NoError(t, err)
+	out := &syncBuffer{}
+	ctx, err := server.NewContext(echo.NewHandler(out), root)
+	require.NoError(t, err)
+	srv, err := server.New(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+
+	cmd := exec.Command(python, "interop/py_runner.py", "127.0.0.1", strconv.Itoa(int(srv.Addr().Port())), vectorKeys+"server_root.pub.pem")
+	cmd.Env = env
+	report, err := cmd.CombinedOutput()
+	t.Logf("Python client:\n%s", report)
+	require.NoError(t, err)
+	assert.Contains(t, string(report), "9 passed, 0 failed")
+}
+
+func TestInteropOurClientAgainstPythonServer(t *testing.T) {
+	python, env := reference(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	port := freeUDPPort(t)
+	cmd := exec.CommandContext(ctx, python, "interop/py_echo_server.py", "127.0.0.1", port, vectorKeys+"server_root.key.pem")
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	lines := bufio.NewScanner(stdout)
+	require.True(t, lines.Scan(), "no output from the Python server: %s", stderr.String())
+	require.True(t, strings.HasPrefix(lines.Text(), "READY "), lines.Text())
+
+	pub, err := crypto.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	var report bytes.Buffer
+	passed, failed := echo.Run(echo.Options{Server: "127.0.0.1:" + port, Key: pub, Out: &report})
+	t.Logf("our client against the Python server:\n%s", report.String())
+	assert.Zero(t, failed)
+	assert.Equal(t, len(echo.Scenarios()), passed)
+}
+
+func freeUDPPort(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	return strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
+}
