@@ -26,12 +26,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/udp"
 )
 
 // ErrNoMessage is returned by GetMessage when no message is waiting.
@@ -61,7 +61,7 @@ type Client struct {
 	c         *conn.Conn
 	onConnect func(bool)
 	reported  bool // the connect callback ran
-	rx        *receiver
+	rx        *udp.Reader
 	inbox     []Message
 	sendBuf   []byte
 	sendErrs  uint64
@@ -148,8 +148,8 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	c.sock, c.remote, c.c = sock, ua.AddrPort(), cc
 	c.onConnect, c.reported = callback, false
 	c.inbox = c.inbox[:0]
-	c.rx = newReceiver(sock)
-	go c.rx.run()
+	c.rx = udp.NewReader(sock, maxQueued, 64, nil)
+	c.rx.Start()
 	c.log.Debug("connecting", "server", c.remote.String())
 	c.Update() // the CLIENT_HELLO goes out now
 	return nil
@@ -168,10 +168,11 @@ func (c *Client) Update() {
 		return
 	}
 	now := time.Now()
-	for _, d := range c.rx.take() {
-		_ = c.c.Receive(now, d.bytes()) // bad datagrams are counted in Stats().Drops
-		c.rx.put(d.buf)
+	batch := c.rx.Take()
+	for i := range batch {
+		_ = c.c.Receive(now, batch[i].Bytes()) // bad datagrams are counted in Stats().Drops
 	}
+	c.rx.Recycle(batch)
 	if d := c.c.Poll(now, c.sendBuf); d != nil {
 		if _, err := c.sock.Write(d); err != nil {
 			c.sendErrs++
@@ -353,91 +354,7 @@ func (c *Client) ForceDisconnect() {
 func (c *Client) closeSocket() {
 	if c.sock != nil {
 		c.sock.Close()
-		c.rx.wait()
+		c.rx.Wait()
 		c.sock = nil
 	}
 }
-
-// receiver reads the socket on a goroutine and hands datagrams to Update.
-type receiver struct {
-	sock *net.UDPConn
-	mu   sync.Mutex
-	q    []rxDatagram
-	out  []rxDatagram
-	free []*[protocol.RecvBufferSize]byte
-	lost uint64
-	done chan struct{}
-}
-
-type rxDatagram struct {
-	buf *[protocol.RecvBufferSize]byte
-	n   int
-}
-
-func (d rxDatagram) bytes() []byte { return d.buf[:d.n] }
-
-func newReceiver(sock *net.UDPConn) *receiver {
-	return &receiver{sock: sock, done: make(chan struct{})}
-}
-
-func (r *receiver) get() *[protocol.RecvBufferSize]byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if n := len(r.free); n > 0 {
-		b := r.free[n-1]
-		r.free = r.free[:n-1]
-		return b
-	}
-	return new([protocol.RecvBufferSize]byte)
-}
-
-func (r *receiver) put(b *[protocol.RecvBufferSize]byte) {
-	r.mu.Lock()
-	if len(r.free) < 64 {
-		r.free = append(r.free, b)
-	}
-	r.mu.Unlock()
-}
-
-func (r *receiver) run() {
-	defer close(r.done)
-	for {
-		b := r.get()
-		n, err := r.sock.Read(b[:])
-		if err != nil {
-			r.put(b)
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// ICMP port unreachable and friends: the server is not there
-			// (yet); the connection's timers decide what that means.
-			time.Sleep(time.Millisecond)
-			continue
-		}
-		r.mu.Lock()
-		if len(r.q) < maxQueued {
-			r.q = append(r.q, rxDatagram{buf: b, n: n})
-			b = nil
-		} else {
-			r.lost++
-		}
-		r.mu.Unlock()
-		if b != nil {
-			r.put(b)
-		}
-	}
-}
-
-// take returns the datagrams received since the last call. The slice is
-// valid until the next call.
-func (r *receiver) take() []rxDatagram {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.q) == 0 {
-		return nil
-	}
-	r.q, r.out = r.out[:0], r.q
-	return r.out
-}
-
-func (r *receiver) wait() { <-r.done }

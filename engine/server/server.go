@@ -16,7 +16,15 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/udp"
 )
+
+// maxQueued bounds the datagrams waiting for the next tick; beyond it,
+// datagrams are dropped and counted (a flood must not grow memory).
+const maxQueued = 1 << 16
+
+// maxFreeBuffers bounds the pool of receive buffers kept for reuse.
+const maxFreeBuffers = 4096
 
 // A Server is the headless server (the reference's TwistedServer): one UDP
 // socket, a goroutine reading it, and the event goroutine that runs every
@@ -40,7 +48,7 @@ type Server struct {
 	log  *slog.Logger
 	cfg  *conn.Config
 
-	in   inbox
+	rx   *udp.Reader
 	post postQueue
 
 	// owned by the event goroutine
@@ -49,7 +57,7 @@ type Server struct {
 	pending            []*Client // temporary pool
 	byAddr             map[netip.AddrPort]*Client
 	byToken            map[uint32]*Client
-	hellos             []datagram // CLIENT_HELLOs waiting for a handshake slot
+	hellos             []udp.Datagram // CLIENT_HELLOs waiting for a handshake slot
 	handshakesThisTick int
 	sendBuf            []byte
 	retired            totals // statistics of clients that left
@@ -108,6 +116,11 @@ func NewWithConn(ctx *Context, pc net.PacketConn) (*Server, error) {
 		done:    make(chan struct{}),
 	}
 	s.udp, _ = pc.(*net.UDPConn)
+	// Datagrams from blocked addresses are dropped on the reading
+	// goroutine, before any parsing.
+	s.rx = udp.NewReader(pc, maxQueued, maxFreeBuffers, func(from netip.AddrPort) bool {
+		return !ctx.Blocked(from.Addr())
+	})
 	if ua, ok := pc.LocalAddr().(*net.UDPAddr); ok {
 		s.addr = ua.AddrPort()
 	} else if ap, err := netip.ParseAddrPort(pc.LocalAddr().String()); err == nil {
@@ -176,11 +189,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer s.sigStop()
 	}
 
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		s.readLoop()
-	}()
+	s.rx.Start()
 	for _, h := range s.http {
 		h.start(s.log)
 	}
@@ -195,8 +204,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		h.stop()
 	}
 	s.pc.Close()
-	<-readerDone
-	s.in.drain()
+	s.rx.Wait()
+	s.rx.Recycle(s.rx.Take())
 	s.ctx.closeAccessLog()
 	s.log.Info("stopped")
 	return nil
@@ -258,16 +267,16 @@ func (s *Server) loop(ctx context.Context) {
 
 // receive processes the datagrams that arrived since the last tick.
 func (s *Server) receive() {
-	batch := s.in.take()
+	batch := s.rx.Take()
 	for i := range batch {
 		s.route(&batch[i])
 	}
-	s.in.recycle(batch)
+	s.rx.Recycle(batch)
 	// Handshakes that waited for a slot.
 	n := min(len(s.hellos), s.ctx.handshakesPerTick)
 	for i := 0; i < n; i++ {
 		s.handshake(&s.hellos[i])
-		s.in.put(s.hellos[i].buf)
+		s.rx.Put(s.hellos[i].Buf)
 	}
 	rest := copy(s.hellos, s.hellos[n:])
 	clear(s.hellos[rest:])
@@ -279,18 +288,18 @@ func (s *Server) receive() {
 // get everything; clients in the handshake only a CHALLENGE_RESP or a
 // repeated CLIENT_HELLO; unknown addresses only a CLIENT_HELLO, which starts
 // a handshake. Nothing else gets an answer.
-func (s *Server) route(d *datagram) {
-	b := d.bytes()
+func (s *Server) route(d *udp.Datagram) {
+	b := d.Bytes()
 	s.stats.DatagramsIn++
 	s.stats.BytesIn += uint64(len(b))
 	s.prof.recv(len(b))
 	h, err := protocol.ParseHeaderFrom(b, protocol.ToServer)
 	if err != nil {
 		s.stats.BadHeader++
-		s.dropLog("unparseable datagram", d.from, err)
+		s.dropLog("unparseable datagram", d.From, err)
 		return
 	}
-	c := s.byAddr[d.from]
+	c := s.byAddr[d.From]
 	switch {
 	case c != nil && (!c.pending || h.Type == protocol.TypeChallengeResp || h.Type == protocol.TypeClientHello):
 		s.receiveFrom(c, b)
@@ -300,17 +309,17 @@ func (s *Server) route(d *datagram) {
 		s.stats.Unexpected++ // no new clients while stopping
 	case h.Type != protocol.TypeClientHello:
 		s.stats.Unexpected++
-		s.dropLog("unexpected packet from an unknown address", d.from, fmt.Errorf("%s", h.Type))
+		s.dropLog("unexpected packet from an unknown address", d.From, fmt.Errorf("%s", h.Type))
 	case len(s.pending)+len(s.hellos) >= s.ctx.maxPending:
 		s.stats.HandshakeRejected++
-		s.dropLog("handshake pool full", d.from, nil)
+		s.dropLog("handshake pool full", d.From, nil)
 	case s.handshakesThisTick < s.ctx.handshakesPerTick:
 		s.handshakesThisTick++
 		s.handshake(d)
 	default:
 		// Keep the datagram for a later tick.
 		s.hellos = append(s.hellos, *d)
-		d.buf = nil
+		d.Buf = nil // kept: not recycled with the batch
 	}
 }
 
@@ -325,9 +334,9 @@ func (s *Server) receiveFrom(c *Client, b []byte) {
 }
 
 // handshake starts the handshake for a CLIENT_HELLO from a new address.
-func (s *Server) handshake(d *datagram) {
-	if c := s.byAddr[d.from]; c != nil {
-		s.receiveFrom(c, d.bytes()) // a repeated hello that waited in line
+func (s *Server) handshake(d *udp.Datagram) {
+	if c := s.byAddr[d.From]; c != nil {
+		s.receiveFrom(c, d.Bytes()) // a repeated hello that waited in line
 		return
 	}
 	token, err := s.newToken()
@@ -336,7 +345,7 @@ func (s *Server) handshake(d *datagram) {
 		return
 	}
 	cfg := *s.cfg
-	c := &Client{srv: s, addr: d.from, pending: true}
+	c := &Client{srv: s, addr: d.From, pending: true}
 	if _, separate := s.ctx.access(); separate {
 		// Addresses go to the access log only.
 		c.log = s.log.With("token", token)
@@ -344,10 +353,10 @@ func (s *Server) handshake(d *datagram) {
 		c.log = s.log.With("client", c.Addr().String(), "token", token)
 	}
 	cfg.Logger = c.log
-	cc, err := conn.NewServer(&cfg, s.now, token, d.bytes())
+	cc, err := conn.NewServer(&cfg, s.now, token, d.Bytes())
 	if err != nil {
 		s.stats.HandshakeRejected++
-		s.dropLog("bad client hello", d.from, err)
+		s.dropLog("bad client hello", d.From, err)
 		return
 	}
 	cc.SetHandler(c.deliver)
@@ -524,7 +533,7 @@ func (s *Server) shutdown() {
 		s.forget(s.pending[len(s.pending)-1], &s.pending)
 	}
 	for i := range s.hellos {
-		s.in.put(s.hellos[i].buf)
+		s.rx.Put(s.hellos[i].Buf)
 	}
 	s.hellos = nil
 	s.callShutdown()

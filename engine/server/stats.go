@@ -193,8 +193,8 @@ func (s *Snapshot) CopyTo(dst *Snapshot) {
 // It runs on the event goroutine once a second.
 func (s *Server) publish() {
 	s.prof.clients = len(s.clients)
-	overflow, blocked := s.in.counters()
-	s.stats.Overflow, s.stats.Blocked = overflow, blocked
+	rs := s.rx.Stats()
+	s.stats.Overflow, s.stats.Blocked = rs.Overflow, rs.Filtered
 
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
