@@ -246,3 +246,28 @@ func TestSendBeforeHandshakeCompletes(t *testing.T) {
 	})
 	assert.Equal(t, []string{"Gearly"}, got)
 }
+
+// BenchmarkUpdateIdle is the cost of Update for a connected client with
+// nothing to send or read: what a game pays per frame when idle.
+func BenchmarkUpdateIdle(b *testing.B) {
+	root, err := crypto.GenerateKey(nil)
+	require.NoError(b, err)
+	ctx, err := server.NewContext(server.BaseHandler{}, root)
+	require.NoError(b, err)
+	ctx.SetLogger(slog.New(slog.DiscardHandler))
+	srv, err := server.New(ctx, "127.0.0.1:0")
+	require.NoError(b, err)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+	c := client.New(root.Public())
+	var ok bool
+	require.NoError(b, c.Connect(srv.Addr().String(), func(r bool) { ok = r }))
+	defer c.ForceDisconnect()
+	pump(c, 3*time.Second, func() bool { return ok })
+	require.True(b, ok)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.Update()
+	}
+}

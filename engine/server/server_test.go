@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -502,4 +503,25 @@ func TestNewErrors(t *testing.T) {
 	assert.Error(t, err, "port in use")
 	assert.NoError(t, srv.Close())
 	assert.True(t, strings.HasPrefix(srv.Addr().String(), "127.0.0.1:"))
+}
+
+func TestInstallSignalsStopsGracefully(t *testing.T) {
+	r := newRecorder()
+	f := setup(t, r, "")
+	srv, err := server.New(f.ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	srv.InstallSignals()
+	f.run(srv)
+	c := f.connect()
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	select {
+	case <-srv.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGTERM did not stop the server")
+	}
+	pump(c, 2*time.Second, func() bool { return c.Status().Closed() })
+	assert.ErrorIs(t, c.Err(), conn.ErrPeerClosed, "the client was told")
+	ev := r.snapshot()
+	assert.Equal(t, "shutdown", ev[len(ev)-1])
+	assert.Contains(t, f.log.String(), "signal=terminated")
 }
