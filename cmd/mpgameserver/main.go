@@ -2,6 +2,7 @@
 // flags into a configuration and runs a library package:
 //
 //	mpgameserver serve      run a headless game server
+//	mpgameserver gui        run a game server in a monitor window
 //	mpgameserver keygen     write a new root key pair
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
 //
@@ -29,6 +30,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run a headless game server", runServe},
+		"gui":      {"run a game server in a monitor window", runGUI},
 		"keygen":   {"write a new root key pair (NAME.key, NAME.pub)", runKeygen},
 		"simulate": {"run a client and a server over a simulated lossy link and report what arrived", runSimulate},
 	}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,9 +65,11 @@ type Server struct {
 	stats              Stats
 	prof               profile
 	stopping           bool
+	started            time.Time
 
-	pubMu sync.Mutex
-	pub   Snapshot
+	pubMu      sync.Mutex
+	pub        Snapshot
+	pubVersion atomic.Uint64
 
 	http    []*httpListener
 	stopCh  chan struct{}
@@ -196,6 +199,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.log.Info("listening", "udp", s.addr.String(), "interval", s.ctx.interval)
 
 	s.now = time.Now()
+	s.started = s.now
+	s.publish() // a monitor shows the address and settings at once
 	s.callStarting()
 	s.loop(ctx)
 	s.shutdown()

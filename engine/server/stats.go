@@ -112,6 +112,17 @@ func (p *profile) roll() {
 	p.pktsIn, p.pktsOut, p.bytesIn, p.bytesOut = 0, 0, 0, 0
 }
 
+// Seconds returns how many complete seconds of data the series hold: the
+// whole seconds after the one the server started in, up to Second, at most
+// the history length.
+func (s *Snapshot) Seconds() int {
+	if s.Started.IsZero() || s.Second == 0 {
+		return 0
+	}
+	n := int(s.Second - s.Started.Unix())
+	return max(0, min(n, s.Ticks.Len()))
+}
+
 // ClientSnapshot is one row of the monitor's client table: the client's
 // last complete second and lifetime counters.
 type ClientSnapshot struct {
@@ -143,6 +154,7 @@ func (c *ClientSnapshot) AckedPercent() float64 {
 type Snapshot struct {
 	Addr     netip.AddrPort
 	Interval time.Duration
+	Started  time.Time // when the server started running
 	Taken    time.Time
 	// Second is the Unix second of the newest bin of every series.
 	Second int64
@@ -201,6 +213,7 @@ func (s *Server) publish() {
 	p := &s.pub
 	p.Addr = s.Addr()
 	p.Interval = s.ctx.interval
+	p.Started = s.started
 	p.Taken = s.now
 	p.Second = s.prof.last
 	p.Connections = len(s.clients)
@@ -236,7 +249,12 @@ func (s *Server) publish() {
 	for i, x := range p.series() {
 		src[i].CopyTo(x)
 	}
+	s.pubVersion.Add(1)
 }
+
+// SnapshotVersion returns a number that changes each time a new snapshot
+// is published (once a second), so a monitor copies it only when it is new.
+func (s *Server) SnapshotVersion() uint64 { return s.pubVersion.Load() }
 
 // Snapshot copies the state published at the end of the last second into
 // dst, reusing dst's storage. It is safe to call from any goroutine, at any

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/mpgs/mpgameserver/gui"
+)
+
+func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("gui", "Runs a game server in a monitor window that plots its health every second.\n"+
+		"Esc, closing the window, SIGINT or SIGTERM stop it gracefully; P saves a screenshot.", stderr)
+	var f serverFlags
+	f.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	srv, err := f.newServer(stdout, stderr)
+	if err != nil {
+		return err
+	}
+	g := gui.NewServerWith(srv)
+	g.SetOutput(stdout)
+	if err := g.Init(); err != nil {
+		srv.Close()
+		return err
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			g.Monitor().RequestStop()
+		case <-srv.Done():
+		}
+	}()
+	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
+	return g.Run()
+}

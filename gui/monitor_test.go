@@ -1,0 +1,302 @@
+package gui
+
+import (
+	"fmt"
+	"image"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/client"
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/gui/plot"
+)
+
+// liveServer runs an echo server until the test ends.
+func liveServer(t *testing.T) (*server.Server, *crypto.PrivateKey) {
+	t.Helper()
+	root, err := crypto.GenerateKey(nil)
+	require.NoError(t, err)
+	ctx, err := server.NewContext(echo.NewHandler(nil), root)
+	require.NoError(t, err)
+	ctx.SetLogger(slog.New(slog.DiscardHandler))
+	srv, err := server.New(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Run()
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	return srv, root
+}
+
+// traffic runs n clients that each send a 100-byte message every frame
+// (guaranteed every fifth) until stop is closed.
+func traffic(t *testing.T, srv *server.Server, key *crypto.PublicKey, n int, stop <-chan struct{}) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := client.New(key)
+			if err := c.Connect(srv.Addr().String(), nil); err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.WaitForDisconnect()
+			msg := make([]byte, 100)
+			for frame := 0; ; frame++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c.Update()
+				c.GetMessages()
+				if c.Connected() {
+					msg[0] = 'p'
+					if frame%5 == 0 {
+						msg[0] = 'G'
+					}
+					c.Send(msg, conn.RetryNone, nil)
+				}
+				time.Sleep(16 * time.Millisecond)
+			}
+		}()
+	}
+	return &wg
+}
+
+// capture waits for the monitor's next frame and returns it.
+func capture(t *testing.T, m *Monitor) *image.RGBA {
+	t.Helper()
+	select {
+	case img := <-m.Screenshot():
+		return img
+	case <-time.After(5 * time.Second):
+		t.Fatal("no frame drawn within 5 s")
+		return nil
+	}
+}
+
+// count returns how many pixels of img in r are within tol of c per
+// channel.
+func count(img *image.RGBA, r plot.Rect, c plot.Color, tol int) int {
+	want := [3]int{int(c.R*255 + 0.5), int(c.G*255 + 0.5), int(c.B*255 + 0.5)}
+	n := 0
+	for y := int(r.Y); y < int(r.Bottom()); y++ {
+		for x := int(r.X); x < int(r.Right()); x++ {
+			o := img.PixOffset(x, y)
+			p := img.Pix[o : o+3]
+			ok := true
+			for i := 0; i < 3; i++ {
+				if d := int(p[i]) - want[i]; d > tol || d < -tol {
+					ok = false
+				}
+			}
+			if ok {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// bright counts text-like pixels: light grey to white.
+func bright(img *image.RGBA, r plot.Rect) int {
+	n := 0
+	for y := int(r.Y); y < int(r.Bottom()); y++ {
+		for x := int(r.X); x < int(r.Right()); x++ {
+			o := img.PixOffset(x, y)
+			if img.Pix[o] > 170 && img.Pix[o+1] > 170 && img.Pix[o+2] > 170 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// savePNG saves a frame under the test's temp dir, or under
+// $MPGS_SCREENSHOTS when set (to keep it), and logs the path.
+func savePNG(t *testing.T, img image.Image, name string) {
+	t.Helper()
+	dir := os.Getenv("MPGS_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path, err := SavePNG(img, dir, name)
+	require.NoError(t, err)
+	t.Logf("frame saved to %s", path)
+}
+
+// TestMonitorShowsLiveServer runs the monitor in the real window with a
+// live server and three real clients sending traffic, reads the screen and
+// checks every panel shows what it should.
+func TestMonitorShowsLiveServer(t *testing.T) {
+	w := needWindow(t)
+	srv, root := liveServer(t)
+	stop := make(chan struct{})
+	wg := traffic(t, srv, root.Public(), 3, stop)
+	defer func() { close(stop); wg.Wait() }()
+
+	m, err := NewMonitor(srv)
+	require.NoError(t, err)
+	defer w.show(m)()
+	// Wait until the server published four complete seconds with all
+	// three clients sending, so every plot has a few segments to draw.
+	var snap server.Snapshot
+	require.Eventually(t, func() bool {
+		srv.Snapshot(&snap)
+		if snap.Connections != 3 || snap.Seconds() < 5 {
+			return false
+		}
+		for s := snap.Second - 3; s <= snap.Second; s++ {
+			if snap.PktsIn.At(s) < 50 {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 50*time.Millisecond, "traffic never showed in the snapshots")
+	frames := w.frames.Load()
+	time.Sleep(1100 * time.Millisecond) // let the monitor pick up a snapshot
+	img := capture(t, m)
+	savePNG(t, img, "monitor-live")
+	pal := DefaultPalette()
+
+	// The series cover the seconds of data the snapshot has, on a
+	// 60-second axis: that much of each plot's width.
+	n := snap.Seconds()
+	frac := float64(n-1) / 59
+	width := func(id PanelID) int { return int(frac * float64(PlotArea(id).W)) }
+	t.Logf("%d seconds of data: series %.0f%% of the plot width", n, 100*frac)
+
+	// Header: the listening line and the summary are drawn.
+	assert.Greater(t, bright(img, PanelRect(PanelHeader)), 800, "header text")
+	// Time profile: the stacked area is there; idle fills most of it.
+	a := PlotArea(PanelProfile)
+	assert.Greater(t, count(img, a, pal.Idle, 2), int(0.8*float64(width(PanelProfile))*float64(a.H)), "idle area")
+	// Ticks per second: the line (2 px thick) and the dashed target.
+	assert.Greater(t, count(img, PlotArea(PanelTicks), pal.Ticks, 2), width(PanelTicks), "ticks line")
+	assert.Greater(t, count(img, PlotArea(PanelTicks), pal.Target, 2), 100, "target line")
+	// Packets and bytes per second: both directions have lines (they may
+	// cross and hide each other in places).
+	for _, id := range []PanelID{PanelPackets, PanelBytes} {
+		assert.Greater(t, count(img, PlotArea(id), pal.Sent, 2), width(id)/2, "sent line in panel %d", id)
+		assert.Greater(t, count(img, PlotArea(id), pal.Received, 2), width(id)/2, "received line in panel %d", id)
+	}
+	// The table: three rows of text under the header row, nothing below.
+	tr := PanelRect(PanelTable)
+	for i := 0; i < 4; i++ {
+		row := plot.Rect{X: tr.X, Y: tr.Y + 4 + rowH + 2 + float32(i)*rowH, W: tr.W, H: rowH}
+		if i < 3 {
+			assert.Greater(t, bright(img, row), 150, "table row %d", i)
+		} else {
+			assert.Less(t, bright(img, row), 20, "no fourth row")
+		}
+	}
+	// Cheap drawing: the monitor rendered about once per published
+	// snapshot, not once per frame.
+	elapsed := w.frames.Load() - frames
+	t.Logf("%d frames, %d full redraws; server ticks/s in the last second: %d", elapsed, m.Redraws(), snap.Ticks.At(snap.Second))
+	assert.Less(t, m.Redraws(), uint64(10))
+	assert.Greater(t, elapsed, uint64(10))
+}
+
+// TestMonitorNoClientsYet: before any client, the rate plots and the
+// table say so instead of showing empty plots.
+func TestMonitorNoClientsYet(t *testing.T) {
+	w := needWindow(t)
+	srv, _ := liveServer(t)
+	m, err := NewMonitor(srv)
+	require.NoError(t, err)
+	defer w.show(m)()
+	img := capture(t, m)
+	savePNG(t, img, "monitor-empty")
+	pal := DefaultPalette()
+	for _, id := range []PanelID{PanelPackets, PanelBytes} {
+		a := PlotArea(id)
+		center := plot.Rect{X: a.X + a.W/2 - 80, Y: a.Y + a.H/2 - 12, W: 160, H: 30}
+		assert.Greater(t, count(img, center, pal.Dim, 40), 50, "'no clients yet' in panel %d", id)
+	}
+	tr := PanelRect(PanelTable)
+	center := plot.Rect{X: tr.X + tr.W/2 - 80, Y: tr.Y + tr.H/2 - 12, W: 160, H: 30}
+	assert.Greater(t, count(img, center, pal.Dim, 40), 50, "'no clients yet' in the table")
+}
+
+// TestMonitorStops: RequestStop and a stopped server end the game.
+func TestMonitorStops(t *testing.T) {
+	srv, _ := liveServer(t)
+	m, err := NewMonitor(srv)
+	require.NoError(t, err)
+	require.NoError(t, m.Update())
+	m.RequestStop()
+	assert.Error(t, m.Update(), "Termination after RequestStop")
+
+	m2, err := NewMonitor(srv)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	m2.SetDone(done)
+	require.NoError(t, m2.Update())
+	close(done)
+	assert.Error(t, m2.Update(), "Termination once the server stopped")
+	w, h := m.Layout(1, 1)
+	assert.Equal(t, []int{Width, Height}, []int{w, h})
+}
+
+func TestSortRows(t *testing.T) {
+	rows := []server.ClientSnapshot{
+		{Token: 3, PktsIn: 10, Latency: 5 * time.Millisecond},
+		{Token: 1, PktsIn: 30, Latency: 50 * time.Millisecond},
+		{Token: 2, PktsIn: 20, Latency: 500 * time.Microsecond},
+	}
+	cols := columns()
+	tokens := func() []uint32 {
+		var out []uint32
+		for _, r := range rows {
+			out = append(out, r.Token)
+		}
+		return out
+	}
+	sortRows(rows, cols, tableState{sortCol: 3, desc: true}) // pkts/s in, largest first
+	assert.Equal(t, []uint32{1, 2, 3}, tokens())
+	sortRows(rows, cols, tableState{sortCol: 2}) // latency, smallest first
+	assert.Equal(t, []uint32{2, 3, 1}, tokens())
+	sortRows(rows, cols, tableState{sortCol: 1}) // token
+	assert.Equal(t, []uint32{1, 2, 3}, tokens())
+	// Ties keep a stable order by token.
+	for i := range rows {
+		rows[i].PktsIn = 7
+	}
+	sortRows(rows, cols, tableState{sortCol: 3, desc: true})
+	assert.Equal(t, []uint32{1, 2, 3}, tokens())
+	assert.Equal(t, "0.5 ms", cols[2].text(&server.ClientSnapshot{Latency: 500 * time.Microsecond}))
+	assert.Equal(t, "50 ms", cols[2].text(&server.ClientSnapshot{Latency: 50 * time.Millisecond}))
+}
+
+func TestSortBy(t *testing.T) {
+	m := &Monitor{cols: columns()}
+	st := m.sortBy(tableState{}, 4)
+	assert.Equal(t, tableState{sortCol: 4, desc: true}, st, "numbers sort largest first")
+	st = m.sortBy(st, 4)
+	assert.False(t, st.desc, "the same column again reverses")
+	st = m.sortBy(st, 0)
+	assert.Equal(t, tableState{sortCol: 0}, st, "addresses sort smallest first")
+}
+
+func TestPanelsDoNotOverlap(t *testing.T) {
+	ids := []PanelID{PanelHeader, PanelProfile, PanelTicks, PanelPackets, PanelBytes, PanelTable}
+	for i, a := range ids {
+		ra := PanelRect(a)
+		assert.True(t, ra.X >= 0 && ra.Y >= 0 && ra.Right() <= Width && ra.Bottom() <= Height, "panel %d inside the window", a)
+		for _, b := range ids[i+1:] {
+			rb := PanelRect(b)
+			overlap := ra.X < rb.Right() && rb.X < ra.Right() && ra.Y < rb.Bottom() && rb.Y < ra.Bottom()
+			assert.False(t, overlap, fmt.Sprintf("panels %d and %d overlap", a, b))
+		}
+	}
+}

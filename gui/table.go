@@ -1,0 +1,94 @@
+package gui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/gui/plot"
+)
+
+// column is one column of the client table.
+type column struct {
+	title string
+	width float32
+	right bool // right-aligned (numbers)
+	text  func(r *server.ClientSnapshot) string
+	cmp   func(a, b *server.ClientSnapshot) int
+}
+
+// columns returns the client table's columns, in order.
+func columns() []column {
+	num := func(f func(r *server.ClientSnapshot) int64) func(a, b *server.ClientSnapshot) int {
+		return func(a, b *server.ClientSnapshot) int { return cmp.Compare(f(a), f(b)) }
+	}
+	return []column{
+		{"address", 230, false,
+			func(r *server.ClientSnapshot) string { return r.Addr.String() },
+			func(a, b *server.ClientSnapshot) int {
+				if c := a.Addr.Addr().Compare(b.Addr.Addr()); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.Addr.Port(), b.Addr.Port())
+			}},
+		{"token", 120, true,
+			func(r *server.ClientSnapshot) string { return fmt.Sprint(r.Token) },
+			num(func(r *server.ClientSnapshot) int64 { return int64(r.Token) })},
+		{"latency", 100, true,
+			func(r *server.ClientSnapshot) string { return formatLatency(r.Latency) },
+			num(func(r *server.ClientSnapshot) int64 { return int64(r.Latency) })},
+		{"pkts/s in", 100, true,
+			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.PktsIn)) },
+			num(func(r *server.ClientSnapshot) int64 { return r.PktsIn })},
+		{"pkts/s out", 100, true,
+			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.PktsOut)) },
+			num(func(r *server.ClientSnapshot) int64 { return r.PktsOut })},
+		{"bytes/s in", 110, true,
+			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.BytesIn)) + "B" },
+			num(func(r *server.ClientSnapshot) int64 { return r.BytesIn })},
+		{"bytes/s out", 110, true,
+			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.BytesOut)) + "B" },
+			num(func(r *server.ClientSnapshot) int64 { return r.BytesOut })},
+		{"acked", 90, true,
+			func(r *server.ClientSnapshot) string { return fmt.Sprintf("%.1f%%", r.AckedPercent()) },
+			func(a, b *server.ClientSnapshot) int { return cmp.Compare(a.AckedPercent(), b.AckedPercent()) }},
+		{"timeouts", 100, true,
+			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.Timeouts)) },
+			num(func(r *server.ClientSnapshot) int64 { return int64(r.Timeouts) })},
+	}
+}
+
+// formatLatency prints a latency in milliseconds with a precision that
+// suits it.
+func formatLatency(d time.Duration) string {
+	ms := float64(d) / float64(time.Millisecond)
+	if ms < 10 {
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("%.0f ms", ms)
+}
+
+// tableState is what the user chose: sort column, direction, scroll.
+type tableState struct {
+	sortCol int
+	desc    bool
+	offset  int
+}
+
+// sortRows orders rows by the chosen column, ties broken by token so the
+// order is stable from one second to the next.
+func sortRows(rows []server.ClientSnapshot, cols []column, st tableState) {
+	c := cols[st.sortCol]
+	slices.SortStableFunc(rows, func(a, b server.ClientSnapshot) int {
+		r := c.cmp(&a, &b)
+		if st.desc {
+			r = -r
+		}
+		if r == 0 {
+			r = cmp.Compare(a.Token, b.Token)
+		}
+		return r
+	})
+}
