@@ -23,12 +23,6 @@ type host struct {
 // window is the running host, or nil when there is no display.
 var window *host
 
-func (h *host) current() ebiten.Game {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.game
-}
-
 // show makes g the game in the window until the returned function is
 // called.
 func (h *host) show(g ebiten.Game) func() {
@@ -42,13 +36,26 @@ func (h *host) show(g ebiten.Game) func() {
 	}
 }
 
+// between runs fn between two frames: the game is not running Update or
+// Draw meanwhile, so fn may change its state.
+func (h *host) between(fn func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fn()
+}
+
+// The host holds its lock while the game runs, so the game's state only
+// changes between frames.
+
 func (h *host) Update() error {
 	h.frames.Add(1)
 	if h.done.Load() {
 		return ebiten.Termination
 	}
-	if g := h.current(); g != nil {
-		if err := g.Update(); err != nil && err != ebiten.Termination {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.game != nil {
+		if err := h.game.Update(); err != nil && err != ebiten.Termination {
 			return err
 		}
 	}
@@ -56,14 +63,18 @@ func (h *host) Update() error {
 }
 
 func (h *host) Draw(screen *ebiten.Image) {
-	if g := h.current(); g != nil {
-		g.Draw(screen)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.game != nil {
+		h.game.Draw(screen)
 	}
 }
 
 func (h *host) Layout(w, hgt int) (int, int) {
-	if g := h.current(); g != nil {
-		return g.Layout(w, hgt)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.game != nil {
+		return h.game.Layout(w, hgt)
 	}
 	return Width, Height
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"net/netip"
 	"os"
 	"sync"
 	"testing"
@@ -299,4 +300,59 @@ func TestPanelsDoNotOverlap(t *testing.T) {
 			assert.False(t, overlap, fmt.Sprintf("panels %d and %d overlap", a, b))
 		}
 	}
+}
+
+// fakeSource serves a fixed snapshot.
+type fakeSource struct{ snap server.Snapshot }
+
+func (f *fakeSource) Snapshot(dst *server.Snapshot) { f.snap.CopyTo(dst) }
+func (f *fakeSource) SnapshotVersion() uint64       { return 1 }
+
+// rowsDrawn counts the table rows that have text in img.
+func rowsDrawn(img *image.RGBA) int {
+	tr := PanelRect(PanelTable)
+	n := 0
+	for i := 0; ; i++ {
+		row := plot.Rect{X: tr.X, Y: tr.Y + 4 + rowH + 2 + float32(i)*rowH, W: tr.W, H: rowH}
+		if row.Bottom() > tr.Bottom()-rowH {
+			return n
+		}
+		if bright(img, row) > 100 {
+			n++
+		}
+	}
+}
+
+// TestMonitorTablePages: with more clients than fit, the table shows a
+// page of them, and scrolled to the end shows the rest.
+func TestMonitorTablePages(t *testing.T) {
+	w := needWindow(t)
+	src := &fakeSource{}
+	src.snap.Addr = netip.MustParseAddrPort("[::1]:1474")
+	src.snap.Interval = time.Second / 60
+	for i := 0; i < 30; i++ {
+		src.snap.ClientRows = append(src.snap.ClientRows, server.ClientSnapshot{
+			Addr: netip.AddrPortFrom(netip.MustParseAddr("::1"), uint16(40000+i)), Token: uint32(1000 + i), PktsIn: int64(i),
+		})
+	}
+	src.snap.Connections = 30
+	m, err := NewMonitor(src)
+	require.NoError(t, err)
+	defer w.show(m)()
+	img := capture(t, m)
+	savePNG(t, img, "monitor-table")
+	visible := m.r.visibleRows
+	require.Greater(t, visible, 3)
+	assert.Equal(t, visible, rowsDrawn(img), "a full page")
+	assert.Greater(t, bright(img, PanelRect(PanelHeader)), 500, "IPv6 header drawn")
+
+	// Scroll to the end: the last page holds 30 mod page rows... or a full
+	// page ending at the last client.
+	w.between(func() {
+		m.table.offset = plot.Scroll(1000, 30, visible)
+		m.dirty = true
+	})
+	img = capture(t, m)
+	assert.Equal(t, min(visible, 30-m.table.offset), rowsDrawn(img))
+	assert.Equal(t, 30-visible, m.table.offset, "the last page ends at the last client")
 }
