@@ -18,6 +18,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/gui/guitest"
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
@@ -139,7 +140,7 @@ func savePNG(t *testing.T, img image.Image, name string) {
 // live server and three real clients sending traffic, reads the screen and
 // checks every panel shows what it should.
 func TestMonitorShowsLiveServer(t *testing.T) {
-	w := needWindow(t)
+	w := guitest.Get(t, win)
 	srv, root := liveServer(t)
 	stop := make(chan struct{})
 	wg := traffic(t, srv, root.Public(), 3, stop)
@@ -147,7 +148,7 @@ func TestMonitorShowsLiveServer(t *testing.T) {
 
 	m, err := NewMonitor(srv)
 	require.NoError(t, err)
-	defer w.show(m)()
+	defer w.Show(m)()
 	// Wait until the server published four complete seconds with all
 	// three clients sending, so every plot has a few segments to draw.
 	var snap server.Snapshot
@@ -163,7 +164,7 @@ func TestMonitorShowsLiveServer(t *testing.T) {
 		}
 		return true
 	}, 20*time.Second, 50*time.Millisecond, "traffic never showed in the snapshots")
-	frames := w.frames.Load()
+	frames := w.Frames()
 	time.Sleep(1100 * time.Millisecond) // let the monitor pick up a snapshot
 	img := capture(t, m)
 	savePNG(t, img, "monitor-live")
@@ -202,7 +203,7 @@ func TestMonitorShowsLiveServer(t *testing.T) {
 	}
 	// Cheap drawing: the monitor rendered about once per published
 	// snapshot, not once per frame.
-	elapsed := w.frames.Load() - frames
+	elapsed := w.Frames() - frames
 	t.Logf("%d frames, %d full redraws; server ticks/s in the last second: %d", elapsed, m.Redraws(), snap.Ticks.At(snap.Second))
 	assert.Less(t, m.Redraws(), uint64(10))
 	assert.Greater(t, elapsed, uint64(10))
@@ -211,11 +212,11 @@ func TestMonitorShowsLiveServer(t *testing.T) {
 // TestMonitorNoClientsYet: before any client, the rate plots and the
 // table say so instead of showing empty plots.
 func TestMonitorNoClientsYet(t *testing.T) {
-	w := needWindow(t)
+	w := guitest.Get(t, win)
 	srv, _ := liveServer(t)
 	m, err := NewMonitor(srv)
 	require.NoError(t, err)
-	defer w.show(m)()
+	defer w.Show(m)()
 	img := capture(t, m)
 	savePNG(t, img, "monitor-empty")
 	pal := DefaultPalette()
@@ -326,7 +327,7 @@ func rowsDrawn(img *image.RGBA) int {
 // TestMonitorTablePages: with more clients than fit, the table shows a
 // page of them, and scrolled to the end shows the rest.
 func TestMonitorTablePages(t *testing.T) {
-	w := needWindow(t)
+	w := guitest.Get(t, win)
 	src := &fakeSource{}
 	src.snap.Addr = netip.MustParseAddrPort("[::1]:1474")
 	src.snap.Interval = time.Second / 60
@@ -338,7 +339,7 @@ func TestMonitorTablePages(t *testing.T) {
 	src.snap.Connections = 30
 	m, err := NewMonitor(src)
 	require.NoError(t, err)
-	defer w.show(m)()
+	defer w.Show(m)()
 	img := capture(t, m)
 	savePNG(t, img, "monitor-table")
 	visible := m.r.visibleRows
@@ -348,7 +349,7 @@ func TestMonitorTablePages(t *testing.T) {
 
 	// Scroll to the end: the last page holds 30 mod page rows... or a full
 	// page ending at the last client.
-	w.between(func() {
+	w.Between(func() {
 		m.table.offset = plot.Scroll(1000, 30, visible)
 		m.dirty = true
 	})
