@@ -34,5 +34,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}()
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
+	stopBots := f.startBots(ctx, srv, stderr)
+	defer stopBots()
 	return g.Run()
 }

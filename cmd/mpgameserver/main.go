@@ -3,6 +3,8 @@
 //
 //	mpgameserver serve      run a headless game server
 //	mpgameserver gui        run a game server in a monitor window
+//	mpgameserver play       open the arena game window and join a server
+//	mpgameserver bots       run computer players in an arena server
 //	mpgameserver keygen     write a new root key pair
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
 //
@@ -31,6 +33,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":    {"run a headless game server", runServe},
 		"gui":      {"run a game server in a monitor window", runGUI},
+		"play":     {"open the arena game window and join a server", runPlay},
+		"bots":     {"run computer players in an arena server", runBots},
 		"keygen":   {"write a new root key pair (NAME.key, NAME.pub)", runKeygen},
 		"simulate": {"run a client and a server over a simulated lossy link and report what arrived", runSimulate},
 	}

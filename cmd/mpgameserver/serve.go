@@ -6,12 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/examples/echo"
 )
 
@@ -19,7 +21,8 @@ import (
 // standard output for the lines it prints.
 func games() map[string]func(out io.Writer) server.EventHandler {
 	return map[string]func(out io.Writer) server.EventHandler{
-		"echo": func(out io.Writer) server.EventHandler { return echo.NewHandler(out) },
+		"echo":  func(out io.Writer) server.EventHandler { return echo.NewHandler(out) },
+		"arena": func(out io.Writer) server.EventHandler { return arena.NewHandler(out, uint64(time.Now().UnixNano())) },
 	}
 }
 
@@ -41,11 +44,14 @@ type serverFlags struct {
 	accessLog string
 	httpAddr  string
 	logLevel  string
+	bots      int
+	root      *crypto.PrivateKey // the key in use, once newServer ran
 }
 
 func (f *serverFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
+	IntVar(*int, string, int, string)
 }) {
 	fs.StringVar(&f.listen, "listen", ":1474", "UDP address to listen on, host:port ([::]:1474 for IPv6)")
 	fs.StringVar(&f.key, "key", "", "PEM file of the server's root private key (empty: generate one and print its public key)")
@@ -54,6 +60,7 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.accessLog, "access-log", "", "file for the log lines that carry client IP addresses")
 	fs.StringVar(&f.httpAddr, "http", "", "also serve a status page over HTTP on this TCP address")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.IntVar(&f.bots, "bots", 0, "computer players to run in this process (arena only)")
 }
 
 // newServer builds the server the flags describe. It writes the public key
@@ -62,6 +69,9 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error
 	newGame, ok := games()[f.game]
 	if !ok {
 		return nil, fmt.Errorf("--game %q: want one of %s", f.game, gameNames())
+	}
+	if f.bots < 0 || (f.bots > 0 && f.game != "arena") {
+		return nil, fmt.Errorf("--bots %d: bots play the arena game only (--game arena), and their number cannot be negative", f.bots)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -88,6 +98,7 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error
 	if err != nil {
 		return nil, err
 	}
+	f.root = root
 	ctx.SetLogger(log)
 	if f.interval <= 0 {
 		return nil, fmt.Errorf("--interval %v: want a positive duration", f.interval)
@@ -136,5 +147,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
+	stopBots := f.startBots(ctx, srv, stderr)
+	defer stopBots()
 	return srv.Serve(ctx)
+}
+
+// startBots runs --bots computer players against srv in this process and
+// returns a function that stops them and waits for them to leave.
+func (f *serverFlags) startBots(ctx context.Context, srv *server.Server, stderr io.Writer) func() {
+	if f.bots == 0 {
+		return func() {}
+	}
+	// Bots reach a server listening on every address through loopback.
+	addr := srv.Addr()
+	host := addr.Addr().Unmap()
+	if host.IsUnspecified() {
+		host = netip.MustParseAddr("127.0.0.1")
+		if addr.Addr().Is6() && !addr.Addr().Is4In6() {
+			host = netip.IPv6Loopback()
+		}
+	}
+	target := netip.AddrPortFrom(host, addr.Port()).String()
+	bctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := arena.RunBots(bctx, target, f.root.Public(), f.bots); err != nil {
+			fmt.Fprintf(stderr, "bots: %v\n", err)
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -1,0 +1,289 @@
+package game
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/examples/arena/player"
+	"github.com/mpgs/mpgameserver/examples/arena/sim"
+	"github.com/mpgs/mpgameserver/gui"
+	"github.com/mpgs/mpgameserver/gui/plot"
+)
+
+// Colors of the window.
+func background() color.RGBA { return color.RGBA{8, 10, 18, 255} }
+func dim() color.RGBA        { return color.RGBA{130, 136, 155, 255} }
+func white() color.RGBA      { return color.RGBA{235, 238, 245, 255} }
+
+// explode spawns a burst of particles.
+func (g *Game) explode(x, y float64) {
+	for range 48 {
+		a := g.rng.Float64() * 2 * math.Pi
+		sp := 60 + g.rng.Float64()*260
+		c := color.RGBA{255, uint8(120 + g.rng.IntN(120)), uint8(40 + g.rng.IntN(60)), 255}
+		g.particles = append(g.particles, particle{
+			x: x, y: y, vx: math.Cos(a) * sp, vy: math.Sin(a) * sp,
+			max: 0.5 + g.rng.Float64()*0.6, c: c, size: 0.6 + g.rng.Float64()*0.9,
+		})
+	}
+}
+
+// lossMeter estimates the share of sent packets lost over the last five
+// seconds from the connection's counters.
+type lossMeter struct {
+	t                   []time.Time
+	assembled, timeouts []uint64
+}
+
+func (l *lossMeter) sample(now time.Time, assembled, timeouts uint64) {
+	l.t = append(l.t, now)
+	l.assembled = append(l.assembled, assembled)
+	l.timeouts = append(l.timeouts, timeouts)
+	for len(l.t) > 1 && now.Sub(l.t[0]) > 5*time.Second {
+		l.t, l.assembled, l.timeouts = l.t[1:], l.assembled[1:], l.timeouts[1:]
+	}
+}
+
+// percent returns the loss over the window, in percent.
+func (l *lossMeter) percent() float64 {
+	n := len(l.t)
+	if n < 2 {
+		return 0
+	}
+	sent := l.assembled[n-1] - l.assembled[0]
+	if sent == 0 {
+		return 0
+	}
+	return 100 * float64(l.timeouts[n-1]-l.timeouts[0]) / float64(sent)
+}
+
+func (g *Game) label(dst *ebiten.Image, s string, x, y float64, face *text.GoTextFace, c color.Color, align text.Align) {
+	op := &text.DrawOptions{}
+	op.GeoM.Translate(x, y)
+	op.ColorScale.ScaleWithColor(c)
+	op.PrimaryAlign = align
+	text.Draw(dst, s, face, op)
+}
+
+// sprite draws img centered at world position (x, y), rotated by angle,
+// scaled, tinted and faded.
+func sprite(dst, img *ebiten.Image, x, y, angle, scale float64, c color.Color, alpha float32) {
+	b := img.Bounds()
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Translate(-float64(b.Dx())/2, -float64(b.Dy())/2)
+	op.GeoM.Scale(scale, scale)
+	op.GeoM.Rotate(angle)
+	op.GeoM.Translate(x*Scale, y*Scale)
+	op.ColorScale.ScaleWithColor(c)
+	op.ColorScale.ScaleAlpha(alpha)
+	op.Filter = ebiten.FilterLinear
+	dst.DrawImage(img, op)
+}
+
+// Draw renders the frame.
+func (g *Game) Draw(screen *ebiten.Image) {
+	now := time.Now()
+	screen.Fill(background())
+	var m plot.Mesh
+	for _, s := range g.starPts {
+		b := float32(0.35 * s[2])
+		m.Rect(plot.Rect{X: s[0], Y: s[1], W: 1.5, H: 1.5}, plot.Color{R: b, G: b, B: b * 1.2, A: 1})
+	}
+	m.Frame(plot.Rect{W: Width, H: Height}, 2, plot.Color{R: 0.25, G: 0.3, B: 0.45, A: 1})
+	var painter gui.Painter
+	painter.Draw(screen, &m)
+
+	v := g.p.View(now)
+	for _, p := range g.particles {
+		f := float32(1 - p.life/p.max)
+		sprite(screen, g.spark, p.x, p.y, 0, p.size, p.c, f)
+	}
+	for _, b := range v.Bullets {
+		sprite(screen, g.bullet, b.X, b.Y, 0, 1, g.color(v, b.Owner), 1)
+	}
+	shipScale := 2.6 * sim.ShipRadius * Scale / 48
+	for _, s := range v.Ships {
+		if !s.Alive {
+			continue
+		}
+		c := g.pal[s.Color%uint8(len(g.pal))]
+		if s.Thrust {
+			fx := s.X - math.Cos(s.Angle)*sim.ShipRadius*1.25
+			fy := s.Y - math.Sin(s.Angle)*sim.ShipRadius*1.25
+			sprite(screen, g.flame, fx, fy, s.Angle, shipScale*0.9, color.White, 0.9)
+		}
+		sprite(screen, g.ship, s.X, s.Y, s.Angle, shipScale, c, 1)
+		if s.Shield {
+			var sm plot.Mesh
+			ringMesh(&sm, float32(s.X*Scale), float32(s.Y*Scale), float32(sim.ShipRadius*Scale*1.5), plot.Color{R: 0.6, G: 0.85, B: 1, A: 0.7})
+			painter.Draw(screen, &sm)
+		}
+		name := s.Name
+		if s.Local {
+			name = "> " + name + " <"
+		}
+		g.label(screen, name, s.X*Scale, s.Y*Scale-sim.ShipRadius*Scale-22, g.small, c, text.AlignCenter)
+	}
+	g.scoreBoard(screen, v)
+	g.killFeed(screen, v)
+	g.status(screen, v)
+	if g.overlay {
+		g.networkOverlay(screen, now)
+	}
+	g.label(screen, "Left/Right or A/D turn   Up/W thrust   Space fire   N network   P screenshot   Esc quit", 12, Height-24, g.small, dim(), text.AlignStart)
+	if g.shot {
+		g.shot = false
+		img := image.NewRGBA(screen.Bounds())
+		screen.ReadPixels(img.Pix)
+		go func() {
+			path, err := gui.SavePNG(img, ".", "arena")
+			if err != nil {
+				fmt.Fprintf(g.opts.Out, "screenshot failed: %v\n", err)
+				return
+			}
+			fmt.Fprintf(g.opts.Out, "screenshot saved to %s\n", path)
+		}()
+	}
+}
+
+// ringMesh appends a circle outline made of short segments.
+func ringMesh(m *plot.Mesh, cx, cy, r float32, c plot.Color) {
+	const n = 28
+	var pts []plot.Point
+	for i := 0; i <= n; i++ {
+		a := 2 * math.Pi * float64(i) / n
+		pts = append(pts, plot.Point{X: cx + r*float32(math.Cos(a)), Y: cy + r*float32(math.Sin(a))})
+	}
+	m.Polyline(pts, 2, c)
+}
+
+// color returns the color of ship id's owner.
+func (g *Game) color(v player.View, id uint32) color.RGBA {
+	for _, s := range v.Ships {
+		if s.ID == id {
+			return g.pal[s.Color%uint8(len(g.pal))]
+		}
+	}
+	return white()
+}
+
+func (g *Game) scoreBoard(dst *ebiten.Image, v player.View) {
+	ships := slices.Clone(v.Ships)
+	slices.SortStableFunc(ships, func(a, b player.Ship) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Deaths, b.Deaths)
+	})
+	x, y := float64(Width-16), 12.0
+	g.label(dst, "score   deaths", x, y, g.small, dim(), text.AlignEnd)
+	for _, s := range ships {
+		y += 20
+		c := g.pal[s.Color%uint8(len(g.pal))]
+		g.label(dst, fmt.Sprintf("%d      %d", s.Score, s.Deaths), x, y, g.face, c, text.AlignEnd)
+		g.label(dst, s.Name, x-110, y, g.face, c, text.AlignEnd)
+	}
+}
+
+func (g *Game) killFeed(dst *ebiten.Image, v player.View) {
+	y := 12.0
+	for _, k := range v.Kills {
+		g.label(dst, fmt.Sprintf("%s destroyed %s", k.Killer, k.Victim), 16, y, g.small, white(), text.AlignStart)
+		y += 18
+	}
+}
+
+// status shows the connection state in the middle of the screen when the
+// game is not simply running.
+func (g *Game) status(dst *ebiten.Image, v player.View) {
+	c := g.p.Client()
+	var line, hint string
+	switch {
+	case g.connErr != nil:
+		line, hint = fmt.Sprintf("Cannot connect: %v", g.connErr), "Press R to retry, Esc to quit"
+	case c.Status().Closed():
+		line, hint = failure(c.Err(), g.opts.Server), "Press R to retry, Esc to quit"
+	case c.Status() == conn.Connecting:
+		line = fmt.Sprintf("Connecting to %s ...", g.opts.Server)
+	case !g.p.Welcomed() || len(v.Ships) == 0:
+		line = "Joining the game ..."
+	case !v.Ships[0].Alive && v.Ships[0].Local:
+		g.label(dst, "Destroyed. Respawning ...", Width/2, Height/2+60, g.face, white(), text.AlignCenter)
+		return
+	default:
+		return
+	}
+	g.label(dst, line, Width/2, Height/2-30, g.bold, white(), text.AlignCenter)
+	if hint != "" {
+		g.label(dst, hint, Width/2, Height/2+4, g.face, dim(), text.AlignCenter)
+	}
+}
+
+// failure explains why a connection ended, for a player.
+func failure(err error, server string) string {
+	switch {
+	case errors.Is(err, conn.ErrBadSignature):
+		return "Refused: the server's key does not match the pinned key"
+	case errors.Is(err, conn.ErrHandshakeTimeout):
+		return fmt.Sprintf("No answer from %s (is the server running?)", server)
+	case errors.Is(err, conn.ErrTimeout):
+		return "Connection lost: the server went silent"
+	case errors.Is(err, conn.ErrPeerClosed):
+		return "The server closed the connection"
+	case err == nil:
+		return "Disconnected"
+	}
+	return "Disconnected: " + err.Error()
+}
+
+// networkOverlay draws the connection's numbers and a latency graph.
+func (g *Game) networkOverlay(dst *ebiten.Image, now time.Time) {
+	c := g.p.Client()
+	st := c.Stats()
+	r := OverlayRect()
+	var m plot.Mesh
+	m.Rect(r, plot.Color{R: 0.05, G: 0.07, B: 0.12, A: 0.88})
+	m.Frame(r, 1, plot.Color{R: 0.3, G: 0.35, B: 0.5, A: 1})
+	graph := plot.Rect{X: r.X + 12, Y: r.Y + r.H - 62, W: r.W - 24, H: 50}
+	m.Rect(graph, plot.Color{R: 0.1, G: 0.12, B: 0.2, A: 1})
+	top := plot.NiceMax(plot.Peak(g.latency) * 1.2)
+	sc := plot.Scale{R: graph, Max: top}
+	m.Polyline(sc.PointsRight(g.latency, 150), 2, OverlayLine())
+	var painter gui.Painter
+	painter.Draw(dst, &m)
+
+	x, y := float64(r.X+12), float64(r.Y+8)
+	g.label(dst, "network (N hides)", x, y, g.face, white(), text.AlignStart)
+	if st == nil {
+		return
+	}
+	sec := now.Unix() - 1
+	lines := []string{
+		fmt.Sprintf("latency %.1f ms one way   status %s", float64(c.Latency())/float64(time.Millisecond), c.Status()),
+		fmt.Sprintf("packets/s in %d   out %d", st.PktsRecv.At(sec), st.PktsSent.At(sec)),
+		fmt.Sprintf("bytes/s in %sB   out %sB", plot.SI(float64(st.BytesRecv.At(sec))), plot.SI(float64(st.BytesSent.At(sec)))),
+		fmt.Sprintf("loss %.1f%% (5 s)   resent %d   dropped %d", g.loss.percent(), st.Resent, st.Dropped),
+		fmt.Sprintf("frames/s %.0f   updates/s %.0f", ebiten.ActualFPS(), ebiten.ActualTPS()),
+	}
+	for _, l := range lines {
+		y += 20
+		g.label(dst, l, x, y, g.small, dim(), text.AlignStart)
+	}
+	g.label(dst, fmt.Sprintf("latency, last 15 s (max %s ms)", plot.SI(top)), float64(graph.X), float64(graph.Y-16), g.small, dim(), text.AlignStart)
+}
+
+// OverlayRect is where the network overlay is drawn.
+func OverlayRect() plot.Rect { return plot.Rect{X: Width - 340, Y: Height - 236, W: 324, H: 206} }
+
+// OverlayLine is the latency graph's color.
+func OverlayLine() plot.Color { return plot.RGB(120, 220, 120) }
