@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/client"
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/examples/arena"
+	"github.com/mpgs/mpgameserver/gui/guitest"
+)
+
+var win *guitest.Window
+
+func TestMain(m *testing.M) { guitest.Main(m, &win) }
+
+func TestUnder100Lines(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	assert.Less(t, bytes.Count(src, []byte("\n")), 100)
+}
+
+// TestEmbedJoinsAndDraws runs the example game in the window against an
+// arena server with a bot: it is welcomed, receives snapshots and draws
+// its own ship in yellow.
+func TestEmbedJoinsAndDraws(t *testing.T) {
+	w := guitest.Get(t, win)
+	root, err := crypto.GenerateKey(nil)
+	require.NoError(t, err)
+	ctx, err := server.NewContext(arena.NewHandler(nil, 9), root)
+	require.NoError(t, err)
+	ctx.SetLogger(slog.New(slog.DiscardHandler))
+	srv, err := server.New(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+	bctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go arena.RunBots(bctx, srv.Addr().String(), root.Public(), 1)
+
+	g := &game{c: client.New(root.Public())}
+	require.NoError(t, g.c.Connect(srv.Addr().String(), nil))
+	defer g.c.ForceDisconnect()
+	defer w.Show(g)()
+	var x, y float64
+	ready := false
+	for deadline := time.Now().Add(10 * time.Second); !ready && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		w.Between(func() {
+			for _, s := range g.snap.Ships {
+				if s.ID == g.id && g.id != 0 && len(g.snap.Ships) == 2 {
+					x, y, ready = s.X/2, s.Y/2, true
+				}
+			}
+		})
+	}
+	require.True(t, ready, "welcomed and seeing both ships")
+	img := w.Capture(t)
+	yellow := 0
+	for py := int(y) - 10; py <= int(y)+10; py++ {
+		for px := int(x) - 10; px <= int(x)+10; px++ {
+			o := img.PixOffset(px, py)
+			if img.Pix[o] > 200 && img.Pix[o+1] > 150 && img.Pix[o+2] < 100 {
+				yellow++
+			}
+		}
+	}
+	assert.Greater(t, yellow, 50, "our ship is drawn where the server says")
+}
