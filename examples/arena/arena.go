@@ -155,8 +155,10 @@ func (h *Handler) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
 			h.malformed(p, err)
 			return
 		}
-		if hello.Name != "" {
-			p.name = hello.Name
+		// Names end up in logs and on other players' screens: printable
+		// runes only.
+		if name := wire.CleanName(hello.Name); name != "" {
+			p.name = name
 		}
 		p.color = hello.Color
 		if !p.named {

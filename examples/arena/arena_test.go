@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,4 +250,47 @@ func check(t *testing.T, players []*player.Player, remote, final, lag errStats, 
 	t.Logf("the shown world lags the server by %.1f ticks on average (p5 %.1f, p95 %.1f)", lag.mean(), lag.pct(0.05), lag.pct(0.95))
 	assert.Greater(t, lag.mean(), tol.lagMin, "other ships are shown in the past, by the interpolation delay")
 	assert.Less(t, lag.mean(), tol.lagMax, "but not much further in the past")
+}
+
+// TestNamesAreCleanedBeforeLogging: a name with a newline and a terminal
+// escape cannot forge log lines.
+func TestNamesAreCleanedBeforeLogging(t *testing.T) {
+	var out syncBuffer
+	root, err := crypto.GenerateKey(nil)
+	require.NoError(t, err)
+	h := arena.NewHandler(&out, 1)
+	ctx, err := server.NewContext(h, root)
+	require.NoError(t, err)
+	ctx.SetLogger(slog.New(slog.DiscardHandler))
+	srv, err := server.New(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+	p := player.New(player.Options{Name: "evil\nKILL admin\x1b[2J", Key: root.Public()})
+	require.NoError(t, p.Connect(srv.Addr().String()))
+	defer p.Client().ForceDisconnect()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(out.String(), "JOIN") {
+		p.Frame(time.Now(), 0)
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.Contains(t, out.String(), "JOIN ")
+	assert.Equal(t, "JOIN evilKILL admin[2\n", out.String(), "control characters gone, 16 bytes at most")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

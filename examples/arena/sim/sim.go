@@ -97,7 +97,11 @@ type World struct {
 // NewWorld returns an empty arena whose random choices (spawn points)
 // follow seed.
 func NewWorld(seed uint64) *World {
-	return &World{rng: seed*0x9E3779B97F4A7C15 + 1}
+	rng := seed*0x9E3779B97F4A7C15 + 1
+	if rng == 0 { // xorshift would be stuck at zero
+		rng = 0x9E3779B97F4A7C15
+	}
+	return &World{rng: rng}
 }
 
 // rand returns a pseudo-random number in [0, 1) (xorshift64*).
@@ -285,6 +289,8 @@ func (w *World) collideShips() {
 			push := (2*ShipRadius - d) / 2
 			a.X, a.Y = a.X-nx*push, a.Y-ny*push
 			b.X, b.Y = b.X+nx*push, b.Y+ny*push
+			clampToWalls(a)
+			clampToWalls(b)
 			// Exchange the velocity components along the normal.
 			va := a.VX*nx + a.VY*ny
 			vb := b.VX*nx + b.VY*ny
@@ -296,6 +302,12 @@ func (w *World) collideShips() {
 			}
 		}
 	}
+}
+
+// clampToWalls keeps a pushed ship's center inside the walls.
+func clampToWalls(s *Ship) {
+	s.X = min(max(s.X, ShipRadius), Width-ShipRadius)
+	s.Y = min(max(s.Y, ShipRadius), Height-ShipRadius)
 }
 
 // moveBullets moves the bullets, expires them at walls and at the end of

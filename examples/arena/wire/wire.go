@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
@@ -145,8 +146,13 @@ func q(v float64) uint16 {
 func dq(u uint16) float64 { return float64(int16(u)) / scale }
 
 func qAngle(a float64) uint16 {
-	a = math.Remainder(a, 2*math.Pi)
-	return uint16(int16(math.Round(a * 10000)))
+	// Wrap only angles beyond ±3.1416 (±π rounded): wrapping a decoded
+	// ±3.1416 would flip its sign at every round trip.
+	k := math.Round(a * 10000)
+	if math.Abs(k) > 31416 {
+		k = math.Round(math.Remainder(a, 2*math.Pi) * 10000)
+	}
+	return uint16(int16(k))
 }
 
 func dqAngle(u uint16) float64 { return float64(int16(u)) / 10000 }
@@ -169,7 +175,7 @@ func AppendHello(b []byte, h Hello) []byte {
 func CleanName(s string) string {
 	out := make([]byte, 0, MaxName)
 	for _, r := range s {
-		if r < 0x20 || r == utf8.RuneError || r == 0x7f {
+		if unicode.IsControl(r) || r == utf8.RuneError {
 			continue
 		}
 		if len(out)+utf8.RuneLen(r) > MaxName {
@@ -381,7 +387,7 @@ func ShipStateOf(s *sim.Ship) ShipState {
 	}
 	return ShipState{
 		ID: s.ID, X: s.X, Y: s.Y, VX: s.VX, VY: s.VY, Angle: s.Angle, Flags: f,
-		Score: uint16(min(s.Score, math.MaxUint16)), Deaths: uint16(min(s.Deaths, math.MaxUint16)),
+		Score: uint16(max(0, min(s.Score, math.MaxUint16))), Deaths: uint16(max(0, min(s.Deaths, math.MaxUint16))),
 	}
 }
 
