@@ -2,7 +2,6 @@ package gui
 
 import (
 	"fmt"
-	"image"
 	"image/color"
 	"math"
 
@@ -112,9 +111,9 @@ type label struct {
 type renderer struct {
 	pal         Palette
 	mesh        plot.Mesh
-	verts       []ebiten.Vertex
+	painter     Painter
 	labels      []label
-	white       *ebiten.Image
+	ready       bool
 	visibleRows int
 	headers     []plot.Rect // click targets of the table's column headers
 	n           int         // seconds of data in the current snapshot
@@ -133,13 +132,11 @@ func (r *renderer) recent(s *metrics.Series, scale float64) []float64 {
 }
 
 func (r *renderer) init() {
-	if r.white != nil {
+	if r.ready {
 		return
 	}
+	r.ready = true
 	r.pal = DefaultPalette()
-	img := ebiten.NewImage(3, 3)
-	img.Fill(color.White)
-	r.white = img.SubImage(image.Rect(1, 1, 2, 2)).(*ebiten.Image)
 	r.visibleRows = int(PanelRect(PanelTable).H-2*rowH-8) / rowH
 }
 
@@ -194,16 +191,7 @@ func toColor(c plot.Color) color.Color {
 }
 
 // flush draws the mesh in one call.
-func (r *renderer) flush(dst *ebiten.Image) {
-	r.verts = r.verts[:0]
-	for _, v := range r.mesh.V {
-		r.verts = append(r.verts, ebiten.Vertex{
-			DstX: v.X, DstY: v.Y, SrcX: 1.5, SrcY: 1.5,
-			ColorR: v.C.R, ColorG: v.C.G, ColorB: v.C.B, ColorA: v.C.A,
-		})
-	}
-	dst.DrawTriangles32(r.verts, r.mesh.I, r.white, nil)
-}
+func (r *renderer) flush(dst *ebiten.Image) { r.painter.Draw(dst, &r.mesh) }
 
 func (r *renderer) header(s *server.Snapshot, f *faces) {
 	p := &r.pal
