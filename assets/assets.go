@@ -1,6 +1,6 @@
 // Package assets holds the files the programs embed: the arena game's
-// sprites (drawn by ./internal/gen, white so they can be tinted) and the
-// documentation's screenshots. Loaders return (value, error); nothing is
+// sprites (drawn by ./internal/gen, white so they can be tinted). The
+// documentation's screenshots live beside them in docs/ (not embedded). Loaders return (value, error); nothing is
 // decoded until asked for.
 package assets
 
