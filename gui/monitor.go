@@ -258,6 +258,9 @@ func repeating(k ebiten.Key) bool {
 // Draw renders the monitor when its data or the table changed, and hands
 // the screen to pending screenshot requests.
 func (m *Monitor) Draw(screen *ebiten.Image) {
+	if !m.loaded {
+		return // no snapshot yet (Draw may come before the first Update)
+	}
 	m.shotMu.Lock()
 	shots := m.shots
 	m.shots = nil
