@@ -44,6 +44,9 @@ var ErrNotConnected = errors.New("client: not connected")
 // stops calling Update does not grow memory.
 const maxQueued = 4096
 
+// maxQueuedBytes bounds the bytes of those datagrams.
+const maxQueuedBytes = maxQueued * protocol.MaxDatagramSize / 2
+
 // Message is a message from the server.
 type Message struct {
 	Seq  protocol.Seq
@@ -148,7 +151,7 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	c.sock, c.remote, c.c = sock, ua.AddrPort(), cc
 	c.onConnect, c.reported = callback, false
 	c.inbox = c.inbox[:0]
-	c.rx = udp.NewReader(sock, maxQueued, 64, nil)
+	c.rx = udp.NewReader(sock, maxQueued, maxQueuedBytes, nil)
 	c.rx.Start()
 	c.log.Debug("connecting", "server", c.remote.String())
 	c.Update() // the CLIENT_HELLO goes out now

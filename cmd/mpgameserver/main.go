@@ -6,6 +6,7 @@
 //	mpgameserver play       open the arena game window and join a server
 //	mpgameserver bots       run computer players in an arena server
 //	mpgameserver keygen     write a new root key pair
+//	mpgameserver loadgen    simulate many echo clients and measure the server
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
 //
 // Run "mpgameserver <command> --help" for a command's flags.
@@ -36,6 +37,7 @@ func commands() map[string]command {
 		"play":     {"open the arena game window and join a server", runPlay},
 		"bots":     {"run computer players in an arena server", runBots},
 		"keygen":   {"write a new root key pair (NAME.key, NAME.pub)", runKeygen},
+		"loadgen":  {"simulate many echo clients and measure loss, datagrams/s and round trips", runLoadgen},
 		"simulate": {"run a client and a server over a simulated lossy link and report what arrived", runSimulate},
 	}
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
+	"runtime/metrics"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +46,7 @@ type serverFlags struct {
 	interval  time.Duration
 	accessLog string
 	httpAddr  string
+	pprof     bool
 	logLevel  string
 	bots      int
 	root      *crypto.PrivateKey // the key in use, once newServer ran
@@ -50,6 +54,7 @@ type serverFlags struct {
 
 func (f *serverFlags) register(fs interface {
 	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 	IntVar(*int, string, int, string)
 }) {
@@ -59,6 +64,7 @@ func (f *serverFlags) register(fs interface {
 	fs.DurationVar(&f.interval, "interval", server.DefaultInterval, "tick period")
 	fs.StringVar(&f.accessLog, "access-log", "", "file for the log lines that carry client IP addresses")
 	fs.StringVar(&f.httpAddr, "http", "", "also serve a status page over HTTP on this TCP address")
+	fs.BoolVar(&f.pprof, "pprof", false, "also serve Go's profiles under /debug/pprof/ on the --http address")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.IntVar(&f.bots, "bots", 0, "computer players to run in this process (arena only)")
 }
@@ -113,8 +119,21 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error
 	if err != nil {
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
+	if f.pprof && f.httpAddr == "" {
+		srv.Close()
+		return nil, errors.New("--pprof needs --http")
+	}
 	if f.httpAddr != "" {
-		if _, err := srv.ListenTCP(statusPage(srv), f.httpAddr, "", ""); err != nil {
+		var h http.Handler = statusPage(srv)
+		if f.pprof {
+			mux := http.NewServeMux()
+			mux.Handle("/", h)
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			h = mux
+		}
+		if _, err := srv.ListenTCP(h, f.httpAddr, "", ""); err != nil {
 			srv.Close()
 			return nil, fmt.Errorf("--http: %w", err)
 		}
@@ -129,6 +148,24 @@ func statusPage(srv *server.Server) http.Handler {
 		srv.Snapshot(&s)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "udp %s\nconnections %d\npending %d\nticks/s %d\n", s.Addr, s.Connections, s.Pending, s.Ticks.Last())
+		fmt.Fprintf(w, "tick ms/s messages %.1f update %.1f network %.1f idle %.1f\n",
+			float64(s.Messages.Last())/1000, float64(s.Update.Last())/1000, float64(s.Network.Last())/1000, float64(s.Idle.Last())/1000)
+		fmt.Fprintf(w, "syscalls read %d write %d\n", s.Stats.ReadCalls, s.Stats.WriteCalls)
+		mem := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"}}
+		metrics.Read(mem)
+		fmt.Fprintf(w, "memory heap-live %d go-total %d\n", mem[0].Value.Uint64(), mem[1].Value.Uint64())
+		if r.URL.Query().Has("memory") {
+			var all []metrics.Sample
+			for _, d := range metrics.All() {
+				if strings.HasPrefix(d.Name, "/memory/classes/") {
+					all = append(all, metrics.Sample{Name: d.Name})
+				}
+			}
+			metrics.Read(all)
+			for _, m := range all {
+				fmt.Fprintf(w, "  %s %d\n", m.Name, m.Value.Uint64())
+			}
+		}
 		fmt.Fprintf(w, "packets assembled %d acked %d timeouts %d pending-acks %d\n", s.Assembled, s.Acked, s.Timeouts, s.PendingAcks)
 		fmt.Fprintf(w, "datagrams in %d out %d\n", s.Stats.DatagramsIn, s.Stats.DatagramsOut)
 	})

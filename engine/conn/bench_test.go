@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,13 +10,22 @@ import (
 
 // benchPair is a connected client and server whose timers are far away, so
 // a benchmark can run for millions of fake seconds.
-func benchPair(b *testing.B) (client, server *Conn, now time.Time) {
+func benchPair(b testing.TB) (client, server *Conn, now time.Time) {
+	return benchPairWith(b, nil)
+}
+
+// benchPairWith is benchPair with the server's configuration changed by
+// mod.
+func benchPairWith(b testing.TB, mod func(*Config)) (client, server *Conn, now time.Time) {
 	now = time.Unix(1_700_000_000, 0)
 	r := newReplay(b)
 	ccfg, scfg := r.clientConfig(), r.serverConfig()
 	for _, c := range []*Config{ccfg, scfg} {
 		c.ConnectionTimeout = 100 * 365 * 24 * time.Hour
 		c.MessageTimeout = time.Hour
+	}
+	if mod != nil {
+		mod(scfg)
 	}
 	client, err := NewClient(ccfg, now)
 	if err != nil {
@@ -132,6 +142,64 @@ func BenchmarkReceive(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "datagrams/s")
 			if delivered != b.N*len(bt.msgs) {
 				b.Fatalf("delivered %d of %d", delivered, b.N*len(bt.msgs))
+			}
+		})
+	}
+}
+
+// BenchmarkEcho measures one echo round between many connection pairs, as
+// a server with that many clients does it: the client queues a 100-byte
+// message and sends it, the server receives it and echoes it, the client
+// receives the echo. The pairs are served in turn, so with many of them
+// each round finds its connections' state out of the CPU cache, as a
+// server does. One op is one round: two datagrams.
+func BenchmarkEcho(b *testing.B) {
+	for _, n := range []int{1, 4096} {
+		b.Run(fmt.Sprintf("pairs=%d", n), func(b *testing.B) {
+			clients := make([]*Conn, n)
+			servers := make([]*Conn, n)
+			var now time.Time
+			for i := range clients {
+				clients[i], servers[i], now = benchPair(b)
+				s := servers[i]
+				s.SetHandler(func(_ protocol.Seq, msg []byte) {
+					if err := s.Send(msg, RetryNone, nil); err != nil {
+						b.Fatal(err)
+					}
+				})
+				clients[i].SetMessageTimeout(time.Second)
+				s.SetMessageTimeout(time.Second)
+			}
+			echoes := 0
+			for _, c := range clients {
+				c.SetHandler(func(protocol.Seq, []byte) { echoes++ })
+			}
+			msg := make([]byte, 100)
+			buf := make([]byte, 0, protocol.MaxDatagramSize)
+			in := make([]byte, protocol.RecvBufferSize)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := i % n
+				if k == 0 {
+					now = now.Add(time.Second / 60)
+				}
+				c, s := clients[k], servers[k]
+				if err := c.Send(msg, RetryNone, nil); err != nil {
+					b.Fatal(err)
+				}
+				d := c.Poll(now, buf)
+				if err := s.Receive(now, in[:copy(in, d)]); err != nil {
+					b.Fatal(err)
+				}
+				d = s.Poll(now, buf)
+				if err := c.Receive(now, in[:copy(in, d)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(2*float64(b.N)/b.Elapsed().Seconds(), "datagrams/s")
+			if echoes != b.N {
+				b.Fatalf("%d echoes of %d", echoes, b.N)
 			}
 		})
 	}

@@ -120,6 +120,7 @@ type Conn struct {
 	queuedBytes int
 	retrying    []*outMsg
 	inflight    packetRing
+	timeoutAt   time.Time // the oldest packet in flight times out
 	free        []*outMsg
 	sel         []*outMsg
 	scratch     []protocol.Message
@@ -131,6 +132,7 @@ type Conn struct {
 	handler func(seq protocol.Seq, msg []byte)
 
 	stats Stats
+	sec   secCounts
 }
 
 type callback struct {
@@ -260,6 +262,7 @@ func NewServer(cfg *Config, now time.Time, token uint32, datagram []byte) (*Conn
 	})
 	c.hello = m
 	c.enqueue(m)
+	c.ephemeral = nil // the session key and the signed hello are all that is needed
 	return c, nil
 }
 
@@ -299,7 +302,10 @@ func (c *Conn) Latency() time.Duration { return c.latency }
 
 // Stats returns the live statistics. Read them on the connection's
 // goroutine, or copy them with CopyTo.
-func (c *Conn) Stats() *Stats { return &c.stats }
+func (c *Conn) Stats() *Stats {
+	c.sec.flush(&c.stats)
+	return &c.stats
+}
 
 // PendingAcks returns the number of sent packets awaiting an ack.
 func (c *Conn) PendingAcks() int {
@@ -329,6 +335,7 @@ func (c *Conn) SetKeepAliveInterval(d time.Duration) {
 func (c *Conn) SetMessageTimeout(d time.Duration) {
 	if d > 0 {
 		c.cfg.MessageTimeout = d
+		c.frontChanged()
 	}
 }
 

@@ -133,9 +133,9 @@ func (c *Conn) accept(now time.Time, h protocol.Header, size int) {
 		c.peerCTime = h.CTime
 	}
 	c.stats.Received++
-	sec := now.Unix()
-	c.stats.PktsRecv.Add(sec, 1)
-	c.stats.BytesRecv.Add(sec, int64(size))
+	c.sec.at(now.Unix(), &c.stats)
+	c.sec.pktsIn++
+	c.sec.bytesIn += int64(size)
 	c.lastRecv = now
 	c.unacked++
 }
@@ -154,6 +154,7 @@ func (c *Conn) processAcks(now time.Time, h protocol.Header) {
 			c.ackPacket(now, p)
 		}
 	}
+	c.popAcked()
 }
 
 // checkChallenge vets a packet reaching a server that is still connecting:
@@ -266,6 +267,7 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, payload []by
 	ch.queued = true
 	c.queuedBytes += len(ch.body)
 	c.status = Connected
+	c.ephemeral = nil // the session key is all that is needed from now on
 	c.log.Debug("connected", "token", c.token)
 	return nil
 }

@@ -58,8 +58,8 @@ func (c *Conn) release(m *outMsg) {
 		return
 	}
 	body := m.body[:0]
-	if cap(body) > maxPooledBody {
-		body = nil
+	if cap(body) > maxPooledBody || m.typ.UsesCRC() {
+		body = nil // the hellos' big bodies are not worth keeping
 	}
 	*m = outMsg{body: body}
 	if len(c.free) < maxPooled {
@@ -193,15 +193,18 @@ func (c *Conn) tick(now time.Time) {
 	if c.status.Closed() {
 		return
 	}
-	for c.inflight.n > 0 {
-		p := c.inflight.front()
-		if !p.done {
-			if now.Sub(p.sentAt) < c.cfg.MessageTimeout {
-				break
+	if c.inflight.n > 0 && !now.Before(c.timeoutAt) {
+		for c.inflight.n > 0 {
+			p := c.inflight.front()
+			if !p.done {
+				if now.Sub(p.sentAt) < c.cfg.MessageTimeout {
+					break
+				}
+				c.timeoutPacket(p)
 			}
-			c.timeoutPacket(p)
+			c.inflight.pop()
 		}
-		c.inflight.pop()
+		c.frontChanged()
 	}
 	if now.Sub(c.lastExpire) >= expireEvery {
 		c.reasm.Expire(now)
@@ -211,6 +214,7 @@ func (c *Conn) tick(now time.Time) {
 		// Once a second: record the latency and roll the series forward so
 		// quiet seconds read as zeros.
 		c.tickSec = sec
+		c.sec.flush(&c.stats)
 		c.stats.Latency.Set(sec, latencyMicros(c.latency))
 		c.stats.PktsSent.Advance(sec)
 		c.stats.PktsRecv.Advance(sec)
@@ -249,6 +253,36 @@ func (c *Conn) tick(now time.Time) {
 	}
 }
 
+// untracked reports whether m is sent once with nobody to tell whether it
+// arrived: an application message with RetryNone and no callback.
+func untracked(m *outMsg) bool {
+	if m.retry != RetryNone || m.cb != nil || (m.group != nil && m.group.cb != nil) {
+		return false
+	}
+	return m.typ == protocol.TypeApp || m.typ == protocol.TypeAppFragment
+}
+
+// frontChanged notes when the oldest packet in flight times out, so that
+// tick looks at the packets in flight only then (their ring is one more
+// cache line per connection and tick).
+func (c *Conn) frontChanged() {
+	if c.inflight.n > 0 {
+		c.timeoutAt = c.inflight.front().sentAt.Add(c.cfg.MessageTimeout)
+	}
+}
+
+// popAcked drops acknowledged packets from the front of the ring.
+func (c *Conn) popAcked() {
+	popped := false
+	for c.inflight.n > 0 && c.inflight.front().done {
+		c.inflight.pop()
+		popped = true
+	}
+	if popped {
+		c.frontChanged()
+	}
+}
+
 // keepAliveDue reports whether a KEEP_ALIVE should go out: after the
 // keep-alive interval of silence, when a packet with messages waits for its
 // ack longer than the ack delay, or when many packets wait for acks.
@@ -270,6 +304,7 @@ func (c *Conn) timeoutPacket(p *sentPacket) {
 		c.release(m)
 	}
 	p.done = true
+	clear(p.msgs) // no stale pointers keeping messages alive
 	p.msgs = p.msgs[:0]
 }
 
@@ -284,6 +319,7 @@ func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 		c.release(m)
 	}
 	p.done = true
+	clear(p.msgs) // no stale pointers keeping messages alive
 	p.msgs = p.msgs[:0]
 }
 
@@ -430,14 +466,29 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 
 	p := c.inflight.push()
 	p.seq, p.sentAt, p.done = c.pktSeq, now, false
-	p.msgs = append(p.msgs[:0], sel...)
+	if c.inflight.n == 1 {
+		c.frontChanged()
+	}
+	p.msgs = p.msgs[:0] // pop cleared it
+	for _, m := range sel {
+		if untracked(m) {
+			// Nothing waits for its ack: settle it now, so that acks and
+			// timeouts never touch it again.
+			m.refs--
+			m.done = true
+			c.release(m)
+			continue
+		}
+		p.msgs = append(p.msgs, m)
+	}
 	clear(sel)
 
 	sec := now.Unix()
 	c.stats.Assembled++
 	c.stats.Resent += uint64(resent)
-	c.stats.PktsSent.Add(sec, 1)
-	c.stats.BytesSent.Add(sec, int64(len(b)))
+	c.sec.at(sec, &c.stats)
+	c.sec.pktsOut++
+	c.sec.bytesOut += int64(len(b))
 	c.lastSend = now
 	c.unacked = 0
 	c.ackDue = time.Time{}
@@ -514,7 +565,7 @@ func (r *packetRing) front() *sentPacket { return &r.buf[r.head] }
 
 func (r *packetRing) push() *sentPacket {
 	if r.n == len(r.buf) {
-		nb := make([]sentPacket, max(16, 2*len(r.buf)))
+		nb := make([]sentPacket, max(4, 2*len(r.buf)))
 		for i := 0; i < r.n; i++ {
 			nb[i] = *r.at(i)
 		}
@@ -527,6 +578,7 @@ func (r *packetRing) push() *sentPacket {
 
 func (r *packetRing) pop() {
 	p := &r.buf[r.head]
+	clear(p.msgs) // no stale pointers keeping messages alive
 	p.msgs = p.msgs[:0]
 	r.head++
 	if r.head == len(r.buf) {

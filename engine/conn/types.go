@@ -227,3 +227,31 @@ func (s *Stats) drop(counter *uint64) {
 
 // latencyMicros converts for the latency series.
 func latencyMicros(d time.Duration) int64 { return d.Microseconds() }
+
+// secCounts accumulates the current second's packets and bytes; they go
+// into the Stats series when the second ends or the stats are read, not
+// one series update per packet.
+type secCounts struct {
+	sec               int64
+	pktsIn, pktsOut   int64
+	bytesIn, bytesOut int64
+}
+
+// at starts accumulating for sec, flushing an earlier second.
+func (s *secCounts) at(sec int64, st *Stats) {
+	if sec != s.sec {
+		s.flush(st)
+		s.sec = sec
+	}
+}
+
+func (s *secCounts) flush(st *Stats) {
+	if s.pktsIn|s.pktsOut == 0 {
+		return
+	}
+	st.PktsRecv.Add(s.sec, s.pktsIn)
+	st.BytesRecv.Add(s.sec, s.bytesIn)
+	st.PktsSent.Add(s.sec, s.pktsOut)
+	st.BytesSent.Add(s.sec, s.bytesOut)
+	s.pktsIn, s.pktsOut, s.bytesIn, s.bytesOut = 0, 0, 0, 0
+}

@@ -16,7 +16,8 @@ import (
 type Window struct {
 	current Seq
 	n       int      // window width in bits, a multiple of 32
-	words   []uint64 // words[0] holds bits 0..63 (the oldest)
+	words   []uint64 // a ring of bits, one per seq; more than n+1 of them
+	pos     int      // bit of current in the ring
 }
 
 // Verdict is the outcome of Window.Insert.
@@ -59,7 +60,7 @@ func (w *Window) Init(nbits int) {
 	if nbits <= 0 || nbits%32 != 0 || nbits > seqThreshold {
 		panic(fmt.Sprintf("protocol: window width %d is not a positive multiple of 32 below 32768", nbits))
 	}
-	nw := (nbits + 63) / 64
+	nw := nbits/64 + 1 // room for current and the n seqs behind it
 	if cap(w.words) >= nw {
 		w.words = w.words[:nw]
 		clear(w.words)
@@ -68,6 +69,7 @@ func (w *Window) Init(nbits int) {
 	}
 	w.n = nbits
 	w.current = 0
+	w.pos = 0
 }
 
 // Size returns the width of the window in bits.
@@ -76,31 +78,33 @@ func (w *Window) Size() int { return w.n }
 // Current returns the newest seq inserted, or 0 if none.
 func (w *Window) Current() Seq { return w.current }
 
+// at returns the ring bit of the seq d behind current (0 <= d <= n).
+func (w *Window) at(d int) int {
+	i := w.pos - d
+	if i < 0 {
+		i += len(w.words) * 64
+	}
+	return i
+}
+
 func (w *Window) bit(i int) bool { return w.words[i>>6]&(1<<(uint(i)&63)) != 0 }
 
 func (w *Window) set(i int) { w.words[i>>6] |= 1 << (uint(i) & 63) }
 
-// shiftRight shifts the whole window right by k bits (toward bit 0),
-// dropping bits that fall off and clearing the vacated high bits.
-func (w *Window) shiftRight(k int) {
-	if k >= w.n {
+// advance moves current k seqs ahead, clearing the bits it moves over.
+func (w *Window) advance(k int) {
+	size := len(w.words) * 64
+	if k >= size {
 		clear(w.words)
+		w.pos = (w.pos + k) % size
 		return
 	}
-	ws, bs := k>>6, uint(k&63)
-	nw := len(w.words)
-	for i := 0; i < nw; i++ {
-		var v uint64
-		if j := i + ws; j < nw {
-			v = w.words[j] >> bs
-			if bs != 0 && j+1 < nw {
-				v |= w.words[j+1] << (64 - bs)
-			}
+	for ; k > 0; k-- {
+		w.pos++
+		if w.pos == size {
+			w.pos = 0
 		}
-		w.words[i] = v
-	}
-	if r := w.n & 63; r != 0 {
-		w.words[nw-1] &= 1<<uint(r) - 1
+		w.words[w.pos>>6] &^= 1 << (uint(w.pos) & 63)
 	}
 }
 
@@ -108,22 +112,20 @@ func (w *Window) shiftRight(k int) {
 func (w *Window) Insert(s Seq) Verdict {
 	if w.current == 0 {
 		w.current = s
+		w.set(w.pos)
 		return Fresh
 	}
 	d := w.current.Diff(s)
 	switch {
 	case d < 0:
-		n := -d
-		w.shiftRight(n)
-		if n <= w.n {
-			w.set(w.n - n)
-		}
+		w.advance(-d)
+		w.set(w.pos)
 		w.current = s
 		return Fresh
 	case d == 0:
 		return Duplicate
 	case d <= w.n:
-		i := w.n - d
+		i := w.at(d)
 		if w.bit(i) {
 			return Duplicate
 		}
@@ -146,7 +148,7 @@ func (w *Window) Check(s Seq) Verdict {
 	case d == 0:
 		return Duplicate
 	case d <= w.n:
-		if w.bit(w.n - d) {
+		if w.bit(w.at(d)) {
 			return Duplicate
 		}
 		return Fresh
@@ -157,21 +159,31 @@ func (w *Window) Check(s Seq) Verdict {
 
 // Contains reports whether s is recorded (Current itself included).
 func (w *Window) Contains(s Seq) bool {
+	if w.current == 0 {
+		return false
+	}
 	d := w.current.Diff(s)
 	if d == 0 {
 		return true
 	}
-	return d > 0 && d <= w.n && w.bit(w.n-d)
+	return d > 0 && d <= w.n && w.bit(w.at(d))
 }
 
 // AckBits returns the 32 newest bits of the window (Current-1 .. Current-32)
 // in the header's ack_bits layout: bit 31 is Current-1.
 func (w *Window) AckBits() uint32 {
-	top := w.n - 32 // index of the bit for Current-32
-	word, off := top>>6, uint(top&63)
+	if w.current == 0 {
+		return 0
+	}
+	start := w.at(32) // the bit of Current-32, the lowest of the result
+	word, off := start>>6, uint(start&63)
 	v := w.words[word] >> off
-	if off > 32 && word+1 < len(w.words) {
-		v |= w.words[word+1] << (64 - off)
+	if off > 32 {
+		next := word + 1
+		if next == len(w.words) {
+			next = 0
+		}
+		v |= w.words[next] << (64 - off)
 	}
 	return uint32(v)
 }
@@ -180,10 +192,12 @@ func (w *Window) AckBits() uint32 {
 // bit = Current-1), the layout of the reference and of the test vectors.
 func (w *Window) Hex() string {
 	b := make([]byte, w.n/8)
-	for i := range b {
-		// byte i (from the most significant end) holds bits n-1-8i .. n-8-8i
-		lo := w.n - 8 - 8*i
-		b[i] = byte(w.words[lo>>6] >> uint(lo&63))
+	if w.current != 0 {
+		for d := 1; d <= w.n; d++ {
+			if w.bit(w.at(d)) {
+				b[(d-1)/8] |= 0x80 >> uint((d-1)%8)
+			}
+		}
 	}
 	return hex.EncodeToString(b)
 }

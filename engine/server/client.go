@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -95,4 +96,36 @@ func (c *Client) deliver(seq protocol.Seq, msg []byte) {
 		s.promote(c)
 	}
 	s.callHandleMessage(c, seq, msg)
+}
+
+// clientHandler adds a client's token (and address) to the records of the
+// server's handler. Unlike Logger.With, it formats nothing until a record
+// is logged, so that thousands of clients do not each hold a copy of the
+// handler with their attributes pre-rendered.
+type clientHandler struct {
+	h     slog.Handler
+	c     *Client
+	token uint32
+	addr  bool // add the client's address
+}
+
+func (h *clientHandler) attrs() []slog.Attr {
+	if h.addr {
+		return []slog.Attr{slog.String("client", h.c.Addr().String()), slog.Uint64("token", uint64(h.token))}
+	}
+	return []slog.Attr{slog.Uint64("token", uint64(h.token))}
+}
+
+func (h *clientHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h *clientHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.h.WithAttrs(h.attrs()).Handle(ctx, r)
+}
+
+func (h *clientHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return h.h.WithAttrs(h.attrs()).WithAttrs(as)
+}
+
+func (h *clientHandler) WithGroup(name string) slog.Handler {
+	return h.h.WithAttrs(h.attrs()).WithGroup(name)
 }

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -20,12 +22,13 @@ import (
 	"github.com/mpgs/mpgameserver/engine/udp"
 )
 
-// maxQueued bounds the datagrams waiting for the next tick; beyond it,
-// datagrams are dropped and counted (a flood must not grow memory).
-const maxQueued = 1 << 16
-
-// maxFreeBuffers bounds the pool of receive buffers kept for reuse.
-const maxFreeBuffers = 4096
+// maxQueued and maxQueuedBytes bound the datagrams waiting for the next
+// tick; beyond them, datagrams are dropped and counted (a flood must not
+// grow memory).
+const (
+	maxQueued      = 1 << 16
+	maxQueuedBytes = 8 << 20
+)
 
 // A Server is the headless server (the reference's TwistedServer): one UDP
 // socket, a goroutine reading it, and the event goroutine that runs every
@@ -43,13 +46,13 @@ const maxFreeBuffers = 4096
 // last 300 seconds (see Snapshot).
 type Server struct {
 	ctx  *Context
-	pc   net.PacketConn
-	udp  *net.UDPConn // pc when it is a *net.UDPConn
+	sock io.Closer // the socket, closed when the server stops
 	addr netip.AddrPort
 	log  *slog.Logger
 	cfg  *conn.Config
 
 	rx   *udp.Reader
+	tx   *udp.Writer // used by the event goroutine
 	post postQueue
 
 	// owned by the event goroutine
@@ -60,7 +63,6 @@ type Server struct {
 	byToken            map[uint32]*Client
 	hellos             []udp.Datagram // CLIENT_HELLOs waiting for a handshake slot
 	handshakesThisTick int
-	sendBuf            []byte
 	retired            totals // statistics of clients that left
 	stats              Stats
 	prof               profile
@@ -82,23 +84,41 @@ type Server struct {
 
 // New opens a UDP socket on addr ("host:port"; "[::]:port" listens on IPv6
 // and, where the system allows, IPv4 too) for ctx's server. Run serves it.
+//
+// On Linux the socket is read and written by the tick loop itself, many
+// datagrams per system call and outside Go's network poller (see
+// udp.Socket); elsewhere a goroutine reads it between ticks.
 func New(ctx *Context, addr string) (*Server, error) {
+	if ctx == nil {
+		return nil, errors.New("server: nil Context")
+	}
 	pc, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("server: listen %s: %w", addr, err)
 	}
-	if u, ok := pc.(*net.UDPConn); ok {
-		// Room for bursts: many clients answering in the same instant.
-		_ = u.SetReadBuffer(4 << 20)
-		_ = u.SetWriteBuffer(4 << 20)
+	u, ok := pc.(*net.UDPConn)
+	if !ok {
+		return NewWithConn(ctx, pc)
 	}
-	s, err := NewWithConn(ctx, pc)
+	// Room for bursts: many clients sending in the same instant, and
+	// everything that arrives between two ticks.
+	_ = u.SetReadBuffer(socketBuffer)
+	_ = u.SetWriteBuffer(socketBuffer)
+	sock, err := udp.Detach(u)
 	if err != nil {
-		pc.Close()
-		return nil, err
+		return NewWithConn(ctx, pc)
 	}
+	s := newServer(ctx, sock, sock.LocalAddr())
+	filter := s.filter
+	s.rx = udp.NewSocketReader(sock, maxQueued, maxQueuedBytes, filter)
+	s.tx = udp.NewSocketWriter(sock)
+	s.tx.OnError = s.sendFailed
 	return s, nil
 }
+
+// socketBuffer is the size asked for the socket's buffers (the system
+// may cap it: net.core.rmem_max and wmem_max on Linux).
+const socketBuffer = 4 << 20
 
 // NewWithConn returns a server for ctx on a packet connection the caller
 // opened, for example one wrapped by netsim.PacketConn in tests. The
@@ -107,32 +127,40 @@ func NewWithConn(ctx *Context, pc net.PacketConn) (*Server, error) {
 	if ctx == nil {
 		return nil, errors.New("server: nil Context")
 	}
+	var addr netip.AddrPort
+	if ua, ok := pc.LocalAddr().(*net.UDPAddr); ok {
+		addr = ua.AddrPort()
+	} else if ap, err := netip.ParseAddrPort(pc.LocalAddr().String()); err == nil {
+		addr = ap
+	}
+	s := newServer(ctx, pc, addr)
+	s.rx = udp.NewReader(pc, maxQueued, maxQueuedBytes, s.filter)
+	s.tx = udp.NewWriter(pc)
+	s.tx.OnError = s.sendFailed
+	return s, nil
+}
+
+func newServer(ctx *Context, sock io.Closer, addr netip.AddrPort) *Server {
 	s := &Server{
 		ctx:     ctx,
-		pc:      pc,
+		sock:    sock,
+		addr:    addr,
 		log:     ctx.log,
 		cfg:     ctx.connConfig(),
 		byAddr:  make(map[netip.AddrPort]*Client),
 		byToken: make(map[uint32]*Client),
-		sendBuf: make([]byte, 0, protocol.RecvBufferSize),
 		stopCh:  make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	s.udp, _ = pc.(*net.UDPConn)
-	// Datagrams from blocked addresses are dropped on the reading
-	// goroutine, before any parsing.
-	s.rx = udp.NewReader(pc, maxQueued, maxFreeBuffers, func(from netip.AddrPort) bool {
-		return !ctx.Blocked(from.Addr())
-	})
-	if ua, ok := pc.LocalAddr().(*net.UDPAddr); ok {
-		s.addr = ua.AddrPort()
-	} else if ap, err := netip.ParseAddrPort(pc.LocalAddr().String()); err == nil {
-		s.addr = ap
-	}
 	s.prof.init(s.ctx.interval)
 	s.pub.init()
-	return s, nil
+	return s
 }
+
+// filter drops datagrams from blocked addresses before any parsing.
+func (s *Server) filter(from netip.AddrPort) bool { return !s.ctx.Blocked(from.Addr()) }
+
+func (s *Server) sendFailed(to netip.AddrPort, err error) { s.dropLog("send failed", to, err) }
 
 // Addr returns the address the UDP socket is bound to.
 func (s *Server) Addr() netip.AddrPort { return s.addr }
@@ -192,7 +220,12 @@ func (s *Server) Serve(ctx context.Context) error {
 		defer s.sigStop()
 	}
 
-	s.rx.Start()
+	// Where the socket can be read without waiting, the tick drains it
+	// itself (no goroutine woken per datagram); elsewhere a goroutine reads
+	// it between ticks.
+	if !s.rx.Batched() {
+		s.rx.Start()
+	}
 	for _, h := range s.http {
 		h.start(s.log)
 	}
@@ -208,8 +241,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, h := range s.http {
 		h.stop()
 	}
-	s.pc.Close()
-	s.rx.Wait()
+	s.sock.Close()
+	if !s.rx.Batched() {
+		s.rx.Wait()
+	}
 	s.rx.Recycle(s.rx.Take())
 	s.ctx.closeAccessLog()
 	s.log.Info("stopped")
@@ -272,6 +307,7 @@ func (s *Server) loop(ctx context.Context) {
 
 // receive processes the datagrams that arrived since the last tick.
 func (s *Server) receive() {
+	s.rx.Drain()
 	batch := s.rx.Take()
 	for i := range batch {
 		s.route(&batch[i])
@@ -281,7 +317,6 @@ func (s *Server) receive() {
 	n := min(len(s.hellos), s.ctx.handshakesPerTick)
 	for i := 0; i < n; i++ {
 		s.handshake(&s.hellos[i])
-		s.rx.Put(s.hellos[i].Buf)
 	}
 	rest := copy(s.hellos, s.hellos[n:])
 	clear(s.hellos[rest:])
@@ -322,9 +357,9 @@ func (s *Server) route(d *udp.Datagram) {
 		s.handshakesThisTick++
 		s.handshake(d)
 	default:
-		// Keep the datagram for a later tick.
-		s.hellos = append(s.hellos, *d)
-		d.Buf = nil // kept: not recycled with the batch
+		// Keep the datagram for a later tick (the batch's memory is
+		// reused).
+		s.hellos = append(s.hellos, udp.Datagram{Data: bytes.Clone(d.Data), From: d.From})
 	}
 }
 
@@ -351,12 +386,8 @@ func (s *Server) handshake(d *udp.Datagram) {
 	}
 	cfg := *s.cfg
 	c := &Client{srv: s, addr: d.From, pending: true}
-	if _, separate := s.ctx.access(); separate {
-		// Addresses go to the access log only.
-		c.log = s.log.With("token", token)
-	} else {
-		c.log = s.log.With("client", c.Addr().String(), "token", token)
-	}
+	_, separate := s.ctx.access() // then addresses go to the access log only
+	c.log = slog.New(&clientHandler{h: s.log.Handler(), token: token, addr: !separate, c: c})
 	cfg.Logger = c.log
 	cc, err := conn.NewServer(&cfg, s.now, token, d.Bytes())
 	if err != nil {
@@ -447,27 +478,20 @@ func (s *Server) flush() {
 		}
 		i++
 	}
+	s.tx.Flush()
+	ws := s.tx.Stats()
+	s.stats.DatagramsOut, s.stats.BytesOut, s.stats.SendErrors = ws.Datagrams, ws.Bytes, ws.Errors
 }
 
-// send polls a connection and sends the datagram it builds.
+// send polls a connection and queues the datagram it builds; flush sends
+// the queue at the end.
 func (s *Server) send(c *Client) {
-	d := c.c.Poll(s.now, s.sendBuf)
+	d := c.c.Poll(s.now, s.tx.Buffer())
 	if d == nil {
 		return
 	}
-	s.stats.DatagramsOut++
-	s.stats.BytesOut += uint64(len(d))
 	s.prof.sent(len(d))
-	var err error
-	if s.udp != nil {
-		_, err = s.udp.WriteToUDPAddrPort(d, c.addr)
-	} else {
-		_, err = s.pc.WriteTo(d, net.UDPAddrFromAddrPort(c.addr))
-	}
-	if err != nil {
-		s.stats.SendErrors++
-		c.log.Debug("send failed", "err", err)
-	}
+	s.tx.Queue(d, c.addr)
 }
 
 // leave raises Disconnect for a connected client, once.
@@ -536,9 +560,6 @@ func (s *Server) shutdown() {
 	}
 	for len(s.pending) > 0 {
 		s.forget(s.pending[len(s.pending)-1], &s.pending)
-	}
-	for i := range s.hellos {
-		s.rx.Put(s.hellos[i].Buf)
 	}
 	s.hellos = nil
 	s.callShutdown()
@@ -662,5 +683,5 @@ func (s *Server) Close() error {
 	for _, h := range s.http {
 		h.ln.Close()
 	}
-	return s.pc.Close()
+	return s.sock.Close()
 }

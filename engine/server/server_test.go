@@ -328,7 +328,7 @@ func TestPanickingHandlerKeepsServing(t *testing.T) {
 	logs := f.log.String()
 	assert.Contains(t, logs, "handler panicked")
 	assert.Contains(t, logs, "the game exploded")
-	assert.Contains(t, logs, fmt.Sprintf("token=%d", a.Token()), "logged with the client's context")
+	assert.Contains(t, logs, fmt.Sprintf("client=%s token=%d", a.LocalAddr(), a.Token()), "logged with the client's context")
 	assert.Contains(t, logs, "event=Update")
 }
 

@@ -19,9 +19,12 @@ type Stats struct {
 	Unexpected        uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
 	HandshakeRejected uint64 // bad CLIENT_HELLO, or the handshake pool was full
 	SendErrors        uint64 // datagrams the socket refused
-	HandlerPanics     uint64 // handler methods that panicked
-	Connects          uint64
-	Disconnects       uint64
+	// System calls that read and wrote the datagrams (fewer than the
+	// datagrams where the system reads and writes many per call).
+	ReadCalls, WriteCalls uint64
+	HandlerPanics         uint64 // handler methods that panicked
+	Connects              uint64
+	Disconnects           uint64
 }
 
 // totals sums per-connection counters.
@@ -206,7 +209,8 @@ func (s *Snapshot) CopyTo(dst *Snapshot) {
 func (s *Server) publish() {
 	s.prof.clients = len(s.clients)
 	rs := s.rx.Stats()
-	s.stats.Overflow, s.stats.Blocked = rs.Overflow, rs.Filtered
+	s.stats.Overflow, s.stats.Blocked, s.stats.ReadCalls = rs.Overflow, rs.Filtered, rs.Reads
+	s.stats.WriteCalls = s.tx.Stats().Writes
 
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()

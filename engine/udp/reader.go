@@ -1,7 +1,16 @@
-// Package udp reads a UDP socket on its own goroutine into pooled buffers
-// and hands the datagrams over in batches, so that the owner of the
-// connections (the server's tick loop, a client's Update) takes everything
-// that arrived in one call and never blocks on the socket.
+// Package udp moves datagrams between a UDP socket and the goroutine that
+// owns the connections (the server's tick loop, a client's Update)
+// without making it wait on the socket and without allocating per
+// datagram.
+//
+// A Reader reads the socket on its own goroutine, many datagrams per
+// system call where the system has one (recvmmsg on Linux), packs them
+// into pooled chunks and hands them over in batches: the owner takes
+// everything that arrived since its last look in one call. A Writer
+// collects the datagrams the owner builds during a tick and sends them
+// many per system call (sendmmsg on Linux). Elsewhere, and on packet
+// connections that are not a *net.UDPConn (a simulated link), both fall
+// back to one call per datagram.
 package udp
 
 import (
@@ -14,53 +23,109 @@ import (
 	"github.com/mpgs/mpgameserver/engine/protocol"
 )
 
-// Buffer is a receive buffer, large enough for any datagram a peer may
-// send (the reference's receive size).
-type Buffer = [protocol.RecvBufferSize]byte
+// BatchSize is the most datagrams read or written per system call.
+const BatchSize = 64
 
-// Datagram is a received datagram in a pooled buffer.
+// chunkSize is the size of the chunks received datagrams are packed into.
+const chunkSize = 32 << 10
+
+// maxFreeChunks bounds the chunks kept for reuse (2 MiB).
+const maxFreeChunks = 64
+
+// Datagram is a received datagram. Data stays valid until the batch it
+// came in is given back with Recycle; copy it to keep it longer.
 type Datagram struct {
-	Buf  *Buffer
-	N    int
+	Data []byte
 	From netip.AddrPort
 }
 
 // Bytes returns the datagram's contents.
-func (d *Datagram) Bytes() []byte { return d.Buf[:d.N] }
+func (d *Datagram) Bytes() []byte { return d.Data }
 
-// Stats counts what the reader did not hand over.
+// Stats counts what the reader did not hand over, and how it read.
 type Stats struct {
 	Filtered uint64 // refused by the filter
 	Overflow uint64 // dropped because the queue was full
 	Errors   uint64 // read errors other than the socket closing
+	Reads    uint64 // system calls that returned datagrams
+	Received uint64 // datagrams read
 }
 
-// A Reader reads a packet connection until it is closed. Its methods are
-// safe for concurrent use.
+// A Reader reads a packet connection until it is closed. Take and
+// Recycle belong to one goroutine (the owner); Stats may be called from
+// any.
 type Reader struct {
 	pc       net.PacketConn
 	udp      *net.UDPConn
+	batch    batchReader // nil: one datagram per call
 	maxQueue int
-	maxFree  int
+	maxBytes int
 	filter   func(netip.AddrPort) bool
+	scratch  [][]byte // receive buffers of the reading goroutine
+	ns       []int    // their datagram lengths
+	froms    []netip.AddrPort
+	pass     []int // scratch buffers that passed the filter
 
-	mu    sync.Mutex
-	q     []Datagram
-	spare []Datagram
-	free  []*Buffer
-	stats Stats
-	done  chan struct{}
+	mu     sync.Mutex
+	q      []Datagram
+	spare  []Datagram
+	bytes  int      // queued
+	cur    []byte   // chunk being filled
+	filled [][]byte // chunks holding queued datagrams
+	taken  [][]byte // chunks of the batch handed out by Take
+	free   [][]byte
+	stats  Stats
+	done   chan struct{}
 }
 
 // NewReader returns a reader of pc that holds at most maxQueued datagrams
-// between two Takes (more are dropped and counted) and keeps up to maxFree
-// buffers for reuse. filter, when not nil, is asked about every datagram's
-// source before it is queued; false drops it.
-func NewReader(pc net.PacketConn, maxQueued, maxFree int, filter func(netip.AddrPort) bool) *Reader {
-	r := &Reader{pc: pc, maxQueue: maxQueued, maxFree: maxFree, filter: filter, done: make(chan struct{})}
+// and maxBytes bytes between two Takes (more are dropped and counted).
+// filter, when not nil, is asked about every datagram's source before it
+// is queued; false drops it.
+func NewReader(pc net.PacketConn, maxQueued, maxBytes int, filter func(netip.AddrPort) bool) *Reader {
+	r := &Reader{pc: pc}
 	r.udp, _ = pc.(*net.UDPConn)
+	var rc rawConn
+	if r.udp != nil {
+		rc, _, _ = udpRaw(r.udp)
+	}
+	r.init(rc, maxQueued, maxBytes, filter)
 	return r
 }
+
+// NewSocketReader returns a reader of s, with the limits of NewReader.
+// Read it with Drain from the goroutine that owns s.
+func NewSocketReader(s *Socket, maxQueued, maxBytes int, filter func(netip.AddrPort) bool) *Reader {
+	r := &Reader{}
+	rc, _ := s.raw()
+	r.init(rc, maxQueued, maxBytes, filter)
+	return r
+}
+
+func (r *Reader) init(rc rawConn, maxQueued, maxBytes int, filter func(netip.AddrPort) bool) {
+	r.maxQueue, r.maxBytes, r.filter, r.done = maxQueued, maxBytes, filter, make(chan struct{})
+	n := 1
+	if rc != nil {
+		if b := newBatchReader(rc, BatchSize); b != nil {
+			r.batch = b
+			n = BatchSize
+		}
+	}
+	r.scratch = make([][]byte, n)
+	for i := range r.scratch {
+		r.scratch[i] = make([]byte, protocol.RecvBufferSize)
+	}
+	r.ns = make([]int, n)
+	r.froms = make([]netip.AddrPort, n)
+	r.pass = make([]int, 0, n)
+	if r.batch != nil {
+		r.batch.setBuffers(r.scratch)
+	}
+}
+
+// Batched reports whether the reader reads many datagrams per system
+// call.
+func (r *Reader) Batched() bool { return r.batch != nil }
 
 // Start runs the reading goroutine. It ends when the connection is
 // closed; Wait waits for that.
@@ -76,10 +141,8 @@ func (r *Reader) Wait() { <-r.done }
 
 func (r *Reader) run() {
 	for {
-		buf := r.Get()
-		n, from, err := r.read(buf[:])
+		n, err := r.read()
 		if err != nil {
-			r.Put(buf)
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -92,68 +155,121 @@ func (r *Reader) run() {
 			time.Sleep(time.Millisecond)
 			continue
 		}
-		if r.filter != nil && !r.filter(from) {
-			r.Put(buf)
-			r.mu.Lock()
-			r.stats.Filtered++
-			r.mu.Unlock()
-			continue
-		}
-		r.mu.Lock()
-		if len(r.q) < r.maxQueue {
-			r.q = append(r.q, Datagram{Buf: buf, N: n, From: from})
-			buf = nil
-		} else {
-			r.stats.Overflow++
-		}
-		r.mu.Unlock()
-		if buf != nil {
-			r.Put(buf)
-		}
+		r.queue(n)
 	}
 }
 
-func (r *Reader) read(b []byte) (int, netip.AddrPort, error) {
-	if r.udp != nil {
-		return r.udp.ReadFromUDPAddrPort(b)
+// read fills the first n scratch buffers.
+func (r *Reader) read() (int, error) {
+	if r.batch != nil {
+		return r.batch.read(r.ns, r.froms, true)
 	}
-	n, a, err := r.pc.ReadFrom(b)
+	var (
+		n    int
+		from netip.AddrPort
+		err  error
+	)
+	switch {
+	case r.udp != nil:
+		n, from, err = r.udp.ReadFromUDPAddrPort(r.scratch[0])
+	case r.pc == nil:
+		return 0, net.ErrClosed // a Socket where there are none
+	default:
+		var a net.Addr
+		n, a, err = r.pc.ReadFrom(r.scratch[0])
+		if err == nil {
+			if ua, ok := a.(*net.UDPAddr); ok {
+				from = ua.AddrPort()
+			} else {
+				from, err = netip.ParseAddrPort(a.String())
+			}
+		}
+	}
 	if err != nil {
-		return 0, netip.AddrPort{}, err
+		return 0, err
 	}
-	if ua, ok := a.(*net.UDPAddr); ok {
-		return n, ua.AddrPort(), nil
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	return n, ap, err
+	r.ns[0], r.froms[0] = n, netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	return 1, nil
 }
 
-// Get returns a buffer from the pool, or a new one.
-func (r *Reader) Get() *Buffer {
+// queue packs the n datagrams just read into the chunks.
+func (r *Reader) queue(n int) {
+	// The filter runs outside the lock.
+	pass := r.pass[:0]
+	for i := 0; i < n; i++ {
+		if r.filter == nil || r.filter(r.froms[i]) {
+			pass = append(pass, i)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if n := len(r.free); n > 0 {
-		b := r.free[n-1]
-		r.free = r.free[:n-1]
-		return b
+	r.stats.Reads++
+	r.stats.Received += uint64(n)
+	r.stats.Filtered += uint64(n - len(pass))
+	for k, i := range pass {
+		size := r.ns[i]
+		if len(r.q) >= r.maxQueue || r.bytes+size > r.maxBytes {
+			r.stats.Overflow += uint64(len(pass) - k)
+			break
+		}
+		if cap(r.cur)-len(r.cur) < size {
+			r.cur = r.chunk()
+			r.filled = append(r.filled, r.cur)
+		}
+		off := len(r.cur)
+		r.cur = append(r.cur, r.scratch[i][:size]...)
+		r.q = append(r.q, Datagram{Data: r.cur[off:len(r.cur):len(r.cur)], From: r.froms[i]})
+		r.bytes += size
 	}
-	return new(Buffer)
 }
 
-// Put returns a buffer to the pool. A nil buffer is ignored.
-func (r *Reader) Put(b *Buffer) {
-	if b == nil {
-		return
+// Drain reads, without waiting, the datagrams the socket holds and queues
+// them for Take, stopping when the socket is empty or the queue full (the
+// rest waits in the socket). It is the alternative to Start for an owner
+// that looks at the socket on a schedule, as the server does every tick:
+// no goroutine is woken per datagram. It returns false, doing nothing,
+// where the system cannot read without waiting (see Batched); use Start
+// there.
+func (r *Reader) Drain() bool {
+	if r.batch == nil {
+		return false
 	}
-	r.mu.Lock()
-	if len(r.free) < r.maxFree {
-		r.free = append(r.free, b)
+	for {
+		r.mu.Lock()
+		full := len(r.q)+len(r.scratch) > r.maxQueue || r.bytes+len(r.scratch)*protocol.RecvBufferSize > r.maxBytes
+		r.mu.Unlock()
+		if full {
+			return true
+		}
+		n, err := r.batch.read(r.ns, r.froms, false)
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				r.mu.Lock()
+				r.stats.Errors++
+				r.mu.Unlock()
+			}
+			return true
+		}
+		if n == 0 {
+			return true
+		}
+		r.queue(n)
 	}
-	r.mu.Unlock()
+}
+
+// chunk returns an empty chunk from the pool, or a new one.
+func (r *Reader) chunk() []byte {
+	if n := len(r.free); n > 0 {
+		c := r.free[n-1]
+		r.free[n-1] = nil
+		r.free = r.free[:n-1]
+		return c[:0]
+	}
+	return make([]byte, 0, chunkSize)
 }
 
 // Take returns every datagram queued since the last Take, oldest first.
-// Give the slice back with Recycle when done with it.
+// Give the slice back with Recycle before the next Take.
 func (r *Reader) Take() []Datagram {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -162,24 +278,30 @@ func (r *Reader) Take() []Datagram {
 	}
 	q := r.q
 	r.q, r.spare = r.spare[:0], nil
+	r.taken = append(r.taken, r.filled...)
+	clear(r.filled)
+	r.filled = r.filled[:0]
+	r.cur = nil
+	r.bytes = 0
 	return q
 }
 
-// Recycle returns a batch from Take: its buffers go back to the pool
-// (except those the owner kept, whose Buf it set to nil) and its slice is
-// reused.
+// Recycle gives back a batch from Take: its memory is reused, so none of
+// its datagrams may be used afterwards.
 func (r *Reader) Recycle(batch []Datagram) {
 	if batch == nil {
 		return
 	}
+	clear(batch)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := range batch {
-		if b := batch[i].Buf; b != nil && len(r.free) < r.maxFree {
-			r.free = append(r.free, b)
+	for _, c := range r.taken {
+		if len(r.free) < maxFreeChunks {
+			r.free = append(r.free, c)
 		}
-		batch[i] = Datagram{}
 	}
+	clear(r.taken)
+	r.taken = r.taken[:0]
 	r.spare = batch[:0]
 }
 

@@ -1,0 +1,59 @@
+package conn
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/stretchr/testify/assert"
+)
+
+// connMemory returns the heap bytes held by each of n connected
+// server-side connections after some traffic.
+func connMemory(t *testing.T, n int, cfg func(*Config)) float64 {
+	servers := make([]*Conn, n)
+	clients := make([]*Conn, n)
+	var now time.Time
+	for i := range servers {
+		clients[i], servers[i], now = benchPairWith(t, cfg)
+	}
+	msg := make([]byte, 64)
+	buf := make([]byte, 0, protocol.MaxDatagramSize)
+	for round := 0; round < 120; round++ { // two seconds of echoes at 60 Hz
+		now = now.Add(time.Second / 60)
+		for i, c := range clients {
+			s := servers[i]
+			if round%2 == 0 {
+				_ = c.Send(msg, RetryNone, nil)
+			}
+			if d := c.Poll(now, buf); d != nil {
+				_ = s.Receive(now, d)
+			}
+			_ = s.Send(msg, RetryNone, nil)
+			if d := s.Poll(now, buf); d != nil {
+				_ = c.Receive(now, d)
+			}
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	clear(servers)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+
+	runtime.KeepAlive(clients)
+	return float64(before.HeapAlloc-after.HeapAlloc) / float64(n)
+}
+
+// TestServerConnMemory: a connected server-side connection with a minute
+// of statistics (the server's default) holds less than 6 KB, so that a
+// server's clients stay under 8 KB each with everything around them.
+func TestServerConnMemory(t *testing.T) {
+	per := connMemory(t, 200, func(c *Config) { c.HistoryBins = 60 })
+	t.Logf("%.0f bytes per server-side connection with 60 s of statistics", per)
+	assert.Less(t, per, 6000.0)
+	per = connMemory(t, 200, nil)
+	t.Logf("%.0f bytes per connection with 300 s", per)
+}

@@ -1,0 +1,127 @@
+//go:build linux
+
+package mmsg
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Hdr is the kernel's struct mmsghdr; Go pads it to the kernel's size on
+// every architecture (64 bytes on 64-bit, 32 on 32-bit).
+type Hdr struct {
+	Msg unix.Msghdr
+	Len uint32 // bytes received or sent
+}
+
+// Sockaddr holds a sockaddr_in or a sockaddr_in6.
+type Sockaddr [unix.SizeofSockaddrInet6]byte
+
+// Set points h at one buffer, a name and a control buffer (either may be
+// nil).
+func (h *Hdr) Set(buf []byte, iov *unix.Iovec, name *Sockaddr, nameLen uint32, control []byte) {
+	iov.Base = nil
+	if len(buf) > 0 {
+		iov.Base = &buf[0]
+	}
+	iov.SetLen(len(buf))
+	h.Msg = unix.Msghdr{Iov: iov, Namelen: nameLen}
+	h.Msg.SetIovlen(1)
+	if name != nil {
+		h.Msg.Name = &name[0]
+	}
+	if len(control) > 0 {
+		h.Msg.Control = &control[0]
+		h.Msg.SetControllen(len(control))
+	}
+	h.Len = 0
+}
+
+// Recv calls recvmmsg on fd; EINTR is retried. flags is usually
+// unix.MSG_DONTWAIT or 0.
+func Recv(fd uintptr, hdrs []Hdr, flags int) (int, syscall.Errno) {
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), uintptr(flags), 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		return int(n), e
+	}
+}
+
+// Send calls sendmmsg on fd; EINTR is retried. It reports an error only
+// when it sent nothing; the datagram at hdrs[0] is then the one that
+// failed.
+func Send(fd uintptr, hdrs []Hdr, flags int) (int, syscall.Errno) {
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), uintptr(flags), 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		return int(n), e
+	}
+}
+
+// Decode reads a sockaddr_in or sockaddr_in6 of n bytes; an IPv4 address
+// received on an IPv6 socket comes back as plain IPv4.
+func Decode(b *Sockaddr, n uint32) netip.AddrPort {
+	port := binary.BigEndian.Uint16(b[2:4])
+	switch binary.NativeEndian.Uint16(b[0:2]) {
+	case unix.AF_INET:
+		if n >= unix.SizeofSockaddrInet4 {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port)
+		}
+	case unix.AF_INET6:
+		if n >= unix.SizeofSockaddrInet6 {
+			a := netip.AddrFrom16([16]byte(b[8:24]))
+			if a.Is4In6() {
+				return netip.AddrPortFrom(a.Unmap(), port)
+			}
+			if zone := binary.NativeEndian.Uint32(b[24:28]); zone != 0 {
+				a = a.WithZone(strconv.FormatUint(uint64(zone), 10))
+			}
+			return netip.AddrPortFrom(a, port)
+		}
+	}
+	return netip.AddrPort{}
+}
+
+// Encode writes ap for a socket of family AF_INET6 (v6) or AF_INET and
+// returns the sockaddr's length, or 0 when that socket cannot reach the
+// address.
+func Encode(b *Sockaddr, ap netip.AddrPort, v6 bool) uint32 {
+	*b = Sockaddr{}
+	a := ap.Addr()
+	if !v6 {
+		a = a.Unmap()
+		if !a.Is4() {
+			return 0
+		}
+		binary.NativeEndian.PutUint16(b[0:2], unix.AF_INET)
+		binary.BigEndian.PutUint16(b[2:4], ap.Port())
+		a4 := a.As4()
+		copy(b[4:8], a4[:])
+		return unix.SizeofSockaddrInet4
+	}
+	if !a.IsValid() {
+		return 0
+	}
+	binary.NativeEndian.PutUint16(b[0:2], unix.AF_INET6)
+	binary.BigEndian.PutUint16(b[2:4], ap.Port())
+	a16 := a.As16() // IPv4 as an IPv4-mapped address
+	copy(b[8:24], a16[:])
+	if z := a.Zone(); z != "" {
+		if id, err := strconv.ParseUint(z, 10, 32); err == nil {
+			binary.NativeEndian.PutUint32(b[24:28], uint32(id))
+		} else if ifi, err := net.InterfaceByName(z); err == nil {
+			binary.NativeEndian.PutUint32(b[24:28], uint32(ifi.Index))
+		}
+	}
+	return unix.SizeofSockaddrInet6
+}

@@ -1,0 +1,381 @@
+// Package loadgen simulates many game clients in one process against an
+// echo server and measures what comes back: each simulated client is a
+// real connection (handshake, encryption, acks; engine/conn) on its own UDP
+// socket, sending messages of a fixed size at a fixed rate and matching the
+// echoes. It is what `mpgameserver loadgen` runs, and it works against any
+// server that keeps the echo contract of examples/echo, the Python
+// original's included.
+//
+// The clients are shared out among a few workers (one per CPU). A worker
+// serves its clients' frames (60 a second, staggered over the frame so
+// they do not all send at once) and reads their sockets; on Linux it waits
+// on all of them with one epoll, elsewhere one goroutine per socket feeds
+// it. Nothing per datagram allocates.
+//
+// A run has four phases: ramp (clients connect at Config.ConnectRate and
+// start sending as soon as they are connected), steady (every client has
+// connected or failed; lasts Config.Duration and is what the report
+// measures), drain (no new messages; waits for the last echoes) and close
+// (every client disconnects gracefully).
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// MinSize is the smallest message the generator sends: a marker byte, the
+// phase, a sequence number and the send time.
+const MinSize = headerSize
+
+// Config describes a run.
+type Config struct {
+	// Server is the echo server's address.
+	Server netip.AddrPort
+	// ServerKey is the server's root public key; nil trusts the key the
+	// server sends.
+	ServerKey *crypto.PublicKey
+	// Clients is the number of simulated clients.
+	Clients int
+	// Rate is the messages each client sends per second.
+	Rate float64
+	// Size is the size of each message in bytes (at least MinSize, at most
+	// protocol.MaxSingleMessage so that a message is one datagram).
+	Size int
+	// Duration is the length of the measured (steady) phase.
+	Duration time.Duration
+	// ConnectRate is how many clients start their handshake per second
+	// during the ramp (500).
+	ConnectRate float64
+	// Guaranteed sends the messages with RETRY_ON_TIMEOUT (the echo server
+	// echoes messages starting with 'G' the same way); otherwise they are
+	// sent once (NONE) and a lost datagram is a lost message.
+	Guaranteed bool
+	// FrameRate is how many frames a second each client runs (60): a frame
+	// queues the messages due and sends at most one datagram.
+	FrameRate int
+	// Drain is how long to wait for the last echoes after sending stops
+	// (1 s).
+	Drain time.Duration
+	// Workers is the number of goroutines serving the clients
+	// (GOMAXPROCS).
+	Workers int
+	// Sockets chooses how the clients' datagrams travel (SocketsAuto).
+	Sockets Sockets
+	// Progress, when set, is called about once a second from the
+	// goroutine running Run.
+	Progress func(Progress)
+	// Logger receives notable events (nil discards them).
+	Logger *slog.Logger
+}
+
+// Sockets is how a run's clients send and receive.
+type Sockets int
+
+const (
+	// SocketsAuto is SocketsShared for a server on the IPv4 loopback (on
+	// Linux), SocketsPerClient otherwise (SocketsPortable off Linux).
+	SocketsAuto Sockets = iota
+	// SocketsPerClient gives each client its own socket connected to the
+	// server; a worker polls its clients' sockets with one epoll (Linux).
+	SocketsPerClient
+	// SocketsShared gives each worker one socket for all its clients,
+	// each sending from its own address in 127.0.0.0/8: 64 datagrams per
+	// system call each way, so that the generator costs the machine far
+	// less than the server it measures (Linux, server on the IPv4
+	// loopback).
+	SocketsShared
+	// SocketsPortable gives each client its own socket read by its own
+	// goroutine: the only way off Linux, and the costliest.
+	SocketsPortable
+)
+
+var socketsNames = [...]string{"auto", "per-client", "shared", "portable"}
+
+// String returns the name ParseSockets reads.
+func (s Sockets) String() string {
+	if s >= 0 && int(s) < len(socketsNames) {
+		return socketsNames[s]
+	}
+	return fmt.Sprintf("Sockets(%d)", int(s))
+}
+
+// ParseSockets reads "auto", "per-client", "shared" or "portable".
+func ParseSockets(name string) (Sockets, error) {
+	for i, n := range socketsNames {
+		if n == name {
+			return Sockets(i), nil
+		}
+	}
+	return 0, fmt.Errorf("loadgen: unknown sockets mode %q: want auto, per-client, shared or portable", name)
+}
+
+// Progress is a view of a run in progress.
+type Progress struct {
+	Elapsed   time.Duration
+	Phase     string // "ramp", "steady", "drain" or "close"
+	Clients   int    // configured
+	Connected int    // connected now
+	Failed    int    // handshakes that failed
+	Dropped   int    // connections lost after connecting
+	// Messages sent and echoed per second over the last second.
+	SentPerSec, EchoedPerSec float64
+	// Sent and Lost count the messages so far; a message is lost once its
+	// echo is overdue (it fell out of the client's echo window).
+	Sent, Lost uint64
+}
+
+// LossPercent is Lost as a percentage of Sent.
+func (p Progress) LossPercent() float64 { return percent(p.Lost, p.Sent) }
+
+func percent(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+func (c *Config) resolve() (Config, error) {
+	r := *c
+	if !r.Server.IsValid() {
+		return r, errors.New("loadgen: no server address")
+	}
+	if r.Clients < 1 {
+		return r, fmt.Errorf("loadgen: clients must be at least 1, not %d", r.Clients)
+	}
+	if r.Rate <= 0 || r.Rate > 10000 {
+		return r, fmt.Errorf("loadgen: rate must be in (0, 10000] messages per second, not %g", r.Rate)
+	}
+	if r.Size < MinSize || r.Size > protocol.MaxSingleMessage {
+		return r, fmt.Errorf("loadgen: size must be in %d..%d bytes, not %d", MinSize, protocol.MaxSingleMessage, r.Size)
+	}
+	if r.Duration <= 0 {
+		return r, fmt.Errorf("loadgen: duration must be positive, not %s", r.Duration)
+	}
+	if r.ConnectRate == 0 {
+		r.ConnectRate = 500
+	}
+	if r.ConnectRate < 0 {
+		return r, fmt.Errorf("loadgen: connect rate must be positive, not %g", r.ConnectRate)
+	}
+	if r.FrameRate == 0 {
+		r.FrameRate = 60
+	}
+	if r.FrameRate < 1 || r.FrameRate > 1000 {
+		return r, fmt.Errorf("loadgen: frame rate must be in 1..1000, not %d", r.FrameRate)
+	}
+	if r.Drain <= 0 {
+		r.Drain = time.Second
+	}
+	if r.Workers <= 0 {
+		r.Workers = runtime.GOMAXPROCS(0)
+	}
+	r.Workers = min(r.Workers, r.Clients)
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.Sockets == SocketsAuto {
+		r.Sockets = autoSockets(r.Server)
+	}
+	if r.Sockets < SocketsAuto || r.Sockets > SocketsPortable {
+		return r, fmt.Errorf("loadgen: unknown sockets mode %d", int(r.Sockets))
+	}
+	return r, nil
+}
+
+// Phases of a run.
+const (
+	phaseRamp int32 = iota
+	phaseSteady
+	phaseDrain
+	phaseClose
+)
+
+var phaseNames = [...]string{"ramp", "steady", "drain", "close"}
+
+// closeWait bounds the close phase: the clients' DISCONNECTs are resent
+// until acknowledged or this passes.
+const closeWait = 1500 * time.Millisecond
+
+// run is the state shared by the workers and the coordinator.
+type run struct {
+	cfg     Config
+	start   time.Time
+	phase   atomic.Int32
+	workers []*worker
+}
+
+// Run runs the load described by cfg until its phases complete or ctx is
+// done (then it drains, closes and reports what it measured so far). It
+// returns an error only when the run could not start.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	c, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	r := &run{cfg: c, start: time.Now()}
+	for i := 0; i < c.Workers; i++ {
+		w, err := newWorker(r, i)
+		if err != nil {
+			for _, w := range r.workers {
+				w.tr.close()
+			}
+			return nil, err
+		}
+		r.workers = append(r.workers, w)
+	}
+	var wg sync.WaitGroup
+	for _, w := range r.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run()
+		}()
+	}
+	rep := r.coordinate(ctx)
+	wg.Wait()
+	for _, w := range r.workers {
+		w.tr.close()
+	}
+	r.finish(rep)
+	return rep, nil
+}
+
+// coordinate moves the run through its phases and reports progress.
+func (r *run) coordinate(ctx context.Context) *Report {
+	rep := &Report{Server: r.cfg.Server.String(), Clients: r.cfg.Clients, Rate: r.cfg.Rate, Size: r.cfg.Size, Sockets: r.cfg.Sockets}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var (
+		steadyAt, drainAt, closeAt time.Time
+		lastProgress               = r.start
+		last                       totals
+		cancelled                  bool
+	)
+	for {
+		var now time.Time
+		select {
+		case now = <-tick.C:
+		case <-ctx.Done():
+			ctx = context.Background() // once
+			now = time.Now()
+			cancelled = true
+			rep.Interrupted = true
+		}
+		t := r.totals()
+		switch r.phase.Load() {
+		case phaseRamp:
+			if cancelled {
+				drainAt = now
+				r.phase.Store(phaseDrain)
+			} else if t.connected+t.failed >= r.cfg.Clients {
+				steadyAt = now
+				rep.Ramp = now.Sub(r.start)
+				r.cfg.Logger.Info("all clients connected or failed; measuring", "connected", t.connected, "failed", t.failed, "ramp", rep.Ramp)
+				r.phase.Store(phaseSteady)
+			}
+		case phaseSteady:
+			if cancelled || now.Sub(steadyAt) >= r.cfg.Duration {
+				drainAt = now
+				rep.Duration = now.Sub(steadyAt)
+				r.phase.Store(phaseDrain)
+			}
+		case phaseDrain:
+			if t.steady.sent == t.steady.echoed+t.steady.lost || now.Sub(drainAt) >= r.cfg.Drain {
+				closeAt = now
+				r.phase.Store(phaseClose)
+			}
+		case phaseClose:
+			if t.active == 0 || now.Sub(closeAt) >= closeWait+100*time.Millisecond {
+				return rep
+			}
+		}
+		if r.cfg.Progress != nil && now.Sub(lastProgress) >= time.Second {
+			secs := now.Sub(lastProgress).Seconds()
+			all := t.ramp.add(t.steady)
+			prev := last.ramp.add(last.steady)
+			r.cfg.Progress(Progress{
+				Elapsed:      now.Sub(r.start),
+				Phase:        phaseNames[r.phase.Load()],
+				Clients:      r.cfg.Clients,
+				Connected:    t.active,
+				Failed:       t.failed,
+				Dropped:      t.dropped,
+				SentPerSec:   float64(all.sent-prev.sent) / secs,
+				EchoedPerSec: float64(all.echoed-prev.echoed) / secs,
+				Sent:         all.sent,
+				Lost:         all.lost,
+			})
+			lastProgress, last = now, t
+		}
+	}
+}
+
+// counts are message counts of one phase.
+type counts struct{ sent, echoed, lost uint64 }
+
+func (a counts) add(b counts) counts {
+	return counts{a.sent + b.sent, a.echoed + b.echoed, a.lost + b.lost}
+}
+
+// totals are the workers' counters summed.
+type totals struct {
+	connected, failed, dropped, active int
+	ramp, steady                       counts
+}
+
+func (r *run) totals() totals {
+	var t totals
+	for _, w := range r.workers {
+		s := &w.shared
+		t.connected += int(s.connected.Load())
+		t.failed += int(s.failed.Load())
+		t.dropped += int(s.dropped.Load())
+		t.active += int(s.active.Load())
+		t.ramp = t.ramp.add(counts{s.rampSent.Load(), s.rampEchoed.Load(), s.rampLost.Load()})
+		t.steady = t.steady.add(counts{s.steadySent.Load(), s.steadyEchoed.Load(), s.steadyLost.Load()})
+	}
+	return t
+}
+
+// finish fills the report from the workers' final counts.
+func (r *run) finish(rep *Report) {
+	var h histogram
+	t := r.totals()
+	for _, w := range r.workers {
+		h.merge(&w.rtt)
+		rep.Late += w.late
+		rep.Duplicates += w.dups
+		rep.Corrupt += w.corrupt
+		rep.SendErrors += w.sendErrors + w.tr.sendErrors()
+		rep.ReceiveErrors += w.recvErrors + w.tr.receiveErrors()
+		rep.DatagramsOut += w.dgOut
+		rep.DatagramsIn += w.dgIn
+		if w.openErr != nil && rep.OpenError == "" {
+			rep.OpenError = w.openErr.Error()
+		}
+	}
+	rep.Connected = t.connected
+	rep.Failed = t.failed
+	rep.Dropped = t.dropped
+	rep.NotStarted = r.cfg.Clients - t.connected - t.failed
+	rep.Sent, rep.Echoed, rep.Lost = t.steady.sent, t.steady.echoed, t.steady.lost
+	rep.RampSent, rep.RampEchoed = t.ramp.sent, t.ramp.echoed
+	rep.RTT = RTT{
+		P50: h.quantile(0.50), P90: h.quantile(0.90), P99: h.quantile(0.99),
+		Max: time.Duration(h.max) * time.Microsecond, Mean: h.mean(), Count: h.n,
+	}
+	if h.n > 0 {
+		rep.RTT.Min = time.Duration(h.min) * time.Microsecond
+	}
+}
