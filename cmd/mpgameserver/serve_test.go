@@ -140,6 +140,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--log-level", "loud"}, 1, "--log-level"},
 		{[]string{"--interval", "-1s", "--listen", "127.0.0.1:0"}, 1, "--interval"},
 		{[]string{"--bogus"}, 2, "-bogus"},
+		{[]string{"--pprof", "--listen", "127.0.0.1:0"}, 1, "--pprof needs --http"},
 	} {
 		code, _, errOut := runArgs(append([]string{"serve"}, tc.args...)...)
 		assert.Equal(t, tc.code, code, tc.args)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
 )
@@ -63,9 +65,42 @@ func TestInteropPythonClientAgainstOurServer(t *testing.T) {
 }
 
 func TestInteropOurClientAgainstPythonServer(t *testing.T) {
+	port := pythonServer(t)
+	pub, err := crypto.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	var report bytes.Buffer
+	passed, failed := echo.Run(echo.Options{Server: "127.0.0.1:" + port, Key: pub, Out: &report})
+	t.Logf("our client against the Python server:\n%s", report.String())
+	assert.Zero(t, failed)
+	assert.Equal(t, len(echo.Scenarios()), passed)
+}
+
+// TestInteropLoadgenAgainstPythonServer: the load generator measures the
+// Python original the same way as ours.
+func TestInteropLoadgenAgainstPythonServer(t *testing.T) {
+	port := pythonServer(t)
+	pub, err := crypto.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: netip.MustParseAddrPort("127.0.0.1:" + port), ServerKey: pub,
+		Clients: 20, Rate: 30, Size: 64, Duration: 2 * time.Second, ConnectRate: 50,
+	})
+	require.NoError(t, err)
+	var text bytes.Buffer
+	require.NoError(t, rep.WriteText(&text))
+	t.Logf("loadgen against the Python server:\n%s", text.String())
+	assert.Equal(t, 20, rep.Connected)
+	assert.Positive(t, rep.Sent)
+	assert.Equal(t, rep.Sent, rep.Echoed+rep.Lost)
+	assert.Less(t, rep.LossPercent(), 1.0)
+	assert.Zero(t, rep.Corrupt)
+}
+
+// pythonServer starts the Python echo server and returns its port.
+func pythonServer(t *testing.T) string {
 	python, env := reference(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	port := freeUDPPort(t)
 	cmd := exec.CommandContext(ctx, python, "interop/py_echo_server.py", "127.0.0.1", port, vectorKeys+"server_root.key.pem")
 	cmd.Env = env
@@ -74,18 +109,15 @@ func TestInteropOurClientAgainstPythonServer(t *testing.T) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	lines := bufio.NewScanner(stdout)
 	require.True(t, lines.Scan(), "no output from the Python server: %s", stderr.String())
 	require.True(t, strings.HasPrefix(lines.Text(), "READY "), lines.Text())
-
-	pub, err := crypto.LoadPublicKey(vectorKeys + "server_root.pub.pem")
-	require.NoError(t, err)
-	var report bytes.Buffer
-	passed, failed := echo.Run(echo.Options{Server: "127.0.0.1:" + port, Key: pub, Out: &report})
-	t.Logf("our client against the Python server:\n%s", report.String())
-	assert.Zero(t, failed)
-	assert.Equal(t, len(echo.Scenarios()), passed)
+	go func() { // keep reading its CONNECT lines so it never blocks on the pipe
+		for lines.Scan() {
+		}
+	}()
+	return port
 }
 
 func freeUDPPort(t *testing.T) string {

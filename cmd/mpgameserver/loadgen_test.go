@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadgenAgainstServe(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo",
+		"--http", "127.0.0.1:0", "--pprof")
+	defer stop()
+	code, out, errOut := runArgs("loadgen", "--server", addr, "--pubkey", filepath.Join(dir, "root.pub"),
+		"--clients", "8", "--rate", "20", "--size", "32", "--duration", "1s", "--connect-rate", "100", "--json")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "connected", "a progress line")
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Equal(t, 8.0, rep["connected"])
+	assert.Equal(t, rep["sent"], rep["echoed"])
+	assert.Positive(t, rep["sent"])
+	assert.Positive(t, rep["rtt_p50_ms"])
+	assert.Positive(t, rep["datagrams_in_per_s"])
+
+	code, out, _ = runArgs("loadgen", "--server", addr, "--pubkey", filepath.Join(dir, "root.pub"),
+		"--clients", "2", "--duration", "500ms", "--quiet", "--sockets", "per-client")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "2 connected, 0 failed")
+	assert.Contains(t, out, "(per-client sockets)")
+	assert.Contains(t, out, "round trip p50")
+}
+
+func TestLoadgenFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--clients", "0"}, "clients"},
+		{[]string{"--size", "3"}, "size"},
+		{[]string{"--sockets", "many"}, "--sockets"},
+		{[]string{"--server", "nowhere"}, "--server"},
+		{[]string{"--pubkey", "/nonexistent.pub"}, "--pubkey"},
+	} {
+		code, _, errOut := runArgs(append([]string{"loadgen"}, tc.args...)...)
+		assert.Equal(t, 1, code, tc.args)
+		assert.Contains(t, errOut, tc.msg, tc.args)
+	}
+}
+
+// TestStatusPage: serve --http shows the counters the benchmarks read,
+// and --pprof adds Go's profiles.
+func TestStatusPage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	httpAddr := ln.Addr().String()
+	ln.Close()
+	_, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--http", httpAddr, "--pprof")
+	defer stop()
+	url := "http://" + httpAddr
+	resp, err := http.Get(url + "/")
+	require.NoError(t, err)
+	body := readAll(t, resp)
+	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "memory heap-live"} {
+		assert.Contains(t, body, want)
+	}
+	resp, err = http.Get(url + "/debug/pprof/")
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, strings.Contains(readAll(t, resp), "goroutine"))
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
