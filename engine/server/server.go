@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -226,6 +227,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	if !s.rx.Batched() {
 		s.rx.Start()
 	}
+	// With a second CPU, the system calls that send go on there while the
+	// tick goes on building datagrams.
+	if runtime.GOMAXPROCS(0) > 1 {
+		s.tx.Start()
+	}
 	for _, h := range s.http {
 		h.start(s.log)
 	}
@@ -241,6 +247,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, h := range s.http {
 		h.stop()
 	}
+	s.tx.Close()
 	s.sock.Close()
 	if !s.rx.Batched() {
 		s.rx.Wait()

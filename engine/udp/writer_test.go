@@ -13,10 +13,14 @@ import (
 // TestWriterSendsEveryDatagram sends more than a batch to two peers and
 // checks each gets its datagrams intact and in order.
 func TestWriterSendsEveryDatagram(t *testing.T) {
-	for _, tc := range []struct{ name, network, local, peer string }{
-		{"ipv4", "udp4", "127.0.0.1:0", "127.0.0.1:0"},
-		{"ipv6", "udp6", "[::1]:0", "[::1]:0"},
-		{"dual-stack to ipv4", "udp", "[::]:0", "127.0.0.1:0"},
+	for _, tc := range []struct {
+		name, network, local, peer string
+		async                      bool
+	}{
+		{"ipv4", "udp4", "127.0.0.1:0", "127.0.0.1:0", false},
+		{"ipv4 started", "udp4", "127.0.0.1:0", "127.0.0.1:0", true},
+		{"ipv6", "udp6", "[::1]:0", "[::1]:0", false},
+		{"dual-stack to ipv4", "udp", "[::]:0", "127.0.0.1:0", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, err := net.ListenUDP(tc.network, net.UDPAddrFromAddrPort(netip.MustParseAddrPort(tc.local)))
@@ -36,12 +40,15 @@ func TestWriterSendsEveryDatagram(t *testing.T) {
 				readers[i].Start()
 			}
 			w := NewWriter(src)
+			if tc.async {
+				w.Start()
+			}
 			const n = 2*BatchSize + 7
 			for i := 0; i < n; i++ {
 				to := peers[i%2].LocalAddr().(*net.UDPAddr).AddrPort()
 				w.Queue(fmt.Appendf(w.Buffer(), "datagram %d", i), to)
 			}
-			w.Flush()
+			w.Close()
 			st := w.Stats()
 			assert.Equal(t, uint64(n), st.Datagrams)
 			assert.Zero(t, st.Errors)
@@ -102,18 +109,56 @@ func TestWriterAfterClose(t *testing.T) {
 	w.Queue(append(w.Buffer(), "x"...), dst.LocalAddr().(*net.UDPAddr).AddrPort())
 	w.Flush()
 	assert.Equal(t, WriterStats{Errors: 1, Writes: 1}, w.Stats())
+	w.Close()
+	w.Close()
 }
 
 func TestWriterAllocatesNothing(t *testing.T) {
-	src, dst := pair(t, "udp4", "127.0.0.1:0")
-	to := dst.LocalAddr().(*net.UDPAddr).AddrPort()
-	w := NewWriter(src)
-	payload := make([]byte, 100)
-	allocs := testing.AllocsPerRun(100, func() {
-		for i := 0; i < BatchSize; i++ {
-			w.Queue(append(w.Buffer(), payload...), to)
+	for _, async := range []bool{false, true} {
+		src, dst := pair(t, "udp4", "127.0.0.1:0")
+		to := dst.LocalAddr().(*net.UDPAddr).AddrPort()
+		w := NewWriter(src)
+		if async {
+			w.Start()
 		}
-		w.Flush()
-	})
-	assert.Zero(t, allocs)
+		payload := make([]byte, 100)
+		allocs := testing.AllocsPerRun(100, func() {
+			for i := 0; i < BatchSize; i++ {
+				w.Queue(append(w.Buffer(), payload...), to)
+			}
+			w.Flush()
+		})
+		w.Close()
+		assert.Zero(t, allocs, "started: %v", async)
+	}
+}
+
+// TestWriterStartedKeepsOrder: with a goroutine sending, datagrams still
+// leave in the order they were queued, across many batches, and Close
+// waits for the last.
+func TestWriterStartedKeepsOrder(t *testing.T) {
+	src, _ := pair(t, "udp4", "127.0.0.1:0")
+	recv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer recv.Close()
+	r := NewReader(recv, 10000, 8<<20, nil)
+	r.Start()
+	w := NewWriter(src)
+	w.Start()
+	to := recv.LocalAddr().(*net.UDPAddr).AddrPort()
+	const n = 100 // under the default socket buffer; a dozen batches
+	for i := 0; i < n; i++ {
+		w.Queue(fmt.Appendf(w.Buffer(), "%d", i), to)
+		if i%9 == 0 {
+			w.Flush() // partial batches too
+		}
+	}
+	w.Close()
+	assert.Equal(t, uint64(n), w.Stats().Datagrams)
+	got := takeAll(t, r, n)
+	for i, d := range got {
+		assert.Equal(t, fmt.Sprint(i), string(d.Data))
+	}
+	recv.Close()
+	r.Wait()
 }

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Measures an echo server under `mpgameserver loadgen`, as reported in
+# BENCHMARKS.md: for each client count, one Markdown table row with the
+# server's ticks/s, the datagrams/s each way, the loss, the echo round
+# trip, the server's CPU and memory, and the generator's CPU.
+#
+#   examples/echo/loadtest/run.sh ours 256 1024 2560       # our headless server
+#   PY_REFERENCE=/path/to/mpgameserver examples/echo/loadtest/run.sh python 256 512
+#
+# By default the server runs on CPU 0 and the generator on CPU 1 (taskset),
+# the setup of the Python original's published figures; PIN=0 lets the
+# system place them. Environment: DURATION (20s, the measured phase),
+# RATE (30 messages/s per client), SIZE (64 bytes), CONNECT_RATE (500
+# handshakes/s; the Python server takes fewer), PYTHON (python3).
+set -euo pipefail
+kind=${1:?ours or python}
+shift
+duration=${DURATION:-20s}
+secs=${duration%s}
+rate=${RATE:-30}
+size=${SIZE:-64}
+cd "$(dirname "$0")/../../.."
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+go build -tags headless -o "$tmp/mpgameserver" ./cmd/mpgameserver
+keys=engine/internal/vectors/testdata
+spin=() lpin=()
+if [ "${PIN:-1}" = 1 ]; then spin=(taskset -c 0); lpin=(taskset -c 1); fi
+hz=$(getconf CLK_TCK)
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# heap prints our server's live heap after a collection (0 for Python).
+heap() {
+	if [ "$kind" = ours ]; then
+		curl -s "http://127.0.0.1:$((port + 1000))/debug/pprof/heap?gc=1" >/dev/null
+		curl -s "http://127.0.0.1:$((port + 1000))/" | awk '/^memory/ {print $3}'
+	else
+		echo 0
+	fi
+}
+
+echo "| clients | ticks/s min–mean | datagrams/s in / out (server) | loss | RTT p50 / p99 | server CPU | server memory (RSS, live heap) | generator CPU |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in "$@"; do
+	port=$((15000 + RANDOM % 1000))
+	if [ "$kind" = ours ]; then
+		"${spin[@]}" "$tmp/mpgameserver" serve --listen "127.0.0.1:$port" --key "$keys/server_root.key.pem" \
+			--game echo --http "127.0.0.1:$((port + 1000))" --pprof --log-level warn >"$tmp/server.out" 2>&1 &
+		connect=${CONNECT_RATE:-500}
+	else
+		PYTHONPATH=${PY_REFERENCE:?set PY_REFERENCE to the Python mpgameserver checkout} "${spin[@]}" "${PYTHON:-python3}" \
+			examples/echo/interop/py_echo_server.py 127.0.0.1 "$port" "$keys/server_root.key.pem" >"$tmp/server.out" 2>&1 &
+		connect=${CONNECT_RATE:-100}
+	fi
+	spid=$!
+	for _ in $(seq 50); do grep -q READY "$tmp/server.out" 2>/dev/null && break; sleep 0.1; done
+	sleep 1
+	heap0=$(heap)
+	"${lpin[@]}" "$tmp/mpgameserver" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
+		--clients "$n" --rate "$rate" --size "$size" --duration "$duration" --connect-rate "$connect" \
+		--json --quiet >"$tmp/report.json" 2>"$tmp/loadgen.err" &
+	lpid=$!
+	# The measured phase starts once every client connected.
+	ramp=$(awk -v n="$n" -v c="$connect" 'BEGIN {printf "%d", n / c + 3}')
+	sleep "$ramp"
+	s0=$(cpu $spid) l0=$(cpu $lpid) t0=$(date +%s.%N)
+	ticks=()
+	window=$((secs - 4))
+	for _ in $(seq $((window / 2))); do
+		sleep 2
+		if [ "$kind" = ours ]; then
+			ticks+=("$(curl -s "http://127.0.0.1:$((port + 1000))/" | awk '/^ticks/ {print $2}')")
+		fi
+	done
+	s1=$(cpu $spid) l1=$(cpu $lpid) t1=$(date +%s.%N)
+	mem=$(rss $spid)
+	heap1=$(heap)
+	wait $lpid || true
+	kill -INT $spid 2>/dev/null || true
+	wait $spid 2>/dev/null || true
+	python3 - "$tmp/report.json" "$n" "$s0" "$s1" "$l0" "$l1" "$t0" "$t1" "$hz" "$mem" "$heap0" "$heap1" "${ticks[*]:-}" <<'PY'
+import json, sys
+rep = json.load(open(sys.argv[1]))
+n, s0, s1, l0, l1, t0, t1, hz, mem, heap0, heap1 = sys.argv[2:13]
+ticks = [int(x) for x in sys.argv[13].split()] if sys.argv[13].strip() else []
+wall = float(t1) - float(t0)
+scpu = 100 * (int(s1) - int(s0)) / int(hz) / wall
+lcpu = 100 * (int(l1) - int(l0)) / int(hz) / wall
+t = f"{min(ticks)}–{sum(ticks) / len(ticks):.0f}" if ticks else "n/a"
+per = (int(heap1) - int(heap0)) / max(rep["connected"], 1)
+heapnote = f", heap {per / 1024:.1f} KiB/client" if int(heap1) else ""
+failed = f" ({rep['failed']} failed)" if rep["failed"] else ""
+print(f"| {n}{failed} | {t} | {rep['datagrams_out_per_s']:,.0f} / {rep['datagrams_in_per_s']:,.0f} | {rep['loss_percent']:.3f}% | "
+      f"{rep['rtt_p50_ms']:.1f} / {rep['rtt_p99_ms']:.1f} ms | {scpu:.0f}% | {int(mem) / 1024:.1f} MiB{heapnote} | {lcpu:.0f}% |")
+PY
+done
