@@ -286,7 +286,9 @@ func (s *Server) loop(ctx context.Context) {
 		s.flush()
 		t3 := time.Now()
 
-		// Sleep until the next tick on a fixed schedule; after an overrun,
+		// Sleep until the next tick on a fixed schedule. A tick that ran
+		// late is made up by starting the next one at once, so that an
+		// occasional long tick costs no tick; more than a whole tick behind,
 		// start again from now rather than running ticks back to back.
 		next = next.Add(interval)
 		if d := time.Until(next); d > 0 {
@@ -299,7 +301,9 @@ func (s *Server) loop(ctx context.Context) {
 				return
 			}
 		} else {
-			next = time.Now()
+			if -d > interval {
+				next = time.Now()
+			}
 			select {
 			case <-s.stopCh:
 				return

@@ -2,7 +2,10 @@
 # Measures an echo server under `mpgameserver loadgen`, as reported in
 # BENCHMARKS.md: for each client count, one Markdown table row with the
 # server's ticks/s, the datagrams/s each way, the loss, the echo round
-# trip, the server's CPU and memory, and the generator's CPU.
+# trip, the server's CPU and memory, and the generator's CPU. Process CPU
+# (utime+stime) leaves out the kernel's network work done in softirq
+# context, so the busy share of each pinned core is shown beside it, and
+# the time the hypervisor stole from the VM, which makes a run unfair.
 #
 #   examples/echo/loadtest/run.sh ours 256 1024 2560       # our headless server
 #   PY_REFERENCE=/path/to/mpgameserver examples/echo/loadtest/run.sh python 256 512
@@ -39,8 +42,8 @@ heap() {
 	fi
 }
 
-echo "| clients | ticks/s min–mean | datagrams/s in / out (server) | loss | RTT p50 / p99 | server CPU | server memory (RSS, live heap) | generator CPU |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| clients | ticks/s min–mean | datagrams/s in / out (server) | loss | RTT p50 / p99 | server CPU (its core busy) | server memory (RSS, live heap) | generator CPU (its core busy) | steal |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "$@"; do
 	port=$((15000 + RANDOM % 1000))
 	if [ "$kind" = ours ]; then
@@ -64,6 +67,7 @@ for n in "$@"; do
 	ramp=$(awk -v n="$n" -v c="$connect" 'BEGIN {printf "%d", n / c + 3}')
 	sleep "$ramp"
 	s0=$(cpu $spid) l0=$(cpu $lpid) t0=$(date +%s.%N)
+	grep '^cpu' /proc/stat >"$tmp/stat0"
 	ticks=()
 	window=$((secs - 4))
 	for _ in $(seq $((window / 2))); do
@@ -73,16 +77,24 @@ for n in "$@"; do
 		fi
 	done
 	s1=$(cpu $spid) l1=$(cpu $lpid) t1=$(date +%s.%N)
+	grep '^cpu' /proc/stat >"$tmp/stat1"
 	mem=$(rss $spid)
 	heap1=$(heap)
 	wait $lpid || true
 	kill -INT $spid 2>/dev/null || true
 	wait $spid 2>/dev/null || true
-	python3 - "$tmp/report.json" "$n" "$s0" "$s1" "$l0" "$l1" "$t0" "$t1" "$hz" "$mem" "$heap0" "$heap1" "${ticks[*]:-}" <<'PY'
+	python3 - "$tmp/report.json" "$n" "$s0" "$s1" "$l0" "$l1" "$t0" "$t1" "$hz" "$mem" "$heap0" "$heap1" "${ticks[*]:-}" "$tmp/stat0" "$tmp/stat1" "${PIN:-1}" <<'PY'
 import json, sys
 rep = json.load(open(sys.argv[1]))
 n, s0, s1, l0, l1, t0, t1, hz, mem, heap0, heap1 = sys.argv[2:13]
 ticks = [int(x) for x in sys.argv[13].split()] if sys.argv[13].strip() else []
+def stat(path):
+    return {l.split()[0]: [int(x) for x in l.split()[1:]] for l in open(path)}
+a, b = stat(sys.argv[14]), stat(sys.argv[15])
+def busy(cpu):  # share of the CPU not idle, softirq and steal included
+    d = [y - x for x, y in zip(a[cpu], b[cpu])]
+    return 100 * (sum(d) - d[3] - d[4]) / sum(d), 100 * d[7] / sum(d)
+pinned = sys.argv[16] == "1"
 wall = float(t1) - float(t0)
 scpu = 100 * (int(s1) - int(s0)) / int(hz) / wall
 lcpu = 100 * (int(l1) - int(l0)) / int(hz) / wall
@@ -90,7 +102,13 @@ t = f"{min(ticks)}–{sum(ticks) / len(ticks):.0f}" if ticks else "n/a"
 per = (int(heap1) - int(heap0)) / max(rep["connected"], 1)
 heapnote = f", heap {per / 1024:.1f} KiB/client" if int(heap1) else ""
 failed = f" ({rep['failed']} failed)" if rep["failed"] else ""
+if pinned:
+    (c0, st0), (c1, st1) = busy("cpu0"), busy("cpu1")
+    scol, lcol, steal = f"{scpu:.0f}% ({c0:.0f}%)", f"{lcpu:.0f}% ({c1:.0f}%)", max(st0, st1)
+else:
+    all_, steal = busy("cpu")
+    scol, lcol = f"{scpu:.0f}%", f"{lcpu:.0f}% (machine {all_:.0f}%)"
 print(f"| {n}{failed} | {t} | {rep['datagrams_out_per_s']:,.0f} / {rep['datagrams_in_per_s']:,.0f} | {rep['loss_percent']:.3f}% | "
-      f"{rep['rtt_p50_ms']:.1f} / {rep['rtt_p99_ms']:.1f} ms | {scpu:.0f}% | {int(mem) / 1024:.1f} MiB{heapnote} | {lcpu:.0f}% |")
+      f"{rep['rtt_p50_ms']:.1f} / {rep['rtt_p99_ms']:.1f} ms | {scol} | {int(mem) / 1024:.1f} MiB{heapnote} | {lcol} | {steal:.1f}% |")
 PY
 done
