@@ -86,6 +86,50 @@ func TestManyMessagesInOneFrame(t *testing.T) {
 	assert.LessOrEqual(t, c.Stats().Assembled, uint64(20))
 }
 
+// TestReplyLeavesInTheSameTick checks that a reply sent from HandleMessage
+// goes out at the end of the tick that received the message, not in a
+// later one, so an echo's round trip is at most one tick. A tick runs:
+// receive (HandleMessage), Update, send. Ticks are 300 ms apart, so the
+// echo reaches the client right after that tick's Update and long before
+// the next tick starts; a reply held back a tick would arrive about 300 ms
+// after the Update, or after one more Update. The 150 ms bound is half a
+// tick of slack for a loaded machine, not a speed requirement.
+func TestReplyLeavesInTheSameTick(t *testing.T) {
+	const interval = 300 * time.Millisecond
+	r := newRecorder()
+	var arrivedAt []int         // Update count when each message was handled
+	var updateTimes []time.Time // when each Update ran
+	r.onMessage = func(c *server.Client, msg []byte) {
+		r.mu.Lock()
+		arrivedAt = append(arrivedAt, r.updates)
+		r.mu.Unlock()
+		if err := c.Send(msg, conn.RetryNone, nil); err != nil {
+			panic(err)
+		}
+	}
+	r.onUpdate = func() {
+		r.mu.Lock()
+		updateTimes = append(updateTimes, time.Now())
+		r.mu.Unlock()
+	}
+	f := setup(t, r, "")
+	f.ctx.SetInterval(interval)
+	f.start("127.0.0.1:0")
+	c := f.connect()
+	for i := 0; i < 3; i++ {
+		require.NoError(t, c.Send([]byte{'e', byte(i)}, conn.RetryNone, nil))
+		got := collect(c, 1, 3*time.Second)
+		echoed := time.Now()
+		require.Len(t, got, 1, "echo %d", i)
+		r.mu.Lock()
+		handled, seen := arrivedAt[i], len(updateTimes)
+		tickUpdate := updateTimes[handled] // the Update of the tick that handled it
+		r.mu.Unlock()
+		assert.Equal(t, handled+1, seen, "echo %d arrived %d Updates after its message", i, seen-handled)
+		assert.Less(t, echoed.Sub(tickUpdate), interval/2, "echo %d left after its tick", i)
+	}
+}
+
 func TestFragmentsBothWays(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), 100_000/16)
 	r := newRecorder()
