@@ -279,13 +279,26 @@ func (r *run) coordinate(ctx context.Context) *Report {
 				drainAt = now
 				r.phase.Store(phaseDrain)
 			} else if t.connected+t.failed >= r.cfg.Clients {
-				steadyAt = now
 				rep.Ramp = now.Sub(r.start)
+				if t.active == 0 {
+					// Nothing to measure: end now rather than wait out
+					// the duration.
+					r.cfg.Logger.Warn("no client connected", "failed", t.failed, "dropped", t.dropped)
+					drainAt = now
+					r.phase.Store(phaseDrain)
+					break
+				}
+				steadyAt = now
 				r.cfg.Logger.Info("all clients connected or failed; measuring", "connected", t.connected, "failed", t.failed, "ramp", rep.Ramp)
 				r.phase.Store(phaseSteady)
 			}
 		case phaseSteady:
-			if cancelled || now.Sub(steadyAt) >= r.cfg.Duration {
+			stop := cancelled || now.Sub(steadyAt) >= r.cfg.Duration
+			if !stop && t.active == 0 {
+				r.cfg.Logger.Warn("every client lost its connection; stopping early", "dropped", t.dropped)
+				rep.Interrupted, stop = true, true
+			}
+			if stop {
 				drainAt = now
 				rep.Duration = now.Sub(steadyAt)
 				r.phase.Store(phaseDrain)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,14 +118,51 @@ func TestRunWithTheWrongKey(t *testing.T) {
 	srv, _ := echoServer(t, 0)
 	other, err := crypto.GenerateKey(nil)
 	require.NoError(t, err)
+	start := time.Now()
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{
 		Server: srv.Addr(), ServerKey: other.Public(), Clients: 4, Rate: 10, Size: 20,
-		Duration: time.Second, ConnectRate: 100,
+		Duration: time.Hour, ConnectRate: 100,
 	})
 	require.NoError(t, err)
 	assert.Zero(t, rep.Connected)
 	assert.Equal(t, 4, rep.Failed)
 	assert.Zero(t, rep.Sent)
+	assert.Zero(t, rep.Duration, "no client, so no measured phase")
+	assert.Less(t, time.Since(start), 30*time.Second, "ended at once instead of waiting out the hour")
+}
+
+// TestRunEndsWhenEveryClientIsDropped: when the server goes away in the
+// middle of a run, the run ends early, marked interrupted, with what it
+// measured until then.
+func TestRunEndsWhenEveryClientIsDropped(t *testing.T) {
+	t.Parallel()
+	srv, key := echoServer(t, 0)
+	connected := make(chan struct{})
+	var once sync.Once
+	start := time.Now()
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: srv.Addr(), ServerKey: key, Clients: 3, Rate: 20, Size: 20, Duration: time.Hour,
+		Progress: func(p loadgen.Progress) {
+			if p.Phase == "steady" && p.Connected == 3 {
+				once.Do(func() {
+					close(connected)
+					srv.Stop() // a graceful stop disconnects every client
+				})
+			}
+		},
+	})
+	require.NoError(t, err)
+	select {
+	case <-connected:
+	default:
+		t.Fatal("the clients never all connected")
+	}
+	assert.Less(t, time.Since(start), 30*time.Second, "ended early instead of waiting out the hour")
+	assert.True(t, rep.Interrupted)
+	assert.Equal(t, 3, rep.Connected)
+	assert.Equal(t, 3, rep.Dropped)
+	assert.Positive(t, rep.Sent, "it measured until the server left")
+	assert.Positive(t, rep.Duration)
 }
 
 func TestRunInterrupted(t *testing.T) {
