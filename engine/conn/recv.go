@@ -146,11 +146,20 @@ func (c *Conn) processAcks(now time.Time, h protocol.Header) {
 	if h.Ack == 0 || c.inflight.n == 0 {
 		return
 	}
-	for d := 0; d <= 32; d++ {
+	// The packets in flight have consecutive seqs from the front's, so
+	// the one acknowledged d packets before h.Ack sits at index top-d.
+	// Walk from the newest acknowledged to the oldest (d = 0..32), only
+	// over packets that are in flight.
+	top := h.Ack.Diff(c.inflight.front().seq)
+	if top < 0 {
+		return // acknowledges only packets settled already
+	}
+	for i := min(top, c.inflight.n-1); i >= 0 && i >= top-32; i-- {
+		d := top - i
 		if d > 0 && h.AckBits&(1<<uint(32-d)) == 0 {
 			continue
 		}
-		if p := c.inflight.find(h.Ack.Sub(d)); p != nil && !p.done {
+		if p := c.inflight.at(i); !p.done {
 			c.ackPacket(now, p)
 		}
 	}

@@ -20,6 +20,15 @@ func (s Seq) Next() Seq {
 
 // Add returns s+k on the ring 1..65535; k may be negative.
 func (s Seq) Add(k int) Seq {
+	if -seqModulus < k && k < seqModulus { // no division for the usual steps
+		r := int(s) - 1 + k
+		if r >= seqModulus {
+			r -= seqModulus
+		} else if r < 0 {
+			r += seqModulus
+		}
+		return Seq(r + 1)
+	}
 	r := (int(s) - 1 + k) % seqModulus
 	if r < 0 {
 		r += seqModulus

@@ -114,3 +114,26 @@ func TestSeqDiffRange(t *testing.T) {
 	// the 0/65535 alias of the reference
 	assert.Zero(t, protocol.Seq(0).Diff(65535))
 }
+
+// TestSeqAddFastPathMatchesModulo checks Add, which avoids the division
+// for steps shorter than the ring, against plain modular arithmetic for
+// every seq and steps on both sides of that boundary.
+func TestSeqAddFastPathMatchesModulo(t *testing.T) {
+	mod := func(s, k int) protocol.Seq {
+		r := (s - 1 + k) % 65535
+		if r < 0 {
+			r += 65535
+		}
+		return protocol.Seq(r + 1)
+	}
+	steps := []int{0, 1, -1, 2, -2, 32, -32, 33, -33, 32767, -32768, 65533, -65533, 65534, -65534, 65535, -65535, 65536, -65536, 131070, -131071}
+	bad := 0
+	for s := 0; s <= 65535; s++ {
+		for _, k := range steps {
+			if got, want := protocol.Seq(s).Add(k), mod(s, k); got != want && bad < 10 {
+				bad++
+				t.Errorf("Seq(%d).Add(%d) = %d, want %d", s, k, got, want)
+			}
+		}
+	}
+}
