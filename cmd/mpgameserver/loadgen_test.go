@@ -70,7 +70,7 @@ func TestStatusPage(t *testing.T) {
 	resp, err := http.Get(url + "/")
 	require.NoError(t, err)
 	body := readAll(t, resp)
-	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "memory heap-live"} {
+	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "socket recv-buffer", "kernel-drops 0", "memory heap-live"} {
 		assert.Contains(t, body, want)
 	}
 	resp, err = http.Get(url + "/debug/pprof/")

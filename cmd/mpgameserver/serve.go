@@ -151,6 +151,7 @@ func statusPage(srv *server.Server) http.Handler {
 		fmt.Fprintf(w, "tick ms/s messages %.1f update %.1f network %.1f idle %.1f\n",
 			float64(s.Messages.Last())/1000, float64(s.Update.Last())/1000, float64(s.Network.Last())/1000, float64(s.Idle.Last())/1000)
 		fmt.Fprintf(w, "syscalls read %d write %d\n", s.Stats.ReadCalls, s.Stats.WriteCalls)
+		fmt.Fprintf(w, "socket recv-buffer %d send-buffer %d kernel-drops %d\n", s.Stats.RecvBuffer, s.Stats.SendBuffer, s.Stats.KernelDrops)
 		mem := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"}}
 		metrics.Read(mem)
 		fmt.Fprintf(w, "memory heap-live %d go-total %d\n", mem[0].Value.Uint64(), mem[1].Value.Uint64())

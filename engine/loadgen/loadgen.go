@@ -372,6 +372,7 @@ func (r *run) finish(rep *Report) {
 		rep.Corrupt += w.corrupt
 		rep.SendErrors += w.sendErrors + w.tr.sendErrors()
 		rep.ReceiveErrors += w.recvErrors + w.tr.receiveErrors()
+		rep.GeneratorDrops += w.tr.kernelDrops()
 		rep.DatagramsOut += w.dgOut
 		rep.DatagramsIn += w.dgIn
 		if w.openErr != nil && rep.OpenError == "" {

@@ -105,7 +105,11 @@ func TestRunCountsLoss(t *testing.T) {
 		Duration: 2 * time.Second, ConnectRate: 100,
 	})
 	require.NoError(t, err)
-	assert.Equal(t, 10, rep.Connected)
+	// A handshake fails when all four of its SERVER_HELLOs (one per
+	// 500 ms resend in the 2 s handshake timeout) are lost: 0.2^4 per
+	// client, so about one run in sixty loses a client that way.
+	assert.Equal(t, 10, rep.Connected+rep.Failed)
+	assert.GreaterOrEqual(t, rep.Connected, 8)
 	assert.Equal(t, rep.Sent, rep.Echoed+rep.Lost)
 	assert.InDelta(t, 20, rep.LossPercent(), 10, "about the link's loss")
 	assert.Zero(t, rep.Corrupt+rep.Duplicates)
@@ -214,14 +218,14 @@ func TestReportText(t *testing.T) {
 	rep := &loadgen.Report{
 		Server: "127.0.0.1:1474", Clients: 3, Rate: 30, Size: 64, Sockets: loadgen.SocketsShared,
 		Duration: 10 * time.Second, Ramp: time.Second, Connected: 3,
-		Sent: 900, Echoed: 899, Lost: 1, DatagramsOut: 900, DatagramsIn: 880,
+		Sent: 900, Echoed: 899, Lost: 1, DatagramsOut: 900, DatagramsIn: 880, GeneratorDrops: 1,
 		RTT: loadgen.RTT{Count: 899, P50: 9 * time.Millisecond, P90: 15 * time.Millisecond, P99: 17 * time.Millisecond, Max: 20 * time.Millisecond},
 	}
 	var b strings.Builder
 	require.NoError(t, rep.WriteText(&b))
 	out := b.String()
 	for _, want := range []string{"3 clients x 30 msg/s x 64 B (shared sockets)", "3 connected, 0 failed", "900 sent, 899 echoed, 1 lost (0.111%)",
-		"90/s out, 88/s in", "p50 9.0ms  p90 15.0ms  p99 17.0ms  max 20.0ms"} {
+		"90/s out, 88/s in", "1 dropped by the generator's full socket buffer", "p50 9.0ms  p90 15.0ms  p99 17.0ms  max 20.0ms"} {
 		assert.Contains(t, out, want)
 	}
 	j, err := json.Marshal(rep)
@@ -232,4 +236,5 @@ func TestReportText(t *testing.T) {
 	assert.Equal(t, 90.0, m["datagrams_out_per_s"])
 	assert.InDelta(t, 0.111, m["loss_percent"], 0.001)
 	assert.Equal(t, "shared", m["sockets"])
+	assert.Equal(t, 1.0, m["generator_drops"])
 }

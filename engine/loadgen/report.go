@@ -43,6 +43,11 @@ type Report struct {
 	DatagramsOut, DatagramsIn uint64
 	// Errors sending (a full send queue, a socket error) and receiving.
 	SendErrors, ReceiveErrors uint64
+	// GeneratorDrops counts datagrams the system dropped on their way to
+	// the generator because its socket's receive buffer was full: losses
+	// that are the generator's, not the server's (shared sockets on
+	// Linux only; 0 otherwise).
+	GeneratorDrops uint64
 
 	// RTT is the echo round trip: from the frame that queued a message to
 	// the arrival of its echo.
@@ -100,6 +105,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.SendErrors+r.ReceiveErrors > 0 {
 		p("; %d send errors, %d receive errors", r.SendErrors, r.ReceiveErrors)
 	}
+	if r.GeneratorDrops > 0 {
+		p("; %d dropped by the generator's full socket buffer", r.GeneratorDrops)
+	}
 	p("\nround trip p50 %s  p90 %s  p99 %s  max %s  (mean %s over %d echoes)\n",
 		ms(r.RTT.P50), ms(r.RTT.P90), ms(r.RTT.P99), ms(r.RTT.Max), ms(r.RTT.Mean), r.RTT.Count)
 	return err
@@ -136,6 +144,7 @@ type jsonReport struct {
 	DatagramsInPerSec  float64 `json:"datagrams_in_per_s"`
 	SendErrors         uint64  `json:"send_errors"`
 	ReceiveErrors      uint64  `json:"receive_errors"`
+	GeneratorDrops     uint64  `json:"generator_drops"`
 	RTTCount           uint64  `json:"rtt_count"`
 	RTTMin             float64 `json:"rtt_min_ms"`
 	RTTMean            float64 `json:"rtt_mean_ms"`
@@ -157,7 +166,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Late: r.Late, Duplicates: r.Duplicates, Corrupt: r.Corrupt,
 		DatagramsOut: r.DatagramsOut, DatagramsIn: r.DatagramsIn,
 		DatagramsOutPerSec: r.DatagramsOutPerSec(), DatagramsInPerSec: r.DatagramsInPerSec(),
-		SendErrors: r.SendErrors, ReceiveErrors: r.ReceiveErrors,
+		SendErrors: r.SendErrors, ReceiveErrors: r.ReceiveErrors, GeneratorDrops: r.GeneratorDrops,
 		RTTCount: r.RTT.Count, RTTMin: ms(r.RTT.Min), RTTMean: ms(r.RTT.Mean),
 		RTTP50: ms(r.RTT.P50), RTTP90: ms(r.RTT.P90), RTTP99: ms(r.RTT.P99), RTTMax: ms(r.RTT.Max),
 	})

@@ -32,6 +32,9 @@ type transport interface {
 	receiveErrors() uint64
 	// sendErrors counts queued datagrams that could not be sent.
 	sendErrors() uint64
+	// kernelDrops counts datagrams the system dropped because a socket's
+	// receive buffer was full (0 where the transport cannot tell).
+	kernelDrops() uint64
 	// close closes every socket.
 	close()
 }
@@ -138,6 +141,8 @@ func (t *netTransport) buffer() []byte { return t.out[:0] }
 func (t *netTransport) flush() {}
 
 func (t *netTransport) sendErrors() uint64 { return 0 }
+
+func (t *netTransport) kernelDrops() uint64 { return 0 }
 
 func (t *netTransport) shut(idx int) {
 	if uc := t.conns[idx]; uc != nil {

@@ -115,6 +115,8 @@ func (t *epollTransport) flush() {}
 
 func (t *epollTransport) sendErrors() uint64 { return 0 }
 
+func (t *epollTransport) kernelDrops() uint64 { return 0 }
+
 func (t *epollTransport) shut(idx int) {
 	if fd := t.fds[idx]; fd >= 0 {
 		_ = unix.EpollCtl(t.epfd, unix.EPOLL_CTL_DEL, fd, nil)

@@ -41,10 +41,12 @@ type sharedTransport struct {
 	names  []mmsg.Sockaddr
 
 	recvErrs, sendErrs uint64
+	drops              uint64 // datagrams the system dropped (SO_RXQ_OVFL)
+	dropCount          uint32 // the socket's count when last seen
 }
 
-// pktinfoSpace is room for one IP_PKTINFO control message (32 bytes on
-// 64-bit systems).
+// pktinfoSpace is room for the control messages received with a
+// datagram: IP_PKTINFO (32 bytes on 64-bit systems) and SO_RXQ_OVFL (24).
 const pktinfoSpace = 64
 
 const sharedBatch = 64
@@ -95,8 +97,14 @@ func newSharedTransport(server netip.AddrPort, n int) (*sharedTransport, error) 
 	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_PKTINFO, 1); err != nil {
 		return fail("setsockopt IP_PKTINFO", err)
 	}
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
+	// Drops in the generator's own socket are counted apart from the
+	// server's losses.
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1); err != nil {
+		return fail("setsockopt SO_RXQ_OVFL", err)
+	}
+	if _, _, err := mmsg.SizeBuffers(fd, 4<<20); err != nil {
+		return fail("setsockopt SO_RCVBUF", err)
+	}
 	if err := unix.Bind(fd, &unix.SockaddrInet4{}); err != nil {
 		return fail("bind", err)
 	}
@@ -180,6 +188,10 @@ func (t *sharedTransport) wait(deadline time.Time, fn func(idx int, b []byte, no
 		}
 		now := time.Now()
 		for i := 0; i < n; i++ {
+			if d, ok := mmsg.DropCount(t.control(i)); ok {
+				t.drops += uint64(d - t.dropCount) // the system's count wraps
+				t.dropCount = d
+			}
 			idx, ok := t.destination(i)
 			if !ok || !t.isOpen[idx] {
 				continue
@@ -197,18 +209,20 @@ func (t *sharedTransport) wait(deadline time.Time, fn func(idx int, b []byte, no
 
 // destination finds the client a received datagram is addressed to.
 func (t *sharedTransport) destination(i int) (int, bool) {
-	h := &t.inHdrs[i].Msg
-	ctl := t.inCtl[i][:]
-	if int(h.Controllen) < unix.CmsgLen(unix.SizeofInet4Pktinfo) {
+	d := mmsg.Cmsg(t.control(i), unix.IPPROTO_IP, unix.IP_PKTINFO)
+	if len(d) < unix.SizeofInet4Pktinfo {
 		return 0, false
 	}
-	c := (*unix.Cmsghdr)(unsafe.Pointer(&ctl[0]))
-	if c.Level != unix.IPPROTO_IP || c.Type != unix.IP_PKTINFO {
-		return 0, false
-	}
-	info := (*unix.Inet4Pktinfo)(unsafe.Pointer(&ctl[unix.CmsgLen(0)]))
+	info := (*unix.Inet4Pktinfo)(unsafe.Pointer(&d[0]))
 	return clientIndex(info.Addr, len(t.isOpen))
 }
+
+// control returns the control data received with datagram i.
+func (t *sharedTransport) control(i int) []byte {
+	return t.inCtl[i][:min(int(t.inHdrs[i].Msg.Controllen), pktinfoSpace)]
+}
+
+func (t *sharedTransport) kernelDrops() uint64 { return t.drops }
 
 func (t *sharedTransport) receiveErrors() uint64 { return t.recvErrs }
 

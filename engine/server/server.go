@@ -103,13 +103,20 @@ func New(ctx *Context, addr string) (*Server, error) {
 	}
 	// Room for bursts: many clients sending in the same instant, and
 	// everything that arrives between two ticks.
-	_ = u.SetReadBuffer(socketBuffer)
-	_ = u.SetWriteBuffer(socketBuffer)
+	rcv, snd, berr := udp.SizeBuffers(u, socketBuffer)
 	sock, err := udp.Detach(u)
 	if err != nil {
 		return NewWithConn(ctx, pc)
 	}
 	s := newServer(ctx, sock, sock.LocalAddr())
+	s.stats.RecvBuffer, s.stats.SendBuffer = rcv, snd
+	switch {
+	case berr != nil:
+		s.log.Warn("cannot size the socket's buffers", "err", berr)
+	case rcv > 0 && rcv < socketBuffer:
+		s.log.Warn("the socket's receive buffer is smaller than asked: bursts may be dropped",
+			"bytes", rcv, "asked", socketBuffer, "hint", "raise net.core.rmem_max or run with CAP_NET_ADMIN")
+	}
 	filter := s.filter
 	s.rx = udp.NewSocketReader(sock, maxQueued, maxQueuedBytes, filter)
 	s.tx = udp.NewSocketWriter(sock)
@@ -235,7 +242,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	for _, h := range s.http {
 		h.start(s.log)
 	}
-	s.log.Info("listening", "udp", s.addr.String(), "interval", s.ctx.interval)
+	s.log.Info("listening", "udp", s.addr.String(), "interval", s.ctx.interval, "recv_buffer", s.stats.RecvBuffer)
 
 	s.now = time.Now()
 	s.started = s.now

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -435,6 +436,60 @@ func TestUnknownAddressGetsNoAnswer(t *testing.T) {
 	assert.EqualValues(t, 2, sn.Stats.BadHeader)
 	assert.EqualValues(t, 1, sn.Stats.HandshakeRejected)
 	assert.Zero(t, sn.Pending)
+}
+
+// TestKernelDropsAreCountedAndLogged stalls the event goroutine while a
+// flood overfills the socket's receive buffer, and checks that the
+// datagrams the system dropped show up in the stats and the log, with the
+// buffer size the server got.
+func TestKernelDropsAreCountedAndLogged(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the system reports its drops (SO_RXQ_OVFL) on Linux")
+	}
+	r := newRecorder()
+	var stall atomic.Bool
+	stalled, release := make(chan struct{}, 1), make(chan struct{})
+	r.onUpdate = func() {
+		if stall.CompareAndSwap(true, false) {
+			stalled <- struct{}{}
+			<-release
+		}
+	}
+	f := startServer(t, r)
+	var sn server.Snapshot
+	waitFor(t, "the first snapshot", func() bool {
+		f.srv.Snapshot(&sn)
+		return sn.Ticks.Last() > 0
+	})
+	require.Positive(t, sn.Stats.RecvBuffer, "the buffer size the system reports")
+	require.Positive(t, sn.Stats.SendBuffer)
+	assert.Contains(t, f.log.String(), "recv_buffer=")
+
+	stall.Store(true)
+	<-stalled
+	s := rawSocket(t, f.srv)
+	junk := []byte("not a packet")
+	// Every datagram takes at least 256 bytes of the buffer's budget.
+	flood := sn.Stats.RecvBuffer/256 + 1000
+	for range flood {
+		if _, err := s.Write(junk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	// The drop count comes with the first datagram queued after the
+	// drops, and the stats are published once a second.
+	waitFor(t, "kernel drops in the stats", func() bool {
+		_, _ = s.Write(junk)
+		f.srv.Snapshot(&sn)
+		return sn.Stats.KernelDrops > 0
+	})
+	assert.Less(t, sn.Stats.KernelDrops, uint64(flood))
+	assert.Contains(t, f.log.String(), "receive buffer overflowed")
+	waitFor(t, "every datagram read or counted as dropped", func() bool {
+		f.srv.Snapshot(&sn)
+		return sn.Stats.DatagramsIn+sn.Stats.KernelDrops >= uint64(flood)
+	})
 }
 
 func TestAccessLog(t *testing.T) {

@@ -19,12 +19,19 @@ type Stats struct {
 	Unexpected        uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
 	HandshakeRejected uint64 // bad CLIENT_HELLO, or the handshake pool was full
 	SendErrors        uint64 // datagrams the socket refused
+	// KernelDrops counts datagrams the system dropped before the server
+	// could read them because the socket's receive buffer was full
+	// (Linux; see RecvBuffer).
+	KernelDrops uint64
 	// System calls that read and wrote the datagrams (fewer than the
 	// datagrams where the system reads and writes many per call).
 	ReadCalls, WriteCalls uint64
-	HandlerPanics         uint64 // handler methods that panicked
-	Connects              uint64
-	Disconnects           uint64
+	// RecvBuffer and SendBuffer are the socket's buffer sizes as the
+	// system reports them (0 where it does not tell).
+	RecvBuffer, SendBuffer int
+	HandlerPanics          uint64 // handler methods that panicked
+	Connects               uint64
+	Disconnects            uint64
 }
 
 // totals sums per-connection counters.
@@ -211,6 +218,12 @@ func (s *Server) publish() {
 	rs := s.rx.Stats()
 	s.stats.Overflow, s.stats.Blocked, s.stats.ReadCalls = rs.Overflow, rs.Filtered, rs.Reads
 	s.stats.WriteCalls = s.tx.Stats().Writes
+	if rs.KernelDrops > s.stats.KernelDrops {
+		s.log.Warn("the socket's receive buffer overflowed: the system dropped datagrams before the server read them",
+			"dropped", rs.KernelDrops-s.stats.KernelDrops, "total", rs.KernelDrops, "buffer", s.stats.RecvBuffer,
+			"hint", "raise net.core.rmem_max, or shorten the tick")
+		s.stats.KernelDrops = rs.KernelDrops
+	}
 
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()

@@ -5,6 +5,7 @@ import "net/netip"
 // rawConn runs system calls on a socket, waiting for it when f reports
 // it would block (syscall.RawConn does this for a *net.UDPConn).
 type rawConn interface {
+	Control(f func(fd uintptr)) error
 	Read(f func(fd uintptr) bool) error
 	Write(f func(fd uintptr) bool) error
 }
@@ -17,6 +18,10 @@ type batchReader interface {
 	// is ns[i] bytes from froms[i]. With wait, it blocks until some
 	// arrive; without, it returns 0 when there are none.
 	read(ns []int, froms []netip.AddrPort, wait bool) (int, error)
+	// dropCount returns the socket's count of datagrams the system
+	// dropped for want of buffer space, as of the latest datagram read
+	// (it wraps at 2^32), and false until the system reported one.
+	dropCount() (uint32, bool)
 }
 
 // batchWriter sends many datagrams per system call.

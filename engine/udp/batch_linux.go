@@ -24,12 +24,19 @@ type mmsgReader struct {
 	hdrs   []mmsg.Hdr
 	iovs   []unix.Iovec
 	names  []mmsg.Sockaddr
+	ctrl   []byte // ctrlSize bytes of control data per header
 	bufs   [][]byte
 	n      int
 	errno  syscall.Errno
 	nowait bool // return at once when nothing is waiting
 	fn     func(fd uintptr) bool
+	drops  uint32 // the socket's drop count, from SO_RXQ_OVFL
+	dropOK bool
 }
+
+// ctrlSize holds one control message with a 4-byte value (SO_RXQ_OVFL's
+// drop count), with room to spare.
+var ctrlSize = unix.CmsgSpace(8)
 
 type mmsgWriter struct {
 	rc    rawConn
@@ -69,14 +76,29 @@ func udpRaw(uc *net.UDPConn) (rawConn, bool, error) {
 func newBatchReader(rc rawConn, n int) batchReader {
 	r := &mmsgReader{rc: rc, hdrs: make([]mmsg.Hdr, n), iovs: make([]unix.Iovec, n), names: make([]mmsg.Sockaddr, n)}
 	r.fn = r.recv
+	// Ask the kernel to report, with each datagram that follows a drop,
+	// how many datagrams the socket has dropped because its receive
+	// buffer was full. Without it (an old kernel) there is no count.
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RXQ_OVFL, 1)
+	}); err == nil && serr == nil {
+		r.ctrl = make([]byte, n*ctrlSize)
+	}
 	return r
 }
+
+func (r *mmsgReader) dropCount() (uint32, bool) { return r.drops, r.dropOK }
 
 func (r *mmsgReader) setBuffers(bufs [][]byte) { r.bufs = bufs }
 
 func (r *mmsgReader) recv(fd uintptr) bool {
 	for i := range r.hdrs {
-		r.hdrs[i].Set(r.bufs[i], &r.iovs[i], &r.names[i], unix.SizeofSockaddrInet6, nil)
+		var ctrl []byte
+		if r.ctrl != nil {
+			ctrl = r.ctrl[i*ctrlSize : (i+1)*ctrlSize]
+		}
+		r.hdrs[i].Set(r.bufs[i], &r.iovs[i], &r.names[i], unix.SizeofSockaddrInet6, ctrl)
 	}
 	n, e := mmsg.Recv(fd, r.hdrs, 0)
 	if e == unix.EAGAIN {
@@ -100,6 +122,11 @@ func (r *mmsgReader) read(ns []int, froms []netip.AddrPort, wait bool) (int, err
 	for i := 0; i < r.n; i++ {
 		ns[i] = int(r.hdrs[i].Len)
 		froms[i] = mmsg.Decode(&r.names[i], r.hdrs[i].Msg.Namelen)
+		if l := int(r.hdrs[i].Msg.Controllen); l > 0 && r.ctrl != nil {
+			if d, ok := mmsg.DropCount(r.ctrl[i*ctrlSize : i*ctrlSize+min(l, ctrlSize)]); ok {
+				r.drops, r.dropOK = d, true
+			}
+		}
 	}
 	return r.n, nil
 }

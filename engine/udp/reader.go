@@ -49,6 +49,10 @@ type Stats struct {
 	Errors   uint64 // read errors other than the socket closing
 	Reads    uint64 // system calls that returned datagrams
 	Received uint64 // datagrams read
+	// KernelDrops counts datagrams the system dropped before they could
+	// be read because the socket's receive buffer was full (Linux, as of
+	// the latest datagram read; 0 where the system does not tell).
+	KernelDrops uint64
 }
 
 // A Reader reads a packet connection until it is closed. Take and
@@ -64,7 +68,8 @@ type Reader struct {
 	scratch  [][]byte // receive buffers of the reading goroutine
 	ns       []int    // their datagram lengths
 	froms    []netip.AddrPort
-	pass     []int // scratch buffers that passed the filter
+	pass     []int  // scratch buffers that passed the filter
+	drops    uint32 // the socket's drop count when last looked at
 
 	mu     sync.Mutex
 	q      []Datagram
@@ -205,6 +210,12 @@ func (r *Reader) queue(n int) {
 	defer r.mu.Unlock()
 	r.stats.Reads++
 	r.stats.Received += uint64(n)
+	if r.batch != nil {
+		if d, ok := r.batch.dropCount(); ok {
+			r.stats.KernelDrops += uint64(d - r.drops) // the kernel's counter wraps
+			r.drops = d
+		}
+	}
 	r.stats.Filtered += uint64(n - len(pass))
 	for k, i := range pass {
 		size := r.ns[i]

@@ -85,6 +85,15 @@ func (s *Socket) Close() error {
 	return unix.Close(s.fd)
 }
 
+// Control runs f with the socket's descriptor (as syscall.RawConn does).
+func (s *Socket) Control(f func(fd uintptr)) error {
+	if s.closed {
+		return net.ErrClosed
+	}
+	f(uintptr(s.fd))
+	return nil
+}
+
 // Read and Write run f with the socket's descriptor until it reports it
 // is done, waiting for the socket in between (as syscall.RawConn does).
 

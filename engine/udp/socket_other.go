@@ -22,3 +22,6 @@ func (s *Socket) LocalAddr() netip.AddrPort { return netip.AddrPort{} }
 func (s *Socket) Close() error { return errors.ErrUnsupported }
 
 func (s *Socket) raw() (rawConn, bool) { return nil, false }
+
+// Control fails: there are no Sockets here.
+func (s *Socket) Control(func(fd uintptr)) error { return errors.ErrUnsupported }

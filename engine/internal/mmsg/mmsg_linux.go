@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"syscall"
 	"unsafe"
@@ -66,6 +67,68 @@ func Send(fd uintptr, hdrs []Hdr, flags int) (int, syscall.Errno) {
 		}
 		return int(n), e
 	}
+}
+
+// Cmsg returns the data of the first control message of the given level
+// and type in control data received with a datagram, or nil. Malformed
+// data yields nil.
+func Cmsg(control []byte, level, typ int32) []byte {
+	for len(control) >= unix.SizeofCmsghdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&control[0]))
+		l := int(h.Len)
+		if l < unix.CmsgLen(0) || l > len(control) {
+			return nil
+		}
+		if h.Level == level && h.Type == typ {
+			return control[unix.CmsgLen(0):l]
+		}
+		next := unix.CmsgSpace(l - unix.CmsgLen(0))
+		if next > len(control) {
+			return nil
+		}
+		control = control[next:]
+	}
+	return nil
+}
+
+// DropCount reads the SO_RXQ_OVFL control message in control data
+// received with a datagram: how many datagrams the socket had dropped
+// for want of buffer space when this one was queued.
+func DropCount(control []byte) (uint32, bool) {
+	d := Cmsg(control, unix.SOL_SOCKET, unix.SO_RXQ_OVFL)
+	if len(d) < 4 {
+		return 0, false
+	}
+	return binary.NativeEndian.Uint32(d), true
+}
+
+// SizeBuffers asks for n-byte receive and send buffers on the socket fd
+// and returns the sizes the system granted, as it reports them (Linux
+// counts its bookkeeping too and reports twice what it was asked). Linux
+// caps the request at net.core.rmem_max and wmem_max; a process allowed
+// to (CAP_NET_ADMIN, root) is given the size anyway.
+func SizeBuffers(fd, n int) (rcv, snd int, err error) {
+	if rcv, err = sizeBuffer(fd, unix.SO_RCVBUF, unix.SO_RCVBUFFORCE, n); err != nil {
+		return 0, 0, err
+	}
+	snd, err = sizeBuffer(fd, unix.SO_SNDBUF, unix.SO_SNDBUFFORCE, n)
+	return rcv, snd, err
+}
+
+func sizeBuffer(fd, opt, force, n int) (int, error) {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, n); err != nil {
+		return 0, os.NewSyscallError("setsockopt", err)
+	}
+	got, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, opt)
+	if err != nil {
+		return 0, os.NewSyscallError("getsockopt", err)
+	}
+	if got < n && unix.SetsockoptInt(fd, unix.SOL_SOCKET, force, n) == nil { // capped: past the cap if allowed
+		if g, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, opt); err == nil {
+			got = g
+		}
+	}
+	return got, nil
 }
 
 // Decode reads a sockaddr_in or sockaddr_in6 of n bytes; an IPv4 address

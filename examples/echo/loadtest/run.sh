@@ -42,8 +42,8 @@ heap() {
 	fi
 }
 
-echo "| clients | ticks/s min–mean | datagrams/s in / out (server) | loss | RTT p50 / p99 | server CPU (its core busy) | server memory (RSS, live heap) | generator CPU (its core busy) | steal |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| clients | ticks/s min–mean | datagrams/s in / out (server) | loss | RTT p50 / p99 | server CPU (its core busy) | server memory (RSS, live heap) | generator CPU (its core busy) | socket drops server / generator | steal |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in "$@"; do
 	port=$((15000 + RANDOM % 1000))
 	if [ "$kind" = ours ]; then
@@ -80,10 +80,14 @@ for n in "$@"; do
 	grep '^cpu' /proc/stat >"$tmp/stat1"
 	mem=$(rss $spid)
 	heap1=$(heap)
+	sdrops=n/a
+	if [ "$kind" = ours ]; then
+		sdrops=$(curl -s "http://127.0.0.1:$((port + 1000))/" | awk '/^socket/ {print $7}')
+	fi
 	wait $lpid || true
 	kill -INT $spid 2>/dev/null || true
 	wait $spid 2>/dev/null || true
-	python3 - "$tmp/report.json" "$n" "$s0" "$s1" "$l0" "$l1" "$t0" "$t1" "$hz" "$mem" "$heap0" "$heap1" "${ticks[*]:-}" "$tmp/stat0" "$tmp/stat1" "${PIN:-1}" <<'PY'
+	python3 - "$tmp/report.json" "$n" "$s0" "$s1" "$l0" "$l1" "$t0" "$t1" "$hz" "$mem" "$heap0" "$heap1" "${ticks[*]:-}" "$tmp/stat0" "$tmp/stat1" "${PIN:-1}" "$sdrops" <<'PY'
 import json, sys
 rep = json.load(open(sys.argv[1]))
 n, s0, s1, l0, l1, t0, t1, hz, mem, heap0, heap1 = sys.argv[2:13]
@@ -95,6 +99,7 @@ def busy(cpu):  # share of the CPU not idle, softirq and steal included
     d = [y - x for x, y in zip(a[cpu], b[cpu])]
     return 100 * (sum(d) - d[3] - d[4]) / sum(d), 100 * d[7] / sum(d)
 pinned = sys.argv[16] == "1"
+drops = f"{sys.argv[17]} / {rep.get('generator_drops', 0)}"
 wall = float(t1) - float(t0)
 scpu = 100 * (int(s1) - int(s0)) / int(hz) / wall
 lcpu = 100 * (int(l1) - int(l0)) / int(hz) / wall
@@ -109,6 +114,6 @@ else:
     all_, steal = busy("cpu")
     scol, lcol = f"{scpu:.0f}%", f"{lcpu:.0f}% (machine {all_:.0f}%)"
 print(f"| {n}{failed} | {t} | {rep['datagrams_out_per_s']:,.0f} / {rep['datagrams_in_per_s']:,.0f} | {rep['loss_percent']:.3f}% | "
-      f"{rep['rtt_p50_ms']:.1f} / {rep['rtt_p99_ms']:.1f} ms | {scol} | {int(mem) / 1024:.1f} MiB{heapnote} | {lcol} | {steal:.1f}% |")
+      f"{rep['rtt_p50_ms']:.1f} / {rep['rtt_p99_ms']:.1f} ms | {scol} | {int(mem) / 1024:.1f} MiB{heapnote} | {lcol} | {drops} | {steal:.1f}% |")
 PY
 done
