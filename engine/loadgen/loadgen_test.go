@@ -237,4 +237,11 @@ func TestReportText(t *testing.T) {
 	assert.InDelta(t, 0.111, m["loss_percent"], 0.001)
 	assert.Equal(t, "shared", m["sockets"])
 	assert.Equal(t, 1.0, m["generator_drops"])
+	assert.Equal(t, 1.0, m["sent_share"], "3 clients x 30/s x 10 s = 900")
+	assert.NotContains(t, out, "could not keep up")
+
+	rep.Sent = 600
+	b.Reset()
+	require.NoError(t, rep.WriteText(&b))
+	assert.Contains(t, b.String(), "the generator sent 67% of the messages asked")
 }

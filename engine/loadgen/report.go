@@ -76,6 +76,18 @@ func (r *Report) DatagramsOutPerSec() float64 { return r.perSecond(r.DatagramsOu
 // DatagramsInPerSec is the rate of datagrams received in the steady phase.
 func (r *Report) DatagramsInPerSec() float64 { return r.perSecond(r.DatagramsIn) }
 
+// SentShare is the steady phase's messages sent as a share (0-1) of what
+// the connected clients were asked to send: below 1 when the generator
+// could not keep up (its CPU is saturated), so that the server was not
+// loaded as asked. It is 0 when nothing was measured.
+func (r *Report) SentShare() float64 {
+	asked := float64(r.Connected) * r.Rate * r.Duration.Seconds()
+	if asked <= 0 {
+		return 0
+	}
+	return float64(r.Sent) / asked
+}
+
 // WriteText writes the report for people.
 func (r *Report) WriteText(w io.Writer) error {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
@@ -100,6 +112,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	p("\nmessages   %d sent, %d echoed, %d lost (%.3f%%)", r.Sent, r.Echoed, r.Lost, r.LossPercent())
 	if r.Late+r.Duplicates+r.Corrupt > 0 {
 		p("; %d late, %d duplicate, %d corrupt", r.Late, r.Duplicates, r.Corrupt)
+	}
+	if share := r.SentShare(); share > 0 && share < 0.95 && r.Dropped == 0 {
+		p("\nwarning    the generator sent %.0f%% of the messages asked: it could not keep up, so the server had less load than asked", 100*share)
 	}
 	p("\ndatagrams  %.0f/s out, %.0f/s in", r.DatagramsOutPerSec(), r.DatagramsInPerSec())
 	if r.SendErrors+r.ReceiveErrors > 0 {
@@ -145,6 +160,7 @@ type jsonReport struct {
 	SendErrors         uint64  `json:"send_errors"`
 	ReceiveErrors      uint64  `json:"receive_errors"`
 	GeneratorDrops     uint64  `json:"generator_drops"`
+	SentShare          float64 `json:"sent_share"`
 	RTTCount           uint64  `json:"rtt_count"`
 	RTTMin             float64 `json:"rtt_min_ms"`
 	RTTMean            float64 `json:"rtt_mean_ms"`
@@ -167,7 +183,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		DatagramsOut: r.DatagramsOut, DatagramsIn: r.DatagramsIn,
 		DatagramsOutPerSec: r.DatagramsOutPerSec(), DatagramsInPerSec: r.DatagramsInPerSec(),
 		SendErrors: r.SendErrors, ReceiveErrors: r.ReceiveErrors, GeneratorDrops: r.GeneratorDrops,
-		RTTCount: r.RTT.Count, RTTMin: ms(r.RTT.Min), RTTMean: ms(r.RTT.Mean),
+		SentShare: r.SentShare(),
+		RTTCount:  r.RTT.Count, RTTMin: ms(r.RTT.Min), RTTMean: ms(r.RTT.Mean),
 		RTTP50: ms(r.RTT.P50), RTTP90: ms(r.RTT.P90), RTTP99: ms(r.RTT.P99), RTTMax: ms(r.RTT.Max),
 	})
 }
