@@ -100,6 +100,8 @@ def busy(cpu):  # share of the CPU not idle, softirq and steal included
     return 100 * (sum(d) - d[3] - d[4]) / sum(d), 100 * d[7] / sum(d)
 pinned = sys.argv[16] == "1"
 drops = f"{sys.argv[17]} / {rep.get('generator_drops', 0)}"
+share = rep.get("sent_share", 1)
+short = f" (generator sent {100 * share:.0f}% of the load asked)" if 0 < share < 0.95 else ""
 wall = float(t1) - float(t0)
 scpu = 100 * (int(s1) - int(s0)) / int(hz) / wall
 lcpu = 100 * (int(l1) - int(l0)) / int(hz) / wall
@@ -113,7 +115,7 @@ if pinned:
 else:
     all_, steal = busy("cpu")
     scol, lcol = f"{scpu:.0f}%", f"{lcpu:.0f}% (machine {all_:.0f}%)"
-print(f"| {n}{failed} | {t} | {rep['datagrams_out_per_s']:,.0f} / {rep['datagrams_in_per_s']:,.0f} | {rep['loss_percent']:.3f}% | "
+print(f"| {n}{failed} | {t} | {rep['datagrams_out_per_s']:,.0f} / {rep['datagrams_in_per_s']:,.0f} | {rep['loss_percent']:.3f}%{short} | "
       f"{rep['rtt_p50_ms']:.1f} / {rep['rtt_p99_ms']:.1f} ms | {scol} | {int(mem) / 1024:.1f} MiB{heapnote} | {lcol} | {drops} | {steal:.1f}% |")
 PY
 done
