@@ -586,19 +586,3 @@ func (r *packetRing) pop() {
 	}
 	r.n--
 }
-
-// find returns the packet in flight with seq s, or nil.
-func (r *packetRing) find(s protocol.Seq) *sentPacket {
-	if r.n == 0 {
-		return nil
-	}
-	i := s.Diff(r.front().seq)
-	if i < 0 || i >= r.n {
-		return nil
-	}
-	p := r.at(i)
-	if p.seq != s {
-		return nil
-	}
-	return p
-}
