@@ -79,7 +79,9 @@ func TestRunAgainstOurEchoServer(t *testing.T) {
 				assert.Positive(t, rep.RTT.P50)
 				assert.LessOrEqual(t, rep.RTT.P50, rep.RTT.P99)
 				assert.LessOrEqual(t, rep.RTT.P99, rep.RTT.Max)
-				assert.GreaterOrEqual(t, rep.DatagramsOut, rep.Sent, "a message at most per datagram at this rate")
+				// About a message per datagram at this rate; a frame that runs late
+				// (a loaded machine, -race) packs the messages due since.
+				assert.GreaterOrEqual(t, rep.DatagramsOut, rep.Sent/2)
 				assert.Positive(t, rep.DatagramsIn)
 				assert.Positive(t, rep.Ramp)
 				assert.InDelta(t, 1.5, rep.Duration.Seconds(), 0.5)

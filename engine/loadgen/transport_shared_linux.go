@@ -41,8 +41,7 @@ type sharedTransport struct {
 	names  []mmsg.Sockaddr
 
 	recvErrs, sendErrs uint64
-	drops              uint64 // datagrams the system dropped (SO_RXQ_OVFL)
-	dropCount          uint32 // the socket's count when last seen
+	drops              mmsg.Drops // datagrams the system dropped (SO_RXQ_OVFL)
 }
 
 // pktinfoSpace is room for the control messages received with a
@@ -188,10 +187,7 @@ func (t *sharedTransport) wait(deadline time.Time, fn func(idx int, b []byte, no
 		}
 		now := time.Now()
 		for i := 0; i < n; i++ {
-			if d, ok := mmsg.DropCount(t.control(i)); ok {
-				t.drops += uint64(d - t.dropCount) // the system's count wraps
-				t.dropCount = d
-			}
+			t.drops.See(t.control(i))
 			idx, ok := t.destination(i)
 			if !ok || !t.isOpen[idx] {
 				continue
@@ -222,7 +218,7 @@ func (t *sharedTransport) control(i int) []byte {
 	return t.inCtl[i][:min(int(t.inHdrs[i].Msg.Controllen), pktinfoSpace)]
 }
 
-func (t *sharedTransport) kernelDrops() uint64 { return t.drops }
+func (t *sharedTransport) kernelDrops() uint64 { return t.drops.Total }
 
 func (t *sharedTransport) receiveErrors() uint64 { return t.recvErrs }
 

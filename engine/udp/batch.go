@@ -18,10 +18,10 @@ type batchReader interface {
 	// is ns[i] bytes from froms[i]. With wait, it blocks until some
 	// arrive; without, it returns 0 when there are none.
 	read(ns []int, froms []netip.AddrPort, wait bool) (int, error)
-	// dropCount returns the socket's count of datagrams the system
-	// dropped for want of buffer space, as of the latest datagram read
-	// (it wraps at 2^32), and false until the system reported one.
-	dropCount() (uint32, bool)
+	// kernelDrops counts the datagrams the system dropped for want of
+	// buffer space, as of the latest datagram read. It belongs to the
+	// goroutine that reads.
+	kernelDrops() uint64
 }
 
 // batchWriter sends many datagrams per system call.

@@ -30,8 +30,7 @@ type mmsgReader struct {
 	errno  syscall.Errno
 	nowait bool // return at once when nothing is waiting
 	fn     func(fd uintptr) bool
-	drops  uint32 // the socket's drop count, from SO_RXQ_OVFL
-	dropOK bool
+	drops  mmsg.Drops
 }
 
 // ctrlSize holds one control message with a 4-byte value (SO_RXQ_OVFL's
@@ -88,7 +87,7 @@ func newBatchReader(rc rawConn, n int) batchReader {
 	return r
 }
 
-func (r *mmsgReader) dropCount() (uint32, bool) { return r.drops, r.dropOK }
+func (r *mmsgReader) kernelDrops() uint64 { return r.drops.Total }
 
 func (r *mmsgReader) setBuffers(bufs [][]byte) { r.bufs = bufs }
 
@@ -123,9 +122,7 @@ func (r *mmsgReader) read(ns []int, froms []netip.AddrPort, wait bool) (int, err
 		ns[i] = int(r.hdrs[i].Len)
 		froms[i] = mmsg.Decode(&r.names[i], r.hdrs[i].Msg.Namelen)
 		if l := int(r.hdrs[i].Msg.Controllen); l > 0 && r.ctrl != nil {
-			if d, ok := mmsg.DropCount(r.ctrl[i*ctrlSize : i*ctrlSize+min(l, ctrlSize)]); ok {
-				r.drops, r.dropOK = d, true
-			}
+			r.drops.See(r.ctrl[i*ctrlSize : i*ctrlSize+min(l, ctrlSize)])
 		}
 	}
 	return r.n, nil

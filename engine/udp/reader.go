@@ -68,8 +68,7 @@ type Reader struct {
 	scratch  [][]byte // receive buffers of the reading goroutine
 	ns       []int    // their datagram lengths
 	froms    []netip.AddrPort
-	pass     []int  // scratch buffers that passed the filter
-	drops    uint32 // the socket's drop count when last looked at
+	pass     []int // scratch buffers that passed the filter
 
 	mu     sync.Mutex
 	q      []Datagram
@@ -211,10 +210,7 @@ func (r *Reader) queue(n int) {
 	r.stats.Reads++
 	r.stats.Received += uint64(n)
 	if r.batch != nil {
-		if d, ok := r.batch.dropCount(); ok {
-			r.stats.KernelDrops += uint64(d - r.drops) // the kernel's counter wraps
-			r.drops = d
-		}
+		r.stats.KernelDrops = r.batch.kernelDrops() // queue runs on the reading goroutine
 	}
 	r.stats.Filtered += uint64(n - len(pass))
 	for k, i := range pass {

@@ -102,6 +102,22 @@ func DropCount(control []byte) (uint32, bool) {
 	return binary.NativeEndian.Uint32(d), true
 }
 
+// Drops totals a socket's drops from the SO_RXQ_OVFL control messages of
+// the datagrams read from it. The kernel's count is cumulative and wraps
+// at 2^32; Total does not.
+type Drops struct {
+	Total uint64
+	last  uint32
+}
+
+// See takes the control data received with one datagram.
+func (d *Drops) See(control []byte) {
+	if v, ok := DropCount(control); ok {
+		d.Total += uint64(v - d.last)
+		d.last = v
+	}
+}
+
 // SizeBuffers asks for n-byte receive and send buffers on the socket fd
 // and returns the sizes the system granted, as it reports them (Linux
 // counts its bookkeeping too and reports twice what it was asked). Linux

@@ -81,3 +81,14 @@ func TestCmsgFindsEitherMessage(t *testing.T) {
 	assert.Equal(t, info, Cmsg(b[:len(b)-4], unix.IPPROTO_IP, unix.IP_PKTINFO), "the last one's padding may be missing")
 	assert.Nil(t, Cmsg(b[:len(b)-5], unix.IPPROTO_IP, unix.IP_PKTINFO), "cut short")
 }
+
+func TestDropsTotalsAcrossTheWrap(t *testing.T) {
+	var d Drops
+	d.See(cmsg(unix.IPPROTO_IP, unix.IP_PKTINFO, make([]byte, 12))) // no count: nothing changes
+	assert.Zero(t, d.Total)
+	d.See(cmsg(unix.SOL_SOCKET, unix.SO_RXQ_OVFL, u32(1<<32-6)))
+	d.See(cmsg(unix.SOL_SOCKET, unix.SO_RXQ_OVFL, u32(1<<32-6))) // the same count again
+	assert.Equal(t, uint64(1<<32-6), d.Total)
+	d.See(cmsg(unix.SOL_SOCKET, unix.SO_RXQ_OVFL, u32(5))) // wrapped: 11 more
+	assert.Equal(t, uint64(1<<32+5), d.Total)
+}
