@@ -37,11 +37,11 @@ var (
 // SharedSecret returns the ECDH shared secret of priv and the peer's public
 // key given as DER SubjectPublicKeyInfo: the 32-byte x-coordinate.
 func SharedSecret(priv *PrivateKey, peerDER []byte) ([]byte, error) {
-	peer, err := ParsePublicKeyDER(peerDER)
+	peer, err := peerECDH(peerDER)
 	if err != nil {
 		return nil, fmt.Errorf("peer public key: %w", err)
 	}
-	s, err := priv.dh.ECDH(peer.dh)
+	s, err := priv.dh.ECDH(peer)
 	if err != nil {
 		return nil, fmt.Errorf("crypto: ECDH: %w", err)
 	}

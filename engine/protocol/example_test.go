@@ -32,7 +32,7 @@ func ExampleHeader() {
 	// 46534f536553f1000003000206000f0180000000
 	// <nil> true APP 3 2
 	// acks 1: true
-	// protocol: datagram going the wrong direction: got to server, want to client
+	// protocol: datagram going the wrong direction
 }
 
 // Split a 5000-byte message into APP_FRAGMENT bodies and print their sizes.

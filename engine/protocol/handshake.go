@@ -33,6 +33,10 @@ func handshakeErr(what string, err error) error {
 type ClientHello struct {
 	PublicKey []byte
 	Version   int64
+	// Padding is what follows the key and version up to the body's size
+	// (set by ParseClientHello; it aliases the body). It may carry a
+	// HelloExt.
+	Padding []byte
 }
 
 // ClientHelloPaddingLen returns the padding length for a hello carrying a
@@ -75,6 +79,7 @@ func ParseClientHello(body []byte) (ClientHello, error) {
 	if r.Offset() > ClientHelloBodySize {
 		return ClientHello{}, handshakeErr("client hello", fmt.Errorf("key and version take %d bytes, more than the %d-byte body", r.Offset(), ClientHelloBodySize))
 	}
+	m.Padding = body[r.Offset():ClientHelloBodySize:ClientHelloBodySize]
 	return m, nil
 }
 

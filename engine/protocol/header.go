@@ -3,10 +3,10 @@ package protocol
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
-// Header errors. ParseHeader wraps them with detail; test with errors.Is.
+// Header errors. ParseHeader returns them as they are, without detail, so
+// that refusing a malformed datagram allocates nothing.
 var (
 	ErrShortHeader  = errors.New("protocol: datagram shorter than the 20-byte header")
 	ErrBadMagic     = errors.New("protocol: bad magic (want FSOS or FSOC)")
@@ -67,11 +67,11 @@ func (h *Header) AppendTo(b []byte) []byte {
 func ParseHeader(datagram []byte) (Header, error) {
 	var h Header
 	if len(datagram) < HeaderSize {
-		return h, fmt.Errorf("%w (%d bytes)", ErrShortHeader, len(datagram))
+		return h, ErrShortHeader
 	}
 	b := datagram[:HeaderSize]
 	if b[0] != 'F' || b[1] != 'S' || b[2] != 'O' || (b[3] != byte(ToServer) && b[3] != byte(ToClient)) {
-		return h, fmt.Errorf("%w: %q", ErrBadMagic, b[:4])
+		return h, ErrBadMagic
 	}
 	h.Direction = Direction(b[3])
 	h.CTime = binary.BigEndian.Uint32(b[4:])
@@ -82,7 +82,7 @@ func ParseHeader(datagram []byte) (Header, error) {
 	h.Count = b[15]
 	h.AckBits = binary.BigEndian.Uint32(b[16:])
 	if !h.Type.Valid() {
-		return h, fmt.Errorf("%w: %d", ErrPacketType, b[12])
+		return h, ErrPacketType
 	}
 	return h, nil
 }
@@ -95,7 +95,7 @@ func ParseHeaderFrom(datagram []byte, want Direction) (Header, error) {
 		return h, err
 	}
 	if h.Direction != want {
-		return h, fmt.Errorf("%w: got %s, want %s", ErrDirection, h.Direction, want)
+		return h, ErrDirection
 	}
 	return h, nil
 }

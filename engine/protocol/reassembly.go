@@ -12,22 +12,44 @@ import (
 // already held.
 var (
 	ErrReassemblyFull    = errors.New("protocol: reassembly memory limit reached")
+	ErrTooManyPartial    = errors.New("protocol: too many partly received messages")
 	ErrDuplicateFragment = errors.New("protocol: duplicate fragment")
 )
 
 // Reassembler defaults.
 const (
 	// DefaultReassemblyLimit caps the bytes one peer may have held in
-	// partial messages: room for two maximum-size messages.
-	DefaultReassemblyLimit = 2*MaxMessageSize + 64<<10
+	// partial messages, bookkeeping included: room for one message of the
+	// largest size.
+	DefaultReassemblyLimit = MaxMessageSize + MaxFragments*pieceOverhead + 64<<10
 	// DefaultFragmentIdle drops a partial message that got no new fragment
 	// for this long.
 	DefaultFragmentIdle = 5 * time.Second
+	// DefaultMaxPartial caps the messages one peer may have partly sent.
+	DefaultMaxPartial = 32
 )
 
-// partialOverhead is what a partial message is charged beyond its data,
-// so that many tiny partial messages also hit the limit.
-const partialOverhead = 256
+// What held memory really costs beyond the data: a partial message (its
+// struct, map entry and bitmap are charged apart), and each piece (its
+// slot in the pieces slice, doubled for growth, and the rounding of its
+// allocation).
+const (
+	partialOverhead = 256
+	pieceOverhead   = 64
+)
+
+// expireGap is the least time between two sweeps for expired partial
+// messages made because memory ran short: a peer sending fragments that
+// are refused costs at most one sweep of MaxPartial entries per gap.
+const expireGap = 10 * time.Millisecond
+
+// A Budget is memory shared beyond one Reassembler's own limit, such as a
+// server-wide budget for every connection. Reserve returns false to refuse
+// n more bytes; Release gives back bytes reserved before.
+type Budget interface {
+	Reserve(n int) bool
+	Release(n int)
+}
 
 type fragPiece struct {
 	index uint16
@@ -47,12 +69,17 @@ type partialMessage struct {
 }
 
 // A Reassembler joins the fragments of one peer's messages. Memory is
-// bounded: the data held plus a fixed charge per partial message never
-// exceeds Limit, and the bookkeeping for a message grows with the fragments
-// that actually arrive, not with the count a fragment claims. A partial
-// message expires 1 s + 0.5 s per fragment after its first fragment (the
-// reference's rule) or after Idle without a new fragment, whichever is
-// sooner.
+// bounded: what is held (the data plus the real cost of its bookkeeping)
+// never exceeds Limit, nor what Budget lends; the bookkeeping for a message
+// grows with the fragments that actually arrive, not with the count a
+// fragment claims; at most MaxPartial messages are partly received at a
+// time, and new ones are refused beyond that. A partial message expires
+// 1 s + 0.5 s per fragment after its first fragment (the reference's rule)
+// or after Idle without a new fragment, whichever is sooner.
+//
+// The work per fragment is O(1) but for completing a message (which sorts
+// and joins its pieces once) and for sweeping expired messages when memory
+// runs short (at most MaxPartial entries, at most once per 10 ms).
 //
 // The zero value is ready to use with the defaults. A Reassembler is not
 // safe for concurrent use.
@@ -65,9 +92,22 @@ type Reassembler struct {
 	// Idle drops a partial message with no progress for this long; 0 means
 	// DefaultFragmentIdle.
 	Idle time.Duration
+	// MaxPartial caps the partly received messages; 0 means
+	// DefaultMaxPartial.
+	MaxPartial int
+	// Budget, when set, must lend every byte held.
+	Budget Budget
 
-	partial map[Seq]*partialMessage
-	held    int
+	partial    map[Seq]*partialMessage
+	held       int
+	lastExpire time.Time
+}
+
+func (r *Reassembler) maxPartial() int {
+	if r.MaxPartial > 0 {
+		return r.MaxPartial
+	}
+	return DefaultMaxPartial
 }
 
 func (r *Reassembler) limit() int {
@@ -128,7 +168,7 @@ func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgS
 	if p != nil && p.have[idx>>6]&(1<<(uint(idx)&63)) != 0 {
 		return nil, 0, ErrDuplicateFragment
 	}
-	charge := len(data)
+	charge := len(data) + pieceOverhead
 	if p == nil {
 		charge += partialOverhead + (int(h.Count)+63)/64*8
 	} else if p.size+len(data) > r.maxMessage() {
@@ -137,11 +177,20 @@ func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgS
 	if len(data) > r.maxMessage() {
 		return nil, 0, fmt.Errorf("%w: fragment of %d bytes", ErrMessageTooLarge, len(data))
 	}
-	if r.held+charge > r.limit() {
-		r.Expire(now)
-		if r.held+charge > r.limit() {
-			return nil, 0, fmt.Errorf("%w: %d bytes held, limit %d", ErrReassemblyFull, r.held, r.limit())
+	if p == nil && len(r.partial) >= r.maxPartial() {
+		r.sweep(now)
+		if len(r.partial) >= r.maxPartial() {
+			return nil, 0, ErrTooManyPartial // no formatting: refusing allocates nothing
 		}
+	}
+	if r.held+charge > r.limit() {
+		r.sweep(now)
+		if r.held+charge > r.limit() {
+			return nil, 0, ErrReassemblyFull
+		}
+	}
+	if r.Budget != nil && !r.Budget.Reserve(charge) {
+		return nil, 0, ErrReassemblyFull
 	}
 	if p == nil {
 		p = &partialMessage{
@@ -184,12 +233,25 @@ func (r *Reassembler) expired(p *partialMessage, now time.Time) bool {
 
 func (r *Reassembler) drop(id Seq, p *partialMessage) {
 	r.held -= p.charged
+	if r.Budget != nil {
+		r.Budget.Release(p.charged)
+	}
 	delete(r.partial, id)
 }
 
+// sweep expires partial messages when memory or slots ran short, unless
+// it swept less than expireGap ago.
+func (r *Reassembler) sweep(now time.Time) {
+	if !r.lastExpire.IsZero() && now.Sub(r.lastExpire) < expireGap && !now.Before(r.lastExpire) {
+		return
+	}
+	r.Expire(now)
+}
+
 // Expire drops partial messages that timed out at now and returns how many
-// it dropped.
+// it dropped. It looks at every partial message (MaxPartial at most).
 func (r *Reassembler) Expire(now time.Time) int {
+	r.lastExpire = now
 	n := 0
 	for id, p := range r.partial {
 		if r.expired(p, now) {
@@ -202,6 +264,9 @@ func (r *Reassembler) Expire(now time.Time) int {
 
 // Reset drops every partial message.
 func (r *Reassembler) Reset() {
+	if r.Budget != nil && r.held > 0 {
+		r.Budget.Release(r.held)
+	}
 	clear(r.partial)
 	r.held = 0
 }

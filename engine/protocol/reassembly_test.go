@@ -237,6 +237,7 @@ func TestReassemblerHugeCountStaysSmall(t *testing.T) {
 	assert.Less(t, r.Held(), 4096, "bookkeeping must not grow with the claimed count")
 
 	// many ids each claiming 8192 fragments, one tiny fragment each
+	r.MaxPartial = 1000
 	for id := protocol.Seq(2); id < 200; id++ {
 		_, _, err := r.Add(t0, id, fragBody(id, 4000, 8192, []byte{1}))
 		require.NoError(t, err)
@@ -249,6 +250,71 @@ func TestReassemblerHugeCountStaysSmall(t *testing.T) {
 		_, _, _ = r.Add(t0, 1, fragBody(1, 8192, 8192, []byte{1}))
 	})
 	assert.Less(t, allocs, 20.0)
+}
+
+func TestReassemblerCapsPartialMessages(t *testing.T) {
+	var r protocol.Reassembler
+	for id := protocol.Seq(1); id <= protocol.DefaultMaxPartial; id++ {
+		_, _, err := r.Add(t0, id, fragBody(id, 1, 2, []byte{1}))
+		require.NoError(t, err)
+	}
+	held := r.Held()
+	// a new message is refused, and refusing it allocates nothing
+	body := fragBody(1000, 1, 2, []byte{1})
+	allocs := testing.AllocsPerRun(100, func() {
+		_, _, err := r.Add(t0, 1000, body)
+		require.ErrorIs(t, err, protocol.ErrTooManyPartial)
+	})
+	assert.Zero(t, allocs)
+	assert.Equal(t, protocol.DefaultMaxPartial, r.Pending())
+	assert.Equal(t, held, r.Held())
+	// the messages already started still complete
+	got, _, err := r.Add(t0, 5, fragBody(5, 2, 2, []byte{2}))
+	require.NoError(t, err)
+	assert.Equal(t, []byte{1, 2}, got)
+	_, _, err = r.Add(t0, 1000, body)
+	require.NoError(t, err, "completing a message freed a slot")
+	// and expired ones make room
+	later := t0.Add(protocol.DefaultFragmentIdle + time.Second)
+	_, _, err = r.Add(later, 1001, fragBody(1001, 1, 2, []byte{1}))
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.Pending())
+}
+
+// budget is a Budget of a fixed size that records what it lent.
+type budget struct{ left, lent int }
+
+func (b *budget) Reserve(n int) bool {
+	if n > b.left {
+		return false
+	}
+	b.left -= n
+	b.lent += n
+	return true
+}
+
+func (b *budget) Release(n int) { b.left += n; b.lent -= n }
+
+func TestReassemblerBorrowsFromTheBudget(t *testing.T) {
+	b := &budget{left: 5000}
+	r := protocol.Reassembler{Budget: b}
+	_, _, err := r.Add(t0, 1, fragBody(1, 1, 3, make([]byte, 1024)))
+	require.NoError(t, err)
+	assert.Equal(t, r.Held(), b.lent, "every byte held is lent by the budget")
+	_, _, err = r.Add(t0, 2, fragBody(1, 2, 3, make([]byte, 1024)))
+	require.NoError(t, err)
+	assert.Equal(t, r.Held(), b.lent)
+	_, _, err = r.Add(t0, 3, fragBody(2, 1, 3, make([]byte, 4000)))
+	require.ErrorIs(t, err, protocol.ErrReassemblyFull, "the budget refused")
+	assert.Equal(t, r.Held(), b.lent)
+	msg, _, err := r.Add(t0, 4, fragBody(1, 3, 3, make([]byte, 10)))
+	require.NoError(t, err)
+	assert.Len(t, msg, 2058)
+	assert.Zero(t, b.lent, "a completed message gives its memory back")
+	_, _, err = r.Add(t0, 5, fragBody(3, 1, 3, make([]byte, 1024)))
+	require.NoError(t, err)
+	r.Reset()
+	assert.Zero(t, b.lent, "so does Reset")
 }
 
 func TestReassemblerLimit(t *testing.T) {

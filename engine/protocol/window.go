@@ -58,6 +58,8 @@ func (v Verdict) String() string {
 		return "duplicate"
 	case Stale:
 		return "stale"
+	case Far:
+		return "far"
 	}
 	return fmt.Sprintf("Verdict(%d)", uint8(v))
 }
@@ -111,7 +113,8 @@ func (w *Window) bit(i int) bool { return w.ring()[i>>6]&(1<<(uint(i)&63)) != 0 
 
 func (w *Window) set(i int) { w.ring()[i>>6] |= 1 << (uint(i) & 63) }
 
-// advance moves current k seqs ahead, clearing the bits it moves over.
+// advance moves current k seqs ahead, clearing the bits it moves over a
+// word at a time, so a long jump costs no more than the ring's size.
 func (w *Window) advance(k int) {
 	r := w.ring()
 	size := len(r) * 64
@@ -120,12 +123,20 @@ func (w *Window) advance(k int) {
 		w.pos = (w.pos + k) % size
 		return
 	}
-	for ; k > 0; k-- {
-		w.pos++
-		if w.pos == size {
-			w.pos = 0
+	for i := w.pos + 1; k > 0; {
+		if i == size {
+			i = 0
 		}
-		r[w.pos>>6] &^= 1 << (uint(w.pos) & 63)
+		off := uint(i & 63)
+		n := min(k, 64-int(off)) // bits to clear in this word
+		var m uint64 = ^uint64(0)
+		if n < 64 {
+			m = (1<<uint(n) - 1) << off
+		}
+		r[i>>6] &^= m
+		i += n
+		k -= n
+		w.pos = i - 1
 	}
 }
 

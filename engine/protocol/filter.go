@@ -1,0 +1,150 @@
+package protocol
+
+import "fmt"
+
+// Far is the Verdict of a SeqFilter for a seq further ahead of the newest
+// one than the filter accepts.
+const Far Verdict = Stale + 1
+
+// Filter defaults.
+const (
+	// DefaultFilterWidth is how many numbers behind the newest a SeqFilter
+	// remembers: older ones are refused.
+	DefaultFilterWidth = 1024
+	// DefaultFilterAhead is the largest step ahead of the newest number a
+	// SeqFilter accepts. A 16-bit seq further ahead is as likely to be a
+	// number from before the last wrap of the ring, so it is refused.
+	DefaultFilterAhead = 16384
+)
+
+// filterInlineWords holds the bitmap of windows up to DefaultFilterWidth
+// inside the struct (a power of two, so indexes are masks).
+const filterInlineWords = 32
+
+// A SeqFilter is an anti-replay window over the 16-bit seqs of one
+// direction of a connection (RFC 6479's bitmap). Each seq is read as a
+// 64-bit number: the one nearest to the newest number accepted, so the
+// filter follows the ring through any number of wraps. A number is
+// accepted once: never again, and never once it is Width or more behind
+// the newest. A seq more than Ahead in front of the newest is refused as
+// Far. Every operation is O(1) (at most Width/64+1 words are touched when
+// the window moves).
+//
+// The zero value is not usable; call Init.
+type SeqFilter struct {
+	newest uint64 // 64-bit number of the newest seq accepted; 0: none yet
+	width  uint64
+	ahead  int
+	mask   uint64   // words-1
+	words  []uint64 // the bitmap, bit n%64 of word (n/64)&mask
+	inline [filterInlineWords]uint64
+}
+
+// NewSeqFilter returns a filter remembering width numbers that accepts
+// steps of at most ahead (see Init).
+func NewSeqFilter(width, ahead int) *SeqFilter {
+	f := &SeqFilter{}
+	f.Init(width, ahead)
+	return f
+}
+
+// Init empties f and sets its width (1..32767, how many numbers behind
+// the newest are remembered) and ahead (1..32767, the largest step
+// forward accepted). It panics on values outside those ranges.
+func (f *SeqFilter) Init(width, ahead int) {
+	if width < 1 || width > seqThreshold || ahead < 1 || ahead > seqThreshold {
+		panic(fmt.Sprintf("protocol: SeqFilter width %d / ahead %d out of 1..%d", width, ahead, seqThreshold))
+	}
+	n := 1
+	for n*64 < width+64 { // the word of the newest plus width bits behind it
+		n *= 2
+	}
+	if n <= filterInlineWords {
+		f.inline = [filterInlineWords]uint64{}
+		f.words = nil
+	} else {
+		f.words = make([]uint64, n)
+	}
+	f.newest, f.width, f.ahead, f.mask = 0, uint64(width), ahead, uint64(n-1)
+}
+
+func (f *SeqFilter) bitmap() []uint64 {
+	if f.words != nil {
+		return f.words
+	}
+	return f.inline[:]
+}
+
+// Width returns how many numbers behind the newest are remembered.
+func (f *SeqFilter) Width() int { return int(f.width) }
+
+// Newest returns the 64-bit number of the newest seq accepted (0 before
+// the first).
+func (f *SeqFilter) Newest() uint64 { return f.newest }
+
+// SeqOf returns the 16-bit seq of a 64-bit number.
+func SeqOf(n uint64) Seq { return Seq((n-1)%seqModulus + 1) }
+
+// Check returns the 64-bit number s stands for and whether it would be
+// accepted (Fresh), was accepted before (Duplicate), is too old to tell
+// (Stale) or too far ahead (Far). It changes nothing. Seq 0, which no
+// sender produces, is Stale.
+func (f *SeqFilter) Check(s Seq) (uint64, Verdict) {
+	if s == 0 {
+		return 0, Stale
+	}
+	if f.newest == 0 {
+		// The first number is placed one turn of the ring in, so that
+		// seqs before it still have a positive number.
+		return uint64(s) + seqModulus, Fresh
+	}
+	d := s.Diff(SeqOf(f.newest))
+	switch {
+	case d > f.ahead:
+		return f.newest + uint64(d), Far
+	case d > 0:
+		return f.newest + uint64(d), Fresh
+	}
+	back := uint64(-d)
+	n := f.newest - back
+	if back >= f.width {
+		return n, Stale
+	}
+	if f.bitmap()[(n>>6)&f.mask]&(1<<(n&63)) != 0 {
+		return n, Duplicate
+	}
+	return n, Fresh
+}
+
+// Accept records number n, which Check returned with Fresh.
+func (f *SeqFilter) Accept(n uint64) {
+	b := f.bitmap()
+	if n > f.newest {
+		from, to := f.newest>>6, n>>6
+		if f.newest == 0 || to-from > f.mask {
+			clear(b)
+		} else {
+			for w := from + 1; w <= to; w++ {
+				b[w&f.mask] = 0
+			}
+		}
+		f.newest = n
+	}
+	b[(n>>6)&f.mask] |= 1 << (n & 63)
+}
+
+// Contains reports whether s stands for a number accepted and still
+// remembered.
+func (f *SeqFilter) Contains(s Seq) bool {
+	_, v := f.Check(s)
+	return v == Duplicate
+}
+
+// Insert is Check followed, for a Fresh seq, by Accept.
+func (f *SeqFilter) Insert(s Seq) Verdict {
+	n, v := f.Check(s)
+	if v == Fresh {
+		f.Accept(n)
+	}
+	return v
+}
