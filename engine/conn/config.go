@@ -21,7 +21,10 @@ const (
 	DefaultDisconnectTimeout = time.Second
 	DefaultHelloResend       = 500 * time.Millisecond
 	DefaultAckDelay          = 25 * time.Millisecond
-	DefaultMaxQueuedBytes    = 32 << 20
+	// DefaultMaxQueuedBytes leaves room for one message of the largest
+	// size (8 MiB in 8192 fragments, each charged its real cost) and more.
+	DefaultMaxQueuedBytes    = 16 << 20
+	DefaultMaxQueuedMessages = 16384
 	DefaultMessageWindow     = 1024
 )
 
@@ -57,15 +60,27 @@ type Config struct {
 	// HelloResend is how often a client repeats its CLIENT_HELLO while it
 	// waits for the SERVER_HELLO (500 ms).
 	HelloResend time.Duration
-	// MaxQueuedBytes caps the bytes waiting in the send queue; Send fails
-	// with ErrQueueFull beyond it (32 MiB).
+	// MaxQueuedBytes caps the memory held by the messages alive (queued,
+	// waiting for a resend or for their ack), each charged its body plus
+	// its bookkeeping; Send fails with ErrQueueFull beyond it (16 MiB).
 	MaxQueuedBytes int
+	// MaxQueuedMessages caps the messages alive, fragments counted one
+	// by one (16384); Send fails with ErrQueueFull beyond it.
+	MaxQueuedMessages int
 	// MaxMessageSize caps a message sent or reassembled (8 MiB, the
 	// protocol's limit).
 	MaxMessageSize int
-	// MaxReassemblyBytes caps the bytes held in partly received fragmented
-	// messages (protocol.DefaultReassemblyLimit).
+	// MaxReassemblyBytes caps the memory held in partly received
+	// fragmented messages, bookkeeping included
+	// (protocol.DefaultReassemblyLimit: one message of the largest size).
 	MaxReassemblyBytes int
+	// MaxPartialMessages caps the fragmented messages partly received at
+	// a time; fragments of further ones are dropped
+	// (protocol.DefaultMaxPartial).
+	MaxPartialMessages int
+	// Budget, when set, is memory shared with other connections (a
+	// server's): see Budget.
+	Budget *Budget
 	// MessageWindow is the width in bits of the received-message duplicate
 	// filter (1024; the reference uses 256). Messages older than it are
 	// dropped.
@@ -79,6 +94,10 @@ type Config struct {
 	ServerKey *crypto.PublicKey
 	// RootKey is the server's root private key that signs its handshake.
 	RootKey *crypto.PrivateKey
+	// PlainHello makes a client send its CLIENT_HELLO exactly as the
+	// reference does, without the extension in its padding that lets a
+	// server under a flood of forged hellos ask for a cookie.
+	PlainHello bool
 
 	// Rand is the source of ephemeral keys, salts, tokens and padding
 	// (crypto/rand when nil).
@@ -117,6 +136,8 @@ func (c *Config) resolved() (Config, error) {
 	r.DisconnectTimeout = orDuration(r.DisconnectTimeout, DefaultDisconnectTimeout)
 	r.HelloResend = orDuration(r.HelloResend, DefaultHelloResend)
 	r.MaxQueuedBytes = orInt(r.MaxQueuedBytes, DefaultMaxQueuedBytes)
+	r.MaxQueuedMessages = orInt(r.MaxQueuedMessages, DefaultMaxQueuedMessages)
+	r.MaxPartialMessages = orInt(r.MaxPartialMessages, protocol.DefaultMaxPartial)
 	r.MaxMessageSize = orInt(r.MaxMessageSize, protocol.MaxMessageSize)
 	r.MaxReassemblyBytes = orInt(r.MaxReassemblyBytes, protocol.DefaultReassemblyLimit)
 	r.MessageWindow = orInt(r.MessageWindow, DefaultMessageWindow)

@@ -29,8 +29,23 @@
 //     message awaiting an ack fall 240 message seqs behind its newest, so a
 //     resent message is never delivered twice, even to the reference's
 //     256-message filter;
-//   - packets far behind the window are dropped when their ctime is more
-//     than 10 s older than the newest seen, which stops replays;
+//   - every packet seq is read as a 64-bit number and goes through an
+//     anti-replay window of 1024 packets (RFC 6479): a datagram is
+//     accepted once, never when it is older than the window, and a seq
+//     that would move the window forward needs a ctime no more than 2 s
+//     behind the newest, which tells it from a copy made a wrap of the
+//     16-bit ring ago (a sender here builds at most 16,000 packets a
+//     second, so a wrap takes more than 3 s); message seqs go through the
+//     same kind of window, so no message is delivered twice across any
+//     number of wraps;
+//   - memory is bounded and charged at its real cost: a connection's send
+//     queue (bytes and messages) and partly received messages (bytes and
+//     count) have limits, and connections may share a Budget that closes
+//     one taking more than its share while memory is short;
+//   - a server answers a hello from a template made ahead of time
+//     (NewHelloTemplate) and defers the ECDH to the client's first
+//     encrypted datagram, and a client understands the cookie replies of
+//     a server under a flood of forged hellos;
 //   - packets carrying messages are acknowledged within 25 ms, and a peer
 //     that receives many packets without sending acks them early.
 package conn
@@ -58,9 +73,21 @@ const (
 	ackPressure = 16
 	// maxInFlight bounds the packets awaiting an ack.
 	maxInFlight = 16384
-	// staleCTime: a packet behind the packet window whose ctime is older
-	// than the newest seen by more than this is taken for a replay.
-	staleCTime = 10
+	// ctimeSlack: a packet that would move the anti-replay window forward
+	// may have a ctime at most this many seconds behind the newest
+	// packet's (clocks are whole seconds and a peer's may step back a
+	// little).
+	ctimeSlack = 2
+	// maxPacketsPerSecond bounds the packets built in one ctime second, so
+	// that the 16-bit seq cannot wrap within ctimeSlack+1 seconds (and so
+	// that a (ctime, seq) nonce never repeats).
+	maxPacketsPerSecond = 16000
+	// replayWidth is how many packets behind the newest the anti-replay
+	// window remembers; older ones are refused.
+	replayWidth = 1024
+	// maxFarRun closes a connection whose peer sent this many message seqs
+	// in a row too far ahead of the window to place.
+	maxFarRun = 256
 	// maxScanSkips bounds how many queued messages that do not fit one
 	// packet are stepped over while filling it.
 	maxScanSkips = 64
@@ -85,21 +112,26 @@ type Conn struct {
 	key       [crypto.KeySize]byte
 	ephemeral *crypto.PrivateKey
 	token     uint32
-	helloKey  []byte  // server: the client's hello key while connecting
+	helloKey  []byte // server: the client's hello key while connecting
+	salt      [crypto.SaltSize]byte
 	hello     *outMsg // our hello message until the handshake completes
+	padOff    int     // client: where the hello's padding starts
 	helloErr  error   // client: why the last SERVER_HELLO was refused
 
 	// counters
-	pktSeq    protocol.Seq
-	msgSeq    protocol.Seq
-	fragID    protocol.Seq
-	recvPkts  protocol.Window
-	recvMsgs  protocol.Window
-	peerCTime uint32
-	ctime     uint32 // ctime of the last packet sent (kept monotonic)
-	ctimeSeq  protocol.Seq
+	pktSeq      protocol.Seq
+	msgSeq      protocol.Seq
+	fragID      protocol.Seq
+	recvPkts    protocol.Window    // the peer's packets, for our ack fields
+	replay      protocol.SeqFilter // the peer's packets, against replays
+	recvMsgs    protocol.SeqFilter // the peer's messages, against duplicates
+	newestCTime uint32             // ctime of the peer's newest packet
+	farRun      int                // message seqs in a row too far ahead
+	ctime       uint32             // ctime of the last packet sent (kept monotonic)
+	ctimeCount  int                // packets built in that ctime second
 
 	// timing
+	now        time.Time // the latest time given to Receive or Poll
 	created    time.Time
 	lastRecv   time.Time
 	lastSend   time.Time
@@ -115,9 +147,17 @@ type Conn struct {
 	peerClose  bool
 	closeAcked bool
 
+	// memory held for the peer
+	held        int  // bytes charged: messages alive plus reassembly
+	sendHeld    int  // of which messages alive (queued, resent, in flight)
+	liveMsgs    int  // messages alive
+	queuedBytes int  // bodies in the send queue
+	inBudget    bool // counted among the budget's connections
+	overBudget  bool // a request went over our share while memory is short
+	closeOnSend bool // close once our DISCONNECT is sent
+
 	// send side
 	queue       msgQueue
-	queuedBytes int
 	retrying    []*outMsg
 	inflight    packetRing
 	timeoutAt   time.Time // the oldest packet in flight times out
@@ -158,7 +198,7 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{cfg: rc, role: role, status: Connecting, created: now, lastExpire: now}
+	c := &Conn{cfg: rc, role: role, status: Connecting, now: now, created: now, lastExpire: now}
 	if role == RoleServer {
 		c.out, c.in = protocol.ToClient, protocol.ToServer
 	} else {
@@ -169,114 +209,14 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	}
 	c.log = rc.Logger
 	c.recvPkts.Init(32)
-	c.recvMsgs.Init(rc.MessageWindow)
+	c.replay.Init(replayWidth, protocol.DefaultFilterAhead)
+	c.recvMsgs.Init(rc.MessageWindow, protocol.DefaultFilterAhead)
 	c.reasm.Limit = rc.MaxReassemblyBytes
 	c.reasm.MaxMessage = rc.MaxMessageSize
+	c.reasm.MaxPartial = rc.MaxPartialMessages
+	c.reasm.Budget = reasmBudget{c}
 	c.stats.init(rc.HistoryBins)
 	return c, nil
-}
-
-// NewClient starts the client end of a connection at now: it creates an
-// ephemeral key and queues the CLIENT_HELLO, which the first Poll sends.
-// The connection reaches Connected when a SERVER_HELLO signed by the pinned
-// key (cfg.ServerKey) arrives, or Disconnected with Err set to
-// ErrHandshakeTimeout when none does within the handshake timeout.
-//
-// Randomness is read from cfg.Rand in this order: the ephemeral key (32
-// bytes, more if a draw is not a valid scalar), then the hello padding.
-func NewClient(cfg *Config, now time.Time) (*Conn, error) {
-	c, err := newConn(cfg, RoleClient, now)
-	if err != nil {
-		return nil, err
-	}
-	if c.ephemeral, err = crypto.GenerateKey(c.cfg.Rand); err != nil {
-		return nil, err
-	}
-	hello := protocol.ClientHello{PublicKey: c.ephemeral.Public().DER(), Version: protocol.ProtocolVersion}
-	pad := make([]byte, protocol.ClientHelloPaddingLen(len(hello.PublicKey), hello.Version))
-	if _, err := io.ReadFull(c.cfg.Rand, pad); err != nil {
-		return nil, fmt.Errorf("conn: reading hello padding: %w", err)
-	}
-	m := c.newMsg(protocol.TypeClientHello, nil, RetryOnTimeout, nil)
-	if m.body, err = protocol.AppendClientHello(m.body, hello, pad); err != nil {
-		return nil, err
-	}
-	m.resend = c.cfg.HelloResend
-	c.hello = m
-	c.enqueue(m)
-	return c, nil
-}
-
-// NewServer creates the server end of a connection from the first datagram
-// a client sent, which must be a valid CLIENT_HELLO; otherwise it returns
-// an error and no connection. The connection answers with a signed
-// SERVER_HELLO (sent by the next Poll) and reaches Connected when the
-// client's CHALLENGE_RESP echoes token.
-//
-// Randomness is read from cfg.Rand in this order: the ephemeral key (32
-// bytes, more if a draw is not a valid scalar), then the 16-byte salt.
-// The datagram is not modified.
-func NewServer(cfg *Config, now time.Time, token uint32, datagram []byte) (*Conn, error) {
-	if cfg == nil || cfg.RootKey == nil {
-		return nil, fmt.Errorf("conn: a server connection needs Config.RootKey")
-	}
-	h, payload, err := parseClear(datagram, protocol.ToServer)
-	if err != nil {
-		return nil, err
-	}
-	hm, msg, err := helloMessage(h, payload, protocol.TypeClientHello)
-	if err != nil {
-		return nil, err
-	}
-	if hm.Version != protocol.ProtocolVersion {
-		return nil, fmt.Errorf("%w: client version %d, want %d", ErrHandshake, hm.Version, protocol.ProtocolVersion)
-	}
-	c, err := newConn(cfg, RoleServer, now)
-	if err != nil {
-		return nil, err
-	}
-	c.token = token
-	if c.ephemeral, err = crypto.GenerateKey(c.cfg.Rand); err != nil {
-		return nil, err
-	}
-	salt := make([]byte, crypto.SaltSize)
-	if _, err := io.ReadFull(c.cfg.Rand, salt); err != nil {
-		return nil, fmt.Errorf("conn: reading salt: %w", err)
-	}
-	if err := c.setKey(hm.PublicKey, salt); err != nil {
-		return nil, err
-	}
-	signed := protocol.AppendSignedPayload(nil, protocol.SignedPayload{
-		PublicKey: c.ephemeral.Public().DER(), Salt: salt, Token: int64(token),
-	})
-	sig, err := c.cfg.RootKey.Sign(signed)
-	if err != nil {
-		return nil, fmt.Errorf("conn: signing server hello: %w", err)
-	}
-	c.helloKey = append([]byte(nil), hm.PublicKey...)
-	c.accept(now, h, len(datagram))
-	c.recvMsgs.Insert(msg.Seq)
-	m := c.newMsg(protocol.TypeServerHello, nil, RetryNone, nil)
-	m.body = protocol.AppendServerHello(m.body, protocol.ServerHello{
-		RootKey: c.cfg.RootKey.Public().DER(), Signed: signed, Signature: sig,
-	})
-	c.hello = m
-	c.enqueue(m)
-	c.ephemeral = nil // the session key and the signed hello are all that is needed
-	return c, nil
-}
-
-func (c *Conn) setKey(peerDER, salt []byte) error {
-	k, err := crypto.SessionKey(c.ephemeral, peerDER, salt)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrHandshake, err)
-	}
-	aead, err := crypto.NewAEAD(k)
-	if err != nil {
-		return err
-	}
-	c.key, c.aead = k, aead
-	return nil
 }
 
 // SetHandler sets the function that receives application messages. msg is
@@ -318,8 +258,19 @@ func (c *Conn) PendingAcks() int {
 	return n
 }
 
-// QueuedBytes returns the bytes waiting in the send queue.
+// QueuedBytes returns the bytes of message bodies waiting in the send
+// queue.
 func (c *Conn) QueuedBytes() int { return c.queuedBytes }
+
+// Held returns the bytes of memory the connection holds for its peer, as
+// charged against its limits and Budget: every message alive (queued,
+// waiting for a resend or for its ack) and the partly received messages,
+// each at its real cost.
+func (c *Conn) Held() int { return c.held }
+
+// Messages returns the messages alive: queued, waiting for a resend or for
+// their ack.
+func (c *Conn) Messages() int { return c.liveMsgs }
 
 // LastReceive returns when the last datagram was accepted.
 func (c *Conn) LastReceive() time.Time { return c.lastRecv }
@@ -379,16 +330,40 @@ func (c *Conn) beginClose(now time.Time, reason error, retry RetryMode) {
 	c.log.Debug("disconnecting", "reason", reason)
 }
 
-// close moves to a final state, failing whatever is still pending.
+// close moves to a final state, failing whatever is still pending and
+// giving back every byte held.
 func (c *Conn) close(s Status, reason error) {
 	if c.status.Closed() {
 		return
 	}
 	c.abandon()
 	c.reasm.Reset()
+	if h := c.hello; h != nil {
+		c.hello = nil
+		h.done = true
+		c.release(h)
+	}
 	c.status, c.reason = s, reason
-	c.helloKey = nil
+	c.helloKey, c.ephemeral = nil, nil
+	c.leaveBudget()
 	c.log.Debug("connection closed", "status", s, "reason", reason)
+}
+
+// fail ends a connection its peer abused (it took more than its memory
+// share, or sent what cannot be placed): everything held is released at
+// once and a connected peer is told with one DISCONNECT, after which the
+// connection is Disconnected with reason.
+func (c *Conn) fail(reason error) {
+	if c.status != Connected {
+		c.close(Disconnected, reason)
+		return
+	}
+	c.abandon()
+	c.reasm.Reset()
+	c.status, c.reason, c.closeStart = Disconnecting, reason, c.now
+	c.closeOnSend = true
+	c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, RetryNone, nil))
+	c.log.Debug("closing an abusive peer", "reason", reason)
 }
 
 // abandon resolves every unacknowledged message with false and forgets

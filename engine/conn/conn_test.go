@@ -160,13 +160,19 @@ func TestSendValidation(t *testing.T) {
 	require.NoError(t, p.Connect(10*time.Second))
 	assert.ErrorIs(t, p.Client.Send(nil, conn.RetryMode(5), nil), conn.ErrRetryMode)
 	assert.ErrorIs(t, p.Client.Send(make([]byte, protocol.MaxMessageSize+1), conn.RetryNone, nil), conn.ErrMessageTooLarge)
-	p.ClientConfig.MaxQueuedBytes = 1000
 	small := newPair(t, perfect, perfect, 10)
-	small.ClientConfig.MaxQueuedBytes = 1000
+	small.ClientConfig.MaxQueuedBytes = 1500 // a 600-byte message costs more than 600 bytes
 	require.NoError(t, small.Connect(10*time.Second))
 	require.NoError(t, small.Client.Send(make([]byte, 600), conn.RetryNone, nil))
 	assert.ErrorIs(t, small.Client.Send(make([]byte, 600), conn.RetryNone, nil), conn.ErrQueueFull)
 	assert.Equal(t, 600, small.Client.QueuedBytes())
+	few := newPair(t, perfect, perfect, 10)
+	few.ClientConfig.MaxQueuedMessages = 3
+	require.NoError(t, few.Connect(10*time.Second))
+	for few.Client.Messages() < 3 {
+		require.NoError(t, few.Client.Send(nil, conn.RetryNone, nil), "empty messages are counted too")
+	}
+	assert.ErrorIs(t, few.Client.Send(nil, conn.RetryNone, nil), conn.ErrQueueFull)
 }
 
 func TestKeepAliveKeepsIdleConnectionUp(t *testing.T) {

@@ -70,45 +70,62 @@ func (c *Conn) Receive(now time.Time, d []byte) error {
 }
 
 func (c *Conn) receive(now time.Time, d []byte) error {
+	c.now = now
 	if c.status.Closed() {
 		c.stats.drop(&c.stats.Drops.Closed)
 		return ErrClosed
 	}
+	// The refusals up to the decryption return bare errors: they cost no
+	// allocation, whoever sends them and however often.
 	h, err := protocol.ParseHeaderFrom(d, c.in)
 	if err != nil {
 		c.stats.drop(&c.stats.Drops.Header)
-		return fmt.Errorf("%w: %w", ErrBadHeader, err)
+		return headerRejection(err)
 	}
 	if h.Type.UsesCRC() {
 		return c.receiveHello(now, d)
 	}
-	if c.aead == nil {
-		c.stats.drop(&c.stats.Drops.NoSession)
-		return ErrNoSession
-	}
 	end := protocol.HeaderSize + int(h.Length)
 	if len(d) < end+protocol.TagSize {
 		c.stats.drop(&c.stats.Drops.Header)
-		return fmt.Errorf("%w: %w: length %d in a %d-byte datagram", ErrBadHeader, protocol.ErrShortPayload, h.Length, len(d))
+		return headerRejection(protocol.ErrShortPayload)
 	}
-	if c.recvPkts.Check(h.Seq) == protocol.Duplicate {
+	n, v := c.replay.Check(h.Seq)
+	switch v {
+	case protocol.Duplicate:
 		// Checked before decryption too: a duplicate costs no AES work.
 		c.stats.drop(&c.stats.Drops.Duplicate)
 		return ErrDuplicate
+	case protocol.Stale, protocol.Far:
+		c.stats.drop(&c.stats.Drops.Stale)
+		return ErrStale
+	}
+	if c.aead == nil {
+		if c.role != RoleServer || c.status != Connecting || c.ephemeral == nil {
+			c.stats.drop(&c.stats.Drops.NoSession)
+			return ErrNoSession
+		}
+		// The ECDH deferred since the hello, once per connection.
+		if err := c.deriveKey(); err != nil {
+			c.stats.drop(&c.stats.Drops.Handshake)
+			return err
+		}
 	}
 	sealed := d[protocol.HeaderSize : end+protocol.TagSize]
 	payload, err := c.aead.Open(sealed[:0], d[:protocol.HeaderSize], sealed)
 	if err != nil {
 		c.stats.drop(&c.stats.Drops.Auth)
-		return fmt.Errorf("%w: %w", ErrAuth, err)
+		return ErrAuth
 	}
 	if err := protocol.ValidatePayload(h.Type, h.Count, payload); err != nil {
 		c.stats.drop(&c.stats.Drops.Payload)
 		return fmt.Errorf("%w: %w", ErrBadPayload, err)
 	}
-	if c.recvPkts.Check(h.Seq) == protocol.Stale && h.CTime+staleCTime < c.peerCTime {
+	if n > c.replay.Newest() && h.CTime+ctimeSlack < c.newestCTime {
+		// A seq ahead of the window with an old clock: a copy of a packet
+		// from before the ring wrapped.
 		c.stats.drop(&c.stats.Drops.Stale)
-		return fmt.Errorf("%w: seq %d, ctime %d behind %d", ErrStale, h.Seq, h.CTime, c.peerCTime)
+		return ErrStale
 	}
 	if c.status == Connecting {
 		// Only the server has a key while connecting, and it accepts
@@ -118,7 +135,7 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 			return err
 		}
 	}
-	c.accept(now, h, len(d))
+	c.accept(now, h, n, len(d))
 	if h.Count > 0 && c.ackDue.IsZero() {
 		c.ackDue = now.Add(c.cfg.AckDelay)
 	}
@@ -126,12 +143,13 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 	return c.dispatch(now, h, payload)
 }
 
-// accept records an authenticated, non-duplicate packet.
-func (c *Conn) accept(now time.Time, h protocol.Header, size int) {
-	c.recvPkts.Insert(h.Seq)
-	if h.CTime > c.peerCTime {
-		c.peerCTime = h.CTime
+// accept records an authenticated, fresh packet whose seq stands for n.
+func (c *Conn) accept(now time.Time, h protocol.Header, n uint64, size int) {
+	if n > c.replay.Newest() {
+		c.newestCTime = h.CTime
 	}
+	c.replay.Accept(n)
+	c.recvPkts.Insert(h.Seq)
 	c.stats.Received++
 	c.sec.at(now.Unix(), &c.stats)
 	c.sec.pktsIn++
@@ -175,7 +193,7 @@ func (c *Conn) checkChallenge(h protocol.Header, payload []byte) error {
 	var r protocol.PayloadReader
 	r.Reset(h.Type, h.Count, payload)
 	m, _ := r.Next()
-	if m.Type != protocol.TypeChallengeResp || c.recvMsgs.Check(m.Seq) != protocol.Fresh {
+	if _, v := c.recvMsgs.Check(m.Seq); m.Type != protocol.TypeChallengeResp || v != protocol.Fresh {
 		return fmt.Errorf("%w: no new challenge response", ErrHandshake)
 	}
 	tok, err := protocol.ParseChallengeResponse(m.Body)
@@ -219,7 +237,12 @@ func (c *Conn) receiveHello(now time.Time, d []byte) error {
 		}
 		return nil
 	case c.role == RoleClient && c.status == Connecting:
-		return c.receiveServerHello(now, h, payload)
+		n, v := c.replay.Check(h.Seq)
+		if v != protocol.Fresh {
+			c.stats.drop(&c.stats.Drops.Duplicate)
+			return ErrDuplicate
+		}
+		return c.receiveServerHello(now, h, n, payload)
 	}
 	c.stats.drop(&c.stats.Drops.Duplicate)
 	return fmt.Errorf("%w: %s after the handshake", ErrDuplicate, h.Type)
@@ -227,7 +250,7 @@ func (c *Conn) receiveHello(now time.Time, d []byte) error {
 
 // receiveServerHello verifies a SERVER_HELLO and, if it is genuine,
 // derives the session key, queues the CHALLENGE_RESP and connects.
-func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, payload []byte) error {
+func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, n uint64, payload []byte) error {
 	fail := func(err error) error {
 		c.helloErr = err
 		c.stats.drop(&c.stats.Drops.Handshake)
@@ -236,6 +259,9 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, payload []by
 	_, msg, err := helloMessage(h, payload, protocol.TypeServerHello)
 	if err != nil {
 		return fail(err)
+	}
+	if protocol.IsCookieReply(msg.Body) {
+		return c.receiveCookie(msg.Body)
 	}
 	sh, err := protocol.ParseServerHello(msg.Body)
 	if err != nil {
@@ -262,7 +288,7 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, payload []by
 	}
 	c.token = uint32(sp.Token)
 	c.helloErr = nil
-	c.accept(now, h, len(payload)+protocol.HeaderSize+protocol.CRCSize)
+	c.accept(now, h, n, len(payload)+protocol.HeaderSize+protocol.CRCSize)
 	c.recvMsgs.Insert(msg.Seq)
 	c.processAcks(now, h)
 	c.resolve(c.hello, true) // stop repeating the hello
@@ -271,11 +297,14 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, payload []by
 	ch.body = protocol.AppendChallengeResponse(ch.body, int64(c.token))
 	// The challenge response leads the first encrypted packet, ahead of
 	// anything the application queued while connecting.
+	c.charge(msgCost(len(ch.body)))
+	c.track(ch)
 	c.queue.items = append([]*outMsg{ch}, c.queue.items[c.queue.head:]...)
 	c.queue.head = 0
 	ch.queued = true
 	c.queuedBytes += len(ch.body)
 	c.status = Connected
+	c.joinBudget()
 	c.ephemeral = nil // the session key is all that is needed from now on
 	c.log.Debug("connected", "token", c.token)
 	return nil
@@ -288,20 +317,31 @@ func (c *Conn) dispatch(now time.Time, h protocol.Header, payload []byte) error 
 	r.Reset(h.Type, h.Count, payload)
 	for m, ok := r.Next(); ok; m, ok = r.Next() {
 		switch c.recvMsgs.Insert(m.Seq) {
-		case protocol.Duplicate:
+		case protocol.Duplicate, protocol.Stale:
+			// Older than the filter remembers, a stale message may be a
+			// copy of one already delivered: it is dropped too.
 			c.stats.DuplicateMessages++
 			continue
-		case protocol.Stale:
-			// Older than the filter remembers: it may be a copy of a
-			// message already delivered, so it is dropped.
-			c.stats.DuplicateMessages++
+		case protocol.Far:
+			// Too far ahead to tell from a number before the last wrap.
+			c.stats.FarMessages++
+			if c.farRun++; c.farRun >= maxFarRun {
+				c.fail(ErrOutOfWindow)
+				return ErrOutOfWindow
+			}
 			continue
 		}
+		c.farRun = 0
 		if err := c.handle(now, m); err != nil {
 			c.stats.BadMessages++
 			if bad == nil {
 				bad = err
 			}
+		}
+		if c.overBudget {
+			c.overBudget = false
+			c.fail(ErrOverBudget)
+			return ErrOverBudget
 		}
 	}
 	return bad
@@ -320,10 +360,10 @@ func (c *Conn) handle(now time.Time, m protocol.Message) error {
 		}
 		msg, seq, err := c.reasm.Add(now, m.Seq, m.Body)
 		if err != nil {
-			if errors.Is(err, protocol.ErrDuplicateFragment) {
+			if err == protocol.ErrDuplicateFragment {
 				return nil
 			}
-			return fmt.Errorf("%w: fragment: %w", ErrBadMessage, err)
+			return ErrBadMessage // no formatting: a peer may send many
 		}
 		if msg != nil {
 			c.deliver(seq, msg)
@@ -334,7 +374,12 @@ func (c *Conn) handle(now time.Time, m protocol.Message) error {
 		if c.role == RoleServer && c.status == Connecting {
 			// checkChallenge vetted it before the packet was accepted.
 			c.status = Connected
-			c.helloKey, c.hello = nil, nil
+			c.joinBudget()
+			c.helloKey = nil
+			if h := c.hello; h != nil {
+				c.hello = nil
+				c.release(h) // unless a packet in flight still carries it
+			}
 			c.log.Debug("connected", "token", c.token)
 		}
 	case protocol.TypeKeepAlive, protocol.TypeUnknown:

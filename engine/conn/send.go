@@ -19,6 +19,7 @@ type outMsg struct {
 	group    *fragGroup    // set for fragments
 	resend   time.Duration // overrides the resend delay when > 0
 	lastSent time.Time
+	charged  int   // bytes charged for it while it is alive
 	refs     int32 // packets in flight carrying it
 	queued   bool  // in the send queue
 	retrying bool  // in the resend list
@@ -33,10 +34,19 @@ type fragGroup struct {
 }
 
 // maxPooledBody is the largest body buffer kept for reuse.
-const maxPooledBody = protocol.RecvBufferSize
+const maxPooledBody = 512
 
-// maxPooled bounds the free list.
-const maxPooled = 256
+// maxPooled bounds the free list (with maxPooledBody, 10 KB a connection
+// at most).
+const maxPooled = 16
+
+// msgOverhead is what a message costs beyond its body: its outMsg, its
+// slots in the queue, the resend list and a packet in flight, and the
+// rounding of its body's allocation.
+const msgOverhead = 256
+
+// msgCost is what a message of n body bytes is charged while it is alive.
+func msgCost(n int) int { return n + msgOverhead }
 
 func (c *Conn) newMsg(typ protocol.PacketType, body []byte, retry RetryMode, cb func(bool)) *outMsg {
 	var m *outMsg
@@ -57,9 +67,14 @@ func (c *Conn) release(m *outMsg) {
 	if !m.done || m.refs > 0 || m.queued || m.retrying || m == c.hello { // the server may resend its hello
 		return
 	}
+	if m.charged > 0 {
+		c.sendHeld -= m.charged
+		c.liveMsgs--
+		c.unreserve(m.charged)
+	}
 	body := m.body[:0]
 	if cap(body) > maxPooledBody || m.typ.UsesCRC() {
-		body = nil // the hellos' big bodies are not worth keeping
+		body = nil // big bodies are not worth keeping
 	}
 	*m = outMsg{body: body}
 	if len(c.free) < maxPooled {
@@ -98,10 +113,22 @@ func (c *Conn) resolve(m *outMsg, ok bool) {
 	}
 }
 
+// enqueue puts m in the send queue, charging it first if Send did not.
 func (c *Conn) enqueue(m *outMsg) {
+	if m.charged == 0 {
+		c.charge(msgCost(len(m.body)))
+		c.track(m)
+	}
 	m.queued = true
 	c.queue.push(m)
 	c.queuedBytes += len(m.body)
+}
+
+// track records m, whose cost is charged, among the messages alive.
+func (c *Conn) track(m *outMsg) {
+	m.charged = msgCost(len(m.body))
+	c.sendHeld += m.charged
+	c.liveMsgs++
 }
 
 // Send queues msg for the peer. Messages longer than
@@ -127,17 +154,36 @@ func (c *Conn) Send(msg []byte, retry RetryMode, cb func(ok bool)) error {
 	if len(msg) > c.cfg.MaxMessageSize {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(msg), c.cfg.MaxMessageSize)
 	}
-	if c.queuedBytes+len(msg) > c.cfg.MaxQueuedBytes {
-		return fmt.Errorf("%w: %d bytes queued, limit %d", ErrQueueFull, c.queuedBytes, c.cfg.MaxQueuedBytes)
+	count := 1
+	if protocol.NeedsFragments(len(msg)) {
+		n, err := protocol.FragmentCount(len(msg))
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+		}
+		count = n
+	}
+	cost := msgCost(len(msg))
+	if count > 1 {
+		cost = len(msg) + count*msgCost(protocol.FragmentHeaderSize)
+	}
+	// The refusals below allocate nothing: a game answering a flood of
+	// requests may meet them once per request.
+	if c.liveMsgs+count > c.cfg.MaxQueuedMessages || c.sendHeld+cost > c.cfg.MaxQueuedBytes {
+		return ErrQueueFull
+	}
+	if err := c.reserve(cost); err != nil {
+		if c.overBudget {
+			c.overBudget = false
+			c.fail(ErrOverBudget)
+		}
+		return err
 	}
 	c.stats.Sent++
-	if !protocol.NeedsFragments(len(msg)) {
-		c.enqueue(c.newMsg(protocol.TypeApp, msg, retry, cb))
+	if count == 1 {
+		m := c.newMsg(protocol.TypeApp, msg, retry, cb)
+		c.track(m)
+		c.enqueue(m)
 		return nil
-	}
-	count, err := protocol.FragmentCount(len(msg))
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
 	}
 	c.fragID = c.fragID.Next()
 	g := &fragGroup{cb: cb, left: count}
@@ -146,6 +192,7 @@ func (c *Conn) Send(msg []byte, retry RetryMode, cb func(ok bool)) error {
 		m.body = protocol.AppendFragment(m.body, protocol.FragmentHeader{ID: c.fragID, Index: uint16(i), Count: uint16(count)},
 			protocol.FragmentData(msg, i, count))
 		m.group = g
+		c.track(m)
 		c.enqueue(m)
 	}
 	return nil
@@ -351,8 +398,8 @@ func (c *Conn) build(now time.Time, buf []byte) []byte {
 	if ctime < c.ctime {
 		ctime = c.ctime // keep the nonce's clock monotonic
 	}
-	if ctime == c.ctime && c.pktSeq.Next() == c.ctimeSeq {
-		return nil // 65535 packets within one second: the nonce would repeat
+	if ctime == c.ctime && c.ctimeCount >= maxPacketsPerSecond {
+		return nil // the peer's anti-replay window relies on this bound
 	}
 	c.compactRetrying()
 	sel := c.sel[:0]
@@ -417,8 +464,9 @@ func (c *Conn) build(now time.Time, buf []byte) []byte {
 func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []byte {
 	c.pktSeq = c.pktSeq.Next()
 	if ctime != c.ctime {
-		c.ctime, c.ctimeSeq = ctime, c.pktSeq
+		c.ctime, c.ctimeCount = ctime, 0
 	}
+	c.ctimeCount++
 
 	msgs := c.scratch[:0]
 	resent := 0
@@ -492,9 +540,14 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	c.lastSend = now
 	c.unacked = 0
 	c.ackDue = time.Time{}
-	if c.peerClose && c.status == Disconnecting && h.Type == protocol.TypeDisconnect {
-		// The reply to the peer's DISCONNECT is out: nothing more to do.
-		c.close(Disconnected, ErrPeerClosed)
+	if c.status == Disconnecting && h.Type == protocol.TypeDisconnect {
+		switch {
+		case c.closeOnSend:
+			c.close(Disconnected, c.reason)
+		case c.peerClose:
+			// The reply to the peer's DISCONNECT is out: nothing more to do.
+			c.close(Disconnected, ErrPeerClosed)
+		}
 	}
 	return b
 }

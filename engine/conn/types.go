@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/metrics"
+	"github.com/mpgs/mpgameserver/engine/protocol"
 )
 
 // Status is the state of a connection. The values are the reference's.
@@ -109,7 +110,8 @@ var (
 	ErrBadPayload = errors.New("conn: malformed payload")
 	// ErrDuplicate: a packet seq already received.
 	ErrDuplicate = errors.New("conn: duplicate packet")
-	// ErrStale: a packet too old to tell from a replay.
+	// ErrStale: a packet outside the anti-replay window: too old, too far
+	// ahead, or a copy from before the sequence ring wrapped.
 	ErrStale = errors.New("conn: stale packet")
 	// ErrHandshake: a handshake message was malformed, unexpected, badly
 	// signed or carried the wrong token.
@@ -124,8 +126,17 @@ var (
 
 	// ErrNotConnected: Send before the handshake finished or after close.
 	ErrNotConnected = errors.New("conn: not connected")
-	// ErrQueueFull: the send queue holds MaxQueuedBytes already.
+	// ErrQueueFull: the messages alive reached MaxQueuedBytes or
+	// MaxQueuedMessages, or the shared Budget is spent.
 	ErrQueueFull = errors.New("conn: send queue full")
+	// errBudgetSpent: the shared Budget is spent.
+	errBudgetSpent = fmt.Errorf("%w: the shared memory budget is spent", ErrQueueFull)
+	// ErrOverBudget: the connection held more than its share of the
+	// shared Budget while memory was short, and was closed.
+	ErrOverBudget = errors.New("conn: the peer took more than its share of memory")
+	// ErrOutOfWindow: the peer kept sending message numbers too far ahead
+	// to place, and the connection was closed.
+	ErrOutOfWindow = errors.New("conn: the peer's message numbers are out of any window")
 	// ErrMessageTooLarge: the message exceeds MaxMessageSize.
 	ErrMessageTooLarge = errors.New("conn: message too large")
 	// ErrRetryMode: not one of the three retry modes.
@@ -147,13 +158,40 @@ var (
 	ErrCloseTimeout = fmt.Errorf("%w, unacknowledged", ErrLocalClose)
 )
 
+// A rejection is an error made once and returned as it is, wrapping a
+// class of the first group above and its cause, so that refusing a
+// datagram allocates nothing however often a peer makes it happen.
+type rejection struct{ class, cause error }
+
+func (r *rejection) Error() string   { return r.class.Error() + ": " + r.cause.Error() }
+func (r *rejection) Unwrap() []error { return []error{r.class, r.cause} }
+
+// The header errors Receive returns, one per cause.
+var headerRejections = [...]*rejection{
+	{ErrBadHeader, protocol.ErrShortHeader},
+	{ErrBadHeader, protocol.ErrBadMagic},
+	{ErrBadHeader, protocol.ErrDirection},
+	{ErrBadHeader, protocol.ErrPacketType},
+	{ErrBadHeader, protocol.ErrShortPayload},
+}
+
+// headerRejection returns the rejection for a header error.
+func headerRejection(cause error) error {
+	for _, r := range headerRejections {
+		if r.cause == cause {
+			return r
+		}
+	}
+	return ErrBadHeader
+}
+
 // Drops counts rejected datagrams by reason.
 type Drops struct {
 	Header    uint64 // unparseable header, wrong direction, short datagram
 	Auth      uint64 // bad GCM tag or CRC
 	Payload   uint64 // malformed message records
 	Duplicate uint64 // packet seq already received
-	Stale     uint64 // too old to tell from a replay
+	Stale     uint64 // outside the anti-replay window (a replay, or too old)
 	Handshake uint64 // bad or unexpected handshake packet
 	NoSession uint64 // encrypted before the key exists
 	Closed    uint64 // arrived after the connection closed
@@ -187,6 +225,12 @@ type Stats struct {
 	BadMessages uint64
 	// Resent counts messages sent again by a retry mode.
 	Resent uint64
+	// FarMessages counts messages dropped because their number was too
+	// far ahead of the window to place.
+	FarMessages uint64
+	// Cookies counts cookie replies taken (a client's: the server was
+	// under load and asked it to prove its address).
+	Cookies uint64
 	// Drops is the breakdown of Dropped.
 	Drops Drops
 

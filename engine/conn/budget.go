@@ -1,0 +1,101 @@
+package conn
+
+// A Budget is the memory many connections share for what they hold on
+// their peers' behalf: messages alive (queued, waiting for a resend or for
+// their ack) and partly received messages. A server gives one Budget to
+// all its connections, so that no number of clients can make it hold more
+// than the limit, and no one client more than its share while memory is
+// short:
+//
+//   - while the budget is less than three quarters used, a connection
+//     takes what its own limits allow (Config.MaxQueuedBytes,
+//     MaxReassemblyBytes);
+//   - beyond that, a connection that asks for more while it holds more
+//     than its fair share (the limit divided by the connected
+//     connections) is closed with ErrOverBudget: its peer sent what
+//     filled memory, or made the game queue it;
+//   - when the budget is spent, requests are refused (Send fails with
+//     ErrQueueFull, fragments are dropped and resent by the peer) and
+//     nobody is closed for it.
+//
+// A Budget is not safe for concurrent use: the connections sharing it
+// belong to one goroutine, as a server's do.
+type Budget struct {
+	limit int
+	used  int
+	conns int // connected connections sharing it
+}
+
+// NewBudget returns a budget of limit bytes.
+func NewBudget(limit int) *Budget { return &Budget{limit: limit} }
+
+// Limit returns the size of the budget in bytes.
+func (b *Budget) Limit() int { return b.limit }
+
+// Used returns the bytes the connections hold.
+func (b *Budget) Used() int { return b.used }
+
+// Share returns the fair share of one connection.
+func (b *Budget) Share() int { return b.limit / max(1, b.conns) }
+
+// tight reports whether n more bytes would take the budget past three
+// quarters of its limit.
+func (b *Budget) tight(n int) bool { return b.used+n > b.limit-b.limit/4 }
+
+// reserve charges n bytes held by c, or refuses them: with ErrOverBudget
+// (and c marked to be closed) when memory is short and c is over its
+// share, with errBudgetSpent when the budget is spent.
+func (c *Conn) reserve(n int) error {
+	if b := c.cfg.Budget; b != nil {
+		if b.tight(n) && c.held+n > b.Share() {
+			c.overBudget = true
+			return ErrOverBudget
+		}
+		if b.used+n > b.limit {
+			return errBudgetSpent
+		}
+		b.used += n
+	}
+	c.held += n
+	return nil
+}
+
+// charge charges n bytes without refusing them (what the connection
+// itself must send: handshake messages, a DISCONNECT).
+func (c *Conn) charge(n int) {
+	if b := c.cfg.Budget; b != nil {
+		b.used += n
+	}
+	c.held += n
+}
+
+// unreserve gives back n bytes charged before.
+func (c *Conn) unreserve(n int) {
+	if b := c.cfg.Budget; b != nil {
+		b.used -= n
+	}
+	c.held -= n
+}
+
+// joinBudget counts c among the connections sharing its budget, once it
+// is connected.
+func (c *Conn) joinBudget() {
+	if b := c.cfg.Budget; b != nil && !c.inBudget {
+		b.conns++
+		c.inBudget = true
+	}
+}
+
+func (c *Conn) leaveBudget() {
+	if b := c.cfg.Budget; b != nil && c.inBudget {
+		b.conns--
+		c.inBudget = false
+	}
+}
+
+// reasmBudget lends the connection's memory to its reassembler.
+type reasmBudget struct{ c *Conn }
+
+func (r reasmBudget) Reserve(n int) bool { return r.c.reserve(n) == nil }
+
+func (r reasmBudget) Release(n int) { r.c.unreserve(n) }
