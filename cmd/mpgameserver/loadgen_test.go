@@ -70,7 +70,9 @@ func TestStatusPage(t *testing.T) {
 	resp, err := http.Get(url + "/")
 	require.NoError(t, err)
 	body := readAll(t, resp)
-	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "socket recv-buffer", "kernel-drops 0", "memory heap-live"} {
+	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "socket recv-buffer", "kernel-drops 0", "memory heap-live",
+		"packets assembled", "datagrams in", "drops blocked 0 junk 0", "conn-drops header 0", "messages duplicate 0", "handshakes queued 0",
+		"clients connects 0", "memory-budget held 0 limit 134217728", "ticks late", "age-ms snapshot"} {
 		assert.Contains(t, body, want)
 	}
 	resp, err = http.Get(url + "/debug/pprof/")

@@ -169,7 +169,30 @@ func statusPage(srv *server.Server) http.Handler {
 		}
 		fmt.Fprintf(w, "packets assembled %d acked %d timeouts %d pending-acks %d\n", s.Assembled, s.Acked, s.Timeouts, s.PendingAcks)
 		fmt.Fprintf(w, "datagrams in %d out %d\n", s.Stats.DatagramsIn, s.Stats.DatagramsOut)
+		// Lines added later; the ones above stay as they are.
+		st := &s.Stats
+		fmt.Fprintf(w, "drops blocked %d junk %d overflow %d bad-header %d unexpected %d throttled %d handshake-invalid %d handshake-rejected %d send-errors %d\n",
+			st.Blocked, st.Junk, st.Overflow, st.BadHeader, st.Unexpected, st.Throttled, st.HandshakeInvalid, st.HandshakeRejected, st.SendErrors)
+		d := &s.Drops
+		fmt.Fprintf(w, "conn-drops header %d auth %d payload %d duplicate %d stale %d handshake %d no-session %d closed %d\n",
+			d.Header, d.Auth, d.Payload, d.Duplicate, d.Stale, d.Handshake, d.NoSession, d.Closed)
+		fmt.Fprintf(w, "messages duplicate %d far %d bad %d\n", s.DuplicateMessages, s.FarMessages, s.BadMessages)
+		fmt.Fprintf(w, "handshakes queued %d cookies-sent %d evicted %d\n", s.HandshakesQueued, st.CookiesSent, st.HandshakesEvicted)
+		fmt.Fprintf(w, "clients connects %d disconnects %d over-budget %d out-of-window %d handler-panics %d\n",
+			st.Connects, st.Disconnects, st.OverBudget, st.OutOfWindow, st.HandlerPanics)
+		fmt.Fprintf(w, "memory-budget held %d limit %d\n", s.MemoryHeld, s.MemoryBudget)
+		fmt.Fprintf(w, "ticks late %d stalls %d\n", st.LateTicks, st.Stalls)
+		now := time.Now()
+		fmt.Fprintf(w, "age-ms snapshot %d tick %d\n", ageMillis(now, s.Taken), ageMillis(now, srv.LastTick()))
 	})
+}
+
+// ageMillis returns how long ago t was in milliseconds, -1 for never.
+func ageMillis(now, t time.Time) int64 {
+	if t.IsZero() {
+		return -1
+	}
+	return now.Sub(t).Milliseconds()
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -186,8 +209,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
 	stopBots := f.startBots(ctx, srv, stderr)
-	defer stopBots()
-	return srv.Serve(ctx)
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ctx)
+		stopBots()
+		done <- err
+	}()
+	return waitStopped(ctx, done)
+}
+
+// stopDeadline bounds a graceful stop after SIGINT or SIGTERM: a server
+// whose handler is stuck must still let the process end.
+const stopDeadline = 1500 * time.Millisecond
+
+// waitStopped returns what done delivers, or, once ctx is done, an error
+// when nothing arrives within stopDeadline.
+func waitStopped(ctx context.Context, done <-chan error) error {
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(stopDeadline):
+		return fmt.Errorf("the server did not stop within %v of being asked (is a handler stuck?); exiting anyway", stopDeadline)
+	}
 }
 
 // startBots runs --bots computer players against srv in this process and

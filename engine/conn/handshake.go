@@ -121,6 +121,9 @@ func ParseHello(datagram []byte) (Hello, error) {
 	return hl, nil
 }
 
+// Seq returns the hello's packet seq (a reply acknowledges it).
+func (h *Hello) Seq() protocol.Seq { return h.header.Seq }
+
 // CheckKey reports whether the hello's key is a valid P-256 point, so that
 // the ECDH the handshake will need cannot fail.
 func (h *Hello) CheckKey() error {

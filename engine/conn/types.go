@@ -197,6 +197,18 @@ type Drops struct {
 	Closed    uint64 // arrived after the connection closed
 }
 
+// Add adds o's counts to d.
+func (d *Drops) Add(o *Drops) {
+	d.Header += o.Header
+	d.Auth += o.Auth
+	d.Payload += o.Payload
+	d.Duplicate += o.Duplicate
+	d.Stale += o.Stale
+	d.Handshake += o.Handshake
+	d.NoSession += o.NoSession
+	d.Closed += o.Closed
+}
+
 // Total returns the sum of all drops.
 func (d *Drops) Total() uint64 {
 	return d.Header + d.Auth + d.Payload + d.Duplicate + d.Stale + d.Handshake + d.NoSession + d.Closed

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"log/slog"
 	"net/netip"
 	"strconv"
@@ -22,9 +21,16 @@ type Client struct {
 	log  *slog.Logger
 
 	pending   bool // in the temporary pool (handshake not complete)
+	proven    bool // its hello carried a valid cookie
 	announced bool // Connect was raised
 	gone      bool // Disconnect was raised
 	index     int  // position in the server's slice of its pool
+
+	// its share of the current tick
+	tick      uint64 // the tick the counts below belong to
+	tickDgram int    // datagrams handled in it
+	tickMsgs  int    // messages handed to the handler in it
+	throttled uint64 // datagrams dropped for going over its share
 }
 
 // Addr returns the client's address. It identifies the client, but it is
@@ -95,37 +101,6 @@ func (c *Client) deliver(seq protocol.Seq, msg []byte) {
 	if c.pending {
 		s.promote(c)
 	}
+	c.tickMsgs++
 	s.callHandleMessage(c, seq, msg)
-}
-
-// clientHandler adds a client's token (and address) to the records of the
-// server's handler. Unlike Logger.With, it formats nothing until a record
-// is logged, so that thousands of clients do not each hold a copy of the
-// handler with their attributes pre-rendered.
-type clientHandler struct {
-	h     slog.Handler
-	c     *Client
-	token uint32
-	addr  bool // add the client's address
-}
-
-func (h *clientHandler) attrs() []slog.Attr {
-	if h.addr {
-		return []slog.Attr{slog.String("client", h.c.Addr().String()), slog.Uint64("token", uint64(h.token))}
-	}
-	return []slog.Attr{slog.Uint64("token", uint64(h.token))}
-}
-
-func (h *clientHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
-
-func (h *clientHandler) Handle(ctx context.Context, r slog.Record) error {
-	return h.h.WithAttrs(h.attrs()).Handle(ctx, r)
-}
-
-func (h *clientHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return h.h.WithAttrs(h.attrs()).WithAttrs(as)
-}
-
-func (h *clientHandler) WithGroup(name string) slog.Handler {
-	return h.h.WithAttrs(h.attrs()).WithGroup(name)
 }

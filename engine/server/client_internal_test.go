@@ -13,11 +13,11 @@ func TestClientHandlerAddsTheClientLazily(t *testing.T) {
 	var buf bytes.Buffer
 	base := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	c := &Client{addr: netip.MustParseAddrPort("192.0.2.7:4000")}
-	l := slog.New(&clientHandler{h: base.Handler(), c: c, token: 42, addr: true})
+	l := slog.New(newClientHandler(base.Handler(), c, 42, true))
 	l.Debug("not shown")
 	l.Info("hello", "n", 1)
 	l.With("k", "v").WithGroup("g").Info("grouped", "x", 2)
-	quiet := slog.New(&clientHandler{h: base.Handler(), c: c, token: 43})
+	quiet := slog.New(newClientHandler(base.Handler(), c, 43, false))
 	quiet.Info("no address")
 	out := buf.String()
 	assert.NotContains(t, out, "not shown")

@@ -42,10 +42,20 @@ const (
 	// DefaultMaxPendingHandshakes bounds the temporary pool of clients that
 	// have not answered the challenge yet.
 	DefaultMaxPendingHandshakes = 4096
-	// DefaultHandshakesPerTick bounds the new handshakes (an ECDH and an
-	// ECDSA signature each) started in one tick; further hellos wait for
-	// the next ticks.
-	DefaultHandshakesPerTick = 64
+	// DefaultHandshakeBudget is the time each tick may spend answering new
+	// clients' hellos (a quarter of the default tick); further hellos wait
+	// for the next ticks.
+	DefaultHandshakeBudget = 4 * time.Millisecond
+	// DefaultMemoryBudget bounds the memory all clients together may make
+	// the server hold: messages queued for them or waiting for their
+	// acks, and their partly received messages (see conn.Budget).
+	DefaultMemoryBudget = 128 << 20
+	// DefaultClientDatagrams and DefaultClientMessages are one client's
+	// share of a tick: datagrams handled, and messages handed to
+	// HandleMessage. A client's datagrams beyond them are dropped (the
+	// messages in them that must arrive are resent).
+	DefaultClientDatagrams = 64
+	DefaultClientMessages  = 1024
 	// DefaultClientHistory is how many seconds of per-second statistics
 	// (Client.Stats series) each connected client keeps. The reference
 	// keeps 300 for every connection; a minute keeps a server with
@@ -67,7 +77,10 @@ type Context struct {
 	connectionTimeout     time.Duration
 	tempConnectionTimeout time.Duration
 	maxPending            int
-	handshakesPerTick     int
+	handshakeBudget       time.Duration
+	memoryBudget          int
+	clientDatagrams       int
+	clientMessages        int
 	maxMessageSize        int
 	clientHistory         int
 
@@ -105,7 +118,10 @@ func NewContext(handler EventHandler, rootKey *crypto.PrivateKey) (*Context, err
 		connectionTimeout:     DefaultConnectionTimeout,
 		tempConnectionTimeout: DefaultTempConnectionTimeout,
 		maxPending:            DefaultMaxPendingHandshakes,
-		handshakesPerTick:     DefaultHandshakesPerTick,
+		handshakeBudget:       DefaultHandshakeBudget,
+		memoryBudget:          DefaultMemoryBudget,
+		clientDatagrams:       DefaultClientDatagrams,
+		clientMessages:        DefaultClientMessages,
 		clientHistory:         DefaultClientHistory,
 	}, nil
 }
@@ -232,6 +248,36 @@ func (c *Context) SetTempConnectionTimeout(d time.Duration) {
 func (c *Context) SetMaxPendingHandshakes(n int) {
 	if n > 0 {
 		c.maxPending = n
+	}
+}
+
+// SetHandshakeBudget sets the time each tick may spend answering new
+// clients' hellos (default 4 ms); the rest wait for later ticks.
+func (c *Context) SetHandshakeBudget(d time.Duration) {
+	c.handshakeBudget = positive(d, c.handshakeBudget)
+}
+
+// SetMemoryBudget bounds the bytes all clients together may make the
+// server hold (default 128 MiB): messages queued for them or waiting for
+// their acks, and their partly received messages. While memory is short,
+// a client holding more than its share is disconnected (conn.Budget).
+func (c *Context) SetMemoryBudget(bytes int) {
+	if bytes > 0 {
+		c.memoryBudget = bytes
+	}
+}
+
+// SetClientTickBudget sets one client's share of a tick: at most
+// datagrams of its datagrams are handled in one tick, and no more once
+// messages of its messages reached HandleMessage (defaults 64 and 1024).
+// Its further datagrams in that tick are dropped and counted; the
+// messages in them that must arrive are resent.
+func (c *Context) SetClientTickBudget(datagrams, messages int) {
+	if datagrams > 0 {
+		c.clientDatagrams = datagrams
+	}
+	if messages > 0 {
+		c.clientMessages = messages
 	}
 }
 

@@ -77,7 +77,7 @@ func (h *httpListener) start(log *slog.Logger) {
 }
 
 func (h *httpListener) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if err := h.srv.Shutdown(ctx); err != nil {
 		h.srv.Close()

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,7 +24,8 @@ import (
 
 // maxQueued and maxQueuedBytes bound the datagrams waiting for the next
 // tick; beyond them, datagrams are dropped and counted (a flood must not
-// grow memory).
+// grow memory). Junk never takes room: the reader's filter drops it
+// before it is copied.
 const (
 	maxQueued      = 1 << 16
 	maxQueuedBytes = 8 << 20
@@ -57,18 +57,27 @@ type Server struct {
 	post postQueue
 
 	// owned by the event goroutine
-	now                time.Time
-	clients            []*Client // connected pool
-	pending            []*Client // temporary pool
-	byAddr             map[netip.AddrPort]*Client
-	byToken            map[uint32]*Client
-	hellos             []udp.Datagram // CLIENT_HELLOs waiting for a handshake slot
-	handshakesThisTick int
-	retired            totals // statistics of clients that left
-	stats              Stats
-	prof               profile
-	stopping           bool
-	started            time.Time
+	now              time.Time
+	tickNo           uint64
+	clients          []*Client // connected pool
+	pending          []*Client // temporary pool
+	unproven         []*Client // pending clients without a cookie, oldest first (lazily cleaned)
+	byAddr           map[netip.AddrPort]*Client
+	byToken          map[uint32]*Client
+	proven, queued   helloQueue // CLIENT_HELLOs waiting for the handshake budget
+	handshakeBacklog bool       // the last tick's handshake budget ran out
+	cookies          *cookieJar
+	cookieBody       []byte
+	tmpl             *templates
+	budget           *conn.Budget
+	retired          totals // statistics of clients that left
+	stats            Stats
+	prof             profile
+	stopping         bool
+	started          time.Time
+	dropLim          *logLimiter
+	panicLim         *logLimiter
+	watch            watchdog
 
 	pubMu      sync.Mutex
 	pub        Snapshot
@@ -150,23 +159,51 @@ func NewWithConn(ctx *Context, pc net.PacketConn) (*Server, error) {
 
 func newServer(ctx *Context, sock io.Closer, addr netip.AddrPort) *Server {
 	s := &Server{
-		ctx:     ctx,
-		sock:    sock,
-		addr:    addr,
-		log:     ctx.log,
-		cfg:     ctx.connConfig(),
-		byAddr:  make(map[netip.AddrPort]*Client),
-		byToken: make(map[uint32]*Client),
-		stopCh:  make(chan struct{}),
-		done:    make(chan struct{}),
+		ctx:      ctx,
+		sock:     sock,
+		addr:     addr,
+		log:      ctx.log,
+		byAddr:   make(map[netip.AddrPort]*Client),
+		byToken:  make(map[uint32]*Client),
+		stopCh:   make(chan struct{}),
+		done:     make(chan struct{}),
+		tmpl:     newTemplates(ctx.rootKey),
+		dropLim:  newLogLimiter(dropLogBurst, dropLogEvery),
+		panicLim: newLogLimiter(clientLogBurst, clientLogEvery),
 	}
 	s.prof.init(s.ctx.interval)
 	s.pub.init()
 	return s
 }
 
-// filter drops datagrams from blocked addresses before any parsing.
-func (s *Server) filter(from netip.AddrPort) bool { return !s.ctx.Blocked(from.Addr()) }
+// filter drops, before they are copied anywhere, datagrams from blocked
+// addresses and datagrams that cannot be ours: a bad magic or direction,
+// an unknown type, a length field the datagram cannot hold, a hello of
+// the wrong size.
+func (s *Server) filter(from netip.AddrPort, b []byte) udp.Verdict {
+	if s.ctx.Blocked(from.Addr()) {
+		return udp.Blocked
+	}
+	if len(b) < protocol.HeaderSize || b[0] != 'F' || b[1] != 'S' || b[2] != 'O' || b[3] != byte(protocol.ToServer) {
+		return udp.Junk
+	}
+	typ := protocol.PacketType(b[12])
+	length := int(b[13])<<8 | int(b[14])
+	trailer := protocol.TagSize
+	switch {
+	case typ == protocol.TypeClientHello:
+		if length != 2+protocol.ClientHelloBodySize || b[15] != 1 {
+			return udp.Junk
+		}
+		trailer = protocol.CRCSize
+	case typ == protocol.TypeUnknown || typ == protocol.TypeServerHello || !typ.Valid():
+		return udp.Junk
+	}
+	if len(b) < protocol.HeaderSize+length+trailer {
+		return udp.Junk
+	}
+	return udp.Pass
+}
 
 func (s *Server) sendFailed(to netip.AddrPort, err error) { s.dropLog("send failed", to, err) }
 
@@ -224,6 +261,18 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	defer s.ctx.detach(s)
 	defer close(s.done)
+	cookies, err := newCookieJar()
+	if err != nil {
+		return fmt.Errorf("server: cookie secret: %w", err)
+	}
+	s.cookies = cookies
+	// The connections' settings are read now, so that the Context's
+	// setters apply until Run.
+	s.cfg = s.ctx.connConfig()
+	s.budget = conn.NewBudget(s.ctx.memoryBudget)
+	s.cfg.Budget = s.budget
+	s.tmpl.start(s.log)
+	defer s.tmpl.close()
 	if s.sigStop != nil {
 		defer s.sigStop()
 	}
@@ -247,6 +296,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.now = time.Now()
 	s.started = s.now
 	s.publish() // a monitor shows the address and settings at once
+	s.watch.start(s)
+	defer s.watch.stop()
 	s.callStarting()
 	s.loop(ctx)
 	s.shutdown()
@@ -265,8 +316,23 @@ func (s *Server) Serve(ctx context.Context) error {
 	return nil
 }
 
+// LastTick returns when the latest tick started. It is safe to call from
+// any goroutine: a server whose LastTick is far behind the clock is stuck.
+func (s *Server) LastTick() time.Time {
+	if n := s.watch.last.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
 // Done is closed when Run has returned.
 func (s *Server) Done() <-chan struct{} { return s.done }
+
+// drainEvery is how often the socket is read while the loop waits for the
+// next tick (Linux, where the tick reads it itself): often enough that
+// the kernel's buffer never overflows between two ticks, even under a
+// flood of junk.
+const drainEvery = 2 * time.Millisecond
 
 // loop runs ticks until a stop is asked.
 func (s *Server) loop(ctx context.Context) {
@@ -278,6 +344,8 @@ func (s *Server) loop(ctx context.Context) {
 	for {
 		start := time.Now()
 		s.now = start
+		s.tickNo++
+		s.watch.beat(start)
 		s.prof.begin(start)
 		if s.prof.rolled {
 			s.publish()
@@ -292,38 +360,57 @@ func (s *Server) loop(ctx context.Context) {
 		s.now = t2
 		s.flush()
 		t3 := time.Now()
+		if t3.Sub(start) > interval {
+			s.stats.LateTicks++
+		}
 
 		// Sleep until the next tick on a fixed schedule. A tick that ran
 		// late is made up by starting the next one at once, so that an
 		// occasional long tick costs no tick; more than a whole tick behind,
 		// start again from now rather than running ticks back to back.
 		next = next.Add(interval)
-		if d := time.Until(next); d > 0 {
-			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-s.stopCh:
-				return
-			case <-ctx.Done():
-				return
-			}
-		} else {
-			if -d > interval {
-				next = time.Now()
-			}
-			select {
-			case <-s.stopCh:
-				return
-			case <-ctx.Done():
-				return
-			default:
-			}
+		if !s.wait(ctx, timer, next) {
+			return
+		}
+		if d := time.Since(next); d > interval {
+			next = time.Now()
 		}
 		s.prof.end(t1.Sub(start), t2.Sub(t1), t3.Sub(t2), time.Since(t3))
 	}
 }
 
-// receive processes the datagrams that arrived since the last tick.
+// wait sleeps until next, reading the socket every drainEvery meanwhile
+// where the tick reads it itself. It returns false when a stop was asked.
+func (s *Server) wait(ctx context.Context, timer *time.Timer, next time.Time) bool {
+	for {
+		d := time.Until(next)
+		if d <= 0 {
+			select {
+			case <-s.stopCh:
+				return false
+			case <-ctx.Done():
+				return false
+			default:
+				return true
+			}
+		}
+		if s.rx.Batched() {
+			d = min(d, drainEvery)
+		}
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+		case <-s.stopCh:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+		s.rx.Drain()
+	}
+}
+
+// receive processes the datagrams that arrived since the last tick, then
+// the hellos waiting for the handshake budget.
 func (s *Server) receive() {
 	s.rx.Drain()
 	batch := s.rx.Take()
@@ -331,21 +418,14 @@ func (s *Server) receive() {
 		s.route(&batch[i])
 	}
 	s.rx.Recycle(batch)
-	// Handshakes that waited for a slot.
-	n := min(len(s.hellos), s.ctx.handshakesPerTick)
-	for i := 0; i < n; i++ {
-		s.handshake(&s.hellos[i])
-	}
-	rest := copy(s.hellos, s.hellos[n:])
-	clear(s.hellos[rest:])
-	s.hellos = s.hellos[:rest]
-	s.handshakesThisTick = 0
+	s.handshakes()
 }
 
 // route hands one datagram to its connection (SPEC §13): connected clients
-// get everything; clients in the handshake only a CHALLENGE_RESP or a
-// repeated CLIENT_HELLO; unknown addresses only a CLIENT_HELLO, which starts
-// a handshake. Nothing else gets an answer.
+// get everything, within their share of the tick; clients in the
+// handshake only a CHALLENGE_RESP or a repeated CLIENT_HELLO; unknown
+// addresses only a CLIENT_HELLO, which starts a handshake. Nothing else
+// gets an answer.
 func (s *Server) route(d *udp.Datagram) {
 	b := d.Bytes()
 	s.stats.DatagramsIn++
@@ -360,6 +440,9 @@ func (s *Server) route(d *udp.Datagram) {
 	c := s.byAddr[d.From]
 	switch {
 	case c != nil && (!c.pending || h.Type == protocol.TypeChallengeResp || h.Type == protocol.TypeClientHello):
+		if !s.admit(c) {
+			return
+		}
 		s.receiveFrom(c, b)
 	case c != nil:
 		s.stats.Unexpected++
@@ -367,18 +450,27 @@ func (s *Server) route(d *udp.Datagram) {
 		s.stats.Unexpected++ // no new clients while stopping
 	case h.Type != protocol.TypeClientHello:
 		s.stats.Unexpected++
-		s.dropLog("unexpected packet from an unknown address", d.From, fmt.Errorf("%s", h.Type))
-	case len(s.pending)+len(s.hellos) >= s.ctx.maxPending:
-		s.stats.HandshakeRejected++
-		s.dropLog("handshake pool full", d.From, nil)
-	case s.handshakesThisTick < s.ctx.handshakesPerTick:
-		s.handshakesThisTick++
-		s.handshake(d)
+		s.dropLog("unexpected packet from an unknown address", d.From, nil)
 	default:
-		// Keep the datagram for a later tick (the batch's memory is
-		// reused).
-		s.hellos = append(s.hellos, udp.Datagram{Data: bytes.Clone(d.Data), From: d.From})
+		s.hello(b, d.From)
 	}
+}
+
+// admit counts a datagram against its client's share of the tick and
+// reports whether it is within it: a client's datagrams beyond
+// Context.SetClientTickBudget in one tick are dropped (its reliable
+// messages are resent), so that no client takes more than its share.
+func (s *Server) admit(c *Client) bool {
+	if c.tick != s.tickNo {
+		c.tick, c.tickDgram, c.tickMsgs = s.tickNo, 0, 0
+	}
+	if c.tickDgram >= s.ctx.clientDatagrams || c.tickMsgs >= s.ctx.clientMessages {
+		c.throttled++
+		s.stats.Throttled++
+		return false
+	}
+	c.tickDgram++
+	return true
 }
 
 func (s *Server) receiveFrom(c *Client, b []byte) {
@@ -388,49 +480,6 @@ func (s *Server) receiveFrom(c *Client, b []byte) {
 	}
 	if c.pending && c.c.Status() == conn.Connected {
 		s.promote(c)
-	}
-}
-
-// handshake starts the handshake for a CLIENT_HELLO from a new address.
-func (s *Server) handshake(d *udp.Datagram) {
-	if c := s.byAddr[d.From]; c != nil {
-		s.receiveFrom(c, d.Bytes()) // a repeated hello that waited in line
-		return
-	}
-	token, err := s.newToken()
-	if err != nil {
-		s.log.Error("token", "err", err)
-		return
-	}
-	cfg := *s.cfg
-	c := &Client{srv: s, addr: d.From, pending: true}
-	_, separate := s.ctx.access() // then addresses go to the access log only
-	c.log = slog.New(&clientHandler{h: s.log.Handler(), token: token, addr: !separate, c: c})
-	cfg.Logger = c.log
-	cc, err := conn.NewServer(&cfg, s.now, token, d.Bytes())
-	if err != nil {
-		s.stats.HandshakeRejected++
-		s.dropLog("bad client hello", d.From, err)
-		return
-	}
-	cc.SetHandler(c.deliver)
-	c.c = cc
-	c.index = len(s.pending)
-	s.pending = append(s.pending, c)
-	s.byAddr[c.addr] = c
-	s.byToken[token] = c
-}
-
-// newToken draws a token no other client holds.
-func (s *Server) newToken() (uint32, error) {
-	for {
-		t, err := conn.NewToken(nil)
-		if err != nil {
-			return 0, err
-		}
-		if _, used := s.byToken[t]; !used {
-			return t, nil
-		}
 	}
 }
 
@@ -517,6 +566,12 @@ func (s *Server) leave(c *Client) {
 	c.gone = true
 	s.stats.Disconnects++
 	reason := c.c.Err()
+	switch {
+	case errors.Is(reason, conn.ErrOverBudget):
+		s.stats.OverBudget++
+	case errors.Is(reason, conn.ErrOutOfWindow):
+		s.stats.OutOfWindow++
+	}
 	if l, separate := s.ctx.access(); separate {
 		l.Info("disconnect", "client", c.addr.String(), "token", c.Token(), "reason", errString(reason), "active", len(s.clients)-1)
 		s.log.Info("client disconnected", "token", c.Token(), "reason", errString(reason))
@@ -533,8 +588,10 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// forget removes a closed connection from its pool and the indexes.
+// forget closes a connection and removes it from its pool and the
+// indexes.
 func (s *Server) forget(c *Client, pool *[]*Client) {
+	c.c.Close() // gives back what it held; nothing if it closed already
 	removeAt(pool, c.index)
 	delete(s.byAddr, c.addr)
 	if s.byToken[c.Token()] == c {
@@ -579,19 +636,24 @@ func (s *Server) shutdown() {
 	for len(s.pending) > 0 {
 		s.forget(s.pending[len(s.pending)-1], &s.pending)
 	}
-	s.hellos = nil
+	s.proven.reset()
+	s.queued.reset()
+	clear(s.unproven)
+	s.unproven = nil
 	s.callShutdown()
 	s.publish()
 }
 
 // dropLog logs a dropped datagram with its address, to the access log
-// when there is one.
+// when there is one, at most a few lines a second.
 func (s *Server) dropLog(what string, from netip.AddrPort, err error) {
 	l, _ := s.ctx.access()
 	if !l.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	l.Debug(what, "client", from.String(), "err", errString(err))
+	if ok, held := s.dropLim.allow(time.Now()); ok {
+		l.Debug(what, "client", from.String(), "err", errString(err), "suppressed", held)
+	}
 }
 
 // Handler calls, each protected against panics.
@@ -599,11 +661,18 @@ func (s *Server) dropLog(what string, from netip.AddrPort, err error) {
 func (s *Server) recovered(c *Client, event string) {
 	if r := recover(); r != nil {
 		s.stats.HandlerPanics++
-		l := s.log
 		if c != nil {
-			l = c.log
+			// The client's logger lets a few lines a second through: a
+			// client whose every message makes the handler panic cannot
+			// flood the log.
+			if c.log.Enabled(context.Background(), slog.LevelError) {
+				c.log.Error("handler panicked", "event", event, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			}
+			return
 		}
-		l.Error("handler panicked", "event", event, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		if ok, held := s.panicLim.allow(time.Now()); ok {
+			s.log.Error("handler panicked", "event", event, "panic", fmt.Sprint(r), "stack", string(debug.Stack()), "suppressed", held)
+		}
 	}
 }
 

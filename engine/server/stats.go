@@ -14,11 +14,24 @@ type Stats struct {
 	BytesIn, BytesOut         uint64
 	// Datagrams dropped before reaching a connection, by reason.
 	Blocked           uint64 // from a blocked address
+	Junk              uint64 // not a datagram of the protocol (bad magic, type or length), dropped before it was copied
 	Overflow          uint64 // the queue between ticks was full
 	BadHeader         uint64 // unparseable header
 	Unexpected        uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
-	HandshakeRejected uint64 // bad CLIENT_HELLO, or the handshake pool was full
+	Throttled         uint64 // beyond its client's share of a tick (Context.SetClientTickBudget)
+	HandshakeInvalid  uint64 // a CLIENT_HELLO that failed a check (CRC, length, layout, version, key)
+	HandshakeRejected uint64 // a valid CLIENT_HELLO refused: the handshake pool or queue was full, or it waited too long
 	SendErrors        uint64 // datagrams the socket refused
+	// CookiesSent counts cookie replies: hellos from clients that can
+	// prove their address, asked to while the server was under load.
+	CookiesSent uint64
+	// HandshakesEvicted counts handshakes of clients that never proved
+	// their address, dropped to make room for clients that did.
+	HandshakesEvicted uint64
+	// LateTicks counts ticks that took longer than the tick interval;
+	// Stalls counts ticks so late that the watchdog logged the event
+	// goroutine's stack.
+	LateTicks, Stalls uint64
 	// KernelDrops counts datagrams the system dropped before the server
 	// could read them because the socket's receive buffer was full
 	// (Linux; see RecvBuffer).
@@ -32,11 +45,17 @@ type Stats struct {
 	HandlerPanics          uint64 // handler methods that panicked
 	Connects               uint64
 	Disconnects            uint64
+	// Of the disconnects, clients the server closed for abuse: more than
+	// their share of memory while it was short (conn.ErrOverBudget), or
+	// message numbers that cannot be placed (conn.ErrOutOfWindow).
+	OverBudget, OutOfWindow uint64
 }
 
 // totals sums per-connection counters.
 type totals struct {
 	Assembled, Acked, Timeouts, Received, Dropped uint64
+	Drops                                         conn.Drops
+	DuplicateMessages, FarMessages, BadMessages   uint64
 }
 
 func (t *totals) add(c *conn.Conn) {
@@ -46,6 +65,10 @@ func (t *totals) add(c *conn.Conn) {
 	t.Timeouts += s.Timeouts
 	t.Received += s.Received
 	t.Dropped += s.Dropped
+	t.Drops.Add(&s.Drops)
+	t.DuplicateMessages += s.DuplicateMessages
+	t.FarMessages += s.FarMessages
+	t.BadMessages += s.BadMessages
 }
 
 // profile accumulates where each second of the event goroutine's time
@@ -148,6 +171,14 @@ type ClientSnapshot struct {
 	Acked     uint64
 	Timeouts  uint64
 	Pending   int // packets awaiting an ack
+	// Dropped counts the client's datagrams its connection refused
+	// (Drops breaks them down); Throttled those beyond its share of a
+	// tick.
+	Dropped   uint64
+	Drops     conn.Drops
+	Throttled uint64
+	// Held is the memory the client makes the server hold.
+	Held int
 }
 
 // AckedPercent returns the share of the client's packets acknowledged.
@@ -175,6 +206,15 @@ type Snapshot struct {
 	// Packet counters summed over every connection, past and present.
 	Assembled, Acked, Timeouts uint64
 	PendingAcks                int
+	// Drops sums the datagrams connections refused, by reason, and the
+	// messages they refused inside accepted packets.
+	Drops                                       conn.Drops
+	DuplicateMessages, FarMessages, BadMessages uint64
+	// HandshakesQueued is the hellos waiting for the handshake budget.
+	HandshakesQueued int
+	// MemoryHeld is the memory the clients make the server hold, out of
+	// MemoryBudget (Context.SetMemoryBudget).
+	MemoryHeld, MemoryBudget int
 
 	Ticks, Messages, Update, Network, Idle metrics.Series
 	PktsIn, PktsOut, BytesIn, BytesOut     metrics.Series
@@ -216,7 +256,8 @@ func (s *Snapshot) CopyTo(dst *Snapshot) {
 func (s *Server) publish() {
 	s.prof.clients = len(s.clients)
 	rs := s.rx.Stats()
-	s.stats.Overflow, s.stats.Blocked, s.stats.ReadCalls = rs.Overflow, rs.Filtered, rs.Reads
+	s.stats.Overflow, s.stats.Blocked, s.stats.Junk, s.stats.ReadCalls = rs.Overflow, rs.Filtered, rs.Junk, rs.Reads
+	s.stats.Stalls = s.watch.stalls.Load()
 	s.stats.WriteCalls = s.tx.Stats().Writes
 	if rs.KernelDrops > s.stats.KernelDrops {
 		s.log.Warn("the socket's receive buffer overflowed: the system dropped datagrams before the server read them",
@@ -235,6 +276,10 @@ func (s *Server) publish() {
 	p.Second = s.prof.last
 	p.Connections = len(s.clients)
 	p.Pending = len(s.pending)
+	p.HandshakesQueued = s.proven.len() + s.queued.len()
+	if s.budget != nil {
+		p.MemoryHeld, p.MemoryBudget = s.budget.Used(), s.budget.Limit()
+	}
 	p.Stats = s.stats
 	t := s.retired
 	p.PendingAcks = 0
@@ -256,12 +301,18 @@ func (s *Server) publish() {
 			Acked:     st.Acked,
 			Timeouts:  st.Timeouts,
 			Pending:   c.c.PendingAcks(),
+			Dropped:   st.Dropped,
+			Drops:     st.Drops,
+			Throttled: c.throttled,
+			Held:      c.c.Held(),
 		}
 		p.PendingAcks += r.Pending
 		rows = append(rows, r)
 	}
 	p.ClientRows = rows
 	p.Assembled, p.Acked, p.Timeouts = t.Assembled, t.Acked, t.Timeouts
+	p.Drops = t.Drops
+	p.DuplicateMessages, p.FarMessages, p.BadMessages = t.DuplicateMessages, t.FarMessages, t.BadMessages
 	src := s.prof.series()
 	for i, x := range p.series() {
 		src[i].CopyTo(x)

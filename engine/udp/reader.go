@@ -42,9 +42,25 @@ type Datagram struct {
 // Bytes returns the datagram's contents.
 func (d *Datagram) Bytes() []byte { return d.Data }
 
+// A Filter looks at a datagram before the reader copies it anywhere: it
+// returns Pass to queue it, or the reason it is dropped. It runs on the
+// reading goroutine, once per datagram, so it must be cheap.
+type Filter func(from netip.AddrPort, b []byte) Verdict
+
+// Verdict is a Filter's answer.
+type Verdict uint8
+
+// Verdicts.
+const (
+	Pass    Verdict = iota
+	Blocked         // from a blocked address
+	Junk            // not a datagram of the protocol
+)
+
 // Stats counts what the reader did not hand over, and how it read.
 type Stats struct {
-	Filtered uint64 // refused by the filter
+	Filtered uint64 // refused by the filter as Blocked
+	Junk     uint64 // refused by the filter as Junk
 	Overflow uint64 // dropped because the queue was full
 	Errors   uint64 // read errors other than the socket closing
 	Reads    uint64 // system calls that returned datagrams
@@ -64,7 +80,7 @@ type Reader struct {
 	batch    batchReader // nil: one datagram per call
 	maxQueue int
 	maxBytes int
-	filter   func(netip.AddrPort) bool
+	filter   Filter
 	scratch  [][]byte // receive buffers of the reading goroutine
 	ns       []int    // their datagram lengths
 	froms    []netip.AddrPort
@@ -84,9 +100,9 @@ type Reader struct {
 
 // NewReader returns a reader of pc that holds at most maxQueued datagrams
 // and maxBytes bytes between two Takes (more are dropped and counted).
-// filter, when not nil, is asked about every datagram's source before it
-// is queued; false drops it.
-func NewReader(pc net.PacketConn, maxQueued, maxBytes int, filter func(netip.AddrPort) bool) *Reader {
+// filter, when not nil, is asked about every datagram before it is
+// queued.
+func NewReader(pc net.PacketConn, maxQueued, maxBytes int, filter Filter) *Reader {
 	r := &Reader{pc: pc}
 	r.udp, _ = pc.(*net.UDPConn)
 	var rc rawConn
@@ -99,14 +115,14 @@ func NewReader(pc net.PacketConn, maxQueued, maxBytes int, filter func(netip.Add
 
 // NewSocketReader returns a reader of s, with the limits of NewReader.
 // Read it with Drain from the goroutine that owns s.
-func NewSocketReader(s *Socket, maxQueued, maxBytes int, filter func(netip.AddrPort) bool) *Reader {
+func NewSocketReader(s *Socket, maxQueued, maxBytes int, filter Filter) *Reader {
 	r := &Reader{}
 	rc, _ := s.raw()
 	r.init(rc, maxQueued, maxBytes, filter)
 	return r
 }
 
-func (r *Reader) init(rc rawConn, maxQueued, maxBytes int, filter func(netip.AddrPort) bool) {
+func (r *Reader) init(rc rawConn, maxQueued, maxBytes int, filter Filter) {
 	r.maxQueue, r.maxBytes, r.filter, r.done = maxQueued, maxBytes, filter, make(chan struct{})
 	n := 1
 	if rc != nil {
@@ -200,9 +216,19 @@ func (r *Reader) read() (int, error) {
 func (r *Reader) queue(n int) {
 	// The filter runs outside the lock.
 	pass := r.pass[:0]
+	var blocked, junk uint64
 	for i := 0; i < n; i++ {
-		if r.filter == nil || r.filter(r.froms[i]) {
+		v := Pass
+		if r.filter != nil {
+			v = r.filter(r.froms[i], r.scratch[i][:r.ns[i]])
+		}
+		switch v {
+		case Pass:
 			pass = append(pass, i)
+		case Blocked:
+			blocked++
+		default:
+			junk++
 		}
 	}
 	r.mu.Lock()
@@ -212,7 +238,8 @@ func (r *Reader) queue(n int) {
 	if r.batch != nil {
 		r.stats.KernelDrops = r.batch.kernelDrops() // queue runs on the reading goroutine
 	}
-	r.stats.Filtered += uint64(n - len(pass))
+	r.stats.Filtered += blocked
+	r.stats.Junk += junk
 	for k, i := range pass {
 		size := r.ns[i]
 		if len(r.q) >= r.maxQueue || r.bytes+size > r.maxBytes {

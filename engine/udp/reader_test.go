@@ -103,12 +103,23 @@ func TestReaderFilterAndOverflow(t *testing.T) {
 	srv, cl := pair(t, "udp", "127.0.0.1:0")
 	var blocked atomic.Bool
 	blocked.Store(true)
-	r := NewReader(srv, 3, 1<<20, func(netip.AddrPort) bool { return !blocked.Load() })
+	r := NewReader(srv, 3, 1<<20, func(_ netip.AddrPort, b []byte) Verdict {
+		switch {
+		case blocked.Load():
+			return Blocked
+		case string(b) == "junk":
+			return Junk
+		}
+		return Pass
+	})
 	r.Start()
 	_, err := cl.Write([]byte("blocked"))
 	require.NoError(t, err)
 	waitFor(t, func() bool { return r.Stats().Filtered == 1 })
 	blocked.Store(false)
+	_, err = cl.Write([]byte("junk"))
+	require.NoError(t, err)
+	waitFor(t, func() bool { return r.Stats().Junk == 1 })
 	for i := 0; i < 5; i++ {
 		_, err := cl.Write([]byte{byte(i)})
 		require.NoError(t, err)

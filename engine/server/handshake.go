@@ -1,0 +1,341 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/protocol"
+)
+
+// The handshake path, built so that a flood of hellos costs the server as
+// little as possible and cannot keep real clients out:
+//
+//  1. route checks a CLIENT_HELLO from an unknown address completely
+//     (conn.ParseHello: CRC, exact length, layout, version) before it
+//     takes anything; that allocates nothing.
+//  2. A hello marked by a client of ours (protocol.HelloExt) while the
+//     server is under load must carry a valid cookie, which proves that
+//     the client receives datagrams at its address; without one it gets a
+//     cookie reply (a few dozen bytes, no state kept) and goes no further.
+//     Hellos with a valid cookie wait in a queue of their own that is
+//     served first, and may take the slot of the oldest unproven
+//     handshake when the pool is full. Unmarked hellos (the Python
+//     original's clients) are served as before while the pool has room.
+//  3. After the tick's datagrams, the queued hellos are answered within
+//     one time budget per tick: each costs a point check of its key and a
+//     SERVER_HELLO taken from a template signed ahead of time on another
+//     goroutine. The ECDH waits for the client's first encrypted datagram,
+//     which a forged address never sends.
+
+// Handshake limits.
+const (
+	// maxHelloQueue bounds each queue of hellos waiting for the budget.
+	maxHelloQueue = 1024
+	// helloQueueAge drops hellos that waited longer than this (the client
+	// has sent another by then).
+	helloQueueAge = time.Second
+	// cookieLifetime is how long a cookie stays valid.
+	cookieLifetime = 30 * time.Second
+	// templatePool is how many signed templates are kept ready.
+	templatePool = 256
+)
+
+// queuedHello is a CLIENT_HELLO waiting for the handshake budget.
+type queuedHello struct {
+	from  netip.AddrPort
+	hello conn.Hello // owns its key
+	at    time.Time
+	proof bool // carried a valid cookie
+}
+
+// helloQueue is a FIFO of hellos.
+type helloQueue struct {
+	items []queuedHello
+	head  int
+}
+
+func (q *helloQueue) len() int { return len(q.items) - q.head }
+
+func (q *helloQueue) push(h queuedHello) { q.items = append(q.items, h) }
+
+func (q *helloQueue) pop() (queuedHello, bool) {
+	if q.head == len(q.items) {
+		return queuedHello{}, false
+	}
+	h := q.items[q.head]
+	q.items[q.head] = queuedHello{}
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 256 && q.head > len(q.items)/2 {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	return h, true
+}
+
+func (q *helloQueue) reset() { clear(q.items); q.items, q.head = q.items[:0], 0 }
+
+// cookieJar makes and checks the cookies of cookie replies: the time the
+// cookie was made and a MAC over it and the client's address, under a
+// secret drawn when the server starts. Only the event goroutine uses it.
+type cookieJar struct {
+	mac  hash.Hash
+	sum  []byte
+	addr [18]byte
+}
+
+func newCookieJar() (*cookieJar, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	return &cookieJar{mac: hmac.New(sha256.New, secret), sum: make([]byte, 0, sha256.Size)}, nil
+}
+
+func (j *cookieJar) tag(t uint32, from netip.AddrPort) []byte {
+	a := from.Addr().As16()
+	copy(j.addr[:], a[:])
+	binary.BigEndian.PutUint16(j.addr[16:], from.Port())
+	var tb [4]byte
+	binary.BigEndian.PutUint32(tb[:], t)
+	j.mac.Reset()
+	j.mac.Write(tb[:])
+	j.mac.Write(j.addr[:])
+	j.sum = j.mac.Sum(j.sum[:0])
+	return j.sum[:protocol.CookieSize-4]
+}
+
+// make returns a cookie for from at now.
+func (j *cookieJar) make(now time.Time, from netip.AddrPort) [protocol.CookieSize]byte {
+	var c [protocol.CookieSize]byte
+	t := uint32(now.Unix())
+	binary.BigEndian.PutUint32(c[:], t)
+	copy(c[4:], j.tag(t, from))
+	return c
+}
+
+// valid reports whether c is a cookie made for from less than
+// cookieLifetime before now.
+func (j *cookieJar) valid(c [protocol.CookieSize]byte, now time.Time, from netip.AddrPort) bool {
+	t := binary.BigEndian.Uint32(c[:])
+	age := now.Unix() - int64(t)
+	if age < 0 || age > int64(cookieLifetime/time.Second) {
+		return false
+	}
+	return hmac.Equal(c[4:], j.tag(t, from))
+}
+
+// templates signs hello templates on its own goroutine, keeping a pool of
+// them ready, so that answering a hello costs the event goroutine no
+// signature and no key generation.
+type templates struct {
+	root  *crypto.PrivateKey
+	ready chan *conn.HelloTemplate
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func newTemplates(root *crypto.PrivateKey) *templates {
+	return &templates{root: root, ready: make(chan *conn.HelloTemplate, templatePool),
+		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// start runs the signing goroutine until close.
+func (t *templates) start(log *slog.Logger) {
+	go func() {
+		defer close(t.done)
+		for {
+			tmpl, err := t.make()
+			if err != nil {
+				log.Error("making a hello template", "err", err)
+				return
+			}
+			select {
+			case t.ready <- tmpl:
+			case <-t.stop:
+				return
+			}
+		}
+	}()
+}
+
+func (t *templates) close() {
+	close(t.stop)
+	<-t.done
+}
+
+func (t *templates) make() (*conn.HelloTemplate, error) {
+	token, err := conn.NewToken(nil)
+	if err != nil {
+		return nil, err
+	}
+	return conn.NewHelloTemplate(t.root, nil, token)
+}
+
+// take returns a ready template, or makes one now when none is.
+func (t *templates) take() (*conn.HelloTemplate, error) {
+	select {
+	case tmpl := <-t.ready:
+		return tmpl, nil
+	default:
+		return t.make()
+	}
+}
+
+// underLoad reports whether the handshake path is busy enough to ask the
+// clients that can answer a cookie to prove their address first.
+func (s *Server) underLoad() bool {
+	return s.queued.len() > 0 || s.handshakeBacklog || len(s.pending) >= s.ctx.maxPending/8
+}
+
+// hello handles a CLIENT_HELLO from an address with no connection.
+func (s *Server) hello(b []byte, from netip.AddrPort) {
+	h, err := conn.ParseHello(b)
+	if err != nil {
+		s.stats.HandshakeInvalid++
+		s.dropLog("bad client hello", from, err)
+		return
+	}
+	proof := h.Marked && h.Ext.HasCookie() && s.cookies.valid(h.Ext.Cookie, s.now, from)
+	if !proof && h.Marked && h.Ext.Cookies && s.underLoad() {
+		s.sendCookie(from, h.Seq())
+		return
+	}
+	q := &s.queued
+	if proof {
+		q = &s.proven
+	}
+	if !proof && len(s.pending)+s.queued.len()+s.proven.len() >= s.ctx.maxPending {
+		s.stats.HandshakeRejected++
+		s.dropLog("handshake pool full", from, nil)
+		return
+	}
+	if q.len() >= maxHelloQueue {
+		s.stats.HandshakeRejected++
+		s.dropLog("handshake queue full", from, nil)
+		return
+	}
+	q.push(queuedHello{from: from, hello: h.Clone(), at: s.now, proof: proof})
+}
+
+// sendCookie answers a marked hello with a cookie reply: a small CRC
+// datagram, no state kept.
+func (s *Server) sendCookie(to netip.AddrPort, helloSeq protocol.Seq) {
+	body := protocol.AppendCookieReply(s.cookieBody[:0], s.cookies.make(s.now, to))
+	s.cookieBody = body
+	msg := [1]protocol.Message{{Seq: 1, Type: protocol.TypeServerHello, Body: body}}
+	b := s.tx.Buffer()[:protocol.HeaderSize]
+	b, err := protocol.AppendPayload(b, msg[:])
+	if err != nil {
+		return
+	}
+	h := protocol.Header{Direction: protocol.ToClient, CTime: uint32(s.now.Unix()), Seq: 1, Ack: helloSeq,
+		Type: protocol.TypeServerHello, Count: 1, Length: uint16(len(b) - protocol.HeaderSize)}
+	h.Put(b)
+	b = crypto.AppendCRC(b)
+	s.stats.CookiesSent++
+	s.prof.sent(len(b))
+	s.tx.Queue(b, to)
+}
+
+// handshakes answers queued hellos, proven ones first, until the tick's
+// handshake budget is spent; the rest wait for the next tick.
+func (s *Server) handshakes() {
+	s.handshakeBacklog = false
+	if s.proven.len()+s.queued.len() == 0 {
+		return
+	}
+	start := time.Now()
+	for _, q := range []*helloQueue{&s.proven, &s.queued} {
+		for q.len() > 0 {
+			if time.Since(start) >= s.ctx.handshakeBudget {
+				s.handshakeBacklog = true
+				return
+			}
+			h, _ := q.pop()
+			if s.now.Sub(h.at) > helloQueueAge {
+				s.stats.HandshakeRejected++
+				continue
+			}
+			s.handshake(&h)
+		}
+	}
+}
+
+// handshake answers one hello.
+func (s *Server) handshake(q *queuedHello) {
+	if c := s.byAddr[q.from]; c != nil {
+		return // a handshake for this address started meanwhile
+	}
+	if err := q.hello.CheckKey(); err != nil {
+		s.stats.HandshakeInvalid++
+		s.dropLog("client hello with a bad key", q.from, err)
+		return
+	}
+	if len(s.pending) >= s.ctx.maxPending {
+		if !q.proof || !s.evictUnproven() {
+			s.stats.HandshakeRejected++
+			s.dropLog("handshake pool full", q.from, nil)
+			return
+		}
+	}
+	tmpl, err := s.tmpl.take()
+	for err == nil && s.byToken[tmpl.Token()] != nil {
+		tmpl, err = s.tmpl.take() // a token in use: draw another
+	}
+	if err != nil {
+		s.log.Error("hello template", "err", err)
+		return
+	}
+	c := &Client{srv: s, addr: q.from, pending: true, proven: q.proof}
+	_, separate := s.ctx.access() // then addresses go to the access log only
+	c.log = slog.New(newClientHandler(s.log.Handler(), c, tmpl.Token(), !separate))
+	cfg := *s.cfg
+	cfg.Logger = c.log
+	cc, err := conn.NewServerConn(&cfg, s.now, tmpl, &q.hello)
+	if err != nil {
+		s.stats.HandshakeRejected++
+		s.dropLog("client hello", q.from, err)
+		return
+	}
+	cc.SetHandler(c.deliver)
+	c.c = cc
+	c.index = len(s.pending)
+	s.pending = append(s.pending, c)
+	if !c.proven {
+		s.unproven = append(s.unproven, c)
+		if len(s.unproven) > 2*s.ctx.maxPending {
+			s.unproven = slices.DeleteFunc(s.unproven, func(c *Client) bool { return !c.pending || s.byAddr[c.addr] != c })
+		}
+	}
+	s.byAddr[c.addr] = c
+	s.byToken[tmpl.Token()] = c
+}
+
+// evictUnproven drops the oldest handshake whose client never proved its
+// address, to make room for one that did. It reports whether it found
+// one.
+func (s *Server) evictUnproven() bool {
+	for len(s.unproven) > 0 {
+		c := s.unproven[0]
+		s.unproven[0] = nil
+		s.unproven = s.unproven[1:]
+		if c.pending && !c.gone && s.byAddr[c.addr] == c {
+			s.stats.HandshakesEvicted++
+			s.forget(c, &s.pending)
+			return true
+		}
+	}
+	return false
+}
