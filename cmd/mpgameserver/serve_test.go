@@ -150,3 +150,15 @@ func TestServeFlagErrors(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Contains(t, errOut, "READY")
 }
+
+// TestWaitStoppedGivesUp: a server that does not stop after a signal (a
+// handler stuck) does not keep the process alive.
+func TestWaitStoppedGivesUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := waitStopped(ctx, make(chan error))
+	assert.ErrorContains(t, err, "did not stop within")
+	done := make(chan error, 1)
+	done <- nil
+	assert.NoError(t, waitStopped(context.Background(), done))
+}
