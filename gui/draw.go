@@ -19,6 +19,7 @@ type Palette struct {
 	Messages, Update, Network, Idle          plot.Color
 	Ticks, Target, Sent, Received            plot.Color
 	RowAlt, Header, Selected                 plot.Color
+	Warn                                     plot.Color
 }
 
 // DefaultPalette returns the monitor's colors: a dark theme whose series
@@ -42,6 +43,7 @@ func DefaultPalette() Palette {
 		RowAlt:     plot.RGB(33, 37, 48),
 		Header:     plot.RGB(40, 45, 58),
 		Selected:   plot.RGB(60, 70, 96),
+		Warn:       plot.RGB(255, 120, 90),
 	}
 }
 
@@ -214,6 +216,12 @@ func (r *renderer) header(s *server.Snapshot, f *faces) {
 		plot.SI(float64(s.Timeouts)), s.PendingAcks)
 	r.text(summary, float64(hr.X), float64(hr.Y+28), f.text, p.Text, text.AlignStart)
 	r.text("Esc quit   P screenshot", float64(hr.Right()), float64(hr.Y+6), f.small, p.Dim, text.AlignEnd)
+	drops, any := DropSummary(s, 3)
+	c := p.Dim
+	if any {
+		c = p.Warn
+	}
+	r.text(drops, float64(hr.Right()), float64(hr.Y+24), f.small, c, text.AlignEnd)
 }
 
 // axes draws a panel's background, title, horizontal grid with y labels in

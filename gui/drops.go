@@ -1,0 +1,47 @@
+package gui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/gui/plot"
+)
+
+// DropSummary describes in one line what the server dropped since it
+// started: the top reasons, worst first, and the datagrams the kernel
+// dropped before the server could read them. any reports whether anything
+// was dropped at all.
+func DropSummary(s *server.Snapshot, top int) (line string, any bool) {
+	st, d := &s.Stats, &s.Drops
+	reasons := []struct {
+		name string
+		n    uint64
+	}{
+		{"junk", st.Junk}, {"blocked", st.Blocked}, {"overflow", st.Overflow}, {"bad header", st.BadHeader},
+		{"unexpected", st.Unexpected}, {"throttled", st.Throttled}, {"bad hello", st.HandshakeInvalid},
+		{"hello refused", st.HandshakeRejected}, {"auth", d.Auth}, {"duplicate", d.Duplicate}, {"stale", d.Stale},
+		{"payload", d.Payload}, {"handshake", d.Handshake}, {"header", d.Header},
+		{"over budget", st.OverBudget}, {"panics", st.HandlerPanics}, {"stalls", st.Stalls},
+	}
+	slices.SortStableFunc(reasons, func(a, b struct {
+		name string
+		n    uint64
+	}) int {
+		return cmp.Compare(b.n, a.n)
+	})
+	var parts []string
+	for _, r := range reasons {
+		if r.n == 0 || len(parts) == top {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", r.name, plot.SI(float64(r.n))))
+	}
+	any = len(parts) > 0 || st.KernelDrops > 0
+	if len(parts) == 0 {
+		parts = append(parts, "nothing")
+	}
+	return fmt.Sprintf("dropped: %s   kernel %s", strings.Join(parts, ", "), plot.SI(float64(st.KernelDrops))), any
+}
