@@ -27,10 +27,11 @@ type Client struct {
 	index     int  // position in the server's slice of its pool
 
 	// its share of the current tick
-	tick      uint64 // the tick the counts below belong to
-	tickDgram int    // datagrams handled in it
-	tickMsgs  int    // messages handed to the handler in it
-	throttled uint64 // datagrams dropped for going over its share
+	tick      uint64        // the tick the counts below belong to
+	tickDgram int           // datagrams handled in it
+	tickMsgs  int           // messages handed to the handler in it
+	tickTime  time.Duration // spent on its datagrams in it
+	throttled uint64        // datagrams dropped for going over its share
 }
 
 // Addr returns the client's address. It identifies the client, but it is

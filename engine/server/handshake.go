@@ -194,10 +194,16 @@ func (t *templates) take() (*conn.HelloTemplate, error) {
 }
 
 // underLoad reports whether the handshake path is busy enough to ask the
-// clients that can answer a cookie to prove their address first.
+// clients that can answer a cookie to prove their address first: the
+// last tick's budget ran out, many hellos came in this tick, or many
+// handshakes are half open. (A few clients connecting at once are not a
+// load: they need no extra round trip.)
 func (s *Server) underLoad() bool {
-	return s.queued.len() > 0 || s.handshakeBacklog || len(s.pending) >= s.ctx.maxPending/8
+	return s.handshakeBacklog || s.queued.len() >= loadHellos || len(s.pending) >= s.ctx.maxPending/8
 }
+
+// loadHellos hellos waiting in one tick mean load.
+const loadHellos = 64
 
 // hello handles a CLIENT_HELLO from an address with no connection.
 func (s *Server) hello(b []byte, from netip.AddrPort) {

@@ -458,13 +458,14 @@ func (s *Server) route(d *udp.Datagram) {
 
 // admit counts a datagram against its client's share of the tick and
 // reports whether it is within it: a client's datagrams beyond
-// Context.SetClientTickBudget in one tick are dropped (its reliable
-// messages are resent), so that no client takes more than its share.
+// Context.SetClientTickBudget, or beyond an eighth of the tick's time, in
+// one tick are dropped (its reliable messages are resent), so that no
+// client takes more than its share.
 func (s *Server) admit(c *Client) bool {
 	if c.tick != s.tickNo {
-		c.tick, c.tickDgram, c.tickMsgs = s.tickNo, 0, 0
+		c.tick, c.tickDgram, c.tickMsgs, c.tickTime = s.tickNo, 0, 0, 0
 	}
-	if c.tickDgram >= s.ctx.clientDatagrams || c.tickMsgs >= s.ctx.clientMessages {
+	if c.tickDgram >= s.ctx.clientDatagrams || c.tickMsgs >= s.ctx.clientMessages || c.tickTime >= s.ctx.interval/clientTimeShare {
 		c.throttled++
 		s.stats.Throttled++
 		return false
@@ -473,8 +474,15 @@ func (s *Server) admit(c *Client) bool {
 	return true
 }
 
+// clientTimeShare: one client's datagrams (their decryption and the
+// handler's work on their messages) may take at most this fraction of a
+// tick; its further datagrams in that tick are dropped.
+const clientTimeShare = 8
+
 func (s *Server) receiveFrom(c *Client, b []byte) {
+	start := time.Now()
 	err := c.c.Receive(s.now, b)
+	c.tickTime += time.Since(start)
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		c.log.Debug("datagram refused", "err", err)
 	}
