@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +42,12 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		quiet       = fs.Bool("quiet", false, "no progress line")
 		logLevel    = fs.String("log-level", "warn", "log level: debug, info, warn or error")
 	)
+	var atk attackFlags
+	atk.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := atk.check(fs); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -64,6 +72,8 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Guaranteed:  *guaranteed,
 		Workers:     *workers,
 		Sockets:     mode,
+		Attack:      atk.name,
+		AttackRate:  atk.rate,
 		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	if *pubkey != "" {
@@ -107,6 +117,64 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errors.New("no client connected")
 	}
 	return nil
+}
+
+// attackFlags are --attack and --attack-rate, checked as they are parsed
+// so that a wrong value is a usage error.
+type attackFlags struct {
+	name    string
+	rate    float64
+	rateSet bool
+}
+
+func (a *attackFlags) register(fs *flag.FlagSet) {
+	var help strings.Builder
+	help.WriteString("run the attack `NAME` beside the clients while they are measured (empty: none):")
+	for _, x := range loadgen.Attacks() {
+		note := ""
+		switch {
+		case x.Flood:
+			note = "; Linux, server on 127/8"
+		case x.Attackers > 1:
+			note = fmt.Sprintf(" each, %d clients", x.Attackers)
+		}
+		fmt.Fprintf(&help, "\n%s: %s (%g %s%s)", x.Name, x.Summary, x.Rate, x.Unit, note)
+	}
+	fs.Func("attack", help.String(), func(s string) error {
+		for _, x := range loadgen.Attacks() {
+			if x.Name == s {
+				a.name = s
+				return nil
+			}
+		}
+		return fmt.Errorf("unknown attack %q: want one of %s", s, strings.Join(attackNames(), ", "))
+	})
+	fs.Func("attack-rate", "the attack's `RATE` in its unit (packets/s per attacker or datagrams/s; default: the attack's; inf: as fast as possible)", func(s string) error {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 || math.IsNaN(v) {
+			return errors.New("want a positive number of packets or datagrams per second, or inf")
+		}
+		a.rate, a.rateSet = v, true
+		return nil
+	})
+}
+
+// check rejects --attack-rate without --attack.
+func (a *attackFlags) check(fs *flag.FlagSet) error {
+	if a.rateSet && a.name == "" {
+		fmt.Fprintln(fs.Output(), "--attack-rate needs --attack")
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+func attackNames() []string {
+	var names []string
+	for _, x := range loadgen.Attacks() {
+		names = append(names, x.Name)
+	}
+	return names
 }
 
 // progressPrinter shows one progress line, rewritten in place on a

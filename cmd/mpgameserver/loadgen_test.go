@@ -57,6 +57,44 @@ func TestLoadgenFlagErrors(t *testing.T) {
 	}
 }
 
+func TestLoadgenAttackFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--attack", "nope"}, "-attack"},
+		{[]string{"--attack", "replay", "--attack-rate", "-5"}, "-attack-rate"},
+		{[]string{"--attack", "replay", "--attack-rate", "fast"}, "-attack-rate"},
+		{[]string{"--attack-rate", "10"}, "--attack-rate needs --attack"},
+	} {
+		code, _, errOut := runArgs(append([]string{"loadgen"}, tc.args...)...)
+		assert.Equal(t, 2, code, tc.args)
+		assert.Contains(t, errOut, tc.msg, tc.args)
+	}
+	code, _, errOut := runArgs("loadgen", "--help")
+	assert.Equal(t, 0, code)
+	for _, name := range []string{"fragments", "empty-flood", "replay", "big-fragments", "hello-badcrc", "hello-flood", "junk", "stats-pack"} {
+		assert.Contains(t, errOut, name, "the help lists the attacks")
+	}
+}
+
+func TestLoadgenWithAnAttack(t *testing.T) {
+	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "echo")
+	defer stop()
+	code, out, errOut := runArgs("loadgen", "--server", addr, "--clients", "3", "--rate", "10", "--duration", "1s",
+		"--quiet", "--json", "--attack", "stats-pack", "--attack-rate", "10")
+	require.Equal(t, 0, code, errOut)
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Equal(t, 3.0, rep["connected"])
+	att, ok := rep["attack"].(map[string]any)
+	require.True(t, ok, out)
+	assert.Equal(t, "stats-pack", att["name"])
+	assert.Equal(t, 10.0, att["rate"])
+	assert.Positive(t, att["datagrams"])
+	assert.Equal(t, 1.0, att["attackers"])
+}
+
 // TestStatusPage: serve --http shows the counters the benchmarks read,
 // and --pprof adds Go's profiles.
 func TestStatusPage(t *testing.T) {

@@ -72,6 +72,13 @@ type Config struct {
 	Workers int
 	// Sockets chooses how the clients' datagrams travel (SocketsAuto).
 	Sockets Sockets
+	// Attack names an attack (see Attacks) to run beside the clients
+	// during the steady phase: it starts when the measurement starts and
+	// stops when it ends. Empty runs none.
+	Attack string
+	// AttackRate overrides the attack's default rate (in its unit) when
+	// positive; math.Inf(1) runs it as fast as it can.
+	AttackRate float64
 	// Progress, when set, is called about once a second from the
 	// goroutine running Run.
 	Progress func(Progress)
@@ -190,7 +197,7 @@ func (c *Config) resolve() (Config, error) {
 	if r.Sockets < SocketsAuto || r.Sockets > SocketsPortable {
 		return r, fmt.Errorf("loadgen: unknown sockets mode %d", int(r.Sockets))
 	}
-	return r, nil
+	return r, r.checkAttack()
 }
 
 // Phases of a run.
@@ -213,6 +220,7 @@ type run struct {
 	start   time.Time
 	phase   atomic.Int32
 	workers []*worker
+	atk     *attackRun // the attack, once the steady phase started it
 }
 
 // Run runs the load described by cfg until its phases complete or ctx is
@@ -243,11 +251,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}()
 	}
 	rep := r.coordinate(ctx)
+	r.stopAttack()
 	wg.Wait()
 	for _, w := range r.workers {
 		w.tr.close()
 	}
 	r.finish(rep)
+	rep.Attack = r.attackReport()
 	return rep, nil
 }
 
@@ -291,6 +301,7 @@ func (r *run) coordinate(ctx context.Context) *Report {
 				steadyAt = now
 				r.cfg.Logger.Info("all clients connected or failed; measuring", "connected", t.connected, "failed", t.failed, "ramp", rep.Ramp)
 				r.phase.Store(phaseSteady)
+				r.startAttack()
 			}
 		case phaseSteady:
 			stop := cancelled || now.Sub(steadyAt) >= r.cfg.Duration
@@ -302,6 +313,7 @@ func (r *run) coordinate(ctx context.Context) *Report {
 				drainAt = now
 				rep.Duration = now.Sub(steadyAt)
 				r.phase.Store(phaseDrain)
+				r.stopAttack()
 			}
 		case phaseDrain:
 			if t.steady.sent == t.steady.echoed+t.steady.lost || now.Sub(drainAt) >= r.cfg.Drain {

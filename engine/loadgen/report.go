@@ -52,6 +52,10 @@ type Report struct {
 	// RTT is the echo round trip: from the frame that queued a message to
 	// the arrival of its echo.
 	RTT RTT
+
+	// Attack is what the attack run beside the clients did (nil when the
+	// run had none).
+	Attack *AttackReport
 }
 
 // RTT summarises the round trips of the steady phase.
@@ -125,6 +129,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("\nround trip p50 %s  p90 %s  p99 %s  max %s  (mean %s over %d echoes)\n",
 		ms(r.RTT.P50), ms(r.RTT.P90), ms(r.RTT.P99), ms(r.RTT.Max), ms(r.RTT.Mean), r.RTT.Count)
+	if r.Attack != nil {
+		p("%s\n", r.Attack.line())
+	}
 	return err
 }
 
@@ -170,10 +177,15 @@ type jsonReport struct {
 	RTTMax             float64 `json:"rtt_max_ms"`
 }
 
-// MarshalJSON writes the report as one flat JSON object.
+// MarshalJSON writes the report as one flat JSON object, with the attack
+// (if any) as an object under "attack".
 func (r *Report) MarshalJSON() ([]byte, error) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return json.Marshal(jsonReport{
+	type withAttack struct {
+		jsonReport
+		Attack *jsonAttack `json:"attack,omitempty"`
+	}
+	return json.Marshal(withAttack{jsonReport{
 		Server: r.Server, Clients: r.Clients, Rate: r.Rate, Size: r.Size, Sockets: r.Sockets.String(),
 		RampSeconds: r.Ramp.Seconds(), DurationSeconds: r.Duration.Seconds(), Interrupted: r.Interrupted,
 		Connected: r.Connected, Failed: r.Failed, Dropped: r.Dropped, NotStarted: r.NotStarted, OpenError: r.OpenError,
@@ -186,5 +198,5 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		SentShare: r.SentShare(),
 		RTTCount:  r.RTT.Count, RTTMin: ms(r.RTT.Min), RTTMean: ms(r.RTT.Mean),
 		RTTP50: ms(r.RTT.P50), RTTP90: ms(r.RTT.P90), RTTP99: ms(r.RTT.P99), RTTMax: ms(r.RTT.Max),
-	})
+	}, r.Attack.json()})
 }
