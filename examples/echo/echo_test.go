@@ -10,9 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"context"
 	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
+	"log/slog"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write and
@@ -68,4 +71,33 @@ func TestScenariosAgainstOurServer(t *testing.T) {
 	require.Len(t, lines, 2, out.String())
 	assert.Regexp(t, `^CONNECT 127\.0\.0\.1:\d+ token=\d+ active=1$`, lines[0])
 	assert.Regexp(t, `^DISCONNECT 127\.0\.0\.1:\d+ msgs=92 bytes=\d+ active=0$`, lines[1])
+}
+
+// TestStatsFloodLogsLittle: a client packing 143 STATS requests in every
+// packet makes the game answer within its share of each tick and the log
+// carry a few lines a second, not one per failed reply.
+func TestStatsFloodLogsLittle(t *testing.T) {
+	root, err := crypto.GenerateKey(nil)
+	require.NoError(t, err)
+	ctx, err := server.NewContext(echo.NewHandler(nil), root)
+	require.NoError(t, err)
+	log := &syncBuffer{}
+	ctx.SetLogger(slog.New(slog.NewTextHandler(log, nil)))
+	srv, err := server.New(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Run()
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	start := time.Now()
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: srv.Addr(), ServerKey: root.Public(), Clients: 4, Rate: 20, Size: 32,
+		Duration: 2 * time.Second, ConnectRate: 100, Attack: "stats-pack", AttackRate: 200,
+	})
+	require.NoError(t, err)
+	require.NotNil(t, rep.Attack)
+	assert.Positive(t, rep.Attack.Messages)
+	assert.Equal(t, 4, rep.Connected)
+	lines := strings.Count(log.String(), "echo: stats reply")
+	// A client's logger lets 10 lines through, then one a second.
+	assert.Positive(t, lines, "replies failed: the queue filled")
+	assert.LessOrEqual(t, lines, 10+int(time.Since(start)/time.Second)+1, "log lines")
 }
