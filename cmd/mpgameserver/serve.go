@@ -176,7 +176,7 @@ func statusPage(srv *server.Server) http.Handler {
 		d := &s.Drops
 		fmt.Fprintf(w, "conn-drops header %d auth %d payload %d duplicate %d stale %d handshake %d no-session %d closed %d\n",
 			d.Header, d.Auth, d.Payload, d.Duplicate, d.Stale, d.Handshake, d.NoSession, d.Closed)
-		fmt.Fprintf(w, "messages duplicate %d far %d bad %d\n", s.DuplicateMessages, s.FarMessages, s.BadMessages)
+		fmt.Fprintf(w, "messages duplicate %d far %d bad %d throttled %d\n", s.DuplicateMessages, s.FarMessages, s.BadMessages, st.ThrottledMessages)
 		fmt.Fprintf(w, "handshakes queued %d cookies-sent %d evicted %d\n", s.HandshakesQueued, st.CookiesSent, st.HandshakesEvicted)
 		fmt.Fprintf(w, "clients connects %d disconnects %d over-budget %d out-of-window %d handler-panics %d\n",
 			st.Connects, st.Disconnects, st.OverBudget, st.OutOfWindow, st.HandlerPanics)

@@ -27,11 +27,17 @@ type Client struct {
 	index     int  // position in the server's slice of its pool
 
 	// its share of the current tick
-	tick      uint64        // the tick the counts below belong to
-	tickDgram int           // datagrams handled in it
-	tickMsgs  int           // messages handed to the handler in it
-	tickTime  time.Duration // spent on its datagrams in it
-	throttled uint64        // datagrams dropped for going over its share
+	tick       uint64        // the tick the counts below belong to
+	tickDgram  int           // datagrams handled in it
+	tickMsgs   int           // messages handed to the handler in it
+	tickTime   time.Duration // spent on its datagrams in it
+	dgramStart time.Time     // when the work on its current datagram began
+	throttled  uint64        // datagrams dropped for going over its share
+
+	// messages of accepted datagrams over its share, for the next ticks
+	backlog      []heldMessage
+	backlogBytes int
+	backlogged   bool // in the server's list of clients with a backlog
 }
 
 // Addr returns the client's address. It identifies the client, but it is
@@ -102,6 +108,34 @@ func (c *Client) deliver(seq protocol.Seq, msg []byte) {
 	if c.pending {
 		s.promote(c)
 	}
+	// A datagram can carry 255 messages: its client's share of the tick
+	// is checked for each, so that no handler work one client causes runs
+	// past it. The packet is accepted already, so the messages over the
+	// share wait for the next ticks.
+	if len(c.backlog) > 0 || c.overShare() {
+		s.hold(c, seq, msg)
+		return
+	}
 	c.tickMsgs++
 	s.callHandleMessage(c, seq, msg)
+}
+
+// beginTick starts counting the client's share of tick n.
+func (c *Client) beginTick(n uint64) {
+	if c.tick != n {
+		c.tick, c.tickDgram, c.tickMsgs, c.tickTime = n, 0, 0, 0
+	}
+}
+
+// overShare reports whether the client used its share of the tick: its
+// messages, or its time, counting the datagram under way.
+func (c *Client) overShare() bool {
+	ctx := c.srv.ctx
+	return c.tickMsgs >= ctx.clientMessages || c.tickTime+time.Since(c.dgramStart) >= ctx.interval/clientTimeShare
+}
+
+// heldMessage is a message over its client's share, waiting.
+type heldMessage struct {
+	seq  protocol.Seq
+	data []byte
 }

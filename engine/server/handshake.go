@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"hash"
 	"log/slog"
 	"net/netip"
@@ -45,9 +46,38 @@ const (
 	helloQueueAge = time.Second
 	// cookieLifetime is how long a cookie stays valid.
 	cookieLifetime = 30 * time.Second
-	// templatePool is how many signed templates are kept ready.
-	templatePool = 256
+	// templatePool is how many signed templates are kept ready;
+	// templateReserve of them only for clients that proved their address.
+	templatePool    = 256
+	templateReserve = 64
+	// templateRate bounds the templates signed a second (each costs about
+	// 60 µs: at most an eighth of a core, whatever a flood does).
+	templateRate = 2000
+	// maxCookiesPerTick bounds the cookie replies sent in one tick: a
+	// flood of marked hellos from forged addresses costs the server and
+	// the network at most this many small datagrams a tick.
+	maxCookiesPerTick = 256
 )
+
+// tickCount counts something per tick without being reset by a sweep.
+type tickCount struct {
+	tick  uint64
+	count int
+}
+
+func (c *tickCount) n(tick uint64) int {
+	if c.tick != tick {
+		return 0
+	}
+	return c.count
+}
+
+func (c *tickCount) add(tick uint64) {
+	if c.tick != tick {
+		c.tick, c.count = tick, 0
+	}
+	c.count++
+}
 
 // queuedHello is a CLIENT_HELLO waiting for the handshake budget.
 type queuedHello struct {
@@ -151,11 +181,30 @@ func newTemplates(root *crypto.PrivateKey) *templates {
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-// start runs the signing goroutine until close.
+// start runs the signing goroutine until close. It fills the pool at
+// once, then signs at most templateRate templates a second.
 func (t *templates) start(log *slog.Logger) {
 	go func() {
 		defer close(t.done)
+		gap := time.Second / templateRate
+		credit := templatePool // templates it may sign without waiting
+		last := time.Now()
+		pace := time.NewTimer(time.Hour)
+		defer pace.Stop()
 		for {
+			now := time.Now()
+			credit = min(templatePool, credit+int(now.Sub(last)/gap))
+			last = last.Add(now.Sub(last) / gap * gap)
+			if credit == 0 {
+				pace.Reset(gap)
+				select {
+				case <-pace.C:
+				case <-t.stop:
+					return
+				}
+				continue
+			}
+			credit--
 			tmpl, err := t.make()
 			if err != nil {
 				log.Error("making a hello template", "err", err)
@@ -183,15 +232,27 @@ func (t *templates) make() (*conn.HelloTemplate, error) {
 	return conn.NewHelloTemplate(t.root, nil, token)
 }
 
-// take returns a ready template, or makes one now when none is.
-func (t *templates) take() (*conn.HelloTemplate, error) {
+// take returns a ready template, or one made now when none is. While the
+// server is under load (frugal), a client that did not prove its address
+// gets one only from the pool, and none when only the reserve is left.
+func (t *templates) take(frugal bool) (*conn.HelloTemplate, error) {
+	if frugal && len(t.ready) <= templateReserve {
+		return nil, errNoTemplate
+	}
 	select {
 	case tmpl := <-t.ready:
 		return tmpl, nil
 	default:
+		if frugal {
+			return nil, errNoTemplate
+		}
 		return t.make()
 	}
 }
+
+// errNoTemplate: no template is ready for a client that did not prove
+// its address.
+var errNoTemplate = errors.New("server: no hello template ready")
 
 // underLoad reports whether the handshake path is busy enough to ask the
 // clients that can answer a cookie to prove their address first: the
@@ -199,7 +260,7 @@ func (t *templates) take() (*conn.HelloTemplate, error) {
 // handshakes are half open. (A few clients connecting at once are not a
 // load: they need no extra round trip.)
 func (s *Server) underLoad() bool {
-	return s.handshakeBacklog || s.queued.len() >= loadHellos || len(s.pending) >= s.ctx.maxPending/8
+	return s.handshakeBacklog || s.queued.len() >= loadHellos || len(s.pending) >= max(1, s.ctx.maxPending/8)
 }
 
 // loadHellos hellos waiting in one tick mean load.
@@ -215,7 +276,12 @@ func (s *Server) hello(b []byte, from netip.AddrPort) {
 	}
 	proof := h.Marked && h.Ext.HasCookie() && s.cookies.valid(h.Ext.Cookie, s.now, from)
 	if !proof && h.Marked && h.Ext.Cookies && s.underLoad() {
-		s.sendCookie(from, h.Seq())
+		if s.cookiesThisTick.n(s.tickNo) < maxCookiesPerTick {
+			s.cookiesThisTick.add(s.tickNo)
+			s.sendCookie(from, h.Seq())
+		} else {
+			s.stats.HandshakeRejected++
+		}
 		return
 	}
 	q := &s.queued
@@ -296,12 +362,16 @@ func (s *Server) handshake(q *queuedHello) {
 			return
 		}
 	}
-	tmpl, err := s.tmpl.take()
+	frugal := !q.proof && s.underLoad()
+	tmpl, err := s.tmpl.take(frugal)
 	for err == nil && s.byToken[tmpl.Token()] != nil {
-		tmpl, err = s.tmpl.take() // a token in use: draw another
+		tmpl, err = s.tmpl.take(frugal) // a token in use: draw another
 	}
 	if err != nil {
-		s.log.Error("hello template", "err", err)
+		s.stats.HandshakeRejected++
+		if err != errNoTemplate {
+			s.log.Error("hello template", "err", err)
+		}
 		return
 	}
 	c := &Client{srv: s, addr: q.from, pending: true, proven: q.proof}

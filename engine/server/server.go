@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,9 @@ type Server struct {
 	handshakeBacklog bool       // the last tick's handshake budget ran out
 	cookies          *cookieJar
 	cookieBody       []byte
+	cookiesThisTick  tickCount
+	backlogged       []*Client // clients with messages held over
+	backlogBytes     int
 	tmpl             *templates
 	budget           *conn.Budget
 	retired          totals // statistics of clients that left
@@ -409,9 +413,11 @@ func (s *Server) wait(ctx context.Context, timer *time.Timer, next time.Time) bo
 	}
 }
 
-// receive processes the datagrams that arrived since the last tick, then
-// the hellos waiting for the handshake budget.
+// receive processes the messages held over from the last ticks, the
+// datagrams that arrived since the last tick, then the hellos waiting for
+// the handshake budget.
 func (s *Server) receive() {
+	s.runBacklogs()
 	s.rx.Drain()
 	batch := s.rx.Take()
 	for i := range batch {
@@ -462,16 +468,73 @@ func (s *Server) route(d *udp.Datagram) {
 // one tick are dropped (its reliable messages are resent), so that no
 // client takes more than its share.
 func (s *Server) admit(c *Client) bool {
-	if c.tick != s.tickNo {
-		c.tick, c.tickDgram, c.tickMsgs, c.tickTime = s.tickNo, 0, 0, 0
-	}
-	if c.tickDgram >= s.ctx.clientDatagrams || c.tickMsgs >= s.ctx.clientMessages || c.tickTime >= s.ctx.interval/clientTimeShare {
+	c.beginTick(s.tickNo)
+	if len(c.backlog) > 0 || c.tickDgram >= s.ctx.clientDatagrams || c.tickMsgs >= s.ctx.clientMessages || c.tickTime >= s.ctx.interval/clientTimeShare {
 		c.throttled++
 		s.stats.Throttled++
 		return false
 	}
 	c.tickDgram++
 	return true
+}
+
+// Bounds of the messages held over for clients over their share: per
+// client, and for the whole server.
+const (
+	maxClientBacklog      = 2 * protocol.MaxMessagesPerPacket
+	maxClientBacklogBytes = 64 << 10
+	maxBacklogBytes       = 8 << 20
+)
+
+// hold keeps a message over its client's share for the next tick; beyond
+// the backlog's bounds it is dropped and counted.
+func (s *Server) hold(c *Client, seq protocol.Seq, msg []byte) {
+	if len(c.backlog) >= maxClientBacklog || c.backlogBytes+len(msg) > maxClientBacklogBytes || s.backlogBytes+len(msg) > maxBacklogBytes {
+		s.stats.ThrottledMessages++
+		return
+	}
+	c.backlog = append(c.backlog, heldMessage{seq: seq, data: bytes.Clone(msg)})
+	c.backlogBytes += len(msg)
+	s.backlogBytes += len(msg)
+	if !c.backlogged {
+		c.backlogged = true
+		s.backlogged = append(s.backlogged, c)
+	}
+}
+
+// runBacklogs hands each client's held messages to the handler, within
+// its share of this tick. Only clients with a backlog are visited.
+func (s *Server) runBacklogs() {
+	for i := 0; i < len(s.backlogged); {
+		c := s.backlogged[i]
+		if !c.gone && c.c.Status() == conn.Connected {
+			c.beginTick(s.tickNo)
+			start := time.Now()
+			c.dgramStart = start
+			k := 0
+			for ; k < len(c.backlog) && !c.overShare(); k++ {
+				m := c.backlog[k]
+				c.tickMsgs++
+				s.callHandleMessage(c, m.seq, m.data)
+				c.backlogBytes -= len(m.data)
+				s.backlogBytes -= len(m.data)
+			}
+			c.tickTime += time.Since(start)
+			n := copy(c.backlog, c.backlog[k:])
+			clear(c.backlog[n:])
+			c.backlog = c.backlog[:n]
+			if n > 0 {
+				i++
+				continue
+			}
+		}
+		s.backlogBytes -= c.backlogBytes
+		c.backlog, c.backlogBytes, c.backlogged = nil, 0, false
+		last := len(s.backlogged) - 1
+		s.backlogged[i] = s.backlogged[last]
+		s.backlogged[last] = nil
+		s.backlogged = s.backlogged[:last]
+	}
 }
 
 // clientTimeShare: one client's datagrams (their decryption and the
@@ -481,6 +544,7 @@ const clientTimeShare = 8
 
 func (s *Server) receiveFrom(c *Client, b []byte) {
 	start := time.Now()
+	c.dgramStart = start
 	err := c.c.Receive(s.now, b)
 	c.tickTime += time.Since(start)
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {

@@ -13,12 +13,16 @@ type Stats struct {
 	DatagramsIn, DatagramsOut uint64
 	BytesIn, BytesOut         uint64
 	// Datagrams dropped before reaching a connection, by reason.
-	Blocked           uint64 // from a blocked address
-	Junk              uint64 // not a datagram of the protocol (bad magic, type or length), dropped before it was copied
-	Overflow          uint64 // the queue between ticks was full
-	BadHeader         uint64 // unparseable header
-	Unexpected        uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
-	Throttled         uint64 // beyond its client's share of a tick (Context.SetClientTickBudget)
+	Blocked    uint64 // from a blocked address
+	Junk       uint64 // not a datagram of the protocol (bad magic, type or length), dropped before it was copied
+	Overflow   uint64 // the queue between ticks was full
+	BadHeader  uint64 // unparseable header
+	Unexpected uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
+	Throttled  uint64 // beyond its client's share of a tick (Context.SetClientTickBudget)
+	// ThrottledMessages counts messages of accepted datagrams dropped
+	// because their client was over its share of the tick and its backlog
+	// of held messages was full.
+	ThrottledMessages uint64
 	HandshakeInvalid  uint64 // a CLIENT_HELLO that failed a check (CRC, length, layout, version, key)
 	HandshakeRejected uint64 // a valid CLIENT_HELLO refused: the handshake pool or queue was full, or it waited too long
 	SendErrors        uint64 // datagrams the socket refused

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/protocol"
@@ -38,6 +39,7 @@ type Handler struct {
 	server.BaseHandler
 	out    io.Writer
 	counts map[uint32]*Counts
+	stats  []byte // this tick's STATS reply, made once
 }
 
 // NewHandler returns an echo handler that prints its CONNECT and
@@ -86,8 +88,21 @@ func (h *Handler) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
 	}
 }
 
-// Stats returns the STATS reply: the counts of every connected client.
+// Update forgets the tick's STATS reply: the next request makes a new one.
+func (h *Handler) Update(time.Duration) { h.stats = nil }
+
+// Stats returns the STATS reply: the counts of every connected client. It
+// is made once a tick (a reply lists every client, so a client sending
+// many requests must not make the game redo that work for each).
 func (h *Handler) Stats() []byte {
+	if h.stats != nil {
+		return h.stats
+	}
+	h.stats = h.statsNow()
+	return h.stats
+}
+
+func (h *Handler) statsNow() []byte {
 	m := make(map[string]*Counts, len(h.counts))
 	for tok, n := range h.counts {
 		m[strconv.FormatUint(uint64(tok), 10)] = n
