@@ -112,7 +112,7 @@ func ParseHello(datagram []byte) (Hello, error) {
 	if !ok || m.Type != protocol.TypeClientHello {
 		return hl, ErrHandshake
 	}
-	ch, err := protocol.ParseClientHello(m.Body)
+	ch, err := protocol.SplitClientHello(m.Body)
 	if err != nil || ch.Version != protocol.ProtocolVersion || len(ch.PublicKey) == 0 {
 		return hl, ErrHandshake
 	}

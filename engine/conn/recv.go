@@ -10,47 +10,55 @@ import (
 )
 
 // parseClear parses and CRC-checks a hello datagram going in direction
-// want, returning its header and payload.
+// want, returning its header and payload. Anyone can send hellos, so its
+// refusals are errors made once (no allocation).
 func parseClear(d []byte, want protocol.Direction) (protocol.Header, []byte, error) {
 	h, err := protocol.ParseHeaderFrom(d, want)
 	if err != nil {
-		return h, nil, fmt.Errorf("%w: %w", ErrBadHeader, err)
+		return h, nil, headerRejection(err)
 	}
 	if !h.Type.UsesCRC() {
-		return h, nil, fmt.Errorf("%w: %s packet is not a hello", ErrHandshake, h.Type)
+		return h, nil, ErrHandshake
 	}
 	end := protocol.HeaderSize + int(h.Length)
 	if len(d) < end+protocol.CRCSize {
-		return h, nil, fmt.Errorf("%w: %w", ErrBadHeader, protocol.ErrShortPayload)
+		return h, nil, headerRejection(protocol.ErrShortPayload)
 	}
-	if err := crypto.CheckCRC(d, end); err != nil {
-		return h, nil, fmt.Errorf("%w: %w", ErrAuth, err)
+	if crypto.CheckCRC(d, end) != nil {
+		return h, nil, ErrAuth
 	}
 	payload := d[protocol.HeaderSize:end:end]
-	if err := protocol.ValidatePayload(h.Type, h.Count, payload); err != nil {
-		return h, nil, fmt.Errorf("%w: %w", ErrBadPayload, err)
+	if protocol.ValidatePayload(h.Type, h.Count, payload) != nil {
+		return h, nil, ErrBadPayload
 	}
 	return h, payload, nil
 }
 
 // helloMessage returns the single message of a hello packet, which must be
-// of type want, decoded when it is a CLIENT_HELLO.
+// of type want, decoded when it is a CLIENT_HELLO. Its refusals allocate
+// nothing.
 func helloMessage(h protocol.Header, payload []byte, want protocol.PacketType) (protocol.ClientHello, protocol.Message, error) {
 	var r protocol.PayloadReader
 	r.Reset(h.Type, h.Count, payload)
 	m, ok := r.Next()
 	if !ok || h.Count != 1 || m.Type != want {
-		return protocol.ClientHello{}, m, fmt.Errorf("%w: expected one %s message", ErrHandshake, want)
+		return protocol.ClientHello{}, m, errNotOneHello
 	}
 	if want != protocol.TypeClientHello {
 		return protocol.ClientHello{}, m, nil
 	}
-	hm, err := protocol.ParseClientHello(m.Body)
+	hm, err := protocol.SplitClientHello(m.Body)
 	if err != nil {
-		return hm, m, fmt.Errorf("%w: %w", ErrHandshake, err)
+		return hm, m, errHelloLayout
 	}
 	return hm, m, nil
 }
+
+// Hello refusals, made once.
+var (
+	errNotOneHello = fmt.Errorf("%w: a hello packet must carry one hello message", ErrHandshake)
+	errHelloLayout = fmt.Errorf("%w: %w", ErrHandshake, protocol.ErrClientHelloLayout)
+)
 
 // Receive processes one datagram received at now. It decrypts the datagram
 // in place, so the caller must not use its contents afterwards; message
@@ -219,34 +227,40 @@ func (c *Conn) receiveHello(now time.Time, d []byte) error {
 			c.stats.drop(&c.stats.Drops.Auth)
 		case errors.Is(err, ErrBadPayload):
 			c.stats.drop(&c.stats.Drops.Payload)
+		case errors.Is(err, ErrHandshake):
+			c.stats.drop(&c.stats.Drops.Handshake)
 		default:
 			c.stats.drop(&c.stats.Drops.Header)
 		}
 		return err
 	}
-	switch {
-	case c.role == RoleServer && c.status == Connecting:
+	if c.status != Connecting {
+		// A hello after the handshake: a late copy, or anyone's forgery.
+		c.stats.drop(&c.stats.Drops.Duplicate)
+		return ErrDuplicate
+	}
+	if c.role == RoleServer {
 		hm, _, err := helloMessage(h, payload, protocol.TypeClientHello)
 		if err != nil || string(hm.PublicKey) != string(c.helloKey) {
 			c.stats.drop(&c.stats.Drops.Handshake)
-			return fmt.Errorf("%w: repeated client hello does not match", ErrHandshake)
+			return errHelloMismatch
 		}
 		if !c.hello.queued {
 			c.hello.done = false
 			c.enqueue(c.hello)
 		}
 		return nil
-	case c.role == RoleClient && c.status == Connecting:
-		n, v := c.replay.Check(h.Seq)
-		if v != protocol.Fresh {
-			c.stats.drop(&c.stats.Drops.Duplicate)
-			return ErrDuplicate
-		}
-		return c.receiveServerHello(now, h, n, payload)
 	}
-	c.stats.drop(&c.stats.Drops.Duplicate)
-	return fmt.Errorf("%w: %s after the handshake", ErrDuplicate, h.Type)
+	n, v := c.replay.Check(h.Seq)
+	if v != protocol.Fresh {
+		c.stats.drop(&c.stats.Drops.Duplicate)
+		return ErrDuplicate
+	}
+	return c.receiveServerHello(now, h, n, payload)
 }
+
+// errHelloMismatch: a repeated CLIENT_HELLO that is not the first one.
+var errHelloMismatch = fmt.Errorf("%w: repeated client hello does not match", ErrHandshake)
 
 // receiveServerHello verifies a SERVER_HELLO and, if it is genuine,
 // derives the session key, queues the CHALLENGE_RESP and connects.

@@ -161,24 +161,27 @@ var (
 // A rejection is an error made once and returned as it is, wrapping a
 // class of the first group above and its cause, so that refusing a
 // datagram allocates nothing however often a peer makes it happen.
-type rejection struct{ class, cause error }
+type rejection struct{ errs [2]error } // the class, the cause
 
-func (r *rejection) Error() string   { return r.class.Error() + ": " + r.cause.Error() }
-func (r *rejection) Unwrap() []error { return []error{r.class, r.cause} }
+func (r *rejection) Error() string { return r.errs[0].Error() + ": " + r.errs[1].Error() }
+
+// Unwrap returns the class and the cause (a view of r: no allocation,
+// even for errors.Is).
+func (r *rejection) Unwrap() []error { return r.errs[:] }
 
 // The header errors Receive returns, one per cause.
 var headerRejections = [...]*rejection{
-	{ErrBadHeader, protocol.ErrShortHeader},
-	{ErrBadHeader, protocol.ErrBadMagic},
-	{ErrBadHeader, protocol.ErrDirection},
-	{ErrBadHeader, protocol.ErrPacketType},
-	{ErrBadHeader, protocol.ErrShortPayload},
+	{[2]error{ErrBadHeader, protocol.ErrShortHeader}},
+	{[2]error{ErrBadHeader, protocol.ErrBadMagic}},
+	{[2]error{ErrBadHeader, protocol.ErrDirection}},
+	{[2]error{ErrBadHeader, protocol.ErrPacketType}},
+	{[2]error{ErrBadHeader, protocol.ErrShortPayload}},
 }
 
 // headerRejection returns the rejection for a header error.
 func headerRejection(cause error) error {
 	for _, r := range headerRejections {
-		if r.cause == cause {
+		if r.errs[1] == cause {
 			return r
 		}
 	}

@@ -27,8 +27,9 @@ const filterInlineWords = 32
 // filter follows the ring through any number of wraps. A number is
 // accepted once: never again, and never once it is Width or more behind
 // the newest. A seq more than Ahead in front of the newest is refused as
-// Far. Every operation is O(1) (at most Width/64+1 words are touched when
-// the window moves).
+// Far. Every operation is O(1): moving the window clears at most the
+// bitmap's words (32 for any width up to 1984, a power of two above
+// Width/64+1 beyond).
 //
 // The zero value is not usable; call Init.
 type SeqFilter struct {

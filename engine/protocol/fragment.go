@@ -37,16 +37,16 @@ func AppendFragment(b []byte, h FragmentHeader, data []byte) []byte {
 func ParseFragment(body []byte) (FragmentHeader, []byte, error) {
 	var h FragmentHeader
 	if len(body) < FragmentHeaderSize {
-		return h, nil, fmt.Errorf("%w (%d bytes)", ErrFragmentShort, len(body))
+		return h, nil, ErrFragmentShort
 	}
 	h.ID = Seq(binary.BigEndian.Uint16(body))
 	h.Index = binary.BigEndian.Uint16(body[2:])
 	h.Count = binary.BigEndian.Uint16(body[4:])
 	if h.Count == 0 || h.Count > MaxFragments {
-		return h, nil, fmt.Errorf("%w: %d (allowed 1..%d)", ErrFragmentCount, h.Count, MaxFragments)
+		return h, nil, ErrFragmentCount
 	}
 	if h.Index == 0 || h.Index > h.Count {
-		return h, nil, fmt.Errorf("%w: %d of %d", ErrFragmentIndex, h.Index, h.Count)
+		return h, nil, ErrFragmentIndex
 	}
 	return h, body[FragmentHeaderSize:len(body):len(body)], nil
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -81,6 +82,71 @@ func ParseClientHello(body []byte) (ClientHello, error) {
 	}
 	m.Padding = body[r.Offset():ClientHelloBodySize:ClientHelloBodySize]
 	return m, nil
+}
+
+// ErrClientHelloLayout is returned by SplitClientHello.
+var ErrClientHelloLayout = errors.New("protocol: malformed client hello")
+
+// SplitClientHello is ParseClientHello for a server reading hellos from
+// anyone: it takes the same bodies, but refuses a malformed one with
+// ErrClientHelloLayout as it is, so that refusing costs no allocation.
+func SplitClientHello(body []byte) (ClientHello, error) {
+	var m ClientHello
+	if len(body) < ClientHelloBodySize || serial.TypeID(binary.BigEndian.Uint16(body)) != ClientHelloID ||
+		len(body) < 4 || serial.TypeID(binary.BigEndian.Uint16(body[2:])) != serial.Bytes {
+		return m, ErrClientHelloLayout
+	}
+	n, off, ok := rawInt(body, 4)
+	if !ok || n < 0 || n > int64(ClientHelloBodySize-off) {
+		return m, ErrClientHelloLayout
+	}
+	m.PublicKey = body[off : off+int(n) : off+int(n)]
+	if m.Version, off, ok = rawInt(body, off+int(n)); !ok || off > ClientHelloBodySize {
+		return ClientHello{}, ErrClientHelloLayout
+	}
+	m.Padding = body[off:ClientHelloBodySize:ClientHelloBodySize]
+	return m, nil
+}
+
+// rawInt reads a Serializable integer (type id and value, any width) at
+// off and returns it and the offset after it.
+func rawInt(b []byte, off int) (int64, int, bool) {
+	if off+2 > len(b) {
+		return 0, off, false
+	}
+	t := serial.TypeID(binary.BigEndian.Uint16(b[off:]))
+	off += 2
+	var size int
+	switch t {
+	case serial.Int8, serial.Uint8:
+		size = 1
+	case serial.Int16, serial.Uint16:
+		size = 2
+	case serial.Int32, serial.Uint32:
+		size = 4
+	case serial.Int64:
+		size = 8
+	}
+	if size == 0 || off+size > len(b) {
+		return 0, off, false
+	}
+	v := b[off : off+size]
+	off += size
+	switch t {
+	case serial.Int8:
+		return int64(int8(v[0])), off, true
+	case serial.Uint8:
+		return int64(v[0]), off, true
+	case serial.Int16:
+		return int64(int16(binary.BigEndian.Uint16(v))), off, true
+	case serial.Uint16:
+		return int64(binary.BigEndian.Uint16(v)), off, true
+	case serial.Int32:
+		return int64(int32(binary.BigEndian.Uint32(v))), off, true
+	case serial.Uint32:
+		return int64(binary.BigEndian.Uint32(v)), off, true
+	}
+	return int64(binary.BigEndian.Uint64(v)), off, true
 }
 
 // ServerHello is the second handshake message: the server's root public key

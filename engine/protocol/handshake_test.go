@@ -433,3 +433,31 @@ func TestHandshakeDatagramsInSession(t *testing.T) {
 	assert.Equal(t, []byte(hs.SessionKey), []byte(s.SessionKey))
 	assert.True(t, bytes.Equal(hs.SessionKey, s.Steps[0].Effects.SessionKey))
 }
+
+// TestSplitClientHelloAgreesWithParse: the allocation-free parser takes
+// exactly the bodies ParseClientHello takes, with the same fields.
+func TestSplitClientHelloAgreesWithParse(t *testing.T) {
+	hs := loadHandshake(t)
+	valid := []byte(hs.ClientHello.Message)
+	bodies := [][]byte{valid, append(append([]byte(nil), valid...), 1, 2, 3)}
+	for n := 0; n < len(valid); n += 7 {
+		bodies = append(bodies, valid[:n])
+	}
+	for i := 0; i < 40; i++ {
+		b := append([]byte(nil), valid...)
+		b[2+i%12] ^= byte(1 + i)
+		bodies = append(bodies, b)
+	}
+	for i, b := range bodies {
+		want, werr := protocol.ParseClientHello(b)
+		got, gerr := protocol.SplitClientHello(b)
+		require.Equal(t, werr == nil, gerr == nil, "body %d: %v / %v", i, werr, gerr)
+		if werr == nil {
+			assert.Equal(t, want, got, "body %d", i)
+		} else {
+			assert.ErrorIs(t, gerr, protocol.ErrClientHelloLayout)
+		}
+	}
+	allocs := testing.AllocsPerRun(20, func() { _, _ = protocol.SplitClientHello(valid[:100]) })
+	assert.Zero(t, allocs)
+}

@@ -92,9 +92,9 @@ func (r *PayloadReader) Reset(typ PacketType, count uint8, payload []byte) {
 	*r = PayloadReader{typ: typ, count: int(count), buf: payload}
 	switch {
 	case count == 0 && len(payload) != 0:
-		r.err = fmt.Errorf("%w: %d payload bytes with a message count of 0", ErrPayload, len(payload))
+		r.err = ErrPayload // as it is: refusing allocates nothing
 	case count == 1 && len(payload) < 2:
-		r.err = fmt.Errorf("%w: %d payload bytes cannot hold a message seq", ErrPayload, len(payload))
+		r.err = ErrPayload // as it is: refusing allocates nothing
 	}
 }
 
@@ -111,24 +111,24 @@ func (r *PayloadReader) Next() (Message, bool) {
 	}
 	rest := r.buf[r.off:]
 	if len(rest) < 5 {
-		r.err = fmt.Errorf("%w: record %d of %d truncated (%d bytes left)", ErrPayload, r.i+1, r.count, len(rest))
+		r.err = ErrPayload // as it is: refusing allocates nothing
 		return Message{}, false
 	}
 	n := int(binary.BigEndian.Uint16(rest))
 	m := Message{Seq: Seq(binary.BigEndian.Uint16(rest[2:])), Type: PacketType(rest[4])}
 	if !m.Type.Valid() {
-		r.err = fmt.Errorf("%w: record %d has unknown type %d", ErrPayload, r.i+1, rest[4])
+		r.err = ErrPayload // as it is: refusing allocates nothing
 		return Message{}, false
 	}
 	if len(rest)-5 < n {
-		r.err = fmt.Errorf("%w: record %d claims %d bytes, %d left", ErrPayload, r.i+1, n, len(rest)-5)
+		r.err = ErrPayload // as it is: refusing allocates nothing
 		return Message{}, false
 	}
 	m.Body = rest[5 : 5+n : 5+n]
 	r.off += 5 + n
 	r.i++
 	if r.i == r.count && r.off != len(r.buf) {
-		r.err = fmt.Errorf("%w: %d bytes after the last of %d records", ErrPayload, len(r.buf)-r.off, r.count)
+		r.err = ErrPayload // as it is: refusing allocates nothing
 		return Message{}, false
 	}
 	return m, true

@@ -3,7 +3,6 @@ package protocol
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 )
@@ -30,13 +29,22 @@ const (
 )
 
 // What held memory really costs beyond the data: a partial message (its
-// struct, map entry and bitmap are charged apart), and each piece (its
-// slot in the pieces slice, doubled for growth, and the rounding of its
-// allocation).
+// struct and map entry; its bitmap is charged apart), and each piece (its
+// slot in the pieces slice, doubled for growth; the allocator's rounding
+// of its copy is charged too, as the copy's capacity).
 const (
 	partialOverhead = 256
 	pieceOverhead   = 64
 )
+
+// roundingSlack bounds what the allocator adds when it rounds an
+// allocation of n bytes up to its size class.
+func roundingSlack(n int) int {
+	if n <= 2048 {
+		return 256
+	}
+	return n/8 + 256
+}
 
 // expireGap is the least time between two sweeps for expired partial
 // messages made because memory ran short: a peer sending fragments that
@@ -154,12 +162,12 @@ func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgS
 		p = nil
 	}
 	if p != nil && p.count != int(h.Count) {
-		return nil, 0, fmt.Errorf("%w: id %d had count %d, got %d", ErrFragmentMismatch, h.ID, p.count, h.Count)
+		return nil, 0, ErrFragmentMismatch
 	}
 	if h.Count == 1 {
 		// a one-fragment message needs no state
 		if len(data) > r.maxMessage() {
-			return nil, 0, fmt.Errorf("%w: %d bytes", ErrMessageTooLarge, len(data))
+			return nil, 0, ErrMessageTooLarge
 		}
 		// never nil: nil means "incomplete", even for an empty message
 		return append(make([]byte, 0, len(data)), data...), seq, nil
@@ -168,14 +176,16 @@ func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgS
 	if p != nil && p.have[idx>>6]&(1<<(uint(idx)&63)) != 0 {
 		return nil, 0, ErrDuplicateFragment
 	}
-	charge := len(data) + pieceOverhead
+	// The checks use an upper bound of what the piece will cost; once it
+	// is allocated, the charge is made exact.
+	charge := len(data) + pieceOverhead + roundingSlack(len(data))
 	if p == nil {
 		charge += partialOverhead + (int(h.Count)+63)/64*8
 	} else if p.size+len(data) > r.maxMessage() {
-		return nil, 0, fmt.Errorf("%w: fragments of id %d exceed %d bytes", ErrMessageTooLarge, h.ID, r.maxMessage())
+		return nil, 0, ErrMessageTooLarge
 	}
 	if len(data) > r.maxMessage() {
-		return nil, 0, fmt.Errorf("%w: fragment of %d bytes", ErrMessageTooLarge, len(data))
+		return nil, 0, ErrMessageTooLarge
 	}
 	if p == nil && len(r.partial) >= r.maxPartial() {
 		r.sweep(now)
@@ -204,7 +214,14 @@ func (r *Reassembler) Add(now time.Time, seq Seq, body []byte) (msg []byte, msgS
 		r.partial[h.ID] = p
 	}
 	p.have[idx>>6] |= 1 << (uint(idx) & 63)
-	p.pieces = append(p.pieces, fragPiece{index: h.Index, data: append([]byte(nil), data...)})
+	piece := append([]byte(nil), data...)
+	if over := len(data) + roundingSlack(len(data)) - cap(piece); over > 0 {
+		charge -= over // the allocator rounded up less than the bound
+		if r.Budget != nil {
+			r.Budget.Release(over)
+		}
+	}
+	p.pieces = append(p.pieces, fragPiece{index: h.Index, data: piece})
 	p.got++
 	p.size += len(data)
 	p.charged += charge

@@ -3,6 +3,7 @@ package protocol_test
 import (
 	"bytes"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -545,4 +546,31 @@ func TestReassemblerRandomized(t *testing.T) {
 		}
 	}
 	assert.Greater(t, delivered, 100)
+}
+
+// TestReassemblerChargesWhatItHolds: what a reassembler counts as held is
+// at least the memory its partial messages really take, the allocator's
+// rounding included, so that limits and budgets mean what they say.
+func TestReassemblerChargesWhatItHolds(t *testing.T) {
+	for _, size := range []int{1, 100, 769, 897, 1024, 1025, 1409} {
+		var r protocol.Reassembler
+		bodies := make([][]byte, 2000)
+		for i := range bodies {
+			bodies[i] = fragBody(1, uint16(i+1), 8192, make([]byte, size))
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for _, b := range bodies {
+			_, _, err := r.Add(t0, 1, b)
+			require.NoError(t, err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		grown := int(after.HeapAlloc) - int(before.HeapAlloc)
+		assert.GreaterOrEqual(t, r.Held(), grown*97/100, "%d-byte fragments: held %d, heap grew %d", size, r.Held(), grown)
+		assert.LessOrEqual(t, r.Held(), grown*3+4096, "%d-byte fragments: not charged far more than they take", size)
+		runtime.KeepAlive(&r)
+		runtime.KeepAlive(bodies)
+	}
 }
