@@ -16,6 +16,12 @@ import (
 // must reproduce the input bytes exactly when the input used the canonical
 // integer widths (the encoding is canonical apart from integer widths, which
 // a reader accepts in any size).
+//
+// The cost is bounded too: every value takes at least 2 bytes, so the
+// values read are at most half the input's bytes; decoding the whole input
+// allocates nothing but the strings it returns (their bytes, rounded up by
+// the allocator) and, when a value fails, one formatted error; a length
+// field never makes the reader allocate or look past the input.
 func FuzzReader(f *testing.F) {
 	// small seeds only: the fuzzer's minimizer is quadratic in the input
 	// size
@@ -34,6 +40,16 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{0, 14, 0, 4, 0, 2, 0xaa, 0xbb})
 
 	f.Fuzz(func(t *testing.T, data []byte) {
+		strs, strBytes, failed := decodeAll(data)
+		allowed := cost{Mallocs: uint64(strs), Bytes: uint64(strBytes) + uint64(strs)*16 + uint64(strBytes)/4}
+		if failed {
+			allowed.Mallocs += errCost.Mallocs
+			allowed.Bytes += errCost.Bytes
+		}
+		if c := pureCost(func() { decodeAll(data) }); !c.Within(allowed) {
+			t.Fatalf("decoding %d bytes (%d strings of %d bytes, failed %v) cost %v", len(data), strs, strBytes, failed, c)
+		}
+
 		r := serial.NewReader(data)
 		for len(r.Remaining()) >= 2 {
 			start := r.Offset()
@@ -82,7 +98,7 @@ func FuzzReader(f *testing.F) {
 				return
 			}
 			raw := data[start:r.Offset()]
-			require.Positive(t, len(raw))
+			require.GreaterOrEqual(t, len(raw), 2, "a value takes at least its type id")
 			rr := serial.NewReader(reenc)
 			check(rr)
 			require.NoError(t, rr.Err())
@@ -92,6 +108,34 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decodeAll reads data as FuzzReader does, without checking anything,
+// and returns the strings read, their bytes and whether a value failed.
+func decodeAll(data []byte) (strs, strBytes int, failed bool) {
+	var r serial.Reader
+	r.Reset(data)
+	for len(r.Remaining()) >= 2 {
+		switch serial.TypeID(binary.BigEndian.Uint16(r.Remaining())) {
+		case serial.Bytes:
+			r.Bytes()
+		case serial.String:
+			if s := r.String(); r.Err() == nil {
+				strs++
+				strBytes += len(s)
+			}
+		case serial.Bool:
+			r.Bool()
+		case serial.Null:
+			r.Null()
+		default:
+			r.Int()
+		}
+		if r.Err() != nil {
+			return strs, strBytes, true
+		}
+	}
+	return strs, strBytes, false
 }
 
 // canonicalInts reports whether the integer in raw (an int value, or the
