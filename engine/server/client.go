@@ -20,11 +20,12 @@ type Client struct {
 	c    *conn.Conn
 	log  *slog.Logger
 
-	pending   bool // in the temporary pool (handshake not complete)
-	proven    bool // its hello carried a valid cookie
-	announced bool // Connect was raised
-	gone      bool // Disconnect was raised
-	index     int  // position in the server's slice of its pool
+	pending   bool      // in the temporary pool (handshake not complete)
+	proven    bool      // its hello carried a valid cookie
+	announced bool      // Connect was raised
+	gone      bool      // Disconnect was raised
+	index     int       // position in the server's slice of its pool
+	nextPoll  time.Time // pending: when to look at its timers again
 
 	// its share of the current tick
 	tick       uint64        // the tick the counts below belong to

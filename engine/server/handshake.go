@@ -56,7 +56,13 @@ const (
 	// maxCookiesPerTick bounds the cookie replies sent in one tick: a
 	// flood of marked hellos from forged addresses costs the server and
 	// the network at most this many small datagrams a tick.
-	maxCookiesPerTick = 256
+	maxCookiesPerTick = 1024
+	// maxUnprovenPerTick bounds the handshakes a tick starts, while the
+	// server is under load, for clients that did not prove their address
+	// (under a flood of hellos from forged addresses, most of them): the
+	// flood churns through the pool at most this fast, so it costs a few
+	// signatures a tick, not a core.
+	maxUnprovenPerTick = 16
 )
 
 // tickCount counts something per tick without being reset by a sweep.
@@ -363,6 +369,13 @@ func (s *Server) handshake(q *queuedHello) {
 		}
 	}
 	frugal := !q.proof && s.underLoad()
+	if frugal {
+		if s.unprovenThisTick.n(s.tickNo) >= maxUnprovenPerTick {
+			s.stats.HandshakeRejected++
+			return
+		}
+		s.unprovenThisTick.add(s.tickNo)
+	}
 	tmpl, err := s.tmpl.take(frugal)
 	for err == nil && s.byToken[tmpl.Token()] != nil {
 		tmpl, err = s.tmpl.take(frugal) // a token in use: draw another

@@ -70,6 +70,7 @@ type Server struct {
 	cookies          *cookieJar
 	cookieBody       []byte
 	cookiesThisTick  tickCount
+	unprovenThisTick tickCount
 	backlogged       []*Client // clients with messages held over
 	backlogBytes     int
 	tmpl             *templates
@@ -609,6 +610,13 @@ func (s *Server) flush() {
 	}
 	for i := 0; i < len(s.pending); {
 		c := s.pending[i]
+		// A handshake with nothing to send only needs its timer looked
+		// at now and then: a flood of half-open handshakes costs little.
+		if c.c.QueuedBytes() == 0 && s.now.Before(c.nextPoll) {
+			i++
+			continue
+		}
+		c.nextPoll = s.now.Add(pendingPollEvery)
 		s.send(c)
 		if c.c.Status().Closed() {
 			c.log.Debug("handshake not completed", "reason", c.c.Err())
@@ -671,6 +679,10 @@ func (s *Server) forget(c *Client, pool *[]*Client) {
 	}
 	s.retired.add(c.c)
 }
+
+// pendingPollEvery is how often a handshake with nothing to send is
+// polled for its timeout.
+const pendingPollEvery = 100 * time.Millisecond
 
 // closeWait bounds how long a stopping server waits for its clients to
 // acknowledge their DISCONNECT (the reference's clients never do).

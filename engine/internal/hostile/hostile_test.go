@@ -304,7 +304,7 @@ func TestAttacks(t *testing.T) {
 			assert.Zero(t, res.Duplicates, "replayed messages echoed again")
 			assert.Positive(t, s.Drops.Duplicate+s.Drops.Stale, "replays refused")
 		}},
-		{name: "big-fragments", configure: func(c *server.Context) { c.SetMemoryBudget(12 << 20) },
+		{name: "big-fragments", configure: func(c *server.Context) { c.SetMemoryBudget(2 << 20) },
 			check: func(t *testing.T, f *fixture, s *server.Snapshot, res attack.Result) {
 				assert.Positive(t, s.Stats.OverBudget, "attackers over their share were disconnected")
 				assert.Positive(t, res.Dropped(), "and they know it")
