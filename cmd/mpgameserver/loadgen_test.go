@@ -109,9 +109,21 @@ func TestStatusPage(t *testing.T) {
 	require.NoError(t, err)
 	body := readAll(t, resp)
 	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "socket recv-buffer", "kernel-drops 0", "memory heap-live",
-		"packets assembled", "datagrams in", "drops blocked 0 junk 0", "conn-drops header 0", "messages duplicate 0", "handshakes queued 0",
-		"clients connects 0", "memory-budget held 0 limit 134217728", "ticks late", "age-ms snapshot"} {
+		"packets assembled", "datagrams in", "drops blocked 0 junk 0", "rejected header 0", "messages duplicate 0", "handshakes queued 0",
+		"clients connects 0", "budget held 0 limit 134217728", "overruns late-ticks", "age-ms snapshot"} {
 		assert.Contains(t, body, want)
+	}
+	// Scripts read a line by its first word: a line added later never
+	// starts like another (the first ten predate the rule).
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	for i, line := range lines[10:] {
+		w, _, _ := strings.Cut(line, " ")
+		for j, other := range lines {
+			v, _, _ := strings.Cut(other, " ")
+			if j != i+10 {
+				assert.False(t, strings.HasPrefix(w, v) || strings.HasPrefix(v, w), "lines starting %q and %q", v, w)
+			}
+		}
 	}
 	resp, err = http.Get(url + "/debug/pprof/")
 	require.NoError(t, err)

@@ -169,19 +169,21 @@ func statusPage(srv *server.Server) http.Handler {
 		}
 		fmt.Fprintf(w, "packets assembled %d acked %d timeouts %d pending-acks %d\n", s.Assembled, s.Acked, s.Timeouts, s.PendingAcks)
 		fmt.Fprintf(w, "datagrams in %d out %d\n", s.Stats.DatagramsIn, s.Stats.DatagramsOut)
-		// Lines added later; the ones above stay as they are.
+		// Lines added later; the ones above stay as they are. A new line
+		// never starts with the first word of an older one (scripts
+		// match lines by their start).
 		st := &s.Stats
 		fmt.Fprintf(w, "drops blocked %d junk %d overflow %d bad-header %d unexpected %d throttled %d handshake-invalid %d handshake-rejected %d send-errors %d\n",
 			st.Blocked, st.Junk, st.Overflow, st.BadHeader, st.Unexpected, st.Throttled, st.HandshakeInvalid, st.HandshakeRejected, st.SendErrors)
 		d := &s.Drops
-		fmt.Fprintf(w, "conn-drops header %d auth %d payload %d duplicate %d stale %d handshake %d no-session %d closed %d\n",
+		fmt.Fprintf(w, "rejected header %d auth %d payload %d duplicate %d stale %d handshake %d no-session %d closed %d\n",
 			d.Header, d.Auth, d.Payload, d.Duplicate, d.Stale, d.Handshake, d.NoSession, d.Closed)
 		fmt.Fprintf(w, "messages duplicate %d far %d bad %d throttled %d\n", s.DuplicateMessages, s.FarMessages, s.BadMessages, st.ThrottledMessages)
 		fmt.Fprintf(w, "handshakes queued %d cookies-sent %d evicted %d\n", s.HandshakesQueued, st.CookiesSent, st.HandshakesEvicted)
 		fmt.Fprintf(w, "clients connects %d disconnects %d over-budget %d out-of-window %d handler-panics %d\n",
 			st.Connects, st.Disconnects, st.OverBudget, st.OutOfWindow, st.HandlerPanics)
-		fmt.Fprintf(w, "memory-budget held %d limit %d\n", s.MemoryHeld, s.MemoryBudget)
-		fmt.Fprintf(w, "ticks late %d stalls %d\n", st.LateTicks, st.Stalls)
+		fmt.Fprintf(w, "budget held %d limit %d\n", s.MemoryHeld, s.MemoryBudget)
+		fmt.Fprintf(w, "overruns late-ticks %d stalls %d\n", st.LateTicks, st.Stalls)
 		now := time.Now()
 		fmt.Fprintf(w, "age-ms snapshot %d tick %d\n", ageMillis(now, s.Taken), ageMillis(now, srv.LastTick()))
 	})

@@ -33,10 +33,11 @@ type fragGroup struct {
 	failed bool
 }
 
-// maxPooledBody is the largest body buffer kept for reuse.
-const maxPooledBody = 512
+// maxPooledBody is the largest body buffer kept for reuse: any message
+// that fits a datagram.
+const maxPooledBody = protocol.RecvBufferSize
 
-// maxPooled bounds the free list (with maxPooledBody, 10 KB a connection
+// maxPooled bounds the free list (with maxPooledBody, 34 KB a connection
 // at most).
 const maxPooled = 16
 
