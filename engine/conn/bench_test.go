@@ -139,7 +139,6 @@ func BenchmarkReceive(b *testing.B) {
 					// if a new connection sent the same datagrams.
 					server.replay.Init(replayWidth, protocol.DefaultFilterAhead)
 					server.recvMsgs.Init(server.cfg.MessageWindow, protocol.DefaultFilterAhead)
-					server.recvPkts.Init(32)
 					server.newestCTime = 0
 				}
 				d := dgs[i%ring]

@@ -25,7 +25,7 @@ const (
 	// size (8 MiB in 8192 fragments, each charged its real cost) and more.
 	DefaultMaxQueuedBytes    = 16 << 20
 	DefaultMaxQueuedMessages = 16384
-	DefaultMessageWindow     = 1024
+	DefaultMessageWindow     = protocol.DefaultFilterWidth
 )
 
 // Config holds the settings of a connection. The zero value gives the
@@ -82,7 +82,7 @@ type Config struct {
 	// server's): see Budget.
 	Budget *Budget
 	// MessageWindow is the width in bits of the received-message duplicate
-	// filter (1024; the reference uses 256). Messages older than it are
+	// filter (960; the reference uses 256). Messages older than it are
 	// dropped.
 	MessageWindow int
 	// HistoryBins is the length of the per-second statistics series (300).

@@ -24,13 +24,13 @@
 //     the reason;
 //   - hello packets, which are not authenticated, change nothing once the
 //     session key exists; an ack of 0 acknowledges nothing;
-//   - the received-message duplicate filter is 1024 messages wide and
+//   - the received-message duplicate filter is 960 messages wide and
 //     drops messages older than it, and a sender never lets its oldest
 //     message awaiting an ack fall 240 message seqs behind its newest, so a
 //     resent message is never delivered twice, even to the reference's
 //     256-message filter;
 //   - every packet seq is read as a 64-bit number and goes through an
-//     anti-replay window of 1024 packets (RFC 6479): a datagram is
+//     anti-replay window of 960 packets (RFC 6479): a datagram is
 //     accepted once, never when it is older than the window, and a seq
 //     that would move the window forward needs a ctime no more than 2 s
 //     behind the newest, which tells it from a copy made a wrap of the
@@ -84,7 +84,7 @@ const (
 	maxPacketsPerSecond = 16000
 	// replayWidth is how many packets behind the newest the anti-replay
 	// window remembers; older ones are refused.
-	replayWidth = 1024
+	replayWidth = protocol.DefaultFilterWidth
 	// maxFarRun closes a connection whose peer sent this many message seqs
 	// in a row too far ahead of the window to place.
 	maxFarRun = 256
@@ -122,8 +122,7 @@ type Conn struct {
 	pktSeq      protocol.Seq
 	msgSeq      protocol.Seq
 	fragID      protocol.Seq
-	recvPkts    protocol.Window    // the peer's packets, for our ack fields
-	replay      protocol.SeqFilter // the peer's packets, against replays
+	replay      protocol.SeqFilter // the peer's packets: against replays, and our ack fields
 	recvMsgs    protocol.SeqFilter // the peer's messages, against duplicates
 	newestCTime uint32             // ctime of the peer's newest packet
 	farRun      int                // message seqs in a row too far ahead
@@ -208,7 +207,6 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 		c.cfg.Rand = rand.Reader
 	}
 	c.log = rc.Logger
-	c.recvPkts.Init(32)
 	c.replay.Init(replayWidth, protocol.DefaultFilterAhead)
 	c.recvMsgs.Init(rc.MessageWindow, protocol.DefaultFilterAhead)
 	c.reasm.Limit = rc.MaxReassemblyBytes

@@ -490,8 +490,8 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 		Direction: c.out,
 		CTime:     ctime,
 		Seq:       c.pktSeq,
-		Ack:       c.recvPkts.Current(),
-		AckBits:   c.recvPkts.AckBits(),
+		Ack:       c.replay.Current(),
+		AckBits:   c.replay.AckBits(),
 		Type:      protocol.HeaderType(msgs),
 		Count:     uint8(len(msgs)),
 	}

@@ -10,7 +10,7 @@ const Far Verdict = Stale + 1
 const (
 	// DefaultFilterWidth is how many numbers behind the newest a SeqFilter
 	// remembers: older ones are refused.
-	DefaultFilterWidth = 1024
+	DefaultFilterWidth = 960
 	// DefaultFilterAhead is the largest step ahead of the newest number a
 	// SeqFilter accepts. A 16-bit seq further ahead is as likely to be a
 	// number from before the last wrap of the ring, so it is refused.
@@ -19,7 +19,7 @@ const (
 
 // filterInlineWords holds the bitmap of windows up to DefaultFilterWidth
 // inside the struct (a power of two, so indexes are masks).
-const filterInlineWords = 32
+const filterInlineWords = 16
 
 // A SeqFilter is an anti-replay window over the 16-bit seqs of one
 // direction of a connection (RFC 6479's bitmap). Each seq is read as a
@@ -28,8 +28,8 @@ const filterInlineWords = 32
 // accepted once: never again, and never once it is Width or more behind
 // the newest. A seq more than Ahead in front of the newest is refused as
 // Far. Every operation is O(1): moving the window clears at most the
-// bitmap's words (32 for any width up to 1984, a power of two above
-// Width/64+1 beyond).
+// bitmap's words (16, 128 bytes inside the struct, for any width up to
+// 960; a power of two above Width/64+1 beyond).
 //
 // The zero value is not usable; call Init.
 type SeqFilter struct {
@@ -132,6 +132,33 @@ func (f *SeqFilter) Accept(n uint64) {
 		f.newest = n
 	}
 	b[(n>>6)&f.mask] |= 1 << (n & 63)
+}
+
+// Current returns the newest seq accepted, or 0 before the first: the
+// header's ack field.
+func (f *SeqFilter) Current() Seq {
+	if f.newest == 0 {
+		return 0
+	}
+	return SeqOf(f.newest)
+}
+
+// AckBits returns which of the 32 seqs before Current were accepted, in
+// the header's ack_bits layout (bit 31 is Current-1, bit 0 Current-32),
+// as the reference's 32-packet window has them. The filter's width must
+// be at least 32.
+func (f *SeqFilter) AckBits() uint32 {
+	if f.newest == 0 {
+		return 0
+	}
+	lo := f.newest - 32 // the first number is placed past 65535
+	b := f.bitmap()
+	off := lo & 63
+	x := b[(lo>>6)&f.mask] >> off
+	if off > 32 {
+		x |= b[((lo>>6)+1)&f.mask] << (64 - off)
+	}
+	return uint32(x)
 }
 
 // Contains reports whether s stands for a number accepted and still

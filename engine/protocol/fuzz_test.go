@@ -907,8 +907,8 @@ func FuzzSeqFilter(f *testing.F) {
 		filt := protocol.NewSeqFilter(w, a)
 		words, stored := protocol.FilterWordsForTest(filt)
 		// memory: the ring holds the window and less than as much again;
-		// a small one is stored in the struct (32 words)
-		if words*64 < w+64 || words*64 >= 2*(w+64) || (stored != words && (words > 32 || stored != 32)) {
+		// a small one is stored in the struct (16 words)
+		if words*64 < w+64 || words*64 >= 2*(w+64) || (stored != words && (words > 16 || stored != 16)) {
 			t.Fatalf("width %d: %d words in use, %d stored", w, words, stored)
 		}
 		m := &model{seen: map[uint64]bool{}, width: uint64(w), ahead: a}
