@@ -69,6 +69,8 @@ type Server struct {
 	handshakeBacklog bool       // the last tick's handshake budget ran out
 	cookies          *cookieJar
 	cookieBody       []byte
+	tickRead         int // datagrams read in this tick
+	lastTickRead     int // and in the last
 	cookiesThisTick  tickCount
 	unprovenThisTick tickCount
 	backlogged       []*Client // clients with messages held over
@@ -334,10 +336,21 @@ func (s *Server) LastTick() time.Time {
 func (s *Server) Done() <-chan struct{} { return s.done }
 
 // drainEvery is how often the socket is read while the loop waits for the
-// next tick (Linux, where the tick reads it itself): often enough that
-// the kernel's buffer never overflows between two ticks, even under a
-// flood of junk.
+// next tick (Linux, where the tick reads it itself) when the traffic of a
+// tick could fill a good part of the kernel's buffer (a flood): often
+// enough that it never overflows between two ticks. Ordinary traffic is
+// read once a tick, in the largest batches.
 const drainEvery = 2 * time.Millisecond
+
+// drainThreshold is how many datagrams in one tick call for reads between
+// ticks: a quarter of what the kernel's buffer holds (a datagram takes at
+// least 768 bytes of it).
+func (s *Server) drainThreshold() int {
+	if s.stats.RecvBuffer <= 0 {
+		return 1024
+	}
+	return max(64, s.stats.RecvBuffer/4/768)
+}
 
 // loop runs ticks until a stop is asked.
 func (s *Server) loop(ctx context.Context) {
@@ -350,6 +363,7 @@ func (s *Server) loop(ctx context.Context) {
 		start := time.Now()
 		s.now = start
 		s.tickNo++
+		s.lastTickRead, s.tickRead = s.tickRead, 0
 		s.watch.beat(start)
 		s.prof.begin(start)
 		if s.prof.rolled {
@@ -399,7 +413,7 @@ func (s *Server) wait(ctx context.Context, timer *time.Timer, next time.Time) bo
 				return true
 			}
 		}
-		if s.rx.Batched() {
+		if th := s.drainThreshold(); s.lastTickRead >= th || s.tickRead >= th {
 			d = min(d, drainEvery)
 		}
 		timer.Reset(d)
@@ -410,16 +424,19 @@ func (s *Server) wait(ctx context.Context, timer *time.Timer, next time.Time) bo
 		case <-ctx.Done():
 			return false
 		}
-		s.rx.Drain()
+		s.drain()
 	}
 }
+
+// drain reads what the socket holds, counting the datagrams of the tick.
+func (s *Server) drain() { s.tickRead += s.rx.Drain() }
 
 // receive processes the messages held over from the last ticks, the
 // datagrams that arrived since the last tick, then the hellos waiting for
 // the handshake budget.
 func (s *Server) receive() {
 	s.runBacklogs()
-	s.rx.Drain()
+	s.drain()
 	batch := s.rx.Take()
 	for i := range batch {
 		s.route(&batch[i])
@@ -513,7 +530,7 @@ func (s *Server) runBacklogs() {
 			start := time.Now()
 			c.dgramStart = start
 			k := 0
-			for ; k < len(c.backlog) && !c.overShare(); k++ {
+			for ; k < len(c.backlog) && !c.overShare(k); k++ {
 				m := c.backlog[k]
 				c.tickMsgs++
 				s.callHandleMessage(c, m.seq, m.data)
@@ -545,7 +562,7 @@ const clientTimeShare = 8
 
 func (s *Server) receiveFrom(c *Client, b []byte) {
 	start := time.Now()
-	c.dgramStart = start
+	c.dgramStart, c.dgramMsgs = start, 0
 	err := c.c.Receive(s.now, b)
 	c.tickTime += time.Since(start)
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {

@@ -261,19 +261,20 @@ func (r *Reader) queue(n int) {
 // them for Take, stopping when the socket is empty or the queue full (the
 // rest waits in the socket). It is the alternative to Start for an owner
 // that looks at the socket on a schedule, as the server does every tick:
-// no goroutine is woken per datagram. It returns false, doing nothing,
-// where the system cannot read without waiting (see Batched); use Start
-// there.
-func (r *Reader) Drain() bool {
+// no goroutine is woken per datagram. It returns how many datagrams it
+// read (those a filter dropped included). Where the system cannot read
+// without waiting (see Batched) it does nothing; use Start there.
+func (r *Reader) Drain() int {
 	if r.batch == nil {
-		return false
+		return 0
 	}
+	total := 0
 	for {
 		r.mu.Lock()
 		full := len(r.q)+len(r.scratch) > r.maxQueue || r.bytes+len(r.scratch)*protocol.RecvBufferSize > r.maxBytes
 		r.mu.Unlock()
 		if full {
-			return true
+			return total
 		}
 		n, err := r.batch.read(r.ns, r.froms, false)
 		if err != nil {
@@ -282,12 +283,13 @@ func (r *Reader) Drain() bool {
 				r.stats.Errors++
 				r.mu.Unlock()
 			}
-			return true
+			return total
 		}
 		if n == 0 {
-			return true
+			return total
 		}
 		r.queue(n)
+		total += n
 	}
 }
 
