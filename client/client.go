@@ -29,8 +29,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 	"github.com/mpgs/mpgameserver/engine/udp"
 )
 
@@ -45,17 +43,17 @@ var ErrNotConnected = errors.New("client: not connected")
 const maxQueued = 4096
 
 // maxQueuedBytes bounds the bytes of those datagrams.
-const maxQueuedBytes = maxQueued * protocol.MaxDatagramSize / 2
+const maxQueuedBytes = maxQueued * conn.MaxDatagramSize / 2
 
 // Message is a message from the server.
 type Message struct {
-	Seq  protocol.Seq
+	Seq  conn.Seq
 	Data []byte
 }
 
 // Client is a connection to an mpgameserver server.
 type Client struct {
-	serverKey *crypto.PublicKey
+	serverKey *conn.PublicKey
 	cfg       conn.Config
 	log       *slog.Logger
 
@@ -74,11 +72,11 @@ type Client struct {
 // signed by serverKey's private key. With a nil key the client trusts
 // whatever key the server presents, which does not protect against a man
 // in the middle.
-func New(serverKey *crypto.PublicKey) *Client {
+func New(serverKey *conn.PublicKey) *Client {
 	return &Client{
 		serverKey: serverKey,
 		log:       slog.New(slog.DiscardHandler),
-		sendBuf:   make([]byte, 0, protocol.RecvBufferSize),
+		sendBuf:   make([]byte, 0, conn.RecvBufferSize),
 	}
 }
 
@@ -159,7 +157,7 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 }
 
 // receive copies a message into the inbox.
-func (c *Client) receive(seq protocol.Seq, msg []byte) {
+func (c *Client) receive(seq conn.Seq, msg []byte) {
 	c.inbox = append(c.inbox, Message{Seq: seq, Data: append([]byte(nil), msg...)})
 }
 
@@ -248,7 +246,7 @@ func (c *Client) LocalAddr() netip.AddrPort {
 }
 
 // Send queues msg for the server; the next Update sends it. Messages over
-// protocol.MaxSingleMessage bytes are fragmented. callback, when not nil,
+// conn.MaxSingleMessage bytes are fragmented. callback, when not nil,
 // is called once from an Update: true when the server acknowledged the
 // message, false when it timed out or the connection closed first.
 // Messages queued while connecting go out after the handshake.

@@ -11,18 +11,16 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
 )
 
 // echoServer runs an echo server on a socket wrapped by a netsim
 // PacketConn (perfect until a test changes it).
-func echoServer(t *testing.T) (*server.Server, *crypto.PrivateKey, *netsim.PacketConn) {
+func echoServer(t *testing.T) (*server.Server, *conn.PrivateKey, *netsim.PacketConn) {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	ctx, err := server.NewContext(echo.NewHandler(nil), root)
 	require.NoError(t, err)
@@ -49,7 +47,7 @@ func pump(c *client.Client, timeout time.Duration, done func() bool) bool {
 	return done()
 }
 
-func connect(t *testing.T, srv *server.Server, key *crypto.PublicKey) *client.Client {
+func connect(t *testing.T, srv *server.Server, key *conn.PublicKey) *client.Client {
 	t.Helper()
 	c := client.New(key)
 	var ok *bool
@@ -107,7 +105,7 @@ func TestMessagesAndGetMessage(t *testing.T) {
 // which the server sends one datagram per tick.
 type burst struct{ server.BaseHandler }
 
-func (burst) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
+func (burst) HandleMessage(c *server.Client, _ conn.Seq, msg []byte) {
 	if string(msg) != "burst" {
 		return
 	}
@@ -123,7 +121,7 @@ func (burst) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
 // TestUpdateReadsEveryWaitingDatagram: a game that skipped frames catches
 // up in one Update (the reference reads one datagram per update).
 func TestUpdateReadsEveryWaitingDatagram(t *testing.T) {
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	ctx, err := server.NewContext(burst{}, root)
 	require.NoError(t, err)
@@ -250,7 +248,7 @@ func TestSendBeforeHandshakeCompletes(t *testing.T) {
 // BenchmarkUpdateIdle is the cost of Update for a connected client with
 // nothing to send or read: what a game pays per frame when idle.
 func BenchmarkUpdateIdle(b *testing.B) {
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(b, err)
 	ctx, err := server.NewContext(server.BaseHandler{}, root)
 	require.NoError(b, err)

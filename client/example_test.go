@@ -7,7 +7,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
 )
@@ -16,7 +15,7 @@ import (
 // what arrived and send what the player did.
 func Example() {
 	// An echo server to talk to.
-	root, _ := crypto.GenerateKey(nil)
+	root, _ := conn.GenerateKey(nil)
 	ctx, _ := server.NewContext(echo.NewHandler(nil), root)
 	ctx.SetLogger(slog.New(slog.DiscardHandler))
 	srv, _ := server.New(ctx, "127.0.0.1:0")

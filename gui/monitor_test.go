@@ -15,7 +15,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
 	"github.com/mpgs/mpgameserver/gui/guitest"
@@ -23,9 +22,9 @@ import (
 )
 
 // liveServer runs an echo server until the test ends.
-func liveServer(t *testing.T) (*server.Server, *crypto.PrivateKey) {
+func liveServer(t *testing.T) (*server.Server, *conn.PrivateKey) {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	ctx, err := server.NewContext(echo.NewHandler(nil), root)
 	require.NoError(t, err)
@@ -39,7 +38,7 @@ func liveServer(t *testing.T) (*server.Server, *crypto.PrivateKey) {
 
 // traffic runs n clients that each send a 100-byte message every frame
 // (guaranteed every fifth) until stop is closed.
-func traffic(t *testing.T, srv *server.Server, key *crypto.PublicKey, n int, stop <-chan struct{}) *sync.WaitGroup {
+func traffic(t *testing.T, srv *server.Server, key *conn.PublicKey, n int, stop <-chan struct{}) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)

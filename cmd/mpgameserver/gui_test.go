@@ -18,7 +18,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 )
 
 // TestMain lets a test run the command in a child process: Ebitengine
@@ -73,7 +72,7 @@ func TestGUICommand(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no READY line; stderr: %s", stderr.String())
 	}
-	pub, err := crypto.LoadPublicKey(filepath.Join(dir, "root.pub"))
+	pub, err := conn.LoadPublicKey(filepath.Join(dir, "root.pub"))
 	require.NoError(t, err)
 	c := client.New(pub)
 	var ok bool

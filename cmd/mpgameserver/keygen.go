@@ -6,7 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 )
 
 func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -24,16 +24,16 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage
 	}
 	dir := fs.Arg(0)
-	k, err := crypto.GenerateKey(nil)
+	k, err := conn.GenerateKey(nil)
 	if err != nil {
 		return err
 	}
 	priv := filepath.Join(dir, *name+".key")
 	pub := filepath.Join(dir, *name+".pub")
-	if err := crypto.SavePrivateKey(priv, k); err != nil {
+	if err := conn.SavePrivateKey(priv, k); err != nil {
 		return fmt.Errorf("private key file %q: %w", priv, err)
 	}
-	if err := crypto.SavePublicKey(pub, k.Public()); err != nil {
+	if err := conn.SavePublicKey(pub, k.Public()); err != nil {
 		return fmt.Errorf("public key file %q: %w", pub, err)
 	}
 	fmt.Fprintf(stdout, "wrote %s and %s\n", priv, pub)

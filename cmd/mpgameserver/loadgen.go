@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/loadgen"
 )
 
@@ -77,7 +77,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	if *pubkey != "" {
-		k, err := crypto.LoadPublicKey(*pubkey)
+		k, err := conn.LoadPublicKey(*pubkey)
 		if err != nil {
 			return fmt.Errorf("--pubkey: %w", err)
 		}

@@ -6,17 +6,17 @@ import (
 	"io"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/arena"
 )
 
 // loadKey loads the --pubkey file, or returns nil (trust the server) when
 // none is given.
-func loadKey(path string) (*crypto.PublicKey, error) {
+func loadKey(path string) (*conn.PublicKey, error) {
 	if path == "" {
 		return nil, nil
 	}
-	k, err := crypto.LoadPublicKey(path)
+	k, err := conn.LoadPublicKey(path)
 	if err != nil {
 		return nil, fmt.Errorf("--pubkey: %w", err)
 	}

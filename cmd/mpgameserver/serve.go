@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/examples/echo"
@@ -49,7 +49,7 @@ type serverFlags struct {
 	pprof     bool
 	logLevel  string
 	bots      int
-	root      *crypto.PrivateKey // the key in use, once newServer ran
+	root      *conn.PrivateKey // the key in use, once newServer ran
 }
 
 func (f *serverFlags) register(fs interface {
@@ -84,15 +84,15 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	var root *crypto.PrivateKey
+	var root *conn.PrivateKey
 	if f.key != "" {
-		k, err := crypto.LoadPrivateKey(f.key)
+		k, err := conn.LoadPrivateKey(f.key)
 		if err != nil {
 			return nil, fmt.Errorf("--key: %w", err)
 		}
 		root = k
 	} else {
-		k, err := crypto.GenerateKey(nil)
+		k, err := conn.GenerateKey(nil)
 		if err != nil {
 			return nil, err
 		}

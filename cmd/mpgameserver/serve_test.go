@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
 )
 
@@ -39,9 +39,9 @@ func TestKeygen(t *testing.T) {
 	code, out, errOut := runArgs("keygen", "--name", "game", dir)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, filepath.Join(dir, "game.key"))
-	priv, err := crypto.LoadPrivateKey(filepath.Join(dir, "game.key"))
+	priv, err := conn.LoadPrivateKey(filepath.Join(dir, "game.key"))
 	require.NoError(t, err)
-	pub, err := crypto.LoadPublicKey(filepath.Join(dir, "game.pub"))
+	pub, err := conn.LoadPublicKey(filepath.Join(dir, "game.pub"))
 	require.NoError(t, err)
 	assert.True(t, priv.Public().Equal(pub))
 	st, err := os.Stat(filepath.Join(dir, "game.key"))
@@ -108,7 +108,7 @@ func TestServeEchoEndToEnd(t *testing.T) {
 	code, _, _ := runArgs("keygen", dir)
 	require.Equal(t, 0, code)
 	addr, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo")
-	pub, err := crypto.LoadPublicKey(filepath.Join(dir, "root.pub"))
+	pub, err := conn.LoadPublicKey(filepath.Join(dir, "root.pub"))
 	require.NoError(t, err)
 	var report bytes.Buffer
 	_, failed := echo.Run(echo.Options{Server: addr, Key: pub, Out: &report, Frame: 5 * time.Millisecond})
@@ -121,7 +121,7 @@ func TestServeEchoEndToEnd(t *testing.T) {
 func TestServeWithoutKeyPrintsItsPublicKey(t *testing.T) {
 	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0")
 	assert.Contains(t, errOut.String(), "no --key given")
-	k, err := crypto.ParsePublicKeyPEM([]byte(out.String()))
+	k, err := conn.ParsePublicKeyPEM([]byte(out.String()))
 	require.NoError(t, err, "stdout starts with the public key to pin")
 	assert.NotNil(t, k)
 	assert.Equal(t, 0, stop())

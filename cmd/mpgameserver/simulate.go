@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/sim"
 )
 
 func runSimulate(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,38 +42,30 @@ func runSimulate(_ context.Context, args []string, stdout, stderr io.Writer) err
 	case prof.Duplicate < 0 || prof.Duplicate > 1:
 		return fmt.Errorf("--dup %v: want a probability in [0, 1]", prof.Duplicate)
 	}
-	w := sim.NewWorkload(*messages, *seed)
-	if *size > 0 {
-		w = sim.FixedWorkload(*messages, *size)
-	}
-	p, err := sim.NewPair(prof, prof, *seed)
-	if err != nil {
-		return err
-	}
 	began := time.Now()
-	t, finished, err := sim.Exchange(p, w, retry, time.Hour, 2*time.Second)
+	r, err := loadgen.Simulate(loadgen.Simulation{Link: prof, Messages: *messages, Size: *size, Retry: retry, Seed: *seed})
 	if err != nil {
 		return err
 	}
-	once, twice, lost, cbTrue, cbFalse := t.Counts()
 	fmt.Fprintf(stdout, "link: loss %.0f%%, duplicate %.0f%%, delay %v + up to %v, reorder %.0f%%\n",
 		100*prof.Loss, 100*prof.Duplicate, prof.Delay, prof.Jitter, 100*prof.Reorder)
-	fmt.Fprintf(stdout, "sent %d messages (%d bytes), mode %s\n", w.Len(), w.Bytes(), retry)
-	fmt.Fprintf(stdout, "delivered once %d, more than once %d, lost %d, corrupt %d\n", once, twice, lost, t.Corrupt)
-	fmt.Fprintf(stdout, "callbacks: true %d, false %d\n", cbTrue, cbFalse)
+	fmt.Fprintf(stdout, "sent %d messages (%d bytes), mode %s\n", r.Sent, r.Bytes, retry)
+	fmt.Fprintf(stdout, "delivered once %d, more than once %d, lost %d, corrupt %d\n", r.Once, r.Twice, r.Lost, r.Corrupt)
+	fmt.Fprintf(stdout, "callbacks: true %d, false %d\n", r.CallbacksTrue, r.CallbacksFalse)
 	for _, end := range []struct {
-		name string
-		c    *conn.Conn
-	}{{"client", p.Client}, {"server", p.Server}} {
-		s := end.c.Stats()
+		name    string
+		s       *conn.Stats
+		latency time.Duration
+	}{{"client", &r.Client, r.ClientLatency}, {"server", &r.Server, r.ServerLatency}} {
+		s := end.s
 		fmt.Fprintf(stdout, "%s: %d packets sent, %d received, %d acked, %d timed out, %d resends, %d dropped, latency %v\n",
-			end.name, s.Assembled, s.Received, s.Acked, s.Timeouts, s.Resent, s.Dropped, end.c.Latency().Round(time.Millisecond))
+			end.name, s.Assembled, s.Received, s.Acked, s.Timeouts, s.Resent, s.Dropped, end.latency.Round(time.Millisecond))
 	}
-	fmt.Fprintf(stdout, "simulated %v in %v\n", p.Now.Sub(sim.Start).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
-	if !finished {
+	fmt.Fprintf(stdout, "simulated %v in %v\n", r.Simulated.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	if !r.Finished {
 		return fmt.Errorf("the workload did not finish within an hour of simulated time")
 	}
-	if twice > 0 || t.Corrupt > 0 || (retry == conn.RetryOnTimeout && lost > 0) {
+	if r.Violated() {
 		return fmt.Errorf("delivery guarantees violated")
 	}
 	return nil

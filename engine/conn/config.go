@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/metrics"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 )
 
 // Defaults, equal to the reference's where it has one.

@@ -9,16 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/pair"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/protocol"
-	"github.com/mpgs/mpgameserver/engine/sim"
 )
 
 var perfect = netsim.Profile{Delay: 5 * time.Millisecond}
 
-func newPair(t testing.TB, c2s, s2c netsim.Profile, seed uint64) *sim.Pair {
-	p, err := sim.NewPair(c2s, s2c, seed)
+func newPair(t testing.TB, c2s, s2c netsim.Profile, seed uint64) *pair.Pair {
+	p, err := pair.NewPair(c2s, s2c, seed)
 	require.NoError(t, err)
 	return p
 }
@@ -70,7 +70,7 @@ func TestHandshakeWrongPinnedKeyNeverConnects(t *testing.T) {
 
 // lossyStart loses the first n datagrams sent on *link, then makes it
 // perfect.
-func lossyStart(t *testing.T, p *sim.Pair, link **netsim.Link, n int) {
+func lossyStart(t *testing.T, p *pair.Pair, link **netsim.Link, n int) {
 	t.Helper()
 	*link = netsim.NewLink(netsim.Profile{Loss: 1}, 1)
 	for i := 0; i < n; i++ {
@@ -238,7 +238,7 @@ func TestGracefulDisconnectFromClient(t *testing.T) {
 	assert.NotErrorIs(t, p.Client.Err(), conn.ErrCloseTimeout)
 	assert.ErrorIs(t, p.Server.Err(), conn.ErrPeerClosed)
 	// It closed on the server's reply, well before the 1 s timeout.
-	assert.Less(t, p.Now.Sub(sim.Start), 500*time.Millisecond)
+	assert.Less(t, p.Now.Sub(pair.Start), 500*time.Millisecond)
 }
 
 func TestGracefulDisconnectFromServer(t *testing.T) {
@@ -426,9 +426,9 @@ func TestNewServerRejectsGarbage(t *testing.T) {
 	require.NoError(t, err)
 	cfg := &conn.Config{RootKey: root}
 	for _, d := range [][]byte{nil, []byte("FSOS"), make([]byte, 1438), bytes.Repeat([]byte{0xff}, 100)} {
-		_, err := conn.NewServer(cfg, sim.Start, 0x40000001, d)
+		_, err := conn.NewServer(cfg, pair.Start, 0x40000001, d)
 		assert.Error(t, err)
 	}
-	_, err = conn.NewServer(&conn.Config{}, sim.Start, 1, nil)
+	_, err = conn.NewServer(&conn.Config{}, pair.Start, 1, nil)
 	assert.Error(t, err, "no root key")
 }

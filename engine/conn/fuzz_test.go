@@ -8,10 +8,10 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 	"github.com/mpgs/mpgameserver/engine/internal/vectors"
-	"github.com/mpgs/mpgameserver/engine/protocol"
-	"github.com/mpgs/mpgameserver/engine/serial"
 )
 
 // fuzzReceive feeds one datagram to a connected Conn of the given role

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/internal/pair"
 	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/sim"
 )
 
 // badLink drops 25%, duplicates 10%, delays 20-50 ms and holds 5% of
@@ -31,10 +31,10 @@ var badLink = netsim.Profile{
 func TestLossyLinkGuaranteed(t *testing.T) {
 	const n = 10_000
 	p := newPair(t, badLink, badLink, 7)
-	w := sim.NewWorkload(n, 7)
-	ta, finished, err := sim.Exchange(p, w, conn.RetryOnTimeout, 30*time.Minute, 3*time.Second)
+	w := pair.NewWorkload(n, 7)
+	ta, finished, err := pair.Exchange(p, w, conn.RetryOnTimeout, 30*time.Minute, 3*time.Second)
 	require.NoError(t, err)
-	t.Logf("simulated %v for %d messages, %d bytes", p.Now.Sub(sim.Start), n, w.Bytes())
+	t.Logf("simulated %v for %d messages, %d bytes", p.Now.Sub(pair.Start), n, w.Bytes())
 	t.Logf("links: c2s %+v s2c %+v", p.C2S.Stats(), p.S2C.Stats())
 	t.Logf("client: %s", fmtStats(p.Client.Stats()))
 	t.Logf("server: %s", fmtStats(p.Server.Stats()))
@@ -58,9 +58,9 @@ func TestLossyLinkGuaranteed(t *testing.T) {
 func TestLossyLinkUnreliable(t *testing.T) {
 	const n = 10_000
 	p := newPair(t, badLink, badLink, 11)
-	ta, finished, err := sim.Exchange(p, sim.NewWorkload(n, 11), conn.RetryNone, 30*time.Minute, 3*time.Second)
+	ta, finished, err := pair.Exchange(p, pair.NewWorkload(n, 11), conn.RetryNone, 30*time.Minute, 3*time.Second)
 	require.NoError(t, err)
-	t.Logf("simulated %v; client: %s", p.Now.Sub(sim.Start), fmtStats(p.Client.Stats()))
+	t.Logf("simulated %v; client: %s", p.Now.Sub(pair.Start), fmtStats(p.Client.Stats()))
 	require.True(t, finished, "callbacks missing")
 	require.Zero(t, ta.Corrupt)
 	for id := range n {

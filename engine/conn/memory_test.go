@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/stretchr/testify/assert"
 )
 

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // parseClear parses and CRC-checks a hello datagram going in direction

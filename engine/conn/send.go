@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // outMsg is a message waiting to be sent or acknowledged.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/metrics"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 )
 
 // Status is the state of a connection. The values are the reference's.

@@ -30,8 +30,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // MinSize is the smallest message the generator sends: a marker byte, the

@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
 )
 
 // Defaults, equal to the reference's.

@@ -3,7 +3,7 @@ package server
 import (
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // An EventHandler holds the game logic. The server calls every method from

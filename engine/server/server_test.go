@@ -20,9 +20,9 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 	"github.com/mpgs/mpgameserver/engine/server"
 )
 

@@ -20,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // BatchSize is the most datagrams read or written per system call.

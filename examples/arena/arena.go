@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
 	"github.com/mpgs/mpgameserver/examples/arena/wire"
@@ -125,7 +124,7 @@ func (h *Handler) Disconnect(c *server.Client) {
 }
 
 // HandleMessage takes a player's Hello and inputs.
-func (h *Handler) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
+func (h *Handler) HandleMessage(c *server.Client, _ conn.Seq, msg []byte) {
 	p := h.players[c.Token()]
 	if p == nil {
 		return

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena"
@@ -125,7 +125,7 @@ func (e *errStats) pct(p float64) float64 {
 // lets them coast for rest, and returns the players and the errors of
 // their views against the server's record.
 func play(t *testing.T, pc net.PacketConn, moving, rest time.Duration) (players []*player.Player, rec *recorder, remote, final, lag errStats) {
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	rec = &recorder{Handler: arena.NewHandler(nil, 1)}
 	ctx, err := server.NewContext(rec, root)
@@ -256,7 +256,7 @@ func check(t *testing.T, players []*player.Player, remote, final, lag errStats, 
 // escape cannot forge log lines.
 func TestNamesAreCleanedBeforeLogging(t *testing.T) {
 	var out syncBuffer
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	h := arena.NewHandler(&out, 1)
 	ctx, err := server.NewContext(h, root)

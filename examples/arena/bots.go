@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/arena/player"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
 	"github.com/mpgs/mpgameserver/examples/arena/wire"
@@ -26,7 +26,7 @@ type Bot struct {
 
 // NewBot returns a bot named name with the given color whose play
 // follows seed.
-func NewBot(name string, color uint8, key *crypto.PublicKey, seed uint64) *Bot {
+func NewBot(name string, color uint8, key *conn.PublicKey, seed uint64) *Bot {
 	rng := rand.New(rand.NewPCG(seed, 0xB07))
 	return &Bot{
 		P:     player.New(player.Options{Name: name, Color: color, Key: key}),
@@ -97,7 +97,7 @@ func (b *Bot) Input(now time.Time) sim.Input {
 // is done; then they disconnect. One goroutine drives every bot at 60
 // frames a second, as n game windows would. A bot that loses its
 // connection reconnects.
-func RunBots(ctx context.Context, addr string, key *crypto.PublicKey, n int) error {
+func RunBots(ctx context.Context, addr string, key *conn.PublicKey, n int) error {
 	bots := make([]*Bot, n)
 	for i := range bots {
 		bots[i] = NewBot(fmt.Sprintf("bot%d", i+1), uint8(wire.Colors-1-i%wire.Colors), key, uint64(i)+uint64(time.Now().UnixNano()))

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 	"github.com/mpgs/mpgameserver/engine/server"
 )
 
@@ -68,7 +67,7 @@ func (h *Handler) Disconnect(c *server.Client) {
 }
 
 // HandleMessage echoes msg, or answers STATS.
-func (h *Handler) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
+func (h *Handler) HandleMessage(c *server.Client, _ conn.Seq, msg []byte) {
 	if string(msg) == "STATS" {
 		if err := c.SendGuaranteed(h.Stats(), nil); err != nil {
 			c.Log().Warn("echo: stats reply", "err", err)

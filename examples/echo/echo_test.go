@@ -11,11 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"context"
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"log/slog"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
-	"log/slog"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write and
@@ -37,9 +38,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startEcho(t *testing.T, addr string) (*server.Server, *crypto.PrivateKey, *syncBuffer) {
+func startEcho(t *testing.T, addr string) (*server.Server, *conn.PrivateKey, *syncBuffer) {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	out := &syncBuffer{}
 	ctx, err := server.NewContext(echo.NewHandler(out), root)
@@ -77,7 +78,7 @@ func TestScenariosAgainstOurServer(t *testing.T) {
 // packet makes the game answer within its share of each tick and the log
 // carry a few lines a second, not one per failed reply.
 func TestStatsFloodLogsLittle(t *testing.T) {
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	ctx, err := server.NewContext(echo.NewHandler(nil), root)
 	require.NoError(t, err)

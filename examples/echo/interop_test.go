@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
@@ -46,7 +46,7 @@ func reference(t *testing.T) (python string, env []string) {
 
 func TestInteropPythonClientAgainstOurServer(t *testing.T) {
 	python, env := reference(t)
-	root, err := crypto.LoadPrivateKey(vectorKeys + "server_root.key.pem")
+	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
 	require.NoError(t, err)
 	out := &syncBuffer{}
 	ctx, err := server.NewContext(echo.NewHandler(out), root)
@@ -66,7 +66,7 @@ func TestInteropPythonClientAgainstOurServer(t *testing.T) {
 
 func TestInteropOurClientAgainstPythonServer(t *testing.T) {
 	port := pythonServer(t)
-	pub, err := crypto.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
 	var report bytes.Buffer
 	passed, failed := echo.Run(echo.Options{Server: "127.0.0.1:" + port, Key: pub, Out: &report})
@@ -79,7 +79,7 @@ func TestInteropOurClientAgainstPythonServer(t *testing.T) {
 // Python original the same way as ours.
 func TestInteropLoadgenAgainstPythonServer(t *testing.T) {
 	port := pythonServer(t)
-	pub, err := crypto.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{
 		Server: netip.MustParseAddrPort("127.0.0.1:" + port), ServerKey: pub,

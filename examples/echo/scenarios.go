@@ -11,7 +11,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 )
 
 // Options configure Run.
@@ -19,7 +18,7 @@ type Options struct {
 	// Server is the echo server's address, "host:port".
 	Server string
 	// Key is the server's pinned public key (nil trusts the server's).
-	Key *crypto.PublicKey
+	Key *conn.PublicKey
 	// Out receives the PASS/FAIL lines.
 	Out io.Writer
 	// Frame is the time between two Update calls, like a game's frame
@@ -301,7 +300,7 @@ func (r *runner) statsReply() (string, error) {
 }
 
 func (r *runner) wrongKey() (string, error) {
-	other, err := crypto.GenerateKey(nil)
+	other, err := conn.GenerateKey(nil)
 	if err != nil {
 		return "", err
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
 	"github.com/mpgs/mpgameserver/examples/arena/wire"
 )
@@ -79,10 +78,10 @@ func main() {
 	server := flag.String("server", "127.0.0.1:1474", "arena server, host:port")
 	pubkey := flag.String("pubkey", "", "the server's public key (PEM) to pin")
 	flag.Parse()
-	var key *crypto.PublicKey
+	var key *conn.PublicKey
 	if *pubkey != "" {
 		var err error
-		if key, err = crypto.LoadPublicKey(*pubkey); err != nil {
+		if key, err = conn.LoadPublicKey(*pubkey); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/gui/guitest"
@@ -33,7 +33,7 @@ func TestUnder100Lines(t *testing.T) {
 // its own ship in yellow.
 func TestEmbedJoinsAndDraws(t *testing.T) {
 	w := guitest.Get(t, win)
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	ctx, err := server.NewContext(arena.NewHandler(nil, 9), root)
 	require.NoError(t, err)

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
 )
 
 // Info describes a named attack.

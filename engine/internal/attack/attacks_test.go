@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/internal/attack"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
 )
 
 func TestLookup(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // Client timing.

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mpgs/mpgameserver/engine/internal/mmsg"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // floodSupported: Linux can forge source addresses on the loopback.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // Hello describes a CLIENT_HELLO datagram.

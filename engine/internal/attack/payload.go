@@ -7,7 +7,7 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // A Payload makes the next datagram of a flood. It builds it in b (empty,

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // Sizes of the connected attacks' packets.

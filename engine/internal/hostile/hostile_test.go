@@ -22,9 +22,9 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/engine/internal/attack"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/server"
 )
 

@@ -28,7 +28,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/mpgs/mpgameserver/assets"
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/arena/player"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
 	"github.com/mpgs/mpgameserver/examples/arena/wire"
@@ -43,8 +43,8 @@ const (
 
 // Options configure the window.
 type Options struct {
-	Server string            // host:port
-	Key    *crypto.PublicKey // pinned server key (nil trusts the server's)
+	Server string          // host:port
+	Key    *conn.PublicKey // pinned server key (nil trusts the server's)
 	Name   string
 	Color  uint8 // index into Palette
 	// Out receives the paths of screenshots (key P); standard output when

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/examples/arena/player"
@@ -28,9 +28,9 @@ var win *guitest.Window
 func TestMain(m *testing.M) { guitest.Main(m, &win) }
 
 // arenaServer runs an arena server with n bots until the test ends.
-func arenaServer(t *testing.T, bots int) (*server.Server, *crypto.PrivateKey) {
+func arenaServer(t *testing.T, bots int) (*server.Server, *conn.PrivateKey) {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	ctx, err := server.NewContext(arena.NewHandler(nil, 5), root)
 	require.NoError(t, err)

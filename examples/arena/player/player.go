@@ -20,7 +20,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
 	"github.com/mpgs/mpgameserver/examples/arena/wire"
 )
@@ -30,7 +29,7 @@ type Options struct {
 	Name  string
 	Color uint8
 	// Key is the server's pinned public key (nil trusts the server's).
-	Key *crypto.PublicKey
+	Key *conn.PublicKey
 	// InterpDelay is how far in the past other ships are shown (100 ms).
 	InterpDelay time.Duration
 }

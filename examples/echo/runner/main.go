@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
 )
 
@@ -21,9 +21,9 @@ func main() {
 	frame := flag.Duration("frame", 16*time.Millisecond, "time between two client updates, like a game frame")
 	seed := flag.Uint64("seed", 1, "seed of the message contents")
 	flag.Parse()
-	var key *crypto.PublicKey
+	var key *conn.PublicKey
 	if *pubkey != "" {
-		k, err := crypto.LoadPublicKey(*pubkey)
+		k, err := conn.LoadPublicKey(*pubkey)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "runner: --pubkey: %v\n", err)
 			os.Exit(2)

@@ -21,7 +21,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
 )
 
 func main() {
@@ -32,9 +31,9 @@ func main() {
 	size := flag.Int("size", 64, "message size in bytes")
 	duration := flag.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	flag.Parse()
-	var key *crypto.PublicKey
+	var key *conn.PublicKey
 	if *pubkey != "" {
-		k, err := crypto.LoadPublicKey(*pubkey)
+		k, err := conn.LoadPublicKey(*pubkey)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "swarm: --pubkey:", err)
 			os.Exit(2)
@@ -79,7 +78,7 @@ func main() {
 }
 
 // runClient is one client's game loop at 60 frames a second.
-func runClient(ctx context.Context, server string, key *crypto.PublicKey, rate, size int, connected, sent, echoed *atomic.Int64) {
+func runClient(ctx context.Context, server string, key *conn.PublicKey, rate, size int, connected, sent, echoed *atomic.Int64) {
 	c := client.New(key)
 	if err := c.Connect(server, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "swarm:", err)

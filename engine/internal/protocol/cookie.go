@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 
-	"github.com/mpgs/mpgameserver/engine/serial"
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 )
 
 // The hello extension and the cookie reply let a server under a flood of

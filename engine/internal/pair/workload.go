@@ -1,4 +1,4 @@
-package sim
+package pair
 
 import (
 	"encoding/binary"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // Workload is a set of messages of mixed sizes. Message id starts with its

@@ -3,7 +3,7 @@ package serial_test
 import (
 	"fmt"
 
-	"github.com/mpgs/mpgameserver/engine/serial"
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 )
 
 // Encode an integer and a byte string the way the reference does, then read

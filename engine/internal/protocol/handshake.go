@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mpgs/mpgameserver/engine/serial"
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 )
 
 // Object type ids of the handshake messages in the reference's Serializable

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/internal/vectors"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 )
 
 type bitfieldVectors struct {

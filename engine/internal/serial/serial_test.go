@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 	"github.com/mpgs/mpgameserver/engine/internal/vectors"
-	"github.com/mpgs/mpgameserver/engine/serial"
 )
 
 // serializableVectors is serializable.json.

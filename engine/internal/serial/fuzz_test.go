@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/serial"
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 )
 
 // FuzzReader decodes the input as a sequence of values, dispatching on each

@@ -3,7 +3,7 @@ package protocol_test
 import (
 	"fmt"
 
-	"github.com/mpgs/mpgameserver/engine/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 )
 
 // Build a packet header, encode it and parse it back, as the receiving

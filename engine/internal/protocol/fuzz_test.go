@@ -9,9 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 	"github.com/mpgs/mpgameserver/engine/internal/vectors"
-	"github.com/mpgs/mpgameserver/engine/protocol"
-	"github.com/mpgs/mpgameserver/engine/serial"
 )
 
 // sessionSeeds returns every datagram of session.json and packets.json, each

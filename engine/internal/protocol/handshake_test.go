@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/engine/internal/serial"
 	"github.com/mpgs/mpgameserver/engine/internal/vectors"
-	"github.com/mpgs/mpgameserver/engine/protocol"
-	"github.com/mpgs/mpgameserver/engine/serial"
 )
 
 func loadHandshake(t testing.TB) vectors.Handshake {

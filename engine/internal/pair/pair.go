@@ -1,9 +1,9 @@
-// Package sim runs a client and a server connection state machine
+// Package pair runs a client and a server connection state machine
 // (engine/conn) against each other over simulated links (engine/netsim)
 // with a fake clock. Tests use it to check the protocol under loss,
 // duplication and reordering; `mpgameserver simulate` uses it to show what
 // a link would do to a workload.
-package sim
+package pair
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/protocol"
 )
 
 // Start is the fake clock's origin.
