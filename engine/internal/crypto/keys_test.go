@@ -37,7 +37,7 @@ func loadKeys(t testing.TB) map[string]vectors.Key {
 
 // testdataPath is the path of a vector file from this package's directory.
 func testdataPath(name string) string {
-	return filepath.Join("..", "internal", "vectors", "testdata", name)
+	return filepath.Join("..", "vectors", "testdata", name)
 }
 
 // checkKey asserts that priv is the vector key v.
