@@ -1,49 +1,40 @@
-// Package client is the mpgameserver client: a non-blocking UDP
-// connection to a server, made to live inside a game's frame loop (the
-// reference's UdpClient).
+// Package client is the mpgameserver client: a non-blocking connection to
+// a server, made to live inside a game's frame loop (the reference's
+// UdpClient).
 //
 // Call Update once per frame. It reads every datagram that arrived since
-// the last frame, runs the connection's timers and sends at most one
-// datagram, never blocking. Messages that arrived are read with
-// GetMessages; callbacks (Connect's, Send's) run inside Update, on the
-// game's goroutine.
+// the last frame, runs the connection's timers and sends what is due,
+// never blocking. Messages that arrived are read with Messages; callbacks
+// (Connect's, Send's) run inside Update, on the game's goroutine.
 //
-//	c := client.New(serverKey)
+//	c := client.New(client.Config{ServerKey: key})
 //	c.Connect("game.example.com:1474", func(ok bool) { ... })
 //	for each frame {
 //		c.Update()
-//		for _, m := range c.GetMessages() { ... }
+//		for _, m := range c.Messages() { ... }
 //		c.Send(input, conn.RetryNone, nil)
 //	}
 //
 // A Client is not safe for concurrent use: call it from the game's
-// goroutine only. (A background goroutine only reads the socket.)
+// goroutine only.
 package client
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/udp"
+	"github.com/mpgs/mpgameserver/engine/transport"
 )
 
-// ErrNoMessage is returned by GetMessage when no message is waiting.
+// ErrNoMessage is returned by Message when no message is waiting.
 var ErrNoMessage = errors.New("client: no message waiting")
 
 // ErrNotConnected is returned by Send before Connect or after a close.
 var ErrNotConnected = errors.New("client: not connected")
-
-// maxQueued bounds the datagrams held between two Updates; a game that
-// stops calling Update does not grow memory.
-const maxQueued = 4096
-
-// maxQueuedBytes bounds the bytes of those datagrams.
-const maxQueuedBytes = maxQueued * conn.MaxDatagramSize / 2
 
 // Message is a message from the server.
 type Message struct {
@@ -51,107 +42,96 @@ type Message struct {
 	Data []byte
 }
 
+// Config is a client's configuration, fixed when it is made; a zero field
+// means its default.
+type Config struct {
+	// ServerKey is the server's root public key, pinned: a server whose
+	// handshake it did not sign is refused. Nil trusts whatever key the
+	// server presents, which does not protect against a man in the middle.
+	ServerKey *conn.PublicKey
+	// HandshakeTimeout is how long Connect waits for the server's signed
+	// answer before it reports failure (2 s).
+	HandshakeTimeout time.Duration
+	// ConnectionTimeout drops the connection when the server is silent
+	// this long (5 s).
+	ConnectionTimeout time.Duration
+	// KeepAliveInterval: a silent connection sends a keep-alive this often
+	// (100 ms).
+	KeepAliveInterval time.Duration
+	// MessageTimeout is how long a datagram waits for its ack (1 s).
+	MessageTimeout time.Duration
+	// Logger receives the connection's events (discarded when nil).
+	Logger *slog.Logger
+	// Dial opens the socket of each connection attempt to addr
+	// (transport.Dial with its defaults when nil). Tests give an in-memory
+	// network's.
+	Dial func(addr string) (transport.Conn, error)
+}
+
 // Client is a connection to an mpgameserver server.
 type Client struct {
-	serverKey *conn.PublicKey
-	cfg       conn.Config
-	log       *slog.Logger
+	cfg  Config
+	ccfg conn.Config
+	log  *slog.Logger
 
-	sock      *net.UDPConn
-	remote    netip.AddrPort
+	sock      transport.Conn
 	c         *conn.Conn
 	onConnect func(bool)
 	reported  bool // the connect callback ran
-	rx        *udp.Reader
+	in        []transport.Datagram
+	out       [1]transport.Datagram
 	inbox     []Message
-	sendBuf   []byte
 	sendErrs  uint64
 }
 
-// New returns a client that will only accept a server whose handshake is
-// signed by serverKey's private key. With a nil key the client trusts
-// whatever key the server presents, which does not protect against a man
-// in the middle.
-func New(serverKey *conn.PublicKey) *Client {
-	return &Client{
-		serverKey: serverKey,
-		log:       slog.New(slog.DiscardHandler),
-		sendBuf:   make([]byte, 0, conn.RecvBufferSize),
+// New returns a client of cfg.
+func New(cfg Config) *Client {
+	c := &Client{cfg: cfg, log: cfg.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
-}
-
-// SetLogger sets the logger for the client's connection events (discarded
-// by default).
-func (c *Client) SetLogger(l *slog.Logger) {
-	if l != nil {
-		c.log = l
+	c.ccfg = conn.Config{
+		HandshakeTimeout:  cfg.HandshakeTimeout,
+		ConnectionTimeout: cfg.ConnectionTimeout,
+		KeepAliveInterval: cfg.KeepAliveInterval,
+		MessageTimeout:    cfg.MessageTimeout,
+		ServerKey:         cfg.ServerKey,
+		Logger:            c.log,
 	}
-}
-
-// SetConnectionTimeout sets how long the server may stay silent before the
-// connection is dropped (default 5 s). It applies now and to later
-// connections.
-func (c *Client) SetConnectionTimeout(d time.Duration) {
-	c.cfg.ConnectionTimeout = d
-	if c.c != nil {
-		c.c.SetConnectionTimeout(d)
+	c.in = make([]transport.Datagram, transport.BatchSize)
+	for i := range c.in {
+		c.in[i].Data = make([]byte, 0, transport.RecvSize)
 	}
-}
-
-// SetHandshakeTimeout sets how long Connect waits for the server's answer
-// before it reports failure (default 2 s). It applies to later Connects.
-func (c *Client) SetHandshakeTimeout(d time.Duration) { c.cfg.HandshakeTimeout = d }
-
-// SetKeepAliveInterval sets how long the connection may be silent before a
-// keep-alive is sent (default 100 ms). It applies now and to later
-// connections.
-func (c *Client) SetKeepAliveInterval(d time.Duration) {
-	c.cfg.KeepAliveInterval = d
-	if c.c != nil {
-		c.c.SetKeepAliveInterval(d)
-	}
-}
-
-// SetMessageTimeout sets how long a datagram waits for its ack (default
-// 1 s). It applies now and to later connections.
-func (c *Client) SetMessageTimeout(d time.Duration) {
-	c.cfg.MessageTimeout = d
-	if c.c != nil {
-		c.c.SetMessageTimeout(d)
-	}
+	c.out[0].Data = make([]byte, 0, transport.RecvSize)
+	return c
 }
 
 // Connect starts connecting to addr ("host:port"; "[::1]:1474" for IPv6)
 // and returns at once. callback, when not nil, is called from a later
 // Update with true once the server's signed answer arrived, or with false
-// if none did within the handshake timeout. Each Connect uses a new UDP
-// socket (a new source port), closing any previous connection without
-// notice.
+// if none did within the handshake timeout. Each Connect uses a new socket
+// (a new source port), closing any previous connection without notice.
 func (c *Client) Connect(addr string, callback func(ok bool)) error {
-	ua, err := net.ResolveUDPAddr("udp", addr)
-	if err != nil {
-		return fmt.Errorf("client: resolve %q: %w", addr, err)
-	}
 	c.ForceDisconnect()
-	sock, err := net.DialUDP("udp", nil, ua)
-	if err != nil {
-		return fmt.Errorf("client: dial %s: %w", addr, err)
+	dial := c.cfg.Dial
+	if dial == nil {
+		dial = func(addr string) (transport.Conn, error) { return transport.Dial(addr, transport.Config{}) }
 	}
-	cfg := c.cfg
-	cfg.ServerKey = c.serverKey
-	cfg.Logger = c.log
-	cc, err := conn.NewClient(&cfg, time.Now())
+	sock, err := dial(addr)
+	if err != nil {
+		return fmt.Errorf("client: connect to %s: %w", addr, err)
+	}
+	cc, err := conn.NewClient(&c.ccfg, time.Now())
 	if err != nil {
 		sock.Close()
 		return err
 	}
 	cc.SetHandler(c.receive)
-	c.sock, c.remote, c.c = sock, ua.AddrPort(), cc
+	c.sock, c.c = sock, cc
 	c.onConnect, c.reported = callback, false
+	clear(c.inbox)
 	c.inbox = c.inbox[:0]
-	c.rx = udp.NewReader(sock, maxQueued, maxQueuedBytes, nil)
-	c.rx.Start()
-	c.log.Debug("connecting", "server", c.remote.String())
+	c.log.Debug("connecting", "server", addr)
 	c.Update() // the CLIENT_HELLO goes out now
 	return nil
 }
@@ -162,20 +142,25 @@ func (c *Client) receive(seq conn.Seq, msg []byte) {
 }
 
 // Update does one frame of network work: it processes every datagram that
-// arrived, runs the timers (resends, keep-alives, timeouts), sends at most
-// one datagram and runs the callbacks that became due. It never blocks.
+// arrived, runs the timers (resends, keep-alives, timeouts), sends what is
+// due and runs the callbacks that became due. It never blocks.
 func (c *Client) Update() {
 	if c.c == nil || c.sock == nil {
 		return
 	}
 	now := time.Now()
-	batch := c.rx.Take()
-	for i := range batch {
-		_ = c.c.Receive(now, batch[i].Bytes()) // bad datagrams are counted in Stats().Drops
+	for {
+		n, err := c.sock.ReadBatch(c.in)
+		for i := 0; i < n; i++ {
+			_ = c.c.Receive(now, c.in[i].Data) // bad datagrams are counted in Stats().Drops
+		}
+		if err != nil || n < len(c.in) {
+			break
+		}
 	}
-	c.rx.Recycle(batch)
-	if d := c.c.Poll(now, c.sendBuf); d != nil {
-		if _, err := c.sock.Write(d); err != nil {
+	if d := c.c.Poll(now, c.out[0].Data[:0]); d != nil {
+		c.out[0].Data = d
+		if _, err := c.sock.WriteBatch(c.out[:]); err != nil {
 			c.sendErrs++
 			c.log.Debug("send failed", "err", err)
 		}
@@ -234,20 +219,17 @@ func (c *Client) Token() uint32 {
 	return c.c.Token()
 }
 
-// Server returns the server address of the current connection.
-func (c *Client) Server() netip.AddrPort { return c.remote }
-
-// LocalAddr returns the client socket's address, or the zero value.
+// LocalAddr returns the socket's address, or the zero value.
 func (c *Client) LocalAddr() netip.AddrPort {
 	if c.sock == nil {
 		return netip.AddrPort{}
 	}
-	return c.sock.LocalAddr().(*net.UDPAddr).AddrPort()
+	return c.sock.LocalAddr()
 }
 
 // Send queues msg for the server; the next Update sends it. Messages over
-// conn.MaxSingleMessage bytes are fragmented. callback, when not nil,
-// is called once from an Update: true when the server acknowledged the
+// conn.MaxSingleMessage bytes are fragmented. callback, when not nil, is
+// called once from an Update: true when the server acknowledged the
 // message, false when it timed out or the connection closed first.
 // Messages queued while connecting go out after the handshake.
 func (c *Client) Send(msg []byte, retry conn.RetryMode, callback func(ok bool)) error {
@@ -274,9 +256,9 @@ func (c *Client) QueuedBytes() int {
 // HasMessages reports whether messages are waiting.
 func (c *Client) HasMessages() bool { return len(c.inbox) > 0 }
 
-// GetMessage removes and returns the oldest waiting message, or
+// Message removes and returns the oldest waiting message, or
 // ErrNoMessage.
-func (c *Client) GetMessage() (Message, error) {
+func (c *Client) Message() (Message, error) {
 	if len(c.inbox) == 0 {
 		return Message{}, ErrNoMessage
 	}
@@ -286,8 +268,8 @@ func (c *Client) GetMessage() (Message, error) {
 	return m, nil
 }
 
-// GetMessages removes and returns every waiting message (nil if none).
-func (c *Client) GetMessages() []Message {
+// Messages removes and returns every waiting message (nil if none).
+func (c *Client) Messages() []Message {
 	if len(c.inbox) == 0 {
 		return nil
 	}
@@ -305,10 +287,10 @@ func (c *Client) Latency() time.Duration {
 	return c.c.Latency()
 }
 
-// Stats returns the connection's statistics, or nil before Connect.
-func (c *Client) Stats() *conn.Stats {
+// Stats returns the connection's counters (zero before Connect).
+func (c *Client) Stats() conn.Stats {
 	if c.c == nil {
-		return nil
+		return conn.Stats{}
 	}
 	return c.c.Stats()
 }
@@ -335,7 +317,9 @@ func (c *Client) WaitForDisconnect() {
 	deadline := time.Now().Add(conn.DefaultDisconnectTimeout + 100*time.Millisecond)
 	for !c.c.Status().Closed() && time.Now().Before(deadline) {
 		c.Update()
-		time.Sleep(5 * time.Millisecond)
+		if c.sock != nil {
+			_ = c.sock.Wait(time.Now().Add(5 * time.Millisecond))
+		}
 	}
 	c.Update()
 	c.closeSocket()
@@ -355,7 +339,6 @@ func (c *Client) ForceDisconnect() {
 func (c *Client) closeSocket() {
 	if c.sock != nil {
 		c.sock.Close()
-		c.rx.Wait()
 		c.sock = nil
 	}
 }

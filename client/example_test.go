@@ -8,7 +8,6 @@ import (
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/examples/echo"
 )
 
 // A client in a game loop: Connect once, then Update every frame, read
@@ -16,18 +15,16 @@ import (
 func Example() {
 	// An echo server to talk to.
 	root, _ := conn.GenerateKey(nil)
-	ctx, _ := server.NewContext(echo.NewHandler(nil), root)
-	ctx.SetLogger(slog.New(slog.DiscardHandler))
-	srv, _ := server.New(ctx, "127.0.0.1:0")
+	srv, _ := server.New(server.Config{Handler: echo{}, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
 	go srv.Run()
 	defer func() { srv.Stop(); <-srv.Done() }()
 
-	c := client.New(root.Public())
+	c := client.New(client.Config{ServerKey: root.Public()})
 	c.Connect(srv.Addr().String(), func(ok bool) { fmt.Println("connected:", ok) })
 	sent, got := 0, 0
 	for frame := 0; got < 3 && frame < 1000; frame++ {
 		c.Update()
-		for _, m := range c.GetMessages() {
+		for _, m := range c.Messages() {
 			fmt.Printf("echo: %s\n", m.Data)
 			got++
 		}

@@ -8,13 +8,14 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
-	"github.com/mpgs/mpgameserver/engine/metrics"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/gui/internal/history"
+	"github.com/mpgs/mpgameserver/gui/paint"
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
-// Palette holds the monitor's colors.
-type Palette struct {
+// palette holds the monitor's colors.
+type palette struct {
 	Background, Panel, Grid, Axis, Text, Dim plot.Color
 	Messages, Update, Network, Idle          plot.Color
 	Ticks, Target, Sent, Received            plot.Color
@@ -22,10 +23,10 @@ type Palette struct {
 	Warn                                     plot.Color
 }
 
-// DefaultPalette returns the monitor's colors: a dark theme whose series
+// defaultPalette returns the monitor's colors: a dark theme whose series
 // colors stay apart for color-blind readers.
-func DefaultPalette() Palette {
-	return Palette{
+func defaultPalette() palette {
+	return palette{
 		Background: plot.RGB(17, 19, 25),
 		Panel:      plot.RGB(27, 30, 39),
 		Grid:       plot.RGB(45, 50, 62),
@@ -47,17 +48,17 @@ func DefaultPalette() Palette {
 	}
 }
 
-// PanelID names the monitor's panels.
-type PanelID int
+// panelID names the monitor's panels.
+type panelID int
 
 // The monitor's panels.
 const (
-	PanelHeader PanelID = iota
-	PanelProfile
-	PanelTicks
-	PanelPackets
-	PanelBytes
-	PanelTable
+	panelHeader panelID = iota
+	panelProfile
+	panelTicks
+	panelPackets
+	panelBytes
+	panelTable
 )
 
 // Layout geometry.
@@ -73,30 +74,30 @@ const (
 	plotBot   = 24
 )
 
-// PanelRect returns where a panel is drawn, in the monitor's logical
+// panelRect returns where a panel is drawn, in the monitor's logical
 // coordinates.
-func PanelRect(id PanelID) plot.Rect {
+func panelRect(id panelID) plot.Rect {
 	w := float32(Width-3*margin) / 2
 	switch id {
-	case PanelHeader:
+	case panelHeader:
 		return plot.Rect{X: margin, Y: 6, W: Width - 2*margin, H: headerH - 6}
-	case PanelProfile:
+	case panelProfile:
 		return plot.Rect{X: margin, Y: headerH, W: w, H: panelH}
-	case PanelTicks:
+	case panelTicks:
 		return plot.Rect{X: 2*margin + w, Y: headerH, W: w, H: panelH}
-	case PanelPackets:
+	case panelPackets:
 		return plot.Rect{X: margin, Y: headerH + panelH + 12, W: w, H: panelH}
-	case PanelBytes:
+	case panelBytes:
 		return plot.Rect{X: 2*margin + w, Y: headerH + panelH + 12, W: w, H: panelH}
-	case PanelTable:
+	case panelTable:
 		return plot.Rect{X: margin, Y: tableY, W: Width - 2*margin, H: Height - tableY - margin}
 	}
 	return plot.Rect{}
 }
 
-// PlotArea returns the data area of a plot panel (inside its axes).
-func PlotArea(id PanelID) plot.Rect {
-	r := PanelRect(id)
+// plotArea returns the data area of a plot panel (inside its axes).
+func plotArea(id panelID) plot.Rect {
+	r := panelRect(id)
 	return plot.Rect{X: r.X + plotLeft, Y: r.Y + plotTop, W: r.W - plotLeft - plotRight, H: r.H - plotTop - plotBot}
 }
 
@@ -111,9 +112,9 @@ type label struct {
 
 // renderer turns a monitor's state into one triangle batch plus labels.
 type renderer struct {
-	pal         Palette
+	pal         palette
 	mesh        plot.Mesh
-	painter     Painter
+	painter     paint.Painter
 	labels      []label
 	ready       bool
 	visibleRows int
@@ -123,7 +124,7 @@ type renderer struct {
 }
 
 // recent returns the last n complete seconds of a series, scaled.
-func (r *renderer) recent(s *metrics.Series, scale float64) []float64 {
+func (r *renderer) recent(s *history.Series, scale float64) []float64 {
 	v := s.Values(nil)
 	v = v[len(v)-min(r.n, len(v)):]
 	out := make([]float64, len(v))
@@ -138,8 +139,8 @@ func (r *renderer) init() {
 		return
 	}
 	r.ready = true
-	r.pal = DefaultPalette()
-	r.visibleRows = int(PanelRect(PanelTable).H-2*rowH-8) / rowH
+	r.pal = defaultPalette()
+	r.visibleRows = int(panelRect(panelTable).H-2*rowH-8) / rowH
 }
 
 func (r *renderer) text(s string, x, y float64, face *text.GoTextFace, c plot.Color, align text.Align) {
@@ -164,18 +165,18 @@ func (r *renderer) render(dst *ebiten.Image, m *Monitor) {
 	p := &r.pal
 	r.mesh.Rect(plot.Rect{W: Width, H: Height}, p.Background)
 
-	s := &m.snap
+	s, h := &m.snap, m.hist
 	f := &m.faces
-	// Plot only the seconds the server has been running, on an axis of at
+	// Plot only the seconds the monitor has watched, on an axis of at
 	// least a minute that grows to the 300 seconds kept.
-	r.n = s.Seconds()
-	r.span = plot.Span(r.n, 60, s.Ticks.Len())
+	r.n = h.Seconds()
+	r.span = plot.Span(r.n, 60, h.Ticks.Len())
 	r.header(s, f)
-	r.profile(s, f)
-	r.ticks(s, f)
+	r.profile(h, f)
+	r.ticks(s, h, f)
 	noClients := s.Connections == 0 && s.Stats.Connects == 0
-	r.rates(PanelPackets, "packets per second", "", r.recent(&s.PktsOut, 1), r.recent(&s.PktsIn, 1), noClients, f)
-	r.rates(PanelBytes, "bytes per second", "B", r.recent(&s.BytesOut, 1), r.recent(&s.BytesIn, 1), noClients, f)
+	r.rates(panelPackets, "packets per second", "", r.recent(&h.PktsOut, 1), r.recent(&h.PktsIn, 1), noClients, f)
+	r.rates(panelBytes, "bytes per second", "B", r.recent(&h.BytesOut, 1), r.recent(&h.BytesIn, 1), noClients, f)
 	r.tablePanel(m, f)
 
 	r.flush(dst)
@@ -197,7 +198,7 @@ func (r *renderer) flush(dst *ebiten.Image) { r.painter.Draw(dst, &r.mesh) }
 
 func (r *renderer) header(s *server.Snapshot, f *faces) {
 	p := &r.pal
-	hr := PanelRect(PanelHeader)
+	hr := panelRect(panelHeader)
 	family, host := "IPv4", s.Addr.Addr().Unmap()
 	if host.Is6() {
 		family = "IPv6"
@@ -216,7 +217,7 @@ func (r *renderer) header(s *server.Snapshot, f *faces) {
 		plot.SI(float64(s.Timeouts)), s.PendingAcks)
 	r.text(summary, float64(hr.X), float64(hr.Y+28), f.text, p.Text, text.AlignStart)
 	r.text("Esc quit   P screenshot", float64(hr.Right()), float64(hr.Y+6), f.small, p.Dim, text.AlignEnd)
-	drops, any := DropSummary(s, 3)
+	drops, any := dropSummary(s, 3)
 	c := p.Dim
 	if any {
 		c = p.Warn
@@ -226,10 +227,10 @@ func (r *renderer) header(s *server.Snapshot, f *faces) {
 
 // axes draws a panel's background, title, horizontal grid with y labels in
 // SI units, and x labels for the last 300 seconds. It returns the scale.
-func (r *renderer) axes(id PanelID, title string, max float64, unit string, f *faces) plot.Scale {
+func (r *renderer) axes(id panelID, title string, max float64, unit string, f *faces) plot.Scale {
 	p := &r.pal
-	pr := PanelRect(id)
-	a := PlotArea(id)
+	pr := panelRect(id)
+	a := plotArea(id)
 	r.mesh.Rect(pr, p.Panel)
 	r.text(title, float64(pr.X+10), float64(pr.Y+6), f.text, p.Text, text.AlignStart)
 	sc := plot.Scale{R: a, Max: max}
@@ -252,8 +253,8 @@ func (r *renderer) axes(id PanelID, title string, max float64, unit string, f *f
 }
 
 // legend draws colored keys in a row under a panel's title.
-func (r *renderer) legend(id PanelID, items []string, colors []plot.Color, f *faces) {
-	pr := PanelRect(id)
+func (r *renderer) legend(id panelID, items []string, colors []plot.Color, f *faces) {
+	pr := panelRect(id)
 	x := pr.X + 12
 	y := pr.Y + 28
 	for i, it := range items {
@@ -265,7 +266,7 @@ func (r *renderer) legend(id PanelID, items []string, colors []plot.Color, f *fa
 
 // profile is the stacked area of where each second of the event goroutine
 // went, in percent of the second.
-func (r *renderer) profile(s *server.Snapshot, f *faces) {
+func (r *renderer) profile(s *history.History, f *faces) {
 	p := &r.pal
 	const pct = 1.0 / 10_000 // microseconds per second -> percent
 	layers := [][]float64{
@@ -273,7 +274,7 @@ func (r *renderer) profile(s *server.Snapshot, f *faces) {
 		r.recent(&s.Network, pct), r.recent(&s.Idle, pct),
 	}
 	colors := []plot.Color{p.Messages, p.Update, p.Network, p.Idle}
-	sc := r.axes(PanelProfile, "time profile (share of each second)", 100, "%", f)
+	sc := r.axes(panelProfile, "time profile (share of each second)", 100, "%", f)
 	stack := plot.Stack(layers)
 	lower := sc.PointsRight(make([]float64, len(stack[0])), r.span)
 	for i, up := range stack {
@@ -282,27 +283,27 @@ func (r *renderer) profile(s *server.Snapshot, f *faces) {
 		lower = upper
 	}
 	last := func(l []float64) string { return fmt.Sprintf("%.1f%%", plot.MeanLast(l, 10)) }
-	r.legend(PanelProfile, []string{
+	r.legend(panelProfile, []string{
 		"message handling " + last(layers[0]), "update " + last(layers[1]),
 		"network " + last(layers[2]), "idle " + last(layers[3]),
 	}, colors, f)
 }
 
 // ticks is the ticks-per-second line with the configured target dashed.
-func (r *renderer) ticks(s *server.Snapshot, f *faces) {
+func (r *renderer) ticks(s *server.Snapshot, h *history.History, f *faces) {
 	p := &r.pal
-	v := r.recent(&s.Ticks, 1)
+	v := r.recent(&h.Ticks, 1)
 	target := 0.0
 	if s.Interval > 0 {
 		target = float64(1e9) / float64(s.Interval.Nanoseconds())
 	}
-	sc := r.axes(PanelTicks, "ticks per second", plot.NiceMax(math.Max(plot.Peak(v), target)*1.1), "", f)
+	sc := r.axes(panelTicks, "ticks per second", plot.NiceMax(math.Max(plot.Peak(v), target)*1.1), "", f)
 	if target > 0 {
 		y := sc.Y(target)
 		r.mesh.DashedLine(sc.R.X, sc.R.Right(), y, 6, 1, p.Target)
 	}
 	r.mesh.Polyline(sc.PointsRight(v, r.span), 2, p.Ticks)
-	r.legend(PanelTicks, []string{
+	r.legend(panelTicks, []string{
 		fmt.Sprintf("ticks/s (last 10 s: %.1f)", plot.MeanLast(v, 10)),
 		fmt.Sprintf("target %.0f", target),
 	}, []plot.Color{p.Ticks, p.Target}, f)
@@ -310,12 +311,12 @@ func (r *renderer) ticks(s *server.Snapshot, f *faces) {
 
 // rates plots a sent and a received series, labelled with their peak and
 // their average over the last 10 seconds.
-func (r *renderer) rates(id PanelID, title, unit string, vs, vr []float64, noClients bool, f *faces) {
+func (r *renderer) rates(id panelID, title, unit string, vs, vr []float64, noClients bool, f *faces) {
 	p := &r.pal
 	top := plot.NiceMax(math.Max(plot.Peak(vs), plot.Peak(vr)) * 1.1)
 	sc := r.axes(id, title, top, unit, f)
 	if noClients {
-		a := PlotArea(id)
+		a := plotArea(id)
 		r.text("no clients yet", float64(a.X+a.W/2), float64(a.Y+a.H/2-10), f.title, p.Dim, text.AlignCenter)
 	}
 	// Received is a wider band under the sent line, so both stay visible
@@ -331,7 +332,7 @@ func (r *renderer) rates(id PanelID, title, unit string, vs, vr []float64, noCli
 // tablePanel draws the client table.
 func (r *renderer) tablePanel(m *Monitor, f *faces) {
 	p := &r.pal
-	tr := PanelRect(PanelTable)
+	tr := panelRect(panelTable)
 	r.mesh.Rect(tr, p.Panel)
 	r.headers = r.headers[:0]
 	x := tr.X + 8

@@ -10,11 +10,11 @@ import (
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
-// DropSummary describes in one line what the server dropped since it
+// dropSummary describes in one line what the server dropped since it
 // started: the top reasons, worst first, and the datagrams the kernel
 // dropped before the server could read them. any reports whether anything
 // was dropped at all.
-func DropSummary(s *server.Snapshot, top int) (line string, any bool) {
+func dropSummary(s *server.Snapshot, top int) (line string, any bool) {
 	st, d := &s.Stats, &s.Drops
 	reasons := []struct {
 		name string

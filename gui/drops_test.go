@@ -10,7 +10,7 @@ import (
 
 func TestDropSummary(t *testing.T) {
 	var s server.Snapshot
-	line, any := DropSummary(&s, 3)
+	line, any := dropSummary(&s, 3)
 	assert.False(t, any)
 	assert.Equal(t, "dropped: nothing   kernel 0", line)
 	s.Stats.Junk = 1500
@@ -18,7 +18,7 @@ func TestDropSummary(t *testing.T) {
 	s.Drops.Auth = 3
 	s.Drops.Stale = 1
 	s.Stats.KernelDrops = 7
-	line, any = DropSummary(&s, 3)
+	line, any = dropSummary(&s, 3)
 	assert.True(t, any)
 	assert.Equal(t, "dropped: junk 1.5k, throttled 20, auth 3   kernel 7", line)
 }

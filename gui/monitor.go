@@ -21,10 +21,8 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/png"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +34,8 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/gui/internal/history"
+	"github.com/mpgs/mpgameserver/gui/paint"
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
@@ -44,6 +44,10 @@ const (
 	Width  = 1280
 	Height = 800
 )
+
+// historySeconds is how far back the plots go: five minutes, as the
+// reference's.
+const historySeconds = 300
 
 // Source is what the monitor reads: a server's published snapshots.
 // *server.Server is one.
@@ -61,7 +65,8 @@ type Monitor struct {
 	done    <-chan struct{}
 
 	snap    server.Snapshot
-	rows    []server.ClientSnapshot
+	hist    *history.History
+	rows    []history.Row
 	version uint64
 	loaded  bool
 	cols    []column
@@ -106,7 +111,7 @@ func NewMonitor(src Source) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Monitor{src: src, out: os.Stdout, shotDir: ".", cols: columns(), dirty: true, faces: f}, nil
+	return &Monitor{src: src, out: os.Stdout, shotDir: ".", cols: columns(), dirty: true, faces: f, hist: history.New(historySeconds)}, nil
 }
 
 // SetScreenshots sets where key P saves screenshots and where their paths
@@ -149,9 +154,6 @@ func (m *Monitor) wake(quit <-chan struct{}, version func() uint64) {
 	}
 }
 
-// Redraws returns how many times the monitor rendered a full frame.
-func (m *Monitor) Redraws() uint64 { return m.redraws.Load() }
-
 // Screenshot asks the next Draw to copy the screen; the image arrives on
 // the returned channel. Safe from any goroutine.
 func (m *Monitor) Screenshot() <-chan *image.RGBA {
@@ -185,7 +187,8 @@ func (m *Monitor) Update() error {
 	if v := m.src.SnapshotVersion(); v != m.version || !m.loaded {
 		m.version, m.loaded = v, true
 		m.src.Snapshot(&m.snap)
-		m.rows = append(m.rows[:0], m.snap.ClientRows...)
+		m.hist.Add(&m.snap)
+		m.rows = append(m.rows[:0], m.hist.Rows...)
 		sortRows(m.rows, m.cols, m.table)
 		m.dirty = true
 	}
@@ -290,32 +293,11 @@ func (m *Monitor) saveScreenshot() {
 	dir, out := m.shotDir, m.out
 	go func() {
 		img := <-ch
-		path, err := SavePNG(img, dir, "monitor")
+		path, err := paint.SavePNG(img, dir, "monitor")
 		if err != nil {
 			fmt.Fprintf(out, "screenshot failed: %v\n", err)
 			return
 		}
 		fmt.Fprintf(out, "screenshot saved to %s\n", path)
 	}()
-}
-
-// SavePNG writes img into dir as <prefix>-<time>.png and returns the path.
-func SavePNG(img image.Image, dir, prefix string) (string, error) {
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", prefix, time.Now().Format("20060102-150405.000")))
-	f, err := os.Create(path)
-	if err != nil {
-		return "", err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return path, nil
-	}
-	return abs, nil
 }

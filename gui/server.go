@@ -1,14 +1,11 @@
 package gui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
@@ -17,9 +14,9 @@ import (
 
 // Server is a UDP server with a monitor window (the reference's
 // GuiServer). The server runs on its own goroutine; the window runs on the
-// main goroutine, as Ebitengine requires. Closing the window, pressing Esc,
-// SIGINT or SIGTERM stop the server gracefully: clients get a DISCONNECT,
-// the handler gets Disconnect for each and Shutdown last.
+// main goroutine, as Ebitengine requires. Closing the window, pressing Esc
+// or the end of Run's context stop the server gracefully: clients get a
+// DISCONNECT, the handler gets Disconnect for each and Shutdown last.
 type Server struct {
 	srv    *server.Server
 	mon    *Monitor
@@ -28,10 +25,10 @@ type Server struct {
 	inited bool
 }
 
-// NewServer opens the UDP socket on addr for ctx's server; host "::"
+// NewServer opens the UDP socket on addr for a server of cfg; host "::"
 // listens on IPv6.
-func NewServer(ctx *server.Context, addr string) (*Server, error) {
-	srv, err := server.New(ctx, addr)
+func NewServer(cfg server.Config, addr string) (*Server, error) {
+	srv, err := server.New(cfg, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -81,15 +78,10 @@ func (s *Server) Init() error {
 	return nil
 }
 
-// ListenTCP serves handler over HTTP (HTTPS with keyFile and certFile)
-// beside the UDP server; see server.Server.ListenTCP. Call it before Run.
-func (s *Server) ListenTCP(handler http.Handler, addr, keyFile, certFile string) (net.Addr, error) {
-	return s.srv.ListenTCP(handler, addr, keyFile, certFile)
-}
-
 // Run starts the server, opens the window and blocks until the window
-// closes and the server has stopped.
-func (s *Server) Run() error {
+// closes (or ctx is done: give it signal.NotifyContext's to stop on
+// SIGINT and SIGTERM) and the server has stopped.
+func (s *Server) Run(ctx context.Context) error {
 	if err := s.Init(); err != nil {
 		s.srv.Close()
 		return err
@@ -97,12 +89,9 @@ func (s *Server) Run() error {
 	served := make(chan error, 1)
 	go func() { served <- s.srv.Run() }()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
 	go func() {
 		select {
-		case <-sig:
+		case <-ctx.Done():
 			s.mon.RequestStop()
 		case <-s.srv.Done():
 		}

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/gui/internal/history"
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
@@ -15,48 +15,48 @@ type column struct {
 	title string
 	width float32
 	right bool // right-aligned (numbers)
-	text  func(r *server.ClientSnapshot) string
-	cmp   func(a, b *server.ClientSnapshot) int
+	text  func(r *history.Row) string
+	cmp   func(a, b *history.Row) int
 }
 
 // columns returns the client table's columns, in order.
 func columns() []column {
-	num := func(f func(r *server.ClientSnapshot) int64) func(a, b *server.ClientSnapshot) int {
-		return func(a, b *server.ClientSnapshot) int { return cmp.Compare(f(a), f(b)) }
+	num := func(f func(r *history.Row) int64) func(a, b *history.Row) int {
+		return func(a, b *history.Row) int { return cmp.Compare(f(a), f(b)) }
 	}
 	return []column{
 		{"address", 230, false,
-			func(r *server.ClientSnapshot) string { return r.Addr.String() },
-			func(a, b *server.ClientSnapshot) int {
+			func(r *history.Row) string { return r.Addr.String() },
+			func(a, b *history.Row) int {
 				if c := a.Addr.Addr().Compare(b.Addr.Addr()); c != 0 {
 					return c
 				}
 				return cmp.Compare(a.Addr.Port(), b.Addr.Port())
 			}},
 		{"token", 120, true,
-			func(r *server.ClientSnapshot) string { return fmt.Sprint(r.Token) },
-			num(func(r *server.ClientSnapshot) int64 { return int64(r.Token) })},
+			func(r *history.Row) string { return fmt.Sprint(r.Token) },
+			num(func(r *history.Row) int64 { return int64(r.Token) })},
 		{"latency", 100, true,
-			func(r *server.ClientSnapshot) string { return formatLatency(r.Latency) },
-			num(func(r *server.ClientSnapshot) int64 { return int64(r.Latency) })},
+			func(r *history.Row) string { return formatLatency(r.Latency) },
+			num(func(r *history.Row) int64 { return int64(r.Latency) })},
 		{"pkts/s in", 100, true,
-			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.PktsIn)) },
-			num(func(r *server.ClientSnapshot) int64 { return r.PktsIn })},
+			func(r *history.Row) string { return plot.SI(float64(r.PktsIn)) },
+			num(func(r *history.Row) int64 { return r.PktsIn })},
 		{"pkts/s out", 100, true,
-			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.PktsOut)) },
-			num(func(r *server.ClientSnapshot) int64 { return r.PktsOut })},
+			func(r *history.Row) string { return plot.SI(float64(r.PktsOut)) },
+			num(func(r *history.Row) int64 { return r.PktsOut })},
 		{"bytes/s in", 110, true,
-			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.BytesIn)) + "B" },
-			num(func(r *server.ClientSnapshot) int64 { return r.BytesIn })},
+			func(r *history.Row) string { return plot.SI(float64(r.BytesIn)) + "B" },
+			num(func(r *history.Row) int64 { return r.BytesIn })},
 		{"bytes/s out", 110, true,
-			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.BytesOut)) + "B" },
-			num(func(r *server.ClientSnapshot) int64 { return r.BytesOut })},
+			func(r *history.Row) string { return plot.SI(float64(r.BytesOut)) + "B" },
+			num(func(r *history.Row) int64 { return r.BytesOut })},
 		{"acked", 90, true,
-			func(r *server.ClientSnapshot) string { return fmt.Sprintf("%.1f%%", r.AckedPercent()) },
-			func(a, b *server.ClientSnapshot) int { return cmp.Compare(a.AckedPercent(), b.AckedPercent()) }},
+			func(r *history.Row) string { return fmt.Sprintf("%.1f%%", r.AckedPercent()) },
+			func(a, b *history.Row) int { return cmp.Compare(a.AckedPercent(), b.AckedPercent()) }},
 		{"timeouts", 100, true,
-			func(r *server.ClientSnapshot) string { return plot.SI(float64(r.Timeouts)) },
-			num(func(r *server.ClientSnapshot) int64 { return int64(r.Timeouts) })},
+			func(r *history.Row) string { return plot.SI(float64(r.Stats.Timeouts)) },
+			num(func(r *history.Row) int64 { return int64(r.Stats.Timeouts) })},
 	}
 }
 
@@ -79,9 +79,9 @@ type tableState struct {
 
 // sortRows orders rows by the chosen column, ties broken by token so the
 // order is stable from one second to the next.
-func sortRows(rows []server.ClientSnapshot, cols []column, st tableState) {
+func sortRows(rows []history.Row, cols []column, st tableState) {
 	c := cols[st.sortCol]
-	slices.SortStableFunc(rows, func(a, b server.ClientSnapshot) int {
+	slices.SortStableFunc(rows, func(a, b history.Row) int {
 		r := c.cmp(&a, &b)
 		if st.desc {
 			r = -r

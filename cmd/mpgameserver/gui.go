@@ -22,21 +22,15 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	g := gui.NewServerWith(srv)
+	defer srv.close()
+	g := gui.NewServerWith(srv.Server)
 	g.SetOutput(stdout)
 	if err := g.Init(); err != nil {
-		srv.Close()
+		srv.Server.Close()
 		return err
 	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			g.Monitor().RequestStop()
-		case <-srv.Done():
-		}
-	}()
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
-	stopBots := f.startBots(ctx, srv, stderr)
+	stopBots := f.startBots(ctx, srv.Server, stderr)
 	defer stopBots()
-	return g.Run()
+	return g.Run(ctx)
 }

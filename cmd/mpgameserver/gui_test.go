@@ -7,6 +7,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,14 +19,15 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
 // TestMain lets a test run the command in a child process: Ebitengine
 // needs the process's main thread, which only a fresh process can give the
-// gui command.
+// gui command. The child stops on SIGINT and SIGTERM as main does.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("MPGS_RUN_COMMAND"); args != "" {
-		ctx, stop := context.WithCancel(context.Background())
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		os.Exit(run(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
@@ -33,13 +35,13 @@ func TestMain(m *testing.M) {
 }
 
 // child starts `mpgameserver args...` as a child process.
-func child(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *lockedBuffer) {
+func child(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MPGS_RUN_COMMAND="+strings.Join(args, "\x1f"))
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
@@ -74,7 +76,7 @@ func TestGUICommand(t *testing.T) {
 	}
 	pub, err := conn.LoadPublicKey(filepath.Join(dir, "root.pub"))
 	require.NoError(t, err)
-	c := client.New(pub)
+	c := client.New(client.Config{ServerKey: pub})
 	var ok bool
 	require.NoError(t, c.Connect(addr, func(r bool) { ok = r }))
 	defer c.ForceDisconnect()
@@ -87,7 +89,7 @@ func TestGUICommand(t *testing.T) {
 			require.NoError(t, c.Send([]byte("Gthrough the window"), conn.RetryOnTimeout, nil))
 			sent = true
 		}
-		echoes += len(c.GetMessages())
+		echoes += len(c.Messages())
 		time.Sleep(5 * time.Millisecond)
 	}
 	require.Equal(t, 1, echoes, "the hosted server echoes")

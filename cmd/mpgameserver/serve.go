@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"os"
 	"runtime/metrics"
 	"sort"
 	"strings"
@@ -17,7 +19,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena"
-	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/internal/echo"
 )
 
 // games are the built-in event handlers, by name. Each gets the command's
@@ -69,9 +71,41 @@ func (f *serverFlags) register(fs interface {
 	fs.IntVar(&f.bots, "bots", 0, "computer players to run in this process (arena only)")
 }
 
-// newServer builds the server the flags describe. It writes the public key
-// to stdout when it generated the root key.
-func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error) {
+// hosted is a server built from the flags with what the command runs
+// beside it: the access log's file, the HTTP status page.
+type hosted struct {
+	*server.Server
+	access *os.File
+	http   *http.Server
+	served chan struct{}
+}
+
+// close stops the HTTP server and closes the access log, after the server
+// stopped.
+func (h *hosted) close() {
+	if h.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		if err := h.http.Shutdown(ctx); err != nil {
+			h.http.Close()
+		}
+		cancel()
+		<-h.served
+	}
+	if h.access != nil {
+		h.access.Close()
+	}
+}
+
+// abort releases everything of a server that will not run.
+func (h *hosted) abort() {
+	h.Server.Close()
+	h.close()
+}
+
+// newServer builds the server the flags describe, with its HTTP status
+// page listening already (it serves once the server runs). It writes the
+// public key to stdout when it generated the root key.
+func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame, ok := games()[f.game]
 	if !ok {
 		return nil, fmt.Errorf("--game %q: want one of %s", f.game, gameNames())
@@ -83,6 +117,12 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
 	}
+	if f.interval <= 0 {
+		return nil, fmt.Errorf("--interval %v: want a positive duration", f.interval)
+	}
+	if f.pprof && f.httpAddr == "" {
+		return nil, errors.New("--pprof needs --http")
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	var root *conn.PrivateKey
 	if f.key != "" {
@@ -91,54 +131,55 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*server.Server, error
 			return nil, fmt.Errorf("--key: %w", err)
 		}
 		root = k
-	} else {
-		k, err := conn.GenerateKey(nil)
-		if err != nil {
-			return nil, err
-		}
-		root = k
-		log.Warn("no --key given: using a new root key; clients must pin the public key below (mpgameserver keygen makes a lasting one)")
-		fmt.Fprintf(stdout, "%s", root.Public().MarshalPEM())
 	}
-	ctx, err := server.NewContext(newGame(stdout), root)
-	if err != nil {
-		return nil, err
-	}
-	f.root = root
-	ctx.SetLogger(log)
-	if f.interval <= 0 {
-		return nil, fmt.Errorf("--interval %v: want a positive duration", f.interval)
-	}
-	ctx.SetInterval(f.interval)
+	h := &hosted{}
+	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log}
 	if f.accessLog != "" {
-		if err := ctx.EnableAccessLogs(f.accessLog); err != nil {
+		file, err := os.OpenFile(f.accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+		if err != nil {
 			return nil, fmt.Errorf("--access-log: %w", err)
 		}
+		h.access = file
+		cfg.AccessLog = slog.New(slog.NewTextHandler(file, nil))
 	}
-	srv, err := server.New(ctx, f.listen)
+	srv, err := server.New(cfg, f.listen)
 	if err != nil {
+		h.close()
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
-	if f.pprof && f.httpAddr == "" {
-		srv.Close()
-		return nil, errors.New("--pprof needs --http")
+	h.Server = srv
+	f.root = srv.RootKey()
+	if root == nil {
+		log.Warn("no --key given: using a new root key; clients must pin the public key below (mpgameserver keygen makes a lasting one)")
+		fmt.Fprintf(stdout, "%s", f.root.Public().MarshalPEM())
 	}
 	if f.httpAddr != "" {
-		var h http.Handler = statusPage(srv)
+		var page http.Handler = statusPage(srv)
 		if f.pprof {
 			mux := http.NewServeMux()
-			mux.Handle("/", h)
+			mux.Handle("/", page)
 			mux.HandleFunc("/debug/pprof/", pprof.Index)
 			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-			h = mux
+			page = mux
 		}
-		if _, err := srv.ListenTCP(h, f.httpAddr, "", ""); err != nil {
-			srv.Close()
+		ln, err := net.Listen("tcp", f.httpAddr)
+		if err != nil {
+			h.abort()
 			return nil, fmt.Errorf("--http: %w", err)
 		}
+		h.http = &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		h.served = make(chan struct{})
+		log.Info("listening", "http", ln.Addr().String())
+		go func() {
+			defer close(h.served)
+			if err := h.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server", "err", err)
+			}
+		}()
 	}
-	return srv, nil
+	return h, nil
 }
 
 // statusPage serves the server's counters as plain text.
@@ -147,9 +188,11 @@ func statusPage(srv *server.Server) http.Handler {
 		var s server.Snapshot
 		srv.Snapshot(&s)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "udp %s\nconnections %d\npending %d\nticks/s %d\n", s.Addr, s.Connections, s.Pending, s.Ticks.Last())
+		ls := &s.LastSecond
+		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+		fmt.Fprintf(w, "udp %s\nconnections %d\npending %d\nticks/s %d\n", s.Addr, s.Connections, s.Pending, ls.Ticks)
 		fmt.Fprintf(w, "tick ms/s messages %.1f update %.1f network %.1f idle %.1f\n",
-			float64(s.Messages.Last())/1000, float64(s.Update.Last())/1000, float64(s.Network.Last())/1000, float64(s.Idle.Last())/1000)
+			ms(ls.Phase.Messages), ms(ls.Phase.Update), ms(ls.Phase.Network), ms(ls.Phase.Idle))
 		fmt.Fprintf(w, "syscalls read %d write %d\n", s.Stats.ReadCalls, s.Stats.WriteCalls)
 		fmt.Fprintf(w, "socket recv-buffer %d send-buffer %d kernel-drops %d\n", s.Stats.RecvBuffer, s.Stats.SendBuffer, s.Stats.KernelDrops)
 		mem := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"}}
@@ -210,11 +253,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
-	stopBots := f.startBots(ctx, srv, stderr)
+	stopBots := f.startBots(ctx, srv.Server, stderr)
 	done := make(chan error, 1)
 	go func() {
 		err := srv.Serve(ctx)
 		stopBots()
+		srv.close()
 		done <- err
 	}()
 	return waitStopped(ctx, done)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +14,8 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestKeygen(t *testing.T) {
 	dir := t.TempDir()
@@ -69,10 +52,10 @@ func TestKeygen(t *testing.T) {
 
 // serve runs `mpgameserver serve args...` until the test ends and returns
 // the address from its READY line and its outputs.
-func serve(t *testing.T, args ...string) (string, *lockedBuffer, *lockedBuffer, func() int) {
+func serve(t *testing.T, args ...string) (string, *syncbuf.Buffer, *syncbuf.Buffer, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &lockedBuffer{}, &lockedBuffer{}
+	out, errOut := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, append([]string{"serve"}, args...), out, errOut) }()
 	stop := func() int {

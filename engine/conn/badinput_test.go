@@ -45,12 +45,12 @@ func fingerprint(c *Conn) string {
 		inflight = append(inflight, fmt.Sprintf("%d:%v:%d", p.seq, p.done, len(p.msgs)))
 	}
 	return fmt.Sprintf("status=%s reason=%v pkts=%d/%x/%v msgs=%v ctime=%d lastRecv=%v latency=%v unacked=%d ackDue=%v "+
-		"inflight=%v queue=%d/%d retrying=%d reasm=%d/%d token=%d key=%x counters=%d/%d/%d/%d/%d/%d/%d/%d/%d/%d series=%v/%v",
+		"inflight=%v queue=%d/%d retrying=%d reasm=%d/%d token=%d key=%x counters=%d/%d/%d/%d/%d/%d/%d/%d/%d/%d bytes=%d/%d",
 		c.status, c.reason, c.replay.Current(), c.replay.AckBits(), c.replay, c.recvMsgs,
 		c.newestCTime, c.lastRecv.UnixNano(), c.latency, c.unacked, c.ackDue.UnixNano(),
 		inflight, len(c.queue.items)-c.queue.head, c.queuedBytes, len(c.retrying), c.reasm.Held(), c.reasm.Pending(),
 		c.token, c.key, s.Assembled, s.Sent, s.Received, s.Acked, s.Timeouts, s.Delivered, s.DuplicateMessages, s.BadMessages, s.Resent, s.Dropped,
-		s.PktsRecv.Values(nil)[295:], s.BytesRecv.Values(nil)[295:])
+		s.BytesSent, s.BytesRecv)
 }
 
 // seal builds an authenticated datagram to c with arbitrary header fields

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/internal/crypto"
 	"github.com/mpgs/mpgameserver/engine/internal/protocol"
-	"github.com/mpgs/mpgameserver/engine/metrics"
 )
 
 // Defaults, equal to the reference's where it has one.
@@ -85,8 +84,6 @@ type Config struct {
 	// filter (960; the reference uses 256). Messages older than it are
 	// dropped.
 	MessageWindow int
-	// HistoryBins is the length of the per-second statistics series (300).
-	HistoryBins int
 
 	// ServerKey is the client's pinned server root public key. When nil,
 	// the client trusts the key the server sends, which gives no
@@ -141,7 +138,6 @@ func (c *Config) resolved() (Config, error) {
 	r.MaxMessageSize = orInt(r.MaxMessageSize, protocol.MaxMessageSize)
 	r.MaxReassemblyBytes = orInt(r.MaxReassemblyBytes, protocol.DefaultReassemblyLimit)
 	r.MessageWindow = orInt(r.MessageWindow, DefaultMessageWindow)
-	r.HistoryBins = orInt(r.HistoryBins, metrics.DefaultBins)
 	if r.MaxMessageSize > protocol.MaxMessageSize {
 		return r, fmt.Errorf("conn: MaxMessageSize %d exceeds the protocol limit %d", r.MaxMessageSize, protocol.MaxMessageSize)
 	}

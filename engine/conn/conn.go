@@ -135,7 +135,6 @@ type Conn struct {
 	lastRecv   time.Time
 	lastSend   time.Time
 	lastExpire time.Time
-	tickSec    int64 // Unix second of the last tick
 	closeStart time.Time
 	latency    time.Duration
 	unacked    int       // packets received since we last sent
@@ -171,7 +170,6 @@ type Conn struct {
 	handler func(seq protocol.Seq, msg []byte)
 
 	stats Stats
-	sec   secCounts
 }
 
 type callback struct {
@@ -213,7 +211,6 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	c.reasm.MaxMessage = rc.MaxMessageSize
 	c.reasm.MaxPartial = rc.MaxPartialMessages
 	c.reasm.Budget = reasmBudget{c}
-	c.stats.init(rc.HistoryBins)
 	return c, nil
 }
 
@@ -238,12 +235,9 @@ func (c *Conn) Token() uint32 { return c.token }
 // exponentially weighted average (alpha 0.1) of half the round trip.
 func (c *Conn) Latency() time.Duration { return c.latency }
 
-// Stats returns the live statistics. Read them on the connection's
-// goroutine, or copy them with CopyTo.
-func (c *Conn) Stats() *Stats {
-	c.sec.flush(&c.stats)
-	return &c.stats
-}
+// Stats returns the connection's counters. Per-second figures are the
+// difference of two calls a second apart (a monitor samples them).
+func (c *Conn) Stats() Stats { return c.stats }
 
 // PendingAcks returns the number of sent packets awaiting an ack.
 func (c *Conn) PendingAcks() int {

@@ -158,9 +158,7 @@ func (c *Conn) accept(now time.Time, h protocol.Header, n uint64, size int) {
 	}
 	c.replay.Accept(n)
 	c.stats.Received++
-	c.sec.at(now.Unix(), &c.stats)
-	c.sec.pktsIn++
-	c.sec.bytesIn += int64(size)
+	c.stats.BytesRecv += uint64(size)
 	c.lastRecv = now
 	c.unacked++
 }

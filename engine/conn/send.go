@@ -258,18 +258,6 @@ func (c *Conn) tick(now time.Time) {
 		c.reasm.Expire(now)
 		c.lastExpire = now
 	}
-	if sec := now.Unix(); sec != c.tickSec {
-		// Once a second: record the latency and roll the series forward so
-		// quiet seconds read as zeros.
-		c.tickSec = sec
-		c.sec.flush(&c.stats)
-		c.stats.Latency.Set(sec, latencyMicros(c.latency))
-		c.stats.PktsSent.Advance(sec)
-		c.stats.PktsRecv.Advance(sec)
-		c.stats.BytesSent.Advance(sec)
-		c.stats.BytesRecv.Advance(sec)
-	}
-
 	switch c.status {
 	case Connecting:
 		since := c.created
@@ -532,12 +520,9 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	}
 	clear(sel)
 
-	sec := now.Unix()
 	c.stats.Assembled++
 	c.stats.Resent += uint64(resent)
-	c.sec.at(sec, &c.stats)
-	c.sec.pktsOut++
-	c.sec.bytesOut += int64(len(b))
+	c.stats.BytesSent += uint64(len(b))
 	c.lastSend = now
 	c.unacked = 0
 	c.ackDue = time.Time{}

@@ -3,10 +3,8 @@ package conn
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mpgs/mpgameserver/engine/internal/protocol"
-	"github.com/mpgs/mpgameserver/engine/metrics"
 )
 
 // Status is the state of a connection. The values are the reference's.
@@ -217,15 +215,19 @@ func (d *Drops) Total() uint64 {
 	return d.Header + d.Auth + d.Payload + d.Duplicate + d.Stale + d.Handshake + d.NoSession + d.Closed
 }
 
-// Stats are a connection's statistics: the reference's ConnectionStats
-// (lifetime counters and 300 one-second bins) and more.
+// Stats are a connection's counters since it began: the reference's
+// ConnectionStats and more. Per-second figures are the difference of two
+// readings a second apart.
 type Stats struct {
-	// Assembled counts packets built.
+	// Assembled counts packets built and sent.
 	Assembled uint64
 	// Sent counts messages queued for sending (the reference's "sent").
 	Sent uint64
 	// Received counts packets accepted.
 	Received uint64
+	// BytesSent and BytesRecv count the bytes of the datagrams built and
+	// accepted.
+	BytesSent, BytesRecv uint64
 	// Dropped counts datagrams rejected; Drops breaks it down.
 	Dropped uint64
 	// Acked counts sent packets the peer acknowledged.
@@ -248,69 +250,10 @@ type Stats struct {
 	Cookies uint64
 	// Drops is the breakdown of Dropped.
 	Drops Drops
-
-	// Per-second series, oldest bin first: packets and bytes each way and
-	// the latency estimate in microseconds.
-	PktsSent, PktsRecv, BytesSent, BytesRecv, Latency metrics.Series
-}
-
-func (s *Stats) init(bins int) {
-	for _, ser := range []*metrics.Series{&s.PktsSent, &s.PktsRecv, &s.BytesSent, &s.BytesRecv, &s.Latency} {
-		ser.Init(bins)
-	}
-}
-
-// CopyTo copies s into dst, reusing dst's series storage.
-func (s *Stats) CopyTo(dst *Stats) {
-	series := [...]struct{ from, to *metrics.Series }{
-		{&s.PktsSent, &dst.PktsSent}, {&s.PktsRecv, &dst.PktsRecv},
-		{&s.BytesSent, &dst.BytesSent}, {&s.BytesRecv, &dst.BytesRecv},
-		{&s.Latency, &dst.Latency},
-	}
-	keep := [len(series)]metrics.Series{}
-	for i, p := range series {
-		keep[i] = *p.to
-	}
-	*dst = *s
-	for i, p := range series {
-		*p.to = keep[i]
-		p.from.CopyTo(p.to)
-	}
 }
 
 // drop counts one rejected datagram.
 func (s *Stats) drop(counter *uint64) {
 	*counter++
 	s.Dropped++
-}
-
-// latencyMicros converts for the latency series.
-func latencyMicros(d time.Duration) int64 { return d.Microseconds() }
-
-// secCounts accumulates the current second's packets and bytes; they go
-// into the Stats series when the second ends or the stats are read, not
-// one series update per packet.
-type secCounts struct {
-	sec               int64
-	pktsIn, pktsOut   int64
-	bytesIn, bytesOut int64
-}
-
-// at starts accumulating for sec, flushing an earlier second.
-func (s *secCounts) at(sec int64, st *Stats) {
-	if sec != s.sec {
-		s.flush(st)
-		s.sec = sec
-	}
-}
-
-func (s *secCounts) flush(st *Stats) {
-	if s.pktsIn|s.pktsOut == 0 {
-		return
-	}
-	st.PktsRecv.Add(s.sec, s.pktsIn)
-	st.BytesRecv.Add(s.sec, s.bytesIn)
-	st.PktsSent.Add(s.sec, s.pktsOut)
-	st.BytesSent.Add(s.sec, s.bytesOut)
-	s.pktsIn, s.pktsOut, s.bytesIn, s.bytesOut = 0, 0, 0, 0
 }

@@ -3,12 +3,13 @@ package loadgen_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/internal/echo"
 )
 
 // Run measures an echo server: here our own, on the loopback, with three
@@ -16,17 +17,12 @@ import (
 // call measures any server of the echo contract, the Python original's
 // included; `mpgameserver loadgen` is this function with flags.
 func ExampleRun() {
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	sctx, err := server.NewContext(echo.NewHandler(nil), root)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	srv, err := server.New(sctx, "127.0.0.1:0")
+	srv, err := server.New(server.Config{Handler: echo.NewHandler(nil), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)
 		return

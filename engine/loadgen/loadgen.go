@@ -8,9 +8,11 @@
 //
 // The clients are shared out among a few workers (one per CPU). A worker
 // serves its clients' frames (60 a second, staggered over the frame so
-// they do not all send at once) and reads their sockets; on Linux it waits
-// on all of them with one epoll, elsewhere one goroutine per socket feeds
-// it. Nothing per datagram allocates.
+// they do not all send at once) and reads their sockets (engine/transport):
+// against a server on the IPv4 loopback, one socket per worker carries all
+// its clients, each from an address of its own, 64 datagrams per system
+// call (Linux); otherwise each client has its own socket. Nothing per
+// datagram allocates.
 //
 // A run has four phases: ramp (clients connect at Config.ConnectRate and
 // start sending as soon as they are connected), steady (every client has
@@ -94,7 +96,7 @@ const (
 	// Linux), SocketsPerClient otherwise (SocketsPortable off Linux).
 	SocketsAuto Sockets = iota
 	// SocketsPerClient gives each client its own socket connected to the
-	// server; a worker polls its clients' sockets with one epoll (Linux).
+	// server, read in Go's network poller: the way to a remote server.
 	SocketsPerClient
 	// SocketsShared gives each worker one socket for all its clients,
 	// each sending from its own address in 127.0.0.0/8: 64 datagrams per
@@ -102,8 +104,8 @@ const (
 	// less than the server it measures (Linux, server on the IPv4
 	// loopback).
 	SocketsShared
-	// SocketsPortable gives each client its own socket read by its own
-	// goroutine: the only way off Linux, and the costliest.
+	// SocketsPortable is SocketsPerClient (the name scripts used for the
+	// goroutine-per-socket way, which is now the per-client way).
 	SocketsPortable
 )
 
@@ -236,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		w, err := newWorker(r, i)
 		if err != nil {
 			for _, w := range r.workers {
-				w.tr.close()
+				w.socks.close()
 			}
 			return nil, err
 		}
@@ -254,7 +256,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.stopAttack()
 	wg.Wait()
 	for _, w := range r.workers {
-		w.tr.close()
+		w.socks.close()
 	}
 	r.finish(rep)
 	rep.Attack = r.attackReport()
@@ -382,9 +384,9 @@ func (r *run) finish(rep *Report) {
 		rep.Late += w.late
 		rep.Duplicates += w.dups
 		rep.Corrupt += w.corrupt
-		rep.SendErrors += w.sendErrors + w.tr.sendErrors()
-		rep.ReceiveErrors += w.recvErrors + w.tr.receiveErrors()
-		rep.GeneratorDrops += w.tr.kernelDrops()
+		rep.SendErrors += w.sendErrors + w.socks.sendErrors()
+		rep.ReceiveErrors += w.recvErrors
+		rep.GeneratorDrops += w.socks.kernelDrops()
 		rep.DatagramsOut += w.dgOut
 		rep.DatagramsIn += w.dgIn
 		if w.openErr != nil && rep.OpenError == "" {

@@ -3,7 +3,7 @@ package loadgen_test
 import (
 	"context"
 	"encoding/json"
-	"net"
+	"log/slog"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -14,31 +14,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/internal/echo"
 )
 
 // echoServer runs our echo server on the loopback; with a lossy profile,
 // its socket drops datagrams on the way out.
-func echoServer(t *testing.T, lossOut float64) (*server.Server, *crypto.PublicKey) {
+func echoServer(t *testing.T, lossOut float64) (*server.Server, *conn.PublicKey) {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
-	ctx, err := server.NewContext(echo.NewHandler(nil), root)
+	cfg := server.Config{Handler: echo.NewHandler(nil), RootKey: root, Logger: slog.New(slog.DiscardHandler)}
+	sock, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
-	var srv *server.Server
 	if lossOut > 0 {
-		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		require.NoError(t, err)
-		srv, err = server.NewWithConn(ctx, netsim.NewPacketConn(pc, netsim.Profile{Loss: lossOut}, netsim.Profile{}, 7))
-		require.NoError(t, err)
-	} else {
-		srv, err = server.New(ctx, "127.0.0.1:0")
-		require.NoError(t, err)
+		sock = netsim.Wrap(sock, netsim.Profile{Loss: lossOut}, netsim.Profile{}, 7)
 	}
+	srv, err := server.NewWithConn(cfg, sock)
+	require.NoError(t, err)
 	go srv.Run()
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
 	return srv, root.Public()
@@ -122,7 +119,7 @@ func TestRunCountsLoss(t *testing.T) {
 func TestRunWithTheWrongKey(t *testing.T) {
 	t.Parallel()
 	srv, _ := echoServer(t, 0)
-	other, err := crypto.GenerateKey(nil)
+	other, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	start := time.Now()
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{

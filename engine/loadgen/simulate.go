@@ -77,7 +77,6 @@ func Simulate(s Simulation) (*SimReport, error) {
 		ClientLatency: p.Client.Latency(), ServerLatency: p.Server.Latency(),
 		Simulated: p.Now.Sub(pair.Start), retry: s.Retry}
 	r.Once, r.Twice, r.Lost, r.CallbacksTrue, r.CallbacksFalse = t.Counts()
-	p.Client.Stats().CopyTo(&r.Client)
-	p.Server.Stats().CopyTo(&r.Server)
+	r.Client, r.Server = p.Client.Stats(), p.Server.Stats()
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/echo"
 )
 
 // A message starts with a marker ('G' asks the echo server for guaranteed
@@ -17,7 +18,7 @@ import (
 // from the sequence number, checked on the echo.
 const (
 	markPlain      = 'L'
-	markGuaranteed = 'G'
+	markGuaranteed = echo.Guaranteed
 	headerSize     = 14
 )
 
@@ -65,7 +66,7 @@ type shared struct {
 // worker runs the frames of its clients and reads their sockets.
 type worker struct {
 	r       *run
-	tr      transport
+	socks   sockets
 	clients []*client
 	slots   [frameSlots][]*client
 	cfg     conn.Config
@@ -91,17 +92,16 @@ func newWorker(r *run, id int) (*worker, error) {
 	if id < cfg.Clients%cfg.Workers {
 		n++
 	}
-	tr, err := newTransport(cfg, n)
+	socks, err := newSockets(cfg, n)
 	if err != nil {
 		return nil, err
 	}
 	w := &worker{
-		r:  r,
-		tr: tr,
+		r:     r,
+		socks: socks,
 		cfg: conn.Config{
 			ServerKey:    cfg.ServerKey,
 			SendInterval: time.Second / time.Duration(cfg.FrameRate),
-			HistoryBins:  1,
 		},
 		retry:  conn.RetryNone,
 		mark:   markPlain,
@@ -157,7 +157,7 @@ func (w *worker) run() {
 				return
 			}
 		}
-		w.tr.wait(next, w.receive)
+		w.socks.wait(next, w.receive)
 	}
 }
 
@@ -195,17 +195,17 @@ func (w *worker) serve(cs []*client, now time.Time) {
 				continue
 			}
 		}
-		if d := c.c.Poll(now, w.tr.buffer()); d != nil {
+		if d := c.c.Poll(now, w.socks.buffer()); d != nil {
 			w.write(c, d, phase)
 		}
 		w.check(c, now)
 	}
-	w.tr.flush()
+	w.socks.flush()
 }
 
 // connect opens a client's socket and starts its handshake.
 func (w *worker) connect(c *client, now time.Time) bool {
-	if err := w.tr.open(c.idx, w.r.cfg.Server); err != nil {
+	if err := w.socks.open(c.idx); err != nil {
 		if w.openErr == nil {
 			w.openErr = err
 			w.r.cfg.Logger.Error("loadgen: cannot open a socket", "err", err)
@@ -216,7 +216,7 @@ func (w *worker) connect(c *client, now time.Time) bool {
 	}
 	cc, err := conn.NewClient(&w.cfg, now)
 	if err != nil {
-		w.tr.shut(c.idx)
+		w.socks.shut(c.idx)
 		if w.openErr == nil {
 			w.openErr = err
 		}
@@ -261,10 +261,7 @@ func (w *worker) queue(c *client, now time.Time, phase int32) {
 }
 
 func (w *worker) write(c *client, d []byte, phase int32) {
-	if err := w.tr.write(c.idx, d); err != nil {
-		w.sendErrors++
-		return
-	}
+	w.socks.write(c.idx, d)
 	if phase == phaseSteady {
 		w.dgOut++
 	}
@@ -300,7 +297,7 @@ func (w *worker) check(c *client, now time.Time) {
 // finish closes a client's socket and settles its messages.
 func (w *worker) finish(c *client) {
 	w.settleAll(c)
-	w.tr.shut(c.idx)
+	w.socks.shut(c.idx)
 	c.c = nil
 	c.state = stDone
 	w.live--

@@ -2,14 +2,15 @@
 // benchmarks: datagrams are dropped, duplicated, delayed and reordered
 // according to a seeded random source, so a run can be repeated exactly.
 //
-// Link is sans-I/O (the caller passes the time); PacketConn wraps a real
-// net.PacketConn with a Link on its receive side.
+// Link is sans-I/O (the caller passes the time); Wrap puts a Link on each
+// side of any transport.Conn: a real socket, or an in-memory network's in
+// tests (where, under testing/synctest, the delays follow the fake clock).
 package netsim
 
 import (
 	"container/heap"
 	"math/rand/v2"
-	"net"
+	"net/netip"
 	"time"
 )
 
@@ -42,7 +43,7 @@ type inFlight struct {
 	at   time.Time
 	seq  uint64 // tie-break: FIFO among equal times
 	data []byte
-	addr net.Addr
+	addr netip.AddrPort
 }
 
 type flightHeap []inFlight
@@ -97,17 +98,17 @@ func (l *Link) delay() time.Duration {
 	return d
 }
 
-func (l *Link) push(at time.Time, data []byte, addr net.Addr) {
+func (l *Link) push(at time.Time, data []byte, addr netip.AddrPort) {
 	l.seq++
 	heap.Push(&l.q, inFlight{at: at, seq: l.seq, data: data, addr: addr})
 }
 
 // Send puts a copy of d on the link at now.
-func (l *Link) Send(now time.Time, d []byte) { l.SendTo(now, d, nil) }
+func (l *Link) Send(now time.Time, d []byte) { l.SendTo(now, d, netip.AddrPort{}) }
 
 // SendTo puts a copy of d on the link at now, tagged with an address that
 // NextFrom returns with it.
-func (l *Link) SendTo(now time.Time, d []byte, addr net.Addr) {
+func (l *Link) SendTo(now time.Time, d []byte, addr netip.AddrPort) {
 	l.stats.Sent++
 	if l.p.Loss > 0 && l.rng.Float64() < l.p.Loss {
 		l.stats.Dropped++
@@ -128,9 +129,9 @@ func (l *Link) Next(now time.Time) []byte {
 }
 
 // NextFrom is Next that also returns the datagram's address.
-func (l *Link) NextFrom(now time.Time) ([]byte, net.Addr) {
+func (l *Link) NextFrom(now time.Time) ([]byte, netip.AddrPort) {
 	if len(l.q) == 0 || l.q[0].at.After(now) {
-		return nil, nil
+		return nil, netip.AddrPort{}
 	}
 	l.stats.Delivered++
 	f := heap.Pop(&l.q).(inFlight)
@@ -145,3 +146,7 @@ func (l *Link) NextAt() (time.Time, bool) {
 	}
 	return l.q[0].at, true
 }
+
+// SetProfile changes how the link misbehaves from now on; datagrams in
+// flight keep their delays.
+func (l *Link) SetProfile(p Profile) { l.p = p }

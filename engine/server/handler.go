@@ -3,7 +3,7 @@ package server
 import (
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/engine/conn"
 )
 
 // An EventHandler holds the game logic. The server calls every method from
@@ -16,17 +16,17 @@ type EventHandler interface {
 	// Starting is called once when the server starts, before any other
 	// event.
 	Starting()
-	// Connect is called when a client completed the handshake. Keep the
-	// client (for example in a map by token) to send to it later.
-	Connect(c *Client)
+	// Connect is called when a client completed the handshake. Keep its
+	// Peer (for example in a map by token) to send to it later.
+	Connect(p *Peer)
 	// Disconnect is called once for every connected client that leaves: it
 	// disconnected, timed out, was disconnected by the server, or the
 	// server is stopping. The client can no longer be sent to.
-	Disconnect(c *Client)
+	Disconnect(p *Peer)
 	// HandleMessage is called for every message a connected client sent,
 	// once per message, fragmented messages reassembled. msg is only valid
 	// during the call: copy it to keep it.
-	HandleMessage(c *Client, seq protocol.Seq, msg []byte)
+	HandleMessage(p *Peer, seq conn.Seq, msg []byte)
 	// Update is called once per tick with the time since the previous
 	// tick.
 	Update(delta time.Duration)
@@ -42,13 +42,13 @@ type BaseHandler struct{}
 func (BaseHandler) Starting() {}
 
 // Connect does nothing.
-func (BaseHandler) Connect(*Client) {}
+func (BaseHandler) Connect(*Peer) {}
 
 // Disconnect does nothing.
-func (BaseHandler) Disconnect(*Client) {}
+func (BaseHandler) Disconnect(*Peer) {}
 
 // HandleMessage does nothing.
-func (BaseHandler) HandleMessage(*Client, protocol.Seq, []byte) {}
+func (BaseHandler) HandleMessage(*Peer, conn.Seq, []byte) {}
 
 // Update does nothing.
 func (BaseHandler) Update(time.Duration) {}

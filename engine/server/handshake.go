@@ -266,7 +266,7 @@ var errNoTemplate = errors.New("server: no hello template ready")
 // handshakes are half open. (A few clients connecting at once are not a
 // load: they need no extra round trip.)
 func (s *Server) underLoad() bool {
-	return s.handshakeBacklog || s.queued.len() >= loadHellos || len(s.pending) >= max(1, s.ctx.maxPending/8)
+	return s.handshakeBacklog || s.queued.len() >= loadHellos || len(s.pending) >= max(1, s.cfg.MaxPendingHandshakes/8)
 }
 
 // loadHellos hellos waiting in one tick mean load.
@@ -294,7 +294,7 @@ func (s *Server) hello(b []byte, from netip.AddrPort) {
 	if proof {
 		q = &s.proven
 	}
-	if !proof && len(s.pending)+s.queued.len()+s.proven.len() >= s.ctx.maxPending {
+	if !proof && len(s.pending)+s.queued.len()+s.proven.len() >= s.cfg.MaxPendingHandshakes {
 		s.stats.HandshakeRejected++
 		s.dropLog("handshake pool full", from, nil)
 		return
@@ -337,7 +337,7 @@ func (s *Server) handshakes() {
 	start := time.Now()
 	for _, q := range []*helloQueue{&s.proven, &s.queued} {
 		for q.len() > 0 {
-			if time.Since(start) >= s.ctx.handshakeBudget {
+			if time.Since(start) >= s.cfg.HandshakeBudget {
 				s.handshakeBacklog = true
 				return
 			}
@@ -361,7 +361,7 @@ func (s *Server) handshake(q *queuedHello) {
 		s.dropLog("client hello with a bad key", q.from, err)
 		return
 	}
-	if len(s.pending) >= s.ctx.maxPending {
+	if len(s.pending) >= s.cfg.MaxPendingHandshakes {
 		if !q.proof || !s.evictUnproven() {
 			s.stats.HandshakeRejected++
 			s.dropLog("handshake pool full", q.from, nil)
@@ -387,10 +387,10 @@ func (s *Server) handshake(q *queuedHello) {
 		}
 		return
 	}
-	c := &Client{srv: s, addr: q.from, pending: true, proven: q.proof}
-	_, separate := s.ctx.access() // then addresses go to the access log only
+	c := &Peer{srv: s, addr: q.from, pending: true, proven: q.proof}
+	_, separate := s.access() // then addresses go to the access log only
 	c.log = slog.New(newClientHandler(s.log.Handler(), c, tmpl.Token(), !separate))
-	cfg := *s.cfg
+	cfg := *s.connCfg
 	cfg.Logger = c.log
 	cc, err := conn.NewServerConn(&cfg, s.now, tmpl, &q.hello)
 	if err != nil {
@@ -399,13 +399,13 @@ func (s *Server) handshake(q *queuedHello) {
 		return
 	}
 	cc.SetHandler(c.deliver)
-	c.c = cc
+	c.conn = cc
 	c.index = len(s.pending)
 	s.pending = append(s.pending, c)
 	if !c.proven {
 		s.unproven = append(s.unproven, c)
-		if len(s.unproven) > 2*s.ctx.maxPending {
-			s.unproven = slices.DeleteFunc(s.unproven, func(c *Client) bool { return !c.pending || s.byAddr[c.addr] != c })
+		if len(s.unproven) > 2*s.cfg.MaxPendingHandshakes {
+			s.unproven = slices.DeleteFunc(s.unproven, func(p *Peer) bool { return !p.pending || s.byAddr[p.addr] != p })
 		}
 	}
 	s.byAddr[c.addr] = c

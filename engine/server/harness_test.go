@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
-	"net"
-	"strings"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -13,10 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
+
+// Most tests run the server and its clients on an in-memory network
+// inside a testing/synctest bubble: time is fake, a test of many seconds
+// of server life takes milliseconds, and nothing depends on the machine's
+// speed. A few (socket_test.go) use real sockets on the loopback.
 
 // recorder is an EventHandler that records its events. Tests read it from
 // their own goroutine, hence the lock.
@@ -24,16 +28,31 @@ type recorder struct {
 	mu        sync.Mutex
 	events    []string
 	msgs      map[uint32][][]byte
-	clients   map[uint32]*server.Client
+	peers     map[uint32]*server.Peer
 	reasons   map[uint32]error
-	onConnect func(c *server.Client)
-	onMessage func(c *server.Client, msg []byte)
+	onConnect func(p *server.Peer)
+	onMessage func(p *server.Peer, msg []byte)
 	onUpdate  func()
 	updates   int
 }
 
 func newRecorder() *recorder {
-	return &recorder{msgs: map[uint32][][]byte{}, clients: map[uint32]*server.Client{}, reasons: map[uint32]error{}}
+	return &recorder{msgs: map[uint32][][]byte{}, peers: map[uint32]*server.Peer{}, reasons: map[uint32]error{}}
+}
+
+// echoing makes a recorder echo every message back, guaranteed when it
+// starts with 'G'.
+func echoing(r *recorder) *recorder {
+	r.onMessage = func(p *server.Peer, msg []byte) {
+		retry := conn.RetryNone
+		if len(msg) > 0 && msg[0] == 'G' {
+			retry = conn.RetryOnTimeout
+		}
+		if err := p.Send(msg, retry, nil); err != nil {
+			panic(err)
+		}
+	}
+	return r
 }
 
 func (r *recorder) add(e string) {
@@ -44,29 +63,29 @@ func (r *recorder) add(e string) {
 
 func (r *recorder) Starting() { r.add("starting") }
 
-func (r *recorder) Connect(c *server.Client) {
+func (r *recorder) Connect(p *server.Peer) {
 	r.mu.Lock()
-	r.clients[c.Token()] = c
+	r.peers[p.Token()] = p
 	r.mu.Unlock()
-	r.add(fmt.Sprintf("connect %d", c.Token()))
+	r.add(fmt.Sprintf("connect %d", p.Token()))
 	if r.onConnect != nil {
-		r.onConnect(c)
+		r.onConnect(p)
 	}
 }
 
-func (r *recorder) Disconnect(c *server.Client) {
+func (r *recorder) Disconnect(p *server.Peer) {
 	r.mu.Lock()
-	r.reasons[c.Token()] = c.Err()
+	r.reasons[p.Token()] = p.Err()
 	r.mu.Unlock()
-	r.add(fmt.Sprintf("disconnect %d", c.Token()))
+	r.add(fmt.Sprintf("disconnect %d", p.Token()))
 }
 
-func (r *recorder) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
+func (r *recorder) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
 	r.mu.Lock()
-	r.msgs[c.Token()] = append(r.msgs[c.Token()], append([]byte(nil), msg...))
+	r.msgs[p.Token()] = append(r.msgs[p.Token()], append([]byte(nil), msg...))
 	r.mu.Unlock()
 	if r.onMessage != nil {
-		r.onMessage(c, msg)
+		r.onMessage(p, msg)
 	}
 }
 
@@ -108,118 +127,125 @@ func (r *recorder) has(e string) bool {
 	return false
 }
 
-// logBuffer collects log output safely.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// world is a running server and the network its clients join.
+type world struct {
+	t   *testing.T
+	net *transport.Network
+	srv *server.Server
+	h   server.EventHandler
+	key *conn.PrivateKey
+	log *syncbuf.Buffer
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
+// vectorsKey is a fixed root key (the protocol vectors'), so that tests
+// spend no time making keys.
+func vectorsKey(t testing.TB) *conn.PrivateKey {
+	k, err := conn.LoadPrivateKey("../internal/vectors/testdata/server_root.key.pem")
+	require.NoError(t, err)
+	return k
 }
 
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// fixture is a running server with its handler, key and log.
-type fixture struct {
-	t    *testing.T
-	srv  *server.Server
-	ctx  *server.Context
-	h    server.EventHandler
-	root *crypto.PrivateKey
-	log  *logBuffer
-}
-
-// setup returns a configured but not yet running server on addr.
-func setup(t *testing.T, h server.EventHandler, addr string) *fixture {
+// start runs a server of h on an in-memory network, configured by mod,
+// until the test ends. Call it inside a synctest bubble.
+func start(t *testing.T, h server.EventHandler, mod func(*server.Config)) *world {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	w := &world{t: t, net: transport.NewNetwork(), h: h, key: vectorsKey(t), log: &syncbuf.Buffer{}}
+	cfg := server.Config{Handler: h, RootKey: w.key,
+		Logger: slog.New(slog.NewTextHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := w.net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
 	require.NoError(t, err)
-	ctx, err := server.NewContext(h, root)
+	w.srv, err = server.NewWithConn(cfg, c)
 	require.NoError(t, err)
-	f := &fixture{t: t, ctx: ctx, h: h, root: root, log: &logBuffer{}}
-	ctx.SetLogger(slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	return f
-}
-
-// start creates the server on addr and runs it until the test ends.
-func (f *fixture) start(addr string) *fixture {
-	f.t.Helper()
-	srv, err := server.New(f.ctx, addr)
-	require.NoError(f.t, err)
-	return f.run(srv)
-}
-
-func (f *fixture) run(srv *server.Server) *fixture {
-	f.srv = srv
-	go srv.Run()
-	f.t.Cleanup(func() {
-		srv.Stop()
-		select {
-		case <-srv.Done():
-		case <-time.After(5 * time.Second):
-			f.t.Error("server did not stop")
-		}
+	go w.srv.Run()
+	t.Cleanup(func() {
+		w.srv.Stop()
+		<-w.srv.Done()
 	})
-	return f
+	return w
 }
 
-func startServer(t *testing.T, h server.EventHandler) *fixture {
-	return setup(t, h, "").start("127.0.0.1:0")
+// newClient returns a client of the world's network, pinning its key.
+func (w *world) newClient(mod func(*client.Config)) *client.Client {
+	cfg := client.Config{ServerKey: w.key.Public(), Dial: w.dial}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c := client.New(cfg)
+	w.t.Cleanup(c.ForceDisconnect)
+	return c
 }
 
-// dial connects a client with the server's key and waits for the result.
-func (f *fixture) dial(key *crypto.PublicKey) (*client.Client, bool) {
-	f.t.Helper()
-	c := client.New(key)
+func (w *world) dial(addr string) (transport.Conn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	return w.net.Dial(ap)
+}
+
+// dial connects a client and reports how the attempt ended.
+func (w *world) tryConnect(c *client.Client) bool {
+	w.t.Helper()
 	var result *bool
-	require.NoError(f.t, c.Connect(f.srv.Addr().String(), func(ok bool) { result = &ok }))
-	f.t.Cleanup(c.ForceDisconnect)
+	require.NoError(w.t, c.Connect(w.srv.Addr().String(), func(ok bool) { result = &ok }))
 	pump(c, 5*time.Second, func() bool { return result != nil })
-	require.NotNil(f.t, result, "no connect callback")
-	return c, *result
+	require.NotNil(w.t, result, "no connect callback")
+	return *result
 }
 
-// connect dials and waits until the server raised Connect too: the client
-// counts itself connected at the SERVER_HELLO, the server one round trip
-// later at the CHALLENGE_RESP.
-func (f *fixture) connect() *client.Client {
-	f.t.Helper()
-	c, ok := f.dial(f.root.Public())
-	require.True(f.t, ok, "connect failed: %v", c.Err())
-	if r, isRecorder := f.h.(*recorder); isRecorder {
+// connect connects a client and waits until the server raised Connect
+// too: the client counts itself connected at the SERVER_HELLO, the server
+// one round trip later at the CHALLENGE_RESP.
+func (w *world) connect() *client.Client {
+	w.t.Helper()
+	c := w.newClient(nil)
+	require.True(w.t, w.tryConnect(c), "connect failed: %v", c.Err())
+	if r, ok := w.h.(*recorder); ok {
 		want := fmt.Sprintf("connect %d", c.Token())
 		pump(c, 3*time.Second, func() bool { return r.has(want) })
-		require.True(f.t, r.has(want), "the server never raised Connect")
+		require.True(w.t, r.has(want), "the server never raised Connect")
 	}
 	return c
 }
 
-// pump calls Update every few milliseconds, like a game's frames, until
-// done or the timeout; it reports whether done.
-func pump(c *client.Client, timeout time.Duration, done func() bool) bool {
-	deadline := time.Now().Add(timeout)
+// snapshot returns the server's latest snapshot.
+func (w *world) snapshot() server.Snapshot {
+	var s server.Snapshot
+	w.srv.Snapshot(&s)
+	return s
+}
+
+// raw returns a socket on the world's network that speaks to the server
+// without a connection.
+func (w *world) raw() transport.Conn {
+	c, err := w.net.Dial(w.srv.Addr())
+	require.NoError(w.t, err)
+	w.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// pump calls Update every 5 ms, like a game's frames, until done or the
+// (fake) time limit; it reports whether done.
+func pump(c *client.Client, limit time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		c.Update()
 		if done() {
 			return true
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	return done()
 }
 
 // collect pumps c and gathers the messages it receives until n arrived.
-func collect(c *client.Client, n int, timeout time.Duration) [][]byte {
+func collect(c *client.Client, n int, limit time.Duration) [][]byte {
 	var got [][]byte
-	pump(c, timeout, func() bool {
-		for _, m := range c.GetMessages() {
+	pump(c, limit, func() bool {
+		for _, m := range c.Messages() {
 			got = append(got, m.Data)
 		}
 		return len(got) >= n
@@ -227,25 +253,14 @@ func collect(c *client.Client, n int, timeout time.Duration) [][]byte {
 	return got
 }
 
-// waitFor polls cond (a check on the recorder or server) until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor sleeps (fake time) until cond holds, for at most limit.
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("waited %v for %s", limit, what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-// rawSocket is a plain UDP socket to talk to the server without a Conn.
-func rawSocket(t *testing.T, srv *server.Server) *net.UDPConn {
-	t.Helper()
-	s, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(srv.Addr()))
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -76,13 +76,13 @@ const (
 // attributes pre-rendered.
 type clientHandler struct {
 	h     slog.Handler
-	c     *Client
+	c     *Peer
 	token uint32
 	addr  bool // add the client's address
 	lim   *logLimiter
 }
 
-func newClientHandler(h slog.Handler, c *Client, token uint32, addr bool) *clientHandler {
+func newClientHandler(h slog.Handler, c *Peer, token uint32, addr bool) *clientHandler {
 	return &clientHandler{h: h, c: c, token: token, addr: addr, lim: newLogLimiter(clientLogBurst, clientLogEvery)}
 }
 

@@ -39,7 +39,7 @@ func TestLogLimiter(t *testing.T) {
 
 func TestClientLoggerIsLimited(t *testing.T) {
 	var buf bytes.Buffer
-	c := &Client{}
+	c := &Peer{}
 	l := slog.New(newClientHandler(slog.NewTextHandler(&buf, nil), c, 7, false))
 	derived := l.With("k", "v") // shares the client's limit
 	t0 := time.Unix(1000, 0)

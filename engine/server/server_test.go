@@ -2,17 +2,14 @@ package server_test
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
-	"net"
+	"log/slog"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -20,610 +17,476 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
 	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
-// echoing makes a recorder echo every message back, guaranteed when it
-// starts with 'G'.
-func echoing(r *recorder) *recorder {
-	r.onMessage = func(c *server.Client, msg []byte) {
-		retry := conn.RetryNone
-		if len(msg) > 0 && msg[0] == 'G' {
-			retry = conn.RetryOnTimeout
-		}
-		if err := c.Send(msg, retry, nil); err != nil {
-			panic(err)
-		}
-	}
-	return r
-}
-
 func TestConnectEchoDisconnect(t *testing.T) {
-	r := echoing(newRecorder())
-	f := startServer(t, r)
-	c := f.connect()
-	tok := c.Token()
-	assert.NotZero(t, tok)
-	waitFor(t, "connect event", func() bool { return r.has(fmt.Sprintf("connect %d", tok)) })
+	synctest.Test(t, func(t *testing.T) {
+		r := echoing(newRecorder())
+		w := start(t, r, nil)
+		c := w.connect()
+		tok := c.Token()
+		assert.NotZero(t, tok)
 
-	require.NoError(t, c.Send([]byte("hello"), conn.RetryOnTimeout, nil))
-	got := collect(c, 1, 3*time.Second)
-	require.Equal(t, [][]byte{[]byte("hello")}, got)
-	assert.Equal(t, [][]byte{[]byte("hello")}, r.messages(tok))
+		require.NoError(t, c.Send([]byte("hello"), conn.RetryOnTimeout, nil))
+		require.Equal(t, [][]byte{[]byte("hello")}, collect(c, 1, 3*time.Second))
+		assert.Equal(t, [][]byte{[]byte("hello")}, r.messages(tok))
 
-	c.WaitForDisconnect()
-	assert.Equal(t, conn.Disconnected, c.Status())
-	assert.ErrorIs(t, c.Err(), conn.ErrLocalClose)
-	assert.NotErrorIs(t, c.Err(), conn.ErrCloseTimeout, "the server acknowledged the DISCONNECT")
-	waitFor(t, "disconnect event", func() bool { return r.has(fmt.Sprintf("disconnect %d", tok)) })
-	assert.ErrorIs(t, r.reason(tok), conn.ErrPeerClosed)
-	assert.Equal(t, []string{"starting", fmt.Sprintf("connect %d", tok), fmt.Sprintf("disconnect %d", tok)}, r.snapshot())
+		c.WaitForDisconnect()
+		assert.Equal(t, conn.Disconnected, c.Status())
+		assert.ErrorIs(t, c.Err(), conn.ErrLocalClose)
+		assert.NotErrorIs(t, c.Err(), conn.ErrCloseTimeout, "the server acknowledged the DISCONNECT")
+		waitFor(t, "disconnect event", time.Second, func() bool { return r.has(fmt.Sprintf("disconnect %d", tok)) })
+		assert.ErrorIs(t, r.reason(tok), conn.ErrPeerClosed)
+		assert.Equal(t, []string{"starting", fmt.Sprintf("connect %d", tok), fmt.Sprintf("disconnect %d", tok)}, r.snapshot())
 
-	f.srv.Stop()
-	<-f.srv.Done()
-	assert.Equal(t, "shutdown", r.snapshot()[3], "Shutdown comes last")
+		w.srv.Stop()
+		<-w.srv.Done()
+		assert.Equal(t, "shutdown", r.snapshot()[3], "Shutdown comes last")
+	})
 }
 
 func TestManyMessagesInOneFrame(t *testing.T) {
-	r := echoing(newRecorder())
-	f := startServer(t, r)
-	c := f.connect()
-	var want []string
-	for i := 0; i < 300; i++ {
-		m := fmt.Sprintf("message %03d", i)
-		want = append(want, m)
-		require.NoError(t, c.Send([]byte(m), conn.RetryOnTimeout, nil))
-	}
-	got := collect(c, 300, 5*time.Second)
-	var gs []string
-	for _, g := range got {
-		gs = append(gs, string(g))
-	}
-	assert.ElementsMatch(t, want, gs)
-	// 300 x (11 + 5) bytes need 4 packets of at most 1434 payload bytes.
-	assert.LessOrEqual(t, c.Stats().Assembled, uint64(20))
+	synctest.Test(t, func(t *testing.T) {
+		w := start(t, echoing(newRecorder()), nil)
+		c := w.connect()
+		var want []string
+		for i := 0; i < 300; i++ {
+			m := fmt.Sprintf("message %03d", i)
+			want = append(want, m)
+			require.NoError(t, c.Send([]byte(m), conn.RetryOnTimeout, nil))
+		}
+		var gs []string
+		for _, g := range collect(c, 300, 5*time.Second) {
+			gs = append(gs, string(g))
+		}
+		assert.ElementsMatch(t, want, gs)
+		// 300 x (11 + 5) bytes need 4 packets of at most 1434 payload bytes.
+		assert.LessOrEqual(t, c.Stats().Assembled, uint64(20))
+	})
 }
 
-// TestReplyLeavesInTheSameTick checks that a reply sent from HandleMessage
-// goes out at the end of the tick that received the message, not in a
-// later one, so an echo's round trip is at most one tick. A tick runs:
-// receive (HandleMessage), Update, send. Ticks are 300 ms apart, so the
-// echo reaches the client right after that tick's Update and long before
-// the next tick starts; a reply held back a tick would arrive about 300 ms
-// after the Update, or after one more Update. The 150 ms bound is half a
-// tick of slack for a loaded machine, not a speed requirement.
+// TestReplyLeavesInTheSameTick: a reply sent from HandleMessage goes out
+// at the end of the tick that received the message, so an echo costs at
+// most one tick. (Fake time: the reply is on the network before the next
+// tick starts.)
 func TestReplyLeavesInTheSameTick(t *testing.T) {
-	const interval = 300 * time.Millisecond
-	r := newRecorder()
-	var arrivedAt []int         // Update count when each message was handled
-	var updateTimes []time.Time // when each Update ran
-	r.onMessage = func(c *server.Client, msg []byte) {
-		r.mu.Lock()
-		arrivedAt = append(arrivedAt, r.updates)
-		r.mu.Unlock()
-		if err := c.Send(msg, conn.RetryNone, nil); err != nil {
-			panic(err)
+	synctest.Test(t, func(t *testing.T) {
+		const interval = 300 * time.Millisecond
+		r := newRecorder()
+		var handledAt []time.Time
+		r.onMessage = func(p *server.Peer, msg []byte) {
+			handledAt = append(handledAt, time.Now())
+			if err := p.Send(msg, conn.RetryNone, nil); err != nil {
+				panic(err)
+			}
 		}
-	}
-	r.onUpdate = func() {
-		r.mu.Lock()
-		updateTimes = append(updateTimes, time.Now())
-		r.mu.Unlock()
-	}
-	f := setup(t, r, "")
-	f.ctx.SetInterval(interval)
-	f.start("127.0.0.1:0")
-	c := f.connect()
-	for i := 0; i < 3; i++ {
-		require.NoError(t, c.Send([]byte{'e', byte(i)}, conn.RetryNone, nil))
-		got := collect(c, 1, 3*time.Second)
-		echoed := time.Now()
-		require.Len(t, got, 1, "echo %d", i)
-		r.mu.Lock()
-		handled, seen := arrivedAt[i], len(updateTimes)
-		tickUpdate := updateTimes[handled] // the Update of the tick that handled it
-		r.mu.Unlock()
-		assert.Equal(t, handled+1, seen, "echo %d arrived %d Updates after its message", i, seen-handled)
-		assert.Less(t, echoed.Sub(tickUpdate), interval/2, "echo %d left after its tick", i)
-	}
+		w := start(t, r, func(c *server.Config) { c.Interval = interval })
+		c := w.connect()
+		for i := 0; i < 3; i++ {
+			require.NoError(t, c.Send([]byte{'e', byte(i)}, conn.RetryNone, nil))
+			got := collect(c, 1, 3*time.Second)
+			echoed := time.Now()
+			require.Len(t, got, 1, "echo %d", i)
+			assert.Less(t, echoed.Sub(handledAt[i]), interval/2, "echo %d left after its tick", i)
+		}
+	})
 }
 
 func TestFragmentsBothWays(t *testing.T) {
-	big := bytes.Repeat([]byte("0123456789abcdef"), 100_000/16)
-	r := newRecorder()
-	r.onConnect = func(c *server.Client) {
-		if err := c.SendGuaranteed(big, nil); err != nil {
-			panic(err)
+	synctest.Test(t, func(t *testing.T) {
+		big := bytes.Repeat([]byte("0123456789abcdef"), 100_000/16)
+		r := newRecorder()
+		r.onConnect = func(p *server.Peer) {
+			if err := p.SendGuaranteed(big, nil); err != nil {
+				panic(err)
+			}
 		}
-	}
-	f := startServer(t, r)
-	c := f.connect()
-	up := append([]byte("G"), bytes.Repeat([]byte{0xA5}, 60_000)...)
-	var acked atomic.Bool
-	require.NoError(t, c.SendGuaranteed(up, func(ok bool) { acked.Store(ok) }))
-	got := collect(c, 1, 10*time.Second)
-	require.Len(t, got, 1)
-	assert.True(t, bytes.Equal(big, got[0]), "server to client: 100 KB byte-exact")
-	pump(c, 5*time.Second, func() bool { return acked.Load() })
-	assert.True(t, acked.Load())
-	waitFor(t, "60 KB message", func() bool { return len(r.messages(c.Token())) == 1 })
-	assert.True(t, bytes.Equal(up, r.messages(c.Token())[0]), "client to server: 60 KB byte-exact")
+		w := start(t, r, nil)
+		c := w.connect()
+		up := append([]byte("G"), bytes.Repeat([]byte{0xA5}, 60_000)...)
+		var acked bool
+		require.NoError(t, c.SendGuaranteed(up, func(ok bool) { acked = ok }))
+		got := collect(c, 1, 10*time.Second)
+		require.Len(t, got, 1)
+		assert.True(t, bytes.Equal(big, got[0]), "server to client: 100 KB byte-exact")
+		pump(c, 5*time.Second, func() bool { return acked })
+		assert.True(t, acked)
+		waitFor(t, "60 KB message", time.Second, func() bool { return len(r.messages(c.Token())) == 1 })
+		assert.True(t, bytes.Equal(up, r.messages(c.Token())[0]), "client to server: 60 KB byte-exact")
+	})
 }
 
-// TestGuaranteedDeliveryOverLossyLink runs the server on a socket that
+// TestGuaranteedDeliveryOverLossyLink runs the server behind a link that
 // drops 20% of datagrams each way, duplicates 10% and reorders: every
 // guaranteed message comes back exactly once and every callback reports
 // true once.
 func TestGuaranteedDeliveryOverLossyLink(t *testing.T) {
-	r := echoing(newRecorder())
-	f := setup(t, r, "")
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	bad := netsim.Profile{Loss: 0.2, Duplicate: 0.1, Delay: 5 * time.Millisecond, Jitter: 10 * time.Millisecond, Reorder: 0.05, ReorderDelay: 40 * time.Millisecond}
-	lossy := netsim.NewPacketConn(pc, bad, bad, 42)
-	srv, err := server.NewWithConn(f.ctx, lossy)
-	require.NoError(t, err)
-	f.run(srv)
+	synctest.Test(t, func(t *testing.T) {
+		r := echoing(newRecorder())
+		net := transport.NewNetwork()
+		sock, err := net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
+		require.NoError(t, err)
+		bad := netsim.Profile{Loss: 0.2, Duplicate: 0.1, Delay: 5 * time.Millisecond, Jitter: 10 * time.Millisecond, Reorder: 0.05, ReorderDelay: 40 * time.Millisecond}
+		lossy := netsim.Wrap(sock, bad, bad, 42)
+		key := vectorsKey(t)
+		srv, err := server.NewWithConn(server.Config{Handler: r, RootKey: key, Logger: slog.New(slog.DiscardHandler)}, lossy)
+		require.NoError(t, err)
+		go srv.Run()
+		defer func() { srv.Stop(); <-srv.Done() }()
 
-	var c *client.Client
-	for attempt := 0; attempt < 5; attempt++ { // a lost handshake fails the attempt
-		cc, ok := f.dial(f.root.Public())
-		if ok {
-			c = cc
-			break
-		}
-	}
-	require.NotNil(t, c, "could not connect over the lossy link")
-	const n = 300
-	want := map[string]bool{}
-	var cbTrue, cbFalse atomic.Int32
-	for i := 0; i < n; i++ {
-		size := 20 + (i*37)%300
-		if i%50 == 0 {
-			size = 5000 // fragmented
-		}
-		m := append([]byte(fmt.Sprintf("G%04d:", i)), bytes.Repeat([]byte{byte(i)}, size)...)
-		want[string(m)] = true
-		require.NoError(t, c.SendGuaranteed(m, func(ok bool) {
-			if ok {
-				cbTrue.Add(1)
-			} else {
-				cbFalse.Add(1)
+		w := &world{t: t, net: net, srv: srv, h: r, key: key}
+		var c *client.Client
+		for attempt := 0; attempt < 5 && c == nil; attempt++ { // a lost handshake fails the attempt
+			if cc := w.newClient(nil); w.tryConnect(cc) {
+				c = cc
 			}
-		}))
-	}
-	counts := map[string]int{}
-	pump(c, 60*time.Second, func() bool {
-		for _, m := range c.GetMessages() {
-			counts[string(m.Data)]++
 		}
-		return len(counts) == n && cbTrue.Load()+cbFalse.Load() == n
-	})
-	pump(c, 500*time.Millisecond, func() bool {
-		for _, m := range c.GetMessages() {
-			counts[string(m.Data)]++
+		require.NotNil(t, c, "could not connect over the lossy link")
+		const n = 300
+		want := map[string]bool{}
+		var cbTrue, cbFalse int
+		for i := 0; i < n; i++ {
+			size := 20 + (i*37)%300
+			if i%50 == 0 {
+				size = 5000 // fragmented
+			}
+			m := append([]byte(fmt.Sprintf("G%04d:", i)), bytes.Repeat([]byte{byte(i)}, size)...)
+			want[string(m)] = true
+			require.NoError(t, c.SendGuaranteed(m, func(ok bool) {
+				if ok {
+					cbTrue++
+				} else {
+					cbFalse++
+				}
+			}))
 		}
-		return false
+		counts := map[string]int{}
+		take := func() {
+			for _, m := range c.Messages() {
+				counts[string(m.Data)]++
+			}
+		}
+		pump(c, time.Minute, func() bool { take(); return len(counts) == n && cbTrue+cbFalse == n })
+		pump(c, 500*time.Millisecond, func() bool { take(); return false })
+		out, in := lossy.LinkStats()
+		assert.Greater(t, out.Dropped+in.Dropped, uint64(10), "the link did lose datagrams")
+		assert.Greater(t, out.Duplicated+in.Duplicated, uint64(5), "the link did duplicate datagrams")
+		require.Len(t, counts, n, "echoes missing")
+		for m, k := range counts {
+			require.True(t, want[m], "unexpected message")
+			require.Equal(t, 1, k, "an echo arrived %d times", k)
+		}
+		assert.Equal(t, n, cbTrue)
+		assert.Zero(t, cbFalse)
+		waitFor(t, "server got each message once", time.Second, func() bool { return len(r.messages(c.Token())) == n })
 	})
-	out, in := lossy.Stats()
-	t.Logf("server link out %+v in %+v", out, in)
-	assert.Greater(t, out.Dropped+in.Dropped, uint64(10), "the link did lose datagrams")
-	assert.Greater(t, out.Duplicated+in.Duplicated, uint64(5), "the link did duplicate datagrams")
-	require.Len(t, counts, n, "echoes missing")
-	for m, k := range counts {
-		require.True(t, want[m], "unexpected message")
-		require.Equal(t, 1, k, "an echo arrived %d times", k)
-	}
-	assert.EqualValues(t, n, cbTrue.Load())
-	assert.Zero(t, cbFalse.Load())
-	waitFor(t, "server got each message once", func() bool { return len(r.messages(c.Token())) == n })
 }
 
 func TestServerDisconnectsClient(t *testing.T) {
-	r := newRecorder()
-	r.onMessage = func(c *server.Client, msg []byte) {
-		if string(msg) == "kick me" {
-			c.Disconnect()
-			assert.ErrorIs(t, c.Send([]byte("too late"), conn.RetryNone, nil), conn.ErrNotConnected)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		r.onMessage = func(p *server.Peer, msg []byte) {
+			if string(msg) == "kick me" {
+				p.Disconnect()
+				assert.ErrorIs(t, p.Send([]byte("too late"), conn.RetryNone, nil), conn.ErrNotConnected)
+			}
 		}
-	}
-	f := startServer(t, r)
-	c := f.connect()
-	require.NoError(t, c.Send([]byte("kick me"), conn.RetryNone, nil))
-	pump(c, 3*time.Second, func() bool { return c.Status().Closed() })
-	assert.Equal(t, conn.Disconnected, c.Status())
-	assert.ErrorIs(t, c.Err(), conn.ErrPeerClosed)
-	waitFor(t, "disconnect event", func() bool { return r.has(fmt.Sprintf("disconnect %d", c.Token())) })
-	assert.ErrorIs(t, r.reason(c.Token()), conn.ErrLocalClose)
+		w := start(t, r, nil)
+		c := w.connect()
+		require.NoError(t, c.Send([]byte("kick me"), conn.RetryNone, nil))
+		pump(c, 3*time.Second, func() bool { return c.Status().Closed() })
+		assert.Equal(t, conn.Disconnected, c.Status())
+		assert.ErrorIs(t, c.Err(), conn.ErrPeerClosed)
+		waitFor(t, "disconnect event", time.Second, func() bool { return r.has(fmt.Sprintf("disconnect %d", c.Token())) })
+		assert.ErrorIs(t, r.reason(c.Token()), conn.ErrLocalClose)
+	})
 }
 
-func TestConnectionTimeoutDropsSilentClient(t *testing.T) {
-	r := newRecorder()
-	f := setup(t, r, "")
-	f.ctx.SetConnectionTimeout(300 * time.Millisecond)
-	f.start("127.0.0.1:0")
-	c := f.connect()
-	tok := c.Token()
-	c.ForceDisconnect() // gone without a word
-	waitFor(t, "disconnect event", func() bool { return r.has(fmt.Sprintf("disconnect %d", tok)) })
-	assert.ErrorIs(t, r.reason(tok), conn.ErrTimeout)
+// TestConnectionTimeoutApplies: a client that goes silent is dropped
+// after the configured timeout, not the default. (With the old Context a
+// timeout set after New and before Run was silently ignored; settings are
+// now fixed in the Config that New takes.)
+func TestConnectionTimeoutApplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		w := start(t, r, func(c *server.Config) { c.ConnectionTimeout = 300 * time.Millisecond })
+		c := w.connect()
+		tok := c.Token()
+		c.ForceDisconnect() // gone without a word
+		silent := time.Now()
+		waitFor(t, "disconnect event", 5*time.Second, func() bool { return r.has(fmt.Sprintf("disconnect %d", tok)) })
+		assert.Less(t, time.Since(silent), time.Second, "dropped after the 300 ms configured, not the 5 s default")
+		assert.ErrorIs(t, r.reason(tok), conn.ErrTimeout)
+	})
 }
 
-func TestTempConnectionTimeout(t *testing.T) {
-	r := newRecorder()
-	f := setup(t, r, "")
-	// Long enough for a once-a-second snapshot to see the pending client.
-	f.ctx.SetTempConnectionTimeout(1500 * time.Millisecond)
-	f.start("127.0.0.1:0")
-	// A real CLIENT_HELLO from a socket that never answers the challenge.
-	cc, err := conn.NewClient(&conn.Config{}, time.Now())
+// helloFrom returns a real CLIENT_HELLO of a client that will never answer.
+func helloFrom(t *testing.T, plain bool) []transport.Datagram {
+	cc, err := conn.NewClient(&conn.Config{PlainHello: plain}, time.Now())
 	require.NoError(t, err)
-	s := rawSocket(t, f.srv)
-	_, err = s.Write(cc.Poll(time.Now(), nil))
-	require.NoError(t, err)
-	// The server answers with its SERVER_HELLO...
-	require.NoError(t, s.SetReadDeadline(time.Now().Add(2*time.Second)))
-	buf := make([]byte, 2048)
-	n, err := s.Read(buf)
-	require.NoError(t, err)
-	h, err := protocol.ParseHeader(buf[:n])
-	require.NoError(t, err)
-	assert.Equal(t, protocol.TypeServerHello, h.Type)
-	snap := func() server.Snapshot {
-		var sn server.Snapshot
-		f.srv.Snapshot(&sn)
-		return sn
-	}
-	// ...keeps the half-open client in its temporary pool, then drops it.
-	waitFor(t, "pending handshake", func() bool { return snap().Pending == 1 })
-	waitFor(t, "handshake to expire", func() bool { return snap().Pending == 0 })
-	assert.Equal(t, []string{"starting"}, r.snapshot(), "no events for a client that never connected")
+	return []transport.Datagram{{Data: cc.Poll(time.Now(), nil)}}
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		w := start(t, r, func(c *server.Config) { c.HandshakeTimeout = 1500 * time.Millisecond })
+		s := w.raw()
+		_, err := s.WriteBatch(helloFrom(t, false))
+		require.NoError(t, err)
+		// The server answers with its SERVER_HELLO...
+		require.NoError(t, s.Wait(time.Now().Add(time.Second)))
+		ds := []transport.Datagram{{Data: make([]byte, 0, transport.RecvSize)}}
+		n, err := s.ReadBatch(ds)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		h, err := protocol.ParseHeader(ds[0].Data)
+		require.NoError(t, err)
+		assert.Equal(t, protocol.TypeServerHello, h.Type)
+		// ...keeps the half-open client in its temporary pool, then drops it.
+		waitFor(t, "pending handshake", 2*time.Second, func() bool { return w.snapshot().Pending == 1 })
+		waitFor(t, "handshake to expire", 3*time.Second, func() bool { return w.snapshot().Pending == 0 })
+		assert.Equal(t, []string{"starting"}, r.snapshot(), "no events for a client that never connected")
+	})
 }
 
 func TestBlockList(t *testing.T) {
-	r := newRecorder()
-	f := setup(t, r, "")
-	f.ctx.SetBlockList([]netip.Addr{netip.MustParseAddr("127.0.0.1")})
-	f.start("127.0.0.1:0")
-	c := client.New(f.root.Public())
-	c.SetHandshakeTimeout(300 * time.Millisecond)
-	var result *bool
-	require.NoError(t, c.Connect(f.srv.Addr().String(), func(ok bool) { result = &ok }))
-	defer c.ForceDisconnect()
-	pump(c, 3*time.Second, func() bool { return result != nil })
-	require.NotNil(t, result)
-	assert.False(t, *result)
-	var sn server.Snapshot
-	waitFor(t, "blocked count", func() bool { f.srv.Snapshot(&sn); return sn.Stats.Blocked > 0 })
-	assert.Zero(t, sn.Stats.DatagramsIn, "blocked datagrams never reach the tick loop")
-
-	f.ctx.SetBlockList(nil)
-	c2 := f.connect()
-	assert.True(t, c2.Connected())
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		w := start(t, r, func(c *server.Config) { c.BlockList = []netip.Addr{netip.MustParseAddr("10.0.0.1")} })
+		blocked := w.newClient(func(c *client.Config) { c.HandshakeTimeout = 300 * time.Millisecond })
+		assert.False(t, w.tryConnect(blocked), "the first client dialled is 10.0.0.1")
+		assert.Equal(t, netip.MustParseAddr("10.0.0.1"), blocked.LocalAddr().Addr())
+		sn := w.snapshot()
+		waitFor(t, "blocked count", 2*time.Second, func() bool { sn = w.snapshot(); return sn.Stats.Blocked > 0 })
+		assert.Zero(t, sn.Stats.DatagramsIn, "blocked datagrams never reach the tick loop")
+		w.srv.SetBlockList(nil)
+		assert.True(t, w.connect().Connected())
+	})
 }
 
 func TestWrongPinnedKey(t *testing.T) {
-	r := newRecorder()
-	f := startServer(t, r)
-	other, err := crypto.GenerateKey(nil)
-	require.NoError(t, err)
-	c := client.New(other.Public())
-	var result *bool
-	connected := false
-	require.NoError(t, c.Connect(f.srv.Addr().String(), func(ok bool) { result = &ok }))
-	defer c.ForceDisconnect()
-	pump(c, 5*time.Second, func() bool {
-		connected = connected || c.Connected()
-		return result != nil
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		w := start(t, r, nil)
+		other, err := conn.GenerateKey(nil)
+		require.NoError(t, err)
+		c := w.newClient(func(c *client.Config) { c.ServerKey = other.Public() })
+		assert.False(t, w.tryConnect(c))
+		assert.ErrorIs(t, c.Err(), conn.ErrBadSignature)
+		assert.Equal(t, []string{"starting"}, r.snapshot())
 	})
-	require.NotNil(t, result)
-	assert.False(t, *result)
-	assert.False(t, connected)
-	assert.ErrorIs(t, c.Err(), conn.ErrBadSignature)
-	assert.Equal(t, []string{"starting"}, r.snapshot())
-}
-
-func TestIPv6(t *testing.T) {
-	pc, err := net.ListenPacket("udp6", "[::1]:0")
-	if err != nil {
-		t.Skipf("no IPv6 loopback here: %v", err)
-	}
-	pc.Close()
-	r := echoing(newRecorder())
-	f := setup(t, r, "").start("[::1]:0")
-	assert.True(t, f.srv.Addr().Addr().Is6())
-	c := f.connect()
-	require.NoError(t, c.Send([]byte("over ipv6"), conn.RetryOnTimeout, nil))
-	assert.Equal(t, [][]byte{[]byte("over ipv6")}, collect(c, 1, 3*time.Second))
-	r.mu.Lock()
-	sc := r.clients[c.Token()]
-	r.mu.Unlock()
-	assert.True(t, sc.Addr().Addr().Is6())
-	assert.Equal(t, "::1", sc.Addr().Addr().String())
 }
 
 func TestPanickingHandlerKeepsServing(t *testing.T) {
-	r := echoing(newRecorder())
-	echo := r.onMessage
-	r.onMessage = func(c *server.Client, msg []byte) {
-		if string(msg) == "boom" {
-			panic("the game exploded")
+	synctest.Test(t, func(t *testing.T) {
+		r := echoing(newRecorder())
+		echo := r.onMessage
+		r.onMessage = func(p *server.Peer, msg []byte) {
+			if string(msg) == "boom" {
+				panic("the game exploded")
+			}
+			echo(p, msg)
 		}
-		echo(c, msg)
-	}
-	var updates atomic.Int32
-	r.onUpdate = func() {
-		if updates.Add(1) == 3 {
-			panic("update exploded")
+		var updates atomic.Int32
+		r.onUpdate = func() {
+			if updates.Add(1) == 3 {
+				panic("update exploded")
+			}
 		}
-	}
-	f := startServer(t, r)
-	a := f.connect()
-	b := f.connect()
-	require.NoError(t, a.Send([]byte("boom"), conn.RetryOnTimeout, nil))
-	require.NoError(t, b.Send([]byte("still here"), conn.RetryOnTimeout, nil))
-	assert.Equal(t, [][]byte{[]byte("still here")}, collect(b, 1, 3*time.Second))
-	require.NoError(t, a.Send([]byte("and me"), conn.RetryOnTimeout, nil))
-	assert.Equal(t, [][]byte{[]byte("and me")}, collect(a, 1, 3*time.Second))
-	var sn server.Snapshot
-	waitFor(t, "panics counted", func() bool { f.srv.Snapshot(&sn); return sn.Stats.HandlerPanics == 2 })
-	logs := f.log.String()
-	assert.Contains(t, logs, "handler panicked")
-	assert.Contains(t, logs, "the game exploded")
-	assert.Contains(t, logs, fmt.Sprintf("client=%s token=%d", a.LocalAddr(), a.Token()), "logged with the client's context")
-	assert.Contains(t, logs, "event=Update")
+		w := start(t, r, nil)
+		a := w.connect()
+		b := w.connect()
+		require.NoError(t, a.Send([]byte("boom"), conn.RetryOnTimeout, nil))
+		require.NoError(t, b.Send([]byte("still here"), conn.RetryOnTimeout, nil))
+		assert.Equal(t, [][]byte{[]byte("still here")}, collect(b, 1, 3*time.Second))
+		require.NoError(t, a.Send([]byte("and me"), conn.RetryOnTimeout, nil))
+		assert.Equal(t, [][]byte{[]byte("and me")}, collect(a, 1, 3*time.Second))
+		waitFor(t, "panics counted", 2*time.Second, func() bool { return w.snapshot().Stats.HandlerPanics == 2 })
+		logs := w.log.String()
+		assert.Contains(t, logs, "handler panicked")
+		assert.Contains(t, logs, "the game exploded")
+		assert.Contains(t, logs, fmt.Sprintf("client=%s token=%d", a.LocalAddr(), a.Token()), "logged with the client's context")
+		assert.Contains(t, logs, "event=Update")
+	})
 }
 
 func TestGracefulStop(t *testing.T) {
-	r := newRecorder()
-	f := startServer(t, r)
-	a, b := f.connect(), f.connect()
-	waitFor(t, "both connected", func() bool { return len(r.snapshot()) == 3 })
-	f.srv.Stop()
-	<-f.srv.Done()
-	for _, c := range []*client.Client{a, b} {
-		pump(c, 2*time.Second, func() bool { return c.Status().Closed() })
-		assert.Equal(t, conn.Disconnected, c.Status(), "the client got a DISCONNECT")
-		assert.ErrorIs(t, c.Err(), conn.ErrPeerClosed)
-	}
-	ev := r.snapshot()
-	require.Len(t, ev, 6)
-	assert.ElementsMatch(t, []string{fmt.Sprintf("disconnect %d", a.Token()), fmt.Sprintf("disconnect %d", b.Token())}, ev[3:5])
-	assert.Equal(t, "shutdown", ev[5])
-	assert.ErrorIs(t, r.reason(a.Token()), conn.ErrLocalClose)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		w := start(t, r, nil)
+		a, b := w.connect(), w.connect()
+		w.srv.Stop()
+		<-w.srv.Done()
+		for _, c := range []*client.Client{a, b} {
+			pump(c, 2*time.Second, func() bool { return c.Status().Closed() })
+			assert.Equal(t, conn.Disconnected, c.Status(), "the client got a DISCONNECT")
+			assert.ErrorIs(t, c.Err(), conn.ErrPeerClosed)
+		}
+		ev := r.snapshot()
+		require.Len(t, ev, 6)
+		assert.ElementsMatch(t, []string{fmt.Sprintf("disconnect %d", a.Token()), fmt.Sprintf("disconnect %d", b.Token())}, ev[3:5])
+		assert.Equal(t, "shutdown", ev[5])
+		assert.ErrorIs(t, r.reason(a.Token()), conn.ErrLocalClose)
+	})
 }
 
-func TestContextShutdown(t *testing.T) {
-	r := newRecorder()
-	f := startServer(t, r)
-	f.ctx.Shutdown()
-	select {
-	case <-f.srv.Done():
-	case <-time.After(3 * time.Second):
-		t.Fatal("Context.Shutdown did not stop the server")
-	}
-	assert.Equal(t, []string{"starting", "shutdown"}, r.snapshot())
+func TestServeStopsWithItsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		net := transport.NewNetwork()
+		sock, err := net.Listen(netip.AddrPort{})
+		require.NoError(t, err)
+		srv, err := server.NewWithConn(server.Config{Handler: r, RootKey: vectorsKey(t)}, sock)
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- srv.Serve(ctx) }()
+		time.Sleep(time.Second)
+		cancel()
+		require.NoError(t, <-done)
+		assert.Equal(t, []string{"starting", "shutdown"}, r.snapshot())
+		assert.Error(t, srv.Serve(context.Background()), "a server serves once")
+	})
 }
 
 func TestUnknownAddressGetsNoAnswer(t *testing.T) {
-	r := newRecorder()
-	f := startServer(t, r)
-	s := rawSocket(t, f.srv)
-	keepAlive := protocol.Header{Direction: protocol.ToServer, Seq: 1, Type: protocol.TypeKeepAlive}
-	badHello := protocol.Header{Direction: protocol.ToServer, Seq: 1, Type: protocol.TypeClientHello, Count: 1, Length: 1414}
-	for _, d := range [][]byte{
-		append(keepAlive.AppendTo(nil), make([]byte, 16)...),  // not a hello: unexpected
-		keepAlive.AppendTo(nil),                               // no room for its tag: junk
-		[]byte("hello?"),                                      // no header: junk
-		bytes.Repeat([]byte{0}, 1438),                         // bad magic: junk
-		append(badHello.AppendTo(nil), make([]byte, 1418)...), // a hello with a bad CRC
-	} {
-		_, err := s.Write(d)
+	synctest.Test(t, func(t *testing.T) {
+		w := start(t, newRecorder(), nil)
+		s := w.raw()
+		keepAlive := protocol.Header{Direction: protocol.ToServer, Seq: 1, Type: protocol.TypeKeepAlive}
+		badHello := protocol.Header{Direction: protocol.ToServer, Seq: 1, Type: protocol.TypeClientHello, Count: 1, Length: 1414}
+		for _, d := range [][]byte{
+			append(keepAlive.AppendTo(nil), make([]byte, 16)...),  // not a hello: unexpected
+			keepAlive.AppendTo(nil),                               // no room for its tag: junk
+			[]byte("hello?"),                                      // no header: junk
+			bytes.Repeat([]byte{0}, 1438),                         // bad magic: junk
+			append(badHello.AppendTo(nil), make([]byte, 1418)...), // a hello with a bad CRC
+		} {
+			_, err := s.WriteBatch([]transport.Datagram{{Data: d}})
+			require.NoError(t, err)
+		}
+		require.NoError(t, s.Wait(time.Now().Add(3*time.Second)))
+		n, err := s.ReadBatch(make([]transport.Datagram, 1))
 		require.NoError(t, err)
-	}
-	require.NoError(t, s.SetReadDeadline(time.Now().Add(300*time.Millisecond)))
-	_, err := s.Read(make([]byte, 2048))
-	var ne net.Error
-	require.True(t, errors.As(err, &ne) && ne.Timeout(), "the server answered: %v", err)
-	var sn server.Snapshot
-	waitFor(t, "drops counted", func() bool {
-		f.srv.Snapshot(&sn)
-		return sn.Stats.DatagramsIn+sn.Stats.Junk == 5
-	})
-	assert.EqualValues(t, 3, sn.Stats.Junk, "dropped by the reader before they were copied")
-	assert.EqualValues(t, 2, sn.Stats.DatagramsIn)
-	assert.EqualValues(t, 1, sn.Stats.Unexpected)
-	assert.EqualValues(t, 1, sn.Stats.HandshakeInvalid)
-	assert.Zero(t, sn.Pending)
-}
-
-// TestKernelDropsAreCountedAndLogged stalls the event goroutine while a
-// flood overfills the socket's receive buffer, and checks that the
-// datagrams the system dropped show up in the stats and the log, with the
-// buffer size the server got.
-func TestKernelDropsAreCountedAndLogged(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the system reports its drops (SO_RXQ_OVFL) on Linux")
-	}
-	r := newRecorder()
-	var stall atomic.Bool
-	stalled, release := make(chan struct{}, 1), make(chan struct{})
-	r.onUpdate = func() {
-		if stall.CompareAndSwap(true, false) {
-			stalled <- struct{}{}
-			<-release
-		}
-	}
-	f := startServer(t, r)
-	var sn server.Snapshot
-	waitFor(t, "the first snapshot", func() bool {
-		f.srv.Snapshot(&sn)
-		return sn.Ticks.Last() > 0
-	})
-	require.Positive(t, sn.Stats.RecvBuffer, "the buffer size the system reports")
-	require.Positive(t, sn.Stats.SendBuffer)
-	assert.Contains(t, f.log.String(), "recv_buffer=")
-
-	stall.Store(true)
-	<-stalled
-	s := rawSocket(t, f.srv)
-	junk := []byte("not a packet")
-	// Every datagram takes at least 256 bytes of the buffer's budget.
-	flood := sn.Stats.RecvBuffer/256 + 1000
-	for range flood {
-		if _, err := s.Write(junk); err != nil {
-			t.Fatal(err)
-		}
-	}
-	close(release)
-	// The drop count comes with the first datagram queued after the
-	// drops, and the stats are published once a second.
-	waitFor(t, "kernel drops in the stats", func() bool {
-		_, _ = s.Write(junk)
-		f.srv.Snapshot(&sn)
-		return sn.Stats.KernelDrops > 0
-	})
-	assert.Less(t, sn.Stats.KernelDrops, uint64(flood))
-	assert.Contains(t, f.log.String(), "receive buffer overflowed")
-	waitFor(t, "every datagram read or counted as dropped", func() bool {
-		f.srv.Snapshot(&sn)
-		return sn.Stats.DatagramsIn+sn.Stats.Junk+sn.Stats.KernelDrops >= uint64(flood)
+		assert.Zero(t, n, "the server answered")
+		var sn server.Snapshot
+		waitFor(t, "drops counted", 2*time.Second, func() bool { sn = w.snapshot(); return sn.Stats.DatagramsIn+sn.Stats.Junk == 5 })
+		assert.EqualValues(t, 3, sn.Stats.Junk, "dropped by the reader before they were copied")
+		assert.EqualValues(t, 2, sn.Stats.DatagramsIn)
+		assert.EqualValues(t, 1, sn.Stats.Unexpected)
+		assert.EqualValues(t, 1, sn.Stats.HandshakeInvalid)
+		assert.Zero(t, sn.Pending)
 	})
 }
 
 func TestAccessLog(t *testing.T) {
-	r := newRecorder()
-	f := setup(t, r, "")
-	path := filepath.Join(t.TempDir(), "access.log")
-	require.NoError(t, f.ctx.EnableAccessLogs(path))
-	f.start("127.0.0.1:0")
-	c := f.connect()
-	port := c.LocalAddr().Port()
-	c.WaitForDisconnect()
-	waitFor(t, "disconnect", func() bool { return r.has(fmt.Sprintf("disconnect %d", c.Token())) })
-	f.srv.Stop()
-	<-f.srv.Done()
-	access, err := os.ReadFile(path)
-	require.NoError(t, err)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	assert.Contains(t, string(access), "msg=connect client="+addr)
-	assert.Contains(t, string(access), "msg=disconnect client="+addr)
-	assert.NotContains(t, f.log.String(), addr, "the main log carries no client address")
-	assert.Contains(t, f.log.String(), "client connected")
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		access := &syncbuf.Buffer{}
+		w := start(t, r, func(c *server.Config) { c.AccessLog = slog.New(slog.NewTextHandler(access, nil)) })
+		c := w.connect()
+		addr := c.LocalAddr().String()
+		c.WaitForDisconnect()
+		waitFor(t, "disconnect", time.Second, func() bool { return r.has(fmt.Sprintf("disconnect %d", c.Token())) })
+		assert.Contains(t, access.String(), "msg=connect client="+addr)
+		assert.Contains(t, access.String(), "msg=disconnect client="+addr)
+		assert.NotContains(t, w.log.String(), addr, "the main log carries no client address")
+		assert.Contains(t, w.log.String(), "client connected")
+	})
 }
 
 func TestPostRunsOnEventGoroutine(t *testing.T) {
-	r := newRecorder()
-	f := startServer(t, r)
-	c := f.connect()
-	// The client counts itself connected at the SERVER_HELLO; the server
-	// connects it at the CHALLENGE_RESP, a moment later.
-	waitFor(t, "connect event", func() bool { return r.has(fmt.Sprintf("connect %d", c.Token())) })
-	done := make(chan error, 1)
-	f.srv.Post(func() {
-		r.mu.Lock()
-		sc := r.clients[c.Token()]
-		r.mu.Unlock()
-		done <- sc.Send([]byte("from another goroutine"), conn.RetryOnTimeout, nil)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		w := start(t, r, nil)
+		c := w.connect()
+		done := make(chan error, 1)
+		w.srv.Post(func() {
+			r.mu.Lock()
+			p := r.peers[c.Token()]
+			r.mu.Unlock()
+			done <- p.Send([]byte("from another goroutine"), conn.RetryOnTimeout, nil)
+		})
+		require.NoError(t, <-done)
+		assert.Equal(t, [][]byte{[]byte("from another goroutine")}, collect(c, 1, 3*time.Second))
 	})
-	require.NoError(t, <-done)
-	assert.Equal(t, [][]byte{[]byte("from another goroutine")}, collect(c, 1, 3*time.Second))
 }
 
 func TestSnapshot(t *testing.T) {
-	r := echoing(newRecorder())
-	f := startServer(t, r)
-	c := f.connect()
-	deadline := time.Now().Add(2500 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		require.NoError(t, c.Send([]byte("tick"), conn.RetryNone, nil))
-		pump(c, 10*time.Millisecond, func() bool { return false })
-		c.GetMessages()
-	}
-	var sn server.Snapshot
-	f.srv.Snapshot(&sn)
-	assert.Equal(t, f.srv.Addr(), sn.Addr)
-	assert.Equal(t, 1, sn.Connections)
-	require.Len(t, sn.ClientRows, 1)
-	row := sn.ClientRows[0]
-	assert.Equal(t, c.Token(), row.Token)
-	assert.Equal(t, c.LocalAddr(), row.Addr)
-	// Rates depend on how busy the machine is; check they are there and
-	// consistent, not how fast they are.
-	assert.Positive(t, row.PktsIn)
-	assert.Positive(t, row.BytesOut)
-	assert.Equal(t, sn.PktsIn.At(sn.Second), row.PktsIn, "one client: its rate is the server's")
-	assert.Greater(t, sn.Assembled, uint64(0))
-	assert.Greater(t, row.AckedPercent(), 50.0)
-	ticks := sn.Ticks.At(sn.Second)
-	assert.True(t, ticks >= 1 && ticks <= 62, "ticks in second %d: %d, at most 60 and a little", sn.Second, ticks)
-	// The four phases cover every tick of the second from start to end, so
-	// they add up to a second, give or take the tick that straddles.
-	busy := sn.Messages.At(sn.Second) + sn.Update.At(sn.Second) + sn.Network.At(sn.Second) + sn.Idle.At(sn.Second)
-	assert.InDelta(t, 1e6, busy, 3e5, "the four phases add up to about a second")
-	assert.Positive(t, sn.BytesOut.At(sn.Second))
-	assert.EqualValues(t, 1, sn.Clients.At(sn.Second))
-	var cp server.Snapshot
-	sn.CopyTo(&cp)
-	assert.Equal(t, sn.Ticks.Values(nil), cp.Ticks.Values(nil))
+	synctest.Test(t, func(t *testing.T) {
+		w := start(t, echoing(newRecorder()), nil)
+		c := w.connect()
+		deadline := time.Now().Add(2500 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			require.NoError(t, c.Send([]byte("tick"), conn.RetryNone, nil))
+			pump(c, 10*time.Millisecond, func() bool { return false })
+			c.Messages()
+		}
+		sn := w.snapshot()
+		assert.Equal(t, w.srv.Addr(), sn.Addr)
+		assert.Equal(t, 1, sn.Connections)
+		require.Len(t, sn.Peers, 1)
+		row := sn.Peers[0]
+		assert.Equal(t, c.Token(), row.Token)
+		assert.Equal(t, c.LocalAddr(), row.Addr)
+		assert.Positive(t, row.Stats.Received)
+		assert.Positive(t, row.Stats.BytesSent)
+		assert.Greater(t, sn.Assembled, uint64(0))
+		assert.Greater(t, row.AckedPercent(), 50.0)
+		// A second of fake time holds 60 ticks exactly, and their phases a
+		// second between them.
+		ls := sn.LastSecond
+		assert.Equal(t, 60, ls.Ticks)
+		assert.InDelta(t, float64(time.Second), float64(ls.Phase.Total()), float64(time.Second/60))
+		assert.Positive(t, ls.DatagramsIn)
+		assert.Positive(t, ls.BytesOut)
+		assert.GreaterOrEqual(t, sn.Stats.Ticks, uint64(120))
+		var cp server.Snapshot
+		sn.CopyTo(&cp)
+		assert.Equal(t, sn, cp)
+	})
 }
 
 func TestHandshakePoolLimit(t *testing.T) {
-	r := newRecorder()
-	f := setup(t, r, "")
-	f.ctx.SetMaxPendingHandshakes(1)
-	f.start("127.0.0.1:0")
-	// Two half-open handshakes from clients that cannot answer a cookie
-	// (the reference's): the second does not fit the pool.
-	for i := 0; i < 2; i++ {
-		cc, err := conn.NewClient(&conn.Config{PlainHello: true}, time.Now())
-		require.NoError(t, err)
-		s := rawSocket(t, f.srv)
-		_, err = s.Write(cc.Poll(time.Now(), nil))
-		require.NoError(t, err)
-		time.Sleep(50 * time.Millisecond)
-	}
-	var sn server.Snapshot
-	waitFor(t, "second hello rejected", func() bool { f.srv.Snapshot(&sn); return sn.Stats.HandshakeRejected == 1 })
-	assert.Equal(t, 1, sn.Pending)
+	synctest.Test(t, func(t *testing.T) {
+		w := start(t, newRecorder(), func(c *server.Config) { c.MaxPendingHandshakes = 1 })
+		// Two half-open handshakes from clients that cannot answer a
+		// cookie (the reference's): the second does not fit the pool.
+		for i := 0; i < 2; i++ {
+			_, err := w.raw().WriteBatch(helloFrom(t, true))
+			require.NoError(t, err)
+			time.Sleep(50 * time.Millisecond)
+		}
+		var sn server.Snapshot
+		waitFor(t, "second hello rejected", 2*time.Second, func() bool { sn = w.snapshot(); return sn.Stats.HandshakeRejected == 1 })
+		assert.Equal(t, 1, sn.Pending)
+	})
 }
 
-func TestNewErrors(t *testing.T) {
-	_, err := server.NewContext(nil, nil)
-	assert.Error(t, err)
-	ctx, err := server.NewContext(newRecorder(), nil)
+func TestConfigErrors(t *testing.T) {
+	net := transport.NewNetwork()
+	sock, err := net.Listen(netip.AddrPort{})
 	require.NoError(t, err)
-	assert.NotNil(t, ctx.RootKey(), "a root key is generated")
-	_, err = server.New(ctx, "not an address")
-	assert.ErrorContains(t, err, "not an address")
-	srv, err := server.New(ctx, "127.0.0.1:0")
+	_, err = server.NewWithConn(server.Config{}, sock)
+	assert.ErrorContains(t, err, "Handler is required")
+	_, err = server.NewWithConn(server.Config{Handler: newRecorder(), Interval: -time.Second}, sock)
+	assert.ErrorContains(t, err, "Interval")
+	_, err = server.NewWithConn(server.Config{Handler: newRecorder(), MaxMessageSize: conn.MaxMessageSize + 1}, sock)
+	assert.ErrorContains(t, err, "MaxMessageSize")
+	srv, err := server.NewWithConn(server.Config{Handler: newRecorder()}, sock)
 	require.NoError(t, err)
-	_, err = server.New(ctx, srv.Addr().String())
-	assert.Error(t, err, "port in use")
+	assert.NotNil(t, srv.RootKey(), "a root key is made")
+	cfg := srv.Config()
+	assert.Equal(t, server.DefaultInterval, cfg.Interval, "defaults filled in")
+	assert.Equal(t, server.DefaultMemoryBudget, cfg.MemoryBudget)
 	assert.NoError(t, srv.Close())
-	assert.True(t, strings.HasPrefix(srv.Addr().String(), "127.0.0.1:"))
-}
-
-func TestInstallSignalsStopsGracefully(t *testing.T) {
-	r := newRecorder()
-	f := setup(t, r, "")
-	srv, err := server.New(f.ctx, "127.0.0.1:0")
-	require.NoError(t, err)
-	srv.InstallSignals()
-	f.run(srv)
-	c := f.connect()
-	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
-	select {
-	case <-srv.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("SIGTERM did not stop the server")
-	}
-	pump(c, 2*time.Second, func() bool { return c.Status().Closed() })
-	assert.ErrorIs(t, c.Err(), conn.ErrPeerClosed, "the client was told")
-	ev := r.snapshot()
-	assert.Equal(t, "shutdown", ev[len(ev)-1])
-	assert.Contains(t, f.log.String(), "signal=terminated")
+	_, err = server.New(server.Config{Handler: newRecorder()}, "not an address")
+	assert.ErrorContains(t, err, "not an address")
+	assert.True(t, strings.HasPrefix(sock.LocalAddr().String(), "127.0.0.1:"))
 }

@@ -5,27 +5,31 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/metrics"
 )
 
-// Stats are the server's lifetime counters.
+// Stats are the server's counters since it started.
 type Stats struct {
+	// Ticks counts ticks run; Phase sums the time the event goroutine
+	// spent in each phase of them (Messages, Update, Network, Idle).
+	Ticks uint64
+	Phase Phases
+	// Datagrams and bytes through the socket.
 	DatagramsIn, DatagramsOut uint64
 	BytesIn, BytesOut         uint64
 	// Datagrams dropped before reaching a connection, by reason.
-	Blocked    uint64 // from a blocked address
-	Junk       uint64 // not a datagram of the protocol (bad magic, type or length), dropped before it was copied
-	Overflow   uint64 // the queue between ticks was full
-	BadHeader  uint64 // unparseable header
-	Unexpected uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
-	Throttled  uint64 // beyond its client's share of a tick (Context.SetClientTickBudget)
+	Blocked           uint64 // from a blocked address
+	Junk              uint64 // not a datagram of the protocol (bad magic, type or length), dropped before it was copied
+	Overflow          uint64 // the queue between ticks was full
+	BadHeader         uint64 // unparseable header
+	Unexpected        uint64 // not a CLIENT_HELLO from an unknown address, or not a handshake packet from a client in the handshake
+	Throttled         uint64 // beyond its client's share of a tick (Config.ClientDatagrams)
+	HandshakeInvalid  uint64 // a CLIENT_HELLO that failed a check (CRC, length, layout, version, key)
+	HandshakeRejected uint64 // a valid CLIENT_HELLO refused: the handshake pool or queue was full, or it waited too long
+	SendErrors        uint64 // datagrams the socket refused
 	// ThrottledMessages counts messages of accepted datagrams dropped
 	// because their client was over its share of the tick and its backlog
 	// of held messages was full.
 	ThrottledMessages uint64
-	HandshakeInvalid  uint64 // a CLIENT_HELLO that failed a check (CRC, length, layout, version, key)
-	HandshakeRejected uint64 // a valid CLIENT_HELLO refused: the handshake pool or queue was full, or it waited too long
-	SendErrors        uint64 // datagrams the socket refused
 	// CookiesSent counts cookie replies: hellos from clients that can
 	// prove their address, asked to while the server was under load.
 	CookiesSent uint64
@@ -55,154 +59,71 @@ type Stats struct {
 	OverBudget, OutOfWindow uint64
 }
 
-// totals sums per-connection counters.
-type totals struct {
-	Assembled, Acked, Timeouts, Received, Dropped uint64
-	Drops                                         conn.Drops
-	DuplicateMessages, FarMessages, BadMessages   uint64
+// Phases is the event goroutine's time in each phase of a tick:
+// handling the datagrams received, the handler's Update, sending, and
+// waiting for the next tick.
+type Phases struct {
+	Messages, Update, Network, Idle time.Duration
 }
 
-func (t *totals) add(c *conn.Conn) {
-	s := c.Stats()
-	t.Assembled += s.Assembled
-	t.Acked += s.Acked
-	t.Timeouts += s.Timeouts
-	t.Received += s.Received
-	t.Dropped += s.Dropped
-	t.Drops.Add(&s.Drops)
-	t.DuplicateMessages += s.DuplicateMessages
-	t.FarMessages += s.FarMessages
-	t.BadMessages += s.BadMessages
+// Add adds o to p.
+func (p *Phases) Add(o Phases) {
+	p.Messages += o.Messages
+	p.Update += o.Update
+	p.Network += o.Network
+	p.Idle += o.Idle
 }
 
-// profile accumulates where each second of the event goroutine's time
-// went and rolls it into per-second series.
-type profile struct {
-	sec      int64
-	ticks    int64
-	phase    [4]time.Duration
-	pktsIn   int64
-	pktsOut  int64
-	bytesIn  int64
-	bytesOut int64
-	rolled   bool  // the current tick completed a second
-	last     int64 // the last second completed
+// Total returns the time of all phases.
+func (p Phases) Total() time.Duration { return p.Messages + p.Update + p.Network + p.Idle }
 
-	Ticks, Messages, Update, Network, Idle metrics.Series
-	PktsIn, PktsOut, BytesIn, BytesOut     metrics.Series
-	Clients                                metrics.Series
-	interval                               time.Duration
-	clients                                int
+// Second is what one second of the server's life held.
+type Second struct {
+	// Unix is the second.
+	Unix int64
+	// Ticks run in it and the time in each of their phases.
+	Ticks int
+	Phase Phases
+	// Datagrams and bytes each way in it.
+	DatagramsIn, DatagramsOut, BytesIn, BytesOut uint64
 }
 
-func (p *profile) init(interval time.Duration) {
-	p.interval = interval
-	for _, s := range p.series() {
-		s.Init(metrics.DefaultBins)
-	}
-}
-
-func (p *profile) series() []*metrics.Series {
-	return []*metrics.Series{&p.Ticks, &p.Messages, &p.Update, &p.Network, &p.Idle,
-		&p.PktsIn, &p.PktsOut, &p.BytesIn, &p.BytesOut, &p.Clients}
-}
-
-func (p *profile) recv(n int) { p.pktsIn++; p.bytesIn += int64(n) }
-func (p *profile) sent(n int) { p.pktsOut++; p.bytesOut += int64(n) }
-
-// begin starts a tick at start. When the second changed, the finished
-// second is written to the series first, so everything counted during
-// this tick belongs to start's second.
-func (p *profile) begin(start time.Time) {
-	sec := start.Unix()
-	p.rolled = false
-	if p.sec != 0 && sec != p.sec {
-		p.roll()
-		p.rolled = true
-		p.last = p.sec
-	}
-	p.sec = sec
-}
-
-// end records the time the tick spent in each phase.
-func (p *profile) end(msgs, update, network, idle time.Duration) {
-	p.ticks++
-	p.phase[0] += msgs
-	p.phase[1] += update
-	p.phase[2] += network
-	p.phase[3] += idle
-}
-
-func (p *profile) roll() {
-	s := p.sec
-	p.Ticks.Set(s, p.ticks)
-	p.Messages.Set(s, p.phase[0].Microseconds())
-	p.Update.Set(s, p.phase[1].Microseconds())
-	p.Network.Set(s, p.phase[2].Microseconds())
-	p.Idle.Set(s, p.phase[3].Microseconds())
-	p.PktsIn.Set(s, p.pktsIn)
-	p.PktsOut.Set(s, p.pktsOut)
-	p.BytesIn.Set(s, p.bytesIn)
-	p.BytesOut.Set(s, p.bytesOut)
-	p.Clients.Set(s, int64(p.clients))
-	p.ticks, p.phase = 0, [4]time.Duration{}
-	p.pktsIn, p.pktsOut, p.bytesIn, p.bytesOut = 0, 0, 0, 0
-}
-
-// Seconds returns how many complete seconds of data the series hold: the
-// whole seconds after the one the server started in, up to Second, at most
-// the history length.
-func (s *Snapshot) Seconds() int {
-	if s.Started.IsZero() || s.Second == 0 {
-		return 0
-	}
-	n := int(s.Second - s.Started.Unix())
-	return max(0, min(n, s.Ticks.Len()))
-}
-
-// ClientSnapshot is one row of the monitor's client table: the client's
-// last complete second and lifetime counters.
-type ClientSnapshot struct {
-	Addr      netip.AddrPort
-	Token     uint32
-	Status    conn.Status
-	Latency   time.Duration
-	PktsIn    int64 // per second
-	PktsOut   int64
-	BytesIn   int64
-	BytesOut  int64
-	Assembled uint64
-	Acked     uint64
-	Timeouts  uint64
-	Pending   int // packets awaiting an ack
-	// Dropped counts the client's datagrams its connection refused
-	// (Drops breaks them down); Throttled those beyond its share of a
-	// tick.
-	Dropped   uint64
-	Drops     conn.Drops
+// PeerSnapshot is one client's row: its identity, state and counters.
+// Per-second rates are the difference of two snapshots a second apart.
+type PeerSnapshot struct {
+	Addr    netip.AddrPort
+	Token   uint32
+	Status  conn.Status
+	Latency time.Duration
+	// Stats are the connection's counters.
+	Stats conn.Stats
+	// Pending is the packets awaiting an ack.
+	Pending int
+	// Throttled counts its datagrams beyond its share of a tick.
 	Throttled uint64
 	// Held is the memory the client makes the server hold.
 	Held int
 }
 
 // AckedPercent returns the share of the client's packets acknowledged.
-func (c *ClientSnapshot) AckedPercent() float64 {
-	if c.Assembled == 0 {
+func (p *PeerSnapshot) AckedPercent() float64 {
+	if p.Stats.Assembled == 0 {
 		return 0
 	}
-	return 100 * float64(c.Acked) / float64(c.Assembled)
+	return 100 * float64(p.Stats.Acked) / float64(p.Stats.Assembled)
 }
 
-// Snapshot is a copy of the server's state for a monitor, taken at the end
-// of a second. Series hold one bin per second, oldest first; the time
-// series are in microseconds of the event goroutine per second.
+// Snapshot is the server's state as published at the end of each second,
+// for monitors and status pages: everything is a copy, so reading it never
+// touches the event goroutine. History (per-second series for plots) is
+// the reader's to keep: take a snapshot a second and keep the differences.
 type Snapshot struct {
 	Addr     netip.AddrPort
 	Interval time.Duration
 	Started  time.Time // when the server started running
-	Taken    time.Time
-	// Second is the Unix second of the newest bin of every series.
-	Second int64
+	Taken    time.Time // when this snapshot was published
+	// LastSecond is the last complete second.
+	LastSecond Second
 
 	Connections int
 	Pending     int
@@ -217,68 +138,93 @@ type Snapshot struct {
 	// HandshakesQueued is the hellos waiting for the handshake budget.
 	HandshakesQueued int
 	// MemoryHeld is the memory the clients make the server hold, out of
-	// MemoryBudget (Context.SetMemoryBudget).
+	// MemoryBudget (Config.MemoryBudget).
 	MemoryHeld, MemoryBudget int
 
-	Ticks, Messages, Update, Network, Idle metrics.Series
-	PktsIn, PktsOut, BytesIn, BytesOut     metrics.Series
-	Clients                                metrics.Series
-
-	ClientRows []ClientSnapshot
-}
-
-func (s *Snapshot) init() {
-	for _, x := range s.series() {
-		x.Init(metrics.DefaultBins)
-	}
-}
-
-func (s *Snapshot) series() []*metrics.Series {
-	return []*metrics.Series{&s.Ticks, &s.Messages, &s.Update, &s.Network, &s.Idle,
-		&s.PktsIn, &s.PktsOut, &s.BytesIn, &s.BytesOut, &s.Clients}
+	Peers []PeerSnapshot
 }
 
 // CopyTo copies s into dst, reusing dst's storage.
 func (s *Snapshot) CopyTo(dst *Snapshot) {
-	rows := dst.ClientRows[:0]
-	series := make([]metrics.Series, 0, 10)
-	for _, x := range dst.series() {
-		series = append(series, *x)
-	}
+	peers := dst.Peers[:0]
 	*dst = *s
-	for i, x := range dst.series() {
-		*x = series[i]
-	}
-	for i, x := range s.series() {
-		x.CopyTo(dst.series()[i])
-	}
-	dst.ClientRows = append(rows, s.ClientRows...)
+	dst.Peers = append(peers, s.Peers...)
 }
 
-// publish writes the current state into the snapshot the monitor reads.
-// It runs on the event goroutine once a second.
-func (s *Server) publish() {
-	s.prof.clients = len(s.clients)
-	rs := s.rx.Stats()
-	s.stats.Overflow, s.stats.Blocked, s.stats.Junk, s.stats.ReadCalls = rs.Overflow, rs.Filtered, rs.Junk, rs.Reads
-	s.stats.Stalls = s.watch.stalls.Load()
-	s.stats.WriteCalls = s.tx.Stats().Writes
-	if rs.KernelDrops > s.stats.KernelDrops {
-		s.log.Warn("the socket's receive buffer overflowed: the system dropped datagrams before the server read them",
-			"dropped", rs.KernelDrops-s.stats.KernelDrops, "total", rs.KernelDrops, "buffer", s.stats.RecvBuffer,
-			"hint", "raise net.core.rmem_max, or shorten the tick")
-		s.stats.KernelDrops = rs.KernelDrops
+// totals sums per-connection counters.
+type totals struct {
+	Assembled, Acked, Timeouts                  uint64
+	Drops                                       conn.Drops
+	DuplicateMessages, FarMessages, BadMessages uint64
+}
+
+func (t *totals) add(s *conn.Stats) {
+	t.Assembled += s.Assembled
+	t.Acked += s.Acked
+	t.Timeouts += s.Timeouts
+	t.Drops.Add(&s.Drops)
+	t.DuplicateMessages += s.DuplicateMessages
+	t.FarMessages += s.FarMessages
+	t.BadMessages += s.BadMessages
+}
+
+// profile accumulates the current second's ticks and traffic.
+type profile struct {
+	cur, last Second
+}
+
+// begin starts a tick at start; it reports whether a second ended.
+func (p *profile) begin(start time.Time) bool {
+	sec := start.Unix()
+	if p.cur.Unix == sec {
+		return false
 	}
+	rolled := p.cur.Unix != 0
+	if rolled {
+		p.last = p.cur
+	}
+	p.cur = Second{Unix: sec}
+	return rolled
+}
+
+// end records a tick and the time of its phases.
+func (p *profile) end(ph Phases, st *Stats) {
+	p.cur.Ticks++
+	p.cur.Phase.Add(ph)
+	st.Ticks++
+	st.Phase.Add(ph)
+}
+
+func (p *profile) recv(n int) { p.cur.DatagramsIn++; p.cur.BytesIn += uint64(n) }
+func (p *profile) sent(n int) { p.cur.DatagramsOut++; p.cur.BytesOut += uint64(n) }
+
+// publish writes the current state into the snapshot readers copy. It
+// runs on the event goroutine once a second.
+func (s *Server) publish() {
+	st := s.conn.Stats()
+	s.stats.ReadCalls, s.stats.WriteCalls = st.Reads, st.Writes
+	s.stats.RecvBuffer, s.stats.SendBuffer = st.RecvBuffer, st.SendBuffer
+	rs := s.rx.Stats()
+	s.stats.Overflow, s.stats.Blocked, s.stats.Junk = rs.Overflow, rs.Filtered, rs.Junk
+	s.stats.Stalls = s.watch.stalls.Load()
+	if st.KernelDrops > s.stats.KernelDrops {
+		s.log.Warn("the socket's receive buffer overflowed: the system dropped datagrams before the server read them",
+			"dropped", st.KernelDrops-s.stats.KernelDrops, "total", st.KernelDrops, "buffer", st.RecvBuffer,
+			"hint", "raise net.core.rmem_max, or shorten the tick")
+		s.stats.KernelDrops = st.KernelDrops
+	}
+	ws := s.tx.Stats()
+	s.stats.DatagramsOut, s.stats.BytesOut, s.stats.SendErrors = ws.Datagrams, ws.Bytes, ws.Errors
 
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
 	p := &s.pub
 	p.Addr = s.Addr()
-	p.Interval = s.ctx.interval
+	p.Interval = s.cfg.Interval
 	p.Started = s.started
 	p.Taken = s.now
-	p.Second = s.prof.last
-	p.Connections = len(s.clients)
+	p.LastSecond = s.prof.last
+	p.Connections = len(s.peers)
 	p.Pending = len(s.pending)
 	p.HandshakesQueued = s.proven.len() + s.queued.len()
 	if s.budget != nil {
@@ -287,40 +233,27 @@ func (s *Server) publish() {
 	p.Stats = s.stats
 	t := s.retired
 	p.PendingAcks = 0
-	rows := p.ClientRows[:0]
-	sec := s.prof.last
-	for _, c := range s.clients {
-		t.add(c.c)
-		st := c.c.Stats()
-		r := ClientSnapshot{
+	rows := p.Peers[:0]
+	for _, c := range s.peers {
+		cs := c.conn.Stats()
+		t.add(&cs)
+		r := PeerSnapshot{
 			Addr:      c.Addr(),
 			Token:     c.Token(),
-			Status:    c.c.Status(),
-			Latency:   c.c.Latency(),
-			PktsIn:    st.PktsRecv.At(sec),
-			PktsOut:   st.PktsSent.At(sec),
-			BytesIn:   st.BytesRecv.At(sec),
-			BytesOut:  st.BytesSent.At(sec),
-			Assembled: st.Assembled,
-			Acked:     st.Acked,
-			Timeouts:  st.Timeouts,
-			Pending:   c.c.PendingAcks(),
-			Dropped:   st.Dropped,
-			Drops:     st.Drops,
+			Status:    c.conn.Status(),
+			Latency:   c.conn.Latency(),
+			Stats:     cs,
+			Pending:   c.conn.PendingAcks(),
 			Throttled: c.throttled,
-			Held:      c.c.Held(),
+			Held:      c.conn.Held(),
 		}
 		p.PendingAcks += r.Pending
 		rows = append(rows, r)
 	}
-	p.ClientRows = rows
+	p.Peers = rows
 	p.Assembled, p.Acked, p.Timeouts = t.Assembled, t.Acked, t.Timeouts
 	p.Drops = t.Drops
 	p.DuplicateMessages, p.FarMessages, p.BadMessages = t.DuplicateMessages, t.FarMessages, t.BadMessages
-	src := s.prof.series()
-	for i, x := range p.series() {
-		src[i].CopyTo(x)
-	}
 	s.pubVersion.Add(1)
 }
 

@@ -28,7 +28,7 @@ func stallAfter(interval time.Duration) time.Duration { return max(250*time.Mill
 
 // start begins watching; it must run on the event goroutine.
 func (w *watchdog) start(s *Server) {
-	w.limit = stallAfter(s.ctx.interval)
+	w.limit = stallAfter(s.cfg.Interval)
 	w.goid = eventGoroutine()
 	w.stopCh, w.done = make(chan struct{}), make(chan struct{})
 	w.beat(time.Now())

@@ -38,7 +38,7 @@ const (
 
 // seat is the server's state of one connected player.
 type seat struct {
-	c       *server.Client
+	c       *server.Peer
 	name    string
 	color   uint8
 	named   bool
@@ -87,7 +87,7 @@ func (h *Handler) Name(id uint32) string {
 
 // Connect adds the player's ship and tells the player who it is and who
 // is already there.
-func (h *Handler) Connect(c *server.Client) {
+func (h *Handler) Connect(c *server.Peer) {
 	id := c.Token()
 	h.joined++
 	p := &seat{c: c, name: fmt.Sprintf("player%d", h.joined), color: uint8(h.joined-1) % wire.Colors}
@@ -103,7 +103,7 @@ func (h *Handler) Connect(c *server.Client) {
 }
 
 // Disconnect removes the player's ship and tells everyone.
-func (h *Handler) Disconnect(c *server.Client) {
+func (h *Handler) Disconnect(c *server.Peer) {
 	id := c.Token()
 	p := h.players[id]
 	if p == nil {
@@ -124,7 +124,7 @@ func (h *Handler) Disconnect(c *server.Client) {
 }
 
 // HandleMessage takes a player's Hello and inputs.
-func (h *Handler) HandleMessage(c *server.Client, _ conn.Seq, msg []byte) {
+func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 	p := h.players[c.Token()]
 	if p == nil {
 		return

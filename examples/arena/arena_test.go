@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -17,9 +16,11 @@ import (
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/examples/arena/player"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
 // recorder is the arena handler that also records where every ship was
@@ -124,14 +125,11 @@ func (e *errStats) pct(p float64) float64 {
 // play runs a server (on pc) with three scripted players for moving, then
 // lets them coast for rest, and returns the players and the errors of
 // their views against the server's record.
-func play(t *testing.T, pc net.PacketConn, moving, rest time.Duration) (players []*player.Player, rec *recorder, remote, final, lag errStats) {
+func play(t *testing.T, pc transport.Conn, moving, rest time.Duration) (players []*player.Player, rec *recorder, remote, final, lag errStats) {
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	rec = &recorder{Handler: arena.NewHandler(nil, 1)}
-	ctx, err := server.NewContext(rec, root)
-	require.NoError(t, err)
-	ctx.SetLogger(slog.New(slog.DiscardHandler))
-	srv, err := server.NewWithConn(ctx, pc)
+	srv, err := server.NewWithConn(server.Config{Handler: rec, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, pc)
 	require.NoError(t, err)
 	go srv.Run()
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
@@ -193,7 +191,7 @@ func play(t *testing.T, pc net.PacketConn, moving, rest time.Duration) (players 
 // where the server had them InterpDelay ago, and once everyone coasts the
 // views settle on the server's state.
 func TestPlayersSeeEachOtherAndConverge(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
 	players, _, remote, final, lag := play(t, pc, 3*time.Second, 1500*time.Millisecond)
 	check(t, players, remote, final, lag, tolerance{mispredMean: 0.5, mispredMax: 20, remoteMean: 1, remoteP95: 5, final: 1, lagMin: 5, lagMax: 11})
@@ -202,12 +200,12 @@ func TestPlayersSeeEachOtherAndConverge(t *testing.T) {
 // TestConvergenceOverLossyLink does the same over a link with 10% loss
 // and 50 ms delay each way (100 ms round trip).
 func TestConvergenceOverLossyLink(t *testing.T) {
-	raw, err := net.ListenPacket("udp", "127.0.0.1:0")
+	raw, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
 	bad := netsim.Profile{Loss: 0.10, Delay: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}
-	pc := netsim.NewPacketConn(raw, bad, bad, 3)
+	pc := netsim.Wrap(raw, bad, bad, 3)
 	players, _, remote, final, lag := play(t, pc, 3*time.Second, 1500*time.Millisecond)
-	out, in := pc.Stats()
+	out, in := pc.LinkStats()
 	t.Logf("link: out %+v in %+v", out, in)
 	assert.Greater(t, out.Dropped+in.Dropped, uint64(20))
 	// The view lags the server by the interpolation delay (6 ticks) plus
@@ -255,14 +253,11 @@ func check(t *testing.T, players []*player.Player, remote, final, lag errStats, 
 // TestNamesAreCleanedBeforeLogging: a name with a newline and a terminal
 // escape cannot forge log lines.
 func TestNamesAreCleanedBeforeLogging(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	h := arena.NewHandler(&out, 1)
-	ctx, err := server.NewContext(h, root)
-	require.NoError(t, err)
-	ctx.SetLogger(slog.New(slog.DiscardHandler))
-	srv, err := server.New(ctx, "127.0.0.1:0")
+	srv, err := server.New(server.Config{Handler: h, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
 	require.NoError(t, err)
 	go srv.Run()
 	defer func() { srv.Stop(); <-srv.Done() }()
@@ -276,21 +271,4 @@ func TestNamesAreCleanedBeforeLogging(t *testing.T) {
 	}
 	require.Contains(t, out.String(), "JOIN ")
 	assert.Equal(t, "JOIN evilKILL admin[2\n", out.String(), "control characters gone, 16 bytes at most")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/mpgs/mpgameserver/engine/loadgen"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/echo"
+	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
 // The interop tests run the echo scenarios across implementations: the
@@ -48,10 +50,8 @@ func TestInteropPythonClientAgainstOurServer(t *testing.T) {
 	python, env := reference(t)
 	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
 	require.NoError(t, err)
-	out := &syncBuffer{}
-	ctx, err := server.NewContext(echo.NewHandler(out), root)
-	require.NoError(t, err)
-	srv, err := server.New(ctx, "127.0.0.1:0")
+	out := &syncbuf.Buffer{}
+	srv, err := server.New(server.Config{Handler: echogame.NewHandler(out), RootKey: root}, "127.0.0.1:0")
 	require.NoError(t, err)
 	go srv.Run()
 	defer func() { srv.Stop(); <-srv.Done() }()

@@ -1,3 +1,19 @@
+// Package echo checks that a server keeps the echo contract: Run connects
+// as a client and runs scenarios (connect, small and packed messages,
+// fragments of 10 KB and 100 KB, guaranteed delivery's callbacks, the
+// STATS reply, a wrong pinned key, a graceful disconnect), printing a
+// PASS or FAIL line for each. examples/echo/runner runs it from the
+// command line, against our server or the Python original's.
+//
+// The contract (the echo game, internal/echo, which `mpgameserver serve
+// --game echo` runs):
+//   - every message is echoed to its sender byte for byte: with guaranteed
+//     delivery when its first byte is 'G', plain otherwise;
+//   - the exact message "STATS" is answered (guaranteed) with a JSON object
+//     of per-client counts of the messages echoed so far, keyed by token:
+//     {"1234567890":{"msgs":3,"bytes":120}, ...};
+//   - the server prints "CONNECT <ip>:<port> token=<n> active=<n>" and
+//     "DISCONNECT <ip>:<port> msgs=<n> bytes=<n> active=<n>" lines.
 package echo
 
 import (
@@ -11,6 +27,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
+	echogame "github.com/mpgs/mpgameserver/internal/echo"
 )
 
 // Options configure Run.
@@ -40,9 +57,9 @@ type runner struct {
 	opts    Options
 	rng     *rand.Rand
 	c       *client.Client
-	echoes  map[string]int // received messages by content
-	stats   [][]byte       // STATS replies
-	echoed  Counts         // what we sent that the server counts
+	echoes  map[string]int  // received messages by content
+	stats   [][]byte        // STATS replies
+	echoed  echogame.Counts // what we sent that the server counts
 	started time.Time
 }
 
@@ -96,7 +113,7 @@ func Run(opts Options) (passed, failed int) {
 // frame runs one game frame: Update, then collect what arrived.
 func (r *runner) frame() {
 	r.c.Update()
-	for _, m := range r.c.GetMessages() {
+	for _, m := range r.c.Messages() {
 		if len(m.Data) > 0 && m.Data[0] == '{' {
 			r.stats = append(r.stats, m.Data)
 			continue
@@ -172,7 +189,7 @@ func (r *runner) send(msgs [][]byte, retry conn.RetryMode, cb func(int) func(boo
 }
 
 func (r *runner) connect() (string, error) {
-	r.c = client.New(r.opts.Key)
+	r.c = client.New(client.Config{ServerKey: r.opts.Key})
 	var result *bool
 	t0 := time.Now()
 	if err := r.c.Connect(r.opts.Server, func(ok bool) { result = &ok }); err != nil {
@@ -285,7 +302,7 @@ func (r *runner) statsReply() (string, error) {
 	if !r.pump(5*time.Second, func() bool { return len(r.stats) > 0 }) {
 		return "", errors.New("no STATS reply within 5s")
 	}
-	var m map[string]Counts
+	var m map[string]echogame.Counts
 	if err := json.Unmarshal(r.stats[0], &m); err != nil {
 		return "", fmt.Errorf("STATS reply is not the expected JSON: %v: %q", err, r.stats[0])
 	}
@@ -304,7 +321,7 @@ func (r *runner) wrongKey() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c := client.New(other.Public())
+	c := client.New(client.Config{ServerKey: other.Public()})
 	var result *bool
 	reached := false
 	if err := c.Connect(r.opts.Server, func(ok bool) { result = &ok }); err != nil {

@@ -30,7 +30,7 @@ type game struct {
 
 func (g *game) Update() error {
 	g.c.Update() // once per frame: send and receive, never blocks
-	for _, m := range g.c.GetMessages() {
+	for _, m := range g.c.Messages() {
 		switch k, _ := wire.KindOf(m.Data); k {
 		case wire.KindWelcome:
 			w, _ := wire.ParseWelcome(m.Data)
@@ -85,7 +85,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	c := client.New(key)
+	c := client.New(client.Config{ServerKey: key})
 	if err := c.Connect(*server, func(ok bool) { log.Printf("connected: %v (%v)", ok, c.Err()) }); err != nil {
 		log.Fatal(err)
 	}

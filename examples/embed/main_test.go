@@ -35,10 +35,7 @@ func TestEmbedJoinsAndDraws(t *testing.T) {
 	w := guitest.Get(t, win)
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
-	ctx, err := server.NewContext(arena.NewHandler(nil, 9), root)
-	require.NoError(t, err)
-	ctx.SetLogger(slog.New(slog.DiscardHandler))
-	srv, err := server.New(ctx, "127.0.0.1:0")
+	srv, err := server.New(server.Config{Handler: arena.NewHandler(nil, 9), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
 	require.NoError(t, err)
 	go srv.Run()
 	defer func() { srv.Stop(); <-srv.Done() }()
@@ -46,7 +43,7 @@ func TestEmbedJoinsAndDraws(t *testing.T) {
 	defer cancel()
 	go arena.RunBots(bctx, srv.Addr().String(), root.Public(), 1)
 
-	g := &game{c: client.New(root.Public())}
+	g := &game{c: client.New(client.Config{ServerKey: root.Public()})}
 	require.NoError(t, g.c.Connect(srv.Addr().String(), nil))
 	defer g.c.ForceDisconnect()
 	defer w.Show(g)()

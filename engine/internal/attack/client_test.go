@@ -3,7 +3,7 @@ package attack_test
 import (
 	"bytes"
 	"context"
-	"net"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +15,8 @@ import (
 	"github.com/mpgs/mpgameserver/engine/internal/crypto"
 	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/internal/echo"
 )
 
 // patience bounds every wait for something that must happen; it is not
@@ -27,9 +28,7 @@ func echoServer(t *testing.T) (*server.Server, *crypto.PublicKey) {
 	t.Helper()
 	root, err := crypto.GenerateKey(nil)
 	require.NoError(t, err)
-	ctx, err := server.NewContext(echo.NewHandler(nil), root)
-	require.NoError(t, err)
-	srv, err := server.New(ctx, "127.0.0.1:0")
+	srv, err := server.New(server.Config{Handler: echo.NewHandler(nil), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
 	require.NoError(t, err)
 	go srv.Run()
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
@@ -39,19 +38,19 @@ func echoServer(t *testing.T) (*server.Server, *crypto.PublicKey) {
 // recorder is a server socket that keeps a copy of every datagram the
 // server reads.
 type recorder struct {
-	net.PacketConn
+	transport.Conn
 	mu  sync.Mutex
 	got [][]byte
 }
 
-func (r *recorder) ReadFrom(b []byte) (int, net.Addr, error) {
-	n, a, err := r.PacketConn.ReadFrom(b)
-	if err == nil {
-		r.mu.Lock()
-		r.got = append(r.got, bytes.Clone(b[:n]))
-		r.mu.Unlock()
+func (r *recorder) ReadBatch(ds []transport.Datagram) (int, error) {
+	n, err := r.Conn.ReadBatch(ds)
+	r.mu.Lock()
+	for _, d := range ds[:n] {
+		r.got = append(r.got, bytes.Clone(d.Data))
 	}
-	return n, a, err
+	r.mu.Unlock()
+	return n, err
 }
 
 // copies counts the datagrams read that are byte for byte d.
@@ -72,12 +71,10 @@ func recordingEchoServer(t *testing.T) (*server.Server, *crypto.PublicKey, *reco
 	t.Helper()
 	root, err := crypto.GenerateKey(nil)
 	require.NoError(t, err)
-	ctx, err := server.NewContext(echo.NewHandler(nil), root)
+	sock, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	require.NoError(t, err)
-	rec := &recorder{PacketConn: pc}
-	srv, err := server.NewWithConn(ctx, rec)
+	rec := &recorder{Conn: sock}
+	srv, err := server.NewWithConn(server.Config{Handler: echo.NewHandler(nil), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, rec)
 	require.NoError(t, err)
 	go srv.Run()
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })

@@ -26,23 +26,24 @@ import (
 	"github.com/mpgs/mpgameserver/engine/internal/crypto"
 	"github.com/mpgs/mpgameserver/engine/internal/protocol"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/internal/echo"
 )
 
 // patience bounds waits for what must happen; never a timing assertion.
 const patience = 20 * time.Second
 
-// echo is the game: every message goes back to its sender, guaranteed
+// game echoes: every message goes back to its sender, guaranteed
 // when it starts with 'G'. It counts every numbered message it was handed
 // ('G' or the replay attack's 'R' followed by a 4-byte sender-unique
 // number), so that a test can tell whether any reached the game twice.
-type echo struct {
+type game struct {
 	server.BaseHandler
 	mu   sync.Mutex
 	seen map[uint32]map[uint32]int // token -> number -> deliveries
 	dups int
 }
 
-func (e *echo) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
+func (e *game) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 	if len(msg) >= 5 && (msg[0] == 'G' || msg[0] == 'R') {
 		n := binary.BigEndian.Uint32(msg[1:])
 		e.mu.Lock()
@@ -56,14 +57,10 @@ func (e *echo) HandleMessage(c *server.Client, _ protocol.Seq, msg []byte) {
 		}
 		e.mu.Unlock()
 	}
-	retry := conn.RetryNone
-	if len(msg) > 0 && msg[0] == 'G' {
-		retry = conn.RetryOnTimeout
-	}
-	_ = c.Send(msg, retry, nil)
+	_ = c.Send(msg, echo.Retry(msg), nil)
 }
 
-func (e *echo) duplicates() int {
+func (e *game) duplicates() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.dups
@@ -72,22 +69,20 @@ func (e *echo) duplicates() int {
 // fixture is a running server and its game.
 type fixture struct {
 	srv  *server.Server
-	game *echo
+	game *game
 	key  *crypto.PublicKey
 }
 
-func start(t *testing.T, configure func(*server.Context)) *fixture {
+func start(t *testing.T, configure func(*server.Config)) *fixture {
 	t.Helper()
 	root, err := crypto.GenerateKey(nil)
 	require.NoError(t, err)
-	game := &echo{seen: map[uint32]map[uint32]int{}}
-	ctx, err := server.NewContext(game, root)
-	require.NoError(t, err)
-	ctx.SetLogger(slogDiscard())
+	g := &game{seen: map[uint32]map[uint32]int{}}
+	cfg := server.Config{Handler: g, RootKey: root, Logger: slog.New(slog.DiscardHandler)}
 	if configure != nil {
-		configure(ctx)
+		configure(&cfg)
 	}
-	srv, err := server.New(ctx, "127.0.0.1:0")
+	srv, err := server.New(cfg, "127.0.0.1:0")
 	require.NoError(t, err)
 	go srv.Run()
 	t.Cleanup(func() {
@@ -98,7 +93,7 @@ func start(t *testing.T, configure func(*server.Context)) *fixture {
 			t.Error("the server did not stop")
 		}
 	})
-	return &fixture{srv: srv, game: game, key: root.Public()}
+	return &fixture{srv: srv, game: g, key: root.Public()}
 }
 
 func (f *fixture) snapshot() server.Snapshot {
@@ -138,7 +133,7 @@ func (f *fixture) dial(t *testing.T, n int) []*player {
 	ps := make([]*player, n)
 	results := make([]*bool, n)
 	for i := range ps {
-		c := client.New(f.key)
+		c := client.New(client.Config{ServerKey: f.key})
 		i := i
 		require.NoError(t, c.Connect(f.srv.Addr().String(), func(ok bool) { results[i] = &ok }))
 		t.Cleanup(c.ForceDisconnect)
@@ -174,7 +169,7 @@ func (p *player) frame(sending bool) {
 		binary.BigEndian.PutUint32(msg[1:], p.next)
 		_ = p.c.SendGuaranteed(msg, nil)
 	}
-	for _, m := range p.c.GetMessages() {
+	for _, m := range p.c.Messages() {
 		if len(m.Data) >= 5 && m.Data[0] == 'G' {
 			p.echoes[binary.BigEndian.Uint32(m.Data[1:])]++
 		}
@@ -289,7 +284,7 @@ func baseHeap() uint64 {
 func TestAttacks(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		configure func(*server.Context)
+		configure func(*server.Config)
 		check     func(t *testing.T, f *fixture, s *server.Snapshot, res attack.Result)
 	}{
 		{name: "fragments", check: func(t *testing.T, f *fixture, s *server.Snapshot, res attack.Result) {
@@ -304,7 +299,7 @@ func TestAttacks(t *testing.T) {
 			assert.Zero(t, res.Duplicates, "replayed messages echoed again")
 			assert.Positive(t, s.Drops.Duplicate+s.Drops.Stale, "replays refused")
 		}},
-		{name: "big-fragments", configure: func(c *server.Context) { c.SetMemoryBudget(2 << 20) },
+		{name: "big-fragments", configure: func(c *server.Config) { c.MemoryBudget = 2 << 20 },
 			check: func(t *testing.T, f *fixture, s *server.Snapshot, res attack.Result) {
 				assert.Positive(t, s.Stats.OverBudget, "attackers over their share were disconnected")
 				assert.Positive(t, res.Dropped(), "and they know it")
@@ -414,8 +409,6 @@ func TestReplayAcrossWraps(t *testing.T) {
 // srvClientStatus returns the status of the server's only client.
 func (f *fixture) srvClientStatus(t *testing.T) conn.Status {
 	s := f.snapshot()
-	require.Len(t, s.ClientRows, 1)
-	return s.ClientRows[0].Status
+	require.Len(t, s.Peers, 1)
+	return s.Peers[0].Status
 }
-
-func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,4 +1,4 @@
-// Package mmsg holds what engine/udp and engine/loadgen share to send and
-// receive many UDP datagrams per system call on Linux (sendmmsg,
+// Package mmsg holds what engine/transport and the attack kit share to
+// send and receive many UDP datagrams per system call on Linux (sendmmsg,
 // recvmmsg). Elsewhere it is empty.
 package mmsg

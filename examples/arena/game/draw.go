@@ -16,7 +16,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/arena/player"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
-	"github.com/mpgs/mpgameserver/gui"
+	"github.com/mpgs/mpgameserver/gui/paint"
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
@@ -38,33 +38,58 @@ func (g *Game) explode(x, y float64) {
 	}
 }
 
-// lossMeter estimates the share of sent packets lost over the last five
-// seconds from the connection's counters.
-type lossMeter struct {
-	t                   []time.Time
-	assembled, timeouts []uint64
+// netMeter keeps the connection's counters of the last five seconds,
+// sampled ten times a second: the overlay's loss and per-second rates are
+// their differences (the connection keeps counters only).
+type netMeter struct {
+	t  []time.Time
+	st []conn.Stats
 }
 
-func (l *lossMeter) sample(now time.Time, assembled, timeouts uint64) {
-	l.t = append(l.t, now)
-	l.assembled = append(l.assembled, assembled)
-	l.timeouts = append(l.timeouts, timeouts)
-	for len(l.t) > 1 && now.Sub(l.t[0]) > 5*time.Second {
-		l.t, l.assembled, l.timeouts = l.t[1:], l.assembled[1:], l.timeouts[1:]
+func (m *netMeter) sample(now time.Time, st conn.Stats) {
+	m.t = append(m.t, now)
+	m.st = append(m.st, st)
+	for len(m.t) > 1 && now.Sub(m.t[0]) > 5*time.Second {
+		m.t, m.st = m.t[1:], m.st[1:]
 	}
 }
 
-// percent returns the loss over the window, in percent.
-func (l *lossMeter) percent() float64 {
-	n := len(l.t)
+// lossPercent returns the share of the packets sent over the window that
+// timed out, in percent.
+func (m *netMeter) lossPercent() float64 {
+	n := len(m.t)
 	if n < 2 {
 		return 0
 	}
-	sent := l.assembled[n-1] - l.assembled[0]
+	sent := m.st[n-1].Assembled - m.st[0].Assembled
 	if sent == 0 {
 		return 0
 	}
-	return 100 * float64(l.timeouts[n-1]-l.timeouts[0]) / float64(sent)
+	return 100 * float64(m.st[n-1].Timeouts-m.st[0].Timeouts) / float64(sent)
+}
+
+// rates returns the packets and bytes per second each way over about the
+// last second.
+func (m *netMeter) rates() (pktsIn, pktsOut, bytesIn, bytesOut float64) {
+	n := len(m.t)
+	if n < 2 {
+		return 0, 0, 0, 0
+	}
+	last := n - 1
+	i := 0
+	for k := last - 1; k >= 0; k-- {
+		if m.t[last].Sub(m.t[k]) >= time.Second {
+			i = k
+			break
+		}
+	}
+	dt := m.t[last].Sub(m.t[i]).Seconds()
+	if dt <= 0 {
+		return 0, 0, 0, 0
+	}
+	a, b := m.st[i], m.st[last]
+	per := func(now, then uint64) float64 { return float64(now-then) / dt }
+	return per(b.Received, a.Received), per(b.Assembled, a.Assembled), per(b.BytesRecv, a.BytesRecv), per(b.BytesSent, a.BytesSent)
 }
 
 func (g *Game) label(dst *ebiten.Image, s string, x, y float64, face *text.GoTextFace, c color.Color, align text.Align) {
@@ -100,7 +125,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		m.Rect(plot.Rect{X: s[0], Y: s[1], W: 1.5, H: 1.5}, plot.Color{R: b, G: b, B: b * 1.2, A: 1})
 	}
 	m.Frame(plot.Rect{W: Width, H: Height}, 2, plot.Color{R: 0.25, G: 0.3, B: 0.45, A: 1})
-	var painter gui.Painter
+	var painter paint.Painter
 	painter.Draw(screen, &m)
 
 	v := g.p.View(now)
@@ -146,7 +171,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		img := image.NewRGBA(screen.Bounds())
 		screen.ReadPixels(img.Pix)
 		go func() {
-			path, err := gui.SavePNG(img, ".", "arena")
+			path, err := paint.SavePNG(img, ".", "arena")
 			if err != nil {
 				fmt.Fprintf(g.opts.Out, "screenshot failed: %v\n", err)
 				return
@@ -250,7 +275,7 @@ func failure(err error, server string) string {
 func (g *Game) networkOverlay(dst *ebiten.Image, now time.Time) {
 	c := g.p.Client()
 	st := c.Stats()
-	r := OverlayRect()
+	r := overlayRect()
 	var m plot.Mesh
 	m.Rect(r, plot.Color{R: 0.05, G: 0.07, B: 0.12, A: 0.88})
 	m.Frame(r, 1, plot.Color{R: 0.3, G: 0.35, B: 0.5, A: 1})
@@ -258,21 +283,18 @@ func (g *Game) networkOverlay(dst *ebiten.Image, now time.Time) {
 	m.Rect(graph, plot.Color{R: 0.1, G: 0.12, B: 0.2, A: 1})
 	top := plot.NiceMax(plot.Peak(g.latency) * 1.2)
 	sc := plot.Scale{R: graph, Max: top}
-	m.Polyline(sc.PointsRight(g.latency, 150), 2, OverlayLine())
-	var painter gui.Painter
+	m.Polyline(sc.PointsRight(g.latency, 150), 2, overlayLine())
+	var painter paint.Painter
 	painter.Draw(dst, &m)
 
 	x, y := float64(r.X+12), float64(r.Y+8)
 	g.label(dst, "network (N hides)", x, y, g.face, white(), text.AlignStart)
-	if st == nil {
-		return
-	}
-	sec := now.Unix() - 1
+	pin, pout, bin, bout := g.net.rates()
 	lines := []string{
 		fmt.Sprintf("latency %.1f ms one way   status %s", float64(c.Latency())/float64(time.Millisecond), c.Status()),
-		fmt.Sprintf("packets/s in %d   out %d", st.PktsRecv.At(sec), st.PktsSent.At(sec)),
-		fmt.Sprintf("bytes/s in %sB   out %sB", plot.SI(float64(st.BytesRecv.At(sec))), plot.SI(float64(st.BytesSent.At(sec)))),
-		fmt.Sprintf("loss %.1f%% (5 s)   resent %d   dropped %d", g.loss.percent(), st.Resent, st.Dropped),
+		fmt.Sprintf("packets/s in %.0f   out %.0f", pin, pout),
+		fmt.Sprintf("bytes/s in %sB   out %sB", plot.SI(bin), plot.SI(bout)),
+		fmt.Sprintf("loss %.1f%% (5 s)   resent %d   dropped %d", g.net.lossPercent(), st.Resent, st.Dropped),
 		fmt.Sprintf("frames/s %.0f   updates/s %.0f", ebiten.ActualFPS(), ebiten.ActualTPS()),
 	}
 	for _, l := range lines {
@@ -282,8 +304,8 @@ func (g *Game) networkOverlay(dst *ebiten.Image, now time.Time) {
 	g.label(dst, fmt.Sprintf("latency, last 15 s (max %s ms)", plot.SI(top)), float64(graph.X), float64(graph.Y-16), g.small, dim(), text.AlignStart)
 }
 
-// OverlayRect is where the network overlay is drawn.
-func OverlayRect() plot.Rect { return plot.Rect{X: Width - 340, Y: Height - 236, W: 324, H: 206} }
+// overlayRect is where the network overlay is drawn.
+func overlayRect() plot.Rect { return plot.Rect{X: Width - 340, Y: Height - 236, W: 324, H: 206} }
 
-// OverlayLine is the latency graph's color.
-func OverlayLine() plot.Color { return plot.RGB(120, 220, 120) }
+// overlayLine is the latency graph's color.
+func overlayLine() plot.Color { return plot.RGB(120, 220, 120) }

@@ -50,6 +50,8 @@ type Options struct {
 	// Out receives the paths of screenshots (key P); standard output when
 	// nil.
 	Out io.Writer
+	// HandshakeTimeout is how long connecting waits for the server (2 s).
+	HandshakeTimeout time.Duration
 }
 
 // Palette returns the players' colors, indexed by the color they chose.
@@ -83,7 +85,7 @@ type Game struct {
 	rng       *rand.Rand
 	latency   []float64 // ms, one sample a tenth of a second
 	lastLat   time.Time
-	loss      lossMeter
+	net       netMeter
 	connErr   error
 	shot      bool // a screenshot was asked for
 	quit      atomic.Bool
@@ -128,7 +130,7 @@ func New(opts Options) (*Game, error) {
 	for range 180 {
 		g.starPts = append(g.starPts, [3]float32{g.rng.Float32() * Width, g.rng.Float32() * Height, 0.3 + g.rng.Float32()*0.7})
 	}
-	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key})
+	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key, HandshakeTimeout: opts.HandshakeTimeout})
 	g.connect()
 	return g, nil
 }
@@ -136,7 +138,7 @@ func New(opts Options) (*Game, error) {
 func (g *Game) connect() {
 	g.connErr = g.p.Connect(g.opts.Server)
 	g.latency = g.latency[:0]
-	g.loss = lossMeter{}
+	g.net = netMeter{}
 }
 
 // Quit makes the next Update end the game, as Esc does. Safe from any
@@ -245,8 +247,6 @@ func (g *Game) effects(now time.Time, dt float64) {
 		if len(g.latency) > 150 {
 			g.latency = g.latency[1:]
 		}
-		if st := g.p.Client().Stats(); st != nil {
-			g.loss.sample(now, st.Assembled, st.Timeouts)
-		}
+		g.net.sample(now, g.p.Client().Stats())
 	}
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/examples/arena/player"
-	"github.com/mpgs/mpgameserver/gui"
 	"github.com/mpgs/mpgameserver/gui/guitest"
+	"github.com/mpgs/mpgameserver/gui/paint"
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
@@ -32,10 +32,7 @@ func arenaServer(t *testing.T, bots int) (*server.Server, *conn.PrivateKey) {
 	t.Helper()
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
-	ctx, err := server.NewContext(arena.NewHandler(nil, 5), root)
-	require.NoError(t, err)
-	ctx.SetLogger(slog.New(slog.DiscardHandler))
-	srv, err := server.New(ctx, "127.0.0.1:0")
+	srv, err := server.New(server.Config{Handler: arena.NewHandler(nil, 5), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
 	require.NoError(t, err)
 	go srv.Run()
 	bctx, cancel := context.WithCancel(context.Background())
@@ -80,7 +77,7 @@ func save(t *testing.T, img image.Image, name string) {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	path, err := gui.SavePNG(img, dir, name)
+	path, err := paint.SavePNG(img, dir, name)
 	require.NoError(t, err)
 	t.Logf("frame saved to %s", path)
 }
@@ -151,7 +148,7 @@ func TestPlayWindowRendersShipsAndOverlay(t *testing.T) {
 	assert.GreaterOrEqual(t, drawn, 2)
 
 	// The overlay: its border and a latency line in the graph.
-	r := OverlayRect()
+	r := overlayRect()
 	frame := color.RGBA{76, 89, 128, 255}
 	border := 0
 	for x := int(r.X); x < int(r.Right()); x++ {
@@ -162,7 +159,7 @@ func TestPlayWindowRendersShipsAndOverlay(t *testing.T) {
 	}
 	assert.Greater(t, border, int(r.W*0.9), "overlay border")
 	graph := plot.Rect{X: r.X + 12, Y: r.Y + r.H - 62, W: r.W - 24, H: 50}
-	lc := OverlayLine()
+	lc := overlayLine()
 	line := 0
 	for y := int(graph.Y); y < int(graph.Bottom()); y++ {
 		for x := int(graph.X); x < int(graph.Right()); x++ {
@@ -195,9 +192,8 @@ func TestPlayWindowShowsFailure(t *testing.T) {
 	require.NoError(t, err)
 	addr := pc.LocalAddr().String()
 	pc.Close()
-	g, err := New(Options{Server: addr, Name: "lonely"})
+	g, err := New(Options{Server: addr, Name: "lonely", HandshakeTimeout: 300 * time.Millisecond})
 	require.NoError(t, err)
-	g.Player().Client().SetHandshakeTimeout(300 * time.Millisecond)
 	require.NoError(t, g.Player().Connect(addr))
 	defer g.Player().Client().ForceDisconnect()
 	defer w.Show(g)()

@@ -32,6 +32,8 @@ type Options struct {
 	Key *conn.PublicKey
 	// InterpDelay is how far in the past other ships are shown (100 ms).
 	InterpDelay time.Duration
+	// HandshakeTimeout is how long Connect waits for the server (2 s).
+	HandshakeTimeout time.Duration
 }
 
 // Ship is a ship to draw.
@@ -140,7 +142,7 @@ func New(opts Options) *Player {
 	if opts.InterpDelay <= 0 {
 		opts.InterpDelay = 100 * time.Millisecond
 	}
-	return &Player{opts: opts, c: client.New(opts.Key), names: make(map[uint32]info)}
+	return &Player{opts: opts, c: client.New(client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout}), names: make(map[uint32]info)}
 }
 
 // Connect starts connecting to addr; Frame carries it on.
@@ -170,7 +172,7 @@ func (p *Player) Frame(now time.Time, in sim.Input) {
 		p.start = now
 	}
 	p.c.Update()
-	for _, m := range p.c.GetMessages() {
+	for _, m := range p.c.Messages() {
 		p.handle(now, m.Data)
 	}
 	if !p.c.Connected() || !p.welcomed {

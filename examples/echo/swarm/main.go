@@ -79,7 +79,7 @@ func main() {
 
 // runClient is one client's game loop at 60 frames a second.
 func runClient(ctx context.Context, server string, key *conn.PublicKey, rate, size int, connected, sent, echoed *atomic.Int64) {
-	c := client.New(key)
+	c := client.New(client.Config{ServerKey: key})
 	if err := c.Connect(server, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "swarm:", err)
 		return
@@ -101,7 +101,7 @@ func runClient(ctx context.Context, server string, key *conn.PublicKey, rate, si
 		case <-frame.C:
 		}
 		c.Update()
-		echoed.Add(int64(len(c.GetMessages())))
+		echoed.Add(int64(len(c.Messages())))
 		now := c.Connected()
 		if now != was {
 			if now {
