@@ -49,7 +49,7 @@ type world struct {
 }
 
 func key(t testing.TB) *conn.PrivateKey {
-	k, err := conn.LoadPrivateKey("../engine/internal/vectors/testdata/server_root.key.pem")
+	k, err := conn.LoadPrivateKey("../internal/vectors/testdata/server_root.key.pem")
 	require.NoError(t, err)
 	return k
 }

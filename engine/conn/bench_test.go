@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // benchPair is a connected client and server whose timers are far away, so

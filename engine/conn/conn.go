@@ -58,8 +58,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // Tuning constants of this implementation.

@@ -8,10 +8,10 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
-	"github.com/mpgs/mpgameserver/engine/internal/serial"
-	"github.com/mpgs/mpgameserver/engine/internal/vectors"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/serial"
+	"github.com/mpgs/mpgameserver/internal/vectors"
 )
 
 // fuzzReceive feeds one datagram to a connected Conn of the given role

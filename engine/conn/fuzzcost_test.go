@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/internal/allocs"
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/allocs"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // The fuzz targets of this package bound what each datagram costs, not
@@ -206,7 +206,7 @@ func helloInput(flags uint8, seq uint16, head []byte) []byte {
 	return d
 }
 
-// Short names for the measurements of engine/internal/allocs.
+// Short names for the measurements of internal/allocs.
 type cost = allocs.Cost
 
 var errCost = allocs.FormattedError

@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // NewClient starts the client end of a connection at now: it creates an

@@ -3,8 +3,8 @@ package conn
 import (
 	"io"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // A PrivateKey is a P-256 key: a server's root key, whose signature on the

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // parseClear parses and CRC-checks a hello datagram going in direction

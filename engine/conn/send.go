@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // outMsg is a message waiting to be sent or acknowledged.

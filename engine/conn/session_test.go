@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/internal/crypto"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
-	"github.com/mpgs/mpgameserver/engine/internal/vectors"
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/vectors"
 )
 
 // vectorClock converts a vector clock reading (float seconds) to a time.

@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/internal/attack"
+	"github.com/mpgs/mpgameserver/internal/attack"
 )
 
 // AttackInfo describes an attack that Config.Attack can name.

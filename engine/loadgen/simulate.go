@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/internal/pair"
 	"github.com/mpgs/mpgameserver/engine/netsim"
+	"github.com/mpgs/mpgameserver/internal/pair"
 )
 
 // A Simulation runs a client and a server connection (the real state

@@ -140,7 +140,7 @@ type world struct {
 // vectorsKey is a fixed root key (the protocol vectors'), so that tests
 // spend no time making keys.
 func vectorsKey(t testing.TB) *conn.PrivateKey {
-	k, err := conn.LoadPrivateKey("../internal/vectors/testdata/server_root.key.pem")
+	k, err := conn.LoadPrivateKey("../../internal/vectors/testdata/server_root.key.pem")
 	require.NoError(t, err)
 	return k
 }

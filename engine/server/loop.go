@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/internal/dgram"
-	"github.com/mpgs/mpgameserver/engine/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/dgram"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // filter drops, before they are copied anywhere, datagrams from blocked

@@ -36,8 +36,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/internal/dgram"
 	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/internal/dgram"
 )
 
 // maxQueued and maxQueuedBytes bound the datagrams waiting for the next

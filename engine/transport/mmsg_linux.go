@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mpgs/mpgameserver/engine/internal/mmsg"
+	"github.com/mpgs/mpgameserver/internal/mmsg"
 )
 
 // Listen opens a UDP socket bound to addr ("host:port"; "[::]:port"

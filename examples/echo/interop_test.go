@@ -32,7 +32,7 @@ import (
 // MPGS_PYTHON to an interpreter with twisted and cryptography, default
 // python3). Both sides use the fixed key pair of the protocol vectors.
 
-const vectorKeys = "../../engine/internal/vectors/testdata/"
+const vectorKeys = "../../internal/vectors/testdata/"
 
 func reference(t *testing.T) (python string, env []string) {
 	ref := os.Getenv("MPGS_PY_REFERENCE")

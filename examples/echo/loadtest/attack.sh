@@ -26,7 +26,7 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -tags headless -o "$tmp/mpgameserver" ./cmd/mpgameserver
 bin=$tmp/mpgameserver
-keys=engine/internal/vectors/testdata
+keys=internal/vectors/testdata
 spin=() lpin=()
 if [ "${PIN:-1}" = 1 ]; then spin=(taskset -c 0); lpin=(taskset -c 1); fi
 attacks=("$@")
