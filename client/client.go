@@ -28,6 +28,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // ErrNoMessage is returned by Message when no message is waiting.
@@ -71,11 +72,11 @@ type Config struct {
 // Client is a connection to an mpgameserver server.
 type Client struct {
 	cfg  Config
-	ccfg conn.Config
+	ccfg session.Config
 	log  *slog.Logger
 
 	sock      transport.Conn
-	c         *conn.Conn
+	c         *session.Conn
 	onConnect func(bool)
 	reported  bool // the connect callback ran
 	in        []transport.Datagram
@@ -90,7 +91,7 @@ func New(cfg Config) *Client {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.ccfg = conn.Config{
+	c.ccfg = session.Config{
 		HandshakeTimeout:  cfg.HandshakeTimeout,
 		ConnectionTimeout: cfg.ConnectionTimeout,
 		KeepAliveInterval: cfg.KeepAliveInterval,
@@ -121,7 +122,7 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	if err != nil {
 		return fmt.Errorf("client: connect to %s: %w", addr, err)
 	}
-	cc, err := conn.NewClient(&c.ccfg, time.Now())
+	cc, err := session.NewClient(&c.ccfg, time.Now())
 	if err != nil {
 		sock.Close()
 		return err
@@ -314,7 +315,7 @@ func (c *Client) WaitForDisconnect() {
 	if st := c.c.Status(); st == conn.Connected || st == conn.Connecting {
 		c.Disconnect()
 	}
-	deadline := time.Now().Add(conn.DefaultDisconnectTimeout + 100*time.Millisecond)
+	deadline := time.Now().Add(session.DefaultDisconnectTimeout + 100*time.Millisecond)
 	for !c.c.Status().Closed() && time.Now().Before(deadline) {
 		c.Update()
 		if c.sock != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // Most tests run a server and the client on an in-memory network inside a
@@ -221,7 +222,7 @@ func TestWaitForDisconnectReturnsWhenServerIsGone(t *testing.T) {
 		require.NoError(t, c.SendGuaranteed([]byte("Gnever"), func(ok bool) { cb = append(cb, ok) }))
 		t0 := time.Now()
 		c.WaitForDisconnect()
-		assert.LessOrEqual(t, time.Since(t0), conn.DefaultDisconnectTimeout+100*time.Millisecond, "bounded by the disconnect timeout")
+		assert.LessOrEqual(t, time.Since(t0), session.DefaultDisconnectTimeout+100*time.Millisecond, "bounded by the disconnect timeout")
 		assert.Equal(t, conn.Disconnected, c.Status())
 		assert.ErrorIs(t, c.Err(), conn.ErrCloseTimeout)
 		assert.Equal(t, []bool{false}, cb)

@@ -1,44 +1,46 @@
 package conn_test
 
 import (
+	"errors"
 	"fmt"
-	"time"
+	"os"
+	"path/filepath"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/internal/crypto"
-	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
-// Two connection state machines talk by handing datagrams to each other:
-// no sockets, and the clock is whatever the caller says it is.
-func Example() {
-	root, _ := crypto.GenerateKey(nil) // the server's long-term key
-	now := time.Unix(1_700_000_000, 0)
-	buf := make([]byte, 0, protocol.MaxDatagramSize)
+// A server's root key: made once (mpgameserver keygen does the same),
+// kept secret by the server; clients pin its public half.
+func ExampleGenerateKey() {
+	dir, _ := os.MkdirTemp("", "keys")
+	defer os.RemoveAll(dir)
 
-	client, _ := conn.NewClient(&conn.Config{ServerKey: root.Public()}, now)
-	hello := client.Poll(now, buf) // CLIENT_HELLO
+	root, err := conn.GenerateKey(nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	conn.SavePrivateKey(filepath.Join(dir, "root.key"), root)         // for server.Config.RootKey
+	conn.SavePublicKey(filepath.Join(dir, "root.pub"), root.Public()) // for client.Config.ServerKey
 
-	token, _ := conn.NewToken(nil)
-	server, _ := conn.NewServer(&conn.Config{RootKey: root}, now, token, hello)
-	server.SetHandler(func(seq protocol.Seq, msg []byte) {
-		fmt.Printf("server got %q\n", msg)
-	})
-	_ = client.Receive(now, server.Poll(now, buf)) // SERVER_HELLO
-	fmt.Println("client:", client.Status())
-
-	_ = client.Send([]byte("hello"), conn.RetryOnTimeout, func(ok bool) {
-		fmt.Println("delivered:", ok)
-	})
-	now = now.Add(20 * time.Millisecond)
-	_ = server.Receive(now, client.Poll(now, buf)) // CHALLENGE_RESP + "hello"
-	fmt.Println("server:", server.Status())
-
-	now = now.Add(30 * time.Millisecond)
-	_ = client.Receive(now, server.Poll(now, buf)) // the server's ack
+	pinned, _ := conn.LoadPublicKey(filepath.Join(dir, "root.pub"))
+	fmt.Println("the client pins the server's key:", pinned.Equal(root.Public()))
 	// Output:
-	// client: CONNECTED
-	// server got "hello"
-	// server: CONNECTED
-	// delivered: true
+	// the client pins the server's key: true
+}
+
+// Why a connection ended, classified with errors.Is.
+func ExampleStatus() {
+	reason := fmt.Errorf("client: %w", conn.ErrTimeout) // as Err() returns it
+	status := conn.Dropped
+	fmt.Println(status, status.Closed())
+	switch {
+	case errors.Is(reason, conn.ErrTimeout):
+		fmt.Println("the peer went silent")
+	case errors.Is(reason, conn.ErrPeerClosed):
+		fmt.Println("the peer said goodbye")
+	}
+	// Output:
+	// DROPPED true
+	// the peer went silent
 }

@@ -3,8 +3,6 @@ package conn
 import (
 	"errors"
 	"fmt"
-
-	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // Status is the state of a connection. The values are the reference's.
@@ -79,25 +77,9 @@ func (m RetryMode) String() string {
 // Valid reports whether m is one of the three modes.
 func (m RetryMode) Valid() bool { return m >= RetryOnTimeout && m <= RetryBestEffort }
 
-// Role says which end of the handshake a connection plays.
-type Role uint8
-
-// Roles.
-const (
-	RoleClient Role = 1
-	RoleServer Role = 2
-)
-
-// String returns "client" or "server".
-func (r Role) String() string {
-	if r == RoleServer {
-		return "server"
-	}
-	return "client"
-}
-
-// Errors. Receive wraps the protocol and crypto errors it meets with one of
-// the first group, so callers can classify with errors.Is.
+// Errors. A connection refuses a datagram with one of the first group,
+// wrapping its cause, so that callers classify with errors.Is; the second
+// group is what Send returns; the third is why a connection ended.
 var (
 	// ErrBadHeader: the datagram's header did not parse (short, bad magic,
 	// wrong direction, unknown type) or its length exceeds the datagram.
@@ -127,8 +109,6 @@ var (
 	// ErrQueueFull: the messages alive reached MaxQueuedBytes or
 	// MaxQueuedMessages, or the shared Budget is spent.
 	ErrQueueFull = errors.New("conn: send queue full")
-	// errBudgetSpent: the shared Budget is spent.
-	errBudgetSpent = fmt.Errorf("%w: the shared memory budget is spent", ErrQueueFull)
 	// ErrOverBudget: the connection held more than its share of the
 	// shared Budget while memory was short, and was closed.
 	ErrOverBudget = errors.New("conn: the peer took more than its share of memory")
@@ -155,36 +135,6 @@ var (
 	// acknowledged the DISCONNECT within the disconnect timeout.
 	ErrCloseTimeout = fmt.Errorf("%w, unacknowledged", ErrLocalClose)
 )
-
-// A rejection is an error made once and returned as it is, wrapping a
-// class of the first group above and its cause, so that refusing a
-// datagram allocates nothing however often a peer makes it happen.
-type rejection struct{ errs [2]error } // the class, the cause
-
-func (r *rejection) Error() string { return r.errs[0].Error() + ": " + r.errs[1].Error() }
-
-// Unwrap returns the class and the cause (a view of r: no allocation,
-// even for errors.Is).
-func (r *rejection) Unwrap() []error { return r.errs[:] }
-
-// The header errors Receive returns, one per cause.
-var headerRejections = [...]*rejection{
-	{[2]error{ErrBadHeader, protocol.ErrShortHeader}},
-	{[2]error{ErrBadHeader, protocol.ErrBadMagic}},
-	{[2]error{ErrBadHeader, protocol.ErrDirection}},
-	{[2]error{ErrBadHeader, protocol.ErrPacketType}},
-	{[2]error{ErrBadHeader, protocol.ErrShortPayload}},
-}
-
-// headerRejection returns the rejection for a header error.
-func headerRejection(cause error) error {
-	for _, r := range headerRejections {
-		if r.errs[1] == cause {
-			return r
-		}
-	}
-	return ErrBadHeader
-}
 
 // Drops counts rejected datagrams by reason.
 type Drops struct {
@@ -250,10 +200,4 @@ type Stats struct {
 	Cookies uint64
 	// Drops is the breakdown of Dropped.
 	Drops Drops
-}
-
-// drop counts one rejected datagram.
-func (s *Stats) drop(counter *uint64) {
-	*counter++
-	s.Dropped++
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/internal/echo"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // A message starts with a marker ('G' asks the echo server for guaranteed
@@ -44,7 +45,7 @@ const (
 type client struct {
 	idx     int // index in its worker
 	id      int // index in the run
-	c       *conn.Conn
+	c       *session.Conn
 	state   clientState
 	startAt time.Time
 	nextMsg time.Time
@@ -69,7 +70,7 @@ type worker struct {
 	socks   sockets
 	clients []*client
 	slots   [frameSlots][]*client
-	cfg     conn.Config
+	cfg     session.Config
 	retry   conn.RetryMode
 	mark    byte
 	period  time.Duration // between two messages of a client
@@ -99,7 +100,7 @@ func newWorker(r *run, id int) (*worker, error) {
 	w := &worker{
 		r:     r,
 		socks: socks,
-		cfg: conn.Config{
+		cfg: session.Config{
 			ServerKey:    cfg.ServerKey,
 			SendInterval: time.Second / time.Duration(cfg.FrameRate),
 		},
@@ -214,7 +215,7 @@ func (w *worker) connect(c *client, now time.Time) bool {
 		w.shared.failed.Add(1)
 		return false
 	}
-	cc, err := conn.NewClient(&w.cfg, now)
+	cc, err := session.NewClient(&w.cfg, now)
 	if err != nil {
 		w.socks.shut(c.idx)
 		if w.openErr == nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // Config is a server's configuration, fixed when the server is made (New
@@ -47,7 +48,7 @@ type Config struct {
 	// MemoryBudget bounds the bytes all clients together may make the
 	// server hold (128 MiB): messages queued for them or waiting for their
 	// acks, and their partly received messages. While memory is short, a
-	// client holding more than its share is disconnected (conn.Budget).
+	// client holding more than its share is disconnected (session.Budget).
 	MemoryBudget int
 	// ClientDatagrams and ClientMessages are one client's share of a tick
 	// (64 datagrams, 1,024 messages), besides an eighth of the tick's
@@ -73,10 +74,10 @@ type Config struct {
 // Defaults, equal to the reference's where it has one.
 const (
 	DefaultInterval             = time.Second / 60
-	DefaultKeepAliveInterval    = conn.DefaultKeepAliveInterval
-	DefaultMessageTimeout       = conn.DefaultMessageTimeout
-	DefaultConnectionTimeout    = conn.DefaultConnectionTimeout
-	DefaultHandshakeTimeout     = conn.DefaultHandshakeTimeout
+	DefaultKeepAliveInterval    = session.DefaultKeepAliveInterval
+	DefaultMessageTimeout       = session.DefaultMessageTimeout
+	DefaultConnectionTimeout    = session.DefaultConnectionTimeout
+	DefaultHandshakeTimeout     = session.DefaultHandshakeTimeout
 	DefaultMaxPendingHandshakes = 4096
 	DefaultHandshakeBudget      = 4 * time.Millisecond
 	DefaultMemoryBudget         = 128 << 20
@@ -147,8 +148,8 @@ func (c Config) resolved() (Config, error) {
 }
 
 // connConfig is the configuration of the server's connections.
-func (c *Config) connConfig(budget *conn.Budget) *conn.Config {
-	return &conn.Config{
+func (c *Config) connConfig(budget *session.Budget) *session.Config {
+	return &session.Config{
 		SendInterval:      c.Interval,
 		KeepAliveInterval: c.KeepAliveInterval,
 		MessageTimeout:    c.MessageTimeout,

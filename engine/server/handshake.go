@@ -12,16 +12,16 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // The handshake path, built so that a flood of hellos costs the server as
 // little as possible and cannot keep real clients out:
 //
 //  1. route checks a CLIENT_HELLO from an unknown address completely
-//     (conn.ParseHello: CRC, exact length, layout, version) before it
+//     (session.ParseHello: CRC, exact length, layout, version) before it
 //     takes anything; that allocates nothing.
 //  2. A hello marked by a client of ours (protocol.HelloExt) while the
 //     server is under load must carry a valid cookie, which proves that
@@ -88,7 +88,7 @@ func (c *tickCount) add(tick uint64) {
 // queuedHello is a CLIENT_HELLO waiting for the handshake budget.
 type queuedHello struct {
 	from  netip.AddrPort
-	hello conn.Hello // owns its key
+	hello session.Hello // owns its key
 	at    time.Time
 	proof bool // carried a valid cookie
 }
@@ -177,13 +177,13 @@ func (j *cookieJar) valid(c [protocol.CookieSize]byte, now time.Time, from netip
 // signature and no key generation.
 type templates struct {
 	root  *crypto.PrivateKey
-	ready chan *conn.HelloTemplate
+	ready chan *session.HelloTemplate
 	stop  chan struct{}
 	done  chan struct{}
 }
 
 func newTemplates(root *crypto.PrivateKey) *templates {
-	return &templates{root: root, ready: make(chan *conn.HelloTemplate, templatePool),
+	return &templates{root: root, ready: make(chan *session.HelloTemplate, templatePool),
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -230,18 +230,18 @@ func (t *templates) close() {
 	<-t.done
 }
 
-func (t *templates) make() (*conn.HelloTemplate, error) {
-	token, err := conn.NewToken(nil)
+func (t *templates) make() (*session.HelloTemplate, error) {
+	token, err := session.NewToken(nil)
 	if err != nil {
 		return nil, err
 	}
-	return conn.NewHelloTemplate(t.root, nil, token)
+	return session.NewHelloTemplate(t.root, nil, token)
 }
 
 // take returns a ready template, or one made now when none is. While the
 // server is under load (frugal), a client that did not prove its address
 // gets one only from the pool, and none when only the reserve is left.
-func (t *templates) take(frugal bool) (*conn.HelloTemplate, error) {
+func (t *templates) take(frugal bool) (*session.HelloTemplate, error) {
 	if frugal && len(t.ready) <= templateReserve {
 		return nil, errNoTemplate
 	}
@@ -274,7 +274,7 @@ const loadHellos = 64
 
 // hello handles a CLIENT_HELLO from an address with no connection.
 func (s *Server) hello(b []byte, from netip.AddrPort) {
-	h, err := conn.ParseHello(b)
+	h, err := session.ParseHello(b)
 	if err != nil {
 		s.stats.HandshakeInvalid++
 		s.dropLog("bad client hello", from, err)
@@ -392,7 +392,7 @@ func (s *Server) handshake(q *queuedHello) {
 	c.log = slog.New(newClientHandler(s.log.Handler(), c, tmpl.Token(), !separate))
 	cfg := *s.connCfg
 	cfg.Logger = c.log
-	cc, err := conn.NewServerConn(&cfg, s.now, tmpl, &q.hello)
+	cc, err := session.NewServerConn(&cfg, s.now, tmpl, &q.hello)
 	if err != nil {
 		s.stats.HandshakeRejected++
 		s.dropLog("client hello", q.from, err)

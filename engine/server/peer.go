@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // A Peer is the server's side of one client connection, as the
@@ -16,7 +17,7 @@ import (
 type Peer struct {
 	srv  *Server
 	addr netip.AddrPort
-	conn *conn.Conn
+	conn *session.Conn
 	log  *slog.Logger
 
 	pending   bool      // in the temporary pool (handshake not complete)

@@ -38,6 +38,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/internal/dgram"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // maxQueued and maxQueuedBytes bound the datagrams waiting for the next
@@ -90,8 +91,8 @@ type Server struct {
 	backlogged       []*Peer // peers with messages held over
 	backlogBytes     int
 	tmpl             *templates
-	connCfg          *conn.Config
-	budget           *conn.Budget
+	connCfg          *session.Config
+	budget           *session.Budget
 	retired          totals // counters of peers that left
 	stats            Stats
 	prof             profile
@@ -162,7 +163,7 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 		panicLim: newLogLimiter(clientLogBurst, clientLogEvery),
 	}
 	s.SetBlockList(cfg.BlockList)
-	s.budget = conn.NewBudget(cfg.MemoryBudget)
+	s.budget = session.NewBudget(cfg.MemoryBudget)
 	s.connCfg = cfg.connConfig(s.budget)
 	s.rx = dgram.NewReader(c, maxQueued, maxQueuedBytes, s.filter)
 	s.tx = dgram.NewWriter(c)

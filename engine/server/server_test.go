@@ -21,6 +21,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/session"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
@@ -227,7 +228,7 @@ func TestConnectionTimeoutApplies(t *testing.T) {
 
 // helloFrom returns a real CLIENT_HELLO of a client that will never answer.
 func helloFrom(t *testing.T, plain bool) []transport.Datagram {
-	cc, err := conn.NewClient(&conn.Config{PlainHello: plain}, time.Now())
+	cc, err := session.NewClient(&session.Config{PlainHello: plain}, time.Now())
 	require.NoError(t, err)
 	return []transport.Datagram{{Data: cc.Poll(time.Now(), nil)}}
 }

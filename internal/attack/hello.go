@@ -7,9 +7,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // Hello describes a CLIENT_HELLO datagram.
@@ -92,7 +92,7 @@ func PlainHello(r io.Reader) ([]byte, error) {
 // MarkedHello builds the CLIENT_HELLO a client of ours sends: it carries
 // the extension that asks a server under load for a cookie.
 func MarkedHello(r io.Reader) ([]byte, error) {
-	c, err := conn.NewClient(&conn.Config{Rand: r}, time.Now())
+	c, err := session.NewClient(&session.Config{Rand: r}, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // Start is the fake clock's origin.
@@ -35,17 +36,17 @@ func SeededRand(seed uint64) *rand.ChaCha8 {
 type Pair struct {
 	Now    time.Time
 	Root   *crypto.PrivateKey
-	Client *conn.Conn
-	Server *conn.Conn // nil until the first CLIENT_HELLO arrives
+	Client *session.Conn
+	Server *session.Conn // nil until the first CLIENT_HELLO arrives
 	C2S    *netsim.Link
 	S2C    *netsim.Link
 
 	// ClientConfig and ServerConfig are used when the ends are created;
 	// change them before Dial.
-	ClientConfig *conn.Config
-	ServerConfig *conn.Config
+	ClientConfig *session.Config
+	ServerConfig *session.Config
 	// OnServer, when set, is called when the server Conn is created.
-	OnServer func(*conn.Conn)
+	OnServer func(*session.Conn)
 	// ClientErrs and ServerErrs collect the errors Receive returned.
 	ClientErrs, ServerErrs []error
 
@@ -62,8 +63,8 @@ func NewPair(c2s, s2c netsim.Profile, seed uint64) (*Pair, error) {
 	return &Pair{
 		Now:          Start,
 		Root:         root,
-		ClientConfig: &conn.Config{ServerKey: root.Public(), Rand: SeededRand(seed + 1)},
-		ServerConfig: &conn.Config{RootKey: root, Rand: SeededRand(seed + 2)},
+		ClientConfig: &session.Config{ServerKey: root.Public(), Rand: SeededRand(seed + 1)},
+		ServerConfig: &session.Config{RootKey: root, Rand: SeededRand(seed + 2)},
 		C2S:          netsim.NewLink(c2s, seed+3),
 		S2C:          netsim.NewLink(s2c, seed+4),
 		buf:          make([]byte, 0, protocol.MaxDatagramSize),
@@ -72,7 +73,7 @@ func NewPair(c2s, s2c netsim.Profile, seed uint64) (*Pair, error) {
 
 // Dial creates the client end; its CLIENT_HELLO goes out on the next Step.
 func (p *Pair) Dial() error {
-	c, err := conn.NewClient(p.ClientConfig, p.Now)
+	c, err := session.NewClient(p.ClientConfig, p.Now)
 	if err != nil {
 		return err
 	}
@@ -109,9 +110,9 @@ func (p *Pair) Step(dt time.Duration) {
 }
 
 func (p *Pair) accept(d []byte) {
-	tok, err := conn.NewToken(p.ServerConfig.Rand)
+	tok, err := session.NewToken(p.ServerConfig.Rand)
 	if err == nil {
-		p.Server, err = conn.NewServer(p.ServerConfig, p.Now, tok, d)
+		p.Server, err = session.NewServer(p.ServerConfig, p.Now, tok, d)
 	}
 	if err != nil {
 		p.ServerErrs = append(p.ServerErrs, err)

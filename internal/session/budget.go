@@ -1,4 +1,6 @@
-package conn
+package session
+
+import "github.com/mpgs/mpgameserver/engine/conn"
 
 // A Budget is the memory many connections share for what they hold on
 // their peers' behalf: messages alive (queued, waiting for a resend or for
@@ -47,16 +49,16 @@ func (b *Budget) tight(n int) bool { return b.used+n > b.limit-b.limit/4 }
 // share, with errBudgetSpent when the budget is spent.
 func (c *Conn) reserve(n int) error {
 	if b := c.cfg.Budget; b != nil {
-		if b.tight(n) && c.held+n > b.Share() {
-			c.overBudget = true
-			return ErrOverBudget
+		if b.tight(n) && c.mem.held+n > b.Share() {
+			c.mem.overBudget = true
+			return conn.ErrOverBudget
 		}
 		if b.used+n > b.limit {
 			return errBudgetSpent
 		}
 		b.used += n
 	}
-	c.held += n
+	c.mem.held += n
 	return nil
 }
 
@@ -66,7 +68,7 @@ func (c *Conn) charge(n int) {
 	if b := c.cfg.Budget; b != nil {
 		b.used += n
 	}
-	c.held += n
+	c.mem.held += n
 }
 
 // unreserve gives back n bytes charged before.
@@ -74,22 +76,22 @@ func (c *Conn) unreserve(n int) {
 	if b := c.cfg.Budget; b != nil {
 		b.used -= n
 	}
-	c.held -= n
+	c.mem.held -= n
 }
 
 // joinBudget counts c among the connections sharing its budget, once it
 // is connected.
 func (c *Conn) joinBudget() {
-	if b := c.cfg.Budget; b != nil && !c.inBudget {
+	if b := c.cfg.Budget; b != nil && !c.mem.inBudget {
 		b.conns++
-		c.inBudget = true
+		c.mem.inBudget = true
 	}
 }
 
 func (c *Conn) leaveBudget() {
-	if b := c.cfg.Budget; b != nil && c.inBudget {
+	if b := c.cfg.Budget; b != nil && c.mem.inBudget {
 		b.conns--
-		c.inBudget = false
+		c.mem.inBudget = false
 	}
 }
 

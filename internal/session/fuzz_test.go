@@ -1,4 +1,4 @@
-package conn
+package session
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -117,7 +119,7 @@ func fuzzReceive(f *testing.F, role Role) {
 		var err error
 		first := onceCost(func() { err = c.Receive(at, scratch) })
 		switch {
-		case err == nil, errors.Is(err, ErrBadMessage), errors.Is(err, ErrOverBudget), errors.Is(err, ErrOutOfWindow):
+		case err == nil, errors.Is(err, conn.ErrBadMessage), errors.Is(err, conn.ErrOverBudget), errors.Is(err, conn.ErrOutOfWindow):
 			// accepted: the cost grows with the datagram and with what
 			// it makes the connection hold, not with what it claims
 			h, _ := protocol.ParseHeader(d)
@@ -214,7 +216,7 @@ func FuzzParseHello(f *testing.F) {
 		}
 		end := protocol.HeaderSize + helloPayloadSize
 		if err != nil {
-			if err != ErrBadHeader && err != ErrHandshake && err != ErrAuth {
+			if err != conn.ErrBadHeader && err != conn.ErrHandshake && err != conn.ErrAuth {
 				t.Fatalf("unexpected error %v", err)
 			}
 			if c.Mallocs != 0 {

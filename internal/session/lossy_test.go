@@ -1,4 +1,4 @@
-package conn_test
+package session_test
 
 import (
 	"fmt"

@@ -1,10 +1,12 @@
-package conn
+package session
 
 import (
 	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,7 +24,7 @@ func fragment(t testing.TB, c *Conn, pktSeq protocol.Seq, msgSeq *protocol.Seq, 
 	n := 1
 	payload, err := protocol.AppendPayload(nil, msgs)
 	require.NoError(t, err)
-	h := protocol.Header{CTime: uint32(c.now.Unix()), Seq: pktSeq, Type: protocol.TypeAppFragment, Count: uint8(n)}
+	h := protocol.Header{CTime: uint32(c.clock.now.Unix()), Seq: pktSeq, Type: protocol.TypeAppFragment, Count: uint8(n)}
 	return seal(t, c, h, payload)
 }
 
@@ -43,7 +45,7 @@ func TestBudgetClosesTheConnectionOverItsShare(t *testing.T) {
 	assert.Equal(t, (4<<20)/4, b.Share())
 	honest, abuser := servers[0], servers[3]
 	// The honest connection holds a little: a message for its client.
-	require.NoError(t, honest.Send(make([]byte, 100<<10), RetryOnTimeout, nil))
+	require.NoError(t, honest.Send(make([]byte, 100<<10), conn.RetryOnTimeout, nil))
 	held := honest.Held()
 	assert.Greater(t, held, 100<<10)
 
@@ -51,23 +53,23 @@ func TestBudgetClosesTheConnectionOverItsShare(t *testing.T) {
 	// never its last fragment.
 	msgSeq, seq := protocol.Seq(10), protocol.Seq(10)
 	var err error
-	for i := 1; i < 8192 && !errors.Is(err, ErrOverBudget); i++ {
+	for i := 1; i < 8192 && !errors.Is(err, conn.ErrOverBudget); i++ {
 		seq = seq.Next()
 		err = abuser.Receive(now, fragment(t, abuser, seq, &msgSeq, 1, i, 8192, 1024))
 	}
-	require.ErrorIs(t, err, ErrOverBudget)
-	assert.Equal(t, Disconnecting, abuser.Status())
-	assert.ErrorIs(t, abuser.Err(), ErrOverBudget)
+	require.ErrorIs(t, err, conn.ErrOverBudget)
+	assert.Equal(t, conn.Disconnecting, abuser.Status())
+	assert.ErrorIs(t, abuser.Err(), conn.ErrOverBudget)
 	assert.LessOrEqual(t, b.Used(), b.Limit())
 	// It sends one DISCONNECT, then it is closed.
 	d := abuser.Poll(now.Add(20*time.Millisecond), make([]byte, 0, protocol.MaxDatagramSize))
 	require.NotNil(t, d)
 	assert.Equal(t, byte(protocol.TypeDisconnect), d[12])
-	assert.Equal(t, Disconnected, abuser.Status())
+	assert.Equal(t, conn.Disconnected, abuser.Status())
 	assert.Zero(t, abuser.Held(), "a closed connection holds nothing")
 	assert.Equal(t, held, b.Used(), "only the honest connection's bytes remain")
 	assert.Equal(t, 3, b.conns)
-	assert.Equal(t, Connected, honest.Status())
+	assert.Equal(t, conn.Connected, honest.Status())
 	for _, s := range servers {
 		s.Close()
 	}
@@ -82,17 +84,17 @@ func TestBudgetRefusesWhenSpent(t *testing.T) {
 	_, s, _ := benchPairWith(t, func(c *Config) { c.Budget = b })
 	b.used = b.limit - 1000 // the rest is held elsewhere
 	b.conns = 1
-	err := s.Send(make([]byte, 2000), RetryNone, nil)
-	assert.ErrorIs(t, err, ErrQueueFull)
-	assert.Equal(t, Connected, s.Status(), "within its share: refused, not closed")
-	require.NoError(t, s.Send(make([]byte, 100), RetryNone, nil))
+	err := s.Send(make([]byte, 2000), conn.RetryNone, nil)
+	assert.ErrorIs(t, err, conn.ErrQueueFull)
+	assert.Equal(t, conn.Connected, s.Status(), "within its share: refused, not closed")
+	require.NoError(t, s.Send(make([]byte, 100), conn.RetryNone, nil))
 }
 
 // TestSendChargesRealCost: empty messages are not free.
 func TestSendChargesRealCost(t *testing.T) {
 	_, s, _ := benchPairWith(t, func(c *Config) { c.MaxQueuedBytes = 100 * msgOverhead })
 	n := 0
-	for s.Send(nil, RetryNone, nil) == nil {
+	for s.Send(nil, conn.RetryNone, nil) == nil {
 		n++
 		require.Less(t, n, 1000)
 	}
@@ -109,7 +111,7 @@ func TestRefusalsAllocateNothing(t *testing.T) {
 	client, server := handshake(t, time.Unix(1_700_000_000, 0))
 	now := time.Unix(1_700_000_000, 0).Add(time.Second)
 	buf := make([]byte, 0, protocol.MaxDatagramSize)
-	require.NoError(t, client.Send([]byte("hello"), RetryNone, nil))
+	require.NoError(t, client.Send([]byte("hello"), conn.RetryNone, nil))
 	valid := append([]byte(nil), client.Poll(now, buf)...)
 	require.NoError(t, server.Receive(now, append([]byte(nil), valid...)))
 	badTag := append([]byte(nil), valid...)
@@ -131,7 +133,7 @@ func TestRefusalsAllocateNothing(t *testing.T) {
 	bad[len(bad)-1] ^= 1
 	allocs := testing.AllocsPerRun(50, func() {
 		_, err := ParseHello(bad)
-		require.ErrorIs(t, err, ErrAuth)
+		require.ErrorIs(t, err, conn.ErrAuth)
 	})
 	assert.Zero(t, allocs, "a hello with a bad CRC")
 }
@@ -142,7 +144,7 @@ func TestFarAheadMessagesCloseTheConnection(t *testing.T) {
 	_, s, now := benchPairWith(t, nil)
 	delivered := 0
 	s.SetHandler(func(protocol.Seq, []byte) { delivered++ })
-	msgSeq := s.recvMsgs.Newest()
+	msgSeq := s.seq.recvMsgs.Newest()
 	seq := protocol.Seq(100)
 	var err error
 	for i := 0; i < maxFarRun && err == nil; i++ {
@@ -152,20 +154,20 @@ func TestFarAheadMessagesCloseTheConnection(t *testing.T) {
 		require.NoError(t, perr)
 		err = s.Receive(now, seal(t, s, protocol.Header{CTime: uint32(now.Unix()), Seq: seq, Type: protocol.TypeApp, Count: 1}, payload))
 	}
-	require.ErrorIs(t, err, ErrOutOfWindow)
+	require.ErrorIs(t, err, conn.ErrOutOfWindow)
 	assert.Zero(t, delivered)
 	assert.Equal(t, uint64(maxFarRun), s.Stats().FarMessages)
-	assert.Equal(t, Disconnecting, s.Status())
+	assert.Equal(t, conn.Disconnecting, s.Status())
 }
 
 // TestPacketFarAheadWithAnOldClockIsARepay: a seq that would move the
 // window forward but carries a ctime from before the last wrap is refused.
 func TestPacketAheadWithAnOldClockIsRefused(t *testing.T) {
 	_, s, now := benchPairWith(t, nil)
-	newest := s.replay.Newest()
+	newest := s.seq.replay.Newest()
 	ahead := protocol.SeqOf(newest + 10)
 	h := protocol.Header{CTime: uint32(now.Unix()) - ctimeSlack - 1, Seq: ahead, Type: protocol.TypeKeepAlive}
-	expectRejected(t, s, now, seal(t, s, h, nil), ErrStale, "ahead with an old clock")
+	expectRejected(t, s, now, seal(t, s, h, nil), conn.ErrStale, "ahead with an old clock")
 	h.CTime = uint32(now.Unix()) - ctimeSlack
 	require.NoError(t, s.Receive(now, seal(t, s, h, nil)), "within the slack")
 }
@@ -180,13 +182,13 @@ func TestSenderBoundsPacketsPerSecond(t *testing.T) {
 	built := 0
 	for i := 0; i < maxPacketsPerSecond+100; i++ {
 		now = now.Add(time.Microsecond)
-		s.lastSend = time.Time{} // a keep-alive is always due
+		s.clock.lastSend = time.Time{} // a keep-alive is always due
 		if s.Poll(now, buf) != nil {
 			built++
 		}
 	}
 	assert.Equal(t, maxPacketsPerSecond, built)
-	s.lastSend = time.Time{}
+	s.clock.lastSend = time.Time{}
 	assert.NotNil(t, s.Poll(now.Add(time.Second), buf), "the next second may send again")
 }
 
@@ -245,7 +247,7 @@ func TestParseHello(t *testing.T) {
 	bad[protocol.HeaderSize+2+2+5+30] ^= 0x55
 	h, err = ParseHello(fixCRC(bad))
 	require.NoError(t, err)
-	assert.ErrorIs(t, h.CheckKey(), ErrHandshake)
+	assert.ErrorIs(t, h.CheckKey(), conn.ErrHandshake)
 }
 
 // fixCRC recomputes the CRC of a hello datagram.
@@ -278,7 +280,7 @@ func TestCookieReply(t *testing.T) {
 	h0, _ := ParseHello(first)
 	assert.Equal(t, h0.Key, h.Key, "the same ephemeral key")
 	assert.Equal(t, uint64(1), c.Stats().Cookies)
-	assert.Equal(t, Connecting, c.Status())
+	assert.Equal(t, conn.Connecting, c.Status())
 
 	// A client sending the reference's plain hello ignores cookie replies.
 	p, err := NewClient(&Config{PlainHello: true}, now)
@@ -313,11 +315,11 @@ func TestTemplatesAndDeferredECDH(t *testing.T) {
 	assert.Equal(t, uint32(0x40000005), tmpl.Token())
 	server, err := NewServerConn(&Config{RootKey: root}, now, tmpl, &hello)
 	require.NoError(t, err)
-	assert.Nil(t, server.aead, "no ECDH yet")
+	assert.Nil(t, server.sess.aead, "no ECDH yet")
 	require.NoError(t, client.Receive(now, server.Poll(now, buf)))
-	require.Equal(t, Connected, client.Status())
+	require.Equal(t, conn.Connected, client.Status())
 	assert.Equal(t, uint32(0x40000005), client.Token())
 	require.NoError(t, server.Receive(now, client.Poll(now.Add(20*time.Millisecond), buf)))
-	assert.Equal(t, Connected, server.Status())
-	assert.Equal(t, client.key, server.key)
+	assert.Equal(t, conn.Connected, server.Status())
+	assert.Equal(t, client.sess.key, server.sess.key)
 }

@@ -1,9 +1,11 @@
-package conn
+package session
 
 import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -13,7 +15,7 @@ import (
 type outMsg struct {
 	seq      protocol.Seq // 0 until first packed
 	typ      protocol.PacketType
-	retry    RetryMode
+	retry    conn.RetryMode
 	body     []byte
 	cb       func(bool)
 	group    *fragGroup    // set for fragments
@@ -49,12 +51,12 @@ const msgOverhead = 256
 // msgCost is what a message of n body bytes is charged while it is alive.
 func msgCost(n int) int { return n + msgOverhead }
 
-func (c *Conn) newMsg(typ protocol.PacketType, body []byte, retry RetryMode, cb func(bool)) *outMsg {
+func (c *Conn) newMsg(typ protocol.PacketType, body []byte, retry conn.RetryMode, cb func(bool)) *outMsg {
 	var m *outMsg
-	if n := len(c.free); n > 0 {
-		m = c.free[n-1]
-		c.free[n-1] = nil
-		c.free = c.free[:n-1]
+	if n := len(c.tx.free); n > 0 {
+		m = c.tx.free[n-1]
+		c.tx.free[n-1] = nil
+		c.tx.free = c.tx.free[:n-1]
 	} else {
 		m = &outMsg{}
 	}
@@ -65,12 +67,12 @@ func (c *Conn) newMsg(typ protocol.PacketType, body []byte, retry RetryMode, cb 
 
 // release returns m to the pool once nothing refers to it any more.
 func (c *Conn) release(m *outMsg) {
-	if !m.done || m.refs > 0 || m.queued || m.retrying || m == c.hello { // the server may resend its hello
+	if !m.done || m.refs > 0 || m.queued || m.retrying || m == c.sess.hello { // the server may resend its hello
 		return
 	}
 	if m.charged > 0 {
-		c.sendHeld -= m.charged
-		c.liveMsgs--
+		c.mem.sendHeld -= m.charged
+		c.mem.liveMsgs--
 		c.unreserve(m.charged)
 	}
 	body := m.body[:0]
@@ -78,8 +80,8 @@ func (c *Conn) release(m *outMsg) {
 		body = nil // big bodies are not worth keeping
 	}
 	*m = outMsg{body: body}
-	if len(c.free) < maxPooled {
-		c.free = append(c.free, m)
+	if len(c.tx.free) < maxPooled {
+		c.tx.free = append(c.tx.free, m)
 	}
 }
 
@@ -91,7 +93,7 @@ func (c *Conn) resolve(m *outMsg, ok bool) {
 	}
 	m.done = true
 	if m.typ == protocol.TypeDisconnect && ok {
-		c.closeAcked = true
+		c.closing.closeAcked = true
 	}
 	if g := m.group; g != nil {
 		switch {
@@ -99,18 +101,18 @@ func (c *Conn) resolve(m *outMsg, ok bool) {
 		case !ok:
 			g.failed = true
 			if g.cb != nil {
-				c.callbacks = append(c.callbacks, callback{g.cb, false})
+				c.tx.callbacks = append(c.tx.callbacks, callback{g.cb, false})
 			}
 		default:
 			g.left--
 			if g.left == 0 && g.cb != nil {
-				c.callbacks = append(c.callbacks, callback{g.cb, true})
+				c.tx.callbacks = append(c.tx.callbacks, callback{g.cb, true})
 			}
 		}
 		return
 	}
 	if m.cb != nil {
-		c.callbacks = append(c.callbacks, callback{m.cb, ok})
+		c.tx.callbacks = append(c.tx.callbacks, callback{m.cb, ok})
 	}
 }
 
@@ -121,15 +123,15 @@ func (c *Conn) enqueue(m *outMsg) {
 		c.track(m)
 	}
 	m.queued = true
-	c.queue.push(m)
-	c.queuedBytes += len(m.body)
+	c.tx.queue.push(m)
+	c.mem.queuedBytes += len(m.body)
 }
 
 // track records m, whose cost is charged, among the messages alive.
 func (c *Conn) track(m *outMsg) {
 	m.charged = msgCost(len(m.body))
-	c.sendHeld += m.charged
-	c.liveMsgs++
+	c.mem.sendHeld += m.charged
+	c.mem.liveMsgs++
 }
 
 // Send queues msg for the peer. Messages longer than
@@ -142,24 +144,24 @@ func (c *Conn) track(m *outMsg) {
 // A client may queue messages while it is still connecting; they go out
 // after the handshake. A server-side connection accepts messages only once
 // connected.
-func (c *Conn) Send(msg []byte, retry RetryMode, cb func(ok bool)) error {
+func (c *Conn) Send(msg []byte, retry conn.RetryMode, cb func(ok bool)) error {
 	switch {
-	case c.status == Connected:
-	case c.status == Connecting && c.role == RoleClient:
+	case c.status == conn.Connected:
+	case c.status == conn.Connecting && c.role == RoleClient:
 	default:
-		return fmt.Errorf("%w (%s)", ErrNotConnected, c.status)
+		return fmt.Errorf("%w (%s)", conn.ErrNotConnected, c.status)
 	}
 	if !retry.Valid() {
-		return fmt.Errorf("%w: %d", ErrRetryMode, retry)
+		return fmt.Errorf("%w: %d", conn.ErrRetryMode, retry)
 	}
 	if len(msg) > c.cfg.MaxMessageSize {
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(msg), c.cfg.MaxMessageSize)
+		return fmt.Errorf("%w: %d bytes, limit %d", conn.ErrMessageTooLarge, len(msg), c.cfg.MaxMessageSize)
 	}
 	count := 1
 	if protocol.NeedsFragments(len(msg)) {
 		n, err := protocol.FragmentCount(len(msg))
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+			return fmt.Errorf("%w: %w", conn.ErrMessageTooLarge, err)
 		}
 		count = n
 	}
@@ -169,13 +171,13 @@ func (c *Conn) Send(msg []byte, retry RetryMode, cb func(ok bool)) error {
 	}
 	// The refusals below allocate nothing: a game answering a flood of
 	// requests may meet them once per request.
-	if c.liveMsgs+count > c.cfg.MaxQueuedMessages || c.sendHeld+cost > c.cfg.MaxQueuedBytes {
-		return ErrQueueFull
+	if c.mem.liveMsgs+count > c.cfg.MaxQueuedMessages || c.mem.sendHeld+cost > c.cfg.MaxQueuedBytes {
+		return conn.ErrQueueFull
 	}
 	if err := c.reserve(cost); err != nil {
-		if c.overBudget {
-			c.overBudget = false
-			c.fail(ErrOverBudget)
+		if c.mem.overBudget {
+			c.mem.overBudget = false
+			c.fail(conn.ErrOverBudget)
 		}
 		return err
 	}
@@ -186,11 +188,11 @@ func (c *Conn) Send(msg []byte, retry RetryMode, cb func(ok bool)) error {
 		c.enqueue(m)
 		return nil
 	}
-	c.fragID = c.fragID.Next()
+	c.seq.fragID = c.seq.fragID.Next()
 	g := &fragGroup{cb: cb, left: count}
 	for i := 1; i <= count; i++ {
 		m := c.newMsg(protocol.TypeAppFragment, nil, retry, nil)
-		m.body = protocol.AppendFragment(m.body, protocol.FragmentHeader{ID: c.fragID, Index: uint16(i), Count: uint16(count)},
+		m.body = protocol.AppendFragment(m.body, protocol.FragmentHeader{ID: c.seq.fragID, Index: uint16(i), Count: uint16(count)},
 			protocol.FragmentData(msg, i, count))
 		m.group = g
 		c.track(m)
@@ -206,7 +208,7 @@ func (c *Conn) resendDelay(m *outMsg) time.Duration {
 	if m.resend > 0 {
 		return m.resend
 	}
-	return max(c.cfg.ResendDelay, 3*c.latency)
+	return max(c.cfg.ResendDelay, 3*c.clock.latency)
 }
 
 // Poll runs the connection's timers at now and returns the next datagram to
@@ -227,12 +229,12 @@ func (c *Conn) canSend(now time.Time) bool {
 	if c.status.Closed() {
 		return false
 	}
-	if c.lastSend.IsZero() {
+	if c.clock.lastSend.IsZero() {
 		return true
 	}
 	// A little slack so that a loop ticking at the send interval sends on
 	// every tick despite timer jitter.
-	return now.Sub(c.lastSend) >= c.cfg.SendInterval-c.cfg.SendInterval/8
+	return now.Sub(c.clock.lastSend) >= c.cfg.SendInterval-c.cfg.SendInterval/8
 }
 
 // tick runs the timers: ack timeouts, fragment expiry, handshake and
@@ -241,50 +243,50 @@ func (c *Conn) tick(now time.Time) {
 	if c.status.Closed() {
 		return
 	}
-	if c.inflight.n > 0 && !now.Before(c.timeoutAt) {
-		for c.inflight.n > 0 {
-			p := c.inflight.front()
+	if c.tx.inflight.n > 0 && !now.Before(c.tx.timeoutAt) {
+		for c.tx.inflight.n > 0 {
+			p := c.tx.inflight.front()
 			if !p.done {
 				if now.Sub(p.sentAt) < c.cfg.MessageTimeout {
 					break
 				}
 				c.timeoutPacket(p)
 			}
-			c.inflight.pop()
+			c.tx.inflight.pop()
 		}
 		c.frontChanged()
 	}
-	if now.Sub(c.lastExpire) >= expireEvery {
-		c.reasm.Expire(now)
-		c.lastExpire = now
+	if now.Sub(c.clock.lastExpire) >= expireEvery {
+		c.rx.reasm.Expire(now)
+		c.clock.lastExpire = now
 	}
 	switch c.status {
-	case Connecting:
-		since := c.created
+	case conn.Connecting:
+		since := c.clock.created
 		if c.role == RoleServer {
-			since = c.lastRecv
+			since = c.clock.lastRecv
 		}
 		if now.Sub(since) > c.cfg.HandshakeTimeout {
-			reason := ErrHandshakeTimeout
-			if c.helloErr != nil {
-				reason = fmt.Errorf("%w: %w", ErrHandshakeTimeout, c.helloErr)
+			reason := conn.ErrHandshakeTimeout
+			if c.sess.helloErr != nil {
+				reason = fmt.Errorf("%w: %w", conn.ErrHandshakeTimeout, c.sess.helloErr)
 			}
-			c.close(Disconnected, reason)
+			c.close(conn.Disconnected, reason)
 		}
-	case Connected:
-		if now.Sub(c.lastRecv) > c.cfg.ConnectionTimeout {
-			c.close(Dropped, ErrTimeout)
+	case conn.Connected:
+		if now.Sub(c.clock.lastRecv) > c.cfg.ConnectionTimeout {
+			c.close(conn.Dropped, conn.ErrTimeout)
 		}
-	case Disconnecting:
+	case conn.Disconnecting:
 		switch {
-		case c.localClose && (c.closeAcked || c.peerClose):
-			c.close(Disconnected, ErrLocalClose)
-		case now.Sub(c.closeStart) >= c.cfg.DisconnectTimeout:
+		case c.closing.localClose && (c.closing.closeAcked || c.closing.peerClose):
+			c.close(conn.Disconnected, conn.ErrLocalClose)
+		case now.Sub(c.clock.closeStart) >= c.cfg.DisconnectTimeout:
 			reason := c.reason
-			if c.localClose {
-				reason = ErrCloseTimeout
+			if c.closing.localClose {
+				reason = conn.ErrCloseTimeout
 			}
-			c.close(Disconnected, reason)
+			c.close(conn.Disconnected, reason)
 		}
 	}
 }
@@ -292,7 +294,7 @@ func (c *Conn) tick(now time.Time) {
 // untracked reports whether m is sent once with nobody to tell whether it
 // arrived: an application message with RetryNone and no callback.
 func untracked(m *outMsg) bool {
-	if m.retry != RetryNone || m.cb != nil || (m.group != nil && m.group.cb != nil) {
+	if m.retry != conn.RetryNone || m.cb != nil || (m.group != nil && m.group.cb != nil) {
 		return false
 	}
 	return m.typ == protocol.TypeApp || m.typ == protocol.TypeAppFragment
@@ -302,16 +304,16 @@ func untracked(m *outMsg) bool {
 // tick looks at the packets in flight only then (their ring is one more
 // cache line per connection and tick).
 func (c *Conn) frontChanged() {
-	if c.inflight.n > 0 {
-		c.timeoutAt = c.inflight.front().sentAt.Add(c.cfg.MessageTimeout)
+	if c.tx.inflight.n > 0 {
+		c.tx.timeoutAt = c.tx.inflight.front().sentAt.Add(c.cfg.MessageTimeout)
 	}
 }
 
 // popAcked drops acknowledged packets from the front of the ring.
 func (c *Conn) popAcked() {
 	popped := false
-	for c.inflight.n > 0 && c.inflight.front().done {
-		c.inflight.pop()
+	for c.tx.inflight.n > 0 && c.tx.inflight.front().done {
+		c.tx.inflight.pop()
 		popped = true
 	}
 	if popped {
@@ -323,10 +325,10 @@ func (c *Conn) popAcked() {
 // keep-alive interval of silence, when a packet with messages waits for its
 // ack longer than the ack delay, or when many packets wait for acks.
 func (c *Conn) keepAliveDue(now time.Time) bool {
-	return c.lastSend.IsZero() ||
-		now.Sub(c.lastSend) >= c.cfg.KeepAliveInterval ||
-		(!c.ackDue.IsZero() && !now.Before(c.ackDue)) ||
-		c.unacked >= ackPressure
+	return c.clock.lastSend.IsZero() ||
+		now.Sub(c.clock.lastSend) >= c.cfg.KeepAliveInterval ||
+		(!c.clock.ackDue.IsZero() && !now.Before(c.clock.ackDue)) ||
+		c.clock.unacked >= ackPressure
 }
 
 // timeoutPacket settles a packet that was never acknowledged.
@@ -334,7 +336,7 @@ func (c *Conn) timeoutPacket(p *sentPacket) {
 	c.stats.Timeouts++
 	for _, m := range p.msgs {
 		m.refs--
-		if m.retry != RetryOnTimeout {
+		if m.retry != conn.RetryOnTimeout {
 			c.resolve(m, false)
 		}
 		c.release(m)
@@ -348,7 +350,7 @@ func (c *Conn) timeoutPacket(p *sentPacket) {
 func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 	c.stats.Acked++
 	rtt := now.Sub(p.sentAt)
-	c.latency += (rtt/2 - c.latency) / 10
+	c.clock.latency += (rtt/2 - c.clock.latency) / 10
 	for _, m := range p.msgs {
 		m.refs--
 		c.resolve(m, true)
@@ -363,37 +365,37 @@ func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 // the rest in message seq order.
 func (c *Conn) compactRetrying() {
 	w := 0
-	for _, m := range c.retrying {
+	for _, m := range c.tx.retrying {
 		if m.done {
 			m.retrying = false
 			c.release(m)
 			continue
 		}
-		c.retrying[w] = m
+		c.tx.retrying[w] = m
 		w++
 	}
-	clear(c.retrying[w:])
-	c.retrying = c.retrying[:w]
+	clear(c.tx.retrying[w:])
+	c.tx.retrying = c.tx.retrying[:w]
 }
 
 // build packs the next packet: first resends that are due (oldest message
 // first), then queued messages in order, stepping over those that do not
 // fit; a KEEP_ALIVE when there is nothing to send and one is due.
 func (c *Conn) build(now time.Time, buf []byte) []byte {
-	if c.inflight.n >= maxInFlight {
+	if c.tx.inflight.n >= maxInFlight {
 		return nil // far more packets unacknowledged than any timeout allows
 	}
 	ctime := uint32(now.Unix())
-	if ctime < c.ctime {
-		ctime = c.ctime // keep the nonce's clock monotonic
+	if ctime < c.seq.ctime {
+		ctime = c.seq.ctime // keep the nonce's clock monotonic
 	}
-	if ctime == c.ctime && c.ctimeCount >= maxPacketsPerSecond {
+	if ctime == c.seq.ctime && c.seq.ctimeCount >= maxPacketsPerSecond {
 		return nil // the peer's anti-replay window relies on this bound
 	}
 	c.compactRetrying()
-	sel := c.sel[:0]
+	sel := c.tx.sel[:0]
 	size := 0
-	keyed := c.aead != nil
+	keyed := c.sess.aead != nil
 	exclusive := false // a hello travels alone
 	fits := func(m *outMsg) bool {
 		if exclusive || len(sel) == protocol.MaxMessagesPerPacket {
@@ -412,17 +414,17 @@ func (c *Conn) build(now time.Time, buf []byte) []byte {
 		size += len(m.body)
 		exclusive = exclusive || m.typ.UsesCRC()
 	}
-	for _, m := range c.retrying {
+	for _, m := range c.tx.retrying {
 		if now.Sub(m.lastSent) >= c.resendDelay(m) && fits(m) {
 			take(m)
 		}
 	}
 	// New message seqs must stay within msgSeqSpan of the oldest message
 	// still being resent.
-	canNumber := len(c.retrying) == 0 || c.msgSeq.Next().Diff(c.retrying[0].seq) < msgSeqSpan
+	canNumber := len(c.tx.retrying) == 0 || c.seq.msgSeq.Next().Diff(c.tx.retrying[0].seq) < msgSeqSpan
 	skips := 0
-	for i := c.queue.head; i < len(c.queue.items) && skips < maxScanSkips && !exclusive; i++ {
-		m := c.queue.items[i]
+	for i := c.tx.queue.head; i < len(c.tx.queue.items) && skips < maxScanSkips && !exclusive; i++ {
+		m := c.tx.queue.items[i]
 		if m == nil {
 			continue
 		}
@@ -430,18 +432,18 @@ func (c *Conn) build(now time.Time, buf []byte) []byte {
 			skips++
 			continue
 		}
-		c.queue.remove(i)
+		c.tx.queue.remove(i)
 		m.queued = false
-		c.queuedBytes -= len(m.body)
+		c.mem.queuedBytes -= len(m.body)
 		take(m)
 		if size+protocol.Overhead(len(sel)+1) >= protocol.MaxPayloadSize {
 			break
 		}
 	}
-	c.queue.compact()
-	c.sel = sel
+	c.tx.queue.compact()
+	c.tx.sel = sel
 	if len(sel) == 0 {
-		if c.status != Connected || !c.keepAliveDue(now) {
+		if c.status != conn.Connected || !c.keepAliveDue(now) {
 			return nil
 		}
 	}
@@ -451,21 +453,21 @@ func (c *Conn) build(now time.Time, buf []byte) []byte {
 // encode numbers, frames and protects the selected messages as the next
 // packet and records it in flight.
 func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []byte {
-	c.pktSeq = c.pktSeq.Next()
-	if ctime != c.ctime {
-		c.ctime, c.ctimeCount = ctime, 0
+	c.seq.pktSeq = c.seq.pktSeq.Next()
+	if ctime != c.seq.ctime {
+		c.seq.ctime, c.seq.ctimeCount = ctime, 0
 	}
-	c.ctimeCount++
+	c.seq.ctimeCount++
 
-	msgs := c.scratch[:0]
+	msgs := c.tx.scratch[:0]
 	resent := 0
 	for _, m := range sel {
 		if m.seq == 0 {
-			c.msgSeq = c.msgSeq.Next()
-			m.seq = c.msgSeq
-			if m.retry != RetryNone && !m.retrying {
+			c.seq.msgSeq = c.seq.msgSeq.Next()
+			m.seq = c.seq.msgSeq
+			if m.retry != conn.RetryNone && !m.retrying {
 				m.retrying = true
-				c.retrying = append(c.retrying, m)
+				c.tx.retrying = append(c.tx.retrying, m)
 			}
 		} else if !m.lastSent.IsZero() {
 			resent++
@@ -477,9 +479,9 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	h := protocol.Header{
 		Direction: c.out,
 		CTime:     ctime,
-		Seq:       c.pktSeq,
-		Ack:       c.replay.Current(),
-		AckBits:   c.replay.AckBits(),
+		Seq:       c.seq.pktSeq,
+		Ack:       c.seq.replay.Current(),
+		AckBits:   c.seq.replay.AckBits(),
 		Type:      protocol.HeaderType(msgs),
 		Count:     uint8(len(msgs)),
 	}
@@ -490,7 +492,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 		panic("conn: packed an unencodable payload: " + err.Error()) // build never selects one
 	}
 	clear(msgs)
-	c.scratch = msgs[:0]
+	c.tx.scratch = msgs[:0]
 	n := len(b) - protocol.HeaderSize
 	h.Length = uint16(n)
 	h.Put(b)
@@ -498,12 +500,12 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 		b = crypto.AppendCRC(b)
 	} else {
 		b = slices.Grow(b, protocol.TagSize)
-		b = b[:protocol.HeaderSize+len(c.aead.Seal(b[protocol.HeaderSize:protocol.HeaderSize], b[:protocol.HeaderSize], b[protocol.HeaderSize:]))]
+		b = b[:protocol.HeaderSize+len(c.sess.aead.Seal(b[protocol.HeaderSize:protocol.HeaderSize], b[:protocol.HeaderSize], b[protocol.HeaderSize:]))]
 	}
 
-	p := c.inflight.push()
-	p.seq, p.sentAt, p.done = c.pktSeq, now, false
-	if c.inflight.n == 1 {
+	p := c.tx.inflight.push()
+	p.seq, p.sentAt, p.done = c.seq.pktSeq, now, false
+	if c.tx.inflight.n == 1 {
 		c.frontChanged()
 	}
 	p.msgs = p.msgs[:0] // pop cleared it
@@ -523,16 +525,16 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	c.stats.Assembled++
 	c.stats.Resent += uint64(resent)
 	c.stats.BytesSent += uint64(len(b))
-	c.lastSend = now
-	c.unacked = 0
-	c.ackDue = time.Time{}
-	if c.status == Disconnecting && h.Type == protocol.TypeDisconnect {
+	c.clock.lastSend = now
+	c.clock.unacked = 0
+	c.clock.ackDue = time.Time{}
+	if c.status == conn.Disconnecting && h.Type == protocol.TypeDisconnect {
 		switch {
-		case c.closeOnSend:
-			c.close(Disconnected, c.reason)
-		case c.peerClose:
+		case c.closing.closeOnSend:
+			c.close(conn.Disconnected, c.reason)
+		case c.closing.peerClose:
 			// The reply to the peer's DISCONNECT is out: nothing more to do.
-			c.close(Disconnected, ErrPeerClosed)
+			c.close(conn.Disconnected, conn.ErrPeerClosed)
 		}
 	}
 	return b

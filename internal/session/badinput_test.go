@@ -1,4 +1,4 @@
-package conn
+package session
 
 import (
 	"encoding/binary"
@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,8 +31,8 @@ func handshakeWith(t testing.TB, r *replay, now time.Time) (client, server *Conn
 	require.NoError(t, err)
 	require.NoError(t, client.Receive(now, server.Poll(now, buf)))
 	require.NoError(t, server.Receive(now, client.Poll(now.Add(20*time.Millisecond), buf)))
-	require.Equal(t, Connected, client.Status())
-	require.Equal(t, Connected, server.Status())
+	require.Equal(t, conn.Connected, client.Status())
+	require.Equal(t, conn.Connected, server.Status())
 	return client, server
 }
 
@@ -38,18 +40,18 @@ func handshakeWith(t testing.TB, r *replay, now time.Time) (client, server *Conn
 // change, except the drop counters.
 func fingerprint(c *Conn) string {
 	s := c.stats
-	s.Dropped, s.Drops = 0, Drops{}
+	s.Dropped, s.Drops = 0, conn.Drops{}
 	var inflight []string
-	for i := 0; i < c.inflight.n; i++ {
-		p := c.inflight.at(i)
+	for i := 0; i < c.tx.inflight.n; i++ {
+		p := c.tx.inflight.at(i)
 		inflight = append(inflight, fmt.Sprintf("%d:%v:%d", p.seq, p.done, len(p.msgs)))
 	}
 	return fmt.Sprintf("status=%s reason=%v pkts=%d/%x/%v msgs=%v ctime=%d lastRecv=%v latency=%v unacked=%d ackDue=%v "+
 		"inflight=%v queue=%d/%d retrying=%d reasm=%d/%d token=%d key=%x counters=%d/%d/%d/%d/%d/%d/%d/%d/%d/%d bytes=%d/%d",
-		c.status, c.reason, c.replay.Current(), c.replay.AckBits(), c.replay, c.recvMsgs,
-		c.newestCTime, c.lastRecv.UnixNano(), c.latency, c.unacked, c.ackDue.UnixNano(),
-		inflight, len(c.queue.items)-c.queue.head, c.queuedBytes, len(c.retrying), c.reasm.Held(), c.reasm.Pending(),
-		c.token, c.key, s.Assembled, s.Sent, s.Received, s.Acked, s.Timeouts, s.Delivered, s.DuplicateMessages, s.BadMessages, s.Resent, s.Dropped,
+		c.status, c.reason, c.seq.replay.Current(), c.seq.replay.AckBits(), c.seq.replay, c.seq.recvMsgs,
+		c.seq.newestCTime, c.clock.lastRecv.UnixNano(), c.clock.latency, c.clock.unacked, c.clock.ackDue.UnixNano(),
+		inflight, len(c.tx.queue.items)-c.tx.queue.head, c.mem.queuedBytes, len(c.tx.retrying), c.rx.reasm.Held(), c.rx.reasm.Pending(),
+		c.sess.token, c.sess.key, s.Assembled, s.Sent, s.Received, s.Acked, s.Timeouts, s.Delivered, s.DuplicateMessages, s.BadMessages, s.Resent, s.Dropped,
 		s.BytesSent, s.BytesRecv)
 }
 
@@ -59,7 +61,7 @@ func seal(t testing.TB, c *Conn, h protocol.Header, payload []byte) []byte {
 	h.Direction = c.in
 	h.Length = uint16(len(payload))
 	b := h.AppendTo(nil)
-	aead, err := crypto.NewAEAD(c.key)
+	aead, err := crypto.NewAEAD(c.sess.key)
 	require.NoError(t, err)
 	return aead.Seal(b, b, payload)
 }
@@ -85,7 +87,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	client, server := handshake(t, now)
 	now = now.Add(50 * time.Millisecond)
 	buf := make([]byte, 0, protocol.MaxDatagramSize)
-	require.NoError(t, client.Send([]byte("a valid message"), RetryNone, nil))
+	require.NoError(t, client.Send([]byte("a valid message"), conn.RetryNone, nil))
 	valid := append([]byte(nil), client.Poll(now, buf)...)
 	require.NotNil(t, valid)
 
@@ -111,7 +113,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		for i := 0; i < 4; i++ {
 			d := append([]byte(nil), valid...)
 			d[i] ^= 0x20
-			expectRejected(t, server, now, d, ErrBadHeader, fmt.Sprintf("byte %d of the magic", i))
+			expectRejected(t, server, now, d, conn.ErrBadHeader, fmt.Sprintf("byte %d of the magic", i))
 		}
 		d := append([]byte(nil), valid...)
 		d[3] = 'C'
@@ -137,9 +139,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 	t.Run("length beyond datagram", func(t *testing.T) {
 		d := append([]byte(nil), valid...)
 		binary.BigEndian.PutUint16(d[13:], uint16(len(d)))
-		expectRejected(t, server, now, d, ErrBadHeader, "length past the end")
+		expectRejected(t, server, now, d, conn.ErrBadHeader, "length past the end")
 		binary.BigEndian.PutUint16(d[13:], 0xFFFF)
-		expectRejected(t, server, now, d, ErrBadHeader, "length 65535")
+		expectRejected(t, server, now, d, conn.ErrBadHeader, "length 65535")
 	})
 	t.Run("lying counts and records", func(t *testing.T) {
 		h := protocol.Header{CTime: uint32(now.Unix()), Seq: 900, Ack: 1, Type: protocol.TypeApp}
@@ -163,7 +165,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		}
 		for _, tc := range cases {
 			h.Count = tc.count
-			expectRejected(t, server, now, seal(t, server, h, tc.payload), ErrBadPayload, tc.name)
+			expectRejected(t, server, now, seal(t, server, h, tc.payload), conn.ErrBadPayload, tc.name)
 		}
 	})
 	t.Run("hello packets after the handshake", func(t *testing.T) {
@@ -175,14 +177,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 		d := crypto.AppendCRC(append(h.AppendTo(nil), payload...))
 		expectRejected(t, server, now, d, nil, "client hello to a connected server")
 		d[len(d)-1] ^= 1
-		expectRejected(t, server, now, d, ErrAuth, "hello with a bad CRC")
+		expectRejected(t, server, now, d, conn.ErrAuth, "hello with a bad CRC")
 		h.Direction, h.Type = protocol.ToClient, protocol.TypeServerHello
 		d = crypto.AppendCRC(append(h.AppendTo(nil), payload...))
 		expectRejected(t, client, now, d, nil, "server hello to a connected client")
 	})
 	t.Run("replay", func(t *testing.T) {
 		require.NoError(t, server.Receive(now, append([]byte(nil), valid...)))
-		expectRejected(t, server, now, valid, ErrDuplicate, "the same datagram again")
+		expectRejected(t, server, now, valid, conn.ErrDuplicate, "the same datagram again")
 	})
 }
 
@@ -197,14 +199,14 @@ func TestReplayOfOldDatagrams(t *testing.T) {
 	server.SetHandler(func(protocol.Seq, []byte) { delivered++ })
 	buf := make([]byte, 0, protocol.MaxDatagramSize)
 	now = now.Add(50 * time.Millisecond)
-	require.NoError(t, client.Send([]byte("pay 100 gold"), RetryNone, nil))
+	require.NoError(t, client.Send([]byte("pay 100 gold"), conn.RetryNone, nil))
 	captured := append([]byte(nil), client.Poll(now, buf)...)
 	require.NoError(t, server.Receive(now, append([]byte(nil), captured...)))
 	require.Equal(t, 1, delivered)
 	send := func(n int, step time.Duration) {
 		for i := 0; i < n; i++ {
 			now = now.Add(step)
-			require.NoError(t, client.Send([]byte("tick"), RetryNone, nil))
+			require.NoError(t, client.Send([]byte("tick"), conn.RetryNone, nil))
 			require.NoError(t, server.Receive(now, client.Poll(now, buf)))
 			if d := server.Poll(now, buf); d != nil {
 				require.NoError(t, client.Receive(now, d))
@@ -212,9 +214,9 @@ func TestReplayOfOldDatagrams(t *testing.T) {
 		}
 	}
 	send(40, 20*time.Millisecond)
-	expectRejected(t, server, now, captured, ErrDuplicate, "replay 40 packets later")
+	expectRejected(t, server, now, captured, conn.ErrDuplicate, "replay 40 packets later")
 	send(1100, 17*time.Millisecond)
-	expectRejected(t, server, now, captured, ErrStale, "replay 1141 packets later")
+	expectRejected(t, server, now, captured, conn.ErrStale, "replay 1141 packets later")
 	require.Equal(t, 1141, delivered)
 }
 
@@ -233,7 +235,7 @@ func fastPair(t testing.TB, now time.Time) (client, server *Conn) {
 	require.NoError(t, err)
 	require.NoError(t, client.Receive(now, server.Poll(now, buf)))
 	require.NoError(t, server.Receive(now, client.Poll(now.Add(time.Millisecond), buf)))
-	require.Equal(t, Connected, server.Status())
+	require.Equal(t, conn.Connected, server.Status())
 	// The server's acknowledgement of the challenge response, so that the
 	// client numbers new messages freely.
 	require.NoError(t, client.Receive(now, server.Poll(now.Add(30*time.Millisecond), buf)))
@@ -277,9 +279,9 @@ func TestNoMessageDeliveredTwiceAcrossWraps(t *testing.T) {
 	replays, aheadReplays := 0, 0
 	for p := 0; p < packets; p++ {
 		binary.BigEndian.PutUint32(body, uint32(p))
-		require.NoError(t, client.Send(body, RetryNone, nil))
+		require.NoError(t, client.Send(body, conn.RetryNone, nil))
 		for i := 0; i < 254; i++ {
-			require.NoError(t, client.Send(nil, RetryNone, nil))
+			require.NoError(t, client.Send(nil, conn.RetryNone, nil))
 		}
 		now = now.Add(step)
 		d := client.Poll(now, buf)
@@ -296,7 +298,7 @@ func TestNoMessageDeliveredTwiceAcrossWraps(t *testing.T) {
 		// a whole ring of packet seqs ago and its neighbours.
 		for k := 0; k < 2 && len(captured) > 0; k++ {
 			old := captured[rng.IntN(len(captured))]
-			if _, v := server.replay.Check(protocol.Seq(binary.BigEndian.Uint16(old[8:]))); v == protocol.Fresh {
+			if _, v := server.seq.replay.Check(protocol.Seq(binary.BigEndian.Uint16(old[8:]))); v == protocol.Fresh {
 				aheadReplays++ // read as ahead: only its ctime gives it away
 			}
 			_ = server.Receive(now, append([]byte(nil), old...))
@@ -335,7 +337,7 @@ func TestBadFragments(t *testing.T) {
 
 	// A good first fragment of a 3-part message.
 	require.NoError(t, send(frag(7, 1, 3, 1024)))
-	held, pending := server.reasm.Held(), server.reasm.Pending()
+	held, pending := server.rx.reasm.Held(), server.rx.reasm.Pending()
 	require.Equal(t, 1, pending)
 
 	bad := []struct {
@@ -352,25 +354,25 @@ func TestBadFragments(t *testing.T) {
 	for _, b := range bad {
 		badBefore := server.stats.BadMessages
 		err := send(b.body)
-		require.ErrorIs(t, err, ErrBadMessage, b.name)
+		require.ErrorIs(t, err, conn.ErrBadMessage, b.name)
 		assert.Equal(t, badBefore+1, server.stats.BadMessages, b.name)
-		assert.Equal(t, held, server.reasm.Held(), b.name)
-		assert.Equal(t, pending, server.reasm.Pending(), b.name)
+		assert.Equal(t, held, server.rx.reasm.Held(), b.name)
+		assert.Equal(t, pending, server.rx.reasm.Pending(), b.name)
 	}
 	// The largest legal count with one fragment allocates next to nothing.
 	require.NoError(t, send(frag(10, 1, protocol.MaxFragments, 1024)))
-	assert.Less(t, server.reasm.Held()-held, 4096)
+	assert.Less(t, server.rx.reasm.Held()-held, 4096)
 	// A duplicate fragment is not an error and changes nothing.
 	require.NoError(t, send(frag(7, 1, 3, 1024)))
-	assert.Equal(t, 2, server.reasm.Pending())
+	assert.Equal(t, 2, server.rx.reasm.Pending())
 	// The message still completes.
 	require.NoError(t, send(frag(7, 2, 3, 1024)))
 	require.NoError(t, send(frag(7, 3, 3, 10)))
 	assert.Equal(t, 1, delivered)
 	// And the partial message with the huge count expires.
 	server.Poll(now.Add(6*time.Second), nil)
-	assert.Equal(t, 0, server.reasm.Pending())
-	assert.Equal(t, 0, server.reasm.Held())
+	assert.Equal(t, 0, server.rx.reasm.Pending())
+	assert.Equal(t, 0, server.rx.reasm.Held())
 }
 
 func TestEncryptedBeforeKeyIsRefused(t *testing.T) {
@@ -381,7 +383,7 @@ func TestEncryptedBeforeKeyIsRefused(t *testing.T) {
 	sess := r.hs
 	d := append([]byte(nil), sess.ChallengeResp.Datagram...)
 	d[3] = 'C'
-	expectRejected(t, client, now, d, ErrNoSession, "encrypted datagram before the server hello")
+	expectRejected(t, client, now, d, conn.ErrNoSession, "encrypted datagram before the server hello")
 }
 
 func TestServerIgnoresNonChallengeWhileConnecting(t *testing.T) {
@@ -398,17 +400,17 @@ func TestServerIgnoresNonChallengeWhileConnecting(t *testing.T) {
 	// (Sealed with the key the client derived: the server derives it from
 	// the first encrypted datagram.)
 	h := protocol.Header{CTime: uint32(now.Unix()), Seq: 5, Ack: 1, Type: protocol.TypeKeepAlive}
-	server.key = client.key
-	expectRejected(t, server, now, seal(t, server, h, nil), ErrHandshake, "keep-alive before the challenge")
+	server.sess.key = client.sess.key
+	expectRejected(t, server, now, seal(t, server, h, nil), conn.ErrHandshake, "keep-alive before the challenge")
 	// A challenge with the wrong token is refused.
 	body := protocol.AppendChallengeResponse(nil, int64(r.hs.Token)+1)
 	payload, err := protocol.AppendPayload(nil, []protocol.Message{{Seq: 2, Type: protocol.TypeChallengeResp, Body: body}})
 	require.NoError(t, err)
 	h = protocol.Header{CTime: uint32(now.Unix()), Seq: 6, Ack: 1, Type: protocol.TypeChallengeResp, Count: 1}
-	expectRejected(t, server, now, seal(t, server, h, payload), ErrHandshake, "wrong token")
-	require.Equal(t, Connecting, server.Status())
+	expectRejected(t, server, now, seal(t, server, h, payload), conn.ErrHandshake, "wrong token")
+	require.Equal(t, conn.Connecting, server.Status())
 	require.NoError(t, server.Receive(now, client.Poll(now.Add(20*time.Millisecond), buf)))
-	require.Equal(t, Connected, server.Status())
+	require.Equal(t, conn.Connected, server.Status())
 }
 
 // TestSmallToken: a token below 128 travels as an int8 in the challenge
@@ -424,6 +426,6 @@ func TestSmallToken(t *testing.T) {
 	require.NoError(t, client.Receive(now, server.Poll(now, buf)))
 	d := client.Poll(now.Add(20*time.Millisecond), buf)
 	require.NoError(t, server.Receive(now, d))
-	assert.Equal(t, Connected, server.Status())
+	assert.Equal(t, conn.Connected, server.Status())
 	assert.EqualValues(t, 5, client.Token())
 }

@@ -1,10 +1,12 @@
-package conn
+package session
 
 import (
 	"crypto/rand"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -27,10 +29,10 @@ func NewClient(cfg *Config, now time.Time) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.ephemeral, err = crypto.GenerateKey(c.cfg.Rand); err != nil {
+	if c.sess.ephemeral, err = crypto.GenerateKey(c.cfg.Rand); err != nil {
 		return nil, err
 	}
-	hello := protocol.ClientHello{PublicKey: c.ephemeral.Public().DER(), Version: protocol.ProtocolVersion}
+	hello := protocol.ClientHello{PublicKey: c.sess.ephemeral.Public().DER(), Version: protocol.ProtocolVersion}
 	pad := make([]byte, protocol.ClientHelloPaddingLen(len(hello.PublicKey), hello.Version))
 	if _, err := io.ReadFull(c.cfg.Rand, pad); err != nil {
 		return nil, fmt.Errorf("conn: reading hello padding: %w", err)
@@ -38,13 +40,13 @@ func NewClient(cfg *Config, now time.Time) (*Conn, error) {
 	if !c.cfg.PlainHello {
 		protocol.PutHelloExt(pad, protocol.HelloExt{Cookies: true})
 	}
-	m := c.newMsg(protocol.TypeClientHello, nil, RetryOnTimeout, nil)
+	m := c.newMsg(protocol.TypeClientHello, nil, conn.RetryOnTimeout, nil)
 	if m.body, err = protocol.AppendClientHello(m.body, hello, pad); err != nil {
 		return nil, err
 	}
-	c.padOff = len(m.body) - len(pad)
+	c.sess.padOff = len(m.body) - len(pad)
 	m.resend = c.cfg.HelloResend
-	c.hello = m
+	c.sess.hello = m
 	c.enqueue(m)
 	return c, nil
 }
@@ -54,13 +56,13 @@ func NewClient(cfg *Config, now time.Time) (*Conn, error) {
 // that is past its hello, ignores it.
 func (c *Conn) receiveCookie(body []byte) error {
 	cookie, err := protocol.ParseCookieReply(body)
-	if err != nil || c.cfg.PlainHello || c.hello == nil || c.padOff == 0 {
-		c.stats.drop(&c.stats.Drops.Handshake)
-		return fmt.Errorf("%w: unexpected cookie reply", ErrHandshake)
+	if err != nil || c.cfg.PlainHello || c.sess.hello == nil || c.sess.padOff == 0 {
+		drop(&c.stats, &c.stats.Drops.Handshake)
+		return fmt.Errorf("%w: unexpected cookie reply", conn.ErrHandshake)
 	}
 	c.stats.Cookies++
-	protocol.PutHelloExt(c.hello.body[c.padOff:], protocol.HelloExt{Cookies: true, Cookie: cookie})
-	c.hello.lastSent = time.Time{} // due now
+	protocol.PutHelloExt(c.sess.hello.body[c.sess.padOff:], protocol.HelloExt{Cookies: true, Cookie: cookie})
+	c.sess.hello.lastSent = time.Time{} // due now
 	return nil
 }
 
@@ -93,28 +95,28 @@ func ParseHello(datagram []byte) (Hello, error) {
 	var hl Hello
 	h, err := protocol.ParseHeaderFrom(datagram, protocol.ToServer)
 	if err != nil {
-		return hl, ErrBadHeader
+		return hl, conn.ErrBadHeader
 	}
 	if h.Type != protocol.TypeClientHello || h.Count != 1 || h.Length != helloPayloadSize {
-		return hl, ErrHandshake
+		return hl, conn.ErrHandshake
 	}
 	end := protocol.HeaderSize + helloPayloadSize
 	if len(datagram) < end+protocol.CRCSize {
-		return hl, ErrBadHeader
+		return hl, conn.ErrBadHeader
 	}
 	if crypto.CheckCRC(datagram, end) != nil {
-		return hl, ErrAuth
+		return hl, conn.ErrAuth
 	}
 	payload := datagram[protocol.HeaderSize:end:end]
 	var r protocol.PayloadReader
 	r.Reset(h.Type, h.Count, payload)
 	m, ok := r.Next()
 	if !ok || m.Type != protocol.TypeClientHello {
-		return hl, ErrHandshake
+		return hl, conn.ErrHandshake
 	}
 	ch, err := protocol.SplitClientHello(m.Body)
 	if err != nil || ch.Version != protocol.ProtocolVersion || len(ch.PublicKey) == 0 {
-		return hl, ErrHandshake
+		return hl, conn.ErrHandshake
 	}
 	hl.header, hl.msgSeq, hl.size, hl.Key = h, m.Seq, len(datagram), ch.PublicKey
 	hl.Ext, hl.Marked = protocol.ParseHelloExt(ch.Padding)
@@ -128,7 +130,7 @@ func (h *Hello) Seq() protocol.Seq { return h.header.Seq }
 // the ECDH the handshake will need cannot fail.
 func (h *Hello) CheckKey() error {
 	if err := crypto.CheckPublicKeyDER(h.Key); err != nil {
-		return fmt.Errorf("%w: %w", ErrHandshake, err)
+		return fmt.Errorf("%w: %w", conn.ErrHandshake, err)
 	}
 	return nil
 }
@@ -229,15 +231,15 @@ func NewServerConn(cfg *Config, now time.Time, t *HelloTemplate, hello *Hello) (
 	if err != nil {
 		return nil, err
 	}
-	c.token = t.token
-	c.ephemeral = t.ephemeral
-	c.salt = t.salt
-	c.helloKey = append([]byte(nil), hello.Key...)
-	n, _ := c.replay.Check(hello.header.Seq)
+	c.sess.token = t.token
+	c.sess.ephemeral = t.ephemeral
+	c.sess.salt = t.salt
+	c.sess.helloKey = append([]byte(nil), hello.Key...)
+	n, _ := c.seq.replay.Check(hello.header.Seq)
 	c.accept(now, hello.header, n, hello.size)
-	c.recvMsgs.Insert(hello.msgSeq)
-	m := c.newMsg(protocol.TypeServerHello, t.body, RetryNone, nil)
-	c.hello = m
+	c.seq.recvMsgs.Insert(hello.msgSeq)
+	m := c.newMsg(protocol.TypeServerHello, t.body, conn.RetryNone, nil)
+	c.sess.hello = m
 	c.enqueue(m)
 	return c, nil
 }
@@ -245,22 +247,22 @@ func NewServerConn(cfg *Config, now time.Time, t *HelloTemplate, hello *Hello) (
 // deriveKey runs the ECDH a server connection deferred until the client's
 // first encrypted datagram.
 func (c *Conn) deriveKey() error {
-	if err := c.setKey(c.helloKey, c.salt[:]); err != nil {
+	if err := c.setKey(c.sess.helloKey, c.sess.salt[:]); err != nil {
 		return err
 	}
-	c.ephemeral = nil // the session key is all that is needed from now on
+	c.sess.ephemeral = nil // the session key is all that is needed from now on
 	return nil
 }
 
 func (c *Conn) setKey(peerDER, salt []byte) error {
-	k, err := crypto.SessionKey(c.ephemeral, peerDER, salt)
+	k, err := crypto.SessionKey(c.sess.ephemeral, peerDER, salt)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrHandshake, err)
+		return fmt.Errorf("%w: %w", conn.ErrHandshake, err)
 	}
 	aead, err := crypto.NewAEAD(k)
 	if err != nil {
 		return err
 	}
-	c.key, c.aead = k, aead
+	c.sess.key, c.sess.aead = k, aead
 	return nil
 }

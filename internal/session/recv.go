@@ -1,9 +1,11 @@
-package conn
+package session
 
 import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -18,18 +20,18 @@ func parseClear(d []byte, want protocol.Direction) (protocol.Header, []byte, err
 		return h, nil, headerRejection(err)
 	}
 	if !h.Type.UsesCRC() {
-		return h, nil, ErrHandshake
+		return h, nil, conn.ErrHandshake
 	}
 	end := protocol.HeaderSize + int(h.Length)
 	if len(d) < end+protocol.CRCSize {
 		return h, nil, headerRejection(protocol.ErrShortPayload)
 	}
 	if crypto.CheckCRC(d, end) != nil {
-		return h, nil, ErrAuth
+		return h, nil, conn.ErrAuth
 	}
 	payload := d[protocol.HeaderSize:end:end]
 	if protocol.ValidatePayload(h.Type, h.Count, payload) != nil {
-		return h, nil, ErrBadPayload
+		return h, nil, conn.ErrBadPayload
 	}
 	return h, payload, nil
 }
@@ -56,8 +58,8 @@ func helloMessage(h protocol.Header, payload []byte, want protocol.PacketType) (
 
 // Hello refusals, made once.
 var (
-	errNotOneHello = fmt.Errorf("%w: a hello packet must carry one hello message", ErrHandshake)
-	errHelloLayout = fmt.Errorf("%w: %w", ErrHandshake, protocol.ErrClientHelloLayout)
+	errNotOneHello = fmt.Errorf("%w: a hello packet must carry one hello message", conn.ErrHandshake)
+	errHelloLayout = fmt.Errorf("%w: %w", conn.ErrHandshake, protocol.ErrClientHelloLayout)
 )
 
 // Receive processes one datagram received at now. It decrypts the datagram
@@ -78,16 +80,16 @@ func (c *Conn) Receive(now time.Time, d []byte) error {
 }
 
 func (c *Conn) receive(now time.Time, d []byte) error {
-	c.now = now
+	c.clock.now = now
 	if c.status.Closed() {
-		c.stats.drop(&c.stats.Drops.Closed)
-		return ErrClosed
+		drop(&c.stats, &c.stats.Drops.Closed)
+		return conn.ErrClosed
 	}
 	// The refusals up to the decryption return bare errors: they cost no
 	// allocation, whoever sends them and however often.
 	h, err := protocol.ParseHeaderFrom(d, c.in)
 	if err != nil {
-		c.stats.drop(&c.stats.Drops.Header)
+		drop(&c.stats, &c.stats.Drops.Header)
 		return headerRejection(err)
 	}
 	if h.Type.UsesCRC() {
@@ -95,57 +97,57 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 	}
 	end := protocol.HeaderSize + int(h.Length)
 	if len(d) < end+protocol.TagSize {
-		c.stats.drop(&c.stats.Drops.Header)
+		drop(&c.stats, &c.stats.Drops.Header)
 		return headerRejection(protocol.ErrShortPayload)
 	}
-	n, v := c.replay.Check(h.Seq)
+	n, v := c.seq.replay.Check(h.Seq)
 	switch v {
 	case protocol.Duplicate:
 		// Checked before decryption too: a duplicate costs no AES work.
-		c.stats.drop(&c.stats.Drops.Duplicate)
-		return ErrDuplicate
+		drop(&c.stats, &c.stats.Drops.Duplicate)
+		return conn.ErrDuplicate
 	case protocol.Stale, protocol.Far:
-		c.stats.drop(&c.stats.Drops.Stale)
-		return ErrStale
+		drop(&c.stats, &c.stats.Drops.Stale)
+		return conn.ErrStale
 	}
-	if c.aead == nil {
-		if c.role != RoleServer || c.status != Connecting || c.ephemeral == nil {
-			c.stats.drop(&c.stats.Drops.NoSession)
-			return ErrNoSession
+	if c.sess.aead == nil {
+		if c.role != RoleServer || c.status != conn.Connecting || c.sess.ephemeral == nil {
+			drop(&c.stats, &c.stats.Drops.NoSession)
+			return conn.ErrNoSession
 		}
 		// The ECDH deferred since the hello, once per connection.
 		if err := c.deriveKey(); err != nil {
-			c.stats.drop(&c.stats.Drops.Handshake)
+			drop(&c.stats, &c.stats.Drops.Handshake)
 			return err
 		}
 	}
 	sealed := d[protocol.HeaderSize : end+protocol.TagSize]
-	payload, err := c.aead.Open(sealed[:0], d[:protocol.HeaderSize], sealed)
+	payload, err := c.sess.aead.Open(sealed[:0], d[:protocol.HeaderSize], sealed)
 	if err != nil {
-		c.stats.drop(&c.stats.Drops.Auth)
-		return ErrAuth
+		drop(&c.stats, &c.stats.Drops.Auth)
+		return conn.ErrAuth
 	}
 	if err := protocol.ValidatePayload(h.Type, h.Count, payload); err != nil {
-		c.stats.drop(&c.stats.Drops.Payload)
-		return fmt.Errorf("%w: %w", ErrBadPayload, err)
+		drop(&c.stats, &c.stats.Drops.Payload)
+		return fmt.Errorf("%w: %w", conn.ErrBadPayload, err)
 	}
-	if n > c.replay.Newest() && h.CTime+ctimeSlack < c.newestCTime {
+	if n > c.seq.replay.Newest() && h.CTime+ctimeSlack < c.seq.newestCTime {
 		// A seq ahead of the window with an old clock: a copy of a packet
 		// from before the ring wrapped.
-		c.stats.drop(&c.stats.Drops.Stale)
-		return ErrStale
+		drop(&c.stats, &c.stats.Drops.Stale)
+		return conn.ErrStale
 	}
-	if c.status == Connecting {
+	if c.status == conn.Connecting {
 		// Only the server has a key while connecting, and it accepts
 		// nothing but a packet led by the right CHALLENGE_RESP.
 		if err := c.checkChallenge(h, payload); err != nil {
-			c.stats.drop(&c.stats.Drops.Handshake)
+			drop(&c.stats, &c.stats.Drops.Handshake)
 			return err
 		}
 	}
 	c.accept(now, h, n, len(d))
-	if h.Count > 0 && c.ackDue.IsZero() {
-		c.ackDue = now.Add(c.cfg.AckDelay)
+	if h.Count > 0 && c.clock.ackDue.IsZero() {
+		c.clock.ackDue = now.Add(c.cfg.AckDelay)
 	}
 	c.processAcks(now, h)
 	return c.dispatch(now, h, payload)
@@ -153,36 +155,36 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 
 // accept records an authenticated, fresh packet whose seq stands for n.
 func (c *Conn) accept(now time.Time, h protocol.Header, n uint64, size int) {
-	if n > c.replay.Newest() {
-		c.newestCTime = h.CTime
+	if n > c.seq.replay.Newest() {
+		c.seq.newestCTime = h.CTime
 	}
-	c.replay.Accept(n)
+	c.seq.replay.Accept(n)
 	c.stats.Received++
 	c.stats.BytesRecv += uint64(size)
-	c.lastRecv = now
-	c.unacked++
+	c.clock.lastRecv = now
+	c.clock.unacked++
 }
 
 // processAcks settles the packets acknowledged by the header's ack fields.
 // An ack of 0 acknowledges nothing (the reference reads it as 65535).
 func (c *Conn) processAcks(now time.Time, h protocol.Header) {
-	if h.Ack == 0 || c.inflight.n == 0 {
+	if h.Ack == 0 || c.tx.inflight.n == 0 {
 		return
 	}
 	// The packets in flight have consecutive seqs from the front's, so
 	// the one acknowledged d packets before h.Ack sits at index top-d.
 	// Walk from the newest acknowledged to the oldest (d = 0..32), only
 	// over packets that are in flight.
-	top := h.Ack.Diff(c.inflight.front().seq)
+	top := h.Ack.Diff(c.tx.inflight.front().seq)
 	if top < 0 {
 		return // acknowledges only packets settled already
 	}
-	for i := min(top, c.inflight.n-1); i >= 0 && i >= top-32; i-- {
+	for i := min(top, c.tx.inflight.n-1); i >= 0 && i >= top-32; i-- {
 		d := top - i
 		if d > 0 && h.AckBits&(1<<uint(32-d)) == 0 {
 			continue
 		}
-		if p := c.inflight.at(i); !p.done {
+		if p := c.tx.inflight.at(i); !p.done {
 			c.ackPacket(now, p)
 		}
 	}
@@ -193,20 +195,20 @@ func (c *Conn) processAcks(now time.Time, h protocol.Header) {
 // its first message must be a new CHALLENGE_RESP with the issued token.
 func (c *Conn) checkChallenge(h protocol.Header, payload []byte) error {
 	if h.Type != protocol.TypeChallengeResp {
-		return fmt.Errorf("%w: %s packet before the challenge response", ErrHandshake, h.Type)
+		return fmt.Errorf("%w: %s packet before the challenge response", conn.ErrHandshake, h.Type)
 	}
 	var r protocol.PayloadReader
 	r.Reset(h.Type, h.Count, payload)
 	m, _ := r.Next()
-	if _, v := c.recvMsgs.Check(m.Seq); m.Type != protocol.TypeChallengeResp || v != protocol.Fresh {
-		return fmt.Errorf("%w: no new challenge response", ErrHandshake)
+	if _, v := c.seq.recvMsgs.Check(m.Seq); m.Type != protocol.TypeChallengeResp || v != protocol.Fresh {
+		return fmt.Errorf("%w: no new challenge response", conn.ErrHandshake)
 	}
 	tok, err := protocol.ParseChallengeResponse(m.Body)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrHandshake, err)
+		return fmt.Errorf("%w: %w", conn.ErrHandshake, err)
 	}
-	if tok != int64(c.token) {
-		return fmt.Errorf("%w: challenge token %d, issued %d", ErrHandshake, tok, c.token)
+	if tok != int64(c.sess.token) {
+		return fmt.Errorf("%w: challenge token %d, issued %d", conn.ErrHandshake, tok, c.sess.token)
 	}
 	return nil
 }
@@ -220,51 +222,51 @@ func (c *Conn) receiveHello(now time.Time, d []byte) error {
 	h, payload, err := parseClear(d, c.in)
 	if err != nil {
 		switch {
-		case errors.Is(err, ErrAuth):
-			c.stats.drop(&c.stats.Drops.Auth)
-		case errors.Is(err, ErrBadPayload):
-			c.stats.drop(&c.stats.Drops.Payload)
-		case errors.Is(err, ErrHandshake):
-			c.stats.drop(&c.stats.Drops.Handshake)
+		case errors.Is(err, conn.ErrAuth):
+			drop(&c.stats, &c.stats.Drops.Auth)
+		case errors.Is(err, conn.ErrBadPayload):
+			drop(&c.stats, &c.stats.Drops.Payload)
+		case errors.Is(err, conn.ErrHandshake):
+			drop(&c.stats, &c.stats.Drops.Handshake)
 		default:
-			c.stats.drop(&c.stats.Drops.Header)
+			drop(&c.stats, &c.stats.Drops.Header)
 		}
 		return err
 	}
-	if c.status != Connecting {
+	if c.status != conn.Connecting {
 		// A hello after the handshake: a late copy, or anyone's forgery.
-		c.stats.drop(&c.stats.Drops.Duplicate)
-		return ErrDuplicate
+		drop(&c.stats, &c.stats.Drops.Duplicate)
+		return conn.ErrDuplicate
 	}
 	if c.role == RoleServer {
 		hm, _, err := helloMessage(h, payload, protocol.TypeClientHello)
-		if err != nil || string(hm.PublicKey) != string(c.helloKey) {
-			c.stats.drop(&c.stats.Drops.Handshake)
+		if err != nil || string(hm.PublicKey) != string(c.sess.helloKey) {
+			drop(&c.stats, &c.stats.Drops.Handshake)
 			return errHelloMismatch
 		}
-		if !c.hello.queued {
-			c.hello.done = false
-			c.enqueue(c.hello)
+		if !c.sess.hello.queued {
+			c.sess.hello.done = false
+			c.enqueue(c.sess.hello)
 		}
 		return nil
 	}
-	n, v := c.replay.Check(h.Seq)
+	n, v := c.seq.replay.Check(h.Seq)
 	if v != protocol.Fresh {
-		c.stats.drop(&c.stats.Drops.Duplicate)
-		return ErrDuplicate
+		drop(&c.stats, &c.stats.Drops.Duplicate)
+		return conn.ErrDuplicate
 	}
 	return c.receiveServerHello(now, h, n, payload)
 }
 
 // errHelloMismatch: a repeated CLIENT_HELLO that is not the first one.
-var errHelloMismatch = fmt.Errorf("%w: repeated client hello does not match", ErrHandshake)
+var errHelloMismatch = fmt.Errorf("%w: repeated client hello does not match", conn.ErrHandshake)
 
 // receiveServerHello verifies a SERVER_HELLO and, if it is genuine,
 // derives the session key, queues the CHALLENGE_RESP and connects.
 func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, n uint64, payload []byte) error {
 	fail := func(err error) error {
-		c.helloErr = err
-		c.stats.drop(&c.stats.Drops.Handshake)
+		c.sess.helloErr = err
+		drop(&c.stats, &c.stats.Drops.Handshake)
 		return err
 	}
 	_, msg, err := helloMessage(h, payload, protocol.TypeServerHello)
@@ -276,48 +278,48 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, n uint64, pa
 	}
 	sh, err := protocol.ParseServerHello(msg.Body)
 	if err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrHandshake, err))
+		return fail(fmt.Errorf("%w: %w", conn.ErrHandshake, err))
 	}
 	key := c.cfg.ServerKey
 	if key == nil {
 		if key, err = crypto.ParsePublicKeyDER(sh.RootKey); err != nil {
-			return fail(fmt.Errorf("%w: server root key: %w", ErrHandshake, err))
+			return fail(fmt.Errorf("%w: server root key: %w", conn.ErrHandshake, err))
 		}
 	}
 	if !key.Verify(sh.Signed, sh.Signature) {
-		return fail(ErrBadSignature)
+		return fail(conn.ErrBadSignature)
 	}
 	sp, err := protocol.ParseSignedPayload(sh.Signed)
 	if err != nil {
-		return fail(fmt.Errorf("%w: %w", ErrHandshake, err))
+		return fail(fmt.Errorf("%w: %w", conn.ErrHandshake, err))
 	}
 	if sp.Token < 0 || sp.Token > 0xFFFFFFFF {
-		return fail(fmt.Errorf("%w: token %d out of range", ErrHandshake, sp.Token))
+		return fail(fmt.Errorf("%w: token %d out of range", conn.ErrHandshake, sp.Token))
 	}
 	if err := c.setKey(sp.PublicKey, sp.Salt); err != nil {
 		return fail(err)
 	}
-	c.token = uint32(sp.Token)
-	c.helloErr = nil
+	c.sess.token = uint32(sp.Token)
+	c.sess.helloErr = nil
 	c.accept(now, h, n, len(payload)+protocol.HeaderSize+protocol.CRCSize)
-	c.recvMsgs.Insert(msg.Seq)
+	c.seq.recvMsgs.Insert(msg.Seq)
 	c.processAcks(now, h)
-	c.resolve(c.hello, true) // stop repeating the hello
-	c.hello = nil
-	ch := c.newMsg(protocol.TypeChallengeResp, nil, RetryOnTimeout, nil)
-	ch.body = protocol.AppendChallengeResponse(ch.body, int64(c.token))
+	c.resolve(c.sess.hello, true) // stop repeating the hello
+	c.sess.hello = nil
+	ch := c.newMsg(protocol.TypeChallengeResp, nil, conn.RetryOnTimeout, nil)
+	ch.body = protocol.AppendChallengeResponse(ch.body, int64(c.sess.token))
 	// The challenge response leads the first encrypted packet, ahead of
 	// anything the application queued while connecting.
 	c.charge(msgCost(len(ch.body)))
 	c.track(ch)
-	c.queue.items = append([]*outMsg{ch}, c.queue.items[c.queue.head:]...)
-	c.queue.head = 0
+	c.tx.queue.items = append([]*outMsg{ch}, c.tx.queue.items[c.tx.queue.head:]...)
+	c.tx.queue.head = 0
 	ch.queued = true
-	c.queuedBytes += len(ch.body)
-	c.status = Connected
+	c.mem.queuedBytes += len(ch.body)
+	c.status = conn.Connected
 	c.joinBudget()
-	c.ephemeral = nil // the session key is all that is needed from now on
-	c.log.Debug("connected", "token", c.token)
+	c.sess.ephemeral = nil // the session key is all that is needed from now on
+	c.log.Debug("connected", "token", c.sess.token)
 	return nil
 }
 
@@ -327,7 +329,7 @@ func (c *Conn) dispatch(now time.Time, h protocol.Header, payload []byte) error 
 	var bad error
 	r.Reset(h.Type, h.Count, payload)
 	for m, ok := r.Next(); ok; m, ok = r.Next() {
-		switch c.recvMsgs.Insert(m.Seq) {
+		switch c.seq.recvMsgs.Insert(m.Seq) {
 		case protocol.Duplicate, protocol.Stale:
 			// Older than the filter remembers, a stale message may be a
 			// copy of one already delivered: it is dropped too.
@@ -336,23 +338,23 @@ func (c *Conn) dispatch(now time.Time, h protocol.Header, payload []byte) error 
 		case protocol.Far:
 			// Too far ahead to tell from a number before the last wrap.
 			c.stats.FarMessages++
-			if c.farRun++; c.farRun >= maxFarRun {
-				c.fail(ErrOutOfWindow)
-				return ErrOutOfWindow
+			if c.seq.farRun++; c.seq.farRun >= maxFarRun {
+				c.fail(conn.ErrOutOfWindow)
+				return conn.ErrOutOfWindow
 			}
 			continue
 		}
-		c.farRun = 0
+		c.seq.farRun = 0
 		if err := c.handle(now, m); err != nil {
 			c.stats.BadMessages++
 			if bad == nil {
 				bad = err
 			}
 		}
-		if c.overBudget {
-			c.overBudget = false
-			c.fail(ErrOverBudget)
-			return ErrOverBudget
+		if c.mem.overBudget {
+			c.mem.overBudget = false
+			c.fail(conn.ErrOverBudget)
+			return conn.ErrOverBudget
 		}
 	}
 	return bad
@@ -362,19 +364,19 @@ func (c *Conn) dispatch(now time.Time, h protocol.Header, payload []byte) error 
 func (c *Conn) handle(now time.Time, m protocol.Message) error {
 	switch m.Type {
 	case protocol.TypeApp:
-		if c.status == Connected {
+		if c.status == conn.Connected {
 			c.deliver(m.Seq, m.Body)
 		}
 	case protocol.TypeAppFragment:
-		if c.status != Connected {
+		if c.status != conn.Connected {
 			return nil
 		}
-		msg, seq, err := c.reasm.Add(now, m.Seq, m.Body)
+		msg, seq, err := c.rx.reasm.Add(now, m.Seq, m.Body)
 		if err != nil {
 			if err == protocol.ErrDuplicateFragment {
 				return nil
 			}
-			return ErrBadMessage // no formatting: a peer may send many
+			return conn.ErrBadMessage // no formatting: a peer may send many
 		}
 		if msg != nil {
 			c.deliver(seq, msg)
@@ -382,28 +384,28 @@ func (c *Conn) handle(now time.Time, m protocol.Message) error {
 	case protocol.TypeDisconnect:
 		c.peerDisconnect(now)
 	case protocol.TypeChallengeResp:
-		if c.role == RoleServer && c.status == Connecting {
+		if c.role == RoleServer && c.status == conn.Connecting {
 			// checkChallenge vetted it before the packet was accepted.
-			c.status = Connected
+			c.status = conn.Connected
 			c.joinBudget()
-			c.helloKey = nil
-			if h := c.hello; h != nil {
-				c.hello = nil
+			c.sess.helloKey = nil
+			if h := c.sess.hello; h != nil {
+				c.sess.hello = nil
 				c.release(h) // unless a packet in flight still carries it
 			}
-			c.log.Debug("connected", "token", c.token)
+			c.log.Debug("connected", "token", c.sess.token)
 		}
 	case protocol.TypeKeepAlive, protocol.TypeUnknown:
 	default:
-		return fmt.Errorf("%w: %s message inside an encrypted packet", ErrBadMessage, m.Type)
+		return fmt.Errorf("%w: %s message inside an encrypted packet", conn.ErrBadMessage, m.Type)
 	}
 	return nil
 }
 
 func (c *Conn) deliver(seq protocol.Seq, msg []byte) {
 	c.stats.Delivered++
-	if c.handler != nil {
-		c.handler(seq, msg)
+	if c.rx.handler != nil {
+		c.rx.handler(seq, msg)
 	}
 }
 
@@ -412,10 +414,10 @@ func (c *Conn) deliver(seq protocol.Seq, msg []byte) {
 // sent; an end that is closing itself takes it as the answer.
 func (c *Conn) peerDisconnect(now time.Time) {
 	switch c.status {
-	case Connected:
-		c.peerClose = true
-		c.beginClose(now, ErrPeerClosed, RetryNone)
-	case Disconnecting:
-		c.peerClose = true
+	case conn.Connected:
+		c.closing.peerClose = true
+		c.beginClose(now, conn.ErrPeerClosed, conn.RetryNone)
+	case conn.Disconnecting:
+		c.closing.peerClose = true
 	}
 }

@@ -1,6 +1,8 @@
-// Package conn is one peer's mpgameserver connection as a sans-I/O state
-// machine, used for both ends: a client (NewClient) and the server's side
-// of one client (NewServer).
+// Package session is one peer's mpgameserver connection as a sans-I/O
+// state machine, used for both ends: a client (NewClient) and the
+// server's side of one client (NewServer). engine/server and client run
+// it; its vocabulary (Status, RetryMode, Stats, the errors) is
+// engine/conn's.
 //
 // A Conn never touches a socket or a clock. The owner feeds it datagrams
 // with Receive(now, datagram), asks it for the next datagram with
@@ -10,7 +12,7 @@
 // Receive or Poll call that resolved them, never in the middle of the
 // connection's own bookkeeping.
 //
-// The wire behaviour is the Python mpgameserver 0.2.4's (see SPEC.md), with
+// The wire behaviour is the Python mpgameserver 0.2.4's (see internal/protocol/SPEC.md), with
 // these improvements that stay wire-compatible:
 //
 //   - every delivery callback runs exactly once, fragmented messages
@@ -48,7 +50,7 @@
 //     a server under a flood of forged hellos;
 //   - packets carrying messages are acknowledged within 25 ms, and a peer
 //     that receives many packets without sending acks them early.
-package conn
+package session
 
 import (
 	"crypto/rand"
@@ -57,6 +59,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -103,11 +107,22 @@ type Conn struct {
 	role   Role
 	out    protocol.Direction // direction of the datagrams we send
 	in     protocol.Direction // direction we accept
-	status Status
+	status conn.Status
 	reason error
 	log    *slog.Logger
 
-	// session
+	sess    keys      // the handshake and the session key
+	seq     numbering // our sequence numbers, and the peer's windows
+	clock   timers
+	closing closeState
+	mem     holdings // memory held for the peer
+	tx      sendSide
+	rx      recvSide
+	stats   conn.Stats
+}
+
+// keys are what the handshake sets up.
+type keys struct {
 	aead      *crypto.AEAD
 	key       [crypto.KeySize]byte
 	ephemeral *crypto.PrivateKey
@@ -117,8 +132,11 @@ type Conn struct {
 	hello     *outMsg // our hello message until the handshake completes
 	padOff    int     // client: where the hello's padding starts
 	helloErr  error   // client: why the last SERVER_HELLO was refused
+}
 
-	// counters
+// numbering is the sequence numbers we give, and the windows that place
+// the peer's.
+type numbering struct {
 	pktSeq      protocol.Seq
 	msgSeq      protocol.Seq
 	fragID      protocol.Seq
@@ -128,8 +146,10 @@ type Conn struct {
 	farRun      int                // message seqs in a row too far ahead
 	ctime       uint32             // ctime of the last packet sent (kept monotonic)
 	ctimeCount  int                // packets built in that ctime second
+}
 
-	// timing
+// timers are the times the connection acts on.
+type timers struct {
 	now        time.Time // the latest time given to Receive or Poll
 	created    time.Time
 	lastRecv   time.Time
@@ -139,22 +159,27 @@ type Conn struct {
 	latency    time.Duration
 	unacked    int       // packets received since we last sent
 	ackDue     time.Time // when a received packet with messages must be acked
+}
 
-	// close handshake
-	localClose bool
-	peerClose  bool
-	closeAcked bool
+// closeState is the close handshake.
+type closeState struct {
+	localClose  bool
+	peerClose   bool
+	closeAcked  bool
+	closeOnSend bool // close once our DISCONNECT is sent
+}
 
-	// memory held for the peer
+// holdings is the memory the connection holds for the peer.
+type holdings struct {
 	held        int  // bytes charged: messages alive plus reassembly
 	sendHeld    int  // of which messages alive (queued, resent, in flight)
 	liveMsgs    int  // messages alive
 	queuedBytes int  // bodies in the send queue
 	inBudget    bool // counted among the budget's connections
 	overBudget  bool // a request went over our share while memory is short
-	closeOnSend bool // close once our DISCONNECT is sent
+}
 
-	// send side
+type sendSide struct {
 	queue       msgQueue
 	retrying    []*outMsg
 	inflight    packetRing
@@ -164,12 +189,11 @@ type Conn struct {
 	scratch     []protocol.Message
 	callbacks   []callback
 	inCallbacks bool
+}
 
-	// receive side
+type recvSide struct {
 	reasm   protocol.Reassembler
 	handler func(seq protocol.Seq, msg []byte)
-
-	stats Stats
 }
 
 type callback struct {
@@ -195,7 +219,7 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{cfg: rc, role: role, status: Connecting, now: now, created: now, lastExpire: now}
+	c := &Conn{cfg: rc, role: role, status: conn.Connecting, clock: timers{now: now, created: now, lastExpire: now}}
 	if role == RoleServer {
 		c.out, c.in = protocol.ToClient, protocol.ToServer
 	} else {
@@ -205,45 +229,45 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 		c.cfg.Rand = rand.Reader
 	}
 	c.log = rc.Logger
-	c.replay.Init(replayWidth, protocol.DefaultFilterAhead)
-	c.recvMsgs.Init(rc.MessageWindow, protocol.DefaultFilterAhead)
-	c.reasm.Limit = rc.MaxReassemblyBytes
-	c.reasm.MaxMessage = rc.MaxMessageSize
-	c.reasm.MaxPartial = rc.MaxPartialMessages
-	c.reasm.Budget = reasmBudget{c}
+	c.seq.replay.Init(replayWidth, protocol.DefaultFilterAhead)
+	c.seq.recvMsgs.Init(rc.MessageWindow, protocol.DefaultFilterAhead)
+	c.rx.reasm.Limit = rc.MaxReassemblyBytes
+	c.rx.reasm.MaxMessage = rc.MaxMessageSize
+	c.rx.reasm.MaxPartial = rc.MaxPartialMessages
+	c.rx.reasm.Budget = reasmBudget{c}
 	return c, nil
 }
 
 // SetHandler sets the function that receives application messages. msg is
 // only valid during the call: copy it to keep it. Without a handler,
 // messages are counted and discarded.
-func (c *Conn) SetHandler(h func(seq protocol.Seq, msg []byte)) { c.handler = h }
+func (c *Conn) SetHandler(h func(seq protocol.Seq, msg []byte)) { c.rx.handler = h }
 
 // Role returns whether c is the client or the server end.
 func (c *Conn) Role() Role { return c.role }
 
 // Status returns the connection state.
-func (c *Conn) Status() Status { return c.status }
+func (c *Conn) Status() conn.Status { return c.status }
 
 // Err returns why the connection is closed or closing, nil before that.
 func (c *Conn) Err() error { return c.reason }
 
 // Token returns the session token (0 until the client has a SERVER_HELLO).
-func (c *Conn) Token() uint32 { return c.token }
+func (c *Conn) Token() uint32 { return c.sess.token }
 
 // Latency returns the smoothed estimate of the one-way delay: an
 // exponentially weighted average (alpha 0.1) of half the round trip.
-func (c *Conn) Latency() time.Duration { return c.latency }
+func (c *Conn) Latency() time.Duration { return c.clock.latency }
 
 // Stats returns the connection's counters. Per-second figures are the
 // difference of two calls a second apart (a monitor samples them).
-func (c *Conn) Stats() Stats { return c.stats }
+func (c *Conn) Stats() conn.Stats { return c.stats }
 
 // PendingAcks returns the number of sent packets awaiting an ack.
 func (c *Conn) PendingAcks() int {
 	n := 0
-	for i := 0; i < c.inflight.n; i++ {
-		if !c.inflight.at(i).done {
+	for i := 0; i < c.tx.inflight.n; i++ {
+		if !c.tx.inflight.at(i).done {
 			n++
 		}
 	}
@@ -252,42 +276,20 @@ func (c *Conn) PendingAcks() int {
 
 // QueuedBytes returns the bytes of message bodies waiting in the send
 // queue.
-func (c *Conn) QueuedBytes() int { return c.queuedBytes }
+func (c *Conn) QueuedBytes() int { return c.mem.queuedBytes }
 
 // Held returns the bytes of memory the connection holds for its peer, as
 // charged against its limits and Budget: every message alive (queued,
 // waiting for a resend or for its ack) and the partly received messages,
 // each at its real cost.
-func (c *Conn) Held() int { return c.held }
+func (c *Conn) Held() int { return c.mem.held }
 
 // Messages returns the messages alive: queued, waiting for a resend or for
 // their ack.
-func (c *Conn) Messages() int { return c.liveMsgs }
+func (c *Conn) Messages() int { return c.mem.liveMsgs }
 
 // LastReceive returns when the last datagram was accepted.
-func (c *Conn) LastReceive() time.Time { return c.lastRecv }
-
-// SetKeepAliveInterval changes the keep-alive interval.
-func (c *Conn) SetKeepAliveInterval(d time.Duration) {
-	if d > 0 {
-		c.cfg.KeepAliveInterval = d
-	}
-}
-
-// SetMessageTimeout changes how long a packet waits for its ack.
-func (c *Conn) SetMessageTimeout(d time.Duration) {
-	if d > 0 {
-		c.cfg.MessageTimeout = d
-		c.frontChanged()
-	}
-}
-
-// SetConnectionTimeout changes how long the peer may stay silent.
-func (c *Conn) SetConnectionTimeout(d time.Duration) {
-	if d > 0 {
-		c.cfg.ConnectionTimeout = d
-	}
-}
+func (c *Conn) LastReceive() time.Time { return c.clock.lastRecv }
 
 // Disconnect starts a graceful close at now. A connected peer is sent a
 // DISCONNECT; the connection is Disconnecting until the peer acknowledges
@@ -296,11 +298,11 @@ func (c *Conn) SetConnectionTimeout(d time.Duration) {
 // message not yet acknowledged gets its callback with false.
 func (c *Conn) Disconnect(now time.Time) {
 	switch {
-	case c.status == Connected:
-		c.localClose = true
-		c.beginClose(now, ErrLocalClose, RetryBestEffort)
-	case c.status == Connecting:
-		c.close(Disconnected, ErrLocalClose)
+	case c.status == conn.Connected:
+		c.closing.localClose = true
+		c.beginClose(now, conn.ErrLocalClose, conn.RetryBestEffort)
+	case c.status == conn.Connecting:
+		c.close(conn.Disconnected, conn.ErrLocalClose)
 	}
 	c.runCallbacks()
 }
@@ -309,34 +311,34 @@ func (c *Conn) Disconnect(now time.Time) {
 // drops it after its connection timeout). Every message not yet
 // acknowledged gets its callback with false.
 func (c *Conn) Close() {
-	c.close(Disconnected, ErrLocalClose)
+	c.close(conn.Disconnected, conn.ErrLocalClose)
 	c.runCallbacks()
 }
 
 // beginClose fails everything pending and queues our DISCONNECT: resent
 // until acknowledged when we close, sent once when answering the peer.
-func (c *Conn) beginClose(now time.Time, reason error, retry RetryMode) {
+func (c *Conn) beginClose(now time.Time, reason error, retry conn.RetryMode) {
 	c.abandon()
-	c.status, c.reason, c.closeStart = Disconnecting, reason, now
+	c.status, c.reason, c.clock.closeStart = conn.Disconnecting, reason, now
 	c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, retry, nil))
 	c.log.Debug("disconnecting", "reason", reason)
 }
 
 // close moves to a final state, failing whatever is still pending and
 // giving back every byte held.
-func (c *Conn) close(s Status, reason error) {
+func (c *Conn) close(s conn.Status, reason error) {
 	if c.status.Closed() {
 		return
 	}
 	c.abandon()
-	c.reasm.Reset()
-	if h := c.hello; h != nil {
-		c.hello = nil
+	c.rx.reasm.Reset()
+	if h := c.sess.hello; h != nil {
+		c.sess.hello = nil
 		h.done = true
 		c.release(h)
 	}
 	c.status, c.reason = s, reason
-	c.helloKey, c.ephemeral = nil, nil
+	c.sess.helloKey, c.sess.ephemeral = nil, nil
 	c.leaveBudget()
 	c.log.Debug("connection closed", "status", s, "reason", reason)
 }
@@ -346,62 +348,62 @@ func (c *Conn) close(s Status, reason error) {
 // once and a connected peer is told with one DISCONNECT, after which the
 // connection is Disconnected with reason.
 func (c *Conn) fail(reason error) {
-	if c.status != Connected {
-		c.close(Disconnected, reason)
+	if c.status != conn.Connected {
+		c.close(conn.Disconnected, reason)
 		return
 	}
 	c.abandon()
-	c.reasm.Reset()
-	c.status, c.reason, c.closeStart = Disconnecting, reason, c.now
-	c.closeOnSend = true
-	c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, RetryNone, nil))
+	c.rx.reasm.Reset()
+	c.status, c.reason, c.clock.closeStart = conn.Disconnecting, reason, c.clock.now
+	c.closing.closeOnSend = true
+	c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, conn.RetryNone, nil))
 	c.log.Debug("closing an abusive peer", "reason", reason)
 }
 
 // abandon resolves every unacknowledged message with false and forgets
 // the send queue, the resend list and the packets in flight.
 func (c *Conn) abandon() {
-	for m := c.queue.pop(); m != nil; m = c.queue.pop() {
+	for m := c.tx.queue.pop(); m != nil; m = c.tx.queue.pop() {
 		m.queued = false
 		c.resolve(m, false)
 		c.release(m)
 	}
-	c.queuedBytes = 0
-	for _, m := range c.retrying {
+	c.mem.queuedBytes = 0
+	for _, m := range c.tx.retrying {
 		m.retrying = false
 		c.resolve(m, false)
 		c.release(m)
 	}
-	clear(c.retrying)
-	c.retrying = c.retrying[:0]
-	for c.inflight.n > 0 {
-		p := c.inflight.front()
+	clear(c.tx.retrying)
+	c.tx.retrying = c.tx.retrying[:0]
+	for c.tx.inflight.n > 0 {
+		p := c.tx.inflight.front()
 		for _, m := range p.msgs {
 			m.refs--
 			c.resolve(m, false)
 			c.release(m)
 		}
-		c.inflight.pop()
+		c.tx.inflight.pop()
 	}
 }
 
 // runCallbacks runs the delivery callbacks collected so far, in order.
 // Callbacks may call Send or Disconnect.
 func (c *Conn) runCallbacks() {
-	if c.inCallbacks {
+	if c.tx.inCallbacks {
 		return
 	}
-	c.inCallbacks = true
-	for i := 0; i < len(c.callbacks); i++ {
-		cb := c.callbacks[i]
-		c.callbacks[i] = callback{}
+	c.tx.inCallbacks = true
+	for i := 0; i < len(c.tx.callbacks); i++ {
+		cb := c.tx.callbacks[i]
+		c.tx.callbacks[i] = callback{}
 		cb.fn(cb.ok)
 	}
-	c.callbacks = c.callbacks[:0]
-	c.inCallbacks = false
+	c.tx.callbacks = c.tx.callbacks[:0]
+	c.tx.inCallbacks = false
 }
 
 // String describes the connection for logs.
 func (c *Conn) String() string {
-	return fmt.Sprintf("conn(%s %s token=%d)", c.role, c.status, c.token)
+	return fmt.Sprintf("conn(%s %s token=%d)", c.role, c.status, c.sess.token)
 }

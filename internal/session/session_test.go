@@ -1,10 +1,12 @@
-package conn
+package session
 
 import (
 	"bytes"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,8 +66,8 @@ func (r *replay) serverConfig() *Config {
 // outstanding returns the seqs of c's packets awaiting an ack.
 func outstanding(c *Conn) map[uint16]bool {
 	m := map[uint16]bool{}
-	for i := 0; i < c.inflight.n; i++ {
-		if p := c.inflight.at(i); !p.done {
+	for i := 0; i < c.tx.inflight.n; i++ {
+		if p := c.tx.inflight.at(i); !p.done {
 			m[uint16(p.seq)] = true
 		}
 	}
@@ -102,12 +104,12 @@ func TestSessionReplay(t *testing.T) {
 		switch st.Index {
 		case 4, 5, 8:
 			for _, m := range st.Messages {
-				require.NoError(t, sender.Send(m.Payload, RetryNone, nil))
+				require.NoError(t, sender.Send(m.Payload, conn.RetryNone, nil))
 			}
 		case 6:
-			require.NoError(t, sender.Send(st.Messages[0].Payload, RetryBestEffort, nil))
+			require.NoError(t, sender.Send(st.Messages[0].Payload, conn.RetryBestEffort, nil))
 		case 9:
-			require.NoError(t, sender.Send(fragMsg, RetryNone, nil))
+			require.NoError(t, sender.Send(fragMsg, conn.RetryNone, nil))
 		case 16:
 			sender.Disconnect(now)
 		}
@@ -146,10 +148,10 @@ func TestSessionReplay(t *testing.T) {
 	// After the exchange of DISCONNECTs both ends close.
 	end := vectorClock(sess.Steps[17].Clock)
 	assert.Nil(t, r.client.Poll(end, buf))
-	assert.Equal(t, Disconnected, r.client.Status())
-	assert.ErrorIs(t, r.client.Err(), ErrLocalClose)
-	assert.Equal(t, Disconnected, r.server.Status())
-	assert.ErrorIs(t, r.server.Err(), ErrPeerClosed)
+	assert.Equal(t, conn.Disconnected, r.client.Status())
+	assert.ErrorIs(t, r.client.Err(), conn.ErrLocalClose)
+	assert.Equal(t, conn.Disconnected, r.server.Status())
+	assert.ErrorIs(t, r.server.Err(), conn.ErrPeerClosed)
 }
 
 func checkEffects(t *testing.T, r *replay, st vectors.Step, c *Conn, before map[uint16]bool, dups uint64, err error) {
@@ -172,20 +174,20 @@ func checkEffects(t *testing.T, r *replay, st vectors.Step, c *Conn, before map[
 		if d.Result == "duplicate" {
 			wantDups++
 		}
-		assert.True(t, c.recvMsgs.Contains(protocol.Seq(d.Seq)), "step %d: message %d not recorded", st.Index, d.Seq)
+		assert.True(t, c.seq.recvMsgs.Contains(protocol.Seq(d.Seq)), "step %d: message %d not recorded", st.Index, d.Seq)
 	}
 	assert.Equal(t, wantDups, c.stats.DuplicateMessages-dups, "step %d: duplicate messages", st.Index)
 	assert.Equal(t, e.Status, c.Status().String(), "step %d: status", st.Index)
-	assert.Equal(t, e.Bitfield.Ack, uint16(c.replay.Current()), "step %d: ack", st.Index)
-	assert.Equal(t, uint32(e.Bitfield.AckBits), c.replay.AckBits(), "step %d: ack bits", st.Index)
+	assert.Equal(t, e.Bitfield.Ack, uint16(c.seq.replay.Current()), "step %d: ack", st.Index)
+	assert.Equal(t, uint32(e.Bitfield.AckBits), c.seq.replay.AckBits(), "step %d: ack bits", st.Index)
 	if len(e.SessionKey) > 0 {
-		key := c.key
-		if c.aead == nil {
+		key := c.sess.key
+		if c.sess.aead == nil {
 			// A server defers its ECDH to the first encrypted datagram:
 			// the key it will derive is the one to compare.
-			require.NotNil(t, c.ephemeral, "step %d: no session key", st.Index)
+			require.NotNil(t, c.sess.ephemeral, "step %d: no session key", st.Index)
 			var err error
-			key, err = crypto.SessionKey(c.ephemeral, c.helloKey, c.salt[:])
+			key, err = crypto.SessionKey(c.sess.ephemeral, c.sess.helloKey, c.sess.salt[:])
 			require.NoError(t, err)
 		}
 		assert.Equal(t, []byte(e.SessionKey), key[:], "step %d: session key", st.Index)

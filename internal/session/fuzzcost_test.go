@@ -1,9 +1,11 @@
-package conn
+package session
 
 import (
 	"encoding/binary"
 	"testing"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/stretchr/testify/require"
 
@@ -60,8 +62,8 @@ func newFuzzConn(t testing.TB, r *replay, now time.Time, role Role, variant int)
 	require.NoError(t, err)
 	require.NoError(t, client.Receive(now, server.Poll(now, buf)))
 	require.NoError(t, server.Receive(now, client.Poll(now.Add(20*time.Millisecond), buf)))
-	require.Equal(t, Connected, client.Status())
-	require.Equal(t, Connected, server.Status())
+	require.Equal(t, conn.Connected, client.Status())
+	require.Equal(t, conn.Connected, server.Status())
 	p := &fuzzConn{c: server, peer: client, variant: variant, budget: cfg.Budget}
 	if role == RoleClient {
 		p.c, p.peer = client, server
@@ -75,7 +77,7 @@ func newFuzzConn(t testing.TB, r *replay, now time.Time, role Role, variant int)
 // with c's session key as a peer holding it would. Shorter inputs are
 // taken as they are.
 func sealInput(c *Conn, in []byte) []byte {
-	if len(in) < protocol.HeaderSize || c.aead == nil {
+	if len(in) < protocol.HeaderSize || c.sess.aead == nil {
 		return in
 	}
 	h := protocol.Header{
@@ -90,7 +92,7 @@ func sealInput(c *Conn, in []byte) []byte {
 	payload := in[protocol.HeaderSize:]
 	h.Length = uint16(len(payload))
 	b := h.AppendTo(make([]byte, 0, protocol.HeaderSize+len(payload)+protocol.TagSize))
-	return c.aead.Seal(b, b, payload)
+	return c.sess.aead.Seal(b, b, payload)
 }
 
 // checkHeld checks the memory c holds for its peer: the send side plus
@@ -98,12 +100,12 @@ func sealInput(c *Conn, in []byte) []byte {
 // when there is one.
 func checkHeld(t *testing.T, c *Conn, b *Budget, when string) {
 	t.Helper()
-	if c.held != c.sendHeld+c.reasm.Held() {
-		t.Fatalf("%s: held %d, but messages alive %d + reassembly %d", when, c.held, c.sendHeld, c.reasm.Held())
+	if c.mem.held != c.mem.sendHeld+c.rx.reasm.Held() {
+		t.Fatalf("%s: held %d, but messages alive %d + reassembly %d", when, c.mem.held, c.mem.sendHeld, c.rx.reasm.Held())
 	}
-	if c.reasm.Held() > c.cfg.MaxReassemblyBytes || c.reasm.Pending() > c.cfg.MaxPartialMessages {
+	if c.rx.reasm.Held() > c.cfg.MaxReassemblyBytes || c.rx.reasm.Pending() > c.cfg.MaxPartialMessages {
 		t.Fatalf("%s: reassembly holds %d bytes (limit %d) in %d partial messages (limit %d)",
-			when, c.reasm.Held(), c.cfg.MaxReassemblyBytes, c.reasm.Pending(), c.cfg.MaxPartialMessages)
+			when, c.rx.reasm.Held(), c.cfg.MaxReassemblyBytes, c.rx.reasm.Pending(), c.cfg.MaxPartialMessages)
 	}
 	if c.Held() > c.cfg.MaxQueuedBytes+c.cfg.MaxReassemblyBytes {
 		t.Fatalf("%s: holds %d bytes", when, c.Held())
@@ -115,7 +117,7 @@ func checkHeld(t *testing.T, c *Conn, b *Budget, when string) {
 
 // dropClass returns the counter of Drops that went up from before to
 // after, by name.
-func dropClass(before, after Drops) string {
+func dropClass(before, after conn.Drops) string {
 	switch {
 	case after.Header > before.Header:
 		return "header"

@@ -1,9 +1,11 @@
-package conn
+package session
 
 import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
@@ -79,9 +81,9 @@ func BenchmarkSendPoll(b *testing.B) {
 	for _, bt := range benchBatches() {
 		b.Run(bt.name, func(b *testing.B) {
 			client, _, now := benchPair(b)
-			// Unacknowledged packets time out after a second of fake time,
-			// which keeps the in-flight list at about 60 packets.
-			client.SetMessageTimeout(time.Second)
+			// Unacknowledged packets time out after a second of fake time
+			// (the default), which keeps the in-flight list at about 60
+			// packets.
 			buf := make([]byte, 0, protocol.MaxDatagramSize)
 			step := time.Second / 60
 			b.ReportAllocs()
@@ -89,7 +91,7 @@ func BenchmarkSendPoll(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				now = now.Add(step)
 				for _, m := range bt.msgs {
-					if err := client.Send(m, RetryNone, nil); err != nil {
+					if err := client.Send(m, conn.RetryNone, nil); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -118,13 +120,13 @@ func BenchmarkReceive(b *testing.B) {
 			for i := range dgs {
 				now = now.Add(time.Second / 60)
 				for _, m := range bt.msgs {
-					if err := client.Send(m, RetryNone, nil); err != nil {
+					if err := client.Send(m, conn.RetryNone, nil); err != nil {
 						b.Fatal(err)
 					}
 				}
 				dgs[i] = append([]byte(nil), client.Poll(now, buf)...)
 				if i%1000 == 999 { // keep the client's in-flight list short
-					client.inflight = packetRing{}
+					client.tx.inflight = packetRing{}
 				}
 			}
 			delivered := 0
@@ -137,9 +139,9 @@ func BenchmarkReceive(b *testing.B) {
 					// Another turn of the ring is a replay of the first,
 					// which the anti-replay windows refuse: forget them, as
 					// if a new connection sent the same datagrams.
-					server.replay.Init(replayWidth, protocol.DefaultFilterAhead)
-					server.recvMsgs.Init(server.cfg.MessageWindow, protocol.DefaultFilterAhead)
-					server.newestCTime = 0
+					server.seq.replay.Init(replayWidth, protocol.DefaultFilterAhead)
+					server.seq.recvMsgs.Init(server.cfg.MessageWindow, protocol.DefaultFilterAhead)
+					server.seq.newestCTime = 0
 				}
 				d := dgs[i%ring]
 				n := copy(in, d) // what a socket read does
@@ -171,12 +173,10 @@ func BenchmarkEcho(b *testing.B) {
 				clients[i], servers[i], now = benchPair(b)
 				s := servers[i]
 				s.SetHandler(func(_ protocol.Seq, msg []byte) {
-					if err := s.Send(msg, RetryNone, nil); err != nil {
+					if err := s.Send(msg, conn.RetryNone, nil); err != nil {
 						b.Fatal(err)
 					}
 				})
-				clients[i].SetMessageTimeout(time.Second)
-				s.SetMessageTimeout(time.Second)
 			}
 			echoes := 0
 			for _, c := range clients {
@@ -193,7 +193,7 @@ func BenchmarkEcho(b *testing.B) {
 					now = now.Add(time.Second / 60)
 				}
 				c, s := clients[k], servers[k]
-				if err := c.Send(msg, RetryNone, nil); err != nil {
+				if err := c.Send(msg, conn.RetryNone, nil); err != nil {
 					b.Fatal(err)
 				}
 				d := c.Poll(now, buf)

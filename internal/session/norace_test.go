@@ -1,5 +1,5 @@
 //go:build !race
 
-package conn
+package session
 
 const raceEnabled = false

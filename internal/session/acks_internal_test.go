@@ -1,9 +1,11 @@
-package conn
+package session
 
 import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,9 +25,9 @@ func TestProcessAcksSettlesExactlyTheAcknowledgedPackets(t *testing.T) {
 	for round := range 300 {
 		client, _, now := benchPair(t)
 		// Start anywhere on the ring, near the wrap more often than not.
-		client.pktSeq = protocol.Seq(65535 - rng.IntN(80))
+		client.seq.pktSeq = protocol.Seq(65535 - rng.IntN(80))
 		if round%3 == 0 {
-			client.pktSeq = protocol.Seq(1 + rng.IntN(65534))
+			client.seq.pktSeq = protocol.Seq(1 + rng.IntN(65534))
 		}
 		now = now.Add(time.Second) // a new ctime: the nonce space starts afresh at the new seq
 		n := 1 + rng.IntN(60)
@@ -34,19 +36,19 @@ func TestProcessAcksSettlesExactlyTheAcknowledgedPackets(t *testing.T) {
 		for range n {
 			var seq protocol.Seq
 			now = now.Add(client.cfg.SendInterval)
-			require.NoError(t, client.Send([]byte("m"), RetryNone, func(ok bool) {
+			require.NoError(t, client.Send([]byte("m"), conn.RetryNone, func(ok bool) {
 				if ok {
 					acked[seq] = true
 				}
 			}))
 			require.NotNil(t, client.Poll(now, buf))
-			seq = client.pktSeq
+			seq = client.seq.pktSeq
 			seqs = append(seqs, seq)
 		}
 		// Some packets settle before the ack arrives (an earlier ack).
 		settled := map[protocol.Seq]bool{}
-		for i := range client.inflight.n {
-			if p := client.inflight.at(i); rng.IntN(8) == 0 {
+		for i := range client.tx.inflight.n {
+			if p := client.tx.inflight.at(i); rng.IntN(8) == 0 {
 				settled[p.seq] = true
 				client.ackPacket(now, p)
 			}
@@ -78,12 +80,12 @@ func TestProcessAcksSettlesExactlyTheAcknowledgedPackets(t *testing.T) {
 		client.processAcks(now.Add(10*time.Millisecond), protocol.Header{Ack: ack, AckBits: bits})
 		client.runCallbacks()
 		assert.Equal(t, want, acked, "round %d: %d packets from %d, ack %d bits %032b", round, n, seqs[0], ack, bits)
-		for i := range client.inflight.n {
-			p := client.inflight.at(i)
+		for i := range client.tx.inflight.n {
+			p := client.tx.inflight.at(i)
 			assert.False(t, want[p.seq] && !p.done, "round %d: packet %d acknowledged but still waiting", round, p.seq)
 		}
-		if client.inflight.n > 0 {
-			assert.False(t, client.inflight.front().done, "round %d: settled packets are popped from the front", round)
+		if client.tx.inflight.n > 0 {
+			assert.False(t, client.tx.inflight.front().done, "round %d: settled packets are popped from the front", round)
 		}
 	}
 }

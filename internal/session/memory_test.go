@@ -1,9 +1,11 @@
-package conn
+package session
 
 import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/stretchr/testify/assert"
@@ -25,12 +27,12 @@ func connMemory(t *testing.T, n int, cfg func(*Config)) float64 {
 		for i, c := range clients {
 			s := servers[i]
 			if round%2 == 0 {
-				_ = c.Send(msg, RetryNone, nil)
+				_ = c.Send(msg, conn.RetryNone, nil)
 			}
 			if d := c.Poll(now, buf); d != nil {
 				_ = s.Receive(now, d)
 			}
-			_ = s.Send(msg, RetryNone, nil)
+			_ = s.Send(msg, conn.RetryNone, nil)
 			if d := s.Poll(now, buf); d != nil {
 				_ = c.Receive(now, d)
 			}
