@@ -79,7 +79,7 @@ func (w *Conn) readLoop() {
 		now := time.Now()
 		w.mu.Lock()
 		for _, d := range ds[:n] {
-			w.in.SendTo(now, d.Data, d.Addr)
+			w.in.sendTo(now, d.Data, d.Addr)
 		}
 		w.mu.Unlock()
 		select {
@@ -99,7 +99,7 @@ func (w *Conn) ReadBatch(ds []transport.Datagram) (int, error) {
 	now := time.Now()
 	n := 0
 	for n < len(ds) {
-		d, from := w.in.NextFrom(now)
+		d, from := w.in.nextFrom(now)
 		if d == nil {
 			break
 		}
@@ -120,7 +120,7 @@ func (w *Conn) WriteBatch(ds []transport.Datagram) (int, error) {
 	}
 	now := time.Now()
 	for _, d := range ds {
-		w.out.SendTo(now, d.Data, d.Addr)
+		w.out.sendTo(now, d.Data, d.Addr)
 	}
 	w.scheduleOut(now)
 	return len(ds), nil
@@ -143,7 +143,7 @@ func (w *Conn) flushOut() {
 	now := time.Now()
 	var due []transport.Datagram
 	for {
-		d, to := w.out.NextFrom(now)
+		d, to := w.out.nextFrom(now)
 		if d == nil {
 			break
 		}

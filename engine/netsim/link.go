@@ -104,11 +104,11 @@ func (l *Link) push(at time.Time, data []byte, addr netip.AddrPort) {
 }
 
 // Send puts a copy of d on the link at now.
-func (l *Link) Send(now time.Time, d []byte) { l.SendTo(now, d, netip.AddrPort{}) }
+func (l *Link) Send(now time.Time, d []byte) { l.sendTo(now, d, netip.AddrPort{}) }
 
-// SendTo puts a copy of d on the link at now, tagged with an address that
-// NextFrom returns with it.
-func (l *Link) SendTo(now time.Time, d []byte, addr netip.AddrPort) {
+// sendTo puts a copy of d on the link at now, tagged with an address that
+// nextFrom returns with it.
+func (l *Link) sendTo(now time.Time, d []byte, addr netip.AddrPort) {
 	l.stats.Sent++
 	if l.p.Loss > 0 && l.rng.Float64() < l.p.Loss {
 		l.stats.Dropped++
@@ -124,12 +124,12 @@ func (l *Link) SendTo(now time.Time, d []byte, addr netip.AddrPort) {
 // Next returns the next datagram due at or before now, or nil. The caller
 // owns the returned slice.
 func (l *Link) Next(now time.Time) []byte {
-	d, _ := l.NextFrom(now)
+	d, _ := l.nextFrom(now)
 	return d
 }
 
-// NextFrom is Next that also returns the datagram's address.
-func (l *Link) NextFrom(now time.Time) ([]byte, netip.AddrPort) {
+// nextFrom is Next that also returns the datagram's address.
+func (l *Link) nextFrom(now time.Time) ([]byte, netip.AddrPort) {
 	if len(l.q) == 0 || l.q[0].at.After(now) {
 		return nil, netip.AddrPort{}
 	}

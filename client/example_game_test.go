@@ -1,0 +1,42 @@
+package client_test
+
+import (
+	"log"
+
+	"github.com/mpgs/mpgameserver/client"
+	"github.com/mpgs/mpgameserver/engine/conn"
+)
+
+// game is an Ebitengine game (ebiten.Game's Update) that plays online.
+type game struct {
+	c     *client.Client
+	input []byte // what the player did this frame
+}
+
+func (g *game) Update() error {
+	// Once per frame: sends, receives, runs timers; never blocks.
+	g.c.Update()
+	// Everything that arrived since the last frame.
+	for _, m := range g.c.Messages() {
+		_ = m.Data // decode it, update what you draw
+	}
+	if g.c.Connected() {
+		g.c.Send(g.input, conn.RetryNone, nil) // queued; the next Update sends it
+	}
+	return nil
+}
+
+// The client inside a game: the README's "Embed the client in your
+// Ebitengine game".
+func Example_game() {
+	serverKey, err := conn.LoadPublicKey("keys/root.pub") // pin the server's public key
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := client.New(client.Config{ServerKey: serverKey})
+	// Connect returns at once; ok arrives in a later Update.
+	c.Connect("127.0.0.1:1474", func(ok bool) { log.Println("connected:", ok) })
+	defer c.WaitForDisconnect() // a graceful goodbye when the game ends
+	g := &game{c: c}
+	_ = g // ebiten.RunGame(g)
+}
