@@ -76,7 +76,7 @@ type Client struct {
 	log  *slog.Logger
 
 	sock      transport.Conn
-	c         *session.Conn
+	sess      *session.Conn
 	onConnect func(bool)
 	reported  bool // the connect callback ran
 	in        []transport.Datagram
@@ -128,7 +128,7 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 		return err
 	}
 	cc.SetHandler(c.receive)
-	c.sock, c.c = sock, cc
+	c.sock, c.sess = sock, cc
 	c.onConnect, c.reported = callback, false
 	clear(c.inbox)
 	c.inbox = c.inbox[:0]
@@ -146,20 +146,20 @@ func (c *Client) receive(seq conn.Seq, msg []byte) {
 // arrived, runs the timers (resends, keep-alives, timeouts), sends what is
 // due and runs the callbacks that became due. It never blocks.
 func (c *Client) Update() {
-	if c.c == nil || c.sock == nil {
+	if c.sess == nil || c.sock == nil {
 		return
 	}
 	now := time.Now()
 	for {
 		n, err := c.sock.ReadBatch(c.in)
 		for i := 0; i < n; i++ {
-			_ = c.c.Receive(now, c.in[i].Data) // bad datagrams are counted in Stats().Drops
+			_ = c.sess.Receive(now, c.in[i].Data) // bad datagrams are counted in Stats().Drops
 		}
 		if err != nil || n < len(c.in) {
 			break
 		}
 	}
-	if d := c.c.Poll(now, c.out[0].Data[:0]); d != nil {
+	if d := c.sess.Poll(now, c.out[0].Data[:0]); d != nil {
 		c.out[0].Data = d
 		if _, err := c.sock.WriteBatch(c.out[:]); err != nil {
 			c.sendErrs++
@@ -174,18 +174,18 @@ func (c *Client) report() {
 	if c.reported {
 		return
 	}
-	switch st := c.c.Status(); {
+	switch st := c.sess.Status(); {
 	case st == conn.Connecting:
 		return
 	case st == conn.Connected:
 		c.reported = true
-		c.log.Debug("connected", "token", c.c.Token())
+		c.log.Debug("connected", "token", c.sess.Token())
 		if c.onConnect != nil {
 			c.onConnect(true)
 		}
 	default:
 		c.reported = true
-		c.log.Debug("connect failed", "reason", c.c.Err())
+		c.log.Debug("connect failed", "reason", c.sess.Err())
 		if c.onConnect != nil {
 			c.onConnect(false)
 		}
@@ -193,31 +193,31 @@ func (c *Client) report() {
 }
 
 // Connected reports whether the client is connected.
-func (c *Client) Connected() bool { return c.c != nil && c.c.Status() == conn.Connected }
+func (c *Client) Connected() bool { return c.sess != nil && c.sess.Status() == conn.Connected }
 
 // Status returns the connection state (Disconnected before Connect).
 func (c *Client) Status() conn.Status {
-	if c.c == nil {
+	if c.sess == nil {
 		return conn.Disconnected
 	}
-	return c.c.Status()
+	return c.sess.Status()
 }
 
 // Err returns why the connection failed or closed, or nil.
 func (c *Client) Err() error {
-	if c.c == nil {
+	if c.sess == nil {
 		return nil
 	}
-	return c.c.Err()
+	return c.sess.Err()
 }
 
 // Token returns the session token the server assigned (0 before the
 // handshake).
 func (c *Client) Token() uint32 {
-	if c.c == nil {
+	if c.sess == nil {
 		return 0
 	}
-	return c.c.Token()
+	return c.sess.Token()
 }
 
 // LocalAddr returns the socket's address, or the zero value.
@@ -234,10 +234,10 @@ func (c *Client) LocalAddr() netip.AddrPort {
 // message, false when it timed out or the connection closed first.
 // Messages queued while connecting go out after the handshake.
 func (c *Client) Send(msg []byte, retry conn.RetryMode, callback func(ok bool)) error {
-	if c.c == nil {
+	if c.sess == nil {
 		return ErrNotConnected
 	}
-	return c.c.Send(msg, retry, callback)
+	return c.sess.Send(msg, retry, callback)
 }
 
 // SendGuaranteed sends msg with conn.RetryOnTimeout: resent until the
@@ -248,10 +248,10 @@ func (c *Client) SendGuaranteed(msg []byte, callback func(ok bool)) error {
 
 // QueuedBytes returns the bytes of messages queued and not yet sent.
 func (c *Client) QueuedBytes() int {
-	if c.c == nil {
+	if c.sess == nil {
 		return 0
 	}
-	return c.c.QueuedBytes()
+	return c.sess.QueuedBytes()
 }
 
 // HasMessages reports whether messages are waiting.
@@ -282,26 +282,26 @@ func (c *Client) Messages() []Message {
 // Latency returns the smoothed one-way latency estimate (half the round
 // trip).
 func (c *Client) Latency() time.Duration {
-	if c.c == nil {
+	if c.sess == nil {
 		return 0
 	}
-	return c.c.Latency()
+	return c.sess.Latency()
 }
 
 // Stats returns the connection's counters (zero before Connect).
 func (c *Client) Stats() conn.Stats {
-	if c.c == nil {
+	if c.sess == nil {
 		return conn.Stats{}
 	}
-	return c.c.Stats()
+	return c.sess.Stats()
 }
 
 // Disconnect starts a graceful close: the next Update sends a DISCONNECT.
 // Keep calling Update until Status is Disconnected, or call
 // WaitForDisconnect.
 func (c *Client) Disconnect() {
-	if c.c != nil {
-		c.c.Disconnect(time.Now())
+	if c.sess != nil {
+		c.sess.Disconnect(time.Now())
 	}
 }
 
@@ -309,14 +309,14 @@ func (c *Client) Disconnect() {
 // acknowledged the DISCONNECT, or at most about a second, then closes the
 // socket.
 func (c *Client) WaitForDisconnect() {
-	if c.c == nil {
+	if c.sess == nil {
 		return
 	}
-	if st := c.c.Status(); st == conn.Connected || st == conn.Connecting {
+	if st := c.sess.Status(); st == conn.Connected || st == conn.Connecting {
 		c.Disconnect()
 	}
 	deadline := time.Now().Add(session.DefaultDisconnectTimeout + 100*time.Millisecond)
-	for !c.c.Status().Closed() && time.Now().Before(deadline) {
+	for !c.sess.Status().Closed() && time.Now().Before(deadline) {
 		c.Update()
 		if c.sock != nil {
 			_ = c.sock.Wait(time.Now().Add(5 * time.Millisecond))
@@ -329,10 +329,10 @@ func (c *Client) WaitForDisconnect() {
 // ForceDisconnect closes the socket at once, without telling the server
 // (which drops the connection after its timeout).
 func (c *Client) ForceDisconnect() {
-	if c.c == nil {
+	if c.sess == nil {
 		return
 	}
-	c.c.Close() // pending callbacks get false
+	c.sess.Close() // pending callbacks get false
 	c.closeSocket()
 	c.report() // a connect still under way reports false
 }

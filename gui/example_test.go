@@ -1,0 +1,60 @@
+package gui_test
+
+import (
+	"context"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/gui"
+	echogame "github.com/mpgs/mpgameserver/internal/echo"
+)
+
+// A game server in a monitor window: Run serves until the window is
+// closed, Esc is pressed or a signal arrives, then stops the server
+// gracefully. It needs a display, so this example is not run.
+func ExampleServer() {
+	root, err := conn.GenerateKey(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := gui.NewServer(server.Config{Handler: echogame.NewHandler(os.Stdout), RootKey: root}, ":1474")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := s.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// A Monitor is an ebiten.Game showing a server's snapshots, for a
+// program that runs the server itself. It needs a display, so this
+// example is not run.
+func ExampleMonitor() {
+	srv, err := server.New(server.Config{Handler: echogame.NewHandler(nil)}, ":1474")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go srv.Run()
+	defer func() {
+		srv.Stop()
+		<-srv.Done()
+	}()
+
+	mon, err := gui.NewMonitor(srv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mon.SetDone(srv.Done()) // close the window if the server stops
+	ebiten.SetWindowSize(gui.Width, gui.Height)
+	if err := ebiten.RunGame(mon); err != nil {
+		log.Fatal(err)
+	}
+}
