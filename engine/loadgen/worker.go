@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/echo/rule"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
@@ -19,7 +19,7 @@ import (
 // from the sequence number, checked on the echo.
 const (
 	markPlain      = 'L'
-	markGuaranteed = echo.Guaranteed
+	markGuaranteed = rule.Guaranteed
 	headerSize     = 14
 )
 

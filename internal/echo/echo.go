@@ -23,20 +23,8 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/internal/echo/rule"
 )
-
-// Guaranteed is the first byte of a message echoed with guaranteed
-// delivery.
-const Guaranteed = 'G'
-
-// Retry returns how msg is echoed: conn.RetryOnTimeout when it starts
-// with Guaranteed, conn.RetryNone otherwise.
-func Retry(msg []byte) conn.RetryMode {
-	if len(msg) > 0 && msg[0] == Guaranteed {
-		return conn.RetryOnTimeout
-	}
-	return conn.RetryNone
-}
 
 // Counts are one client's echo counts.
 type Counts struct {
@@ -90,7 +78,7 @@ func (h *Handler) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
 		n.Msgs++
 		n.Bytes += len(msg)
 	}
-	if err := p.Send(msg, Retry(msg), nil); err != nil {
+	if err := p.Send(msg, rule.Retry(msg), nil); err != nil {
 		p.Log().Warn("echo: send", "err", err)
 	}
 }

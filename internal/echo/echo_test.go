@@ -17,12 +17,6 @@ import (
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
-func TestRetry(t *testing.T) {
-	assert.Equal(t, conn.RetryOnTimeout, echo.Retry([]byte("Gx")))
-	assert.Equal(t, conn.RetryNone, echo.Retry([]byte("x")))
-	assert.Equal(t, conn.RetryNone, echo.Retry(nil))
-}
-
 // TestStatsFloodLogsLittle: a client packing 143 STATS requests in every
 // packet makes the game answer within its share of each tick and the log
 // carry a few lines a second, not one per failed reply.

@@ -25,7 +25,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/internal/attack"
 	"github.com/mpgs/mpgameserver/internal/crypto"
-	"github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/echo/rule"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
@@ -57,7 +57,7 @@ func (e *game) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 		}
 		e.mu.Unlock()
 	}
-	_ = c.Send(msg, echo.Retry(msg), nil)
+	_ = c.Send(msg, rule.Retry(msg), nil)
 }
 
 func (e *game) duplicates() int {
