@@ -63,9 +63,11 @@ type Config struct {
 	MessageTimeout time.Duration
 	// Logger receives the connection's events (discarded when nil).
 	Logger *slog.Logger
-	// Dial opens the socket of each connection attempt to addr
-	// (transport.Dial with its defaults when nil). Tests give an in-memory
-	// network's.
+	// Dial opens the socket of each connection attempt to addr. When nil:
+	// transport.Dial of a portable socket, which a goroutine in Go's
+	// network poller reads, so that a frame with nothing to read makes no
+	// system call (~0.1 µs, against ~0.7 µs for a recvmmsg finding
+	// nothing). Tests give an in-memory network's.
 	Dial func(addr string) (transport.Conn, error)
 }
 
@@ -116,7 +118,9 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	c.ForceDisconnect()
 	dial := c.cfg.Dial
 	if dial == nil {
-		dial = func(addr string) (transport.Conn, error) { return transport.Dial(addr, transport.Config{}) }
+		dial = func(addr string) (transport.Conn, error) {
+			return transport.Dial(addr, transport.Config{Portable: true})
+		}
 	}
 	sock, err := dial(addr)
 	if err != nil {

@@ -93,10 +93,11 @@ type Sockets int
 
 const (
 	// SocketsAuto is SocketsShared for a server on the IPv4 loopback (on
-	// Linux), SocketsPerClient otherwise (SocketsPortable off Linux).
+	// Linux), SocketsPerClient otherwise.
 	SocketsAuto Sockets = iota
 	// SocketsPerClient gives each client its own socket connected to the
-	// server, read in Go's network poller: the way to a remote server.
+	// server; a worker watches its clients' sockets with one
+	// transport.Poller (an epoll on Linux): the way to a remote server.
 	SocketsPerClient
 	// SocketsShared gives each worker one socket for all its clients,
 	// each sending from its own address in 127.0.0.0/8: 64 datagrams per
@@ -104,8 +105,9 @@ const (
 	// less than the server it measures (Linux, server on the IPv4
 	// loopback).
 	SocketsShared
-	// SocketsPortable is SocketsPerClient (the name scripts used for the
-	// goroutine-per-socket way, which is now the per-client way).
+	// SocketsPortable is SocketsPerClient on portable sockets, each read
+	// by a goroutine of its own in Go's network poller: the way off Linux,
+	// and the costliest.
 	SocketsPortable
 )
 

@@ -41,7 +41,7 @@ func newSockets(cfg *Config, n int) (sockets, error) {
 	if cfg.Sockets == SocketsShared {
 		return newSharedSockets(cfg.Server, n, 0)
 	}
-	return newConnSockets(cfg.Server, n), nil
+	return newConnSockets(cfg.Server, n, cfg.Sockets == SocketsPortable)
 }
 
 // autoSockets is what SocketsAuto means for server.
@@ -60,30 +60,43 @@ func pause(deadline time.Time) {
 }
 
 // connSockets gives each client a socket of its own connected to the
-// server: the portable transport, whose goroutine (in Go's network
-// poller) queues what arrives; the worker looks at every open client's
-// queue each time it wakes, which costs no system call.
+// server, all watched by one transport.Poller: the worker reads only the
+// sockets that have datagrams waiting, at one system call for all of them
+// plus one per socket read (Linux; elsewhere portable sockets), and no
+// datagram wakes a goroutine.
 type connSockets struct {
 	server  string
+	cfg     transport.Config
 	conns   []transport.Conn
+	poll    *transport.Poller
+	ready   []int
 	in      []transport.Datagram
 	out     []transport.Datagram
 	errs    uint64
 	dropped uint64 // by sockets already closed
 }
 
-func newConnSockets(server netip.AddrPort, n int) *connSockets {
-	s := &connSockets{server: server.String(), conns: make([]transport.Conn, n), in: make([]transport.Datagram, 8), out: make([]transport.Datagram, 1)}
+func newConnSockets(server netip.AddrPort, n int, portable bool) (*connSockets, error) {
+	p, err := transport.NewPoller()
+	if err != nil {
+		return nil, err
+	}
+	s := &connSockets{server: server.String(), cfg: transport.Config{Buffer: 256 << 10, Portable: portable}, conns: make([]transport.Conn, n), poll: p, ready: make([]int, 256),
+		in: make([]transport.Datagram, 8), out: make([]transport.Datagram, 1)}
 	for i := range s.in {
 		s.in[i].Data = make([]byte, 0, transport.RecvSize)
 	}
 	s.out[0].Data = make([]byte, 0, transport.RecvSize)
-	return s
+	return s, nil
 }
 
 func (s *connSockets) open(idx int) error {
-	c, err := transport.Dial(s.server, transport.Config{Portable: true})
+	c, err := transport.Dial(s.server, s.cfg)
 	if err != nil {
+		return err
+	}
+	if err := s.poll.Add(c, idx); err != nil {
+		c.Close()
 		return err
 	}
 	s.conns[idx] = c
@@ -109,25 +122,31 @@ func (s *connSockets) flush() {}
 func (s *connSockets) shut(idx int) {
 	if c := s.conns[idx]; c != nil {
 		s.dropped += c.Stats().KernelDrops
+		_ = s.poll.Remove(c)
 		c.Close()
 		s.conns[idx] = nil
 	}
 }
 
 func (s *connSockets) wait(deadline time.Time, fn func(idx int, b []byte, now time.Time)) {
-	now := time.Now()
-	for idx, c := range s.conns {
-		if c == nil {
-			continue
+	for {
+		k, err := s.poll.Ready(s.ready)
+		if err != nil || k == 0 {
+			break
 		}
-		for {
-			n, err := c.ReadBatch(s.in)
-			for i := 0; i < n; i++ {
+		now := time.Now()
+		for _, idx := range s.ready[:k] {
+			c := s.conns[idx]
+			if c == nil {
+				continue
+			}
+			n, _ := c.ReadBatch(s.in)
+			for i := 0; i < n && s.conns[idx] != nil; i++ {
 				fn(idx, s.in[i].Data, now)
 			}
-			if err != nil || n < len(s.in) || s.conns[idx] == nil {
-				break
-			}
+		}
+		if k < len(s.ready) {
+			break
 		}
 	}
 	pause(deadline)
@@ -149,6 +168,7 @@ func (s *connSockets) close() {
 	for i := range s.conns {
 		s.shut(i)
 	}
+	s.poll.Close()
 }
 
 // sharedSockets carry all of a worker's clients on one socket, for a

@@ -122,6 +122,13 @@ func (b *inbox) close() bool {
 	return true
 }
 
+// pending reports whether datagrams wait (a Poller asks).
+func (b *inbox) pending() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.q) > 0
+}
+
 func (b *inbox) counts() (drops, reads uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -146,8 +146,6 @@ func newMmsgConn(uc *net.UDPConn, connected bool, cfg Config) (Conn, error) {
 		}
 	}
 	c.rcv, c.snd, _ = mmsg.SizeBuffers(c.fd, cfg.buffer()) // a socket with small buffers still works
-	c.rhdrs, c.riovs, c.rname, c.rctrl = make([]mmsg.Hdr, BatchSize), make([]unix.Iovec, BatchSize), make([]mmsg.Sockaddr, BatchSize), make([][ctrlSpace]byte, BatchSize)
-	c.whdrs, c.wiovs, c.wname, c.wctrl = make([]mmsg.Hdr, BatchSize), make([]unix.Iovec, BatchSize), make([]mmsg.Sockaddr, BatchSize), make([][ctrlSpace]byte, BatchSize)
 	return c, nil
 }
 
@@ -160,6 +158,11 @@ func (c *mmsgConn) ReadBatch(ds []Datagram) (int, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	n := min(len(ds), BatchSize)
+	if len(c.rhdrs) < n {
+		// Sized by the largest batch asked for: a client's socket that
+		// reads a few at a time does not carry a server's 64.
+		c.rhdrs, c.riovs, c.rname, c.rctrl = make([]mmsg.Hdr, n), make([]unix.Iovec, n), make([]mmsg.Sockaddr, n), make([][ctrlSpace]byte, n)
+	}
 	for i := 0; i < n; i++ {
 		c.rhdrs[i].Set(ds[i].Data[:cap(ds[i].Data)], &c.riovs[i], &c.rname[i], unix.SizeofSockaddrInet6, c.rctrl[i][:])
 	}
@@ -219,6 +222,13 @@ func (c *mmsgConn) WriteBatch(ds []Datagram) (int, error) {
 
 // writeSome sends up to BatchSize datagrams.
 func (c *mmsgConn) writeSome(ds []Datagram) (int, error) {
+	if len(ds) == 1 && c.connected {
+		return c.writeOne(ds[0].Data)
+	}
+	if len(c.whdrs) < len(ds) {
+		n := len(ds)
+		c.whdrs, c.wiovs, c.wname, c.wctrl = make([]mmsg.Hdr, n), make([]unix.Iovec, n), make([]mmsg.Sockaddr, n), make([][ctrlSpace]byte, n)
+	}
 	for i := range ds {
 		var name *mmsg.Sockaddr
 		var nl uint32
@@ -261,6 +271,26 @@ func (c *mmsgConn) writeSome(ds []Datagram) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// writeOne sends one datagram on a connected socket with write(2),
+// cheaper than sendmmsg for one (a client sends one a frame).
+func (c *mmsgConn) writeOne(d []byte) (int, error) {
+	for {
+		_, err := unix.Write(c.fd, d)
+		switch err {
+		case nil:
+			c.writes.Add(1)
+			return 1, nil
+		case unix.EINTR:
+		case unix.EAGAIN:
+			if err := c.poll(unix.POLLOUT, -1); err != nil {
+				return 0, err
+			}
+		default:
+			return 0, os.NewSyscallError("write", err)
+		}
+	}
 }
 
 func (c *mmsgConn) Wait(deadline time.Time) error {

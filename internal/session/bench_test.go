@@ -19,6 +19,19 @@ func benchPair(b testing.TB) (client, server *Conn, now time.Time) {
 // benchPairWith is benchPair with the server's configuration changed by
 // mod.
 func benchPairWith(b testing.TB, mod func(*Config)) (client, server *Conn, now time.Time) {
+	return newBenchPair(b, nil, mod)
+}
+
+// benchPairTimeout is benchPair whose unacknowledged packets time out
+// after d of fake time, which keeps the in-flight lists short.
+func benchPairTimeout(b testing.TB, d time.Duration) (client, server *Conn, now time.Time) {
+	timeout := func(c *Config) { c.MessageTimeout = d }
+	return newBenchPair(b, timeout, timeout)
+}
+
+// newBenchPair makes a connected pair whose client and server
+// configurations are changed by modClient and modServer.
+func newBenchPair(b testing.TB, modClient, modServer func(*Config)) (client, server *Conn, now time.Time) {
 	now = time.Unix(1_700_000_000, 0)
 	r := newReplay(b)
 	ccfg, scfg := r.clientConfig(), r.serverConfig()
@@ -26,8 +39,11 @@ func benchPairWith(b testing.TB, mod func(*Config)) (client, server *Conn, now t
 		c.ConnectionTimeout = 100 * 365 * 24 * time.Hour
 		c.MessageTimeout = time.Hour
 	}
-	if mod != nil {
-		mod(scfg)
+	if modClient != nil {
+		modClient(ccfg)
+	}
+	if modServer != nil {
+		modServer(scfg)
 	}
 	client, err := NewClient(ccfg, now)
 	if err != nil {
@@ -80,10 +96,9 @@ func benchBatches() []batch {
 func BenchmarkSendPoll(b *testing.B) {
 	for _, bt := range benchBatches() {
 		b.Run(bt.name, func(b *testing.B) {
-			client, _, now := benchPair(b)
-			// Unacknowledged packets time out after a second of fake time
-			// (the default), which keeps the in-flight list at about 60
-			// packets.
+			// Unacknowledged packets time out after a second of fake time,
+			// which keeps the in-flight list at about 60 packets.
+			client, _, now := benchPairTimeout(b, time.Second)
 			buf := make([]byte, 0, protocol.MaxDatagramSize)
 			step := time.Second / 60
 			b.ReportAllocs()
@@ -170,7 +185,7 @@ func BenchmarkEcho(b *testing.B) {
 			servers := make([]*Conn, n)
 			var now time.Time
 			for i := range clients {
-				clients[i], servers[i], now = benchPair(b)
+				clients[i], servers[i], now = benchPairTimeout(b, time.Second)
 				s := servers[i]
 				s.SetHandler(func(_ protocol.Seq, msg []byte) {
 					if err := s.Send(msg, conn.RetryNone, nil); err != nil {
