@@ -168,6 +168,9 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 	s.rx = dgram.NewReader(c, maxQueued, maxQueuedBytes, s.filter)
 	s.tx = dgram.NewWriter(c)
 	s.tx.OnError = s.sendFailed
+	// Until the first tick, readers see the address and the settings
+	// (a status page may be asked before Serve runs).
+	s.publish()
 	return s, nil
 }
 

@@ -491,3 +491,19 @@ func TestConfigErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "not an address")
 	assert.True(t, strings.HasPrefix(sock.LocalAddr().String(), "127.0.0.1:"))
 }
+
+// TestSnapshotBeforeServe: a status page asked between New and the first
+// tick shows the address and the settings, not zeros.
+func TestSnapshotBeforeServe(t *testing.T) {
+	sock, err := transport.NewNetwork().Listen(netip.MustParseAddrPort("127.0.0.1:1475"))
+	require.NoError(t, err)
+	srv, err := server.NewWithConn(server.Config{Handler: newRecorder(), MemoryBudget: 1 << 20, Logger: slog.New(slog.DiscardHandler)}, sock)
+	require.NoError(t, err)
+	defer srv.Close()
+	var sn server.Snapshot
+	srv.Snapshot(&sn)
+	assert.Equal(t, srv.Addr(), sn.Addr)
+	assert.Equal(t, int64(1<<20), int64(sn.MemoryBudget))
+	assert.Positive(t, sn.Interval)
+	assert.True(t, sn.Taken.IsZero(), "no tick has run")
+}
