@@ -4,16 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 )
 
 func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("keygen", "Writes a new P-256 root key pair into DIR: NAME.key (PKCS#8 PEM private key,\n"+
-		"for the server's --key) and NAME.pub (PEM public key, for clients to pin).\n"+
-		"Same files as the Python mpgameserver's genkey.\n\n"+
-		"usage: mpgameserver keygen [--name NAME] DIR", stderr)
+	fs := newFlagsWith("keygen", "keygen [--name NAME] DIR", "Writes a new P-256 root key pair into DIR, creating it (mode 0700) when\n"+
+		"missing: NAME.key (PKCS#8 PEM private key, for the server's --key; mode\n"+
+		"0600) and NAME.pub (PEM public key, for clients to pin). Same files as\n"+
+		"the Python mpgameserver's genkey.", stderr)
 	name := fs.String("name", "root", "base name of the key files")
 	if err := fs.Parse(args); err != nil {
 		return parseErr(err)
@@ -24,6 +25,9 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage
 	}
 	dir := fs.Arg(0)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("key directory %q: %w", dir, err)
+	}
 	k, err := conn.GenerateKey(nil)
 	if err != nil {
 		return err
