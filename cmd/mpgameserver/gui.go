@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/mpgs/mpgameserver/gui"
 )
@@ -16,6 +17,12 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var f serverFlags
 	f.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	if err := checkDisplay(os.Getenv); err != nil {
 		return err
 	}
 	srv, err := f.newServer(stdout, stderr)

@@ -8,6 +8,7 @@
 //	mpgameserver keygen     write a new root key pair
 //	mpgameserver loadgen    simulate many echo clients and measure the server
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
+//	mpgameserver version    print the version (also: mpgameserver --version)
 //
 // Run "mpgameserver <command> --help" for a command's flags.
 package main
@@ -30,16 +31,21 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
+// commands returns the subcommands of this build: a headless build has no
+// window commands.
 func commands() map[string]command {
-	return map[string]command{
+	cmds := map[string]command{
 		"serve":    {"run a headless game server", runServe},
-		"gui":      {"run a game server in a monitor window", runGUI},
-		"play":     {"open the arena game window and join a server", runPlay},
 		"bots":     {"run computer players in an arena server", runBots},
 		"keygen":   {"write a new root key pair (NAME.key, NAME.pub)", runKeygen},
 		"loadgen":  {"simulate many echo clients and measure loss, datagrams/s and round trips", runLoadgen},
 		"simulate": {"run a client and a server over a simulated lossy link and report what arrived", runSimulate},
+		"version":  {"print the version of this binary", runVersion},
 	}
+	for name, c := range windowCommands() {
+		cmds[name] = c
+	}
+	return cmds
 }
 
 func usage(w io.Writer) {
@@ -65,6 +71,9 @@ func main() {
 
 // run dispatches to a subcommand and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -73,6 +82,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, ok := commands()[args[0]]
+	if !ok && (args[0] == "gui" || args[0] == "play") {
+		fmt.Fprintf(stderr, "mpgameserver %s: %v\n", args[0], errHeadless)
+		return 1
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "mpgameserver: unknown command %q\n\n", args[0])
 		usage(stderr)
@@ -98,10 +111,16 @@ var errUsage = errors.New("usage")
 // newFlags returns a flag set for a subcommand that reports errors to
 // stderr and never exits the process.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	return newFlagsWith(name, name+" [flags]", synopsis, stderr)
+}
+
+// newFlagsWith is newFlags for a command whose usage line, after
+// "mpgameserver ", is use (it names its arguments).
+func newFlagsWith(name, use, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: mpgameserver %s [flags]\n\n%s\n\nflags:\n", name, synopsis)
+		fmt.Fprintf(stderr, "usage: mpgameserver %s\n\n%s\n\nflags:\n", use, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -3,9 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/engine/conn"
 )
 
 func runArgs(args ...string) (int, string, string) {
@@ -56,4 +63,48 @@ func TestSimulateFlagErrors(t *testing.T) {
 		assert.Equal(t, tc.code, code, tc.args)
 		assert.Contains(t, errOut, tc.msg, tc.args)
 	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		code, out, errOut := runArgs(args...)
+		assert.Equal(t, 0, code, errOut)
+		assert.Regexp(t, `^mpgameserver \S+ .*go1\.\d+.* \w+/\w+`, out, args)
+	}
+	built := func() (*debug.BuildInfo, bool) {
+		return &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "true"}}}, true
+	}
+	assert.Contains(t, version(built), "mpgameserver v1.2.3 (rev 0123456789ab, modified) go")
+	none := func() (*debug.BuildInfo, bool) { return nil, false }
+	assert.Contains(t, version(none), "mpgameserver (devel) go")
+}
+
+// TestKeygen: README's "keygen keys/" works on a fresh clone: the
+// directory is made, private to its owner, and the usage is said once.
+func TestKeygenMakesItsDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys", "deeper")
+	code, out, errOut := runArgs("keygen", dir)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, filepath.Join(dir, "root.key"))
+	st, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+	st, err = os.Stat(filepath.Join(dir, "root.key"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	_, err = conn.LoadPublicKey(filepath.Join(dir, "root.pub"))
+	assert.NoError(t, err)
+
+	code, _, errOut = runArgs("keygen")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, 1, strings.Count(errOut, "usage:"), errOut)
+	assert.Contains(t, errOut, "usage: mpgameserver keygen [--name NAME] DIR")
+}
+
+// TestGitIgnoresKeys: keys made where README says are never committed.
+func TestGitIgnoresKeys(t *testing.T) {
+	b, err := os.ReadFile("../../.gitignore")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^/?keys/$`, string(b))
 }

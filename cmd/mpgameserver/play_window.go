@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/mpgs/mpgameserver/examples/arena/game"
 	"github.com/mpgs/mpgameserver/examples/arena/wire"
@@ -25,6 +26,9 @@ func runPlay(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	key, err := loadKey(*pubkey)
 	if err != nil {
+		return err
+	}
+	if err := checkDisplay(os.Getenv); err != nil {
 		return err
 	}
 	return game.Run(ctx, game.Options{Server: *server, Key: key, Name: *name, Color: uint8(*color)})

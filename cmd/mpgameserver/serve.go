@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/metrics"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,60 @@ type serverFlags struct {
 	logLevel  string
 	bots      int
 	root      *conn.PrivateKey // the key in use, once newServer ran
+	loaded    *conn.PrivateKey // the --key file's key, once check ran
+}
+
+// check validates every flag, and loads the --key file, before anything
+// is bound, opened or printed.
+func (f *serverFlags) check() error {
+	if _, ok := games()[f.game]; !ok {
+		return fmt.Errorf("--game %q: want one of %s", f.game, gameNames())
+	}
+	if f.bots < 0 {
+		return fmt.Errorf("--bots %d: want 0 or more", f.bots)
+	}
+	if f.bots > 0 && f.game != "arena" {
+		return fmt.Errorf("--bots %d: bots play the arena game only; add --game arena", f.bots)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	if f.interval <= 0 {
+		return fmt.Errorf("--interval %v: want a positive duration", f.interval)
+	}
+	if err := checkHostPort(f.listen); err != nil {
+		return fmt.Errorf("--listen %q: %w", f.listen, err)
+	}
+	if f.httpAddr != "" {
+		if err := checkHostPort(f.httpAddr); err != nil {
+			return fmt.Errorf("--http %q: %w", f.httpAddr, err)
+		}
+	}
+	if f.pprof && f.httpAddr == "" {
+		return errors.New("--pprof needs --http")
+	}
+	if f.key != "" {
+		k, err := conn.LoadPrivateKey(f.key)
+		if err != nil {
+			return fmt.Errorf("--key: %w", err)
+		}
+		f.loaded = k
+	}
+	return nil
+}
+
+// checkHostPort reports whether addr is host:port with a port that can be
+// bound (0 picks a free one); the host is resolved when the socket binds.
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port, for example 127.0.0.1:1474 or :1474")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q: want a number from 0 to 65535", port)
+	}
+	return nil
 }
 
 func (f *serverFlags) register(fs interface {
@@ -106,32 +161,14 @@ func (h *hosted) abort() {
 // page listening already (it serves once the server runs). It writes the
 // public key to stdout when it generated the root key.
 func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
-	newGame, ok := games()[f.game]
-	if !ok {
-		return nil, fmt.Errorf("--game %q: want one of %s", f.game, gameNames())
+	if err := f.check(); err != nil {
+		return nil, err
 	}
-	if f.bots < 0 || (f.bots > 0 && f.game != "arena") {
-		return nil, fmt.Errorf("--bots %d: bots play the arena game only (--game arena), and their number cannot be negative", f.bots)
-	}
+	newGame := games()[f.game]
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
-	}
-	if f.interval <= 0 {
-		return nil, fmt.Errorf("--interval %v: want a positive duration", f.interval)
-	}
-	if f.pprof && f.httpAddr == "" {
-		return nil, errors.New("--pprof needs --http")
-	}
+	_ = level.UnmarshalText([]byte(f.logLevel)) // check accepted it
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	var root *conn.PrivateKey
-	if f.key != "" {
-		k, err := conn.LoadPrivateKey(f.key)
-		if err != nil {
-			return nil, fmt.Errorf("--key: %w", err)
-		}
-		root = k
-	}
+	root := f.loaded
 	h := &hosted{}
 	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log}
 	if f.accessLog != "" {

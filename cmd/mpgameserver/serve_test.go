@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,9 +46,10 @@ func TestKeygen(t *testing.T) {
 	code, _, errOut = runArgs("keygen")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "one directory")
-	code, _, errOut = runArgs("keygen", filepath.Join(dir, "missing", "sub"))
+	// A directory that cannot be made (a file is in the way) is named.
+	code, _, errOut = runArgs("keygen", filepath.Join(dir, "root.pub", "sub"))
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, filepath.Join(dir, "missing", "sub"))
+	assert.Contains(t, errOut, filepath.Join(dir, "root.pub", "sub"))
 }
 
 // serve runs `mpgameserver serve args...` until the test ends and returns
@@ -124,10 +126,20 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--interval", "-1s", "--listen", "127.0.0.1:0"}, 1, "--interval"},
 		{[]string{"--bogus"}, 2, "-bogus"},
 		{[]string{"--pprof", "--listen", "127.0.0.1:0"}, 1, "--pprof needs --http"},
+		{[]string{"--interval", "0"}, 1, "--interval 0s: want a positive duration"},
+		{[]string{"--listen", "127.0.0.1:99999"}, 1, `--listen "127.0.0.1:99999": port "99999": want a number from 0 to 65535`},
+		{[]string{"--listen", "127.0.0.1:0", "--http", "localhost:http2"}, 1, `--http "localhost:http2"`},
+		{[]string{"--bots", "2", "--game", "echo"}, 1, "--bots 2: bots play the arena game only; add --game arena"},
+		{[]string{"--bots", "-1", "--game", "arena"}, 1, "--bots -1: want 0 or more"},
 	} {
-		code, _, errOut := runArgs(append([]string{"serve"}, tc.args...)...)
+		code, out, errOut := runArgs(append([]string{"serve"}, tc.args...)...)
 		assert.Equal(t, tc.code, code, tc.args)
 		assert.Contains(t, errOut, tc.msg, tc.args)
+		// A rejected flag is all it says: no throw-away key, no log line.
+		assert.Empty(t, out, tc.args)
+		if tc.code == 1 {
+			assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
+		}
 	}
 	code, _, errOut := runArgs("serve", "--help")
 	assert.Equal(t, 0, code)
