@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"net/netip"
 	"time"
 
@@ -36,6 +37,21 @@ var ErrNoMessage = errors.New("client: no message waiting")
 
 // ErrNotConnected is returned by Send before Connect or after a close.
 var ErrNotConnected = errors.New("client: not connected")
+
+// ErrNoUDP is what Connect returns where the platform has no UDP sockets
+// (GOOS=js: a browser) and Config.Dial gives no other way to the server.
+var ErrNoUDP = errors.New("client: this platform has no UDP sockets (a browser cannot send UDP datagrams): give Config.Dial a transport that reaches the server")
+
+// dialFor returns the default Dial on the platform goos: a portable UDP
+// socket, or ErrNoUDP where there is none.
+func dialFor(goos string) func(addr string) (transport.Conn, error) {
+	if goos == "js" || goos == "wasip1" {
+		return func(string) (transport.Conn, error) { return nil, ErrNoUDP }
+	}
+	return func(addr string) (transport.Conn, error) {
+		return transport.Dial(addr, transport.Config{Portable: true})
+	}
+}
 
 // Message is a message from the server.
 type Message struct {
@@ -118,9 +134,7 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	c.ForceDisconnect()
 	dial := c.cfg.Dial
 	if dial == nil {
-		dial = func(addr string) (transport.Conn, error) {
-			return transport.Dial(addr, transport.Config{Portable: true})
-		}
+		dial = dialFor(runtime.GOOS)
 	}
 	sock, err := dial(addr)
 	if err != nil {

@@ -1,0 +1,20 @@
+package client
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestConnectWithoutUDP: in a browser build, Connect says at once that
+// there is no UDP, rather than timing out a handshake that never left.
+func TestConnectWithoutUDP(t *testing.T) {
+	for _, goos := range []string{"js", "wasip1"} {
+		_, err := dialFor(goos)("127.0.0.1:1474")
+		assert.ErrorIs(t, err, ErrNoUDP, goos)
+	}
+	sock, err := dialFor("linux")("127.0.0.1:1474")
+	require.NoError(t, err)
+	sock.Close()
+}
