@@ -21,7 +21,11 @@ func (g *game) Update() error {
 		_ = m.Data // decode it, update what you draw
 	}
 	if g.c.Connected() {
-		g.c.Send(g.input, conn.RetryNone, nil) // queued; the next Update sends it
+		// Queued; the next Update sends it. An error means this input is
+		// not sent (too large, or the connection just closed).
+		if err := g.c.Send(g.input, conn.RetryNone, nil); err != nil {
+			log.Println("send:", err)
+		}
 	}
 	return nil
 }
@@ -35,7 +39,10 @@ func Example_game() {
 	}
 	c := client.New(client.Config{ServerKey: serverKey})
 	// Connect returns at once; ok arrives in a later Update.
-	c.Connect("127.0.0.1:1474", func(ok bool) { log.Println("connected:", ok) })
+	err = c.Connect("127.0.0.1:1474", func(ok bool) { log.Println("connected:", ok, c.Err()) })
+	if err != nil {
+		log.Fatal(err) // the address does not resolve, or no socket
+	}
 	defer c.WaitForDisconnect() // a graceful goodbye when the game ends
 	g := &game{c: c}
 	_ = g // ebiten.RunGame(g)

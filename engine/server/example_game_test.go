@@ -16,13 +16,16 @@ import (
 type Game struct {
 	server.BaseHandler                         // no-op defaults for the events you skip
 	players            map[uint32]*server.Peer // touched only on the event goroutine
+	refused            int                     // relays a player's full queue turned away
 }
 
 func (g *Game) Connect(p *server.Peer)    { g.players[p.Token()] = p }
 func (g *Game) Disconnect(p *server.Peer) { delete(g.players, p.Token()) }
 func (g *Game) HandleMessage(p *server.Peer, seq conn.Seq, msg []byte) {
 	for _, other := range g.players { // relay to everyone
-		other.Send(msg, conn.RetryNone, nil)
+		if err := other.Send(msg, conn.RetryNone, nil); err != nil {
+			g.refused++ // that player is far behind: skip them this time
+		}
 	}
 }
 func (g *Game) Update(delta time.Duration) { /* advance the world one tick */ }

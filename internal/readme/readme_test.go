@@ -4,9 +4,15 @@
 package readme_test
 
 import (
+	"fmt"
+	"go/ast"
+	"go/importer"
 	"go/parser"
 	"go/token"
+	"go/types"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -38,8 +44,9 @@ func snippets(t *testing.T) []snippet {
 	return out
 }
 
-// TestSnippetsAreExamples: every line of a snippet is a line of its file,
-// in order, and the file holds an Example.
+// TestSnippetsAreExamples: a snippet is its file whole from the import
+// block on, so that what a reader copies has its imports and its error
+// handling, and compiles (the file is built and run with the tests).
 func TestSnippetsAreExamples(t *testing.T) {
 	sn := snippets(t)
 	require.GreaterOrEqual(t, len(sn), 2, "the server and client snippets")
@@ -47,28 +54,100 @@ func TestSnippetsAreExamples(t *testing.T) {
 		src, err := os.ReadFile(filepath.Join(root, s.file))
 		require.NoError(t, err, s.file)
 		assert.Contains(t, string(src), "\nfunc Example", "%s holds an Example", s.file)
-		var file []string
-		for _, l := range strings.Split(string(src), "\n") {
-			file = append(file, strings.TrimSpace(l))
-		}
-		at := 0
-		for _, l := range s.lines {
-			l = strings.TrimSpace(l)
-			if l == "" {
-				continue
+		at := strings.Index(string(src), "import (")
+		require.GreaterOrEqual(t, at, 0, "%s has an import block", s.file)
+		want := strings.TrimSpace(string(src[at:]))
+		got := strings.TrimSpace(strings.Join(s.lines, "\n"))
+		assert.Equal(t, want, got, "README's snippet of %s is the file from its imports on; copy it again", s.file)
+	}
+}
+
+// TestSnippetsHandleErrors: no call in a snippet's file drops an error on
+// the floor (as a statement of its own, or assigned to _): copied into a
+// game, a busy port or a wrong key path must say so.
+func TestSnippetsHandleErrors(t *testing.T) {
+	for _, s := range snippets(t) {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, filepath.Join(root, s.file), nil, 0)
+		require.NoError(t, err)
+		info := typeCheck(t, fset, f)
+		errType := types.Universe.Lookup("error").Type()
+		returnsErr := func(e ast.Expr) bool {
+			call, ok := ast.Unparen(e).(*ast.CallExpr)
+			if !ok {
+				return false
 			}
-			found := false
-			for ; at < len(file); at++ {
-				if file[at] == l {
-					found, at = true, at+1
-					break
+			switch tv := info.Types[call].Type.(type) {
+			case *types.Tuple:
+				for i := 0; i < tv.Len(); i++ {
+					if types.Identical(tv.At(i).Type(), errType) {
+						return true
+					}
+				}
+			case nil:
+			default:
+				return types.Identical(tv, errType)
+			}
+			return false
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.ExprStmt:
+				assert.False(t, returnsErr(n.X), "%s: the error of %s is dropped", s.file, fset.Position(n.Pos()))
+			case *ast.AssignStmt:
+				for i, l := range n.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name == "_" && len(n.Rhs) == len(n.Lhs) {
+						assert.False(t, returnsErr(n.Rhs[i]), "%s: the error of %s is assigned to _", s.file, fset.Position(n.Pos()))
+					}
 				}
 			}
-			if !assert.True(t, found, "%s: the README's line %q is not in the file (or not in this order)", s.file, l) {
-				break
-			}
+			return true
+		})
+	}
+}
+
+// typeCheck type-checks f with the export data of its imports, which go
+// list builds.
+func typeCheck(t *testing.T, fset *token.FileSet, f *ast.File) *types.Info {
+	var paths []string
+	for _, imp := range f.Imports {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		paths = append(paths, p)
+	}
+	cmd := exec.Command("go", append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}"}, paths...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list -export")
+	exports := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if p, file, ok := strings.Cut(line, " "); ok {
+			exports[p] = file
 		}
 	}
+	lookup := func(path string) (io.ReadCloser, error) {
+		file, ok := exports[path]
+		if !ok || file == "" {
+			return nil, fmt.Errorf("no export data for %s", path)
+		}
+		return os.Open(file)
+	}
+	conf := types.Config{Importer: importer.ForCompiler(fset, "gc", lookup)}
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}}
+	_, err = conf.Check(f.Name.Name, fset, []*ast.File{f}, info)
+	require.NoError(t, err)
+	return info
+}
+
+// TestGettingStarted: README says how to add the module, and that the
+// first build is slow, before a reader thinks it hung.
+func TestGettingStarted(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	readme := string(b)
+	assert.Contains(t, readme, "go get github.com/mpgs/mpgameserver@latest")
+	top := readme[:min(len(readme), 1200)]
+	assert.Contains(t, top, "go build -o mpgameserver ./cmd/mpgameserver", "the first screen suggests building once")
+	assert.Regexp(t, `first .go run. compiles Ebitengine and takes 1 to 6 minutes`, top)
 }
 
 // TestSnippetsNeedTwoProjectImports: a game server or client needs at most
@@ -85,5 +164,22 @@ func TestSnippetsNeedTwoProjectImports(t *testing.T) {
 			}
 		}
 		assert.LessOrEqual(t, n, 2, "%s imports %d of the module's packages", s.file, n)
+	}
+}
+
+// TestPlatformTable: README says where the project runs, row by row, as
+// CI's cross-builds check it.
+func TestPlatformTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	require.NoError(t, err)
+	readme := string(b)
+	require.Contains(t, readme, "## Platforms")
+	for _, row := range []string{"| Linux", "| Windows", "| macOS", "| Android, iOS", "| FreeBSD", "| Browser (`GOOS=js GOARCH=wasm`)"} {
+		assert.Contains(t, readme, row)
+	}
+	for _, p := range []string{"windows/amd64", "darwin/arm64", "android/arm64", "ios/arm64", "freebsd/amd64", "js/wasm"} {
+		assert.Contains(t, string(ci), p, "CI builds %s", p)
 	}
 }
