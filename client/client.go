@@ -23,8 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
