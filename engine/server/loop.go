@@ -382,6 +382,8 @@ func (s *Server) send(p *Peer) {
 // leave raises Disconnect for a connected client, once.
 func (s *Server) leave(p *Peer) {
 	p.gone = true
+	s.left++
+	active := len(s.peers) - s.left
 	s.stats.Disconnects++
 	reason := p.conn.Err()
 	switch {
@@ -391,10 +393,10 @@ func (s *Server) leave(p *Peer) {
 		s.stats.OutOfWindow++
 	}
 	if l, separate := s.access(); separate {
-		l.Info("disconnect", "client", p.addr.String(), "token", p.Token(), "reason", errString(reason), "active", len(s.peers)-1)
+		l.Info("disconnect", "client", p.addr.String(), "token", p.Token(), "reason", errString(reason), "active", active)
 		s.log.Info("client disconnected", "token", p.Token(), "reason", errString(reason))
 	} else {
-		p.log.Info("client disconnected", "reason", errString(reason), "active", len(s.peers)-1)
+		p.log.Info("client disconnected", "reason", errString(reason), "active", active)
 	}
 	s.callDisconnect(p)
 }
@@ -410,6 +412,9 @@ func errString(err error) string {
 // indexes.
 func (s *Server) forget(p *Peer, pool *[]*Peer) {
 	p.conn.Close() // gives back what it held; nothing if it closed already
+	if p.gone && pool == &s.peers {
+		s.left--
+	}
 	removeAt(pool, p.index)
 	delete(s.byAddr, p.addr)
 	if s.byToken[p.Token()] == p {
@@ -441,11 +446,13 @@ func (s *Server) shutdown() {
 		}
 		if !p.gone {
 			s.leave(p)
+			s.watch.beat(time.Now())
 		}
 	}
 	deadline := s.now.Add(closeWait)
 	for len(s.peers) > 0 {
 		s.now = time.Now()
+		s.watch.beat(s.now) // saying goodbye is progress, not a stall
 		s.receive()
 		s.network()
 		if len(s.peers) == 0 || s.now.After(deadline) {

@@ -97,6 +97,7 @@ type Server struct {
 	stats            Stats
 	prof             profile
 	stopping         bool
+	left             int // peers in s.peers that have left (Disconnect raised), not yet forgotten
 	started          time.Time
 	dropLim          *logLimiter
 	panicLim         *logLimiter

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -506,4 +507,23 @@ func TestSnapshotBeforeServe(t *testing.T) {
 	assert.Equal(t, int64(1<<20), int64(sn.MemoryBudget))
 	assert.Positive(t, sn.Interval)
 	assert.True(t, sn.Taken.IsZero(), "no tick has run")
+}
+
+// TestShutdownCountsDown: stopping with three clients logs each leaving
+// with the count after it left (2, 1, 0), and waiting for goodbyes that
+// never come is not a stall.
+func TestShutdownCountsDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := start(t, newRecorder(), nil)
+		for range 3 {
+			w.connect() // clients that never answer the DISCONNECT
+		}
+		w.srv.Stop()
+		<-w.srv.Done()
+		log := w.log.String()
+		for _, n := range []string{"active=2", "active=1", "active=0"} {
+			assert.Len(t, regexp.MustCompile(`msg="client disconnected".* `+n+`\n`).FindAllString(log, -1), 1, "%s in:\n%s", n, log)
+		}
+		assert.NotContains(t, log, "the event goroutine is stuck")
+	})
 }
