@@ -29,8 +29,11 @@ const (
 	BulletRadius = 3.0
 	FireCooldown = 14 // ticks between shots
 	RespawnTicks = 120
-	ShieldTicks  = 90 // spawn protection
-	KillScore    = 1
+	// ShieldTicks is the spawn protection: a (re)spawned ship takes no
+	// hits for 2.5 s, long enough to get away from whoever is near, or
+	// until it fires.
+	ShieldTicks = 150
+	KillScore   = 1
 )
 
 // Input is a player's buttons for one tick.
@@ -52,7 +55,7 @@ type Ship struct {
 	Angle     float64 // radians, 0 points right, positive turns clockwise on screen
 	Alive     bool
 	RespawnIn int // ticks until respawn while dead
-	Shield    int // ticks of spawn protection left
+	Shield    int // ticks of spawn protection left (firing ends it)
 	Cooldown  int // ticks until the gun is ready
 	Score     int
 	Deaths    int
@@ -233,6 +236,11 @@ func StepShip(s *Ship) {
 	}
 	if s.Shield > 0 {
 		s.Shield--
+	}
+	if s.Input&Fire != 0 && s.Cooldown == 0 {
+		// It fires this tick (World.Step): a ship that shoots is fair
+		// game.
+		s.Shield = 0
 	}
 }
 
