@@ -90,6 +90,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer c.WaitForDisconnect() // a graceful goodbye when the window closes
+	ebiten.SetWindowTitle("mpgameserver embed - " + *server)
 	if err := ebiten.RunGame(&game{c: c}); err != nil {
 		log.Fatal(err)
 	}

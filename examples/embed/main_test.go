@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,4 +75,42 @@ func TestEmbedJoinsAndDraws(t *testing.T) {
 		}
 	}
 	assert.Greater(t, yellow, 50, "our ship is drawn where the server says")
+}
+
+// TestMainSetsAWindowTitle: main names its window (Ebitengine cannot be
+// asked for the title, and main needs the main thread: its code is read)
+// before it runs the game.
+func TestMainSetsAWindowTitle(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "main.go", nil, 0)
+	require.NoError(t, err)
+	var calls []string
+	var title ast.Expr
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Name.Name != "main" {
+			continue
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+				if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "ebiten" {
+					calls = append(calls, sel.Sel.Name)
+					if sel.Sel.Name == "SetWindowTitle" && len(call.Args) == 1 {
+						title = call.Args[0]
+					}
+				}
+			}
+			return true
+		})
+	}
+	require.Contains(t, calls, "SetWindowTitle")
+	assert.Less(t, slices.Index(calls, "SetWindowTitle"), slices.Index(calls, "RunGame"), "the title is set before the window opens")
+	lit, ok := title.(*ast.BinaryExpr)
+	require.True(t, ok, "the title names the game and its server")
+	s, ok := lit.X.(*ast.BasicLit)
+	require.True(t, ok)
+	assert.Contains(t, s.Value, "mpgameserver")
 }
