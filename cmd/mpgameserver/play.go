@@ -8,6 +8,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/examples/arena"
+	"github.com/mpgs/mpgameserver/examples/arena/wire"
 )
 
 // loadKey loads the --pubkey file, or returns nil (trust the server) when
@@ -23,14 +24,36 @@ func loadKey(path string) (*conn.PublicKey, error) {
 	return k, nil
 }
 
+// nameWarning returns the warning to print when the game will not show
+// name as given (cut to wire.MaxName bytes, control characters left out),
+// or "".
+func nameWarning(name string) string {
+	clean := wire.CleanName(name)
+	switch {
+	case clean == name:
+		return ""
+	case len(name) > wire.MaxName && clean != "":
+		return fmt.Sprintf("warning: --name %q is longer than %d bytes: you will play as %q", name, wire.MaxName, clean)
+	case clean == "":
+		return fmt.Sprintf("warning: --name %q has nothing printable: the server will name you", name)
+	}
+	return fmt.Sprintf("warning: --name %q has control characters: you will play as %q", name, clean)
+}
+
 func runBots(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bots", "Runs computer players in the arena at --server until interrupted.", stderr)
+	fs := newFlags("bots", "Runs computer players in the arena at --server until interrupted. It fails when no bot\n"+
+		"could join the game within --give-up (nothing answering, a wrong --pubkey, a server of another\n"+
+		"game), or when the server went away for that long.", stderr)
 	server := fs.String("server", "127.0.0.1:1474", "arena server address, host:port")
 	pubkey := fs.String("pubkey", "", "PEM file of the server's public key to pin (empty: trust the server's key)")
 	count := fs.Int("count", 4, "number of bots")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	giveUp := fs.Duration("give-up", arena.DefaultBotsGiveUp, "fail when no bot has been in the game this long")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *giveUp <= 0 {
+		return fmt.Errorf("--give-up %v: want a positive duration", *giveUp)
 	}
 	if *count < 1 {
 		return fmt.Errorf("--count %d: want at least 1", *count)
@@ -46,7 +69,7 @@ func runBots(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "%d bots playing at %s\n", *count, *server)
 	start := time.Now()
-	err = arena.RunBots(ctx, *server, key, *count)
+	err = arena.BotsConfig{Server: *server, Key: key, Count: *count, GiveUp: *giveUp}.Run(ctx)
 	fmt.Fprintf(stdout, "bots left after %v\n", time.Since(start).Round(time.Second))
 	return err
 }

@@ -31,5 +31,8 @@ func runPlay(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err := checkDisplay(os.Getenv); err != nil {
 		return err
 	}
+	if w := nameWarning(*name); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
 	return game.Run(ctx, game.Options{Server: *server, Key: key, Name: *name, Color: uint8(*color)})
 }

@@ -9,8 +9,10 @@
 // events. Clients (package player) send their buttons every frame, predict
 // their own ship and reconcile it with each snapshot, and interpolate the
 // other ships 100 ms in the past, so the game feels immediate at 100 ms of
-// latency. Package game is the Ebitengine window; RunBots adds computer
-// players.
+// latency. A client first asks which game the server hosts
+// (wire.Identify); Handler answers with wire.Identity, so that a client
+// sent to a server of another game says so instead of waiting forever.
+// Package game is the Ebitengine window; RunBots adds computer players.
 package arena
 
 import (
@@ -64,7 +66,8 @@ type Handler struct {
 }
 
 // NewHandler returns an arena whose spawn points follow seed. It prints
-// JOIN, LEAVE and KILL lines to out (nil discards them).
+// JOIN, LEAVE and KILL lines to out (nil discards them); a LEAVE line ends
+// with active=N, the players still connected.
 func NewHandler(out io.Writer, seed uint64) *Handler {
 	if out == nil {
 		out = io.Discard
@@ -118,12 +121,15 @@ func (h *Handler) Disconnect(c *server.Peer) {
 	}
 	h.world.RemoveShip(id)
 	if p.named {
-		fmt.Fprintf(h.out, "LEAVE %s\n", p.name)
+		// active counts the players still connected, this one gone: a
+		// stopping server disconnects everyone in turn, and its LEAVE
+		// lines count down to 0.
+		fmt.Fprintf(h.out, "LEAVE %s active=%d\n", p.name, len(h.players))
 		h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventLeave, ID: id}), true)
 	}
 }
 
-// HandleMessage takes a player's Hello and inputs.
+// HandleMessage takes a player's Identify, Hello and inputs.
 func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 	p := h.players[c.Token()]
 	if p == nil {
@@ -131,6 +137,17 @@ func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 	}
 	k, _ := wire.KindOf(msg)
 	switch k {
+	case wire.KindIdentify:
+		id, err := wire.ParseIdentify(msg)
+		if err != nil {
+			h.malformed(p, err)
+			return
+		}
+		if id.Game != wire.GameID || id.Version != wire.Version {
+			// The client decides what to do; it is told who we are.
+			c.Log().Debug("arena: client of another game or version", "game", id.Game, "version", id.Version)
+		}
+		h.send(p, wire.AppendIdentity(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), true)
 	case wire.KindInput:
 		ins, err := wire.ParseInputs(h.ins, msg)
 		h.ins = ins

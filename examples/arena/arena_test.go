@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -125,7 +127,7 @@ func (e *errStats) pct(p float64) float64 {
 // play runs a server (on pc) with three scripted players for moving, then
 // lets them coast for rest, and returns the players and the errors of
 // their views against the server's record.
-func play(t *testing.T, pc transport.Conn, moving, rest time.Duration) (players []*player.Player, rec *recorder, remote, final, lag errStats) {
+func play(t *testing.T, net *transport.Network, pc transport.Conn, moving, rest time.Duration) (players []*player.Player, rec *recorder, remote, final, lag errStats) {
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	rec = &recorder{Handler: arena.NewHandler(nil, 1)}
@@ -135,7 +137,9 @@ func play(t *testing.T, pc transport.Conn, moving, rest time.Duration) (players 
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
 
 	for i := range scripts {
-		p := player.New(player.Options{Name: fmt.Sprintf("p%d", i+1), Color: uint8(i), Key: root.Public()})
+		p := player.New(player.Options{Name: fmt.Sprintf("p%d", i+1), Color: uint8(i), Key: root.Public(), Dial: func(addr string) (transport.Conn, error) {
+			return net.Dial(netip.MustParseAddrPort(addr))
+		}})
 		require.NoError(t, p.Connect(srv.Addr().String()))
 		t.Cleanup(p.Client().ForceDisconnect)
 		players = append(players, p)
@@ -185,32 +189,40 @@ func play(t *testing.T, pc transport.Conn, moving, rest time.Duration) (players 
 }
 
 // TestPlayersSeeEachOtherAndConverge runs a server and three headless
-// game clients on loopback: every client sees every player by name, the
+// game clients on an in-memory network, on the fake clock of a synctest
+// bubble (so that what it measures does not depend on how busy the
+// machine is): every client sees every player by name, the
 // predicted local ship matches the server's (the position predicted after
 // an input vs the server's after applying it), other ships are shown
 // where the server had them InterpDelay ago, and once everyone coasts the
 // views settle on the server's state.
 func TestPlayersSeeEachOtherAndConverge(t *testing.T) {
-	pc, err := transport.Listen("127.0.0.1:0", transport.Config{})
-	require.NoError(t, err)
-	players, _, remote, final, lag := play(t, pc, 3*time.Second, 1500*time.Millisecond)
-	check(t, players, remote, final, lag, tolerance{mispredMean: 0.5, mispredMax: 20, remoteMean: 1, remoteP95: 5, final: 1, lagMin: 5, lagMax: 11})
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork()
+		pc, err := net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
+		require.NoError(t, err)
+		players, _, remote, final, lag := play(t, net, pc, 3*time.Second, 1500*time.Millisecond)
+		check(t, players, remote, final, lag, tolerance{mispredMean: 0.5, mispredMax: 20, remoteMean: 1, remoteP95: 5, final: 1, lagMin: 5, lagMax: 11})
+	})
 }
 
 // TestConvergenceOverLossyLink does the same over a link with 10% loss
 // and 50 ms delay each way (100 ms round trip).
 func TestConvergenceOverLossyLink(t *testing.T) {
-	raw, err := transport.Listen("127.0.0.1:0", transport.Config{})
-	require.NoError(t, err)
-	bad := netsim.Profile{Loss: 0.10, Delay: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}
-	pc := netsim.Wrap(raw, bad, bad, 3)
-	players, _, remote, final, lag := play(t, pc, 3*time.Second, 1500*time.Millisecond)
-	out, in := pc.LinkStats()
-	t.Logf("link: out %+v in %+v", out, in)
-	assert.Greater(t, out.Dropped+in.Dropped, uint64(20))
-	// The view lags the server by the interpolation delay (6 ticks) plus
-	// the 50 ms (3 ticks) the snapshots travel.
-	check(t, players, remote, final, lag, tolerance{mispredMean: 1, mispredMax: 30, remoteMean: 2, remoteP95: 10, final: 1, lagMin: 7, lagMax: 14})
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork()
+		raw, err := net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
+		require.NoError(t, err)
+		bad := netsim.Profile{Loss: 0.10, Delay: 50 * time.Millisecond, Jitter: 5 * time.Millisecond}
+		pc := netsim.Wrap(raw, bad, bad, 3)
+		players, _, remote, final, lag := play(t, net, pc, 3*time.Second, 1500*time.Millisecond)
+		out, in := pc.LinkStats()
+		t.Logf("link: out %+v in %+v", out, in)
+		assert.Greater(t, out.Dropped+in.Dropped, uint64(20))
+		// The view lags the server by the interpolation delay (6 ticks)
+		// plus the 50 ms (3 ticks) the snapshots travel.
+		check(t, players, remote, final, lag, tolerance{mispredMean: 1, mispredMax: 30, remoteMean: 2, remoteP95: 10, final: 1, lagMin: 7, lagMax: 14})
+	})
 }
 
 // tolerance bounds the errors, in world units (a ship is 32 across), and

@@ -2,13 +2,14 @@ package game
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"math"
 	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
@@ -137,6 +138,12 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		sprite(screen, g.bullet, b.X, b.Y, 0, 1, g.color(v, b.Owner), 1)
 	}
 	shipScale := 2.6 * sim.ShipRadius * Scale / 48
+	// Name labels stay off the score board, the kill feed and the
+	// overlay: over them a label would garble both.
+	avoid := []plot.Rect{g.scoreBoardRect(v), g.killFeedRect(v)}
+	if g.overlay {
+		avoid = append(avoid, overlayRect())
+	}
 	for _, s := range v.Ships {
 		if !s.Alive {
 			continue
@@ -149,15 +156,20 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		}
 		sprite(screen, g.ship, s.X, s.Y, s.Angle, shipScale, c, 1)
 		if s.Shield {
+			// Spawn protection: a ring that pulses, so it catches the eye.
+			a := float32(0.45 + 0.35*math.Sin(float64(now.UnixMilli()%1000)/1000*2*math.Pi))
 			var sm plot.Mesh
-			ringMesh(&sm, float32(s.X*Scale), float32(s.Y*Scale), float32(sim.ShipRadius*Scale*1.5), plot.Color{R: 0.6, G: 0.85, B: 1, A: 0.7})
+			ringMesh(&sm, float32(s.X*Scale), float32(s.Y*Scale), float32(sim.ShipRadius*Scale*1.5), plot.Color{R: 0.6, G: 0.85, B: 1, A: a})
 			painter.Draw(screen, &sm)
 		}
 		name := s.Name
 		if s.Local {
 			name = "> " + name + " <"
 		}
-		g.label(screen, name, s.X*Scale, s.Y*Scale-sim.ShipRadius*Scale-22, g.small, c, text.AlignCenter)
+		w, h := text.Measure(name, g.small, 0)
+		if x, y, ok := placeLabel(s.X*Scale, s.Y*Scale, sim.ShipRadius*Scale, w, h, avoid); ok {
+			g.label(screen, name, x, y, g.small, c, text.AlignCenter)
+		}
 	}
 	g.scoreBoard(screen, v)
 	g.killFeed(screen, v)
@@ -202,6 +214,20 @@ func (g *Game) color(v player.View, id uint32) color.RGBA {
 	return white()
 }
 
+// The score board's layout: rows right-aligned at boardRight, from
+// boardTop down, boardRowH apart, each name ending boardNameGap left of
+// its numbers.
+const (
+	boardRight   = Width - 16
+	boardTop     = 12
+	boardRowH    = 20
+	boardNameGap = 110
+	feedLeft     = 16
+	feedTop      = 12
+	feedRowH     = 18
+	labelGap     = 6 // between a ship and its name
+)
+
 func (g *Game) scoreBoard(dst *ebiten.Image, v player.View) {
 	ships := slices.Clone(v.Ships)
 	slices.SortStableFunc(ships, func(a, b player.Ship) int {
@@ -210,42 +236,98 @@ func (g *Game) scoreBoard(dst *ebiten.Image, v player.View) {
 		}
 		return cmp.Compare(a.Deaths, b.Deaths)
 	})
-	x, y := float64(Width-16), 12.0
+	x, y := float64(boardRight), float64(boardTop)
 	g.label(dst, "score   deaths", x, y, g.small, dim(), text.AlignEnd)
 	for _, s := range ships {
-		y += 20
+		y += boardRowH
 		c := g.pal[s.Color%uint8(len(g.pal))]
-		g.label(dst, fmt.Sprintf("%d      %d", s.Score, s.Deaths), x, y, g.face, c, text.AlignEnd)
-		g.label(dst, s.Name, x-110, y, g.face, c, text.AlignEnd)
+		g.label(dst, boardNumbers(s), x, y, g.face, c, text.AlignEnd)
+		g.label(dst, s.Name, x-boardNameGap, y, g.face, c, text.AlignEnd)
 	}
 }
 
-func (g *Game) killFeed(dst *ebiten.Image, v player.View) {
-	y := 12.0
-	for _, k := range v.Kills {
-		g.label(dst, fmt.Sprintf("%s destroyed %s", k.Killer, k.Victim), 16, y, g.small, white(), text.AlignStart)
-		y += 18
+func boardNumbers(s player.Ship) string { return fmt.Sprintf("%d      %d", s.Score, s.Deaths) }
+
+// scoreBoardRect is where the score board of v is drawn.
+func (g *Game) scoreBoardRect(v player.View) plot.Rect {
+	nameW, numW := 0.0, 0.0
+	for _, s := range v.Ships {
+		w, _ := text.Measure(s.Name, g.face, 0)
+		nameW = max(nameW, w)
+		w, _ = text.Measure(boardNumbers(s), g.face, 0)
+		numW = max(numW, w)
 	}
+	head, _ := text.Measure("score   deaths", g.small, 0)
+	m := g.face.Metrics()
+	return boardRect(len(v.Ships), nameW, max(numW, head), m.HAscent+m.HDescent)
+}
+
+// boardRect is the rectangle a score board of rows rows covers, with
+// names nameW wide at most, numbers (and header) numW wide at most and
+// lines lineH high, plus a margin.
+func boardRect(rows int, nameW, numW, lineH float64) plot.Rect {
+	const margin = 4
+	left := min(boardRight-boardNameGap-nameW, boardRight-numW) - margin
+	bottom := boardTop + float64(rows)*boardRowH + lineH + margin
+	return plot.Rect{X: float32(left), Y: boardTop - margin, W: float32(boardRight + margin - left), H: float32(bottom - (boardTop - margin))}
+}
+
+func (g *Game) killFeed(dst *ebiten.Image, v player.View) {
+	y := float64(feedTop)
+	for _, k := range v.Kills {
+		g.label(dst, killLine(k), feedLeft, y, g.small, white(), text.AlignStart)
+		y += feedRowH
+	}
+}
+
+func killLine(k player.Kill) string { return fmt.Sprintf("%s destroyed %s", k.Killer, k.Victim) }
+
+// killFeedRect is where the kill feed of v is drawn (empty without kills).
+func (g *Game) killFeedRect(v player.View) plot.Rect {
+	if len(v.Kills) == 0 {
+		return plot.Rect{}
+	}
+	w := 0.0
+	for _, k := range v.Kills {
+		kw, _ := text.Measure(killLine(k), g.small, 0)
+		w = max(w, kw)
+	}
+	m := g.small.Metrics()
+	return plot.Rect{X: feedLeft - 4, Y: feedTop - 4, W: float32(w + 8), H: float32(float64(len(v.Kills)-1)*feedRowH + m.HAscent + m.HDescent + 8)}
+}
+
+// placeLabel returns where to draw the top center of a w by h label for a
+// ship of radius r at screen point (x, y): above the ship, or below it
+// when above would cover one of the rectangles in avoid; ok is false when
+// both would (the score board names every ship anyway).
+func placeLabel(x, y, r, w, h float64, avoid []plot.Rect) (lx, ly float64, ok bool) {
+	for _, top := range [...]float64{y - r - labelGap - h, y + r + labelGap} {
+		box := plot.Rect{X: float32(x - w/2), Y: float32(top), W: float32(w), H: float32(h)}
+		if !slices.ContainsFunc(avoid, func(a plot.Rect) bool { return overlaps(box, a) }) {
+			return x, top, true
+		}
+	}
+	return 0, 0, false
+}
+
+// overlaps reports whether two rectangles share some area; an empty one
+// overlaps nothing.
+func overlaps(a, b plot.Rect) bool {
+	if a.W <= 0 || a.H <= 0 || b.W <= 0 || b.H <= 0 {
+		return false
+	}
+	return a.X < b.Right() && b.X < a.Right() && a.Y < b.Bottom() && b.Y < a.Bottom()
 }
 
 // status shows the connection state in the middle of the screen when the
 // game is not simply running.
 func (g *Game) status(dst *ebiten.Image, v player.View) {
-	c := g.p.Client()
-	var line, hint string
+	line, hint := g.statusText(v)
 	switch {
-	case g.connErr != nil:
-		line, hint = fmt.Sprintf("Cannot connect: %v", g.connErr), "Press R to retry, Esc to quit"
-	case c.Status().Closed():
-		line, hint = failure(c.Err(), g.opts.Server), "Press R to retry, Esc to quit"
-	case c.Status() == conn.Connecting:
-		line = fmt.Sprintf("Connecting to %s ...", g.opts.Server)
-	case !g.p.Welcomed() || len(v.Ships) == 0:
-		line = "Joining the game ..."
-	case !v.Ships[0].Alive && v.Ships[0].Local:
+	case line == "" && len(v.Ships) > 0 && !v.Ships[0].Alive && v.Ships[0].Local:
 		g.label(dst, "Destroyed. Respawning ...", Width/2, Height/2+60, g.face, white(), text.AlignCenter)
 		return
-	default:
+	case line == "":
 		return
 	}
 	g.label(dst, line, Width/2, Height/2-30, g.bold, white(), text.AlignCenter)
@@ -254,21 +336,33 @@ func (g *Game) status(dst *ebiten.Image, v player.View) {
 	}
 }
 
-// failure explains why a connection ended, for a player.
-func failure(err error, server string) string {
+// statusText is what the middle of the screen says: nothing while the
+// game simply runs, the state while connecting and joining, and why when
+// the game could not start or ended.
+func (g *Game) statusText(v player.View) (line, hint string) {
+	const retry = "Press R to retry, Esc to quit"
+	c := g.p.Client()
 	switch {
-	case errors.Is(err, conn.ErrBadSignature):
-		return "Refused: the server's key does not match the pinned key"
-	case errors.Is(err, conn.ErrHandshakeTimeout):
-		return fmt.Sprintf("No answer from %s (is the server running?)", server)
-	case errors.Is(err, conn.ErrTimeout):
-		return "Connection lost: the server went silent"
-	case errors.Is(err, conn.ErrPeerClosed):
-		return "The server closed the connection"
-	case err == nil:
-		return "Disconnected"
+	case g.connErr != nil:
+		return failure(g.connErr, g.opts.Server), retry
+	case g.p.Err() != nil:
+		return failure(g.p.Err(), g.opts.Server), retry
+	case c.Status().Closed():
+		return failure(c.Err(), g.opts.Server), retry
+	case c.Status() == conn.Connecting:
+		return fmt.Sprintf("Connecting to %s ...", g.opts.Server), ""
+	case !g.p.InGame() || len(v.Ships) == 0:
+		return "Joining the game ...", ""
 	}
-	return "Disconnected: " + err.Error()
+	return "", ""
+}
+
+// failure explains why a connection ended or could not start, for a
+// player: player.Explain's sentence, as a sentence on its own.
+func failure(err error, server string) string {
+	s := player.Explain(err, server)
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // networkOverlay draws the connection's numbers and a latency graph.
@@ -294,7 +388,7 @@ func (g *Game) networkOverlay(dst *ebiten.Image, now time.Time) {
 		fmt.Sprintf("latency %.1f ms one way   status %s", float64(c.Latency())/float64(time.Millisecond), c.Status()),
 		fmt.Sprintf("packets/s in %.0f   out %.0f", pin, pout),
 		fmt.Sprintf("bytes/s in %sB   out %sB", plot.SI(bin), plot.SI(bout)),
-		fmt.Sprintf("loss %.1f%% (5 s)   resent %d   dropped %d", g.net.lossPercent(), st.Resent, st.Dropped),
+		lossLine(c.Status(), g.net.lossPercent(), st),
 		fmt.Sprintf("frames/s %.0f   updates/s %.0f", ebiten.ActualFPS(), ebiten.ActualTPS()),
 	}
 	for _, l := range lines {
@@ -302,6 +396,27 @@ func (g *Game) networkOverlay(dst *ebiten.Image, now time.Time) {
 		g.label(dst, l, x, y, g.small, dim(), text.AlignStart)
 	}
 	g.label(dst, fmt.Sprintf("latency, last 15 s (max %s ms)", plot.SI(top)), float64(graph.X), float64(graph.Y-16), g.small, dim(), text.AlignStart)
+}
+
+// lossLine is the overlay's line on losses. The loss is measured over a
+// connection: while there is none it would read 100% (every packet of
+// the handshake or of the last seconds unanswered), so the line gives the
+// connection's state instead.
+func lossLine(st conn.Status, lossPercent float64, s conn.Stats) string {
+	var loss string
+	switch st {
+	case conn.Connected:
+		loss = fmt.Sprintf("loss %.1f%% (5 s)", lossPercent)
+	case conn.Connecting:
+		loss = "loss -- (connecting)"
+	case conn.Disconnecting:
+		loss = "loss -- (disconnecting)"
+	case conn.Dropped:
+		loss = "loss -- (connection lost)"
+	default:
+		loss = "loss -- (disconnected)"
+	}
+	return fmt.Sprintf("%s   resent %d   dropped %d", loss, s.Resent, s.Dropped)
 }
 
 // overlayRect is where the network overlay is drawn.

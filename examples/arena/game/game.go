@@ -52,6 +52,9 @@ type Options struct {
 	Out io.Writer
 	// HandshakeTimeout is how long connecting waits for the server (2 s).
 	HandshakeTimeout time.Duration
+	// IdentTimeout is how long the window waits, once connected, for the
+	// server to say it hosts the arena (player.DefaultIdentTimeout).
+	IdentTimeout time.Duration
 }
 
 // Palette returns the players' colors, indexed by the color they chose.
@@ -130,7 +133,8 @@ func New(opts Options) (*Game, error) {
 	for range 180 {
 		g.starPts = append(g.starPts, [3]float32{g.rng.Float32() * Width, g.rng.Float32() * Height, 0.3 + g.rng.Float32()*0.7})
 	}
-	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key, HandshakeTimeout: opts.HandshakeTimeout})
+	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key,
+		HandshakeTimeout: opts.HandshakeTimeout, IdentTimeout: opts.IdentTimeout})
 	g.connect()
 	return g, nil
 }
@@ -204,8 +208,11 @@ func (g *Game) Update() error {
 	return nil
 }
 
-// failed reports whether the connection ended or could not start.
-func (g *Game) failed() bool { return g.connErr != nil || g.p.Client().Status().Closed() }
+// failed reports whether the connection ended or could not start, or the
+// player gave up on the server (another game, another version).
+func (g *Game) failed() bool {
+	return g.connErr != nil || g.p.Err() != nil || g.p.Client().Status().Closed()
+}
 
 // effects spawns and ages particles: explosions for new kills, exhaust
 // for thrusting ships; and samples the latency and loss.

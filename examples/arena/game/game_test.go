@@ -216,5 +216,8 @@ func TestPlayWindowShowsFailure(t *testing.T) {
 		}
 	}
 	assert.Greater(t, center, 400, "the failure and the retry hint are written in the middle")
-	assert.Contains(t, failure(g.Player().Client().Err(), addr), "No answer from "+addr)
+	assert.Equal(t, "No answer from the server at "+addr+": is it running?", failure(g.Player().Client().Err(), addr))
+	line, hint := g.statusText(player.View{})
+	assert.Equal(t, "No answer from the server at "+addr+": is it running?", line)
+	assert.Contains(t, hint, "Press R to retry")
 }

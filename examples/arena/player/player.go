@@ -11,15 +11,24 @@
 //     applied yet are replayed (reconciliation);
 //   - other ships and bullets are drawn InterpDelay in the past,
 //     interpolated between the two snapshots around that moment.
+//
+// On connecting, the player asks the server which game it hosts
+// (wire.Identify). An arena server of the same protocol version answers
+// at once; any other server (one hosting another game, such as the echo
+// server, which sends the question back unchanged) does not, and the
+// player gives up IdentTimeout after connecting: Err then says why, and
+// Explain says it in words for a player.
 package player
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/examples/arena/sim"
 	"github.com/mpgs/mpgameserver/examples/arena/wire"
 )
@@ -34,6 +43,33 @@ type Options struct {
 	InterpDelay time.Duration
 	// HandshakeTimeout is how long Connect waits for the server (2 s).
 	HandshakeTimeout time.Duration
+	// IdentTimeout is how long after connecting the player waits for the
+	// server to say it hosts the arena before it gives up (3 s), measured
+	// with the times given to Frame.
+	IdentTimeout time.Duration
+	// Dial opens the player's socket (client.Config.Dial; nil: UDP).
+	// Tests give an in-memory network's.
+	Dial func(addr string) (transport.Conn, error)
+}
+
+// DefaultIdentTimeout is Options.IdentTimeout's default.
+const DefaultIdentTimeout = 3 * time.Second
+
+// ErrNotArena is why a player gives up on a server that did not answer
+// its wire.Identify as an arena server within Options.IdentTimeout of
+// connecting, or answered with another game's id: the server hosts
+// another game.
+var ErrNotArena = errors.New("player: the server hosts another game, not the arena")
+
+// VersionError is why a player gives up on an arena server of another
+// protocol version. Server is 0 for an arena server older than
+// identification (it welcomed the player but did not answer Identify).
+type VersionError struct {
+	Server, Client uint16
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("player: the server runs arena protocol v%d, this client v%d", e.Server, e.Client)
 }
 
 // Ship is a ship to draw.
@@ -92,13 +128,16 @@ type Player struct {
 	opts Options
 	c    *client.Client
 
-	id       uint32
-	welcomed bool
-	helloOut bool
-	seq      uint32
-	history  []pending
-	local    sim.Ship
-	haveShip bool
+	id         uint32
+	welcomed   bool
+	helloOut   bool
+	identAt    time.Time // when Identify went out (zero: not yet)
+	identified bool      // the server said it hosts the arena, our version
+	err        error     // why the player gave up on the server
+	seq        uint32
+	history    []pending
+	local      sim.Ship
+	haveShip   bool
 
 	snaps      []snapshot // by tick, oldest first, at most maxSnaps
 	offset     float64    // server tick minus local tick, smoothed
@@ -142,7 +181,10 @@ func New(opts Options) *Player {
 	if opts.InterpDelay <= 0 {
 		opts.InterpDelay = 100 * time.Millisecond
 	}
-	return &Player{opts: opts, c: client.New(client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout}), names: make(map[uint32]info)}
+	if opts.IdentTimeout <= 0 {
+		opts.IdentTimeout = DefaultIdentTimeout
+	}
+	return &Player{opts: opts, c: client.New(client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout, Dial: opts.Dial}), names: make(map[uint32]info)}
 }
 
 // Connect starts connecting to addr; Frame carries it on.
@@ -161,12 +203,43 @@ func (p *Player) ID() uint32 { return p.id }
 // Welcomed reports whether the server welcomed the player into the game.
 func (p *Player) Welcomed() bool { return p.welcomed }
 
+// InGame reports whether the player is playing: connected to an arena
+// server of its version, which welcomed it.
+func (p *Player) InGame() bool {
+	return p.welcomed && p.identified && p.err == nil && p.c.Connected()
+}
+
+// Err returns why the player is out of the game: ErrNotArena or a
+// *VersionError when it gave up on the server, else, once the connection
+// ended, why it ended (the client's Err, such as conn.ErrHandshakeTimeout
+// or conn.ErrBadSignature). It is nil while connecting and playing.
+// Explain turns it into a sentence.
+func (p *Player) Err() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.c.Status().Closed() {
+		return p.c.Err()
+	}
+	return nil
+}
+
+// giveUp leaves a server that is not the one the player wants.
+func (p *Player) giveUp(err error) {
+	if p.err == nil {
+		p.err = err
+		p.c.Disconnect()
+	}
+}
+
 // Mispredictions returns the prediction error so far.
 func (p *Player) Mispredictions() Mispredictions { return p.mis }
 
 // Frame does one frame of networking at now with the buttons held: it
 // reads what the server sent, sends this frame's input and predicts the
-// local ship one tick ahead.
+// local ship one tick ahead. Once connected, it first asks the server
+// which game it hosts, and gives up on a server that does not answer as
+// an arena server of this version within IdentTimeout (see Err).
 func (p *Player) Frame(now time.Time, in sim.Input) {
 	if p.start.IsZero() {
 		p.start = now
@@ -175,7 +248,26 @@ func (p *Player) Frame(now time.Time, in sim.Input) {
 	for _, m := range p.c.Messages() {
 		p.handle(now, m.Data)
 	}
-	if !p.c.Connected() || !p.welcomed {
+	if p.err != nil || !p.c.Connected() {
+		return
+	}
+	if p.identAt.IsZero() {
+		// Connected: ask which game the server hosts.
+		p.identAt = now
+		_ = p.c.SendGuaranteed(wire.AppendIdentify(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), nil)
+	}
+	if !p.identified {
+		if now.Sub(p.identAt) >= p.opts.IdentTimeout {
+			if p.welcomed {
+				// An arena server from before identification.
+				p.giveUp(&VersionError{Server: 0, Client: wire.Version})
+			} else {
+				p.giveUp(ErrNotArena)
+			}
+		}
+		return
+	}
+	if !p.welcomed {
 		return
 	}
 	if !p.helloOut {
@@ -201,10 +293,23 @@ func (p *Player) Frame(now time.Time, in sim.Input) {
 
 func (p *Player) handle(now time.Time, m []byte) {
 	k, err := wire.KindOf(m)
-	if err != nil {
+	if err != nil || p.err != nil {
 		return
 	}
 	switch k {
+	case wire.KindIdentity:
+		// Only an Identity answers: the echo server sends our Identify
+		// back, which is of another kind and ignored.
+		id, err := wire.ParseIdentity(m)
+		switch {
+		case err != nil:
+		case id.Game != wire.GameID:
+			p.giveUp(ErrNotArena)
+		case id.Version != wire.Version:
+			p.giveUp(&VersionError{Server: id.Version, Client: wire.Version})
+		default:
+			p.identified = true
+		}
 	case wire.KindWelcome:
 		if w, err := wire.ParseWelcome(m); err == nil {
 			p.id, p.welcomed = w.ID, true

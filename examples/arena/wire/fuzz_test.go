@@ -112,6 +112,33 @@ func FuzzParseWelcome(f *testing.F) {
 	})
 }
 
+func FuzzParseIdent(f *testing.F) {
+	addSamples(f, wire.KindIdentify)
+	addSamples(f, wire.KindIdentity)
+	f.Add([]byte{byte(wire.KindIdentity), 0, 1, 2, 'a', 0}) // a control char
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, k := range []struct {
+			kind   wire.Kind
+			parse  func([]byte) (wire.Ident, error)
+			encode func([]byte, wire.Ident) []byte
+		}{
+			{wire.KindIdentify, wire.ParseIdentify, wire.AppendIdentify},
+			{wire.KindIdentity, wire.ParseIdentity, wire.AppendIdentity},
+		} {
+			id, err := k.parse(data)
+			if err != nil {
+				requireMalformed(t, err)
+				continue
+			}
+			require.Equal(t, k.kind, wire.Kind(data[0]))
+			require.LessOrEqual(t, len(id.Game), wire.MaxGameID)
+			require.True(t, utf8.ValidString(id.Game))
+			// Whatever parses is exactly what encoding it gives.
+			require.Equal(t, data, k.encode(nil, id))
+		}
+	})
+}
+
 func FuzzParseEvent(f *testing.F) {
 	addSamples(f, wire.KindEvent)
 	f.Add(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 1, Other: 2, X: -1638.4, Y: 1638.35}))

@@ -1,7 +1,10 @@
 // Package wire is the arena game's message format, carried in mpgameserver
 // messages. Clients send Hello and Input; the server sends Welcome,
 // Snapshot (plain, 30 a second) and Event (guaranteed: joins, leaves,
-// kills). Every message starts with its Kind. Positions and velocities are
+// kills). On connecting, a client also sends Identify (the game it plays
+// and the protocol Version) and the server answers with Identity, so that
+// a client learns it reached an arena server of its version rather than a
+// server of another game. Every message starts with its Kind. Positions and velocities are
 // quantized to 1/20 of a world unit in int16, so a snapshot of 30 ships and
 // 40 bullets fits one datagram. Decoders reject malformed input with an
 // error and never allocate in proportion to an unchecked count.
@@ -25,9 +28,23 @@ type Kind uint8
 const (
 	KindHello    Kind = 1
 	KindInput    Kind = 2
+	KindIdentify Kind = 3 // client to server: the game and version it plays
 	KindWelcome  Kind = 16
 	KindSnapshot Kind = 17
 	KindEvent    Kind = 18
+	KindIdentity Kind = 19 // server to client: the game and version it hosts
+)
+
+// The arena's identification: what Identify and Identity carry.
+const (
+	// GameID names the arena game.
+	GameID = "arena"
+	// Version is the arena protocol's version. Version 1 added Identify
+	// and Identity; a server that does not answer Identify is older (or
+	// hosts another game).
+	Version = 1
+	// MaxGameID bounds a game id's length in bytes.
+	MaxGameID = 32
 )
 
 // Limits.
@@ -57,6 +74,15 @@ func KindOf(msg []byte) (Kind, error) {
 type Hello struct {
 	Name  string
 	Color uint8
+}
+
+// Ident is a game id and a protocol version: a client's Identify, a
+// server's Identity. The two differ in their kind only, so that a server
+// that echoes messages back (mpgameserver serve --game echo) is never taken
+// for an arena server.
+type Ident struct {
+	Game    string
+	Version uint16
 }
 
 // Input is the buttons held for one tick, numbered so the server can tell
@@ -172,13 +198,16 @@ func AppendHello(b []byte, h Hello) []byte {
 }
 
 // CleanName keeps a name's printable runes, at most MaxName bytes.
-func CleanName(s string) string {
-	out := make([]byte, 0, MaxName)
+func CleanName(s string) string { return clean(s, MaxName) }
+
+// clean keeps the printable runes of s, at most limit bytes.
+func clean(s string, limit int) string {
+	out := make([]byte, 0, limit)
 	for _, r := range s {
 		if unicode.IsControl(r) || r == utf8.RuneError {
 			continue
 		}
-		if len(out)+utf8.RuneLen(r) > MaxName {
+		if len(out)+utf8.RuneLen(r) > limit {
 			break
 		}
 		out = utf8.AppendRune(out, r)
@@ -199,6 +228,38 @@ func ParseHello(m []byte) (Hello, error) {
 		return Hello{}, malformed("color %d", m[1])
 	}
 	return Hello{Name: string(m[3:]), Color: m[1]}, nil
+}
+
+// AppendIdentify encodes a client's Identify: the kind, the version
+// (2 bytes), the game id's length and the game id (cut to MaxGameID bytes).
+func AppendIdentify(b []byte, id Ident) []byte { return appendIdent(b, KindIdentify, id) }
+
+// AppendIdentity encodes a server's Identity, laid out as Identify.
+func AppendIdentity(b []byte, id Ident) []byte { return appendIdent(b, KindIdentity, id) }
+
+// ParseIdentify decodes an Identify.
+func ParseIdentify(m []byte) (Ident, error) { return parseIdent(m, KindIdentify) }
+
+// ParseIdentity decodes an Identity; an echoed Identify is refused.
+func ParseIdentity(m []byte) (Ident, error) { return parseIdent(m, KindIdentity) }
+
+func appendIdent(b []byte, k Kind, id Ident) []byte {
+	game := clean(id.Game, MaxGameID)
+	b = append(b, byte(k))
+	b = binary.BigEndian.AppendUint16(b, id.Version)
+	b = append(b, byte(len(game)))
+	return append(b, game...)
+}
+
+func parseIdent(m []byte, k Kind) (Ident, error) {
+	if len(m) < 4 || Kind(m[0]) != k {
+		return Ident{}, malformed("ident of %d bytes", len(m))
+	}
+	n := int(m[3])
+	if n > MaxGameID || len(m) != 4+n || !utf8.Valid(m[4:]) || clean(string(m[4:]), MaxGameID) != string(m[4:]) {
+		return Ident{}, malformed("ident game id")
+	}
+	return Ident{Game: string(m[4:]), Version: binary.BigEndian.Uint16(m[1:])}, nil
 }
 
 // AppendInputs encodes consecutive inputs, oldest first (at most

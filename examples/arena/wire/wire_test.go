@@ -56,10 +56,12 @@ type sample struct {
 	parse func([]byte) error
 }
 
-func parseHello(m []byte) error   { _, err := wire.ParseHello(m); return err }
-func parseInputs(m []byte) error  { _, err := wire.ParseInputs(nil, m); return err }
-func parseWelcome(m []byte) error { _, err := wire.ParseWelcome(m); return err }
-func parseEvent(m []byte) error   { _, err := wire.ParseEvent(m); return err }
+func parseHello(m []byte) error    { _, err := wire.ParseHello(m); return err }
+func parseInputs(m []byte) error   { _, err := wire.ParseInputs(nil, m); return err }
+func parseWelcome(m []byte) error  { _, err := wire.ParseWelcome(m); return err }
+func parseEvent(m []byte) error    { _, err := wire.ParseEvent(m); return err }
+func parseIdentify(m []byte) error { _, err := wire.ParseIdentify(m); return err }
+func parseIdentity(m []byte) error { _, err := wire.ParseIdentity(m); return err }
 func parseSnapshot(m []byte) error {
 	var s wire.Snapshot
 	return wire.ParseSnapshot(&s, m)
@@ -69,6 +71,7 @@ func parseSnapshot(m []byte) error {
 var parsers = map[wire.Kind]func([]byte) error{
 	wire.KindHello: parseHello, wire.KindInput: parseInputs, wire.KindWelcome: parseWelcome,
 	wire.KindSnapshot: parseSnapshot, wire.KindEvent: parseEvent,
+	wire.KindIdentify: parseIdentify, wire.KindIdentity: parseIdentity,
 }
 
 // samples returns valid encodings of every message type.
@@ -90,7 +93,50 @@ func samples() []sample {
 		{"event join", wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: 5, Name: "zoë", Color: 11}), parseEvent},
 		{"event leave", wire.AppendEvent(nil, wire.Event{Kind: wire.EventLeave, ID: 5}), parseEvent},
 		{"event kill", wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 5, Other: 6, X: 100.5, Y: 999.95}), parseEvent},
+		{"identify", wire.AppendIdentify(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), parseIdentify},
+		{"identify empty", wire.AppendIdentify(nil, wire.Ident{}), parseIdentify},
+		{"identity", wire.AppendIdentity(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), parseIdentity},
+		{"identity long", wire.AppendIdentity(nil, wire.Ident{Game: strings.Repeat("g", wire.MaxGameID), Version: 0xffff}), parseIdentity},
 	}
+}
+
+// TestIdentRoundTrip: Identify and Identity carry a game id and a
+// version; they differ in their kind only, so an Identify echoed back by a
+// server that echoes everything is not an Identity.
+func TestIdentRoundTrip(t *testing.T) {
+	for _, id := range []wire.Ident{
+		{}, {Game: wire.GameID, Version: wire.Version}, {Game: "chess", Version: 7},
+		{Game: strings.Repeat("x", wire.MaxGameID), Version: 0xffff}, {Game: "échecs", Version: 2},
+	} {
+		m := wire.AppendIdentify(nil, id)
+		k, err := wire.KindOf(m)
+		require.NoError(t, err)
+		require.Equal(t, wire.KindIdentify, k)
+		got, err := wire.ParseIdentify(m)
+		require.NoError(t, err)
+		require.Equal(t, id, got)
+		_, err = wire.ParseIdentity(m)
+		require.ErrorIs(t, err, wire.ErrMalformed, "an echoed Identify is not an answer")
+
+		r := wire.AppendIdentity(nil, id)
+		require.Equal(t, m[1:], r[1:], "the same layout")
+		require.Equal(t, wire.KindIdentity, wire.Kind(r[0]))
+		got, err = wire.ParseIdentity(r)
+		require.NoError(t, err)
+		require.Equal(t, id, got)
+		_, err = wire.ParseIdentify(r)
+		require.ErrorIs(t, err, wire.ErrMalformed)
+	}
+	// Game ids are cut to MaxGameID bytes of printable runes.
+	got, err := wire.ParseIdentity(wire.AppendIdentity(nil, wire.Ident{Game: "a\x1b[2J" + strings.Repeat("é", 40), Version: 3}))
+	require.NoError(t, err)
+	assert.Equal(t, "a[2J"+strings.Repeat("é", 14), got.Game)
+	assert.LessOrEqual(t, len(got.Game), wire.MaxGameID)
+	// A control character in a received id is refused.
+	_, err = wire.ParseIdentity([]byte{byte(wire.KindIdentity), 0, 1, 2, 'a', '\n'})
+	require.ErrorIs(t, err, wire.ErrMalformed)
+	// The kinds of the older messages are unchanged.
+	assert.Equal(t, []wire.Kind{1, 2, 16, 17, 18}, []wire.Kind{wire.KindHello, wire.KindInput, wire.KindWelcome, wire.KindSnapshot, wire.KindEvent})
 }
 
 func TestHelloRoundTrip(t *testing.T) {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
+)
+
+// TestBotsCommandFailsLoudly: `mpgameserver bots` against nothing, a
+// server of another game or a server with another key stops after the
+// give-up time with exit status 1 and the reason on stderr, instead of
+// retrying forever and exiting 0.
+func TestBotsCommandFailsLoudly(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	code, _, _ = runArgs("keygen", "--name", "other", dir)
+	require.Equal(t, 0, code)
+	echoAddr, _, _, _ := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo")
+	arenaAddr, _, _, _ := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "arena")
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	free := pc.LocalAddr().String()
+	pc.Close()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nothing listening", []string{"--server", free}, "no answer from the server at " + free + ": is it running?"},
+		{"a server of another game", []string{"--server", echoAddr, "--pubkey", filepath.Join(dir, "root.pub")},
+			"the server at " + echoAddr + " hosts another game, not the arena"},
+		{"a wrong key", []string{"--server", arenaAddr, "--pubkey", filepath.Join(dir, "other.pub")},
+			"the server's key does not match the pinned --pubkey"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runArgs(append([]string{"bots", "--count", "2", "--give-up", "6s"}, tc.args...)...)
+			assert.Equal(t, 1, code, errOut)
+			assert.Contains(t, out, "2 bots playing at")
+			assert.True(t, strings.HasPrefix(errOut, "mpgameserver bots: no bot could join the game in 6s: "+tc.want), errOut)
+		})
+	}
+}
+
+// TestBotsCommandServerGoesAway: bots that played lose their server; they
+// try to come back, and once it stayed away for the give-up time the
+// command fails saying so.
+func TestBotsCommandServerGoesAway(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	addr, srvOut, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "arena")
+	out, errOut := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+	done := make(chan int, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		done <- run(ctx, []string{"bots", "--server", addr, "--pubkey", filepath.Join(dir, "root.pub"), "--count", "2", "--give-up", "6s"}, out, errOut)
+	}()
+	for deadline := time.Now().Add(20 * time.Second); strings.Count(srvOut.String(), "JOIN bot") < 2; time.Sleep(10 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the bots never joined: %s", errOut.String())
+	}
+	require.Equal(t, 0, stop())
+	select {
+	case code := <-done:
+		assert.Equal(t, 1, code)
+		assert.True(t, strings.HasPrefix(errOut.String(), "mpgameserver bots: the server went away: no bot has been in the game for 6s: "), errOut.String())
+	case <-time.After(time.Minute):
+		t.Fatal("the bots command is still running a minute after its server stopped")
+	}
+}

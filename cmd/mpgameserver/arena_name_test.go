@@ -1,0 +1,24 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestNameWarning: a --name the game will not show as given is warned
+// about, with the name the player will have.
+func TestNameWarning(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"ann", ""},
+		{"sixteen-letters!", ""},
+		{"Maximilian the Great", `warning: --name "Maximilian the Great" is longer than 16 bytes: you will play as "Maximilian the G"`},
+		{"ÉÉÉÉÉÉÉÉÉ", `warning: --name "ÉÉÉÉÉÉÉÉÉ" is longer than 16 bytes: you will play as "ÉÉÉÉÉÉÉÉ"`},
+		{"tab\there", `warning: --name "tab\there" has control characters: you will play as "tabhere"`},
+		{"\x01\x02", `warning: --name "\x01\x02" has nothing printable: the server will name you`},
+	} {
+		assert.Equal(t, tc.want, nameWarning(tc.name), tc.name)
+	}
+	assert.True(t, strings.Contains(nameWarning(strings.Repeat("x", 40)), `"`+strings.Repeat("x", 16)+`"`))
+}
