@@ -89,9 +89,11 @@ func (s *Server) loop(ctx context.Context) {
 		s.now = t2
 		s.network()
 		t3 := time.Now()
-		if t3.Sub(start) > interval {
+		busy := t3.Sub(start)
+		if busy > interval {
 			s.stats.LateTicks++
 		}
+		s.stats.TickTimes.observe(&tickBounds, busy)
 
 		// Sleep until the next tick on a fixed schedule. A tick that ran
 		// late is made up by starting the next one at once, so that an
@@ -391,6 +393,14 @@ func (s *Server) leave(p *Peer) {
 		s.stats.OverBudget++
 	case errors.Is(reason, conn.ErrOutOfWindow):
 		s.stats.OutOfWindow++
+	case errors.Is(reason, conn.ErrTimeout):
+		s.stats.TimedOut++
+	case errors.Is(reason, conn.ErrPeerClosed):
+		s.stats.ClientClosed++
+	case errors.Is(reason, conn.ErrLocalClose):
+		s.stats.ServerClosed++
+	default:
+		s.stats.OtherDisconnects++
 	}
 	if l, separate := s.access(); separate {
 		l.Info("disconnect", "client", p.addr.String(), "token", p.Token(), "reason", errString(reason), "active", active)

@@ -98,6 +98,8 @@ type Server struct {
 	prof             profile
 	stopping         bool
 	left             int // peers in s.peers that have left (Disconnect raised), not yet forgotten
+	latencies        Histogram
+	serving          atomic.Bool // between the first tick and the stop
 	started          time.Time
 	dropLim          *logLimiter
 	panicLim         *logLimiter
@@ -218,6 +220,11 @@ func (s *Server) Stop() { s.stopOne.Do(func() { close(s.stopCh) }) }
 // state and peers safely.
 func (s *Server) Post(fn func()) { s.post.add(fn) }
 
+// Serving reports whether the server is running and not stopping: what a
+// readiness probe asks. It is false before Serve and once a stop began.
+// Any goroutine may call it.
+func (s *Server) Serving() bool { return s.serving.Load() }
+
 // Run serves until Stop and the graceful stop completes.
 func (s *Server) Run() error { return s.Serve(context.Background()) }
 
@@ -252,7 +259,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.watch.start(s)
 	defer s.watch.stop()
 	s.callStarting()
+	s.serving.Store(true)
 	s.loop(ctx)
+	s.serving.Store(false)
 	s.shutdown()
 
 	s.tx.Close()

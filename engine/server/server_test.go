@@ -527,3 +527,34 @@ func TestShutdownCountsDown(t *testing.T) {
 		assert.NotContains(t, log, "the event goroutine is stuck")
 	})
 }
+
+// TestServing: what a readiness probe reads is false before Serve, true
+// while serving, false again once a stop began.
+func TestServing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sock, err := transport.NewNetwork().Listen(netip.MustParseAddrPort("127.0.0.1:1476"))
+		require.NoError(t, err)
+		release := make(chan struct{})
+		h := &blockingShutdown{release: release}
+		srv, err := server.NewWithConn(server.Config{Handler: h, Logger: slog.New(slog.DiscardHandler)}, sock)
+		require.NoError(t, err)
+		assert.False(t, srv.Serving())
+		go srv.Run()
+		time.Sleep(100 * time.Millisecond)
+		assert.True(t, srv.Serving())
+		srv.Stop()
+		synctest.Wait() // the server waits in Shutdown
+		assert.False(t, srv.Serving(), "draining")
+		close(release)
+		<-srv.Done()
+		assert.False(t, srv.Serving())
+	})
+}
+
+// blockingShutdown holds Shutdown until release is closed.
+type blockingShutdown struct {
+	server.BaseHandler
+	release chan struct{}
+}
+
+func (b *blockingShutdown) Shutdown() { <-b.release }

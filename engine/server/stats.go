@@ -57,6 +57,54 @@ type Stats struct {
 	// their share of memory while it was short (conn.ErrOverBudget), or
 	// message numbers that cannot be placed (conn.ErrOutOfWindow).
 	OverBudget, OutOfWindow uint64
+	// Of the disconnects, the rest by why: the client went silent
+	// (conn.ErrTimeout), the client said goodbye (conn.ErrPeerClosed), the
+	// server closed it (Peer.Disconnect, or the server stopping), other.
+	TimedOut, ClientClosed, ServerClosed, OtherDisconnects uint64
+	// TickTimes counts ticks by the time the event goroutine was busy in
+	// them (every phase but Idle), in the buckets of TickBuckets.
+	TickTimes Histogram
+}
+
+// Histogram counts durations by bucket: Counts[i] counts those at most
+// bounds[i] and above bounds[i-1]; the last count those above every bound.
+// Sum is their total.
+type Histogram struct {
+	Counts [len(tickBounds) + 1]uint64
+	Sum    time.Duration
+}
+
+// The bounds of the server's histograms. Tick times reach from a tick of
+// nothing (tens of µs) past a 60 Hz tick; latencies from loopback to
+// a bad mobile link.
+var (
+	tickBounds    = [...]time.Duration{100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, 16 * time.Millisecond, 33 * time.Millisecond, 66 * time.Millisecond, 250 * time.Millisecond, time.Second}
+	latencyBounds = [len(tickBounds)]time.Duration{time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 35 * time.Millisecond, 50 * time.Millisecond, 75 * time.Millisecond, 100 * time.Millisecond, 150 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second}
+)
+
+// TickBuckets returns the upper bounds of Stats.TickTimes's buckets.
+func TickBuckets() []time.Duration { return tickBounds[:] }
+
+// LatencyBuckets returns the upper bounds of Snapshot.Latencies's buckets.
+func LatencyBuckets() []time.Duration { return latencyBounds[:] }
+
+// Count returns how many durations h counted.
+func (h *Histogram) Count() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// observe counts d in the bucket of bounds it falls in.
+func (h *Histogram) observe(bounds *[len(tickBounds)]time.Duration, d time.Duration) {
+	i := 0
+	for i < len(bounds) && d > bounds[i] {
+		i++
+	}
+	h.Counts[i]++
+	h.Sum += d
 }
 
 // Phases is the event goroutine's time in each phase of a tick:
@@ -131,6 +179,12 @@ type Snapshot struct {
 	// Packet counters summed over every connection, past and present.
 	Assembled, Acked, Timeouts uint64
 	PendingAcks                int
+	// Resent sums the messages connections sent again (retry modes).
+	Resent uint64
+	// Latencies counts, at each publish (once a second), every connected
+	// client's latency, in the buckets of LatencyBuckets: the spread of
+	// the players' round trips over time.
+	Latencies Histogram
 	// Drops sums the datagrams connections refused, by reason, and the
 	// messages they refused inside accepted packets.
 	Drops                                       conn.Drops
@@ -153,7 +207,7 @@ func (s *Snapshot) CopyTo(dst *Snapshot) {
 
 // totals sums per-connection counters.
 type totals struct {
-	Assembled, Acked, Timeouts                  uint64
+	Assembled, Acked, Timeouts, Resent          uint64
 	Drops                                       conn.Drops
 	DuplicateMessages, FarMessages, BadMessages uint64
 }
@@ -162,6 +216,7 @@ func (t *totals) add(s *conn.Stats) {
 	t.Assembled += s.Assembled
 	t.Acked += s.Acked
 	t.Timeouts += s.Timeouts
+	t.Resent += s.Resent
 	t.Drops.Add(&s.Drops)
 	t.DuplicateMessages += s.DuplicateMessages
 	t.FarMessages += s.FarMessages
@@ -248,10 +303,14 @@ func (s *Server) publish() {
 			Held:      c.conn.Held(),
 		}
 		p.PendingAcks += r.Pending
+		if r.Status == conn.Connected {
+			s.latencies.observe(&latencyBounds, r.Latency)
+		}
 		rows = append(rows, r)
 	}
 	p.Peers = rows
-	p.Assembled, p.Acked, p.Timeouts = t.Assembled, t.Acked, t.Timeouts
+	p.Assembled, p.Acked, p.Timeouts, p.Resent = t.Assembled, t.Acked, t.Timeouts, t.Resent
+	p.Latencies = s.latencies
 	p.Drops = t.Drops
 	p.DuplicateMessages, p.FarMessages, p.BadMessages = t.DuplicateMessages, t.FarMessages, t.BadMessages
 	s.pubVersion.Add(1)
