@@ -19,6 +19,9 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return parseErr(err)
 	}
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "keygen: give exactly one directory")
 		fs.Usage()

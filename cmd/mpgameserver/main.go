@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -120,10 +121,39 @@ func newFlagsWith(name, use, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: mpgameserver %s\n\n%s\n\nflags:\n", use, synopsis)
+		fmt.Fprintf(stderr, "usage: mpgameserver %s\n\n%s\n\nflags (each also from the environment, %s_<FLAG>: --log-level as %s; a flag given wins):\n",
+			use, synopsis, envPrefix, envName("log-level"))
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// envPrefix starts the name of the environment variable of every flag.
+const envPrefix = "MPGS"
+
+// envName returns the environment variable of the flag name:
+// MPGS_LOG_LEVEL for log-level.
+func envName(flag string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyEnv sets each flag of fs not given on the command line from its
+// environment variable, when that is set.
+func applyEnv(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q (for --%s): %v", envName(f.Name), v, f.Name, e)
+			}
+		}
+	})
+	return err
 }
 
 // parseErr maps a flag parsing error: help stays help, anything else was
@@ -139,6 +169,9 @@ func parseErr(err error) error {
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return parseErr(err)
+	}
+	if err := applyEnv(fs); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))

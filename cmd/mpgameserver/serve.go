@@ -17,7 +17,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/prom"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/internal/echo"
@@ -51,6 +56,7 @@ type serverFlags struct {
 	httpAddr  string
 	pprof     bool
 	logLevel  string
+	logFormat string
 	bots      int
 	root      *conn.PrivateKey // the key in use, once newServer ran
 	loaded    *conn.PrivateKey // the --key file's key, once check ran
@@ -71,6 +77,9 @@ func (f *serverFlags) check() error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", f.logFormat)
 	}
 	if f.interval <= 0 {
 		return fmt.Errorf("--interval %v: want a positive duration", f.interval)
@@ -123,6 +132,7 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.httpAddr, "http", "", "also serve a status page over HTTP on this TCP address")
 	fs.BoolVar(&f.pprof, "pprof", false, "also serve Go's profiles under /debug/pprof/ on the --http address")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log lines as text (key=value) or json (one object a line)")
 	fs.IntVar(&f.bots, "bots", 0, "computer players to run in this process (arena only)")
 }
 
@@ -167,7 +177,7 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame := games()[f.game]
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(f.logLevel)) // check accepted it
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(f.logHandler(stderr, level))
 	root := f.loaded
 	h := &hosted{}
 	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log}
@@ -177,7 +187,7 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 			return nil, fmt.Errorf("--access-log: %w", err)
 		}
 		h.access = file
-		cfg.AccessLog = slog.New(slog.NewTextHandler(file, nil))
+		cfg.AccessLog = slog.New(f.logHandler(file, slog.LevelInfo))
 	}
 	srv, err := server.New(cfg, f.listen)
 	if err != nil {
@@ -191,15 +201,17 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		fmt.Fprintf(stdout, "%s", f.root.Public().MarshalPEM())
 	}
 	if f.httpAddr != "" {
-		var page http.Handler = statusPage(srv)
+		mux := http.NewServeMux()
+		mux.Handle("/", statusPage(srv))
+		mux.Handle("/metrics", metricsHandler(srv, log))
+		mux.Handle("/healthz", healthHandler(srv))
+		mux.Handle("/readyz", readyHandler(srv))
 		if f.pprof {
-			mux := http.NewServeMux()
-			mux.Handle("/", page)
 			mux.HandleFunc("/debug/pprof/", pprof.Index)
 			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-			page = mux
 		}
+		var page http.Handler = mux
 		ln, err := net.Listen("tcp", f.httpAddr)
 		if err != nil {
 			h.abort()
@@ -217,6 +229,65 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		}()
 	}
 	return h, nil
+}
+
+// logHandler returns the --log-format handler writing to w.
+func (f *serverFlags) logHandler(w io.Writer, level slog.Level) slog.Handler {
+	opts := &slog.HandlerOptions{Level: level}
+	if f.logFormat == "json" {
+		return slog.NewJSONHandler(w, opts)
+	}
+	return slog.NewTextHandler(w, opts)
+}
+
+// metricsHandler serves the server's metrics, Go's and the process's in
+// Prometheus' exposition formats.
+func metricsHandler(srv *server.Server, log *slog.Logger) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prom.NewCollector(srv, nil), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})
+}
+
+// stalledAfter is how long without a tick makes /healthz fail: far
+// beyond a tick, short of what an orchestrator tolerates.
+func stalledAfter(interval time.Duration) time.Duration { return max(2*time.Second, 60*interval) }
+
+// healthHandler answers 200 while the tick loop is alive (a tick began
+// recently) and 503 when it stalled or the server is not running: what a
+// liveness probe asks.
+func healthHandler(srv *server.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		last := srv.LastTick()
+		limit := stalledAfter(srv.Config().Interval)
+		switch age := time.Since(last); {
+		case last.IsZero():
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not running: no tick yet")
+		case age > limit:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "stalled: no tick for %v (limit %v)\n", age.Round(time.Millisecond), limit)
+		default:
+			fmt.Fprintf(w, "ok: last tick %v ago\n", age.Round(time.Millisecond))
+		}
+	})
+}
+
+// readyHandler answers 200 while the server serves (listening, not
+// stopping) and 503 otherwise: what a readiness probe asks.
+func readyHandler(srv *server.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if !srv.Serving() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready: starting or stopping")
+			return
+		}
+		fmt.Fprintf(w, "ready: %s\n", srv.Addr())
+	})
 }
 
 // statusPage serves the server's counters as plain text.
