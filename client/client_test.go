@@ -150,22 +150,37 @@ func TestMessageAndMessages(t *testing.T) {
 }
 
 // TestUpdateReadsEveryWaitingDatagram: a game that skipped frames catches
-// up in one Update (the reference reads one datagram per update).
+// up in one Update (the reference reads one datagram per update). It runs
+// in a bubble: the server ticks on the fake clock, so what piles up while
+// the game skips its frames is the same on any machine, and
+// synctest.Wait lets the server finish before the game looks.
 func TestUpdateReadsEveryWaitingDatagram(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := start(t)
-		c := w.connect(t, nil)
+		var sock transport.Conn // the client's socket
+		c := w.connect(t, func(cfg *client.Config) {
+			cfg.Dial = func(addr string) (transport.Conn, error) {
+				s, err := w.net.Dial(netip.MustParseAddrPort(addr))
+				sock = s
+				return s, err
+			}
+		})
 		require.NoError(t, c.SendGuaranteed([]byte("burst"), nil))
 		pump(c, time.Second, func() bool { return c.QueuedBytes() == 0 })
-		// No Update for a second: the server sends a datagram a tick, so
-		// about 40 pile up.
+		// No Update for a second: the server sends (and, unacknowledged,
+		// resends) the burst a datagram a tick, 60 ticks.
 		time.Sleep(time.Second)
+		synctest.Wait()
 		before := c.Stats().Received
 		c.Update()
 		read := c.Stats().Received - before
 		assert.Greater(t, read, uint64(20), "one Update read %d datagrams", read)
+		left, err := sock.ReadBatch(make([]transport.Datagram, 1))
+		require.NoError(t, err)
+		assert.Zero(t, left, "the Update left a datagram waiting")
+		// The acks of that Update let the rest of the burst come.
 		got := len(c.Messages())
-		pump(c, 2*time.Second, func() bool { got += len(c.Messages()); return got == 40 })
+		pump(c, 3*time.Second, func() bool { got += len(c.Messages()); return got == 40 })
 		assert.Equal(t, 40, got)
 	})
 }
