@@ -35,6 +35,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		duration    = fs.Duration("duration", 10*time.Second, "length of the measurement, after every client connected")
 		connectRate = fs.Float64("connect-rate", 500, "handshakes started per second while the clients connect")
 		guaranteed  = fs.Bool("guaranteed", false, "send with RETRY_ON_TIMEOUT (echoed the same way) instead of once")
+		handshake   = fs.Duration("handshake-timeout", 2*time.Second, "how long a client waits for the server's answer before its handshake fails")
 		asJSON      = fs.Bool("json", false, "write the report to stdout as JSON")
 		workers     = fs.Int("workers", 0, "goroutines serving the clients (0: one per CPU)")
 		sockets     = fs.String("sockets", "auto", "how clients send: shared (one socket per worker, each client its own 127.x.y.z address; server on 127/8, Linux), per-client (a socket each, epoll), portable (a socket and a goroutine each), or auto")
@@ -58,23 +59,41 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("--sockets: %w", err)
 	}
+	if *handshake <= 0 {
+		return fmt.Errorf("--handshake-timeout %s: want a positive duration", *handshake)
+	}
+	switch {
+	case *clients < 1:
+		return fmt.Errorf("--clients %d: want at least 1", *clients)
+	case !(*rate > 0 && *rate <= 10000):
+		return fmt.Errorf("--rate %g: want more than 0 and at most 10000 messages per second", *rate)
+	case *size < loadgen.MinSize || *size > loadgen.MaxSize:
+		return fmt.Errorf("--size %d: want %d to %d bytes", *size, loadgen.MinSize, loadgen.MaxSize)
+	case *duration <= 0:
+		return fmt.Errorf("--duration %s: want a positive duration", *duration)
+	case !(*connectRate > 0):
+		return fmt.Errorf("--connect-rate %g: want a positive number of handshakes per second", *connectRate)
+	case *workers < 0:
+		return fmt.Errorf("--workers %d: want 0 (one per CPU) or more", *workers)
+	}
 	ua, err := net.ResolveUDPAddr("udp", *addr)
 	if err != nil {
 		return fmt.Errorf("--server: %w", err)
 	}
 	cfg := loadgen.Config{
-		Server:      netip.AddrPortFrom(ua.AddrPort().Addr().Unmap(), ua.AddrPort().Port()),
-		Clients:     *clients,
-		Rate:        *rate,
-		Size:        *size,
-		Duration:    *duration,
-		ConnectRate: *connectRate,
-		Guaranteed:  *guaranteed,
-		Workers:     *workers,
-		Sockets:     mode,
-		Attack:      atk.name,
-		AttackRate:  atk.rate,
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Server:           netip.AddrPortFrom(ua.AddrPort().Addr().Unmap(), ua.AddrPort().Port()),
+		Clients:          *clients,
+		Rate:             *rate,
+		Size:             *size,
+		Duration:         *duration,
+		ConnectRate:      *connectRate,
+		Guaranteed:       *guaranteed,
+		HandshakeTimeout: *handshake,
+		Workers:          *workers,
+		Sockets:          mode,
+		Attack:           atk.name,
+		AttackRate:       atk.rate,
+		Logger:           slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	if *pubkey != "" {
 		k, err := conn.LoadPublicKey(*pubkey)
@@ -82,6 +101,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("--pubkey: %w", err)
 		}
 		cfg.ServerKey = k
+		cfg.KeySource = "--pubkey " + *pubkey
 	}
 	if !*quiet {
 		cfg.Progress = progressPrinter(stderr)
@@ -113,8 +133,10 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else if err := rep.WriteText(stdout); err != nil {
 		return err
 	}
-	if rep.Connected == 0 {
-		return errors.New("no client connected")
+	// A run that measured nothing worth reading (no client connected, or
+	// the server does not echo) fails, saying why.
+	if problem := rep.Problem(); problem != "" {
+		return errors.New(problem)
 	}
 	return nil
 }

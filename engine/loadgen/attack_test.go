@@ -34,7 +34,10 @@ func TestRunWithAnAttack(t *testing.T) {
 			}
 			rep, err := loadgen.Run(context.Background(), loadgen.Config{
 				Server: srv.Addr(), ServerKey: key, Clients: 4, Rate: 20, Size: 32,
-				Duration: time.Second, ConnectRate: 100, Attack: name, AttackRate: rate,
+				// The attack connects its attackers when the measurement
+				// starts and sends until it ends: 2 s is ample for both.
+				Duration: 2 * time.Second, ConnectRate: 100, Attack: name, AttackRate: rate,
+				HandshakeTimeout: generous,
 			})
 			require.NoError(t, err)
 			assert.Equal(t, 4, rep.Connected)

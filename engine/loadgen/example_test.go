@@ -38,6 +38,12 @@ func ExampleRun() {
 		Size:       64,
 		Duration:   time.Second,
 		Guaranteed: true, // resend lost datagrams: every message must come back
+		// Wait for every echo however busy the machine: count none lost
+		// for being late, and drain until the last one is back.
+		EchoWindow: time.Minute,
+		Drain:      time.Minute,
+		// A busy machine may answer a handshake late.
+		HandshakeTimeout: 30 * time.Second,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -34,11 +34,15 @@ import (
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // MinSize is the smallest message the generator sends: a marker byte, the
 // phase, a sequence number and the send time.
 const MinSize = headerSize
+
+// MaxSize is the largest message size a run sends (one datagram's).
+const MaxSize = protocol.MaxSingleMessage
 
 // Config describes a run.
 type Config struct {
@@ -67,8 +71,20 @@ type Config struct {
 	// queues the messages due and sends at most one datagram.
 	FrameRate int
 	// Drain is how long to wait for the last echoes after sending stops
-	// (1 s).
+	// (1 s). The drain ends sooner once every message of the steady phase
+	// was echoed or counted lost.
 	Drain time.Duration
+	// EchoWindow is how late an echo may come (2 s): a message whose
+	// echo has not come when its client has sent this long's worth of
+	// messages since is counted lost (and its echo, if it comes, late).
+	// A client keeps a bit per message of its window.
+	EchoWindow time.Duration
+	// HandshakeTimeout is how long a client waits for the server's
+	// signed answer before its handshake counts as failed (2 s).
+	HandshakeTimeout time.Duration
+	// KeySource names where ServerKey came from (e.g. "--pubkey
+	// root.pub") in the report's reasons; empty says "the pinned key".
+	KeySource string
 	// Workers is the number of goroutines serving the clients
 	// (GOMAXPROCS).
 	Workers int
@@ -167,8 +183,8 @@ func (c *Config) resolve() (Config, error) {
 	if r.Rate <= 0 || r.Rate > 10000 {
 		return r, fmt.Errorf("loadgen: rate must be in (0, 10000] messages per second, not %g", r.Rate)
 	}
-	if r.Size < MinSize || r.Size > protocol.MaxSingleMessage {
-		return r, fmt.Errorf("loadgen: size must be in %d..%d bytes, not %d", MinSize, protocol.MaxSingleMessage, r.Size)
+	if r.Size < MinSize || r.Size > MaxSize {
+		return r, fmt.Errorf("loadgen: size must be in %d..%d bytes, not %d", MinSize, MaxSize, r.Size)
 	}
 	if r.Duration <= 0 {
 		return r, fmt.Errorf("loadgen: duration must be positive, not %s", r.Duration)
@@ -187,6 +203,15 @@ func (c *Config) resolve() (Config, error) {
 	}
 	if r.Drain <= 0 {
 		r.Drain = time.Second
+	}
+	if r.EchoWindow < 0 || r.HandshakeTimeout < 0 {
+		return r, fmt.Errorf("loadgen: negative echo window (%s) or handshake timeout (%s)", r.EchoWindow, r.HandshakeTimeout)
+	}
+	if r.EchoWindow == 0 {
+		r.EchoWindow = 2 * time.Second
+	}
+	if r.HandshakeTimeout == 0 {
+		r.HandshakeTimeout = session.DefaultHandshakeTimeout
 	}
 	if r.Workers <= 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
@@ -262,12 +287,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.finish(rep)
 	rep.Attack = r.attackReport()
+	if rep.Connected == 0 && rep.Failures.NoAnswer > 0 && probeRefused(c.Server, c.ServerKey) {
+		// Shared (and portable) sockets are not told of the refusals
+		// that a probe from a connected socket hears.
+		rep.Failures.Refused += rep.Failures.NoAnswer
+		rep.Failures.NoAnswer = 0
+	}
 	return rep, nil
 }
 
 // coordinate moves the run through its phases and reports progress.
 func (r *run) coordinate(ctx context.Context) *Report {
-	rep := &Report{Server: r.cfg.Server.String(), Clients: r.cfg.Clients, Rate: r.cfg.Rate, Size: r.cfg.Size, Sockets: r.cfg.Sockets}
+	rep := &Report{Server: r.cfg.Server.String(), Clients: r.cfg.Clients, Rate: r.cfg.Rate, Size: r.cfg.Size, Sockets: r.cfg.Sockets,
+		keySource: r.cfg.KeySource, handshakeTimeout: r.cfg.HandshakeTimeout}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	var (
@@ -391,6 +423,7 @@ func (r *run) finish(rep *Report) {
 		rep.GeneratorDrops += w.socks.kernelDrops()
 		rep.DatagramsOut += w.dgOut
 		rep.DatagramsIn += w.dgIn
+		rep.Failures.merge(&w.failures)
 		if w.openErr != nil && rep.OpenError == "" {
 			rep.OpenError = w.openErr.Error()
 		}

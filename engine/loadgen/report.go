@@ -10,8 +10,10 @@ import (
 // Report is what a run measured. Message counts, datagram counts and
 // round trips cover the steady phase: messages sent after every client
 // connected or failed and before Duration ran out. The echo of a message
-// that arrives more than two seconds' worth of messages after it was sent
-// counts as late, and the message as lost.
+// that arrives more than Config.EchoWindow's worth of messages (2 s)
+// after it was sent counts as late, and the message as lost. Problem says
+// in one line why a run measured nothing worth reading (no client
+// connected, and why; or the server does not echo).
 type Report struct {
 	Server  string
 	Clients int
@@ -31,6 +33,8 @@ type Report struct {
 	// connecting; NotStarted never began (the run was interrupted).
 	Connected, Failed, Dropped, NotStarted int
 	OpenError                              string
+	// Failures says why the Failed clients failed.
+	Failures Failures
 
 	// Messages of the steady phase.
 	Sent, Echoed, Lost uint64
@@ -56,6 +60,9 @@ type Report struct {
 	// Attack is what the attack run beside the clients did (nil when the
 	// run had none).
 	Attack *AttackReport
+
+	keySource        string        // Config.KeySource, for Problem
+	handshakeTimeout time.Duration // Config.HandshakeTimeout, for Problem
 }
 
 // RTT summarises the round trips of the steady phase.
@@ -106,7 +113,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Interrupted {
 		p(" (interrupted)")
 	}
-	p("\nclients    %d connected, %d failed, %d dropped", r.Connected, r.Failed, r.Dropped)
+	p("\nclients    %d connected, %d failed", r.Connected, r.Failed)
+	if why := r.Failures.breakdown(); why != "" {
+		p(" (%s)", why)
+	}
+	p(", %d dropped", r.Dropped)
 	if r.NotStarted > 0 {
 		p(", %d not started", r.NotStarted)
 	}
@@ -131,6 +142,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		ms(r.RTT.P50), ms(r.RTT.P90), ms(r.RTT.P99), ms(r.RTT.Max), ms(r.RTT.Mean), r.RTT.Count)
 	if r.Attack != nil {
 		p("%s\n", r.Attack.line())
+	}
+	if problem := r.Problem(); problem != "" {
+		p("problem    %s\n", problem)
 	}
 	return err
 }
@@ -175,6 +189,18 @@ type jsonReport struct {
 	RTTP90             float64 `json:"rtt_p90_ms"`
 	RTTP99             float64 `json:"rtt_p99_ms"`
 	RTTMax             float64 `json:"rtt_max_ms"`
+	// Added later: scripts that read the keys above are unaffected.
+	Failures jsonFailures `json:"failures"`
+	Problem  string       `json:"problem,omitempty"`
+}
+
+// jsonFailures is Failures' JSON form.
+type jsonFailures struct {
+	NoAnswer     int `json:"no_answer"`
+	Refused      int `json:"refused"`
+	BadSignature int `json:"bad_signature"`
+	Rejected     int `json:"rejected"`
+	Socket       int `json:"socket"`
 }
 
 // MarshalJSON writes the report as one flat JSON object, with the attack
@@ -198,5 +224,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		SentShare: r.SentShare(),
 		RTTCount:  r.RTT.Count, RTTMin: ms(r.RTT.Min), RTTMean: ms(r.RTT.Mean),
 		RTTP50: ms(r.RTT.P50), RTTP90: ms(r.RTT.P90), RTTP99: ms(r.RTT.P99), RTTMax: ms(r.RTT.Max),
+		Failures: jsonFailures{NoAnswer: r.Failures.NoAnswer, Refused: r.Failures.Refused, BadSignature: r.Failures.BadSignature,
+			Rejected: r.Failures.Rejected, Socket: r.Failures.Socket},
+		Problem: r.Problem(),
 	}, r.Attack.json()})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/transport"
@@ -33,6 +34,10 @@ type sockets interface {
 	// kernelDrops counts datagrams dropped because a socket's receive
 	// buffer (or queue) was full.
 	kernelDrops() uint64
+	// refused reports whether client idx's socket was told that nothing
+	// listens at the server's port (an ICMP port unreachable: a connected
+	// socket's ECONNREFUSED). Only per-client sockets on Linux can tell.
+	refused(idx int) bool
 	// close closes every socket.
 	close()
 }
@@ -68,6 +73,7 @@ type connSockets struct {
 	server  string
 	cfg     transport.Config
 	conns   []transport.Conn
+	refusal []bool // by client: its socket reported ECONNREFUSED
 	poll    *transport.Poller
 	ready   []int
 	in      []transport.Datagram
@@ -81,7 +87,7 @@ func newConnSockets(server netip.AddrPort, n int, portable bool) (*connSockets, 
 	if err != nil {
 		return nil, err
 	}
-	s := &connSockets{server: server.String(), cfg: transport.Config{Buffer: 256 << 10, Portable: portable}, conns: make([]transport.Conn, n), poll: p, ready: make([]int, 256),
+	s := &connSockets{server: server.String(), cfg: transport.Config{Buffer: 256 << 10, Portable: portable}, conns: make([]transport.Conn, n), refusal: make([]bool, n), poll: p, ready: make([]int, 256),
 		in: make([]transport.Datagram, 8), out: make([]transport.Datagram, 1)}
 	for i := range s.in {
 		s.in[i].Data = make([]byte, 0, transport.RecvSize)
@@ -100,6 +106,7 @@ func (s *connSockets) open(idx int) error {
 		return err
 	}
 	s.conns[idx] = c
+	s.refusal[idx] = false
 	return nil
 }
 
@@ -114,8 +121,19 @@ func (s *connSockets) write(idx int, b []byte) {
 	s.out[0].Data = b
 	if _, err := c.WriteBatch(s.out); err != nil {
 		s.errs++
+		s.noteErr(idx, err)
 	}
 }
+
+// noteErr remembers a refusal: on a connected socket, the system reports
+// an ICMP port unreachable as ECONNREFUSED on the next read or write.
+func (s *connSockets) noteErr(idx int, err error) {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		s.refusal[idx] = true
+	}
+}
+
+func (s *connSockets) refused(idx int) bool { return s.refusal[idx] }
 
 func (s *connSockets) flush() {}
 
@@ -140,7 +158,10 @@ func (s *connSockets) wait(deadline time.Time, fn func(idx int, b []byte, now ti
 			if c == nil {
 				continue
 			}
-			n, _ := c.ReadBatch(s.in)
+			n, err := c.ReadBatch(s.in)
+			if err != nil {
+				s.noteErr(idx, err)
+			}
 			for i := 0; i < n && s.conns[idx] != nil; i++ {
 				fn(idx, s.in[i].Data, now)
 			}
@@ -294,6 +315,9 @@ func (s *sharedSockets) wait(deadline time.Time, fn func(idx int, b []byte, now 
 }
 
 func (s *sharedSockets) kernelDrops() uint64 { return s.c.Stats().KernelDrops }
+
+// refused is false: an unconnected socket is not told of ICMP errors.
+func (s *sharedSockets) refused(int) bool { return false }
 
 func (s *sharedSockets) sendErrors() uint64 { return s.errs }
 

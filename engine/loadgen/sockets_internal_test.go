@@ -86,3 +86,32 @@ func TestSharedSocketsCountTheirDrops(t *testing.T) {
 	assert.Equal(t, "from 3", string(b[:n]))
 	assert.Equal(t, clientAddr(3), from.Addr())
 }
+
+// TestConnSocketsNoticeRefusal: a per-client socket connected to a port
+// where nothing listens is told so (Linux: the ICMP port unreachable
+// comes back as ECONNREFUSED on the next read or write), and remembers
+// it until the client's socket is opened again.
+func TestConnSocketsNoticeRefusal(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("refusals are read from Linux sockets")
+	}
+	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	addr := pc.LocalAddr().(*net.UDPAddr).AddrPort()
+	require.NoError(t, pc.Close())
+	s, err := newConnSockets(addr, 2, false)
+	require.NoError(t, err)
+	defer s.close()
+	require.NoError(t, s.open(0))
+	require.NoError(t, s.open(1))
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.refused(0) && time.Now().Before(deadline) {
+		s.write(0, append(s.buffer(), "anyone?"...))
+		s.wait(time.Now().Add(time.Millisecond), func(int, []byte, time.Time) { t.Error("nothing can answer") })
+	}
+	assert.True(t, s.refused(0))
+	assert.False(t, s.refused(1), "client 1 sent nothing")
+	s.shut(0)
+	require.NoError(t, s.open(0))
+	assert.False(t, s.refused(0), "a new socket starts afresh")
+}

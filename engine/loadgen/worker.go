@@ -50,6 +50,7 @@ type client struct {
 	startAt time.Time
 	nextMsg time.Time
 
+	heard       bool     // a datagram came for it (the server answered)
 	seq         uint32   // last message sent (the first is 1)
 	firstSteady uint32   // first message sent in the steady phase, 0 until then
 	base        uint32   // oldest message neither echoed nor counted lost
@@ -82,6 +83,7 @@ type worker struct {
 
 	shared shared
 	// owned by the worker goroutine, read after it ends
+	failures                                    Failures
 	rtt                                         histogram
 	late, dups, corrupt, sendErrors, recvErrors uint64
 	dgOut, dgIn                                 uint64
@@ -101,8 +103,9 @@ func newWorker(r *run, id int) (*worker, error) {
 		r:     r,
 		socks: socks,
 		cfg: session.Config{
-			ServerKey:    cfg.ServerKey,
-			SendInterval: time.Second / time.Duration(cfg.FrameRate),
+			ServerKey:        cfg.ServerKey,
+			SendInterval:     time.Second / time.Duration(cfg.FrameRate),
+			HandshakeTimeout: cfg.HandshakeTimeout,
 		},
 		retry:  conn.RetryNone,
 		mark:   markPlain,
@@ -112,9 +115,9 @@ func newWorker(r *run, id int) (*worker, error) {
 	if cfg.Guaranteed {
 		w.retry, w.mark = conn.RetryOnTimeout, markGuaranteed
 	}
-	// The echo window covers two seconds of messages: an echo later than
-	// that is counted late and its message lost.
-	words := max(1, int(math.Ceil(2*cfg.Rate/64)))
+	// The echo window covers EchoWindow's worth of messages: an echo
+	// later than that is counted late and its message lost.
+	words := max(1, int(math.Ceil(cfg.EchoWindow.Seconds()*cfg.Rate/64)))
 	w.window = uint32(words * 64)
 	w.clients = make([]*client, n)
 	for i := range w.clients {
@@ -213,6 +216,7 @@ func (w *worker) connect(c *client, now time.Time) bool {
 		}
 		c.state = stDone
 		w.shared.failed.Add(1)
+		w.failures.Socket++
 		return false
 	}
 	cc, err := session.NewClient(&w.cfg, now)
@@ -223,6 +227,7 @@ func (w *worker) connect(c *client, now time.Time) bool {
 		}
 		c.state = stDone
 		w.shared.failed.Add(1)
+		w.failures.Socket++
 		return false
 	}
 	cc.SetHandler(func(_ protocol.Seq, msg []byte) { w.echo(c, msg) })
@@ -283,6 +288,7 @@ func (w *worker) check(c *client, now time.Time) {
 		switch c.state {
 		case stConnecting:
 			w.shared.failed.Add(1)
+			w.failures.add(c.c.Err(), c.heard, w.socks.refused(c.idx))
 			w.r.cfg.Logger.Debug("loadgen: handshake failed", "client", c.id, "err", c.c.Err())
 		case stConnected:
 			w.shared.dropped.Add(1)
@@ -324,6 +330,7 @@ func (w *worker) receive(idx int, b []byte, now time.Time) {
 		return
 	}
 	w.now = now
+	c.heard = true
 	if w.r.phase.Load() == phaseSteady {
 		w.dgIn++
 	}
