@@ -3,6 +3,8 @@ package echo_test
 import (
 	"bytes"
 	"log/slog"
+	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -49,4 +51,46 @@ func TestScenariosAgainstOurServer(t *testing.T) {
 	require.Len(t, lines, 2, out.String())
 	assert.Regexp(t, `^CONNECT 127\.0\.0\.1:\d+ token=\d+ active=1$`, lines[0])
 	assert.Regexp(t, `^DISCONNECT 127\.0\.0\.1:\d+ msgs=92 bytes=\d+ active=0$`, lines[1])
+}
+
+// TestScenariosAgainstNothing: with nothing listening, connect fails and
+// says why, and nothing else runs: wrong_key in particular does not pass
+// (a connection that fails for any other reason than a bad signature
+// proves nothing about the server's key).
+func TestScenariosAgainstNothing(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := pc.LocalAddr().String()
+	require.NoError(t, pc.Close())
+	var report bytes.Buffer
+	passed, failed := echo.Run(echo.Options{Server: addr, Out: &report, Frame: 5 * time.Millisecond, ConnectTimeout: time.Second})
+	t.Log("\n" + report.String())
+	assert.Zero(t, passed)
+	assert.Equal(t, 1, failed)
+	lines := strings.Split(strings.TrimSpace(report.String()), "\n")
+	require.Len(t, lines, len(echo.Scenarios())+1)
+	if runtime.GOOS == "linux" {
+		assert.Equal(t, "FAIL connect connection refused: nothing listens at "+addr+": is an echo server running there?", lines[0])
+	} else {
+		assert.True(t, strings.HasPrefix(lines[0], "FAIL connect "), lines[0])
+	}
+	for i, name := range echo.Scenarios()[1:] {
+		assert.Equal(t, "SKIP "+name+" not run: connect failed", lines[i+1])
+	}
+	assert.Equal(t, "0 passed, 1 failed, 8 skipped", lines[len(lines)-1])
+	assert.NotContains(t, report.String(), "PASS wrong_key")
+}
+
+// TestScenariosAgainstASilentPort: something holds the port but never
+// answers.
+func TestScenariosAgainstASilentPort(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer pc.Close()
+	addr := pc.LocalAddr().String()
+	var report bytes.Buffer
+	_, failed := echo.Run(echo.Options{Server: addr, Out: &report, Frame: 5 * time.Millisecond, ConnectTimeout: 500 * time.Millisecond})
+	assert.Equal(t, 1, failed)
+	assert.True(t, strings.HasPrefix(report.String(), "FAIL connect no answer from "+addr+" within 500ms: is an echo server running there?\n"), report.String())
+	assert.NotContains(t, report.String(), "PASS")
 }

@@ -23,10 +23,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/transport"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
 )
 
@@ -43,6 +45,10 @@ type Options struct {
 	Frame time.Duration
 	// Seed makes the message contents repeatable.
 	Seed uint64
+	// ConnectTimeout is how long the connect scenario waits for the
+	// server's answer (5 s). When it fails, Run stops: every other
+	// scenario needs the connection.
+	ConnectTimeout time.Duration
 }
 
 // Scenarios returns the names of the scenarios Run runs, in order.
@@ -61,14 +67,23 @@ type runner struct {
 	stats   [][]byte        // STATS replies
 	echoed  echogame.Counts // what we sent that the server counts
 	started time.Time
+	// everConnected: the connect scenario passed.
+	everConnected bool
 }
 
 // Run runs the echo scenarios against opts.Server and prints one line per
 // scenario, "PASS <name> <detail>" or "FAIL <name> <detail>", then
-// "N passed, M failed". It returns the counts.
+// "N passed, M failed". It returns the counts. When the first scenario,
+// connect, fails, its line says why (nothing answered, nothing listens,
+// the server's key is not the pinned one) and the others are not run:
+// each gets a "SKIP <name> ..." line, and the last line ends ", K
+// skipped".
 func Run(opts Options) (passed, failed int) {
 	if opts.Frame <= 0 {
 		opts.Frame = 16 * time.Millisecond
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 5 * time.Second
 	}
 	if opts.Out == nil {
 		opts.Out = io.Discard
@@ -85,12 +100,19 @@ func Run(opts Options) (passed, failed int) {
 		"wrong_key":            r.wrongKey,
 		"disconnect":           r.disconnect,
 	}
+	skipped := 0
 	for _, name := range Scenarios() {
 		var (
 			detail string
 			err    error
 		)
-		if name != "connect" && name != "wrong_key" && (r.c == nil || !r.c.Connected()) {
+		if name != "connect" && !r.everConnected {
+			// connect failed: nothing else can run.
+			skipped++
+			fmt.Fprintf(opts.Out, "SKIP %s not run: connect failed\n", name)
+			continue
+		}
+		if name != "connect" && name != "wrong_key" && !r.c.Connected() {
 			err = errors.New("not connected")
 		} else {
 			detail, err = steps[name]()
@@ -106,7 +128,11 @@ func Run(opts Options) (passed, failed int) {
 	if r.c != nil {
 		r.c.ForceDisconnect()
 	}
-	fmt.Fprintf(opts.Out, "%d passed, %d failed\n", passed, failed)
+	if skipped > 0 {
+		fmt.Fprintf(opts.Out, "%d passed, %d failed, %d skipped\n", passed, failed, skipped)
+	} else {
+		fmt.Fprintf(opts.Out, "%d passed, %d failed\n", passed, failed)
+	}
 	return passed, failed
 }
 
@@ -189,20 +215,78 @@ func (r *runner) send(msgs [][]byte, retry conn.RetryMode, cb func(int) func(boo
 }
 
 func (r *runner) connect() (string, error) {
-	r.c = client.New(client.Config{ServerKey: r.opts.Key})
+	var sock *watchedConn
+	r.c = client.New(client.Config{ServerKey: r.opts.Key, HandshakeTimeout: r.opts.ConnectTimeout, Dial: func(addr string) (transport.Conn, error) {
+		c, err := dialWatched(addr)
+		sock = c
+		return c, err
+	}})
 	var result *bool
 	t0 := time.Now()
 	if err := r.c.Connect(r.opts.Server, func(ok bool) { result = &ok }); err != nil {
 		return "", err
 	}
-	r.pump(5*time.Second, func() bool { return result != nil })
-	switch {
-	case result == nil:
-		return "", errors.New("no connect callback within 5s")
-	case !*result:
-		return "", fmt.Errorf("connect failed: %v", r.c.Err())
+	r.pump(r.opts.ConnectTimeout+time.Second, func() bool { return result != nil })
+	if result == nil || !*result {
+		st := r.c.Stats()
+		return "", connectFailure(r.opts.Server, r.opts.ConnectTimeout, r.c.Err(), st.Received+st.Dropped > 0, sock != nil && sock.refused)
 	}
+	r.everConnected = true
 	return fmt.Sprintf("token=%d in %v", r.c.Token(), time.Since(t0).Round(time.Millisecond)), nil
+}
+
+// connectFailure says why a connection to server failed: err is the
+// client's Err, heard whether anything came back, refused whether the
+// system said nothing listens there.
+func connectFailure(server string, timeout time.Duration, err error, heard, refused bool) error {
+	switch {
+	case errors.Is(err, conn.ErrBadSignature):
+		return errors.New("bad signature: the server's key does not match the pinned key")
+	case errors.Is(err, conn.ErrHandshakeTimeout) && !heard && refused:
+		return fmt.Errorf("connection refused: nothing listens at %s: is an echo server running there?", server)
+	case errors.Is(err, conn.ErrHandshakeTimeout) && !heard:
+		return fmt.Errorf("no answer from %s within %v: is an echo server running there?", server, timeout)
+	case errors.Is(err, conn.ErrHandshakeTimeout):
+		return fmt.Errorf("%s answered, but not with a handshake the client could complete (%v): is it an mpgameserver echo server?", server, err)
+	case err == nil:
+		return fmt.Errorf("no connect callback within %v", timeout+time.Second)
+	}
+	return fmt.Errorf("connect failed: %v", err)
+}
+
+// watchedConn is a socket that notes whether the system said that
+// nothing listens at the server's port: a connected socket reads an ICMP
+// port unreachable as ECONNREFUSED (Linux; a portable socket, off Linux,
+// is not told).
+type watchedConn struct {
+	transport.Conn
+	refused bool
+}
+
+func dialWatched(addr string) (*watchedConn, error) {
+	c, err := transport.Dial(addr, transport.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return &watchedConn{Conn: c}, nil
+}
+
+func (w *watchedConn) note(err error) {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		w.refused = true
+	}
+}
+
+func (w *watchedConn) ReadBatch(ds []transport.Datagram) (int, error) {
+	n, err := w.Conn.ReadBatch(ds)
+	w.note(err)
+	return n, err
+}
+
+func (w *watchedConn) WriteBatch(ds []transport.Datagram) (int, error) {
+	n, err := w.Conn.WriteBatch(ds)
+	w.note(err)
+	return n, err
 }
 
 func (r *runner) echoSmall() (string, error) {
@@ -321,28 +405,37 @@ func (r *runner) wrongKey() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c := client.New(client.Config{ServerKey: other.Public()})
+	// The handshake fails when its timeout ends, the refused SERVER_HELLO
+	// remembered as the reason: as long a timeout as connect's, so that a
+	// busy machine's late answer still counts.
+	c := client.New(client.Config{ServerKey: other.Public(), HandshakeTimeout: r.opts.ConnectTimeout})
 	var result *bool
 	reached := false
 	if err := c.Connect(r.opts.Server, func(ok bool) { result = &ok }); err != nil {
 		return "", err
 	}
 	defer c.ForceDisconnect()
-	deadline := time.Now().Add(5 * time.Second)
+	wait := r.opts.ConnectTimeout + time.Second
+	deadline := time.Now().Add(wait)
 	for result == nil && time.Now().Before(deadline) {
 		c.Update()
 		reached = reached || c.Connected()
-		time.Sleep(r.opts.Frame)
+		r.frame() // the main connection lives on meanwhile
 	}
-	switch {
+	switch err := c.Err(); {
 	case reached:
 		return "", errors.New("connected to a server that does not hold the pinned key")
 	case result == nil:
-		return "", errors.New("no connect callback within 5s")
+		return "", fmt.Errorf("no connect callback within %v", wait)
 	case *result:
 		return "", errors.New("connect callback reported success")
+	case !errors.Is(err, conn.ErrBadSignature):
+		// Refused for another reason (no answer, say): that proves
+		// nothing about the server's key.
+		return "", fmt.Errorf("the connection failed, but not for a bad signature: %v", err)
+	default:
+		return fmt.Sprintf("refused: %v", err), nil
 	}
-	return fmt.Sprintf("refused: %v", c.Err()), nil
 }
 
 func (r *runner) disconnect() (string, error) {
