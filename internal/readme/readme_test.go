@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/engine/prom"
 )
 
 const root = "../.."
@@ -181,5 +183,19 @@ func TestPlatformTable(t *testing.T) {
 	}
 	for _, p := range []string{"windows/amd64", "darwin/arm64", "android/arm64", "ios/arm64", "freebsd/amd64", "js/wasm"} {
 		assert.Contains(t, string(ci), p, "CI builds %s", p)
+	}
+}
+
+// TestMetricsAreDocumented: README's table names every metric the
+// collector exports (in full, or as _suffix after a full name on its row).
+func TestMetricsAreDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	readme := string(b)
+	for _, m := range prom.Metrics() {
+		full := prom.Namespace + "_" + m.Name
+		if !strings.Contains(readme, "`"+full+"`") && !strings.Contains(readme, "`"+full+"{") {
+			assert.Regexp(t, "(?m)^\\| `"+prom.Namespace+"_.*`_"+regexp.QuoteMeta(m.Name)+"[`{]", readme, "README's metrics table names %s", full)
+		}
 	}
 }
