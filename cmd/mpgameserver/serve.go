@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mpgs/mpgameserver/engine/agones"
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/prom"
 	"github.com/mpgs/mpgameserver/engine/server"
@@ -140,6 +141,7 @@ func (f *serverFlags) register(fs interface {
 // beside it: the access log's file, the HTTP status page.
 type hosted struct {
 	*server.Server
+	log    *slog.Logger
 	access *os.File
 	http   *http.Server
 	served chan struct{}
@@ -179,7 +181,7 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	_ = level.UnmarshalText([]byte(f.logLevel)) // check accepted it
 	log := slog.New(f.logHandler(stderr, level))
 	root := f.loaded
-	h := &hosted{}
+	h := &hosted{log: log}
 	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log}
 	if f.accessLog != "" {
 		file, err := os.OpenFile(f.accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
@@ -353,8 +355,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"can connect, and stops gracefully on SIGINT or SIGTERM.", stderr)
 	var f serverFlags
 	f.register(fs)
+	useAgones := fs.Bool("agones", false, "run as an Agones game server: Ready, Health from the tick loop, the \"players\" Counter, Shutdown\n"+
+		"(on by itself where "+agones.EnvPort+" is set, as in an Agones pod)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	acfg, inPod := agones.FromEnv(os.Getenv)
+	var sdk *agones.SDK
+	if *useAgones || inPod {
+		var err error
+		if sdk, err = agones.New(acfg); err != nil {
+			return fmt.Errorf("agones: %w", err)
+		}
 	}
 	srv, err := f.newServer(stdout, stderr)
 	if err != nil {
@@ -362,14 +377,47 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
 	stopBots := f.startBots(ctx, srv.Server, stderr)
+	stopAgones := srv.runAgones(ctx, sdk)
 	done := make(chan error, 1)
 	go func() {
 		err := srv.Serve(ctx)
 		stopBots()
+		stopAgones()
 		srv.close()
 		done <- err
 	}()
 	return waitStopped(ctx, done)
+}
+
+// runAgones keeps the server's Agones GameServer right (see agones.Run)
+// when sdk is not nil, and returns a function that waits, once the server
+// stopped, until Shutdown was sent.
+func (h *hosted) runAgones(ctx context.Context, sdk *agones.SDK) func() {
+	if sdk == nil {
+		return func() {}
+	}
+	h.log.Info("agones: talking to the SDK sidecar", "url", sdk.BaseURL())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// A signal stops the server, whose end sends Shutdown: the
+		// binding outlives ctx by design.
+		err := agones.Run(context.WithoutCancel(ctx), h.Server, sdk, agones.Options{
+			OnAllocated: func(gs *agones.GameServer) {
+				h.log.Info("agones: allocated", "gameserver", gs.Name, "labels", gs.Labels)
+			},
+		})
+		if err != nil {
+			h.log.Error("agones", "err", err)
+		}
+	}()
+	return func() {
+		select {
+		case <-done:
+		case <-time.After(agones.DefaultShutdownTimeout):
+			h.log.Error("agones: Shutdown was not sent in time", "waited", agones.DefaultShutdownTimeout)
+		}
+	}
 }
 
 // stopDeadline bounds a graceful stop after SIGINT or SIGTERM: a server
