@@ -14,7 +14,8 @@
 # the setup of the Python original's published figures; PIN=0 lets the
 # system place them. Environment: DURATION (20s, the measured phase),
 # RATE (30 messages/s per client), SIZE (64 bytes), CONNECT_RATE (500
-# handshakes/s; the Python server takes fewer), PYTHON (python3).
+# handshakes/s; the Python server takes fewer), PYTHON (python3), SCRAPE
+# (1: scrape our server's /metrics every second, as Prometheus would).
 set -euo pipefail
 kind=${1:?ours or python}
 shift
@@ -63,6 +64,9 @@ for n in "$@"; do
 		--clients "$n" --rate "$rate" --size "$size" --duration "$duration" --connect-rate "$connect" \
 		--json --quiet >"$tmp/report.json" 2>"$tmp/loadgen.err" &
 	lpid=$!
+	if [ "$kind" = ours ] && [ "${SCRAPE:-0}" = 1 ]; then
+		(while kill -0 $lpid 2>/dev/null; do curl -s -o /dev/null "http://127.0.0.1:$((port + 1000))/metrics"; sleep 1; done) &
+	fi
 	# The measured phase starts once every client connected.
 	ramp=$(awk -v n="$n" -v c="$connect" 'BEGIN {printf "%d", n / c + 3}')
 	sleep "$ramp"
