@@ -51,6 +51,24 @@ func (w *Conn) SetProfiles(out, in Profile) {
 	w.mu.Unlock()
 }
 
+// SetPeerProfiles gives the datagrams to the peer at addr the out
+// profile and those from it the in profile, from now on, instead of the
+// Conn's: one client on a bad link while the others are fine.
+func (w *Conn) SetPeerProfiles(addr netip.AddrPort, out, in Profile) {
+	w.mu.Lock()
+	w.out.SetAddrProfile(addr, out)
+	w.in.SetAddrProfile(addr, in)
+	w.mu.Unlock()
+}
+
+// ClearPeerProfiles gives addr's datagrams the Conn's profiles again.
+func (w *Conn) ClearPeerProfiles(addr netip.AddrPort) {
+	w.mu.Lock()
+	w.out.ClearAddrProfile(addr)
+	w.in.ClearAddrProfile(addr)
+	w.mu.Unlock()
+}
+
 // LinkStats returns the counters of both links.
 func (w *Conn) LinkStats() (out, in LinkStats) {
 	w.mu.Lock()

@@ -69,6 +69,7 @@ func (h *flightHeap) Pop() any {
 // A Link carries datagrams one way. It is not safe for concurrent use.
 type Link struct {
 	p     Profile
+	peers map[netip.AddrPort]Profile // profiles of their own, by address
 	rng   *rand.Rand
 	q     flightHeap
 	seq   uint64
@@ -86,14 +87,14 @@ func (l *Link) Stats() LinkStats { return l.stats }
 // Pending returns the number of datagrams in flight.
 func (l *Link) Pending() int { return len(l.q) }
 
-func (l *Link) delay() time.Duration {
-	d := l.p.Delay
-	if l.p.Jitter > 0 {
-		d += time.Duration(l.rng.Int64N(int64(l.p.Jitter)))
+func (l *Link) delay(p *Profile) time.Duration {
+	d := p.Delay
+	if p.Jitter > 0 {
+		d += time.Duration(l.rng.Int64N(int64(p.Jitter)))
 	}
-	if l.p.Reorder > 0 && l.rng.Float64() < l.p.Reorder {
+	if p.Reorder > 0 && l.rng.Float64() < p.Reorder {
 		l.stats.Reordered++
-		d += l.p.ReorderDelay
+		d += p.ReorderDelay
 	}
 	return d
 }
@@ -110,14 +111,20 @@ func (l *Link) Send(now time.Time, d []byte) { l.sendTo(now, d, netip.AddrPort{}
 // nextFrom returns with it.
 func (l *Link) sendTo(now time.Time, d []byte, addr netip.AddrPort) {
 	l.stats.Sent++
-	if l.p.Loss > 0 && l.rng.Float64() < l.p.Loss {
+	p := &l.p
+	if len(l.peers) > 0 {
+		if q, ok := l.peers[addr]; ok {
+			p = &q
+		}
+	}
+	if p.Loss > 0 && l.rng.Float64() < p.Loss {
 		l.stats.Dropped++
 		return
 	}
-	l.push(now.Add(l.delay()), append([]byte(nil), d...), addr)
-	if l.p.Duplicate > 0 && l.rng.Float64() < l.p.Duplicate {
+	l.push(now.Add(l.delay(p)), append([]byte(nil), d...), addr)
+	if p.Duplicate > 0 && l.rng.Float64() < p.Duplicate {
 		l.stats.Duplicated++
-		l.push(now.Add(l.delay()), append([]byte(nil), d...), addr)
+		l.push(now.Add(l.delay(p)), append([]byte(nil), d...), addr)
 	}
 }
 
@@ -150,3 +157,16 @@ func (l *Link) NextAt() (time.Time, bool) {
 // SetProfile changes how the link misbehaves from now on; datagrams in
 // flight keep their delays.
 func (l *Link) SetProfile(p Profile) { l.p = p }
+
+// SetAddrProfile gives the datagrams to or from addr (on a link that
+// carries addresses: a wrapped Conn's) a profile of their own, from now
+// on; ClearAddrProfile gives them back the link's.
+func (l *Link) SetAddrProfile(addr netip.AddrPort, p Profile) {
+	if l.peers == nil {
+		l.peers = make(map[netip.AddrPort]Profile)
+	}
+	l.peers[addr] = p
+}
+
+// ClearAddrProfile removes addr's own profile.
+func (l *Link) ClearAddrProfile(addr netip.AddrPort) { delete(l.peers, addr) }
