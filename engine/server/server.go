@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,7 @@ type Server struct {
 	tx *dgram.Writer
 
 	blocklist atomic.Pointer[map[netip.Addr]struct{}]
+	blockMu   sync.Mutex // serializes the writers of blocklist
 
 	// owned by the event goroutine
 	now              time.Time
@@ -196,7 +198,58 @@ func (s *Server) SetBlockList(addrs []netip.Addr) {
 	for _, a := range addrs {
 		m[a.Unmap()] = struct{}{}
 	}
+	s.blockMu.Lock()
 	s.blocklist.Store(&m)
+	s.blockMu.Unlock()
+}
+
+// BlockList returns the blocked addresses, sorted.
+func (s *Server) BlockList() []netip.Addr {
+	m := s.blocklist.Load()
+	if m == nil {
+		return nil
+	}
+	out := make([]netip.Addr, 0, len(*m))
+	for a := range *m {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
+}
+
+// Block adds addr to the blocklist and, at the next tick, disconnects the
+// clients at that address (they are told, and their Disconnect event
+// runs). Any goroutine may call it.
+func (s *Server) Block(addr netip.Addr) {
+	addr = addr.Unmap()
+	s.blockMu.Lock()
+	old := s.blocklist.Load()
+	m := make(map[netip.Addr]struct{}, 1)
+	if old != nil {
+		m = make(map[netip.Addr]struct{}, len(*old)+1)
+		for a := range *old {
+			m[a] = struct{}{}
+		}
+	}
+	m[addr] = struct{}{}
+	s.blocklist.Store(&m)
+	s.blockMu.Unlock()
+	s.Post(func() {
+		for _, p := range s.peers {
+			if p.addr.Addr().Unmap() == addr && p.conn.Status() == conn.Connected {
+				p.Disconnect()
+			}
+		}
+	})
+}
+
+// Peer returns the connected client of token, or nil. Call it on the
+// event goroutine (in an event, or a function given to Post).
+func (s *Server) Peer(token uint32) *Peer {
+	if p := s.byToken[token]; p != nil && !p.pending && !p.gone {
+		return p
+	}
+	return nil
 }
 
 // Blocked reports whether datagrams from a are dropped.

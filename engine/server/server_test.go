@@ -558,3 +558,23 @@ type blockingShutdown struct {
 }
 
 func (b *blockingShutdown) Shutdown() { <-b.release }
+
+// TestBlockDisconnects: Block adds the address to the blocklist and
+// disconnects its clients, whose Disconnect event runs; Peer finds a
+// client by token on the event goroutine.
+func TestBlockDisconnects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		w := start(t, r, nil)
+		c := w.connect()
+		found := make(chan bool, 1)
+		w.srv.Post(func() { found <- w.srv.Peer(c.Token()) != nil && w.srv.Peer(12345) == nil })
+		assert.True(t, <-found)
+
+		w.srv.Block(c.LocalAddr().Addr())
+		assert.Equal(t, []netip.Addr{c.LocalAddr().Addr()}, w.srv.BlockList())
+		pump(c, 3*time.Second, func() bool { return r.has(fmt.Sprintf("disconnect %d", c.Token())) })
+		assert.True(t, r.has(fmt.Sprintf("disconnect %d", c.Token())), "the game heard of it")
+		assert.True(t, w.srv.Blocked(c.LocalAddr().Addr()))
+	})
+}
