@@ -21,10 +21,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/engine/agones"
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/prom"
 	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/internal/echo"
 )
@@ -59,6 +62,8 @@ type serverFlags struct {
 	logLevel  string
 	logFormat string
 	bots      int
+	netsim    bool
+	adminTok  string
 	root      *conn.PrivateKey // the key in use, once newServer ran
 	loaded    *conn.PrivateKey // the --key file's key, once check ran
 }
@@ -135,6 +140,10 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log lines as text (key=value) or json (one object a line)")
 	fs.IntVar(&f.bots, "bots", 0, "computer players to run in this process (arena only)")
+	fs.BoolVar(&f.netsim, "netsim", false, "run the socket behind a simulated network whose loss, latency, jitter, duplication and\n"+
+		"reordering a monitor can change, for all clients or one (a development tool: perfect until changed)")
+	fs.StringVar(&f.adminTok, "admin-token", "", "bearer token that the --http admin actions need (disconnect, block, network\n"+
+		"conditions); without one they are refused. Prefer MPGS_ADMIN_TOKEN to a flag other users can see")
 }
 
 // hosted is a server built from the flags with what the command runs
@@ -142,6 +151,7 @@ func (f *serverFlags) register(fs interface {
 type hosted struct {
 	*server.Server
 	log    *slog.Logger
+	local  *admin.Local // what a monitor reads and does, in this process or over --http
 	access *os.File
 	http   *http.Server
 	served chan struct{}
@@ -179,7 +189,8 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame := games()[f.game]
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(f.logLevel)) // check accepted it
-	log := slog.New(f.logHandler(stderr, level))
+	tail := admin.NewLogTail(f.logHandler(stderr, level), 50, slog.LevelWarn)
+	log := slog.New(tail)
 	root := f.loaded
 	h := &hosted{log: log}
 	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log}
@@ -191,12 +202,23 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		h.access = file
 		cfg.AccessLog = slog.New(f.logHandler(file, slog.LevelInfo))
 	}
-	srv, err := server.New(cfg, f.listen)
+	var sim *netsim.Conn
+	var srv *server.Server
+	var err error
+	if f.netsim {
+		sim, srv, err = f.simulated(cfg)
+	} else {
+		srv, err = server.New(cfg, f.listen)
+	}
 	if err != nil {
 		h.close()
 		return nil, fmt.Errorf("--listen: %w", err)
 	}
 	h.Server = srv
+	h.local = admin.NewLocal(srv, tail, sim)
+	if sim != nil {
+		log.Warn("--netsim: the socket is behind a simulated network; a monitor may make it lossy")
+	}
 	f.root = srv.RootKey()
 	if root == nil {
 		log.Warn("no --key given: using a new root key; clients must pin the public key below (mpgameserver keygen makes a lasting one)")
@@ -208,6 +230,7 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		mux.Handle("/metrics", metricsHandler(srv, log))
 		mux.Handle("/healthz", healthHandler(srv))
 		mux.Handle("/readyz", readyHandler(srv))
+		mux.Handle("/api/", admin.Handler(h.local, f.adminTok))
 		if f.pprof {
 			mux.HandleFunc("/debug/pprof/", pprof.Index)
 			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -231,6 +254,22 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		}()
 	}
 	return h, nil
+}
+
+// simulated opens the --listen socket behind a simulated network, perfect
+// until a monitor changes it.
+func (f *serverFlags) simulated(cfg server.Config) (*netsim.Conn, *server.Server, error) {
+	c, err := transport.Listen(f.listen, transport.Config{Buffer: server.DefaultSocketBuffer})
+	if err != nil {
+		return nil, nil, err
+	}
+	sim := netsim.Wrap(c, netsim.Profile{}, netsim.Profile{}, uint64(time.Now().UnixNano()))
+	srv, err := server.NewWithConn(cfg, sim)
+	if err != nil {
+		sim.Close()
+		return nil, nil, err
+	}
+	return sim, srv, nil
 }
 
 // logHandler returns the --log-format handler writing to w.
