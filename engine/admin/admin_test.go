@@ -94,9 +94,13 @@ func (w *world) connect() *client.Client {
 	// The client counts itself connected at the server's answer, the
 	// server one round trip later.
 	known := func() bool {
+		if !c.Connected() {
+			return false
+		}
+		tok := c.Token() // the client is the test goroutine's
 		found := make(chan bool, 1)
-		w.srv.Post(func() { found <- w.srv.Peer(c.Token()) != nil })
-		return c.Connected() && <-found
+		w.srv.Post(func() { found <- w.srv.Peer(tok) != nil })
+		return <-found
 	}
 	w.pump(c, known)
 	require.True(w.t, known(), "connect: %v", c.Err())

@@ -568,7 +568,8 @@ func TestBlockDisconnects(t *testing.T) {
 		w := start(t, r, nil)
 		c := w.connect()
 		found := make(chan bool, 1)
-		w.srv.Post(func() { found <- w.srv.Peer(c.Token()) != nil && w.srv.Peer(12345) == nil })
+		tok := c.Token()
+		w.srv.Post(func() { found <- w.srv.Peer(tok) != nil && w.srv.Peer(12345) == nil })
 		assert.True(t, <-found)
 
 		w.srv.Block(c.LocalAddr().Addr())
