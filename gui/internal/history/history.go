@@ -26,11 +26,20 @@ type History struct {
 	Ticks, Messages, Update, Network, Idle Series
 	// Datagrams and bytes each way, and clients connected.
 	PktsIn, PktsOut, BytesIn, BytesOut, Clients Series
+	// Trouble counts each trouble per second, the difference of two
+	// snapshots' counters (nothing for the first snapshot: it has no
+	// previous one to differ from).
+	Trouble [NumTroubles]Series
+	// Totals are the latest snapshot's trouble counters, since the server
+	// started.
+	Totals [NumTroubles]uint64
 	// Rows are the clients of the latest snapshot.
 	Rows []Row
 
 	first, last int64 // Unix seconds of the first and latest samples
 	taken       time.Time
+	started     time.Time                      // the server's start, to tell a restarted one
+	troubleSec  int64                          // the second of Totals, 0 before a snapshot
 	prev        map[uint32]server.PeerSnapshot // the previous snapshot's clients by token
 	cur         map[uint32]server.PeerSnapshot
 }
@@ -45,8 +54,12 @@ func New(bins int) *History {
 }
 
 func (h *History) series() []*Series {
-	return []*Series{&h.Ticks, &h.Messages, &h.Update, &h.Network, &h.Idle,
+	s := []*Series{&h.Ticks, &h.Messages, &h.Update, &h.Network, &h.Idle,
 		&h.PktsIn, &h.PktsOut, &h.BytesIn, &h.BytesOut, &h.Clients}
+	for i := range h.Trouble {
+		s = append(s, &h.Trouble[i])
+	}
+	return s
 }
 
 // Seconds returns how many seconds of the series hold data: from the first
@@ -89,6 +102,7 @@ func (h *History) Add(s *server.Snapshot) {
 		h.BytesIn.Set(sec, int64(ls.BytesIn))
 		h.BytesOut.Set(sec, int64(ls.BytesOut))
 		h.Clients.Set(sec, int64(s.Connections))
+		h.addTroubles(s, sec)
 	}
 	h.prev, h.cur = h.cur, h.prev
 	clear(h.cur)
@@ -109,4 +123,20 @@ func (h *History) Add(s *server.Snapshot) {
 			BytesOut: rate(p.Stats.BytesSent, before.Stats.BytesSent),
 		})
 	}
+}
+
+// addTroubles records the troubles of the seconds since the previous
+// snapshot. A restarted server starts from its own counters again.
+func (h *History) addTroubles(s *server.Snapshot, sec int64) {
+	now := Troubles(s)
+	if h.troubleSec != 0 && s.Started.Equal(h.started) {
+		for i := range now {
+			spread(&h.Trouble[i], h.troubleSec, sec, counterDiff(now[i], h.Totals[i]))
+		}
+	} else {
+		for i := range h.Trouble {
+			h.Trouble[i].Set(sec, 0)
+		}
+	}
+	h.Totals, h.troubleSec, h.started = now, sec, s.Started
 }
