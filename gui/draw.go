@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
@@ -20,7 +21,9 @@ type palette struct {
 	Messages, Update, Network, Idle          plot.Color
 	Ticks, Target, Sent, Received            plot.Color
 	RowAlt, Header, Selected                 plot.Color
-	Warn                                     plot.Color
+	Warn, WarnDim, Sim, Ink, OK              plot.Color
+	Resent, Timeouts                         plot.Color
+	Series                                   []plot.Color // for series by reason
 }
 
 // defaultPalette returns the monitor's colors: a dark theme whose series
@@ -45,60 +48,18 @@ func defaultPalette() palette {
 		Header:     plot.RGB(40, 45, 58),
 		Selected:   plot.RGB(60, 70, 96),
 		Warn:       plot.RGB(255, 120, 90),
+		WarnDim:    plot.RGB(92, 44, 38),
+		Sim:        plot.RGB(214, 90, 214),
+		Ink:        plot.RGB(20, 16, 20),
+		OK:         plot.RGB(90, 200, 140),
+		Resent:     plot.RGB(230, 159, 0),
+		Timeouts:   plot.RGB(255, 90, 90),
+		Series: []plot.Color{
+			plot.RGB(230, 159, 0), plot.RGB(86, 180, 233), plot.RGB(0, 158, 115), plot.RGB(240, 228, 66),
+			plot.RGB(0, 114, 178), plot.RGB(213, 94, 0), plot.RGB(204, 121, 167), plot.RGB(160, 160, 160),
+			plot.RGB(255, 90, 90),
+		},
 	}
-}
-
-// panelID names the monitor's panels.
-type panelID int
-
-// The monitor's panels.
-const (
-	panelHeader panelID = iota
-	panelProfile
-	panelTicks
-	panelPackets
-	panelBytes
-	panelTable
-)
-
-// Layout geometry.
-const (
-	margin    = 16
-	headerH   = 60
-	panelH    = 236
-	tableY    = headerH + 2*panelH + 3*12
-	rowH      = 20
-	plotLeft  = 58
-	plotRight = 14
-	plotTop   = 54
-	plotBot   = 24
-)
-
-// panelRect returns where a panel is drawn, in the monitor's logical
-// coordinates.
-func panelRect(id panelID) plot.Rect {
-	w := float32(Width-3*margin) / 2
-	switch id {
-	case panelHeader:
-		return plot.Rect{X: margin, Y: 6, W: Width - 2*margin, H: headerH - 6}
-	case panelProfile:
-		return plot.Rect{X: margin, Y: headerH, W: w, H: panelH}
-	case panelTicks:
-		return plot.Rect{X: 2*margin + w, Y: headerH, W: w, H: panelH}
-	case panelPackets:
-		return plot.Rect{X: margin, Y: headerH + panelH + 12, W: w, H: panelH}
-	case panelBytes:
-		return plot.Rect{X: 2*margin + w, Y: headerH + panelH + 12, W: w, H: panelH}
-	case panelTable:
-		return plot.Rect{X: margin, Y: tableY, W: Width - 2*margin, H: Height - tableY - margin}
-	}
-	return plot.Rect{}
-}
-
-// plotArea returns the data area of a plot panel (inside its axes).
-func plotArea(id panelID) plot.Rect {
-	r := panelRect(id)
-	return plot.Rect{X: r.X + plotLeft, Y: r.Y + plotTop, W: r.W - plotLeft - plotRight, H: r.H - plotTop - plotBot}
 }
 
 // label is a piece of text to draw after the triangles.
@@ -110,21 +71,30 @@ type label struct {
 	align text.Align
 }
 
-// renderer turns a monitor's state into one triangle batch plus labels.
-type renderer struct {
-	pal         palette
-	mesh        plot.Mesh
-	painter     paint.Painter
-	labels      []label
-	ready       bool
-	visibleRows int
-	headers     []plot.Rect // click targets of the table's column headers
-	n           int         // seconds of data in the current snapshot
-	span        int         // seconds on the time axis
+// layer is triangles with text over them. The monitor draws the screen
+// in one layer and what pops up over it (a question, the network panel,
+// a message) in another.
+type layer struct {
+	mesh   plot.Mesh
+	labels []label
 }
 
-// recent returns the last n complete seconds of a series, scaled.
-func (r *renderer) recent(s *history.Series, scale float64) []float64 {
+// renderer turns a monitor's state into triangle batches plus labels.
+type renderer struct {
+	pal     palette
+	layers  [2]layer
+	cur     *layer
+	painter paint.Painter
+	ready   bool
+	headers []plot.Rect // click targets of the table's column headers
+	lay     layout
+	charW   float64 // advance of a character of the mono face
+	n       int     // seconds of data of the series plotted
+	span    int     // seconds on the time axis
+}
+
+// values returns the last r.n complete seconds of a series, scaled.
+func (r *renderer) values(s *history.Series, scale float64) []float64 {
 	v := s.Values(nil)
 	v = v[len(v)-min(r.n, len(v)):]
 	out := make([]float64, len(v))
@@ -134,17 +104,28 @@ func (r *renderer) recent(s *history.Series, scale float64) []float64 {
 	return out
 }
 
-func (r *renderer) init() {
+func (r *renderer) init(f *faces) {
 	if r.ready {
 		return
 	}
 	r.ready = true
 	r.pal = defaultPalette()
-	r.visibleRows = int(panelRect(panelTable).H-2*rowH-8) / rowH
+	r.charW = text.Advance("0123456789", f.mono) / 10
 }
 
+func (r *renderer) rect(rc plot.Rect, c plot.Color) { r.cur.mesh.Rect(rc, c) }
+
 func (r *renderer) text(s string, x, y float64, face *text.GoTextFace, c plot.Color, align text.Align) {
-	r.labels = append(r.labels, label{s, x, y, face, c, align})
+	r.cur.labels = append(r.cur.labels, label{s, x, y, face, c, align})
+}
+
+// fit shortens s to about w pixels of the mono face.
+func (r *renderer) fit(s string, w float32) string {
+	n := int(float64(w) / r.charW)
+	if len([]rune(s)) <= n || n < 2 {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // headerAt returns the table column whose header contains (x, y).
@@ -157,57 +138,112 @@ func (r *renderer) headerAt(x, y float32) (int, bool) {
 	return 0, false
 }
 
-// render draws the whole monitor into dst.
+// render draws the whole monitor into dst and keeps its layout in m.
 func (r *renderer) render(dst *ebiten.Image, m *Monitor) {
-	r.init()
-	r.mesh.Reset()
-	r.labels = r.labels[:0]
-	p := &r.pal
-	r.mesh.Rect(plot.Rect{W: Width, H: Height}, p.Background)
-
-	s, h := &m.snap, m.hist
 	f := &m.faces
+	r.init(f)
+	for i := range r.layers {
+		r.layers[i].mesh.Reset()
+		r.layers[i].labels = r.layers[i].labels[:0]
+	}
+	r.cur = &r.layers[0]
+	p := &r.pal
+	b := dst.Bounds()
+	var bands []band
+	if m.status.lost != "" {
+		bands = append(bands, band{"LOST CONTACT: " + m.status.lost, p.Warn})
+		if m.remote != nil && strings.HasPrefix(m.status.lost, "connecting") {
+			bands[0] = band{m.status.lost, p.Dim}
+		}
+	}
+	if m.status.sim != "" {
+		bands = append(bands, band{m.status.sim, p.Sim})
+	}
+	r.lay = computeLayout(b.Dx(), b.Dy(), len(bands))
+	m.lay = r.lay
+	l := &r.lay
+	r.rect(plot.Rect{W: l.W, H: l.H}, p.Background)
+	r.header(m, f)
+	for i, bd := range bands {
+		r.band(l.bands[i], bd, f)
+	}
+	r.headers = r.headers[:0]
+	if m.view == viewClient {
+		r.clientView(m, f)
+	} else {
+		r.overview(m, f)
+	}
+	r.cur = &r.layers[1]
+	if m.confirm != nil {
+		r.confirmBox(m.confirm, f)
+	} else if m.net.open {
+		r.networkPanel(m, f)
+	}
+	if m.toast.text != "" {
+		r.toastBox(&m.toast, f)
+	}
+	for i := range r.layers {
+		ly := &r.layers[i]
+		r.painter.Draw(dst, &ly.mesh)
+		for _, lb := range ly.labels {
+			op := &text.DrawOptions{}
+			op.GeoM.Translate(lb.x, lb.y)
+			op.ColorScale.ScaleWithColor(toColor(lb.c))
+			op.PrimaryAlign = lb.align
+			text.Draw(dst, lb.s, lb.face, op)
+		}
+	}
+}
+
+// band is a warning across the screen under the header.
+type band struct {
+	text string
+	c    plot.Color
+}
+
+func (r *renderer) band(rc plot.Rect, b band, f *faces) {
+	r.rect(rc, b.c)
+	r.text(r.fit(b.text, rc.W-20), float64(rc.X+10), float64(rc.Y+4), f.text, r.pal.Ink, text.AlignStart)
+}
+
+// overview draws the plots, the health strip, the log tail and the table.
+func (r *renderer) overview(m *Monitor, f *faces) {
+	s, h, l := &m.snap, m.hist, &r.lay
 	// Plot only the seconds the monitor has watched, on an axis of at
 	// least a minute that grows to the 300 seconds kept.
 	r.n = h.Seconds()
 	r.span = plot.Span(r.n, 60, h.Ticks.Len())
-	r.header(s, f)
-	r.profile(h, f)
-	r.ticks(s, h, f)
+	r.profile(l.plots[plotProfile], h, f)
+	r.ticks(l.plots[plotTicks], s, h, f)
 	noClients := s.Connections == 0 && s.Stats.Connects == 0
-	r.rates(panelPackets, "packets per second", "", r.recent(&h.PktsOut, 1), r.recent(&h.PktsIn, 1), noClients, f)
-	r.rates(panelBytes, "bytes per second", "B", r.recent(&h.BytesOut, 1), r.recent(&h.BytesIn, 1), noClients, f)
+	r.rates(l.plots[plotPackets], "packets per second", "", r.values(&h.PktsOut, 1), r.values(&h.PktsIn, 1), noClients, f)
+	r.rates(l.plots[plotBytes], "bytes per second", "B", r.values(&h.BytesOut, 1), r.values(&h.BytesIn, 1), noClients, f)
+	r.health(l.health, m, f)
+	r.logTail(l.logs, m, f)
 	r.tablePanel(m, f)
-
-	r.flush(dst)
-	for _, l := range r.labels {
-		op := &text.DrawOptions{}
-		op.GeoM.Translate(l.x, l.y)
-		op.ColorScale.ScaleWithColor(toColor(l.c))
-		op.PrimaryAlign = l.align
-		text.Draw(dst, l.s, l.face, op)
-	}
 }
 
 func toColor(c plot.Color) color.Color {
 	return color.NRGBA{uint8(c.R*255 + 0.5), uint8(c.G*255 + 0.5), uint8(c.B*255 + 0.5), uint8(c.A*255 + 0.5)}
 }
 
-// flush draws the mesh in one call.
-func (r *renderer) flush(dst *ebiten.Image) { r.painter.Draw(dst, &r.mesh) }
-
-func (r *renderer) header(s *server.Snapshot, f *faces) {
-	p := &r.pal
-	hr := panelRect(panelHeader)
+// header draws the server's address, its counters, the keys and how
+// fresh the data is.
+func (r *renderer) header(m *Monitor, f *faces) {
+	p, s := &r.pal, &m.snap
+	hr := r.lay.header
 	family, host := "IPv4", s.Addr.Addr().Unmap()
 	if host.Is6() {
 		family = "IPv6"
 	}
-	title := "Waiting for the server..."
+	where := "Waiting for the server..."
 	if s.Addr.IsValid() {
-		title = fmt.Sprintf("Listening on %s %s port %d", family, host, s.Addr.Port())
+		where = fmt.Sprintf("Listening on %s %s port %d", family, host, s.Addr.Port())
 	}
-	r.text(title, float64(hr.X), float64(hr.Y), f.title, p.Text, text.AlignStart)
+	if m.status.remote != "" {
+		where = "Attached to " + m.status.remote + ": " + strings.ToLower(where[:1]) + where[1:]
+	}
+	r.text(where, float64(hr.X), float64(hr.Y), f.title, p.Text, text.AlignStart)
 	ackPct := 0.0
 	if s.Assembled > 0 {
 		ackPct = 100 * float64(s.Acked) / float64(s.Assembled)
@@ -216,33 +252,41 @@ func (r *renderer) header(s *server.Snapshot, f *faces) {
 		s.Connections, s.Pending, plot.SI(float64(s.Assembled)), plot.SI(float64(s.Acked)), ackPct,
 		plot.SI(float64(s.Timeouts)), s.PendingAcks)
 	r.text(summary, float64(hr.X), float64(hr.Y+28), f.text, p.Text, text.AlignStart)
-	r.text("Esc quit   P screenshot", float64(hr.Right()), float64(hr.Y+6), f.small, p.Dim, text.AlignEnd)
-	drops, any := dropSummary(s, 3)
-	c := p.Dim
-	if any {
+	keys := "Esc quit   P screenshot   N network"
+	if m.view == viewClient {
+		keys = "Esc back   P screenshot   N network"
+	}
+	r.text(keys, float64(hr.Right()), float64(hr.Y+4), f.small, p.Dim, text.AlignEnd)
+	fresh, c := m.status.age, p.Dim
+	if !s.Taken.IsZero() {
+		fresh = fmt.Sprintf("data of %s   %s", s.Taken.Local().Format("15:04:05"), m.status.age)
+	}
+	if m.status.stale || m.status.lost != "" {
 		c = p.Warn
 	}
-	r.text(drops, float64(hr.Right()), float64(hr.Y+24), f.small, c, text.AlignEnd)
+	if m.status.busy {
+		fresh = "working...   " + fresh
+	}
+	r.text(fresh, float64(hr.Right()), float64(hr.Y+32), f.small, c, text.AlignEnd)
 }
 
 // axes draws a panel's background, title, horizontal grid with y labels in
-// SI units, and x labels for the last 300 seconds. It returns the scale.
-func (r *renderer) axes(id panelID, title string, max float64, unit string, f *faces) plot.Scale {
+// SI units, and x labels for the seconds of r.span. It returns the scale.
+func (r *renderer) axes(pr plot.Rect, title string, max float64, unit string, f *faces) plot.Scale {
 	p := &r.pal
-	pr := panelRect(id)
-	a := plotArea(id)
-	r.mesh.Rect(pr, p.Panel)
+	a := plotArea(pr)
+	r.rect(pr, p.Panel)
 	r.text(title, float64(pr.X+10), float64(pr.Y+6), f.text, p.Text, text.AlignStart)
 	sc := plot.Scale{R: a, Max: max}
 	for _, v := range plot.Ticks(max, plot.Intervals(max)) {
 		y := sc.Y(v)
-		r.mesh.Rect(plot.Rect{X: a.X, Y: y, W: a.W, H: 1}, p.Grid)
+		r.rect(plot.Rect{X: a.X, Y: y, W: a.W, H: 1}, p.Grid)
 		r.text(plot.SI(v)+unit, float64(a.X-6), float64(y-7), f.small, p.Axis, text.AlignEnd)
 	}
 	step := plot.TickStep(r.span)
 	for ago := 0; ago <= r.span-1; ago += step {
 		x := sc.X(r.span-1-ago, r.span)
-		r.mesh.Rect(plot.Rect{X: x, Y: a.Bottom(), W: 1, H: 4}, p.Axis)
+		r.rect(plot.Rect{X: x, Y: a.Bottom(), W: 1, H: 4}, p.Axis)
 		s := fmt.Sprintf("-%ds", ago)
 		if ago == 0 {
 			s = "now"
@@ -253,57 +297,68 @@ func (r *renderer) axes(id panelID, title string, max float64, unit string, f *f
 }
 
 // legend draws colored keys in a row under a panel's title.
-func (r *renderer) legend(id panelID, items []string, colors []plot.Color, f *faces) {
-	pr := panelRect(id)
+func (r *renderer) legend(pr plot.Rect, items []string, colors []plot.Color, f *faces) {
 	x := pr.X + 12
 	y := pr.Y + 28
 	for i, it := range items {
-		r.mesh.Rect(plot.Rect{X: x, Y: y + 3, W: 10, H: 10}, colors[i])
+		w := float32(text.Advance(it, f.small))
+		if x+24+w > pr.Right() && i > 0 {
+			break // no room for more
+		}
+		r.rect(plot.Rect{X: x, Y: y + 3, W: 10, H: 10}, colors[i])
 		r.text(it, float64(x+14), float64(y), f.small, r.pal.Text, text.AlignStart)
-		x += 16 + float32(text.Advance(it, f.small)) + 14
+		x += 16 + w + 14
 	}
 }
 
 // profile is the stacked area of where each second of the event goroutine
 // went, in percent of the second.
-func (r *renderer) profile(s *history.History, f *faces) {
+func (r *renderer) profile(pr plot.Rect, s *history.History, f *faces) {
 	p := &r.pal
 	const pct = 1.0 / 10_000 // microseconds per second -> percent
 	layers := [][]float64{
-		r.recent(&s.Messages, pct), r.recent(&s.Update, pct),
-		r.recent(&s.Network, pct), r.recent(&s.Idle, pct),
+		r.values(&s.Messages, pct), r.values(&s.Update, pct),
+		r.values(&s.Network, pct), r.values(&s.Idle, pct),
 	}
 	colors := []plot.Color{p.Messages, p.Update, p.Network, p.Idle}
-	sc := r.axes(panelProfile, "time profile (share of each second)", 100, "%", f)
-	stack := plot.Stack(layers)
-	lower := sc.PointsRight(make([]float64, len(stack[0])), r.span)
-	for i, up := range stack {
-		upper := sc.PointsRight(up, r.span)
-		r.mesh.Area(lower, upper, colors[i])
-		lower = upper
-	}
+	sc := r.axes(pr, "time profile (share of each second)", 100, "%", f)
+	r.stack(sc, layers, colors)
 	last := func(l []float64) string { return fmt.Sprintf("%.1f%%", plot.MeanLast(l, 10)) }
-	r.legend(panelProfile, []string{
+	r.legend(pr, []string{
 		"message handling " + last(layers[0]), "update " + last(layers[1]),
 		"network " + last(layers[2]), "idle " + last(layers[3]),
 	}, colors, f)
 }
 
+// stack draws layers as stacked areas.
+func (r *renderer) stack(sc plot.Scale, layers [][]float64, colors []plot.Color) {
+	if len(layers) == 0 {
+		return
+	}
+	stack := plot.Stack(layers)
+	lower := sc.PointsRight(make([]float64, len(stack[0])), r.span)
+	for i, up := range stack {
+		upper := sc.PointsRight(up, r.span)
+		r.cur.mesh.Area(lower, upper, colors[i])
+		lower = upper
+	}
+}
+
 // ticks is the ticks-per-second line with the configured target dashed.
-func (r *renderer) ticks(s *server.Snapshot, h *history.History, f *faces) {
+func (r *renderer) ticks(pr plot.Rect, s *server.Snapshot, h *history.History, f *faces) {
 	p := &r.pal
-	v := r.recent(&h.Ticks, 1)
+	v := r.values(&h.Ticks, 1)
 	target := 0.0
 	if s.Interval > 0 {
 		target = float64(1e9) / float64(s.Interval.Nanoseconds())
 	}
-	sc := r.axes(panelTicks, "ticks per second", plot.NiceMax(math.Max(plot.Peak(v), target)*1.1), "", f)
+	sc := r.axes(pr, "ticks per second", plot.NiceMax(math.Max(plot.Peak(v), target)*1.1), "", f)
 	if target > 0 {
 		y := sc.Y(target)
-		r.mesh.DashedLine(sc.R.X, sc.R.Right(), y, 6, 1, p.Target)
+		r.cur.mesh.DashedLine(sc.R.X, sc.R.Right(), y, 6, 1, p.Target)
 	}
-	r.mesh.Polyline(sc.PointsRight(v, r.span), 2, p.Ticks)
-	r.legend(panelTicks, []string{
+	r.cur.mesh.Polyline(sc.PointsRight(v, r.span), 2, p.Ticks)
+	r.legend(pr, []string{
 		fmt.Sprintf("ticks/s (last 10 s: %.1f)", plot.MeanLast(v, 10)),
 		fmt.Sprintf("target %.0f", target),
 	}, []plot.Color{p.Ticks, p.Target}, f)
@@ -311,39 +366,57 @@ func (r *renderer) ticks(s *server.Snapshot, h *history.History, f *faces) {
 
 // rates plots a sent and a received series, labelled with their peak and
 // their average over the last 10 seconds.
-func (r *renderer) rates(id panelID, title, unit string, vs, vr []float64, noClients bool, f *faces) {
+func (r *renderer) rates(pr plot.Rect, title, unit string, vs, vr []float64, noClients bool, f *faces) {
 	p := &r.pal
 	top := plot.NiceMax(math.Max(plot.Peak(vs), plot.Peak(vr)) * 1.1)
-	sc := r.axes(id, title, top, unit, f)
+	sc := r.axes(pr, title, top, unit, f)
 	if noClients {
-		a := plotArea(id)
+		a := plotArea(pr)
 		r.text("no clients yet", float64(a.X+a.W/2), float64(a.Y+a.H/2-10), f.title, p.Dim, text.AlignCenter)
 	}
 	// Received is a wider band under the sent line, so both stay visible
 	// where they coincide (an echo server sends what it receives).
-	r.mesh.Polyline(sc.PointsRight(vr, r.span), 5, p.Received)
-	r.mesh.Polyline(sc.PointsRight(vs, r.span), 2, p.Sent)
-	r.legend(id, []string{
-		fmt.Sprintf("sent: peak %s%s, last 10 s %s%s", plot.SI(plot.Peak(vs)), unit, plot.SI(plot.MeanLast(vs, 10)), unit),
-		fmt.Sprintf("received: peak %s%s, last 10 s %s%s", plot.SI(plot.Peak(vr)), unit, plot.SI(plot.MeanLast(vr, 10)), unit),
+	r.cur.mesh.Polyline(sc.PointsRight(vr, r.span), 5, p.Received)
+	r.cur.mesh.Polyline(sc.PointsRight(vs, r.span), 2, p.Sent)
+	format := "%s: peak %s%s, last 10 s %s%s"
+	if pr.W < 560 {
+		format = "%s %[4]s%[5]s, peak %[2]s%[3]s" // a narrow panel: the recent average first
+	}
+	r.legend(pr, []string{
+		fmt.Sprintf(format, "sent", plot.SI(plot.Peak(vs)), unit, plot.SI(plot.MeanLast(vs, 10)), unit),
+		fmt.Sprintf(format, "received", plot.SI(plot.Peak(vr)), unit, plot.SI(plot.MeanLast(vr, 10)), unit),
 	}, []plot.Color{p.Sent, p.Received}, f)
 }
 
-// tablePanel draws the client table.
+// scaledColumns returns the table's column widths fitted to width w.
+func scaledColumns(cols []column, w float32) []float32 {
+	var sum float32
+	for _, c := range cols {
+		sum += c.width
+	}
+	k := min(1.6, w/sum)
+	out := make([]float32, len(cols))
+	for i, c := range cols {
+		out[i] = float32(int(c.width * k))
+	}
+	return out
+}
+
+// tablePanel draws the client table, the highlighted row marked.
 func (r *renderer) tablePanel(m *Monitor, f *faces) {
-	p := &r.pal
-	tr := panelRect(panelTable)
-	r.mesh.Rect(tr, p.Panel)
-	r.headers = r.headers[:0]
+	p, l := &r.pal, &r.lay
+	tr := l.table
+	r.rect(tr, p.Panel)
+	widths := scaledColumns(m.cols, tr.W-16)
 	x := tr.X + 8
 	hy := tr.Y + 4
-	r.mesh.Rect(plot.Rect{X: tr.X, Y: hy, W: tr.W, H: rowH}, p.Header)
+	r.rect(plot.Rect{X: tr.X, Y: hy, W: tr.W, H: rowH}, p.Header)
 	for i, c := range m.cols {
-		cell := plot.Rect{X: x, Y: hy, W: c.width, H: rowH}
+		cell := plot.Rect{X: x, Y: hy, W: widths[i], H: rowH}
 		r.headers = append(r.headers, cell)
 		title := fmt.Sprintf("%d %s", i+1, c.title)
 		if i == m.table.sortCol {
-			r.mesh.Rect(cell, p.Selected)
+			r.rect(cell, p.Selected)
 			if m.table.desc {
 				title += " v"
 			} else {
@@ -351,25 +424,27 @@ func (r *renderer) tablePanel(m *Monitor, f *faces) {
 			}
 		}
 		r.cell(title, cell, c.right, f.small, p.Text)
-		x += c.width
+		x += widths[i]
 	}
 	rows := m.rows
 	if len(rows) == 0 {
 		r.text("no clients yet", float64(tr.X+tr.W/2), float64(tr.Y+tr.H/2-10), f.title, p.Dim, text.AlignCenter)
 	}
-	start := plot.Scroll(m.table.offset, len(rows), r.visibleRows)
-	end := min(len(rows), start+r.visibleRows)
-	y := hy + rowH + 2
+	start := plot.Scroll(m.table.offset, len(rows), l.rows)
+	end := min(len(rows), start+l.rows)
 	for i := start; i < end; i++ {
-		if (i-start)%2 == 1 {
-			r.mesh.Rect(plot.Rect{X: tr.X, Y: y, W: tr.W, H: rowH}, p.RowAlt)
+		row := l.tableRow(i - start)
+		switch {
+		case rows[i].Token == m.cursor:
+			r.rect(row, p.Selected)
+		case (i-start)%2 == 1:
+			r.rect(row, p.RowAlt)
 		}
 		x := tr.X + 8
-		for _, c := range m.cols {
-			r.cell(c.text(&rows[i]), plot.Rect{X: x, Y: y, W: c.width, H: rowH}, c.right, f.mono, p.Text)
-			x += c.width
+		for j, c := range m.cols {
+			r.cell(c.text(&rows[i]), plot.Rect{X: x, Y: row.Y, W: widths[j], H: rowH}, c.right, f.mono, p.Text)
+			x += widths[j]
 		}
-		y += rowH
 	}
 	order := "ascending"
 	if m.table.desc {
@@ -379,7 +454,7 @@ func (r *renderer) tablePanel(m *Monitor, f *faces) {
 	if len(rows) > 0 {
 		shown = fmt.Sprintf("clients %d-%d of %d", start+1, end, len(rows))
 	}
-	status := fmt.Sprintf("%s   sorted by %s %s   1-9 or click: sort, R: reverse, wheel/arrows: scroll",
+	status := fmt.Sprintf("%s   sorted by %s %s   Up/Down select, Enter or click: close-up, 1-9 or header: sort, R: reverse, wheel: scroll",
 		shown, m.cols[m.table.sortCol].title, order)
 	r.text(status, float64(tr.X+8), float64(tr.Bottom()-rowH+2), f.small, p.Dim, text.AlignStart)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/gui"
@@ -48,13 +49,28 @@ func ExampleMonitor() {
 		<-srv.Done()
 	}()
 
-	mon, err := gui.NewMonitor(srv)
+	mon, err := gui.NewMonitor(admin.NewLocal(srv, nil, nil))
 	if err != nil {
 		log.Fatal(err)
 	}
 	mon.SetDone(srv.Done()) // close the window if the server stops
 	ebiten.SetWindowSize(gui.Width, gui.Height)
 	if err := ebiten.RunGame(mon); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// An Attached window monitors a server started elsewhere with
+// `mpgameserver serve --http 127.0.0.1:8080 --admin-token ...`: it polls
+// the server once a second, says when it lost contact and picks up again
+// when the server returns; with the token it can disconnect and block
+// clients and change the simulated network (serve --netsim). It needs a
+// display, so this example is not run.
+func ExampleAttached() {
+	remote := admin.Attach("http://127.0.0.1:8080", os.Getenv("MPGS_ADMIN_TOKEN"), nil)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := gui.NewAttached(remote).Run(ctx); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -1,79 +1,132 @@
-// Package gui is the server monitor: an Ebitengine window that hosts a UDP
-// server (engine/server) and shows its health every second, the Go
-// counterpart of the Python GuiServer and more.
+// Package gui is the server monitor: an Ebitengine window that shows a
+// server's health every second and acts on it, the Go counterpart of the
+// Python GuiServer and more. It reads an admin.Source: a server in this
+// process (admin.Local, what Server hosts) or one started elsewhere with
+// `mpgameserver serve --http` and attached over HTTP (admin.Remote, what
+// Attached shows). Both take the same path through the monitor.
 //
-// The window draws a header (listening address, connections, packets
-// assembled, acked, timed out, pending acks), four plots over the last 300
-// seconds (where the event goroutine's time went, ticks per second,
-// packets per second and bytes per second each way) and a sortable,
-// scrollable table of clients. The server runs on its own goroutine; the
-// window only reads the snapshot the server publishes once a second, so
-// drawing never slows the ticks. It redraws only when a new snapshot
-// arrives or the user changes the table, and draws everything but the text
-// in one batch of triangles.
+// The overview draws a header (address, connections, packets assembled,
+// acked, timed out, pending acks, how fresh the data is), four plots
+// over the last 300 seconds (where the event goroutine's time went, ticks
+// per second, packets per second and bytes per second each way), a health
+// strip (datagrams dropped per second by reason, handler panics, refused
+// handshakes, late and stalled ticks, the worst highlighted) beside the
+// server's latest warnings and errors, and a sortable, scrollable table of
+// clients. A client's close-up plots its own latency, traffic, resends and
+// timeouts and drops over its last two minutes, with its facts, and lets
+// you disconnect it or block its address. The network panel applies
+// simulated loss, latency, jitter, duplication and reordering (a server
+// started with --netsim), to every client or one; while any is on, a band
+// says so on every screen. An attached window says when it lost contact
+// with the server and picks up again when it returns.
 //
-// Keys: Esc quits (the server stops gracefully), P saves a screenshot,
-// 1-9 or a click on a column header sorts the table, R reverses the order,
-// the wheel, arrows, Page Up/Down, Home and End scroll it.
+// The window reads only the snapshots the server publishes once a second,
+// so drawing never slows the ticks. It redraws only when a new snapshot
+// arrives or what it shows changes (input, contact, an action's result),
+// draws everything but the text in one batch of triangles, and lays
+// itself out to the window's size.
+//
+// Keys, overview: Up/Down (or a click) select a client, Enter (or the
+// click) shows it up close, 1-9 or a click on a column header sorts the
+// table, R reverses the order, the wheel, Page Up/Down, Home and End
+// scroll, N opens the network panel, P saves a screenshot, Esc quits (an
+// in-process server stops gracefully). Close-up: D disconnects the client,
+// B blocks its address (each asks Y/N first), Up/Down go to the next
+// client, N opens the network panel for it, Esc goes back. Network panel:
+// Up/Down pick a field, +/- (or Left/Right) change it, Enter applies, 0
+// resets to a perfect link, T switches between all clients and the
+// selected one, Esc closes.
 package gui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"io"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
-	"github.com/hajimehoshi/ebiten/v2/inpututil"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 	"golang.org/x/image/font/gofont/gomono"
 	"golang.org/x/image/font/gofont/goregular"
 
+	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/gui/internal/history"
 	"github.com/mpgs/mpgameserver/gui/paint"
 	"github.com/mpgs/mpgameserver/gui/plot"
 )
 
-// The monitor's logical size; the window scales it.
-const (
-	Width  = 1280
-	Height = 800
-)
-
 // historySeconds is how far back the plots go: five minutes, as the
 // reference's.
 const historySeconds = 300
 
-// Source is what the monitor reads: a server's published snapshots.
-// *server.Server is one.
-type Source interface {
-	Snapshot(*server.Snapshot)
-	SnapshotVersion() uint64
+// Source is what the monitor reads and acts through: admin.Local for a
+// server in this process, admin.Remote for one attached over HTTP.
+type Source = admin.Source
+
+// contacter is a Source reached over a network (admin.Remote): the
+// monitor shows how its polling goes.
+type contacter interface {
+	Contact() admin.Contact
 }
+
+// view is what the monitor shows.
+type view int
+
+const (
+	viewOverview view = iota
+	viewClient
+)
 
 // Monitor is the monitor window's game: Update reads input and new
 // snapshots, Draw renders them when something changed.
 type Monitor struct {
 	src     Source
+	remote  contacter // nil for a server in this process
+	in      input
 	out     io.Writer
 	shotDir string
 	done    <-chan struct{}
+	now     func() time.Time
 
 	snap    server.Snapshot
 	hist    *history.History
+	clients *history.Clients
 	rows    []history.Row
+	logs    []admin.LogLine
+	network admin.Network
+	simText string // networkSummary(&network)
+	actions bool
 	version uint64
 	loaded  bool
-	cols    []column
-	table   tableState
-	dirty   bool
-	stop    atomic.Bool
-	redraws atomic.Uint64
+	// changedAt is when the latest new snapshot came in.
+	changedAt time.Time
+
+	cols     []column
+	table    tableState
+	view     view
+	cursor   uint32 // the highlighted row's client (0: none)
+	selected uint32 // the close-up's client
+	confirm  *confirmation
+	net      netPanel
+	toast    toast
+	results  chan actionResult
+	busy     int // actions under way
+	status   status
+
+	lay      layout // of the latest render: click targets, page size
+	drawnW   int
+	drawnH   int
+	dirty    bool
+	stop     atomic.Bool
+	redraws  atomic.Uint64
+	deadline atomic.Int64 // Unix ns when the screen's text goes out of date (0: never)
 
 	shotMu sync.Mutex
 	shots  []chan *image.RGBA
@@ -103,15 +156,26 @@ func newFaces() (faces, error) {
 	}, nil
 }
 
-// NewMonitor returns a monitor of src. Screenshots (key P) are written to
-// the current directory and their paths printed to standard output unless
+// NewMonitor returns a monitor of src: admin.NewLocal(srv, tail, sim) for
+// a server in this process, admin.Attach(url, token, nil) for one
+// elsewhere (run its Run too). Screenshots (key P) are written to the
+// current directory and their paths printed to standard output unless
 // SetScreenshots says otherwise.
 func NewMonitor(src Source) (*Monitor, error) {
 	f, err := newFaces()
 	if err != nil {
 		return nil, err
 	}
-	return &Monitor{src: src, out: os.Stdout, shotDir: ".", cols: columns(), dirty: true, faces: f, hist: history.New(historySeconds)}, nil
+	m := &Monitor{
+		src: src, in: ebitenInput{}, out: os.Stdout, shotDir: ".", now: time.Now,
+		cols: columns(), dirty: true, faces: f,
+		hist: history.New(historySeconds), clients: history.NewClients(history.ClientBins, history.MaxClients),
+		results: make(chan actionResult, 16), lay: computeLayout(Width, Height, 0),
+	}
+	if c, ok := src.(contacter); ok {
+		m.remote = c
+	}
+	return m, nil
 }
 
 // SetScreenshots sets where key P saves screenshots and where their paths
@@ -131,13 +195,32 @@ func (m *Monitor) RequestStop() {
 	ebiten.ScheduleFrame()
 }
 
-// wake schedules a frame whenever a new snapshot is published or the
-// server stops, for the FPS mode that runs frames only on demand. It
-// returns when quit is closed.
-func (m *Monitor) wake(quit <-chan struct{}, version func() uint64) {
+// wakeKey is what, changing, needs a frame: a new snapshot, or the
+// contact with a remote server.
+type wakeKey struct {
+	version  uint64
+	failures int
+	lost     bool
+	last     time.Time
+}
+
+func (m *Monitor) wakeKey() wakeKey {
+	k := wakeKey{version: m.src.SnapshotVersion()}
+	if m.remote != nil {
+		c := m.remote.Contact()
+		k.failures, k.lost, k.last = c.Failures, c.Err != nil, c.Last
+	}
+	return k
+}
+
+// wake schedules a frame whenever a new snapshot is published, the
+// contact with a remote server changes, the text on screen goes out of
+// date (an age, a message that expires) or the server stops, for the FPS
+// mode that runs frames only on demand. It returns when quit is closed.
+func (m *Monitor) wake(quit <-chan struct{}) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	var last uint64
+	var last wakeKey
 	for {
 		select {
 		case <-quit:
@@ -146,8 +229,10 @@ func (m *Monitor) wake(quit <-chan struct{}, version func() uint64) {
 			ebiten.ScheduleFrame()
 			return
 		case <-t.C:
-			if v := version(); v != last {
-				last = v
+			k := m.wakeKey()
+			d := m.deadline.Load()
+			if k != last || (d != 0 && time.Now().UnixNano() >= d) {
+				last = k
 				ebiten.ScheduleFrame()
 			}
 		}
@@ -165,12 +250,17 @@ func (m *Monitor) Screenshot() <-chan *image.RGBA {
 	return ch
 }
 
-// Layout returns the monitor's fixed logical size.
-func (m *Monitor) Layout(int, int) (int, int) { return Width, Height }
+// Layout lays the monitor out to the window: its screen is the window's
+// size, at least MinWidth x MinHeight (a smaller window shows that scaled
+// down).
+func (m *Monitor) Layout(outsideWidth, outsideHeight int) (int, int) {
+	return screenSize(outsideWidth, outsideHeight)
+}
 
-// Update handles input and picks up a new snapshot.
+// Update handles input, picks up a new snapshot and the results of
+// actions, and notes whether the screen must change.
 func (m *Monitor) Update() error {
-	if m.stop.Load() || inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+	if m.stop.Load() {
 		return ebiten.Termination
 	}
 	if m.done != nil {
@@ -180,65 +270,240 @@ func (m *Monitor) Update() error {
 		default:
 		}
 	}
-	if inpututil.IsKeyJustPressed(ebiten.KeyP) {
-		m.saveScreenshot()
+	if f, ok := m.in.(interface{ frame() }); ok {
+		f.frame() // a test's scripted input moves on
 	}
-	m.handleTableInput()
-	if v := m.src.SnapshotVersion(); v != m.version || !m.loaded {
-		m.version, m.loaded = v, true
-		m.src.Snapshot(&m.snap)
-		m.hist.Add(&m.snap)
-		m.rows = append(m.rows[:0], m.hist.Rows...)
-		sortRows(m.rows, m.cols, m.table)
-		m.dirty = true
+	now := m.now()
+	m.takeResults(now)
+	if m.in.pressed(ebiten.KeyP) && m.confirm == nil {
+		m.SaveScreenshot()
 	}
+	if quit := m.handleInput(now); quit {
+		return ebiten.Termination
+	}
+	m.refresh()
+	m.refreshStatus(now)
 	return nil
 }
 
-// handleTableInput applies sorting and scrolling keys and clicks.
-func (m *Monitor) handleTableInput() {
+// refresh takes in a new snapshot, once a second: the series, each
+// client's, the table's rows, the log tail, the network's conditions.
+func (m *Monitor) refresh() {
+	v := m.src.SnapshotVersion()
+	if v == m.version && m.loaded {
+		return
+	}
+	m.version, m.loaded = v, true
+	m.changedAt = m.now()
+	m.src.Snapshot(&m.snap)
+	m.hist.Add(&m.snap)
+	m.clients.Add(&m.snap)
+	m.rows = append(m.rows[:0], m.hist.Rows...)
+	sortRows(m.rows, m.cols, m.table)
+	m.logs = m.src.Logs()
+	m.readNetwork()
+	m.dirty = true
+}
+
+// readNetwork reads what may change without a new snapshot: the
+// simulated network and whether actions are allowed.
+func (m *Monitor) readNetwork() {
+	m.network = m.src.Network()
+	m.actions = m.src.Actions()
+	m.simText = networkSummary(&m.network)
+}
+
+// handleInput applies the keys and clicks of this frame to whatever is
+// on top: a confirmation, the network panel, a close-up or the overview.
+// It reports whether the monitor should close.
+func (m *Monitor) handleInput(now time.Time) bool {
+	switch {
+	case m.confirm != nil:
+		m.confirmInput(now)
+	case m.net.open:
+		m.netInput(now)
+	case m.view == viewClient:
+		m.clientInput(now)
+	default:
+		return m.overviewInput(now)
+	}
+	return false
+}
+
+// overviewInput handles the overview's keys: selecting, sorting and
+// scrolling the table, opening a close-up or the network panel, quitting.
+func (m *Monitor) overviewInput(now time.Time) bool {
+	in := m.in
+	if in.pressed(ebiten.KeyEscape) {
+		return true
+	}
 	st := m.table
 	for i := range min(len(m.cols), 9) {
-		if inpututil.IsKeyJustPressed(ebiten.Key1 + ebiten.Key(i)) {
+		if in.pressed(ebiten.Key1 + ebiten.Key(i)) {
 			st = m.sortBy(st, i)
 		}
 	}
-	if inpututil.IsKeyJustPressed(ebiten.KeyR) {
+	if in.pressed(ebiten.KeyR) {
 		st.desc = !st.desc
 	}
-	if inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft) {
-		x, y := ebiten.CursorPosition()
-		if i, ok := m.r.headerAt(float32(x), float32(y)); ok {
-			st = m.sortBy(st, i)
-		}
-	}
-	page := m.r.visibleRows
-	switch {
-	case inpututil.IsKeyJustPressed(ebiten.KeyDown) || repeating(ebiten.KeyDown):
-		st.offset++
-	case inpututil.IsKeyJustPressed(ebiten.KeyUp) || repeating(ebiten.KeyUp):
-		st.offset--
-	case inpututil.IsKeyJustPressed(ebiten.KeyPageDown):
-		st.offset += page
-	case inpututil.IsKeyJustPressed(ebiten.KeyPageUp):
-		st.offset -= page
-	case inpututil.IsKeyJustPressed(ebiten.KeyHome):
-		st.offset = 0
-	case inpututil.IsKeyJustPressed(ebiten.KeyEnd):
-		st.offset = len(m.rows)
-	}
-	if _, dy := ebiten.Wheel(); dy != 0 {
-		st.offset -= int(dy * 3)
-	}
-	st.offset = plot.Scroll(st.offset, len(m.rows), page)
 	if st != m.table {
-		sortAgain := st.sortCol != m.table.sortCol || st.desc != m.table.desc
 		m.table = st
-		if sortAgain {
-			sortRows(m.rows, m.cols, m.table)
-		}
+		sortRows(m.rows, m.cols, m.table)
 		m.dirty = true
 	}
+	if x, y, ok := in.click(); ok {
+		if i, ok := m.r.headerAt(float32(x), float32(y)); ok {
+			m.table = m.sortBy(m.table, i)
+			sortRows(m.rows, m.cols, m.table)
+			m.dirty = true
+		} else if i, ok := m.rowAt(float32(x), float32(y)); ok {
+			m.setCursor(i)
+			m.openClient(m.rows[i].Token)
+			return false
+		}
+	}
+	page := m.lay.rows
+	switch {
+	case anyPressed(in, keysDown...):
+		m.moveCursor(1)
+	case anyPressed(in, keysUp...):
+		m.moveCursor(-1)
+	case in.pressed(ebiten.KeyPageDown):
+		m.moveCursor(page)
+	case in.pressed(ebiten.KeyPageUp):
+		m.moveCursor(-page)
+	case in.pressed(ebiten.KeyHome):
+		m.moveCursor(-len(m.rows))
+	case in.pressed(ebiten.KeyEnd):
+		m.moveCursor(len(m.rows))
+	}
+	if dy := in.wheel(); dy != 0 {
+		if off := plot.Scroll(m.table.offset-int(dy*3), len(m.rows), page); off != m.table.offset {
+			m.table.offset = off
+			m.dirty = true
+		}
+	}
+	if justPressed(in, keysEnter...) && m.cursorIndex() >= 0 {
+		m.openClient(m.cursor)
+		return false
+	}
+	if in.pressed(ebiten.KeyN) {
+		m.openNetwork(0)
+	}
+	if i := m.cursorIndex(); i >= 0 {
+		m.actionKeys(now, &m.rows[i].PeerSnapshot)
+	}
+	// Rows may have come or gone: keep the scroll within them.
+	if off := plot.Scroll(m.table.offset, len(m.rows), page); off != m.table.offset {
+		m.table.offset = off
+		m.dirty = true
+	}
+	return false
+}
+
+// justPressed reports whether one of keys was pressed in this frame
+// (not repeating).
+func justPressed(in input, keys ...ebiten.Key) bool {
+	for _, k := range keys {
+		if in.pressed(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientInput handles the close-up's keys.
+func (m *Monitor) clientInput(now time.Time) {
+	in := m.in
+	switch {
+	case in.pressed(ebiten.KeyEscape):
+		m.view = viewOverview
+		m.clients.Pin(0)
+		m.dirty = true
+		return
+	case anyPressed(in, keysDown...):
+		if m.moveCursor(1) {
+			m.openClient(m.cursor)
+		}
+	case anyPressed(in, keysUp...):
+		if m.moveCursor(-1) {
+			m.openClient(m.cursor)
+		}
+	case in.pressed(ebiten.KeyN):
+		m.openNetwork(m.selected)
+		return
+	}
+	if c := m.clients.Get(m.selected); c != nil && !c.Gone {
+		m.actionKeys(now, &c.Last)
+	} else if in.pressed(ebiten.KeyD) || in.pressed(ebiten.KeyB) {
+		m.say(now, "the client is gone", true)
+	}
+}
+
+// cursorIndex returns the row of the highlighted client, or -1.
+func (m *Monitor) cursorIndex() int {
+	if m.cursor == 0 {
+		return -1
+	}
+	for i := range m.rows {
+		if m.rows[i].Token == m.cursor {
+			return i
+		}
+	}
+	return -1
+}
+
+// setCursor highlights row i and scrolls the table to show it.
+func (m *Monitor) setCursor(i int) {
+	if i < 0 || i >= len(m.rows) {
+		return
+	}
+	m.cursor = m.rows[i].Token
+	page := max(1, m.lay.rows)
+	if i < m.table.offset {
+		m.table.offset = i
+	} else if i >= m.table.offset+page {
+		m.table.offset = i - page + 1
+	}
+	m.table.offset = plot.Scroll(m.table.offset, len(m.rows), page)
+	m.dirty = true
+}
+
+// moveCursor moves the highlight by delta rows (from the first row shown
+// when nothing was highlighted). It reports whether a row is highlighted.
+func (m *Monitor) moveCursor(delta int) bool {
+	if len(m.rows) == 0 {
+		return false
+	}
+	i := m.cursorIndex()
+	if i < 0 {
+		i = m.table.offset
+		if delta < 0 {
+			i = min(len(m.rows)-1, m.table.offset+m.lay.rows-1)
+		}
+	} else {
+		i += delta
+	}
+	m.setCursor(max(0, min(len(m.rows)-1, i)))
+	return true
+}
+
+// rowAt returns the row of the table under (x, y).
+func (m *Monitor) rowAt(x, y float32) (int, bool) {
+	start := plot.Scroll(m.table.offset, len(m.rows), m.lay.rows)
+	for i := 0; i < m.lay.rows && start+i < len(m.rows); i++ {
+		if m.lay.tableRow(i).Contains(x, y) {
+			return start + i, true
+		}
+	}
+	return 0, false
+}
+
+// openClient shows the client of token up close.
+func (m *Monitor) openClient(token uint32) {
+	m.view, m.selected, m.cursor = viewClient, token, token
+	m.clients.Pin(token)
+	m.dirty = true
 }
 
 // sortBy selects column i; selecting the sorted column again reverses it.
@@ -252,17 +517,93 @@ func (m *Monitor) sortBy(st tableState, i int) tableState {
 	return st
 }
 
-// repeating reports a held key after a short delay, for scrolling.
-func repeating(k ebiten.Key) bool {
-	d := inpututil.KeyPressDuration(k)
-	return d > 20 && d%3 == 0
+// status is the text that depends on time and contact rather than on the
+// snapshot: the warning bands and how fresh the data is.
+type status struct {
+	lost   string // lost contact, or never had it ("" when in contact)
+	sim    string // the simulated network's conditions ("" when perfect)
+	age    string // how old the data is
+	stale  bool
+	toast  bool
+	busy   bool
+	remote string
 }
 
-// Draw renders the monitor when its data or the table changed, and hands
-// the screen to pending screenshot requests.
+// staleAfter is how long without a new snapshot before the monitor says
+// so: one comes a second, polled a second apart.
+const staleAfter = 3 * time.Second
+
+// refreshStatus recomputes the status; a change redraws. It sets when
+// the waker must next schedule a frame for the text to stay true. Ages are
+// on this machine's clock: since a new snapshot came in, and, attached,
+// since the server last answered.
+func (m *Monitor) refreshStatus(now time.Time) {
+	st := status{sim: m.simText, busy: m.busy > 0}
+	var next time.Time
+	fresh := m.changedAt
+	if m.remote != nil {
+		c := m.remote.Contact()
+		st.remote = c.URL
+		switch {
+		case c.Err != nil && c.Last.IsZero():
+			st.lost = fmt.Sprintf("cannot reach %s: retrying (%v)", c.URL, c.Err)
+		case c.Err != nil:
+			st.lost = fmt.Sprintf("lost contact with %s: reconnecting (%v); last data %s ago", c.URL, c.Err, roundAge(now.Sub(c.Last)))
+		case c.Last.IsZero():
+			st.lost = fmt.Sprintf("connecting to %s ...", c.URL)
+		}
+		if c.Last.IsZero() {
+			fresh = time.Time{}
+		}
+	}
+	switch age := now.Sub(fresh); {
+	case fresh.IsZero() || m.snap.Taken.IsZero():
+		st.age = "no data yet"
+	case age > staleAfter:
+		st.age = fmt.Sprintf("no new data for %s", roundAge(age))
+		st.stale = true
+	default:
+		st.age = "live"
+	}
+	if st.stale || st.lost != "" {
+		next = now.Add(time.Second)
+	}
+	if m.toast.text != "" {
+		if !now.Before(m.toast.until) {
+			m.toast.text = ""
+			m.dirty = true
+		} else {
+			st.toast = true
+			if next.IsZero() || m.toast.until.Before(next) {
+				next = m.toast.until
+			}
+		}
+	}
+	if st != m.status {
+		m.status = st
+		m.dirty = true
+	}
+	if next.IsZero() {
+		m.deadline.Store(0)
+	} else {
+		m.deadline.Store(next.UnixNano())
+	}
+}
+
+// roundAge writes an age in whole seconds, minutes past two minutes.
+func roundAge(d time.Duration) string {
+	if d < 2*time.Minute {
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	}
+	return d.Truncate(time.Second).String()
+}
+
+// Draw renders the monitor when its data, its size or what the user
+// chose changed, and hands the screen to pending screenshot requests.
 func (m *Monitor) Draw(screen *ebiten.Image) {
-	if !m.loaded {
-		return // no snapshot yet (Draw may come before the first Update)
+	b := screen.Bounds()
+	if b.Dx() != m.drawnW || b.Dy() != m.drawnH {
+		m.dirty = true // a new size; the screen image is new too
 	}
 	m.shotMu.Lock()
 	shots := m.shots
@@ -272,12 +613,12 @@ func (m *Monitor) Draw(screen *ebiten.Image) {
 		return // the screen keeps the last frame (SetScreenClearedEveryFrame(false))
 	}
 	if m.dirty {
+		m.drawnW, m.drawnH = b.Dx(), b.Dy()
 		m.r.render(screen, m)
 		m.dirty = false
 		m.redraws.Add(1)
 	}
 	if len(shots) > 0 {
-		b := screen.Bounds()
 		img := image.NewRGBA(b)
 		screen.ReadPixels(img.Pix)
 		for _, ch := range shots {
@@ -286,9 +627,10 @@ func (m *Monitor) Draw(screen *ebiten.Image) {
 	}
 }
 
-// saveScreenshot captures the next frame and writes it as a PNG in the
-// background, then prints the file's path.
-func (m *Monitor) saveScreenshot() {
+// SaveScreenshot captures the next frame and writes it as a PNG in the
+// background, then prints the file's path, as key P does. Safe from any
+// goroutine.
+func (m *Monitor) SaveScreenshot() {
 	ch := m.Screenshot()
 	dir, out := m.shotDir, m.out
 	go func() {
@@ -301,3 +643,65 @@ func (m *Monitor) saveScreenshot() {
 		fmt.Fprintf(out, "screenshot saved to %s\n", path)
 	}()
 }
+
+// actionTimeout bounds an action (an HTTP request to a remote server).
+const actionTimeout = 10 * time.Second
+
+// run starts an action in the background; its result comes back to
+// Update as a message.
+func (m *Monitor) run(done string, fn func(ctx context.Context) error) {
+	m.busy++
+	m.dirty = true
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		err := fn(ctx)
+		cancel()
+		m.results <- actionResult{done: done, err: err}
+		ebiten.ScheduleFrame()
+	}()
+}
+
+// actionResult is what an action came to.
+type actionResult struct {
+	done string // what it did, said when it worked
+	err  error
+}
+
+// takeResults shows the results of actions that ended.
+func (m *Monitor) takeResults(now time.Time) {
+	for {
+		select {
+		case r := <-m.results:
+			m.busy--
+			if r.err != nil {
+				m.say(now, fmt.Sprintf("failed: %s: %v", r.done, r.err), true)
+			} else {
+				m.say(now, r.done, false)
+			}
+			m.readNetwork()
+			m.dirty = true
+		default:
+			return
+		}
+	}
+}
+
+// toast is a message shown for a few seconds.
+type toast struct {
+	text  string
+	err   bool
+	until time.Time
+}
+
+// say shows a message for a few seconds (errors longer).
+func (m *Monitor) say(now time.Time, s string, isErr bool) {
+	d := 4 * time.Second
+	if isErr {
+		d = 8 * time.Second
+	}
+	m.toast = toast{text: s, err: isErr, until: now.Add(d)}
+	m.dirty = true
+}
+
+// addrOf returns the address to block for a client.
+func addrOf(p *server.PeerSnapshot) netip.Addr { return p.Addr.Addr().Unmap() }

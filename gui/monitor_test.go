@@ -1,7 +1,6 @@
 package gui
 
 import (
-	"fmt"
 	"image"
 	"log/slog"
 	"net/netip"
@@ -13,7 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hajimehoshi/ebiten/v2"
+
 	"github.com/mpgs/mpgameserver/client"
+	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/gui/guitest"
@@ -38,13 +40,18 @@ func liveServer(t *testing.T) (*server.Server, *conn.PrivateKey) {
 // traffic runs n clients that each send a 100-byte message every frame
 // (guaranteed every fifth) until stop is closed.
 func traffic(t *testing.T, srv *server.Server, key *conn.PublicKey, n int, stop <-chan struct{}) *sync.WaitGroup {
+	return trafficTo(t, srv.Addr().String(), key, n, stop)
+}
+
+// trafficTo is traffic to the server at addr.
+func trafficTo(t *testing.T, addr string, key *conn.PublicKey, n int, stop <-chan struct{}) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := client.New(client.Config{ServerKey: key})
-			if err := c.Connect(srv.Addr().String(), nil); err != nil {
+			if err := c.Connect(addr, nil); err != nil {
 				t.Error(err)
 				return
 			}
@@ -144,7 +151,7 @@ func TestMonitorShowsLiveServer(t *testing.T) {
 	wg := traffic(t, srv, root.Public(), 3, stop)
 	defer func() { close(stop); wg.Wait() }()
 
-	m, err := NewMonitor(srv)
+	m, err := NewMonitor(admin.NewLocal(srv, nil, nil))
 	require.NoError(t, err)
 	defer w.Show(m)()
 	// Wait until the monitor took in four complete seconds with all three
@@ -176,31 +183,35 @@ func TestMonitorShowsLiveServer(t *testing.T) {
 	versions = srv.SnapshotVersion() - versions
 	savePNG(t, img, "monitor-live")
 	pal := defaultPalette()
+	l := computeLayout(img.Bounds().Dx(), img.Bounds().Dy(), 0)
+	panel := func(i int) plot.Rect { return l.plots[i] }
 
 	// The series cover the seconds of data the monitor has, on a
 	// 60-second axis: at least that much of each plot's width.
 	frac := float64(n-1) / 59
-	width := func(id panelID) int { return int(frac * float64(plotArea(id).W)) }
+	width := func(i int) int { return int(frac * float64(plotArea(panel(i)).W)) }
 	t.Logf("%d seconds of data: series %.0f%% of the plot width", n, 100*frac)
 
 	// Header: the listening line and the summary are drawn.
-	assert.Greater(t, bright(img, panelRect(panelHeader)), 800, "header text")
+	assert.Greater(t, bright(img, l.header), 800, "header text")
 	// Time profile: the stacked area is there; idle fills most of it.
-	a := plotArea(panelProfile)
-	assert.Greater(t, count(img, a, pal.Idle, 2), int(0.8*float64(width(panelProfile))*float64(a.H)), "idle area")
+	a := plotArea(panel(plotProfile))
+	assert.Greater(t, count(img, a, pal.Idle, 2), int(0.8*float64(width(plotProfile))*float64(a.H)), "idle area")
 	// Ticks per second: the line (2 px thick) and the dashed target.
-	assert.Greater(t, count(img, plotArea(panelTicks), pal.Ticks, 2), width(panelTicks), "ticks line")
-	assert.Greater(t, count(img, plotArea(panelTicks), pal.Target, 2), 100, "target line")
+	assert.Greater(t, count(img, plotArea(panel(plotTicks)), pal.Ticks, 2), width(plotTicks), "ticks line")
+	assert.Greater(t, count(img, plotArea(panel(plotTicks)), pal.Target, 2), 100, "target line")
 	// Packets and bytes per second: both directions have lines (they may
 	// cross and hide each other in places).
-	for _, id := range []panelID{panelPackets, panelBytes} {
-		assert.Greater(t, count(img, plotArea(id), pal.Sent, 2), width(id)/2, "sent line in panel %d", id)
-		assert.Greater(t, count(img, plotArea(id), pal.Received, 2), width(id)/2, "received line in panel %d", id)
+	for _, id := range []int{plotPackets, plotBytes} {
+		assert.Greater(t, count(img, plotArea(panel(id)), pal.Sent, 2), width(id)/2, "sent line in panel %d", id)
+		assert.Greater(t, count(img, plotArea(panel(id)), pal.Received, 2), width(id)/2, "received line in panel %d", id)
 	}
+	// The health strip: every chip quiet (no trouble on a healthy
+	// loopback server), none highlighted.
+	assert.Zero(t, count(img, l.health, pal.Warn, 2), "no trouble highlighted")
 	// The table: three rows of text under the header row, nothing below.
-	tr := panelRect(panelTable)
 	for i := 0; i < 4; i++ {
-		row := plot.Rect{X: tr.X, Y: tr.Y + 4 + rowH + 2 + float32(i)*rowH, W: tr.W, H: rowH}
+		row := l.tableRow(i)
 		if i < 3 {
 			assert.Greater(t, bright(img, row), 150, "table row %d", i)
 		} else {
@@ -220,18 +231,19 @@ func TestMonitorShowsLiveServer(t *testing.T) {
 func TestMonitorNoClientsYet(t *testing.T) {
 	w := guitest.Get(t, win)
 	srv, _ := liveServer(t)
-	m, err := NewMonitor(srv)
+	m, err := NewMonitor(admin.NewLocal(srv, nil, nil))
 	require.NoError(t, err)
 	defer w.Show(m)()
 	img := capture(t, m)
 	savePNG(t, img, "monitor-empty")
 	pal := defaultPalette()
-	for _, id := range []panelID{panelPackets, panelBytes} {
-		a := plotArea(id)
+	l := computeLayout(img.Bounds().Dx(), img.Bounds().Dy(), 0)
+	for _, id := range []int{plotPackets, plotBytes} {
+		a := plotArea(l.plots[id])
 		center := plot.Rect{X: a.X + a.W/2 - 80, Y: a.Y + a.H/2 - 12, W: 160, H: 30}
 		assert.Greater(t, count(img, center, pal.Dim, 40), 50, "'no clients yet' in panel %d", id)
 	}
-	tr := panelRect(panelTable)
+	tr := l.table
 	center := plot.Rect{X: tr.X + tr.W/2 - 80, Y: tr.Y + tr.H/2 - 12, W: 160, H: 30}
 	assert.Greater(t, count(img, center, pal.Dim, 40), 50, "'no clients yet' in the table")
 }
@@ -239,21 +251,27 @@ func TestMonitorNoClientsYet(t *testing.T) {
 // TestMonitorStops: RequestStop and a stopped server end the game.
 func TestMonitorStops(t *testing.T) {
 	srv, _ := liveServer(t)
-	m, err := NewMonitor(srv)
+	m, err := NewMonitor(admin.NewLocal(srv, nil, nil))
 	require.NoError(t, err)
+	scripted(m)
 	require.NoError(t, m.Update())
 	m.RequestStop()
 	assert.Error(t, m.Update(), "Termination after RequestStop")
 
-	m2, err := NewMonitor(srv)
+	m2, err := NewMonitor(admin.NewLocal(srv, nil, nil))
 	require.NoError(t, err)
+	scripted(m2)
 	done := make(chan struct{})
 	m2.SetDone(done)
 	require.NoError(t, m2.Update())
 	close(done)
 	assert.Error(t, m2.Update(), "Termination once the server stopped")
-	w, h := m.Layout(1, 1)
-	assert.Equal(t, []int{Width, Height}, []int{w, h})
+	// Esc on the overview closes the window.
+	m3, err := NewMonitor(admin.NewLocal(srv, nil, nil))
+	require.NoError(t, err)
+	in := scripted(m3)
+	in.push(event{key: ebiten.KeyEscape})
+	assert.Error(t, m3.Update(), "Termination on Esc")
 }
 
 func TestSortRows(t *testing.T) {
@@ -296,32 +314,13 @@ func TestSortBy(t *testing.T) {
 	assert.Equal(t, tableState{sortCol: 0}, st, "addresses sort smallest first")
 }
 
-func TestPanelsDoNotOverlap(t *testing.T) {
-	ids := []panelID{panelHeader, panelProfile, panelTicks, panelPackets, panelBytes, panelTable}
-	for i, a := range ids {
-		ra := panelRect(a)
-		assert.True(t, ra.X >= 0 && ra.Y >= 0 && ra.Right() <= Width && ra.Bottom() <= Height, "panel %d inside the window", a)
-		for _, b := range ids[i+1:] {
-			rb := panelRect(b)
-			overlap := ra.X < rb.Right() && rb.X < ra.Right() && ra.Y < rb.Bottom() && rb.Y < ra.Bottom()
-			assert.False(t, overlap, fmt.Sprintf("panels %d and %d overlap", a, b))
-		}
-	}
-}
-
-// fakeSource serves a fixed snapshot.
-type fakeSource struct{ snap server.Snapshot }
-
-func (f *fakeSource) Snapshot(dst *server.Snapshot) { f.snap.CopyTo(dst) }
-func (f *fakeSource) SnapshotVersion() uint64       { return 1 }
-
 // rowsDrawn counts the table rows that have text in img.
 func rowsDrawn(img *image.RGBA) int {
-	tr := panelRect(panelTable)
+	l := computeLayout(img.Bounds().Dx(), img.Bounds().Dy(), 0)
 	n := 0
 	for i := 0; ; i++ {
-		row := plot.Rect{X: tr.X, Y: tr.Y + 4 + rowH + 2 + float32(i)*rowH, W: tr.W, H: rowH}
-		if row.Bottom() > tr.Bottom()-rowH {
+		row := l.tableRow(i)
+		if row.Bottom() > l.table.Bottom()-rowH {
 			return n
 		}
 		if bright(img, row) > 100 {
@@ -348,10 +347,11 @@ func TestMonitorTablePages(t *testing.T) {
 	defer w.Show(m)()
 	img := capture(t, m)
 	savePNG(t, img, "monitor-table")
-	visible := m.r.visibleRows
+	var visible int
+	w.Between(func() { visible = m.lay.rows })
 	require.Greater(t, visible, 3)
 	assert.Equal(t, visible, rowsDrawn(img), "a full page")
-	assert.Greater(t, bright(img, panelRect(panelHeader)), 500, "IPv6 header drawn")
+	assert.Greater(t, bright(img, computeLayout(Width, Height, 0).header), 500, "IPv6 header drawn")
 
 	// Scroll to the end: the last page holds 30 mod page rows... or a full
 	// page ending at the last client.

@@ -4,20 +4,42 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"sort"
+	"strings"
 
+	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/gui"
 )
 
 func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("gui", "Runs a game server in a monitor window that plots its health every second.\n"+
-		"Esc, closing the window, SIGINT or SIGTERM stop it gracefully; P saves a screenshot.", stderr)
+	fs := newFlags("gui", "Runs a game server in a monitor window that plots its health every second, or, with\n"+
+		"--attach, opens the same window for a server started elsewhere with `mpgameserver serve --http`.\n"+
+		"Esc, closing the window, SIGINT or SIGTERM close it (a server of its own stops gracefully);\n"+
+		"P or SIGUSR1 saves a screenshot. In the window: Enter or a click shows a client up close\n"+
+		"(D disconnects it, B blocks its address), N opens the simulated network panel (--netsim).", stderr)
 	var f serverFlags
 	f.register(fs)
-	if err := parse(fs, args); err != nil {
+	attach := fs.String("attach", "", "URL of the --http address of a server started elsewhere (http://HOST:PORT) to monitor\n"+
+		"instead of running one; --admin-token (or MPGS_ADMIN_TOKEN) is then the server's token, for actions")
+	// Flags given on the command line, before the environment fills the
+	// rest: a server flag next to --attach is a mistake, an environment
+	// variable meant for serve is not.
+	if err := fs.Parse(args); err != nil {
+		return parseErr(err)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if err := parse(fs, fs.Args()); err != nil {
 		return err
+	}
+	if *attach != "" {
+		return runAttached(ctx, *attach, f.adminTok, given, stdout)
 	}
 	if err := f.check(); err != nil {
 		return err
@@ -30,14 +52,65 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer srv.close()
-	g := gui.NewServerWith(srv.Server)
+	g := gui.NewServerLocal(srv.local)
 	g.SetOutput(stdout)
 	if err := g.Init(); err != nil {
 		srv.Server.Close()
 		return err
 	}
+	defer screenshotsOnSignal(g.Monitor().SaveScreenshot)()
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
 	stopBots := f.startBots(ctx, srv.Server, stderr)
 	defer stopBots()
 	return g.Run(ctx)
+}
+
+// runAttached opens the monitor of the server at rawURL. It binds
+// nothing: the server flags belong to that server.
+func runAttached(ctx context.Context, rawURL, token string, given map[string]bool, stdout io.Writer) error {
+	var wrong []string
+	for name := range given {
+		if name != "attach" && name != "admin-token" {
+			wrong = append(wrong, "--"+name)
+		}
+	}
+	if len(wrong) > 0 {
+		sort.Strings(wrong)
+		return fmt.Errorf("--attach monitors a server started elsewhere: %s belong to that server (give them to `mpgameserver serve`)",
+			strings.Join(wrong, ", "))
+	}
+	base, err := attachURL(rawURL)
+	if err != nil {
+		return fmt.Errorf("--attach %q: %w", rawURL, err)
+	}
+	if err := checkDisplay(os.Getenv); err != nil {
+		return err
+	}
+	a := gui.NewAttached(admin.Attach(base, token, nil))
+	a.SetOutput(stdout)
+	if err := a.Init(); err != nil {
+		return err
+	}
+	defer screenshotsOnSignal(a.Monitor().SaveScreenshot)()
+	fmt.Fprintf(stdout, "ATTACHING %s\n", base)
+	return a.Run(ctx)
+}
+
+// attachURL checks an --attach URL: http or https, a host, no query. A
+// bare host:port means http.
+func attachURL(raw string) (string, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", errors.New("want http://HOST:PORT, the --http address of `mpgameserver serve`")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("scheme %q: want http or https", u.Scheme)
+	}
+	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", errors.New("want http://HOST:PORT, the --http address of `mpgameserver serve`")
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/"), nil
 }

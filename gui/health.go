@@ -1,0 +1,113 @@
+package gui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+
+	"github.com/mpgs/mpgameserver/engine/admin"
+	"github.com/mpgs/mpgameserver/gui/internal/history"
+	"github.com/mpgs/mpgameserver/gui/plot"
+)
+
+// healthWindow is how many seconds the health strip looks back to call a
+// trouble active and to find the worst.
+const healthWindow = 10
+
+// troubleState is a trouble as the health strip shows it.
+type troubleState struct {
+	kind   history.Trouble
+	last   int64  // in the latest second
+	recent int64  // in the last healthWindow seconds
+	total  uint64 // since the server started
+	worst  bool
+}
+
+// troubles returns each trouble's latest figures; the worst is the one
+// with most in the last seconds (none when nothing went wrong).
+func troubles(h *history.History) []troubleState {
+	out := make([]troubleState, history.NumTroubles)
+	worst := -1
+	now := h.Last() + 1
+	for i := range out {
+		s := &h.Trouble[i]
+		out[i] = troubleState{kind: history.Trouble(i), last: s.At(h.Last()), recent: s.Sum(now, healthWindow), total: h.Totals[i]}
+		if out[i].recent > 0 && (worst < 0 || out[i].recent > out[worst].recent) {
+			worst = i
+		}
+	}
+	if worst >= 0 {
+		out[worst].worst = true
+	}
+	return out
+}
+
+// health draws the health strip: a chip per trouble with its count in
+// the latest second and since the start; troubles of the last seconds
+// are tinted, the worst filled.
+func (r *renderer) health(hr plot.Rect, m *Monitor, f *faces) {
+	p := &r.pal
+	r.rect(hr, p.Panel)
+	r.text("health: per second", float64(hr.X+10), float64(hr.Y+4), f.text, p.Text, text.AlignStart)
+	line, any := dropSummary(&m.snap, 3)
+	c := p.Dim
+	if any {
+		c = p.Warn
+	}
+	r.text("since start: "+line, float64(hr.Right()-10), float64(hr.Y+7), f.small, c, text.AlignEnd)
+	ts := troubles(m.hist)
+	const cols, pad = 7, 6
+	cw := (hr.W - 20 - (cols-1)*pad) / cols
+	const ch = 30
+	for i, t := range ts {
+		col, row := i%cols, i/cols
+		cell := plot.Rect{X: hr.X + 10 + float32(col)*(cw+pad), Y: hr.Y + 26 + float32(row)*(ch+5), W: cw, H: ch}
+		bg, fg, val := p.Header, p.Dim, p.Dim
+		switch {
+		case t.worst:
+			bg, fg, val = p.Warn, p.Ink, p.Ink
+		case t.recent > 0:
+			bg, fg, val = p.WarnDim, p.Text, p.Warn
+		case t.total > 0:
+			fg = p.Axis
+		}
+		r.rect(cell, bg)
+		r.text(t.kind.String(), float64(cell.X+5), float64(cell.Y+1), f.small, fg, text.AlignStart)
+		r.text(fmt.Sprintf("%s/s", plot.SI(float64(t.last))), float64(cell.X+5), float64(cell.Y+16), f.small, val, text.AlignStart)
+		r.text(plot.SI(float64(t.total)), float64(cell.Right()-5), float64(cell.Y+16), f.small, fg, text.AlignEnd)
+	}
+}
+
+// logLines is how many of the server's latest warnings and errors the
+// overview shows.
+const logLines = 5
+
+// logTail draws the server's latest warnings and errors, newest last.
+func (r *renderer) logTail(lr plot.Rect, m *Monitor, f *faces) {
+	p := &r.pal
+	r.rect(lr, p.Panel)
+	r.text("latest warnings and errors", float64(lr.X+10), float64(lr.Y+4), f.text, p.Text, text.AlignStart)
+	logs := m.logs
+	if len(logs) == 0 {
+		r.text("none", float64(lr.X+10), float64(lr.Y+30), f.small, p.Dim, text.AlignStart)
+		return
+	}
+	logs = logs[max(0, len(logs)-logLines):]
+	for i, l := range logs {
+		c := p.Update
+		if strings.HasPrefix(l.Level, "ERROR") {
+			c = p.Warn
+		}
+		r.text(r.fit(formatLog(&l), lr.W-20), float64(lr.X+10), float64(lr.Y+24+float32(i)*14), f.mono, c, text.AlignStart)
+	}
+}
+
+// formatLog writes a log line in one line of text.
+func formatLog(l *admin.LogLine) string {
+	s := l.Time.Local().Format("15:04:05") + " " + l.Level + " " + l.Msg
+	if l.Attrs != "" {
+		s += " " + l.Attrs
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
