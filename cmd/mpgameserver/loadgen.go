@@ -31,7 +31,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		pubkey      = fs.String("pubkey", "", "PEM file of the server's root public key (empty: trust the key the server sends)")
 		clients     = fs.Int("clients", 100, "number of clients")
 		rate        = fs.Float64("rate", 30, "messages per second per client")
-		size        = fs.Int("size", 64, fmt.Sprintf("message size in bytes (at least %d)", loadgen.MinSize))
+		size        = fs.Int("size", 64, fmt.Sprintf("message size in bytes, %d to %d (over %d: sent in fragments; --bare: at most %d)", loadgen.MinSize, loadgen.MaxSize, conn.MaxSingleMessage, loadgen.MaxBareSize))
 		duration    = fs.Duration("duration", 10*time.Second, "length of the measurement, after every client connected")
 		connectRate = fs.Float64("connect-rate", 500, "handshakes started per second while the clients connect")
 		guaranteed  = fs.Bool("guaranteed", false, "send with RETRY_ON_TIMEOUT (echoed the same way) instead of once")
@@ -42,6 +42,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cpuProfile  = fs.String("cpuprofile", "", "write a CPU profile of the generator to this file")
 		quiet       = fs.Bool("quiet", false, "no progress line")
 		logLevel    = fs.String("log-level", "warn", "log level: debug, info, warn or error")
+		bare        = fs.Bool("bare", false, "send plain UDP datagrams (no handshake, no encryption) to a bare echo server (mpgameserver bare-echo): the baseline to compare a server with")
 	)
 	var atk attackFlags
 	atk.register(fs)
@@ -69,6 +70,10 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("--rate %g: want more than 0 and at most 10000 messages per second", *rate)
 	case *size < loadgen.MinSize || *size > loadgen.MaxSize:
 		return fmt.Errorf("--size %d: want %d to %d bytes", *size, loadgen.MinSize, loadgen.MaxSize)
+	case *bare && *size > loadgen.MaxBareSize:
+		return fmt.Errorf("--size %d: want %d to %d bytes with --bare (one datagram)", *size, loadgen.MinSize, loadgen.MaxBareSize)
+	case *bare && (*guaranteed || atk.name != "" || *pubkey != ""):
+		return errors.New("--bare sends plain datagrams: no --guaranteed, --attack or --pubkey")
 	case *duration <= 0:
 		return fmt.Errorf("--duration %s: want a positive duration", *duration)
 	case !(*connectRate > 0):
@@ -93,6 +98,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Sockets:          mode,
 		Attack:           atk.name,
 		AttackRate:       atk.rate,
+		Bare:             *bare,
 		Logger:           slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	if *pubkey != "" {

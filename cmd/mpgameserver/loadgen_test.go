@@ -152,3 +152,27 @@ func readAll(t *testing.T, resp *http.Response) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestLoadgenLargeMessages(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo")
+	defer stop()
+	// 100 kB messages travel in about 100 fragments each way.
+	code, out, errOut := runArgs("loadgen", "--server", addr, "--pubkey", filepath.Join(dir, "root.pub"),
+		"--clients", "1", "--rate", "2", "--size", "100000", "--guaranteed", "--duration", "2s", "--json", "--quiet",
+		"--handshake-timeout", "30s")
+	require.Equal(t, 0, code, errOut)
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Equal(t, 1.0, rep["connected"])
+	assert.Equal(t, 100000.0, rep["size"])
+	assert.GreaterOrEqual(t, rep["sent"], 1.0)
+	assert.Equal(t, rep["sent"], rep["echoed"], "every message echoed")
+	assert.Zero(t, rep["lost"])
+	assert.Zero(t, rep["corrupt"])
+	assert.Equal(t, rep["echoed"], rep["rtt_count"])
+	assert.Positive(t, rep["rtt_p50_ms"])
+	assert.Greater(t, rep["datagrams_out"], rep["sent"], "fragments: more datagrams than messages")
+}

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -41,8 +42,20 @@ import (
 // phase, a sequence number and the send time.
 const MinSize = headerSize
 
-// MaxSize is the largest message size a run sends (one datagram's).
-const MaxSize = protocol.MaxSingleMessage
+// MaxSize is the largest message size a run sends: the protocol's
+// largest message. Messages longer than protocol.MaxSingleMessage travel
+// fragmented (the client splits them, the server reassembles and echoes
+// them the same way), which makes a run measure bulk round trips.
+const MaxSize = protocol.MaxMessageSize
+
+// MaxBareSize is the largest message of a bare run (Config.Bare): one
+// datagram, unencrypted.
+const MaxBareSize = protocol.MaxDatagramSize
+
+// serverDatagramsPerSec is what a run expects of the server's sending to
+// one client (one datagram a tick at 60 ticks a second): the default drain
+// of a run of fragmented messages leaves time for the echoes at that pace.
+const serverDatagramsPerSec = 60
 
 // Config describes a run.
 type Config struct {
@@ -56,7 +69,8 @@ type Config struct {
 	// Rate is the messages each client sends per second.
 	Rate float64
 	// Size is the size of each message in bytes (at least MinSize, at most
-	// protocol.MaxSingleMessage so that a message is one datagram).
+	// MaxSize; MaxBareSize in a bare run). A message longer than
+	// protocol.MaxSingleMessage is sent in fragments.
 	Size int
 	// Duration is the length of the measured (steady) phase.
 	Duration time.Duration
@@ -71,7 +85,8 @@ type Config struct {
 	// queues the messages due and sends at most one datagram.
 	FrameRate int
 	// Drain is how long to wait for the last echoes after sending stops
-	// (1 s). The drain ends sooner once every message of the steady phase
+	// (1 s; for fragmented messages, long enough for the server to send
+	// back every fragment of the run at 60 datagrams a second per client). The drain ends sooner once every message of the steady phase
 	// was echoed or counted lost.
 	Drain time.Duration
 	// EchoWindow is how late an echo may come (2 s): a message whose
@@ -102,6 +117,13 @@ type Config struct {
 	Progress func(Progress)
 	// Logger receives notable events (nil discards them).
 	Logger *slog.Logger
+	// Bare sends the messages as plain UDP datagrams (no handshake, no
+	// encryption, no acks) to a server that sends every datagram back to
+	// its sender (mpgameserver bare-echo): the baseline of what the system
+	// allows, to compare a server's cost per echo with. Each client is
+	// connected as soon as its socket is open; ServerKey, Guaranteed and
+	// Attack do not apply.
+	Bare bool
 }
 
 // Sockets is how a run's clients send and receive.
@@ -183,8 +205,15 @@ func (c *Config) resolve() (Config, error) {
 	if r.Rate <= 0 || r.Rate > 10000 {
 		return r, fmt.Errorf("loadgen: rate must be in (0, 10000] messages per second, not %g", r.Rate)
 	}
-	if r.Size < MinSize || r.Size > MaxSize {
-		return r, fmt.Errorf("loadgen: size must be in %d..%d bytes, not %d", MinSize, MaxSize, r.Size)
+	maxSize := MaxSize
+	if r.Bare {
+		maxSize = MaxBareSize
+		if r.Guaranteed || r.Attack != "" {
+			return r, errors.New("loadgen: a bare run sends plain datagrams: no guaranteed messages, no attack")
+		}
+	}
+	if r.Size < MinSize || r.Size > maxSize {
+		return r, fmt.Errorf("loadgen: size must be in %d..%d bytes, not %d", MinSize, maxSize, r.Size)
 	}
 	if r.Duration <= 0 {
 		return r, fmt.Errorf("loadgen: duration must be positive, not %s", r.Duration)
@@ -201,9 +230,6 @@ func (c *Config) resolve() (Config, error) {
 	if r.FrameRate < 1 || r.FrameRate > 1000 {
 		return r, fmt.Errorf("loadgen: frame rate must be in 1..1000, not %d", r.FrameRate)
 	}
-	if r.Drain <= 0 {
-		r.Drain = time.Second
-	}
 	if r.EchoWindow < 0 || r.HandshakeTimeout < 0 {
 		return r, fmt.Errorf("loadgen: negative echo window (%s) or handshake timeout (%s)", r.EchoWindow, r.HandshakeTimeout)
 	}
@@ -212,6 +238,9 @@ func (c *Config) resolve() (Config, error) {
 	}
 	if r.HandshakeTimeout == 0 {
 		r.HandshakeTimeout = session.DefaultHandshakeTimeout
+	}
+	if r.Drain <= 0 {
+		r.Drain = max(time.Second, r.bulkDrain())
 	}
 	if r.Workers <= 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
@@ -227,6 +256,19 @@ func (c *Config) resolve() (Config, error) {
 		return r, fmt.Errorf("loadgen: unknown sockets mode %d", int(r.Sockets))
 	}
 	return r, r.checkAttack()
+}
+
+// bulkDrain is how long the server may take to echo a client's fragmented
+// messages sent over the run (ramp included) at serverDatagramsPerSec,
+// doubled for resends; 0 for messages of one datagram.
+func (c *Config) bulkDrain() time.Duration {
+	if c.Bare || c.Size <= protocol.MaxSingleMessage {
+		return 0
+	}
+	frags := math.Ceil(float64(c.Size) / protocol.FragmentDataSize)
+	ramp := float64(c.Clients)/c.ConnectRate + c.HandshakeTimeout.Seconds()
+	msgs := math.Ceil(c.Rate * (c.Duration.Seconds() + ramp))
+	return time.Duration(2*msgs*frags/serverDatagramsPerSec*float64(time.Second)) + 2*time.Second
 }
 
 // Phases of a run.
@@ -298,7 +340,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 // coordinate moves the run through its phases and reports progress.
 func (r *run) coordinate(ctx context.Context) *Report {
-	rep := &Report{Server: r.cfg.Server.String(), Clients: r.cfg.Clients, Rate: r.cfg.Rate, Size: r.cfg.Size, Sockets: r.cfg.Sockets,
+	rep := &Report{Server: r.cfg.Server.String(), Clients: r.cfg.Clients, Rate: r.cfg.Rate, Size: r.cfg.Size, Sockets: r.cfg.Sockets, Bare: r.cfg.Bare,
 		keySource: r.cfg.KeySource, handshakeTimeout: r.cfg.HandshakeTimeout}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()

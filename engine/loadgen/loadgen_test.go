@@ -371,13 +371,16 @@ func TestRunInterrupted(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	good := loadgen.Config{Server: netip.MustParseAddrPort("127.0.0.1:9"), Clients: 1, Rate: 1, Size: loadgen.MinSize, Duration: time.Second}
 	for name, mod := range map[string]func(*loadgen.Config){
-		"no server":     func(c *loadgen.Config) { c.Server = netip.AddrPort{} },
-		"no clients":    func(c *loadgen.Config) { c.Clients = 0 },
-		"no rate":       func(c *loadgen.Config) { c.Rate = 0 },
-		"small message": func(c *loadgen.Config) { c.Size = loadgen.MinSize - 1 },
-		"huge message":  func(c *loadgen.Config) { c.Size = 1 << 20 },
-		"no duration":   func(c *loadgen.Config) { c.Duration = 0 },
-		"bad sockets":   func(c *loadgen.Config) { c.Sockets = 99 },
+		"no server":        func(c *loadgen.Config) { c.Server = netip.AddrPort{} },
+		"no clients":       func(c *loadgen.Config) { c.Clients = 0 },
+		"no rate":          func(c *loadgen.Config) { c.Rate = 0 },
+		"small message":    func(c *loadgen.Config) { c.Size = loadgen.MinSize - 1 },
+		"huge message":     func(c *loadgen.Config) { c.Size = loadgen.MaxSize + 1 },
+		"bare, large":      func(c *loadgen.Config) { c.Bare, c.Size = true, loadgen.MaxBareSize+1 },
+		"bare, guaranteed": func(c *loadgen.Config) { c.Bare, c.Guaranteed = true, true },
+		"bare, attack":     func(c *loadgen.Config) { c.Bare, c.Attack = true, "replay" },
+		"no duration":      func(c *loadgen.Config) { c.Duration = 0 },
+		"bad sockets":      func(c *loadgen.Config) { c.Sockets = 99 },
 	} {
 		c := good
 		mod(&c)
@@ -426,4 +429,66 @@ func TestReportText(t *testing.T) {
 	b.Reset()
 	require.NoError(t, rep.WriteText(&b))
 	assert.Contains(t, b.String(), "the generator sent 67% of the messages asked")
+}
+
+// reflector sends every datagram back to its sender until the test ends.
+func reflector(t *testing.T) netip.AddrPort {
+	t.Helper()
+	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		b := make([]byte, 2048)
+		for {
+			n, from, err := pc.ReadFromUDPAddrPort(b)
+			if err != nil {
+				return
+			}
+			_, _ = pc.WriteToUDPAddrPort(b[:n], from)
+		}
+	}()
+	return pc.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+func TestRunBare(t *testing.T) {
+	t.Parallel()
+	addr := reflector(t)
+	for _, mode := range modes() {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			rep, err := loadgen.Run(context.Background(), loadgen.Config{
+				Server: addr, Clients: 5, Rate: 20, Size: loadgen.MaxBareSize, Duration: time.Second, Sockets: mode, Bare: true,
+			})
+			require.NoError(t, err)
+			assert.True(t, rep.Bare)
+			assert.Equal(t, 5, rep.Connected)
+			assert.Zero(t, rep.Failed+rep.Dropped+rep.NotStarted)
+			assert.GreaterOrEqual(t, rep.Sent, uint64(1))
+			assert.Positive(t, rep.Echoed)
+			assert.Equal(t, rep.Sent-rep.Echoed, rep.Lost)
+			assert.Zero(t, rep.Corrupt+rep.Duplicates)
+			assert.Equal(t, rep.Echoed, rep.RTT.Count)
+			assert.Equal(t, rep.Sent, rep.DatagramsOut, "a datagram a message")
+			assert.Empty(t, rep.Problem())
+			var b strings.Builder
+			require.NoError(t, rep.WriteText(&b))
+			assert.Contains(t, b.String(), "sockets, bare UDP)")
+		})
+	}
+}
+
+func TestRunLargeMessages(t *testing.T) {
+	t.Parallel()
+	srv, key := echoServer(t, 0)
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: srv.Addr(), ServerKey: key, Clients: 2, Rate: 4, Size: 20000, Guaranteed: true,
+		Duration: time.Second, HandshakeTimeout: generous, EchoWindow: time.Minute,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Connected)
+	assert.GreaterOrEqual(t, rep.Sent, uint64(1))
+	assert.Equal(t, rep.Sent, rep.Echoed, "every fragmented message echoed")
+	assert.Zero(t, rep.Lost+rep.Corrupt+rep.Duplicates)
+	assert.Equal(t, rep.Echoed, rep.RTT.Count)
+	assert.Greater(t, rep.DatagramsOut, rep.Sent, "fragments: more datagrams than messages")
 }

@@ -21,6 +21,8 @@ type Report struct {
 	Size    int
 	// Sockets is how the clients sent and received.
 	Sockets Sockets
+	// Bare says the run sent plain datagrams to a bare echo (Config.Bare).
+	Bare bool
 
 	// Ramp is how long the clients took to connect; Duration is the
 	// length of the steady phase.
@@ -108,8 +110,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			_, err = fmt.Fprintf(w, format, a...)
 		}
 	}
-	p("server     %s: %d clients x %g msg/s x %d B (%s sockets), measured %.1fs after a %.1fs ramp",
-		r.Server, r.Clients, r.Rate, r.Size, r.Sockets, r.Duration.Seconds(), r.Ramp.Seconds())
+	bare := ""
+	if r.Bare {
+		bare = ", bare UDP"
+	}
+	p("server     %s: %d clients x %g msg/s x %d B (%s sockets%s), measured %.1fs after a %.1fs ramp",
+		r.Server, r.Clients, r.Rate, r.Size, r.Sockets, bare, r.Duration.Seconds(), r.Ramp.Seconds())
 	if r.Interrupted {
 		p(" (interrupted)")
 	}
@@ -192,6 +198,7 @@ type jsonReport struct {
 	// Added later: scripts that read the keys above are unaffected.
 	Failures jsonFailures `json:"failures"`
 	Problem  string       `json:"problem,omitempty"`
+	Bare     bool         `json:"bare,omitempty"`
 }
 
 // jsonFailures is Failures' JSON form.
@@ -212,7 +219,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Attack *jsonAttack `json:"attack,omitempty"`
 	}
 	return json.Marshal(withAttack{jsonReport{
-		Server: r.Server, Clients: r.Clients, Rate: r.Rate, Size: r.Size, Sockets: r.Sockets.String(),
+		Server: r.Server, Clients: r.Clients, Rate: r.Rate, Size: r.Size, Sockets: r.Sockets.String(), Bare: r.Bare,
 		RampSeconds: r.Ramp.Seconds(), DurationSeconds: r.Duration.Seconds(), Interrupted: r.Interrupted,
 		Connected: r.Connected, Failed: r.Failed, Dropped: r.Dropped, NotStarted: r.NotStarted, OpenError: r.OpenError,
 		Sent: r.Sent, Echoed: r.Echoed, Lost: r.Lost, LossPercent: r.LossPercent(),

@@ -77,7 +77,8 @@ type worker struct {
 	period  time.Duration // between two messages of a client
 	window  uint32        // echo window in messages
 	live    int           // clients connecting, connected or closing
-	msg     []byte
+	msg     []byte        // a message (its size; the one being sent)
+	bare    bool          // Config.Bare: datagrams are the messages
 	now     time.Time
 	openErr error
 
@@ -111,6 +112,7 @@ func newWorker(r *run, id int) (*worker, error) {
 		mark:   markPlain,
 		period: time.Duration(float64(time.Second) / cfg.Rate),
 		msg:    make([]byte, cfg.Size),
+		bare:   cfg.Bare,
 	}
 	if cfg.Guaranteed {
 		w.retry, w.mark = conn.RetryOnTimeout, markGuaranteed
@@ -188,6 +190,11 @@ func (w *worker) serve(cs []*client, now time.Time) {
 			switch {
 			case phase <= phaseSteady:
 				w.queue(c, now, phase)
+			case phase == phaseClose && w.bare:
+				// Nothing to close but the socket.
+				w.shared.active.Add(-1)
+				w.finish(c)
+				continue
 			case phase == phaseClose:
 				w.settleAll(c)
 				c.c.Disconnect(now)
@@ -198,6 +205,9 @@ func (w *worker) serve(cs []*client, now time.Time) {
 				w.finish(c) // abandoned handshake: not counted as failed
 				continue
 			}
+		}
+		if w.bare {
+			continue
 		}
 		if d := c.c.Poll(now, w.socks.buffer()); d != nil {
 			w.write(c, d, phase)
@@ -218,6 +228,15 @@ func (w *worker) connect(c *client, now time.Time) bool {
 		w.shared.failed.Add(1)
 		w.failures.Socket++
 		return false
+	}
+	if w.bare {
+		// No handshake: the client is connected once its socket is.
+		c.state = stConnected
+		w.live++
+		w.shared.connected.Add(1)
+		w.shared.active.Add(1)
+		w.spread(c, now)
+		return true
 	}
 	cc, err := session.NewClient(&w.cfg, now)
 	if err != nil {
@@ -247,11 +266,19 @@ func (w *worker) queue(c *client, now time.Time, phase int32) {
 		if seq-c.base >= w.window {
 			w.settle(c)
 		}
-		fillMessage(w.msg, w.mark, byte(phase), seq, uint64(now.Sub(w.r.start)))
-		if err := c.c.Send(w.msg, w.retry, nil); err != nil {
-			w.sendErrors++
-			c.nextMsg = c.nextMsg.Add(w.period)
-			continue
+		sentAt := uint64(now.Sub(w.r.start))
+		if w.bare {
+			// The message is the datagram, built in the socket's buffer.
+			d := w.socks.buffer()[:len(w.msg)]
+			fillMessage(d, w.mark, byte(phase), seq, sentAt)
+			w.write(c, d, phase)
+		} else {
+			fillMessage(w.msg, w.mark, byte(phase), seq, sentAt)
+			if err := c.c.Send(w.msg, w.retry, nil); err != nil {
+				w.sendErrors++
+				c.nextMsg = c.nextMsg.Add(w.period)
+				continue
+			}
 		}
 		c.seq = seq
 		if phase == phaseSteady {
@@ -281,9 +308,7 @@ func (w *worker) check(c *client, now time.Time) {
 		c.state = stConnected
 		w.shared.connected.Add(1)
 		w.shared.active.Add(1)
-		// Spread the clients' messages over the period.
-		frac := math.Mod(float64(c.id)*0.6180339887, 1)
-		c.nextMsg = now.Add(time.Duration(frac * float64(w.period)))
+		w.spread(c, now)
 	case st.Closed():
 		switch c.state {
 		case stConnecting:
@@ -299,6 +324,13 @@ func (w *worker) check(c *client, now time.Time) {
 		}
 		w.finish(c)
 	}
+}
+
+// spread sets a newly connected client's first message time: the clients'
+// messages are spread over the period.
+func (w *worker) spread(c *client, now time.Time) {
+	frac := math.Mod(float64(c.id)*0.6180339887, 1)
+	c.nextMsg = now.Add(time.Duration(frac * float64(w.period)))
 }
 
 // finish closes a client's socket and settles its messages.
@@ -326,6 +358,17 @@ func (w *worker) abandon() {
 // receive hands a datagram to its client.
 func (w *worker) receive(idx int, b []byte, now time.Time) {
 	c := w.clients[idx]
+	if w.bare {
+		if c.state != stConnected {
+			return
+		}
+		w.now = now
+		if w.r.phase.Load() == phaseSteady {
+			w.dgIn++
+		}
+		w.echo(c, b)
+		return
+	}
 	if c.c == nil {
 		return
 	}
