@@ -36,12 +36,13 @@ type command struct {
 // window commands.
 func commands() map[string]command {
 	cmds := map[string]command{
-		"serve":    {"run a headless game server", runServe},
-		"bots":     {"run computer players in an arena server", runBots},
-		"keygen":   {"write a new root key pair (NAME.key, NAME.pub)", runKeygen},
-		"loadgen":  {"simulate many echo clients and measure loss, datagrams/s and round trips", runLoadgen},
-		"simulate": {"run a client and a server over a simulated lossy link and report what arrived", runSimulate},
-		"version":  {"print the version of this binary", runVersion},
+		"serve":     {"run a headless game server", runServe},
+		"bots":      {"run computer players in an arena server", runBots},
+		"keygen":    {"write a new root key pair (NAME.key, NAME.pub)", runKeygen},
+		"loadgen":   {"simulate many echo clients and measure loss, datagrams/s and round trips", runLoadgen},
+		"bare-echo": {"send every UDP datagram back to its sender, no protocol (the baseline of loadgen --bare)", runBareEcho},
+		"simulate":  {"run a client and a server over a simulated lossy link and report what arrived", runSimulate},
+		"version":   {"print the version of this binary", runVersion},
 	}
 	for name, c := range windowCommands() {
 		cmds[name] = c

@@ -8,16 +8,20 @@
 # the time the hypervisor stole from the VM, which makes a run unfair.
 #
 #   examples/echo/loadtest/run.sh ours 256 1024 2560       # our headless server
+#   examples/echo/loadtest/run.sh bare 256 2560            # bare UDP echo, the baseline
 #   PY_REFERENCE=/path/to/mpgameserver examples/echo/loadtest/run.sh python 256 512
 #
 # By default the server runs on CPU 0 and the generator on CPU 1 (taskset),
 # the setup of the Python original's published figures; PIN=0 lets the
-# system place them. Environment: DURATION (20s, the measured phase),
+# system place them. `bare` runs `mpgameserver bare-echo` (every datagram
+# sent back, no protocol, no encryption) under `loadgen --bare`: what the
+# kernel allows on this machine, to compare our cost per echo with (no
+# ticks: n/a; no heap). Environment: DURATION (20s, the measured phase),
 # RATE (30 messages/s per client), SIZE (64 bytes), CONNECT_RATE (500
 # handshakes/s; the Python server takes fewer), PYTHON (python3), SCRAPE
 # (1: scrape our server's /metrics every second, as Prometheus would).
 set -euo pipefail
-kind=${1:?ours or python}
+kind=${1:?ours, bare or python}
 shift
 duration=${DURATION:-20s}
 secs=${duration%s}
@@ -51,6 +55,10 @@ for n in "$@"; do
 		"${spin[@]}" "$tmp/mpgameserver" serve --listen "127.0.0.1:$port" --key "$keys/server_root.key.pem" \
 			--game echo --http "127.0.0.1:$((port + 1000))" --pprof --log-level warn >"$tmp/server.out" 2>&1 &
 		connect=${CONNECT_RATE:-500}
+	elif [ "$kind" = bare ]; then
+		"${spin[@]}" "$tmp/mpgameserver" bare-echo --listen "127.0.0.1:$port" --http "127.0.0.1:$((port + 1000))" \
+			>"$tmp/server.out" 2>&1 &
+		connect=${CONNECT_RATE:-500}
 	else
 		PYTHONPATH=${PY_REFERENCE:?set PY_REFERENCE to the Python mpgameserver checkout} "${spin[@]}" "${PYTHON:-python3}" \
 			examples/echo/interop/py_echo_server.py 127.0.0.1 "$port" "$keys/server_root.key.pem" >"$tmp/server.out" 2>&1 &
@@ -60,7 +68,9 @@ for n in "$@"; do
 	for _ in $(seq 50); do grep -q READY "$tmp/server.out" 2>/dev/null && break; sleep 0.1; done
 	sleep 1
 	heap0=$(heap)
-	"${lpin[@]}" "$tmp/mpgameserver" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
+	target=(--pubkey "$keys/server_root.pub.pem")
+	if [ "$kind" = bare ]; then target=(--bare); fi
+	"${lpin[@]}" "$tmp/mpgameserver" loadgen --server "127.0.0.1:$port" "${target[@]}" \
 		--clients "$n" --rate "$rate" --size "$size" --duration "$duration" --connect-rate "$connect" \
 		--json --quiet >"$tmp/report.json" 2>"$tmp/loadgen.err" &
 	lpid=$!
@@ -85,7 +95,7 @@ for n in "$@"; do
 	mem=$(rss $spid)
 	heap1=$(heap)
 	sdrops=n/a
-	if [ "$kind" = ours ]; then
+	if [ "$kind" = ours ] || [ "$kind" = bare ]; then
 		sdrops=$(curl -s "http://127.0.0.1:$((port + 1000))/" | awk '/^socket/ {print $7}')
 	fi
 	wait $lpid || true
