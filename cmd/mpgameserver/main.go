@@ -7,6 +7,7 @@
 //	mpgameserver bots       run computer players in an arena server
 //	mpgameserver keygen     write a new root key pair
 //	mpgameserver loadgen    simulate many echo clients and measure the server
+//	mpgameserver bare-echo  a UDP echo with no protocol, the baseline of loadgen --bare
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
 //	mpgameserver version    print the version (also: mpgameserver --version)
 //
