@@ -117,7 +117,7 @@ func TestMonitorReflowsWithWindow(t *testing.T) {
 	require.NoError(t, err)
 	scripted(m)
 	defer w.Show(m)()
-	img := capture(t, m)
+	img := captureLoaded(t, w, m)
 	require.Equal(t, image.Rect(0, 0, Width, Height), img.Bounds())
 	assert.Equal(t, computeLayout(Width, Height, 0).rows, rowsDrawn(img), "a page of the default window")
 

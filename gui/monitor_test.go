@@ -80,6 +80,19 @@ func trafficTo(t *testing.T, addr string, key *conn.PublicKey, n int, stop <-cha
 }
 
 // capture waits for the monitor's next frame and returns it.
+// captureLoaded waits until the shown monitor has taken in its source's
+// snapshot (Ebitengine may draw a first frame before any Update), then
+// captures the next frame.
+func captureLoaded(t *testing.T, w *guitest.Window, m *Monitor) *image.RGBA {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var ok bool
+		w.Between(func() { ok = m.loaded })
+		return ok
+	}, 10*time.Second, 10*time.Millisecond, "the monitor never took in its snapshot")
+	return capture(t, m)
+}
+
 func capture(t *testing.T, m *Monitor) *image.RGBA {
 	t.Helper()
 	select {
@@ -234,7 +247,7 @@ func TestMonitorNoClientsYet(t *testing.T) {
 	m, err := NewMonitor(admin.NewLocal(srv, nil, nil))
 	require.NoError(t, err)
 	defer w.Show(m)()
-	img := capture(t, m)
+	img := captureLoaded(t, w, m)
 	savePNG(t, img, "monitor-empty")
 	pal := defaultPalette()
 	l := computeLayout(img.Bounds().Dx(), img.Bounds().Dy(), 0)
@@ -345,7 +358,7 @@ func TestMonitorTablePages(t *testing.T) {
 	m, err := NewMonitor(src)
 	require.NoError(t, err)
 	defer w.Show(m)()
-	img := capture(t, m)
+	img := captureLoaded(t, w, m)
 	savePNG(t, img, "monitor-table")
 	var visible int
 	w.Between(func() { visible = m.lay.rows })

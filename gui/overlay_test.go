@@ -33,7 +33,7 @@ func TestHealthAndOverlaysDrawn(t *testing.T) {
 	require.NoError(t, err)
 	in := scripted(m)
 	defer w.Show(m)()
-	capture(t, m)
+	captureLoaded(t, w, m)
 	// A second later: junk and late ticks.
 	src.next(func(s *server.Snapshot) { s.Stats.Junk += 500; s.Stats.LateTicks += 3 })
 	require.Eventually(t, inWindow(w, func() bool { return m.hist.Totals[history.Junk] == 500 }), 10*time.Second, 10*time.Millisecond)
