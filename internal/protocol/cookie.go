@@ -45,7 +45,10 @@ var helloExtMagic = [4]byte{'M', 'P', 'G', 'S'}
 const helloExtVersion = 1
 
 // Hello extension flags.
-const helloExtCookies = 1 << 0
+const (
+	helloExtCookies  = 1 << 0
+	helloExtMessages = 1 << 1
+)
 
 // ErrCookieReply is wrapped by cookie reply decoding errors.
 var ErrCookieReply = errors.New("protocol: malformed cookie reply")
@@ -56,6 +59,9 @@ var ErrCookieReply = errors.New("protocol: malformed cookie reply")
 type HelloExt struct {
 	// Cookies: the client understands cookie replies.
 	Cookies bool
+	// Messages: the client speaks extension messages (ext.go): it acks
+	// often enough for a wide send window and takes ordered messages.
+	Messages bool
 	// Cookie is the server's cookie, all zeros when the client has none.
 	Cookie [CookieSize]byte
 }
@@ -73,6 +79,9 @@ func PutHelloExt(padding []byte, e HelloExt) {
 	if e.Cookies {
 		padding[5] |= helloExtCookies
 	}
+	if e.Messages {
+		padding[5] |= helloExtMessages
+	}
 	copy(padding[6:], e.Cookie[:])
 }
 
@@ -83,6 +92,7 @@ func ParseHelloExt(padding []byte) (e HelloExt, ok bool) {
 		return HelloExt{}, false
 	}
 	e.Cookies = padding[5]&helloExtCookies != 0
+	e.Messages = padding[5]&helloExtMessages != 0
 	copy(e.Cookie[:], padding[6:HelloExtSize])
 	return e, true
 }

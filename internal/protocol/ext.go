@@ -1,0 +1,90 @@
+package protocol
+
+import "encoding/binary"
+
+// Extension messages travel between two ends of this implementation as
+// KEEP_ALIVE messages with a body. The reference accepts a KEEP_ALIVE
+// message anywhere in a packet, passes it through its duplicate filter and
+// ignores it (its handler does nothing), and it never sends one with a
+// body; nothing here is sent to a peer that did not say it speaks them. The
+// body starts with its kind:
+//
+//	caps:    kind 1 | version u8 | flags u16
+//	ordered: kind 2 | oseq u32 | flags u8 (bit 0: the last chunk of a message) | data
+//
+// A server tells a client of ours that asked (HelloExt.Messages) what it
+// speaks with a caps message leading its first encrypted packet.
+
+// Extension message kinds.
+const (
+	ExtCaps    = 1
+	ExtOrdered = 2
+)
+
+// Sizes of the extension messages' headers.
+const (
+	CapsSize          = 4
+	OrderedHeaderSize = 6
+	// MaxOrderedChunk is the most data one ordered chunk carries so that it
+	// travels alone in a packet.
+	MaxOrderedChunk = MaxSingleMessage - OrderedHeaderSize
+)
+
+// Caps flags.
+const (
+	// CapsWideWindow: the end acks at least every 16 packets it receives,
+	// so its peer may keep more than the ack field's 33 packets in flight.
+	CapsWideWindow = 1 << 0
+	// CapsOrdered: the end takes ordered messages.
+	CapsOrdered = 1 << 1
+)
+
+const capsVersion = 1
+
+// Caps is what an end of this implementation speaks.
+type Caps struct {
+	Flags uint16
+}
+
+// AppendCaps appends a caps message body to b.
+func AppendCaps(b []byte, c Caps) []byte {
+	b = append(b, ExtCaps, capsVersion)
+	return binary.BigEndian.AppendUint16(b, c.Flags)
+}
+
+// ParseCaps reads a caps message body; ok is false when body is not one.
+// A later version's caps are read as their flags.
+func ParseCaps(body []byte) (c Caps, ok bool) {
+	if len(body) < CapsSize || body[0] != ExtCaps || body[1] < capsVersion {
+		return Caps{}, false
+	}
+	return Caps{Flags: binary.BigEndian.Uint16(body[2:])}, true
+}
+
+// Ordered is one chunk of an ordered message.
+type Ordered struct {
+	Seq   uint32 // the ordered seq: 0 for a connection's first chunk, +1 a chunk, wrapping
+	Final bool   // the last chunk of its message
+	Data  []byte
+}
+
+// AppendOrdered appends an ordered chunk's message body to b.
+func AppendOrdered(b []byte, o Ordered) []byte {
+	b = append(b, ExtOrdered)
+	b = binary.BigEndian.AppendUint32(b, o.Seq)
+	flags := byte(0)
+	if o.Final {
+		flags = 1
+	}
+	b = append(b, flags)
+	return append(b, o.Data...)
+}
+
+// ParseOrdered reads an ordered chunk's body; ok is false when body is not
+// one. Data aliases body.
+func ParseOrdered(body []byte) (o Ordered, ok bool) {
+	if len(body) < OrderedHeaderSize || body[0] != ExtOrdered || body[5]&^1 != 0 {
+		return Ordered{}, false
+	}
+	return Ordered{Seq: binary.BigEndian.Uint32(body[1:]), Final: body[5]&1 != 0, Data: body[OrderedHeaderSize:]}, true
+}
