@@ -184,6 +184,9 @@ type Stats struct {
 	Acked uint64
 	// Timeouts counts sent packets never acknowledged in time.
 	Timeouts uint64
+	// Lost counts sent packets found lost before their timeout: a packet
+	// sent three or more after them was acknowledged first.
+	Lost uint64
 	// Delivered counts application messages handed to the application.
 	Delivered uint64
 	// DuplicateMessages counts messages dropped by the duplicate filter.

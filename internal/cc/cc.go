@@ -54,14 +54,17 @@ const (
 // Packet is what the controller keeps about one packet sent: the sender
 // stores it with the packet and hands it back on its ack or loss.
 type Packet struct {
-	size        int
-	sentAt      time.Time
-	delivered   int64     // bytes delivered when it was sent
-	deliveredAt time.Time // when they were
-	firstSentAt time.Time // send time of the packet acked last when it was sent
+	sentAt      int64 // nanoseconds since the controller's epoch, as the times below
+	deliveredAt int64 // when delivered was
+	firstSentAt int64 // send time of the packet acked last when it was sent
+	delivered   int64 // bytes delivered when it was sent
+	size        int32
 	appLimited  bool
 	inFlight    bool
 }
+
+// SentAt returns when p was sent.
+func (c *Controller) SentAt(p *Packet) time.Time { return c.epoch.Add(time.Duration(p.sentAt)) }
 
 // InFlight reports whether p counts as in flight: sent, and neither
 // acknowledged nor declared lost.
@@ -77,9 +80,10 @@ type Controller struct {
 	inflight     int // bytes in flight
 	inflightPkts int
 
-	delivered   int64 // bytes acknowledged so far
-	deliveredAt time.Time
-	firstSentAt time.Time
+	epoch       time.Time // the first send: packet times count from it
+	delivered   int64     // bytes acknowledged so far
+	deliveredAt int64     // nanoseconds since epoch
+	firstSentAt int64
 	appLimited  int64 // while > 0: the delivered count that ends the app-limited period
 
 	round     int64 // round trips counted
@@ -106,10 +110,16 @@ type Controller struct {
 // New returns a controller for packets of up to mss bytes that never lets
 // more than maxPackets be in flight.
 func New(mss, maxPackets int) *Controller {
-	c := &Controller{mss: mss}
+	c := &Controller{}
+	c.Init(mss, maxPackets)
+	return c
+}
+
+// Init makes c a new controller, as New does, in place.
+func (c *Controller) Init(mss, maxPackets int) {
+	*c = Controller{mss: mss}
 	c.SetMaxPackets(maxPackets)
 	c.window = min(InitialWindowPackets, c.maxPackets) * mss
-	return c
 }
 
 // SetMaxPackets changes the most packets in flight (at least
@@ -174,13 +184,17 @@ func (c *Controller) AppLimited() {
 
 // OnSent records a packet of size bytes sent at now into p.
 func (c *Controller) OnSent(now time.Time, p *Packet, size int) {
+	if c.epoch.IsZero() {
+		c.epoch = now
+	}
+	t := int64(now.Sub(c.epoch))
 	if c.inflightPkts == 0 {
 		// Nothing in flight: the delivery clock starts again from now, so
 		// that an idle period does not read as a slow path.
-		c.firstSentAt, c.deliveredAt = now, now
+		c.firstSentAt, c.deliveredAt = t, t
 	}
 	*p = Packet{
-		size: size, sentAt: now,
+		size: int32(size), sentAt: t,
 		delivered: c.delivered, deliveredAt: c.deliveredAt, firstSentAt: c.firstSentAt,
 		appLimited: c.appLimited > 0, inFlight: true,
 	}
@@ -194,15 +208,17 @@ func (c *Controller) OnAck(now time.Time, p *Packet) {
 	if p.size == 0 {
 		return
 	}
+	t := int64(now.Sub(c.epoch))
+	size := int(p.size)
 	if p.inFlight {
 		p.inFlight = false
-		c.inflight -= p.size
+		c.inflight -= size
 		c.inflightPkts--
 	}
-	c.delivered += int64(p.size)
-	c.deliveredAt = now
-	c.roundAcked += p.size
-	if rtt := now.Sub(p.sentAt); rtt > 0 {
+	c.delivered += int64(size)
+	c.deliveredAt = t
+	c.roundAcked += size
+	if rtt := time.Duration(t - p.sentAt); rtt > 0 {
 		if c.minRTT == 0 || rtt <= c.minRTT {
 			c.minRTT, c.minRTTAt = rtt, now
 		}
@@ -216,7 +232,7 @@ func (c *Controller) OnAck(now time.Time, p *Packet) {
 	// The delivery rate over the longer of the send and the ack
 	// intervals (a burst sent at once is not delivered at once); samples
 	// shorter than the minimum round trip are noise.
-	interval := max(p.sentAt.Sub(p.firstSentAt), now.Sub(p.deliveredAt))
+	interval := time.Duration(max(p.sentAt-p.firstSentAt, t-p.deliveredAt))
 	if interval > 0 && interval >= c.minRTT {
 		rate := float64(c.delivered-p.delivered) / interval.Seconds()
 		if !p.appLimited || rate > c.Bandwidth() {
@@ -232,39 +248,8 @@ func (c *Controller) OnAck(now time.Time, p *Packet) {
 		c.endRound(p.appLimited)
 	}
 	c.phase(now)
-	c.grow(p.size)
+	c.grow(size)
 	p.size = 0
-}
-
-// phase moves between BBR's phases after an ack.
-func (c *Controller) phase(now time.Time) {
-	switch c.state {
-	case drain:
-		if c.inflight <= c.bdp(1) {
-			c.state = probeBW
-		}
-	case probeBW:
-		if now.Sub(c.minRTTAt) > minRTTWindow {
-			// The minimum is old: a queue may hide the path's delay. Drain
-			// it for a moment to measure again.
-			c.state, c.probeMin, c.probeUntil = probeRTT, 0, time.Time{}
-		}
-	case probeRTT:
-		if c.probeUntil.IsZero() && c.inflightPkts <= MinWindowPackets {
-			c.probeUntil, c.probeRound = now.Add(probeRTTTime), c.round+1
-		}
-		if !c.probeUntil.IsZero() && !now.Before(c.probeUntil) && c.round >= c.probeRound {
-			if c.probeMin > 0 {
-				c.minRTT = c.probeMin
-			}
-			c.minRTTAt, c.state = now, probeBW
-		}
-	}
-}
-
-// bdp returns gain bandwidth-delay products in bytes.
-func (c *Controller) bdp(gain float64) int {
-	return int(gain * c.Bandwidth() * c.minRTT.Seconds())
 }
 
 // OnLost records that p is lost: it no longer counts as in flight.
@@ -273,9 +258,9 @@ func (c *Controller) OnLost(p *Packet) {
 		return
 	}
 	p.inFlight = false
-	c.inflight -= p.size
+	c.inflight -= int(p.size)
 	c.inflightPkts--
-	c.roundLost += p.size
+	c.roundLost += int(p.size)
 }
 
 // endRound closes a round trip: the loss cap, the end of the startup, a
@@ -330,4 +315,35 @@ func (c *Controller) grow(acked int) {
 		w = min(w, c.hi)
 	}
 	c.window = min(max(w, MinWindowPackets*c.mss), c.maxPackets*c.mss)
+}
+
+// phase moves between BBR's phases after an ack.
+func (c *Controller) phase(now time.Time) {
+	switch c.state {
+	case drain:
+		if c.inflight <= c.bdp(1) {
+			c.state = probeBW
+		}
+	case probeBW:
+		if now.Sub(c.minRTTAt) > minRTTWindow {
+			// The minimum is old: a queue may hide the path's delay. Drain
+			// it for a moment to measure again.
+			c.state, c.probeMin, c.probeUntil = probeRTT, 0, time.Time{}
+		}
+	case probeRTT:
+		if c.probeUntil.IsZero() && c.inflightPkts <= MinWindowPackets {
+			c.probeUntil, c.probeRound = now.Add(probeRTTTime), c.round+1
+		}
+		if !c.probeUntil.IsZero() && !now.Before(c.probeUntil) && c.round >= c.probeRound {
+			if c.probeMin > 0 {
+				c.minRTT = c.probeMin
+			}
+			c.minRTTAt, c.state = now, probeBW
+		}
+	}
+}
+
+// bdp returns gain bandwidth-delay products in bytes.
+func (c *Controller) bdp(gain float64) int {
+	return int(gain * c.Bandwidth() * c.minRTT.Seconds())
 }

@@ -49,6 +49,11 @@ type Pair struct {
 	OnServer func(*session.Conn)
 	// ClientErrs and ServerErrs collect the errors Receive returned.
 	ClientErrs, ServerErrs []error
+	// Loop makes each step drive the ends as the server's and the
+	// client's loops do: an ack after each datagram that calls for one
+	// (PollAck), then Poll until it has nothing more (at most 512
+	// datagrams). Without it each end is polled once a step.
+	Loop bool
 
 	buf []byte
 }
@@ -93,18 +98,38 @@ func (p *Pair) Step(dt time.Duration) {
 		if err := p.Server.Receive(p.Now, d); err != nil {
 			p.ServerErrs = append(p.ServerErrs, err)
 		}
+		if p.Loop {
+			if a := p.Server.PollAck(p.Now, p.buf); a != nil {
+				p.S2C.Send(p.Now, a)
+			}
+		}
 	}
 	for d := p.S2C.Next(p.Now); d != nil; d = p.S2C.Next(p.Now) {
 		if err := p.Client.Receive(p.Now, d); err != nil {
 			p.ClientErrs = append(p.ClientErrs, err)
 		}
+		if p.Loop {
+			if a := p.Client.PollAck(p.Now, p.buf); a != nil {
+				p.C2S.Send(p.Now, a)
+			}
+		}
 	}
-	if d := p.Client.Poll(p.Now, p.buf); d != nil {
-		p.C2S.Send(p.Now, d)
-	}
+	p.poll(p.Client, p.C2S)
 	if p.Server != nil {
-		if d := p.Server.Poll(p.Now, p.buf); d != nil {
-			p.S2C.Send(p.Now, d)
+		p.poll(p.Server, p.S2C)
+	}
+}
+
+// poll sends what c has: one datagram, or as many as it gives with Loop.
+func (p *Pair) poll(c *session.Conn, link *netsim.Link) {
+	for i := 0; i < 512; i++ {
+		d := c.Poll(p.Now, p.buf)
+		if d == nil {
+			return
+		}
+		link.Send(p.Now, d)
+		if !p.Loop {
+			return
 		}
 	}
 }

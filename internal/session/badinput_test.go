@@ -50,7 +50,7 @@ func fingerprint(c *Conn) string {
 		"inflight=%v queue=%d/%d retrying=%d reasm=%d/%d token=%d key=%x counters=%d/%d/%d/%d/%d/%d/%d/%d/%d/%d bytes=%d/%d",
 		c.status, c.reason, c.seq.replay.Current(), c.seq.replay.AckBits(), c.seq.replay, c.seq.recvMsgs,
 		c.seq.newestCTime, c.clock.lastRecv.UnixNano(), c.clock.latency, c.clock.unacked, c.clock.ackDue.UnixNano(),
-		inflight, len(c.tx.queue.items)-c.tx.queue.head, c.mem.queuedBytes, len(c.tx.retrying), c.rx.reasm.Held(), c.rx.reasm.Pending(),
+		inflight, c.tx.small.len()+c.tx.bulk.len(), c.mem.queuedBytes, len(c.tx.retrying), c.rx.reasm.Held(), c.rx.reasm.Pending(),
 		c.sess.token, c.sess.key, s.Assembled, s.Sent, s.Received, s.Acked, s.Timeouts, s.Delivered, s.DuplicateMessages, s.BadMessages, s.Resent, s.Dropped,
 		s.BytesSent, s.BytesRecv)
 }

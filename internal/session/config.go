@@ -45,6 +45,11 @@ type Config struct {
 	// KeepAliveInterval, as in the reference; the delay also grows with the
 	// measured round trip so slow links are not flooded.
 	ResendDelay time.Duration
+	// PacketsPerInterval caps the datagrams sent per send interval; 0
+	// leaves it to the congestion window. 1 sends as the reference does:
+	// one datagram an interval, which caps a connection near 84 KB/s at
+	// 60 Hz.
+	PacketsPerInterval int
 	// MessageTimeout is how long a packet waits for its ack (1 s).
 	MessageTimeout time.Duration
 	// HandshakeTimeout bounds the handshake (2 s): a client that got no

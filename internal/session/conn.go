@@ -62,6 +62,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 
+	"github.com/mpgs/mpgameserver/internal/cc"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
@@ -73,8 +74,20 @@ const (
 	// 256-message duplicate filter.
 	msgSeqSpan = 240
 	// ackPressure: after receiving this many packets without sending one,
-	// a keep-alive goes out at the next send opportunity to carry acks.
+	// an ack goes out at once (PollAck, or the next Poll), well before the
+	// ack field (33 packets) can no longer report them all.
 	ackPressure = 16
+	// refWindow bounds the packets in flight to a peer that may be the
+	// reference, which acks only every 100 ms when it has nothing to send:
+	// with the send interval's own packets, no more than its ack field
+	// reports go unacknowledged.
+	refWindow = 26
+	// wideWindow bounds the packets in flight to a peer of ours, which
+	// acks every ackPressure packets.
+	wideWindow = 256
+	// wideSpan is msgSeqSpan for a peer of ours, whose duplicate filter is
+	// 960 messages wide.
+	wideSpan = 896
 	// maxInFlight bounds the packets awaiting an ack.
 	maxInFlight = 16384
 	// ctimeSlack: a packet that would move the anti-replay window forward
@@ -116,6 +129,8 @@ type Conn struct {
 	clock   timers
 	closing closeState
 	mem     holdings // memory held for the peer
+	peer    peerCaps
+	cc      cc.Controller
 	tx      sendSide
 	rx      recvSide
 	stats   conn.Stats
@@ -154,6 +169,8 @@ type timers struct {
 	created    time.Time
 	lastRecv   time.Time
 	lastSend   time.Time
+	lastBase   time.Time // the send interval's first packet
+	burst      int       // packets sent in this send interval
 	lastExpire time.Time
 	closeStart time.Time
 	latency    time.Duration
@@ -179,9 +196,19 @@ type holdings struct {
 	overBudget  bool // a request went over our share while memory is short
 }
 
+// peerCaps is what the peer speaks beyond the reference's protocol.
+type peerCaps struct {
+	ext bool // extension messages: a wide window and ordered messages
+}
+
 type sendSide struct {
-	queue       msgQueue
+	small       msgQueue // messages that fit a packet
+	bulk        msgQueue // fragments and ordered chunks, paced by the window
 	retrying    []*outMsg
+	sweepAt     int // trimRetrying sweeps the whole list at this length
+	resendSmall resendQueue
+	resendBulk  resendQueue
+	ord         *orderedSend // made by the first SendOrdered
 	inflight    packetRing
 	timeoutAt   time.Time // the oldest packet in flight times out
 	free        []*outMsg
@@ -193,6 +220,7 @@ type sendSide struct {
 
 type recvSide struct {
 	reasm   protocol.Reassembler
+	ord     *orderedRecv // made by the first ordered chunk
 	handler func(seq protocol.Seq, msg []byte)
 }
 
@@ -235,6 +263,8 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	c.rx.reasm.MaxMessage = rc.MaxMessageSize
 	c.rx.reasm.MaxPartial = rc.MaxPartialMessages
 	c.rx.reasm.Budget = reasmBudget{c}
+	c.cc.Init(protocol.MaxDatagramSize, refWindow)
+	c.tx.sweepAt = 64
 	return c, nil
 }
 
@@ -332,6 +362,7 @@ func (c *Conn) close(s conn.Status, reason error) {
 	}
 	c.abandon()
 	c.rx.reasm.Reset()
+	c.resetOrdered()
 	if h := c.sess.hello; h != nil {
 		c.sess.hello = nil
 		h.done = true
@@ -354,6 +385,7 @@ func (c *Conn) fail(reason error) {
 	}
 	c.abandon()
 	c.rx.reasm.Reset()
+	c.resetOrdered()
 	c.status, c.reason, c.clock.closeStart = conn.Disconnecting, reason, c.clock.now
 	c.closing.closeOnSend = true
 	c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, conn.RetryNone, nil))
@@ -363,12 +395,17 @@ func (c *Conn) fail(reason error) {
 // abandon resolves every unacknowledged message with false and forgets
 // the send queue, the resend list and the packets in flight.
 func (c *Conn) abandon() {
-	for m := c.tx.queue.pop(); m != nil; m = c.tx.queue.pop() {
-		m.queued = false
-		c.resolve(m, false)
-		c.release(m)
+	for _, q := range [...]*msgQueue{&c.tx.small, &c.tx.bulk} {
+		for m := q.pop(); m != nil; m = q.pop() {
+			m.queued = false
+			c.resolve(m, false)
+			c.release(m)
+		}
 	}
 	c.mem.queuedBytes = 0
+	c.tx.resendSmall.reset()
+	c.tx.resendBulk.reset()
+	c.abandonOrdered()
 	for _, m := range c.tx.retrying {
 		m.retrying = false
 		c.resolve(m, false)

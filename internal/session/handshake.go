@@ -38,7 +38,7 @@ func NewClient(cfg *Config, now time.Time) (*Conn, error) {
 		return nil, fmt.Errorf("conn: reading hello padding: %w", err)
 	}
 	if !c.cfg.PlainHello {
-		protocol.PutHelloExt(pad, protocol.HelloExt{Cookies: true})
+		protocol.PutHelloExt(pad, protocol.HelloExt{Cookies: true, Messages: true})
 	}
 	m := c.newMsg(protocol.TypeClientHello, nil, conn.RetryOnTimeout, nil)
 	if m.body, err = protocol.AppendClientHello(m.body, hello, pad); err != nil {
@@ -61,8 +61,11 @@ func (c *Conn) receiveCookie(body []byte) error {
 		return fmt.Errorf("%w: unexpected cookie reply", conn.ErrHandshake)
 	}
 	c.stats.Cookies++
-	protocol.PutHelloExt(c.sess.hello.body[c.sess.padOff:], protocol.HelloExt{Cookies: true, Cookie: cookie})
-	c.sess.hello.lastSent = time.Time{} // due now
+	protocol.PutHelloExt(c.sess.hello.body[c.sess.padOff:], protocol.HelloExt{Cookies: true, Messages: true, Cookie: cookie})
+	h := c.sess.hello
+	if h.retrying {
+		c.resendsOf(h).pushFront(resendEntry{m: h, gen: h.gen, at: h.lastSent, lost: true}) // due now
+	}
 	return nil
 }
 
@@ -241,6 +244,9 @@ func NewServerConn(cfg *Config, now time.Time, t *HelloTemplate, hello *Hello) (
 	m := c.newMsg(protocol.TypeServerHello, t.body, conn.RetryNone, nil)
 	c.sess.hello = m
 	c.enqueue(m)
+	if hello.Marked && hello.Ext.Messages {
+		c.setPeerExt() // a client of ours: it acks often and takes ordered messages
+	}
 	return c, nil
 }
 

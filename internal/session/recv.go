@@ -188,7 +188,35 @@ func (c *Conn) processAcks(now time.Time, h protocol.Header) {
 			c.ackPacket(now, p)
 		}
 	}
+	c.detectLosses(min(top, c.tx.inflight.n-1))
 	c.popAcked()
+}
+
+// lossThreshold: a packet still unacknowledged when one sent this many
+// packets after it is acknowledged is lost (QUIC's packet threshold,
+// RFC 9002 §6.1.1).
+const lossThreshold = 3
+
+// detectLosses declares lost the packets in flight sent lossThreshold or
+// more before the newest acknowledged one (at index top): the congestion
+// window stops counting them, and the messages they carried that must
+// arrive are resent at once rather than after their resend delay. Each
+// packet is looked at once.
+func (c *Conn) detectLosses(top int) {
+	r := &c.tx.inflight
+	for ; r.scanned <= top-lossThreshold; r.scanned++ {
+		p := r.at(r.scanned)
+		if p.done || !p.cc.InFlight() {
+			continue
+		}
+		c.cc.OnLost(&p.cc)
+		c.stats.Lost++
+		for _, m := range p.msgs {
+			if m.retrying && !m.done && m.lastSent.Equal(c.cc.SentAt(&p.cc)) {
+				c.resendsOf(m).pushFront(resendEntry{m: m, gen: m.gen, at: m.lastSent, lost: true})
+			}
+		}
+	}
 }
 
 // checkChallenge vets a packet reaching a server that is still connecting:
@@ -310,12 +338,7 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, n uint64, pa
 	ch.body = protocol.AppendChallengeResponse(ch.body, int64(c.sess.token))
 	// The challenge response leads the first encrypted packet, ahead of
 	// anything the application queued while connecting.
-	c.charge(msgCost(len(ch.body)))
-	c.track(ch)
-	c.tx.queue.items = append([]*outMsg{ch}, c.tx.queue.items[c.tx.queue.head:]...)
-	c.tx.queue.head = 0
-	ch.queued = true
-	c.mem.queuedBytes += len(ch.body)
+	c.queueFirst(ch)
 	c.status = conn.Connected
 	c.joinBudget()
 	c.sess.ephemeral = nil // the session key is all that is needed from now on
@@ -393,9 +416,16 @@ func (c *Conn) handle(now time.Time, m protocol.Message) error {
 				c.sess.hello = nil
 				c.release(h) // unless a packet in flight still carries it
 			}
+			if c.peer.ext {
+				c.sendCaps()
+			}
 			c.log.Debug("connected", "token", c.sess.token)
 		}
-	case protocol.TypeKeepAlive, protocol.TypeUnknown:
+	case protocol.TypeKeepAlive:
+		if len(m.Body) > 0 {
+			return c.handleExt(m)
+		}
+	case protocol.TypeUnknown:
 	default:
 		return fmt.Errorf("%w: %s message inside an encrypted packet", conn.ErrBadMessage, m.Type)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/internal/cc"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -21,11 +22,13 @@ type outMsg struct {
 	group    *fragGroup    // set for fragments
 	resend   time.Duration // overrides the resend delay when > 0
 	lastSent time.Time
-	charged  int   // bytes charged for it while it is alive
-	refs     int32 // packets in flight carrying it
-	queued   bool  // in the send queue
-	retrying bool  // in the resend list
-	done     bool  // resolved
+	charged  int    // bytes charged for it while it is alive
+	gen      uint32 // how many times this outMsg was reused: tells stale resend entries
+	refs     int32  // packets in flight carrying it
+	bulk     bool   // a fragment or an ordered chunk: sent as the window allows
+	queued   bool   // in the send queue
+	retrying bool   // in the resend list
+	done     bool   // resolved
 }
 
 // fragGroup ties the fragments of one message to its callback.
@@ -79,7 +82,7 @@ func (c *Conn) release(m *outMsg) {
 	if cap(body) > maxPooledBody || m.typ.UsesCRC() {
 		body = nil // big bodies are not worth keeping
 	}
-	*m = outMsg{body: body}
+	*m = outMsg{body: body, gen: m.gen + 1}
 	if len(c.tx.free) < maxPooled {
 		c.tx.free = append(c.tx.free, m)
 	}
@@ -123,8 +126,25 @@ func (c *Conn) enqueue(m *outMsg) {
 		c.track(m)
 	}
 	m.queued = true
-	c.tx.queue.push(m)
+	c.queueOf(m).push(m)
 	c.mem.queuedBytes += len(m.body)
+}
+
+// queueOf returns the send queue m waits in: small messages go ahead of
+// bulk (fragments and ordered chunks), which the congestion window paces.
+func (c *Conn) queueOf(m *outMsg) *msgQueue {
+	if m.bulk {
+		return &c.tx.bulk
+	}
+	return &c.tx.small
+}
+
+// resendsOf returns the resend queue of m's class.
+func (c *Conn) resendsOf(m *outMsg) *resendQueue {
+	if m.bulk {
+		return &c.tx.resendBulk
+	}
+	return &c.tx.resendSmall
 }
 
 // track records m, whose cost is charged, among the messages alive.
@@ -169,16 +189,7 @@ func (c *Conn) Send(msg []byte, retry conn.RetryMode, cb func(ok bool)) error {
 	if count > 1 {
 		cost = len(msg) + count*msgCost(protocol.FragmentHeaderSize)
 	}
-	// The refusals below allocate nothing: a game answering a flood of
-	// requests may meet them once per request.
-	if c.mem.liveMsgs+count > c.cfg.MaxQueuedMessages || c.mem.sendHeld+cost > c.cfg.MaxQueuedBytes {
-		return conn.ErrQueueFull
-	}
-	if err := c.reserve(cost); err != nil {
-		if c.mem.overBudget {
-			c.mem.overBudget = false
-			c.fail(conn.ErrOverBudget)
-		}
+	if err := c.admitSend(count, cost, 0); err != nil {
 		return err
 	}
 	c.stats.Sent++
@@ -195,10 +206,40 @@ func (c *Conn) Send(msg []byte, retry conn.RetryMode, cb func(ok bool)) error {
 		m.body = protocol.AppendFragment(m.body, protocol.FragmentHeader{ID: c.seq.fragID, Index: uint16(i), Count: uint16(count)},
 			protocol.FragmentData(msg, i, count))
 		m.group = g
+		m.bulk = true
 		c.track(m)
 		c.enqueue(m)
 	}
 	return nil
+}
+
+// admitSend reserves cost bytes for count more messages, or refuses them
+// with ErrQueueFull (the connection's limits, with extra bytes held
+// elsewhere) or the budget's error. The refusals allocate nothing: a game
+// answering a flood of requests may meet them once per request.
+func (c *Conn) admitSend(count, cost, extra int) error {
+	if c.mem.liveMsgs+count > c.cfg.MaxQueuedMessages || c.mem.sendHeld+extra+cost > c.cfg.MaxQueuedBytes {
+		return conn.ErrQueueFull
+	}
+	if err := c.reserve(cost); err != nil {
+		if c.mem.overBudget {
+			c.mem.overBudget = false
+			c.fail(conn.ErrOverBudget)
+		}
+		return err
+	}
+	return nil
+}
+
+// queueFirst puts m, which the connection itself sends, at the front of
+// the small queue, charged without refusal.
+func (c *Conn) queueFirst(m *outMsg) {
+	c.charge(msgCost(len(m.body)))
+	c.track(m)
+	c.tx.small.items = append([]*outMsg{m}, c.tx.small.items[c.tx.small.head:]...)
+	c.tx.small.head = 0
+	m.queued = true
+	c.mem.queuedBytes += len(m.body)
 }
 
 // resendDelay is how long m waits after it was last sent before it is due
@@ -213,28 +254,71 @@ func (c *Conn) resendDelay(m *outMsg) time.Duration {
 
 // Poll runs the connection's timers at now and returns the next datagram to
 // send, written into buf (give it capacity protocol.MaxDatagramSize to
-// avoid allocation), or nil when nothing is due. It builds at most one
-// datagram per call and no more than one per send interval.
+// avoid allocation), or nil when nothing is due.
+//
+// The first datagram of each send interval carries the small messages
+// waiting, then bulk (fragments, ordered chunks) as the congestion window
+// allows, or a KEEP_ALIVE when one is due. Calling Poll again in the same
+// interval returns more datagrams while the congestion window and the
+// queues allow, and an ack when many packets arrived unacknowledged: a
+// sender loops until nil (or until its share of the tick is spent).
 func (c *Conn) Poll(now time.Time, buf []byte) []byte {
 	c.tick(now)
 	var dg []byte
-	if c.canSend(now) {
-		dg = c.build(now, buf)
+	switch {
+	case c.status.Closed():
+	case c.canSend(now):
+		if dg = c.build(now, buf, false); dg != nil {
+			c.clock.lastBase, c.clock.burst = now, 1
+		}
+	case c.status == conn.Connected && (c.cfg.PacketsPerInterval == 0 || c.clock.burst < c.cfg.PacketsPerInterval):
+		if dg = c.build(now, buf, true); dg != nil {
+			c.clock.burst++
+		}
 	}
 	c.runCallbacks()
 	return dg
+}
+
+// AckNeeded reports whether so many packets arrived since the last one
+// sent that an ack should go out now (PollAck), before the ack field can
+// no longer report them all.
+func (c *Conn) AckNeeded() bool {
+	return c.clock.unacked >= ackPressure && c.status == conn.Connected
+}
+
+// PollAck returns a datagram that acknowledges what arrived, carrying
+// messages if the window allows, when AckNeeded; nil otherwise. Unlike
+// Poll it never takes the send interval's first datagram, and it runs no
+// timers: a receive loop calls it between datagrams.
+func (c *Conn) PollAck(now time.Time, buf []byte) []byte {
+	if !c.AckNeeded() {
+		return nil
+	}
+	dg := c.build(now, buf, true)
+	c.runCallbacks()
+	return dg
+}
+
+// WantsToSend reports whether another Poll in this send interval could
+// return a datagram with messages: some wait and the window has room.
+func (c *Conn) WantsToSend() bool {
+	if c.status != conn.Connected || !c.cc.CanSend() {
+		return false
+	}
+	return c.tx.small.len() > 0 || c.tx.bulk.len() > 0 || c.tx.resendSmall.n > 0 || c.tx.resendBulk.n > 0
 }
 
 func (c *Conn) canSend(now time.Time) bool {
 	if c.status.Closed() {
 		return false
 	}
-	if c.clock.lastSend.IsZero() {
+	if c.clock.lastBase.IsZero() {
 		return true
 	}
 	// A little slack so that a loop ticking at the send interval sends on
 	// every tick despite timer jitter.
-	return now.Sub(c.clock.lastSend) >= c.cfg.SendInterval-c.cfg.SendInterval/8
+	return now.Sub(c.clock.lastBase) >= c.cfg.SendInterval-c.cfg.SendInterval/8
 }
 
 // tick runs the timers: ack timeouts, fragment expiry, handshake and
@@ -247,7 +331,7 @@ func (c *Conn) tick(now time.Time) {
 		for c.tx.inflight.n > 0 {
 			p := c.tx.inflight.front()
 			if !p.done {
-				if now.Sub(p.sentAt) < c.cfg.MessageTimeout {
+				if now.Sub(c.cc.SentAt(&p.cc)) < c.cfg.MessageTimeout {
 					break
 				}
 				c.timeoutPacket(p)
@@ -305,7 +389,7 @@ func untracked(m *outMsg) bool {
 // cache line per connection and tick).
 func (c *Conn) frontChanged() {
 	if c.tx.inflight.n > 0 {
-		c.tx.timeoutAt = c.tx.inflight.front().sentAt.Add(c.cfg.MessageTimeout)
+		c.tx.timeoutAt = c.cc.SentAt(&c.tx.inflight.front().cc).Add(c.cfg.MessageTimeout)
 	}
 }
 
@@ -334,6 +418,7 @@ func (c *Conn) keepAliveDue(now time.Time) bool {
 // timeoutPacket settles a packet that was never acknowledged.
 func (c *Conn) timeoutPacket(p *sentPacket) {
 	c.stats.Timeouts++
+	c.cc.OnLost(&p.cc)
 	for _, m := range p.msgs {
 		m.refs--
 		if m.retry != conn.RetryOnTimeout {
@@ -349,7 +434,8 @@ func (c *Conn) timeoutPacket(p *sentPacket) {
 // ackPacket settles a packet the peer acknowledged.
 func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 	c.stats.Acked++
-	rtt := now.Sub(p.sentAt)
+	rtt := now.Sub(c.cc.SentAt(&p.cc))
+	c.cc.OnAck(now, &p.cc)
 	c.clock.latency += (rtt/2 - c.clock.latency) / 10
 	for _, m := range p.msgs {
 		m.refs--
@@ -361,29 +447,65 @@ func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 	p.msgs = p.msgs[:0]
 }
 
-// compactRetrying drops resolved messages from the resend list, keeping
-// the rest in message seq order.
-func (c *Conn) compactRetrying() {
-	w := 0
-	for _, m := range c.tx.retrying {
-		if m.done {
-			m.retrying = false
-			c.release(m)
-			continue
-		}
-		c.tx.retrying[w] = m
-		w++
+// trimRetrying drops resolved messages from the resend list, keeping the
+// rest in message seq order: those at its front at once (the front is the
+// oldest message seq still waiting, which bounds new seqs), the others
+// once the list has doubled since the last sweep, so that the work stays
+// constant per packet however many messages wait.
+func (c *Conn) trimRetrying() {
+	r := c.tx.retrying
+	i := 0
+	for i < len(r) && r[i].done {
+		r[i].retrying = false
+		c.release(r[i])
+		i++
 	}
-	clear(c.tx.retrying[w:])
-	c.tx.retrying = c.tx.retrying[:w]
+	if i > 0 {
+		n := copy(r, r[i:])
+		clear(r[n:])
+		r = r[:n]
+	}
+	if len(r) >= c.tx.sweepAt {
+		w := 0
+		for _, m := range r {
+			if m.done {
+				m.retrying = false
+				c.release(m)
+				continue
+			}
+			r[w] = m
+			w++
+		}
+		clear(r[w:])
+		r = r[:w]
+		c.tx.sweepAt = 2*w + 64
+	}
+	c.tx.retrying = r
 }
 
-// build packs the next packet: first resends that are due (oldest message
-// first), then queued messages in order, stepping over those that do not
-// fit; a KEEP_ALIVE when there is nothing to send and one is due.
-func (c *Conn) build(now time.Time, buf []byte) []byte {
+// span is how far new message seqs may run ahead of the oldest one still
+// waiting for its ack: within the reference's 256-message duplicate filter,
+// or ours when the peer is ours.
+func (c *Conn) span() int {
+	if c.peer.ext {
+		return wideSpan
+	}
+	return msgSeqSpan
+}
+
+// build packs the next packet: small messages (resends that are due first,
+// then new ones, stepping over those that do not fit), then, while the
+// congestion window allows, bulk the same way; a KEEP_ALIVE when there is
+// nothing to send and one is due. An extra packet (not the send interval's
+// first) carries messages only while the window allows, and is otherwise
+// only an ack when one is needed.
+func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 	if c.tx.inflight.n >= maxInFlight {
 		return nil // far more packets unacknowledged than any timeout allows
+	}
+	window := c.cc.CanSend()
+	if extra && !window && c.clock.unacked < ackPressure {
+		return nil
 	}
 	ctime := uint32(now.Unix())
 	if ctime < c.seq.ctime {
@@ -392,62 +514,117 @@ func (c *Conn) build(now time.Time, buf []byte) []byte {
 	if ctime == c.seq.ctime && c.seq.ctimeCount >= maxPacketsPerSecond {
 		return nil // the peer's anti-replay window relies on this bound
 	}
-	c.compactRetrying()
-	sel := c.tx.sel[:0]
-	size := 0
-	keyed := c.sess.aead != nil
-	exclusive := false // a hello travels alone
-	fits := func(m *outMsg) bool {
-		if exclusive || len(sel) == protocol.MaxMessagesPerPacket {
-			return false
-		}
-		if m.typ.UsesCRC() {
-			return len(sel) == 0
-		}
-		if !keyed {
-			return false
-		}
-		return size+len(m.body)+protocol.Overhead(len(sel)+1) <= protocol.MaxPayloadSize
-	}
-	take := func(m *outMsg) {
-		sel = append(sel, m)
-		size += len(m.body)
-		exclusive = exclusive || m.typ.UsesCRC()
-	}
-	for _, m := range c.tx.retrying {
-		if now.Sub(m.lastSent) >= c.resendDelay(m) && fits(m) {
-			take(m)
-		}
-	}
-	// New message seqs must stay within msgSeqSpan of the oldest message
+	c.trimRetrying()
+	b := packer{c: c, sel: c.tx.sel[:0], keyed: c.sess.aead != nil}
+	// New message seqs must stay within the span of the oldest message
 	// still being resent.
-	canNumber := len(c.tx.retrying) == 0 || c.seq.msgSeq.Next().Diff(c.tx.retrying[0].seq) < msgSeqSpan
-	skips := 0
-	for i := c.tx.queue.head; i < len(c.tx.queue.items) && skips < maxScanSkips && !exclusive; i++ {
-		m := c.tx.queue.items[i]
-		if m == nil {
-			continue
-		}
-		if (m.seq == 0 && !canNumber) || !fits(m) {
-			skips++
-			continue
-		}
-		c.tx.queue.remove(i)
-		m.queued = false
-		c.mem.queuedBytes -= len(m.body)
-		take(m)
-		if size+protocol.Overhead(len(sel)+1) >= protocol.MaxPayloadSize {
-			break
+	b.canNumber = len(c.tx.retrying) == 0 || c.seq.msgSeq.Next().Diff(c.tx.retrying[0].seq) < c.span()
+	if window || !extra {
+		b.resends(now, &c.tx.resendSmall)
+		b.fresh(&c.tx.small, maxScanSkips)
+		if window {
+			b.resends(now, &c.tx.resendBulk)
+			b.fresh(&c.tx.bulk, 0)
 		}
 	}
-	c.tx.queue.compact()
+	sel := b.sel
 	c.tx.sel = sel
 	if len(sel) == 0 {
-		if c.status != conn.Connected || !c.keepAliveDue(now) {
+		switch {
+		case c.status != conn.Connected:
+			return nil
+		case extra && c.clock.unacked < ackPressure:
+			return nil
+		case !extra && !c.keepAliveDue(now):
+			if window && c.tx.small.len() == 0 && c.tx.bulk.len() == 0 {
+				c.cc.AppLimited()
+			}
 			return nil
 		}
 	}
+	if window && c.tx.small.len() == 0 && c.tx.bulk.len() == 0 {
+		c.cc.AppLimited() // the window had room for more than there was
+	}
 	return c.encode(now, ctime, buf, sel)
+}
+
+// packer selects the messages of one packet.
+type packer struct {
+	c         *Conn
+	sel       []*outMsg
+	size      int
+	keyed     bool // the session key exists
+	exclusive bool // a hello travels alone
+	canNumber bool // new message seqs may be given
+}
+
+func (b *packer) full() bool {
+	return b.exclusive || len(b.sel) == protocol.MaxMessagesPerPacket ||
+		b.size+protocol.Overhead(len(b.sel)+1) >= protocol.MaxPayloadSize
+}
+
+func (b *packer) fits(m *outMsg) bool {
+	if b.exclusive || len(b.sel) == protocol.MaxMessagesPerPacket {
+		return false
+	}
+	if m.typ.UsesCRC() {
+		return len(b.sel) == 0
+	}
+	if !b.keyed {
+		return false
+	}
+	return b.size+len(m.body)+protocol.Overhead(len(b.sel)+1) <= protocol.MaxPayloadSize
+}
+
+func (b *packer) take(m *outMsg) {
+	b.sel = append(b.sel, m)
+	b.size += len(m.body)
+	b.exclusive = b.exclusive || m.typ.UsesCRC()
+}
+
+// resends takes the messages of q that are due, oldest send first: those
+// of a packet found lost at once, the others once their resend delay has
+// passed since they were last sent.
+func (b *packer) resends(now time.Time, q *resendQueue) {
+	for q.n > 0 && !b.full() {
+		e := q.front()
+		m := e.m
+		if m.gen != e.gen || m.done || !m.retrying || !m.lastSent.Equal(e.at) {
+			q.popFront() // resent or settled since
+			continue
+		}
+		if !e.lost && now.Sub(e.at) < b.c.resendDelay(m) {
+			return
+		}
+		if !b.fits(m) {
+			return
+		}
+		q.popFront()
+		b.take(m)
+	}
+}
+
+// fresh takes queued messages in order, stepping over at most skips that
+// do not fit.
+func (b *packer) fresh(q *msgQueue, skips int) {
+	c := b.c
+	for i := q.head; i < len(q.items) && !b.full(); i++ {
+		m := q.items[i]
+		if m == nil {
+			continue
+		}
+		if (m.seq == 0 && !b.canNumber) || !b.fits(m) {
+			if skips--; skips < 0 {
+				break
+			}
+			continue
+		}
+		q.remove(i)
+		m.queued = false
+		c.mem.queuedBytes -= len(m.body)
+		b.take(m)
+	}
+	q.compact()
 }
 
 // encode numbers, frames and protects the selected messages as the next
@@ -473,6 +650,9 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 			resent++
 		}
 		m.lastSent = now
+		if m.retrying {
+			c.resendsOf(m).pushBack(resendEntry{m: m, gen: m.gen, at: now})
+		}
 		m.refs++
 		msgs = append(msgs, protocol.Message{Seq: m.seq, Type: m.typ, Body: m.body})
 	}
@@ -504,7 +684,8 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	}
 
 	p := c.tx.inflight.push()
-	p.seq, p.sentAt, p.done = c.seq.pktSeq, now, false
+	p.seq, p.done = c.seq.pktSeq, false
+	c.cc.OnSent(now, &p.cc, len(b))
 	if c.tx.inflight.n == 1 {
 		c.frontChanged()
 	}
@@ -549,6 +730,10 @@ type msgQueue struct {
 
 func (q *msgQueue) push(m *outMsg) { q.items = append(q.items, m) }
 
+// len returns the slots from the head: the messages queued, and removed
+// slots not yet compacted.
+func (q *msgQueue) len() int { return len(q.items) - q.head }
+
 // remove takes the message at index i out of the queue. Indexes stay valid
 // until compact.
 func (q *msgQueue) remove(i int) {
@@ -585,19 +770,20 @@ func (q *msgQueue) pop() *outMsg {
 
 // sentPacket is a packet awaiting its ack.
 type sentPacket struct {
-	seq    protocol.Seq
-	done   bool
-	sentAt time.Time
-	msgs   []*outMsg
+	seq  protocol.Seq
+	done bool
+	msgs []*outMsg
+	cc   cc.Packet // its size and send time, for the congestion window
 }
 
 // packetRing holds the packets in flight in send order; their seqs are
 // consecutive, so the packet for a seq is found by its distance from the
 // front.
 type packetRing struct {
-	buf  []sentPacket
-	head int
-	n    int
+	buf     []sentPacket
+	head    int
+	n       int
+	scanned int // packets from the front already looked at for losses
 }
 
 func (r *packetRing) at(i int) *sentPacket { return &r.buf[(r.head+i)%len(r.buf)] }
@@ -626,4 +812,61 @@ func (r *packetRing) pop() {
 		r.head = 0
 	}
 	r.n--
+	r.scanned = max(r.scanned-1, 0)
+}
+
+// resendEntry is a message waiting to be resent, as it was when queued: a
+// later send, its settling or its reuse make the entry stale.
+type resendEntry struct {
+	m    *outMsg
+	gen  uint32
+	at   time.Time // when it was sent
+	lost bool      // its packet was found lost: due at once
+}
+
+// resendQueue holds resend entries in the order they fall due: sends are
+// pushed at the back, packets found lost at the front.
+type resendQueue struct {
+	buf  []resendEntry
+	head int
+	n    int
+}
+
+func (q *resendQueue) grow() {
+	nb := make([]resendEntry, max(4, 2*len(q.buf)))
+	for i := 0; i < q.n; i++ {
+		nb[i] = q.buf[(q.head+i)%len(q.buf)]
+	}
+	q.buf, q.head = nb, 0
+}
+
+func (q *resendQueue) pushBack(e resendEntry) {
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = e
+	q.n++
+}
+
+func (q *resendQueue) pushFront(e resendEntry) {
+	if q.n == len(q.buf) {
+		q.grow()
+	}
+	q.head = (q.head - 1 + len(q.buf)) % len(q.buf)
+	q.buf[q.head] = e
+	q.n++
+}
+
+func (q *resendQueue) front() *resendEntry { return &q.buf[q.head] }
+
+func (q *resendQueue) popFront() {
+	q.buf[q.head] = resendEntry{}
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+}
+
+// reset forgets every entry.
+func (q *resendQueue) reset() {
+	clear(q.buf)
+	q.head, q.n = 0, 0
 }

@@ -55,12 +55,12 @@ func (r *replay) handler(c *Conn) func(protocol.Seq, []byte) {
 
 func (r *replay) clientConfig() *Config {
 	rnd := bytes.NewReader(append(append([]byte{}, r.keys.ClientEphemeral.Scalar...), r.hs.ClientHello.Padding...))
-	return &Config{ServerKey: r.root.Public(), Rand: rnd, PlainHello: true}
+	return &Config{ServerKey: r.root.Public(), Rand: rnd, PlainHello: true, PacketsPerInterval: 1}
 }
 
 func (r *replay) serverConfig() *Config {
 	rnd := bytes.NewReader(append(append([]byte{}, r.keys.ServerEphemeral.Scalar...), r.hs.Salt...))
-	return &Config{RootKey: r.root, Rand: rnd}
+	return &Config{RootKey: r.root, Rand: rnd, PacketsPerInterval: 1}
 }
 
 // outstanding returns the seqs of c's packets awaiting an ack.
