@@ -98,7 +98,7 @@ type Client struct {
 	onConnect func(bool)
 	reported  bool // the connect callback ran
 	in        []transport.Datagram
-	out       [1]transport.Datagram
+	out       [sendBatch]transport.Datagram
 	inbox     []Message
 	sendErrs  uint64
 }
@@ -121,9 +121,20 @@ func New(cfg Config) *Client {
 	for i := range c.in {
 		c.in[i].Data = make([]byte, 0, transport.RecvSize)
 	}
-	c.out[0].Data = make([]byte, 0, transport.RecvSize)
+	for i := range c.out {
+		c.out[i].Data = make([]byte, 0, transport.RecvSize)
+	}
 	return c
 }
+
+// Bounds of what one Update sends.
+const (
+	// sendBatch is how many datagrams go to the socket at a time.
+	sendBatch = 16
+	// maxSends is the most datagrams one Update sends: the congestion
+	// window decides below it.
+	maxSends = 256
+)
 
 // Connect starts connecting to addr ("host:port"; "[::1]:1474" for IPv6)
 // and returns at once. callback, when not nil, is called from a later
@@ -168,23 +179,53 @@ func (c *Client) Update() {
 		return
 	}
 	now := time.Now()
+	queued := 0
 	for {
 		n, err := c.sock.ReadBatch(c.in)
 		for i := 0; i < n; i++ {
 			_ = c.sess.Receive(now, c.in[i].Data) // bad datagrams are counted in Stats().Drops
+			// Many datagrams in a row (a bulk download): ack before the ack
+			// field can no longer report them all.
+			queued = c.queue(queued, c.sess.PollAck(now, c.out[queued].Data[:0]))
 		}
 		if err != nil || n < len(c.in) {
 			break
 		}
 	}
-	if d := c.sess.Poll(now, c.out[0].Data[:0]); d != nil {
-		c.out[0].Data = d
-		if _, err := c.sock.WriteBatch(c.out[:]); err != nil {
-			c.sendErrs++
-			c.log.Debug("send failed", "err", err)
+	for i := 0; i < maxSends; i++ {
+		d := c.sess.Poll(now, c.out[queued].Data[:0])
+		if d == nil {
+			break
 		}
+		queued = c.queue(queued, d)
 	}
+	c.flush(queued)
 	c.report()
+}
+
+// queue adds d, built in c.out[n], to the datagrams to send, sending them
+// when the batch is full, and returns how many are queued.
+func (c *Client) queue(n int, d []byte) int {
+	if d == nil {
+		return n
+	}
+	c.out[n].Data = d
+	if n++; n == len(c.out) {
+		c.flush(n)
+		return 0
+	}
+	return n
+}
+
+// flush sends the first n datagrams of c.out.
+func (c *Client) flush(n int) {
+	if n == 0 {
+		return
+	}
+	if _, err := c.sock.WriteBatch(c.out[:n]); err != nil {
+		c.sendErrs++
+		c.log.Debug("send failed", "err", err)
+	}
 }
 
 // report runs the connect callback once the outcome is known.
@@ -256,6 +297,20 @@ func (c *Client) Send(msg []byte, retry conn.RetryMode, callback func(ok bool)) 
 		return ErrNotConnected
 	}
 	return c.sess.Send(msg, retry, callback)
+}
+
+// SendOrdered sends msg reliably and in order: the server's handler gets
+// the messages given to SendOrdered in that order, each exactly once,
+// whatever the network loses, duplicates or reorders. Messages sent with
+// Send are not ordered with them and are never held back by them. This is
+// a feature of this implementation: to a server of the Python original
+// the messages go one per round trip, each once the one before it is
+// acknowledged.
+func (c *Client) SendOrdered(msg []byte, callback func(ok bool)) error {
+	if c.sess == nil {
+		return ErrNotConnected
+	}
+	return c.sess.SendOrdered(msg, callback)
 }
 
 // SendGuaranteed sends msg with conn.RetryOnTimeout: resent until the

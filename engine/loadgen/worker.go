@@ -209,13 +209,22 @@ func (w *worker) serve(cs []*client, now time.Time) {
 		if w.bare {
 			continue
 		}
-		if d := c.c.Poll(now, w.socks.buffer()); d != nil {
+		// As many datagrams as the connection's window allows (a large
+		// --size), one for ordinary echoes.
+		for i := 0; i < maxSendsPerTick; i++ {
+			d := c.c.Poll(now, w.socks.buffer())
+			if d == nil {
+				break
+			}
 			w.write(c, d, phase)
 		}
 		w.check(c, now)
 	}
 	w.socks.flush()
 }
+
+// maxSendsPerTick bounds the datagrams one client sends in a tick.
+const maxSendsPerTick = 256
 
 // connect opens a client's socket and starts its handshake.
 func (w *worker) connect(c *client, now time.Time) bool {
@@ -379,6 +388,9 @@ func (w *worker) receive(idx int, b []byte, now time.Time) {
 	}
 	if err := c.c.Receive(now, b); err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		w.recvErrors++
+	}
+	if d := c.c.PollAck(now, w.socks.buffer()); d != nil {
+		w.write(c, d, w.r.phase.Load())
 	}
 	if c.state == stConnecting {
 		w.check(c, now)

@@ -51,9 +51,10 @@ type Config struct {
 	// client holding more than its share is disconnected (session.Budget).
 	MemoryBudget int
 	// ClientDatagrams and ClientMessages are one client's share of a tick
-	// (64 datagrams, 1,024 messages), besides an eighth of the tick's
+	// (320 datagrams, 1,024 messages), besides an eighth of the tick's
 	// time: its messages over the share wait for the next ticks, its
-	// further datagrams are dropped (and what must arrive is resent).
+	// further datagrams are dropped (and what must arrive is resent). A
+	// client of ours keeps at most 256 packets in flight.
 	ClientDatagrams, ClientMessages int
 
 	// Logger receives the server's log lines (slog.Default()); each
@@ -81,7 +82,7 @@ const (
 	DefaultMaxPendingHandshakes = 4096
 	DefaultHandshakeBudget      = 4 * time.Millisecond
 	DefaultMemoryBudget         = 128 << 20
-	DefaultClientDatagrams      = 64
+	DefaultClientDatagrams      = 320
 	DefaultClientMessages       = 1024
 	DefaultSocketBuffer         = 4 << 20
 )

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
@@ -165,6 +166,38 @@ func start(t *testing.T, h server.EventHandler, mod func(*server.Config)) *world
 		<-w.srv.Done()
 	})
 	return w
+}
+
+// startBehind runs a server of h, as start does, behind a simulated link
+// of profile each way, and returns the link too.
+func startBehind(t *testing.T, h server.EventHandler, profile netsim.Profile, seed uint64) (*world, *netsim.Conn) {
+	t.Helper()
+	net := transport.NewNetwork()
+	sock, err := net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
+	require.NoError(t, err)
+	link := netsim.Wrap(sock, profile, profile, seed)
+	key := vectorsKey(t)
+	srv, err := server.NewWithConn(server.Config{Handler: h, RootKey: key, Logger: slog.New(slog.DiscardHandler)}, link)
+	require.NoError(t, err)
+	go srv.Run()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-srv.Done()
+	})
+	return &world{t: t, net: net, srv: srv, h: h, key: key}, link
+}
+
+// connectThrough connects a client through a lossy link, trying again
+// when a lost handshake fails an attempt.
+func (w *world) connectThrough(attempts int) *client.Client {
+	w.t.Helper()
+	for range attempts {
+		if c := w.newClient(nil); w.tryConnect(c) {
+			return c
+		}
+	}
+	w.t.Fatalf("could not connect over the lossy link in %d attempts", attempts)
+	return nil
 }
 
 // newClient returns a client of the world's network, pinning its key.

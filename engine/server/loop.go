@@ -276,6 +276,11 @@ func (s *Server) receiveFrom(p *Peer, b []byte) {
 	start := time.Now()
 	p.dgramStart, p.dgramMsgs = start, 0
 	err := p.conn.Receive(s.now, b)
+	if p.conn.AckNeeded() {
+		// Many packets came in a row (a bulk upload): ack them before the
+		// ack field can no longer report them all.
+		s.queue(p, p.conn.PollAck(s.now, s.tx.Buffer()))
+	}
 	p.tickTime += time.Since(start)
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		p.log.Debug("datagram refused", "err", err)
@@ -329,8 +334,13 @@ func (s *Server) network() {
 }
 
 // pollPeers runs the connected peers' timers and sends; a peer that left
-// gets Disconnect, once, and is forgotten once closed.
+// gets Disconnect, once, and is forgotten once closed. Every peer sends
+// its first datagram of the tick (its small messages, acks, keep-alives)
+// before any sends a second; then the peers with more to send (bulk, as
+// their congestion windows allow) take turns, one datagram each, within
+// the tick's sending time.
 func (s *Server) pollPeers() {
+	more := s.more[:0]
 	for i := 0; i < len(s.peers); {
 		p := s.peers[i]
 		if p.conn.Status() != conn.Connected && !p.gone {
@@ -344,7 +354,49 @@ func (s *Server) pollPeers() {
 			s.forget(p, &s.peers)
 			continue
 		}
+		if p.conn.WantsToSend() {
+			more = append(more, p)
+		}
 		i++
+	}
+	s.sendMore(more)
+	clear(more)
+	s.more = more[:0]
+}
+
+// Bounds of the datagrams sent beyond each peer's first in a tick.
+const (
+	// maxPeerSends is the most datagrams one peer sends in a tick.
+	maxPeerSends = 256
+	// sendShare is the fraction of the tick that extra datagrams may take.
+	sendShare = 4
+)
+
+// sendMore lets the peers in more send further datagrams in turns, one
+// each per turn, until none has more, each reached maxPeerSends, or the
+// tick's share of time for it is spent.
+func (s *Server) sendMore(more []*Peer) {
+	if len(more) == 0 {
+		return
+	}
+	deadline := s.now.Add(s.cfg.Interval / sendShare)
+	for turn := 1; turn < maxPeerSends && len(more) > 0; turn++ {
+		w := 0
+		for _, p := range more {
+			d := p.conn.Poll(s.now, s.tx.Buffer())
+			if d == nil {
+				continue
+			}
+			s.queue(p, d)
+			if p.conn.WantsToSend() {
+				more[w] = p
+				w++
+			}
+		}
+		more = more[:w]
+		if turn%8 == 0 && time.Now().After(deadline) {
+			return
+		}
 	}
 }
 
@@ -372,8 +424,10 @@ func (s *Server) pollPending() {
 
 // send polls a connection and queues the datagram it builds; the network
 // phase sends the queue at its end.
-func (s *Server) send(p *Peer) {
-	d := p.conn.Poll(s.now, s.tx.Buffer())
+func (s *Server) send(p *Peer) { s.queue(p, p.conn.Poll(s.now, s.tx.Buffer())) }
+
+// queue queues a datagram built for p, if any.
+func (s *Server) queue(p *Peer, d []byte) {
 	if d == nil {
 		return
 	}

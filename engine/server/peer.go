@@ -94,6 +94,20 @@ func (p *Peer) SendGuaranteed(payload []byte, callback func(ok bool)) error {
 	return p.Send(payload, conn.RetryOnTimeout, callback)
 }
 
+// SendOrdered sends payload reliably and in order: the client's handler
+// gets the messages given to SendOrdered in that order, each exactly once,
+// whatever the network loses, duplicates or reorders. Messages sent with
+// Send are not ordered with them and are never held back by them. A
+// client of this implementation takes them at the connection's pace; a
+// client of the Python original gets them one per round trip, each sent
+// once the one before it is acknowledged (see session.Conn.SendOrdered).
+func (p *Peer) SendOrdered(payload []byte, callback func(ok bool)) error {
+	if p.gone {
+		return conn.ErrNotConnected
+	}
+	return p.conn.SendOrdered(payload, callback)
+}
+
 // Disconnect closes the connection gracefully: the client is sent a
 // DISCONNECT and the handler gets Disconnect at the end of the current
 // event.

@@ -91,6 +91,7 @@ type Server struct {
 	cookiesThisTick  tickCount
 	unprovenThisTick tickCount
 	backlogged       []*Peer // peers with messages held over
+	more             []*Peer // peers with more to send this tick (pollPeers)
 	backlogBytes     int
 	tmpl             *templates
 	connCfg          *session.Config

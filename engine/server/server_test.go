@@ -130,25 +130,9 @@ func TestFragmentsBothWays(t *testing.T) {
 func TestGuaranteedDeliveryOverLossyLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := echoing(newRecorder())
-		net := transport.NewNetwork()
-		sock, err := net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
-		require.NoError(t, err)
 		bad := netsim.Profile{Loss: 0.2, Duplicate: 0.1, Delay: 5 * time.Millisecond, Jitter: 10 * time.Millisecond, Reorder: 0.05, ReorderDelay: 40 * time.Millisecond}
-		lossy := netsim.Wrap(sock, bad, bad, 42)
-		key := vectorsKey(t)
-		srv, err := server.NewWithConn(server.Config{Handler: r, RootKey: key, Logger: slog.New(slog.DiscardHandler)}, lossy)
-		require.NoError(t, err)
-		go srv.Run()
-		defer func() { srv.Stop(); <-srv.Done() }()
-
-		w := &world{t: t, net: net, srv: srv, h: r, key: key}
-		var c *client.Client
-		for attempt := 0; attempt < 5 && c == nil; attempt++ { // a lost handshake fails the attempt
-			if cc := w.newClient(nil); w.tryConnect(cc) {
-				c = cc
-			}
-		}
-		require.NotNil(t, c, "could not connect over the lossy link")
+		w, lossy := startBehind(t, r, bad, 42)
+		c := w.connectThrough(5)
 		const n = 300
 		want := map[string]bool{}
 		var cbTrue, cbFalse int

@@ -55,10 +55,14 @@ func TestEchoOverRealSockets(t *testing.T) {
 				require.True(t, ok != nil && *ok, "connect: %v", c.Err())
 				clients = append(clients, c)
 			}
-			// A guaranteed message each, fragmented both ways (a connection sends
-			// a datagram per tick, as the reference does: kept short).
+			// A guaranteed message each, fragmented both ways: 1 MB for the
+			// first client, several datagrams a tick under its window.
 			for i, c := range clients {
-				msg := make([]byte, 4000)
+				size := 4000
+				if i == 0 {
+					size = 1_000_000
+				}
+				msg := make([]byte, size)
 				for j := range msg {
 					msg[j] = byte(i + j)
 				}
@@ -66,10 +70,15 @@ func TestEchoOverRealSockets(t *testing.T) {
 				require.NoError(t, c.SendGuaranteed(msg, nil))
 			}
 			for i, c := range clients {
-				got := collect(c, 1, 10*time.Second)
+				got := collect(c, 1, 30*time.Second)
 				require.Len(t, got, 1, "client %d", i)
-				assert.Len(t, got[0], 4000)
-				assert.Equal(t, byte(i+1), got[0][1])
+				want := make([]byte, len(got[0]))
+				for j := range want {
+					want[j] = byte(i + j)
+				}
+				want[0] = 'G'
+				assert.Equal(t, want, got[0], "client %d: the echo is intact", i)
+				assert.Len(t, got[0], map[bool]int{true: 1_000_000, false: 4000}[i == 0])
 			}
 			for _, c := range clients {
 				c.WaitForDisconnect()
