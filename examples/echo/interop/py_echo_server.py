@@ -1,7 +1,7 @@
 # Run with the Python mpgameserver 0.2.4 importable, e.g. PYTHONPATH=/path/to/checkout.
 # Usage: py_echo_server.py HOST PORT ROOT_KEY_PEM
 # Echo server of the project's echo contract, on the Python mpgameserver 0.2.4.
-import json, sys, logging
+import hashlib, json, sys, logging
 from mpgameserver import EventHandler, ServerContext, TwistedServer, EllipticCurvePrivateKey, RetryMode
 
 class Echo(EventHandler):
@@ -23,6 +23,12 @@ class Echo(EventHandler):
         if c is not None:
             c["msgs"] += 1
             c["bytes"] += len(msg)
+        if msg[:1] == b"N":
+            # counted, not echoed: a bulk transfer to this server ends with
+            # STATS, whose "sha" is the last such message's SHA-256
+            if c is not None:
+                c["sha"] = hashlib.sha256(msg).hexdigest()
+            return
         retry = RetryMode.RETRY_ON_TIMEOUT if msg[:1] == b"G" else RetryMode.NONE
         client.send(msg, retry=retry)
 
