@@ -255,3 +255,43 @@ func orderedMsg(k int) []byte {
 	binary.BigEndian.PutUint32(b[1:], uint32(k))
 	return b
 }
+
+// TestIdleConnectionsAreNotPolledEveryTick: a tick visits only the
+// connections with work. Quiet clients are polled for their keep-alives
+// (every 100 ms) and the datagrams they send, not 60 times a second; a
+// client that talks is polled as often as it needs.
+func TestIdleConnectionsAreNotPolledEveryTick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := start(t, echoing(newRecorder()), nil)
+		var cs []*client.Client
+		for range 20 {
+			cs = append(cs, w.connect())
+		}
+		frames(time.Second, func() bool { return false }, cs...)
+		before := w.snapshot().Stats.Polls
+		frames(2*time.Second, func() bool { return false }, cs...)
+		idle := float64(w.snapshot().Stats.Polls-before) / 20 / 2
+		t.Logf("an idle connection is polled %.1f times a second", idle)
+		assert.Less(t, idle, 30.0, "fewer than every tick")
+		assert.Greater(t, idle, 9.0, "but for every keep-alive")
+
+		// Talking clients: every message is echoed, as promptly as before.
+		got := 0
+		for i := range 120 {
+			for _, c := range cs {
+				require.NoError(t, c.Send([]byte(fmt.Sprintf("m%d", i)), conn.RetryNone, nil))
+			}
+			frames(frame, func() bool { return false }, cs...)
+			for _, c := range cs {
+				got += len(c.Messages())
+			}
+		}
+		frames(time.Second, func() bool {
+			for _, c := range cs {
+				got += len(c.Messages())
+			}
+			return got == 20*120
+		}, cs...)
+		assert.Equal(t, 20*120, got)
+	})
+}

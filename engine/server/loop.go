@@ -276,6 +276,7 @@ func (s *Server) receiveFrom(p *Peer, b []byte) {
 	start := time.Now()
 	p.dgramStart, p.dgramMsgs = start, 0
 	err := p.conn.Receive(s.now, b)
+	s.touch(p)
 	if p.conn.AckNeeded() {
 		// Many packets came in a row (a bulk upload): ack them before the
 		// ack field can no longer report them all.
@@ -301,6 +302,7 @@ func (s *Server) promote(p *Peer) {
 	p.index = len(s.peers)
 	s.peers = append(s.peers, p)
 	p.announced = true
+	s.touch(p)
 	s.stats.Connects++
 	if l, separate := s.access(); separate {
 		l.Info("connect", "client", p.addr.String(), "token", p.Token(), "active", len(s.peers))
@@ -341,8 +343,10 @@ func (s *Server) network() {
 // the tick's sending time.
 func (s *Server) pollPeers() {
 	more := s.more[:0]
-	for i := 0; i < len(s.peers); {
-		p := s.peers[i]
+	due := s.due()
+	s.stats.Polls += uint64(len(due))
+	for _, p := range due {
+		p.visiting = false
 		if p.conn.Status() != conn.Connected && !p.gone {
 			s.leave(p)
 		}
@@ -357,11 +361,56 @@ func (s *Server) pollPeers() {
 		if p.conn.WantsToSend() {
 			more = append(more, p)
 		}
-		i++
+		s.schedule(p)
 	}
 	s.sendMore(more)
 	clear(more)
 	s.more = more[:0]
+	clear(s.visit)
+}
+
+// wheelSlots is the span of the timer wheel, in ticks (over two seconds
+// at 60 Hz): a connection due later is polled at the end of the span.
+const wheelSlots = 128
+
+// touch makes a connected peer polled at this tick's network phase, even
+// if its timers say nothing is due: a datagram came from it, or the game
+// queued a message for it.
+func (s *Server) touch(p *Peer) {
+	if p.visiting || p.pending {
+		return
+	}
+	p.visiting = true
+	s.touched = append(s.touched, p)
+}
+
+// due returns the peers to poll this tick: those whose time came on the
+// timer wheel and those touched since the last network phase. A tick
+// visits only connections with work, not every one.
+func (s *Server) due() []*Peer {
+	slot := &s.wheel[s.tickNo%wheelSlots]
+	for _, p := range *slot {
+		if p.dueTick == s.tickNo {
+			s.touch(p)
+		}
+	}
+	clear(*slot)
+	*slot = (*slot)[:0]
+	ps := s.touched
+	s.touched, s.visit = s.visit[:0], ps // the list of the last tick is done with
+	return ps
+}
+
+// schedule puts p on the timer wheel at the tick its connection is next
+// due, never this one and at most the wheel's span away.
+func (s *Server) schedule(p *Peer) {
+	ticks := uint64(1)
+	if d := p.conn.NextDue().Sub(s.now); d > s.cfg.Interval {
+		ticks = min(uint64((d+s.cfg.Interval-1)/s.cfg.Interval), wheelSlots-1)
+	}
+	p.dueTick = s.tickNo + ticks
+	slot := &s.wheel[p.dueTick%wheelSlots]
+	*slot = append(*slot, p)
 }
 
 // Bounds of the datagrams sent beyond each peer's first in a tick.
@@ -480,6 +529,7 @@ func (s *Server) forget(p *Peer, pool *[]*Peer) {
 		s.left--
 	}
 	removeAt(pool, p.index)
+	p.dueTick, p.visiting = 0, true // off the wheel, never touched again
 	delete(s.byAddr, p.addr)
 	if s.byToken[p.Token()] == p {
 		delete(s.byToken, p.Token())
@@ -516,6 +566,10 @@ func (s *Server) shutdown() {
 	deadline := s.now.Add(closeWait)
 	for len(s.peers) > 0 {
 		s.now = time.Now()
+		s.tickNo++
+		for _, p := range s.peers {
+			s.touch(p) // every goodbye is polled until done
+		}
 		s.watch.beat(s.now) // saying goodbye is progress, not a stall
 		s.receive()
 		s.network()

@@ -26,6 +26,8 @@ type Peer struct {
 	gone      bool      // Disconnect was raised
 	index     int       // position in the server's slice of its pool
 	nextPoll  time.Time // pending: when to look at its timers again
+	dueTick   uint64    // connected: the tick it is next polled at (0: none)
+	visiting  bool      // in this tick's list of peers to poll
 
 	// its share of the current tick
 	tick       uint64        // the tick the counts below belong to
@@ -85,6 +87,7 @@ func (p *Peer) Send(payload []byte, retry conn.RetryMode, callback func(ok bool)
 	if p.gone {
 		return conn.ErrNotConnected
 	}
+	p.srv.touch(p)
 	return p.conn.Send(payload, retry, callback)
 }
 
@@ -105,13 +108,17 @@ func (p *Peer) SendOrdered(payload []byte, callback func(ok bool)) error {
 	if p.gone {
 		return conn.ErrNotConnected
 	}
+	p.srv.touch(p)
 	return p.conn.SendOrdered(payload, callback)
 }
 
 // Disconnect closes the connection gracefully: the client is sent a
 // DISCONNECT and the handler gets Disconnect at the end of the current
 // event.
-func (p *Peer) Disconnect() { p.conn.Disconnect(p.srv.now) }
+func (p *Peer) Disconnect() {
+	p.srv.touch(p)
+	p.conn.Disconnect(p.srv.now)
+}
 
 // String describes the client for logs.
 func (p *Peer) String() string {

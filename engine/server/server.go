@@ -92,6 +92,9 @@ type Server struct {
 	unprovenThisTick tickCount
 	backlogged       []*Peer // peers with messages held over
 	more             []*Peer // peers with more to send this tick (pollPeers)
+	touched          []*Peer // peers to poll this tick whatever their timers say
+	visit            []*Peer // the list being polled
+	wheel            [wheelSlots][]*Peer
 	backlogBytes     int
 	tmpl             *templates
 	connCfg          *session.Config

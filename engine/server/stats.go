@@ -36,6 +36,10 @@ type Stats struct {
 	// HandshakesEvicted counts handshakes of clients that never proved
 	// their address, dropped to make room for clients that did.
 	HandshakesEvicted uint64
+	// Polls counts the connections the ticks' network phases visited: only
+	// those with work (a datagram received, a message queued, a timer
+	// due), not every connection every tick.
+	Polls uint64
 	// LateTicks counts ticks that took longer than the tick interval;
 	// Stalls counts ticks so late that the watchdog logged the event
 	// goroutine's stack.

@@ -54,6 +54,12 @@ type Pair struct {
 	// (PollAck), then Poll until it has nothing more (at most 512
 	// datagrams). Without it each end is polled once a step.
 	Loop bool
+	// Lazy polls the server only when its connection says it is due
+	// (NextDue) or a datagram reached it, as the server's timer wheel
+	// does.
+	Lazy bool
+	// ServerPolls counts the steps that polled the server.
+	ServerPolls int
 
 	buf []byte
 }
@@ -90,7 +96,9 @@ func (p *Pair) Dial() error {
 // polls both ends once.
 func (p *Pair) Step(dt time.Duration) {
 	p.Now = p.Now.Add(dt)
+	touched := false
 	for d := p.C2S.Next(p.Now); d != nil; d = p.C2S.Next(p.Now) {
+		touched = true
 		if p.Server == nil {
 			p.accept(d)
 			continue
@@ -115,7 +123,8 @@ func (p *Pair) Step(dt time.Duration) {
 		}
 	}
 	p.poll(p.Client, p.C2S)
-	if p.Server != nil {
+	if p.Server != nil && (!p.Lazy || touched || !p.Now.Before(p.Server.NextDue())) {
+		p.ServerPolls++
 		p.poll(p.Server, p.S2C)
 	}
 }

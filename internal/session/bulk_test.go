@@ -3,6 +3,7 @@ package session_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -70,6 +71,16 @@ func TestBulkAtLinkSpeed(t *testing.T) {
 	t.Logf("1 MiB in %v of fake time (%.1f MB/s)", d, float64(1<<20)/d.Seconds()/1e6)
 	assert.Less(t, d, 400*time.Millisecond)
 	assert.Zero(t, p.Client.Stats().Timeouts, "no packet waited for its ack until its timeout")
+}
+
+// TestBulkLargestMessage: the protocol's largest message (8 MiB, 8,192
+// fragments) keeps the pace: the window does not shrink round after round
+// because acks come on ticks (cc.Controller.SetQuantum).
+func TestBulkLargestMessage(t *testing.T) {
+	p := loopPair(t, perfect, perfect, 51, false)
+	d := bulkTime(t, p, pattern(protocol.MaxMessageSize, 5), 30*time.Second)
+	t.Logf("8 MiB in %v of fake time (%.1f MB/s)", d, float64(protocol.MaxMessageSize)/d.Seconds()/1e6)
+	assert.Less(t, d, 3*time.Second)
 }
 
 // TestBulkThroughLoss: 2% loss each way and 50 ms of round trip, the
@@ -250,4 +261,41 @@ func TestCapsTellTheClient(t *testing.T) {
 		assert.Equal(t, !plain, session.PeerExtended(p.Client), "plain %v", plain)
 		assert.Equal(t, !plain, session.PeerExtended(p.Server), "plain %v", plain)
 	}
+}
+
+// TestNextDueIsEnough: a server end polled only when NextDue says so or a
+// datagram arrived (as the server's timer wheel polls it) keeps a lossy,
+// busy connection working: every guaranteed echo arrives once, the
+// connection never times out, and it is polled far less than every step.
+func TestNextDueIsEnough(t *testing.T) {
+	lossy := netsim.Profile{Delay: 20 * time.Millisecond, Loss: 0.1, Duplicate: 0.05, Jitter: 10 * time.Millisecond}
+	p := loopPair(t, lossy, lossy, 52, false)
+	p.Lazy = true
+	p.Server.SetHandler(func(_ protocol.Seq, m []byte) {
+		require.NoError(t, p.Server.Send(m, conn.RetryOnTimeout, nil))
+	})
+	got := map[string]int{}
+	p.Client.SetHandler(func(_ protocol.Seq, m []byte) { got[string(m)]++ })
+	sent := 0
+	for step := 0; step < 60*20; step++ {
+		if step%20 == 0 && step < 60*15 { // bursts, then five seconds of quiet
+			for i := 0; i < 5; i++ {
+				size := 10
+				if sent%7 == 0 {
+					size = 3000
+				}
+				m := append([]byte(fmt.Sprintf("%06d", sent)), make([]byte, size)...)
+				require.NoError(t, p.Client.Send(m, conn.RetryOnTimeout, nil))
+				sent++
+			}
+		}
+		p.Step(tick)
+		require.Equal(t, conn.Connected, p.Server.Status(), "%v", p.Server.Err())
+	}
+	assert.Len(t, got, sent)
+	for m, k := range got {
+		require.Equal(t, 1, k, "%q", m[:6])
+	}
+	t.Logf("polled at %d of %d steps", p.ServerPolls, 60*20)
+	assert.Less(t, p.ServerPolls, 60*20*3/4, "polled only when due")
 }

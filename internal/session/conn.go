@@ -82,6 +82,9 @@ const (
 	// with the send interval's own packets, no more than its ack field
 	// reports go unacknowledged.
 	refWindow = 26
+	// refAckInterval is how long a reference peer may go without acking:
+	// its keep-alive interval.
+	refAckInterval = 100 * time.Millisecond
 	// wideWindow bounds the packets in flight to a peer of ours, which
 	// acks every ackPressure packets.
 	wideWindow = 256
@@ -264,6 +267,9 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	c.rx.reasm.MaxPartial = rc.MaxPartialMessages
 	c.rx.reasm.Budget = reasmBudget{c}
 	c.cc.Init(protocol.MaxDatagramSize, refWindow)
+	// The reference acks only with what it sends, at the least with its
+	// keep-alives every 100 ms.
+	c.cc.SetQuantum(max(rc.SendInterval, refAckInterval))
 	c.tx.sweepAt = 64
 	return c, nil
 }

@@ -185,6 +185,7 @@ func (c *Conn) setPeerExt() {
 	}
 	c.peer.ext = true
 	c.cc.SetMaxPackets(wideWindow)
+	c.cc.SetQuantum(c.cfg.SendInterval) // it acks every ackPressure packets, at the latest on its next tick
 }
 
 // sendCaps tells a client of ours, ahead of anything else, that this end

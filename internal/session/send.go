@@ -870,3 +870,53 @@ func (q *resendQueue) reset() {
 	clear(q.buf)
 	q.head, q.n = 0, 0
 }
+
+// NextDue returns when the connection next needs Poll if nothing happens
+// to it meanwhile: a datagram received, a message queued, a disconnect
+// asked. A server polls only the connections that are due or had
+// something happen, not all of them every tick. The time is never later
+// than the connection's needs (a due resend, ack, keep-alive, timeout)
+// and may be earlier; the zero time means as soon as possible.
+func (c *Conn) NextDue() time.Time {
+	if c.status != conn.Connected {
+		return time.Time{} // handshakes and closes: every tick until done
+	}
+	if c.clock.unacked >= ackPressure {
+		return time.Time{}
+	}
+	base := c.clock.lastBase.Add(c.cfg.SendInterval - c.cfg.SendInterval/8)
+	if c.tx.small.len() > 0 || (c.tx.bulk.len() > 0 && c.cc.CanSend()) {
+		return base
+	}
+	due := c.clock.lastSend.Add(c.cfg.KeepAliveInterval)
+	earlier := func(t time.Time) {
+		if t.Before(due) {
+			due = t
+		}
+	}
+	if !c.clock.ackDue.IsZero() {
+		earlier(c.clock.ackDue)
+	}
+	if c.tx.inflight.n > 0 {
+		earlier(c.tx.timeoutAt)
+	}
+	for _, q := range [...]*resendQueue{&c.tx.resendSmall, &c.tx.resendBulk} {
+		if q.n == 0 {
+			continue
+		}
+		e := q.front()
+		switch {
+		case e.lost:
+			earlier(base)
+		case e.m.gen == e.gen:
+			earlier(e.at.Add(c.resendDelay(e.m)))
+		default:
+			earlier(base) // stale: a Poll clears it
+		}
+	}
+	if c.rx.reasm.Pending() > 0 {
+		earlier(c.clock.lastExpire.Add(expireEvery))
+	}
+	earlier(c.clock.lastRecv.Add(c.cfg.ConnectionTimeout))
+	return due
+}
