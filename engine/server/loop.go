@@ -389,28 +389,51 @@ func (s *Server) touch(p *Peer) {
 // visits only connections with work, not every one.
 func (s *Server) due() []*Peer {
 	slot := &s.wheel[s.tickNo%wheelSlots]
-	for _, p := range *slot {
-		if p.dueTick == s.tickNo {
+	for p := *slot; p != nil; {
+		next := p.wheelNext
+		if p.dueTick <= s.tickNo {
+			s.unlink(p)
 			s.touch(p)
 		}
+		p = next
 	}
-	clear(*slot)
-	*slot = (*slot)[:0]
 	ps := s.touched
 	s.touched, s.visit = s.visit[:0], ps // the list of the last tick is done with
 	return ps
 }
 
 // schedule puts p on the timer wheel at the tick its connection is next
-// due, never this one and at most the wheel's span away.
+// due, never this one and at most the wheel's span away. The wheel's
+// slots are lists through the peers: no memory beyond the peers'.
 func (s *Server) schedule(p *Peer) {
 	ticks := uint64(1)
 	if d := p.conn.NextDue().Sub(s.now); d > s.cfg.Interval {
 		ticks = min(uint64((d+s.cfg.Interval-1)/s.cfg.Interval), wheelSlots-1)
 	}
+	s.unlink(p)
 	p.dueTick = s.tickNo + ticks
 	slot := &s.wheel[p.dueTick%wheelSlots]
-	*slot = append(*slot, p)
+	p.wheelNext = *slot
+	if *slot != nil {
+		(*slot).wheelPrev = p
+	}
+	*slot = p
+}
+
+// unlink takes p off the timer wheel.
+func (s *Server) unlink(p *Peer) {
+	if p.dueTick == 0 {
+		return
+	}
+	if p.wheelPrev != nil {
+		p.wheelPrev.wheelNext = p.wheelNext
+	} else {
+		s.wheel[p.dueTick%wheelSlots] = p.wheelNext
+	}
+	if p.wheelNext != nil {
+		p.wheelNext.wheelPrev = p.wheelPrev
+	}
+	p.wheelPrev, p.wheelNext, p.dueTick = nil, nil, 0
 }
 
 // Bounds of the datagrams sent beyond each peer's first in a tick.
@@ -529,7 +552,8 @@ func (s *Server) forget(p *Peer, pool *[]*Peer) {
 		s.left--
 	}
 	removeAt(pool, p.index)
-	p.dueTick, p.visiting = 0, true // off the wheel, never touched again
+	s.unlink(p)
+	p.visiting = true // never touched again
 	delete(s.byAddr, p.addr)
 	if s.byToken[p.Token()] == p {
 		delete(s.byToken, p.Token())

@@ -28,6 +28,8 @@ type Peer struct {
 	nextPoll  time.Time // pending: when to look at its timers again
 	dueTick   uint64    // connected: the tick it is next polled at (0: none)
 	visiting  bool      // in this tick's list of peers to poll
+	// its place in its slot of the timer wheel (a list through the peers)
+	wheelPrev, wheelNext *Peer
 
 	// its share of the current tick
 	tick       uint64        // the tick the counts below belong to

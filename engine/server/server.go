@@ -90,11 +90,11 @@ type Server struct {
 	cookieBody       []byte
 	cookiesThisTick  tickCount
 	unprovenThisTick tickCount
-	backlogged       []*Peer // peers with messages held over
-	more             []*Peer // peers with more to send this tick (pollPeers)
-	touched          []*Peer // peers to poll this tick whatever their timers say
-	visit            []*Peer // the list being polled
-	wheel            [wheelSlots][]*Peer
+	backlogged       []*Peer           // peers with messages held over
+	more             []*Peer           // peers with more to send this tick (pollPeers)
+	touched          []*Peer           // peers to poll this tick whatever their timers say
+	visit            []*Peer           // the list being polled
+	wheel            [wheelSlots]*Peer // the first peer of each slot's list
 	backlogBytes     int
 	tmpl             *templates
 	connCfg          *session.Config

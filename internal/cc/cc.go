@@ -75,7 +75,8 @@ func (p *Packet) InFlight() bool { return p.inFlight }
 type Controller struct {
 	mss        int
 	maxPackets int
-	window     int // bytes
+	window     int           // bytes
+	quantum    time.Duration // the ends' tick
 
 	inflight     int // bytes in flight
 	inflightPkts int
@@ -90,7 +91,7 @@ type Controller struct {
 	nextRound int64 // delivered count at which the next round starts
 	bw        [bwRounds]float64
 	minRTT    time.Duration
-	minRTTAt  time.Time
+	minRTTAt  int64 // nanoseconds since epoch
 
 	state     state
 	fullBW    float64
@@ -99,7 +100,7 @@ type Controller struct {
 	bwRound    int64 // rounds that measured the path (not app-limited)
 	bwSampled  bool  // this round measured it
 	probeMin   time.Duration
-	probeUntil time.Time // ProbeRTT ends: zero until the window is drained
+	probeUntil int64 // ProbeRTT ends, in nanoseconds since epoch: 0 until the window is drained
 	probeRound int64
 
 	roundLost  int // bytes lost in this round
@@ -128,6 +129,15 @@ func (c *Controller) SetMaxPackets(n int) {
 	c.maxPackets = max(n, MinWindowPackets)
 	c.window = min(c.window, c.maxPackets*c.mss)
 }
+
+// SetQuantum tells the controller that the sender and its peer act on
+// ticks this long (a game's frame, a server's tick) rather than the moment
+// a datagram arrives: an ack can wait up to a tick at each end, so the
+// window keeps two ticks' worth of the bandwidth in flight beyond the
+// bandwidth-delay product (what BBR calls ack aggregation). Without it, a
+// window of twice the product shrinks round after round whenever the
+// smallest round trip is less than half the ticked one.
+func (c *Controller) SetQuantum(d time.Duration) { c.quantum = d }
 
 // MaxPackets returns the most packets allowed in flight.
 func (c *Controller) MaxPackets() int { return c.maxPackets }
@@ -220,7 +230,7 @@ func (c *Controller) OnAck(now time.Time, p *Packet) {
 	c.roundAcked += size
 	if rtt := time.Duration(t - p.sentAt); rtt > 0 {
 		if c.minRTT == 0 || rtt <= c.minRTT {
-			c.minRTT, c.minRTTAt = rtt, now
+			c.minRTT, c.minRTTAt = rtt, t
 		}
 		if c.probeMin == 0 || rtt < c.probeMin {
 			c.probeMin = rtt
@@ -247,7 +257,7 @@ func (c *Controller) OnAck(now time.Time, p *Packet) {
 		c.nextRound = c.delivered
 		c.endRound(p.appLimited)
 	}
-	c.phase(now)
+	c.phase(t)
 	c.grow(size)
 	p.size = 0
 }
@@ -317,33 +327,36 @@ func (c *Controller) grow(acked int) {
 	c.window = min(max(w, MinWindowPackets*c.mss), c.maxPackets*c.mss)
 }
 
-// phase moves between BBR's phases after an ack.
-func (c *Controller) phase(now time.Time) {
+// phase moves between BBR's phases after an ack at t (nanoseconds since
+// epoch).
+func (c *Controller) phase(t int64) {
 	switch c.state {
 	case drain:
 		if c.inflight <= c.bdp(1) {
 			c.state = probeBW
 		}
 	case probeBW:
-		if now.Sub(c.minRTTAt) > minRTTWindow {
+		if time.Duration(t-c.minRTTAt) > minRTTWindow {
 			// The minimum is old: a queue may hide the path's delay. Drain
 			// it for a moment to measure again.
-			c.state, c.probeMin, c.probeUntil = probeRTT, 0, time.Time{}
+			c.state, c.probeMin, c.probeUntil = probeRTT, 0, 0
 		}
 	case probeRTT:
-		if c.probeUntil.IsZero() && c.inflightPkts <= MinWindowPackets {
-			c.probeUntil, c.probeRound = now.Add(probeRTTTime), c.round+1
+		if c.probeUntil == 0 && c.inflightPkts <= MinWindowPackets {
+			c.probeUntil, c.probeRound = t+int64(probeRTTTime), c.round+1
 		}
-		if !c.probeUntil.IsZero() && !now.Before(c.probeUntil) && c.round >= c.probeRound {
+		if c.probeUntil != 0 && t >= c.probeUntil && c.round >= c.probeRound {
 			if c.probeMin > 0 {
 				c.minRTT = c.probeMin
 			}
-			c.minRTTAt, c.state = now, probeBW
+			c.minRTTAt, c.state = t, probeBW
 		}
 	}
 }
 
-// bdp returns gain bandwidth-delay products in bytes.
+// bdp returns gain bandwidth-delay products in bytes, and the two ticks'
+// worth that acks arriving on ticks call for.
 func (c *Controller) bdp(gain float64) int {
-	return int(gain * c.Bandwidth() * c.minRTT.Seconds())
+	bw := c.Bandwidth()
+	return int(gain*bw*c.minRTT.Seconds() + 2*bw*c.quantum.Seconds())
 }

@@ -828,31 +828,31 @@ type resendEntry struct {
 // pushed at the back, packets found lost at the front.
 type resendQueue struct {
 	buf  []resendEntry
-	head int
-	n    int
+	head int32
+	n    int32
 }
 
 func (q *resendQueue) grow() {
 	nb := make([]resendEntry, max(4, 2*len(q.buf)))
-	for i := 0; i < q.n; i++ {
-		nb[i] = q.buf[(q.head+i)%len(q.buf)]
+	for i := range int(q.n) {
+		nb[i] = q.buf[(int(q.head)+i)%len(q.buf)]
 	}
 	q.buf, q.head = nb, 0
 }
 
 func (q *resendQueue) pushBack(e resendEntry) {
-	if q.n == len(q.buf) {
+	if int(q.n) == len(q.buf) {
 		q.grow()
 	}
-	q.buf[(q.head+q.n)%len(q.buf)] = e
+	q.buf[(int(q.head)+int(q.n))%len(q.buf)] = e
 	q.n++
 }
 
 func (q *resendQueue) pushFront(e resendEntry) {
-	if q.n == len(q.buf) {
+	if int(q.n) == len(q.buf) {
 		q.grow()
 	}
-	q.head = (q.head - 1 + len(q.buf)) % len(q.buf)
+	q.head = int32((int(q.head) - 1 + len(q.buf)) % len(q.buf))
 	q.buf[q.head] = e
 	q.n++
 }
@@ -861,8 +861,10 @@ func (q *resendQueue) front() *resendEntry { return &q.buf[q.head] }
 
 func (q *resendQueue) popFront() {
 	q.buf[q.head] = resendEntry{}
-	q.head = (q.head + 1) % len(q.buf)
-	q.n--
+	q.head = int32((int(q.head) + 1) % len(q.buf))
+	if q.n--; q.n == 0 {
+		q.buf, q.head = nil, 0 // most connections resend rarely: hold nothing
+	}
 }
 
 // reset forgets every entry.
