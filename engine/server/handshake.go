@@ -353,7 +353,7 @@ func (s *Server) handshakes() {
 
 // handshake answers one hello.
 func (s *Server) handshake(q *queuedHello) {
-	if c := s.byAddr[q.from]; c != nil {
+	if c := s.byAddr.get(q.from); c != nil {
 		return // a handshake for this address started meanwhile
 	}
 	if err := q.hello.CheckKey(); err != nil {
@@ -405,10 +405,10 @@ func (s *Server) handshake(q *queuedHello) {
 	if !c.proven {
 		s.unproven = append(s.unproven, c)
 		if len(s.unproven) > 2*s.cfg.MaxPendingHandshakes {
-			s.unproven = slices.DeleteFunc(s.unproven, func(p *Peer) bool { return !p.pending || s.byAddr[p.addr] != p })
+			s.unproven = slices.DeleteFunc(s.unproven, func(p *Peer) bool { return !p.pending || s.byAddr.get(p.addr) != p })
 		}
 	}
-	s.byAddr[c.addr] = c
+	s.byAddr.set(c.addr, c)
 	s.byToken[tmpl.Token()] = c
 }
 
@@ -420,7 +420,7 @@ func (s *Server) evictUnproven() bool {
 		c := s.unproven[0]
 		s.unproven[0] = nil
 		s.unproven = s.unproven[1:]
-		if c.pending && !c.gone && s.byAddr[c.addr] == c {
+		if c.pending && !c.gone && s.byAddr.get(c.addr) == c {
 			s.stats.HandshakesEvicted++
 			s.forget(c, &s.pending)
 			return true

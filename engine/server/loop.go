@@ -173,7 +173,7 @@ func (s *Server) route(d *dgram.Datagram) {
 		s.dropLog("unparseable datagram", d.From, err)
 		return
 	}
-	p := s.byAddr[d.From]
+	p := s.byAddr.get(d.From)
 	switch {
 	case p != nil && (!p.pending || h.Type == protocol.TypeChallengeResp || h.Type == protocol.TypeClientHello):
 		if !s.admit(p) {
@@ -554,7 +554,7 @@ func (s *Server) forget(p *Peer, pool *[]*Peer) {
 	removeAt(pool, p.index)
 	s.unlink(p)
 	p.visiting = true // never touched again
-	delete(s.byAddr, p.addr)
+	s.byAddr.delete(p.addr)
 	if s.byToken[p.Token()] == p {
 		delete(s.byToken, p.Token())
 	}

@@ -82,7 +82,7 @@ type Server struct {
 	peers            []*Peer // connected pool
 	pending          []*Peer // temporary pool
 	unproven         []*Peer // pending peers without a cookie, oldest first (lazily cleaned)
-	byAddr           map[netip.AddrPort]*Peer
+	byAddr           addrIndex
 	byToken          map[uint32]*Peer
 	proven, queued   helloQueue // CLIENT_HELLOs waiting for the handshake budget
 	handshakeBacklog bool       // the last tick's handshake budget ran out
@@ -163,7 +163,7 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 		conn:     c,
 		addr:     c.LocalAddr(),
 		log:      cfg.Logger,
-		byAddr:   make(map[netip.AddrPort]*Peer),
+		byAddr:   newAddrIndex(),
 		byToken:  make(map[uint32]*Peer),
 		stopCh:   make(chan struct{}),
 		done:     make(chan struct{}),
