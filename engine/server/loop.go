@@ -153,6 +153,7 @@ func (s *Server) receive() {
 	for i := range batch {
 		s.route(&batch[i])
 	}
+	s.settle(time.Now())
 	s.rx.Recycle(batch)
 	s.handshakes()
 }
@@ -176,10 +177,12 @@ func (s *Server) route(d *dgram.Datagram) {
 	p := s.byAddr.get(d.From)
 	switch {
 	case p != nil && (!p.pending || h.Type == protocol.TypeChallengeResp || h.Type == protocol.TypeClientHello):
+		start := time.Now()
+		s.settle(start)
 		if !s.admit(p) {
 			return
 		}
-		s.receiveFrom(p, b)
+		s.receiveFrom(p, b, start)
 	case p != nil:
 		s.stats.Unexpected++
 	case s.stopping:
@@ -272,9 +275,13 @@ func (s *Server) runBacklogs() {
 // tick; its further datagrams in that tick are dropped.
 const clientTimeShare = 8
 
-func (s *Server) receiveFrom(p *Peer, b []byte) {
-	start := time.Now()
+// receiveFrom hands a datagram that arrived from p to its connection. The
+// time it takes is charged to p's share of the tick when the next
+// datagram starts, or at the end of the batch (settle): one clock read a
+// datagram.
+func (s *Server) receiveFrom(p *Peer, b []byte, start time.Time) {
 	p.dgramStart, p.dgramMsgs = start, 0
+	s.charging = p
 	err := p.conn.Receive(s.now, b)
 	s.touch(p)
 	if p.conn.AckNeeded() {
@@ -282,12 +289,20 @@ func (s *Server) receiveFrom(p *Peer, b []byte) {
 		// ack field can no longer report them all.
 		s.queue(p, p.conn.PollAck(s.now, s.tx.Buffer()))
 	}
-	p.tickTime += time.Since(start)
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		p.log.Debug("datagram refused", "err", err)
 	}
 	if p.pending && p.conn.Status() == conn.Connected {
 		s.promote(p)
+	}
+}
+
+// settle charges the client whose datagram was handled last with the
+// time until now.
+func (s *Server) settle(now time.Time) {
+	if p := s.charging; p != nil {
+		p.tickTime += now.Sub(p.dgramStart)
+		s.charging = nil
 	}
 }
 

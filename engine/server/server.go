@@ -94,6 +94,7 @@ type Server struct {
 	more             []*Peer           // peers with more to send this tick (pollPeers)
 	touched          []*Peer           // peers to poll this tick whatever their timers say
 	visit            []*Peer           // the list being polled
+	charging         *Peer             // whose datagram's time is not yet charged (settle)
 	wheel            [wheelSlots]*Peer // the first peer of each slot's list
 	backlogBytes     int
 	tmpl             *templates

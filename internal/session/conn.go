@@ -49,7 +49,17 @@
 //     encrypted datagram, and a client understands the cookie replies of
 //     a server under a flood of forged hellos;
 //   - packets carrying messages are acknowledged within 25 ms, and a peer
-//     that receives many packets without sending acks them early.
+//     that receives 16 packets without sending acks them at once (PollAck);
+//   - a connection sends as many datagrams per send interval as a
+//     congestion window allows (internal/cc, BBR's model), small messages
+//     ahead of bulk (fragments, ordered chunks), and resends at once what
+//     a later ack shows lost; to a peer that may be the reference at most
+//     26 packets are in flight, to one of ours (it says so in its hello, a
+//     server answers with a caps message) 256;
+//   - SendOrdered delivers in order, exactly once: chunks with a 6-byte
+//     header in KEEP_ALIVE messages between two ends of ours (the
+//     reference ignores such messages), one plain guaranteed message per
+//     round trip to a peer that may be the reference.
 package session
 
 import (

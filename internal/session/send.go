@@ -454,6 +454,9 @@ func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 // constant per packet however many messages wait.
 func (c *Conn) trimRetrying() {
 	r := c.tx.retrying
+	if len(r) == 0 {
+		return
+	}
 	i := 0
 	for i < len(r) && r[i].done {
 		r[i].retrying = false
