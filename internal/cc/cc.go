@@ -90,6 +90,7 @@ type Controller struct {
 	round     int64 // round trips counted
 	nextRound int64 // delivered count at which the next round starts
 	bw        [bwRounds]float64
+	maxBW     float64 // the largest of bw
 	minRTT    time.Duration
 	minRTTAt  int64 // nanoseconds since epoch
 
@@ -155,13 +156,7 @@ func (c *Controller) InFlight() (bytes, packets int) { return c.inflight, c.infl
 
 // Bandwidth returns the estimated bottleneck bandwidth in bytes a second
 // (0 before the first measurement).
-func (c *Controller) Bandwidth() float64 {
-	m := 0.0
-	for _, b := range c.bw {
-		m = max(m, b)
-	}
-	return m
-}
+func (c *Controller) Bandwidth() float64 { return c.maxBW }
 
 // MinRTT returns the smallest round trip of the last ten seconds (0 before
 // the first ack).
@@ -249,6 +244,7 @@ func (c *Controller) OnAck(now time.Time, p *Packet) {
 			c.bwSampled = true
 			if slot := &c.bw[c.bwRound%bwRounds]; rate > *slot {
 				*slot = rate
+				c.maxBW = max(c.maxBW, rate)
 			}
 		}
 	}
@@ -305,6 +301,10 @@ func (c *Controller) endRound(appLimited bool) {
 		c.bwSampled = false
 		c.bwRound++
 		c.bw[c.bwRound%bwRounds] = 0
+		c.maxBW = 0
+		for _, b := range c.bw {
+			c.maxBW = max(c.maxBW, b)
+		}
 	}
 }
 
