@@ -13,8 +13,9 @@ const (
 	// Next()+1 to Next()+window-1), none over maxMessage bytes, plus the
 	// partly joined message, at most maxMessage bytes charged as one chunk:
 	// (window-1)*(max+overhead) + max+overhead. That is tighter by one
-	// chunk than window*(max+overhead) + max+overhead.
-	fuzzHeld = fuzzWindow * (fuzzMax + ChunkOverhead)
+	// chunk than window*(max+overhead) + max+overhead. The ring, at most
+	// the window's slots, is charged too.
+	fuzzHeld = fuzzWindow*(fuzzMax+ChunkOverhead) + fuzzWindow*slotSize
 )
 
 // model is an obviously correct receiver: a map of held chunks and a
@@ -151,7 +152,7 @@ func FuzzReceiver(f *testing.F) {
 				}
 			}
 			got, want = got[:0], want[:0]
-			if r.Next() != m.next || r.Pending() != len(m.held) || r.Held() != m.heldBytes() {
+			if r.Next() != m.next || r.Pending() != len(m.held) || r.Held()-ringBytes(&r) != m.heldBytes() {
 				t.Fatalf("op %d: Next %d Pending %d Held %d, model %d %d %d", i/4,
 					r.Next(), r.Pending(), r.Held(), m.next, len(m.held), m.heldBytes())
 			}

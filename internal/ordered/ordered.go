@@ -17,7 +17,10 @@
 // O(chunks it delivers).
 package ordered
 
-import "strconv"
+import (
+	"strconv"
+	"unsafe"
+)
 
 // ChunkOverhead is what Held charges for each held chunk on top of its
 // bytes: an estimate of its bookkeeping, so that a peer sending empty chunks
@@ -67,9 +70,17 @@ func (v Verdict) String() string {
 // slot holds one chunk that arrived ahead of the next expected one.
 type slot struct {
 	data  []byte // a copy of the chunk's bytes
+	oseq  uint32 // the chunk's ordered seq
 	full  bool   // the slot holds a chunk
 	final bool   // the chunk ends a message
 }
+
+// slotSize is what a slot of the ring costs, charged in Held.
+const slotSize = int(unsafe.Sizeof(slot{}))
+
+// minRing is the ring's size when it is first needed; it doubles as the
+// chunks held go further ahead, up to the window.
+const minRing = 16
 
 // A Receiver puts the chunks of an ordered channel back in order and joins
 // them into messages. The zero value is not ready: call Init. A Receiver is
@@ -77,18 +88,18 @@ type slot struct {
 //
 // Held bounds what the peer makes it hold: at most window-1 chunks wait in
 // the ring (those from Next()+1 to Next()+window-1), none longer than
-// maxMessage, and the partly joined message is at most maxMessage bytes,
-// so Held() <= window*(maxMessage+ChunkOverhead). Beyond Held, a receiver
-// that has seen chunks out of order keeps its ring (window slots of 32
-// bytes on 64-bit platforms) and, for reuse, a partial-message buffer of
-// up to 16 KiB; Reset releases them.
+// maxMessage, the partly joined message is at most maxMessage bytes, and
+// the ring itself, as long as the furthest chunk held needs (at most
+// window slots), is charged too: Held() <= window*(maxMessage+ChunkOverhead)
+// + window*slotSize. Beyond Held a receiver keeps only, for reuse, a
+// partial-message buffer of up to 16 KiB; Reset releases it.
 type Receiver struct {
 	next       uint32 // oseq expected next
-	mask       uint32 // window-1
+	mask       uint32 // len(slots)-1
 	window     int
 	maxMessage int
 
-	slots   []slot // window slots indexed by oseq&mask; nil until needed
+	slots   []slot // a ring indexed by oseq&mask, as long as the furthest chunk held needs; nil when none is held
 	pending int    // full slots
 	held    int    // bytes charged for the full slots
 
@@ -108,7 +119,7 @@ func (r *Receiver) Init(window, maxMessage int) {
 	if maxMessage < 0 {
 		panic("ordered: negative maxMessage " + strconv.Itoa(maxMessage))
 	}
-	*r = Receiver{mask: uint32(window - 1), window: window, maxMessage: maxMessage}
+	*r = Receiver{window: window, maxMessage: maxMessage}
 }
 
 // Add takes one chunk. data is only valid during the call: what is held is
@@ -164,14 +175,35 @@ func (r *Receiver) Add(oseq uint32, final bool, data []byte, deliver func(msg []
 		}
 		r.next++
 	}
+	if r.pending == 0 && r.slots != nil {
+		r.slots, r.mask = nil, 0 // nothing held: hold nothing
+	}
 	return Accepted
+}
+
+// ring makes the ring long enough for a chunk d ahead of Next, moving the
+// chunks held to their places in a longer one.
+func (r *Receiver) ring(d int) {
+	if d < len(r.slots) {
+		return
+	}
+	n := max(minRing, len(r.slots))
+	for n <= d {
+		n *= 2
+	}
+	n = min(n, r.window)
+	old := r.slots
+	r.slots, r.mask = make([]slot, n), uint32(n-1)
+	for _, s := range old {
+		if s.full {
+			r.slots[s.oseq&r.mask] = s
+		}
+	}
 }
 
 // hold copies a chunk that arrived ahead of Next into its slot.
 func (r *Receiver) hold(oseq uint32, final bool, data []byte) Verdict {
-	if r.slots == nil {
-		r.slots = make([]slot, r.window)
-	}
+	r.ring(int(oseq - r.next))
 	s := &r.slots[oseq&r.mask]
 	if s.full {
 		return Duplicate
@@ -187,6 +219,7 @@ func (r *Receiver) hold(oseq uint32, final bool, data []byte) Verdict {
 	}
 	s.full = true
 	s.final = final
+	s.oseq = oseq
 	r.pending++
 	r.held += len(data) + ChunkOverhead
 	return Accepted
@@ -247,10 +280,11 @@ func (r *Receiver) Next() uint32 { return r.next }
 // joined message as one chunk), so that a caller can charge them to a
 // memory budget.
 func (r *Receiver) Held() int {
+	h := r.held + len(r.slots)*slotSize
 	if r.joining {
-		return r.held + len(r.partial) + ChunkOverhead
+		h += len(r.partial) + ChunkOverhead
 	}
-	return r.held
+	return h
 }
 
 // Pending returns how many chunks are held out of order.
@@ -259,5 +293,5 @@ func (r *Receiver) Pending() int { return r.pending }
 // Reset forgets everything held and releases its memory; Next and the
 // settings of Init are kept.
 func (r *Receiver) Reset() {
-	*r = Receiver{next: r.next, mask: r.mask, window: r.window, maxMessage: r.maxMessage}
+	*r = Receiver{next: r.next, window: r.window, maxMessage: r.maxMessage}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -209,11 +210,11 @@ func TestVerdicts(t *testing.T) {
 	assert.Equal(t, Duplicate, r.Add(1<<31, true, []byte("x"), d))
 	assert.Equal(t, Accepted, r.Add(7, true, []byte("7"), d))
 	assert.Equal(t, 1, r.Pending())
-	assert.Equal(t, 1+ChunkOverhead, r.Held())
+	assert.Equal(t, 1+ChunkOverhead, r.Held()-ringBytes(&r))
 
 	// Duplicate when held; the first copy is kept
 	assert.Equal(t, Duplicate, r.Add(7, false, []byte("other"), d))
-	assert.Equal(t, 1+ChunkOverhead, r.Held())
+	assert.Equal(t, 1+ChunkOverhead, r.Held()-ringBytes(&r))
 
 	for i := range 7 {
 		assert.Equal(t, Accepted, r.Add(uint32(i), true, []byte{'0' + byte(i)}, d))
@@ -246,7 +247,7 @@ func TestTooLarge(t *testing.T) {
 
 	// joined in order: 6+4 fits, 6+5 does not
 	assert.Equal(t, Accepted, r.Add(1, false, []byte("abcdef"), d))
-	assert.Equal(t, 6+ChunkOverhead, r.Held(), "the partial message is held")
+	assert.Equal(t, 6+ChunkOverhead, r.Held()-ringBytes(&r), "the partial message is held")
 	assert.Equal(t, Accepted, r.Add(2, true, []byte("ghij"), d))
 	assert.Equal(t, []byte("abcdefghij"), got[1])
 	assert.Equal(t, Accepted, r.Add(3, false, []byte("abcdef"), d))
@@ -263,7 +264,7 @@ func TestTooLarge(t *testing.T) {
 	assert.Equal(t, Accepted, r.Add(7, false, []byte("78901"), d))
 	assert.Equal(t, Accepted, r.Add(8, true, nil, d))
 	assert.Equal(t, 4, r.Pending())
-	assert.Equal(t, 4*ChunkOverhead+12, r.Held())
+	assert.Equal(t, 4*ChunkOverhead+12, r.Held()-ringBytes(&r))
 	assert.Equal(t, TooLarge, r.Add(4, true, []byte("k"), d))
 	assert.Equal(t, [][]byte{[]byte("k"), []byte("m")}, got)
 	assert.Zero(t, r.Held())
@@ -279,7 +280,7 @@ func TestReset(t *testing.T) {
 	require.Equal(t, Accepted, r.Add(0, false, []byte("abc"), d))
 	require.Equal(t, Accepted, r.Add(2, true, []byte("de"), d))
 	require.Equal(t, Accepted, r.Add(5, true, nil, d))
-	assert.Equal(t, 3+2+3*ChunkOverhead, r.Held())
+	assert.Equal(t, 3+2+3*ChunkOverhead, r.Held()-ringBytes(&r))
 	assert.Equal(t, 2, r.Pending())
 	r.Reset()
 	assert.Zero(t, r.Held())
@@ -296,13 +297,13 @@ func TestReset(t *testing.T) {
 }
 
 // A one-off huge message does not stay resident; ordinary ones keep the
-// partial buffer and slot buffers for reuse.
+// partial buffer for reuse; the ring of held chunks goes once it is empty.
 func TestBuffersReleased(t *testing.T) {
 	var r Receiver
 	r.Init(4, 1<<20)
 	big := make([]byte, 100<<10)
 	r.Add(0, false, big, nil)
-	assert.Equal(t, len(big)+ChunkOverhead, r.Held())
+	assert.Equal(t, len(big)+ChunkOverhead, r.Held()-ringBytes(&r))
 	r.Add(1, true, big, nil)
 	assert.Nil(t, r.partial)
 	assert.Zero(t, r.Held())
@@ -310,7 +311,7 @@ func TestBuffersReleased(t *testing.T) {
 	r.Add(3, true, big, nil)
 	r.Add(2, false, []byte("x"), nil)
 	assert.Nil(t, r.partial, "joined into a huge message")
-	assert.Nil(t, r.slots[3].data, "a large slot buffer is dropped")
+	assert.Nil(t, r.slots, "the ring goes once nothing is held")
 
 	r.Add(4, false, []byte("ab"), nil)
 	r.Add(5, true, []byte("cd"), nil)
@@ -319,7 +320,7 @@ func TestBuffersReleased(t *testing.T) {
 
 	r.Add(7, true, []byte("y"), nil)
 	r.Add(6, true, nil, nil)
-	assert.Nil(t, r.slots[3].data, "slot buffers are dropped once drained: nothing stays resident beyond Held")
+	assert.Nil(t, r.slots, "the ring and its buffers are dropped once drained: nothing stays resident beyond Held")
 	assert.Zero(t, r.Held())
 }
 
@@ -418,3 +419,31 @@ func BenchmarkShuffled(b *testing.B) {
 		}
 	}
 }
+
+// TestRingGrowsWithDistance: the ring is as long as the furthest chunk
+// held needs, charged in Held, and moves its chunks when it grows.
+func TestRingGrowsWithDistance(t *testing.T) {
+	var r Receiver
+	r.Init(1024, 1<<20)
+	var got [][]byte
+	d := collect(&got)
+	r.Add(3, true, []byte("3"), d)
+	assert.Len(t, r.slots, minRing)
+	assert.Equal(t, 1+ChunkOverhead+minRing*slotSize, r.Held())
+	r.Add(100, true, []byte("100"), d)
+	assert.Len(t, r.slots, 128)
+	r.Add(1023, true, []byte("1023"), d)
+	assert.Len(t, r.slots, 1024, "at most the window")
+	for i := uint32(0); i < 1024; i++ {
+		r.Add(i, true, []byte(strconv.Itoa(int(i))), d)
+	}
+	require.Len(t, got, 1024)
+	for i, m := range got {
+		require.Equal(t, strconv.Itoa(i), string(m), "in order across the ring's growth")
+	}
+	assert.Zero(t, r.Held())
+	assert.Nil(t, r.slots)
+}
+
+// ringBytes is what r's ring of held chunks is charged in Held.
+func ringBytes(r *Receiver) int { return len(r.slots) * slotSize }

@@ -79,8 +79,21 @@ func fuzzReceive(f *testing.F, role Role) {
 	// a DISCONNECT and an app message
 	bye := sealed(43, protocol.Message{Seq: 120, Type: protocol.TypeApp, Body: []byte("last words")},
 		protocol.Message{Seq: 121, Type: protocol.TypeDisconnect})
+	// extension messages: caps, ordered chunks out of order, one too far
+	// ahead, a bad one
+	ext := func(seq protocol.Seq, body []byte) protocol.Message {
+		return protocol.Message{Seq: seq, Type: protocol.TypeKeepAlive, Body: body}
+	}
+	chunk := func(oseq uint32, final bool, n int) []byte {
+		return protocol.AppendOrdered(nil, protocol.Ordered{Seq: oseq, Final: final, Data: bytes.Repeat([]byte{byte(oseq)}, n)})
+	}
+	ordered := sealed(44, ext(130, protocol.AppendCaps(nil, protocol.Caps{Flags: 3})),
+		ext(131, chunk(2, true, 30)), ext(132, chunk(0, false, 40)), ext(133, chunk(1, false, 50)),
+		ext(134, chunk(5, true, 10)))
+	farOrdered := sealed(45, ext(140, chunk(1<<20, true, 10)))
+	badExt := sealed(46, ext(150, []byte{9, 9, 9}), ext(151, []byte{2, 0, 0}))
 	for _, variant := range []uint8{0, 1, 2} {
-		for _, in := range [][]byte{whole, manyPartial, mismatch, bye} {
+		for _, in := range [][]byte{whole, manyPartial, mismatch, bye, ordered, farOrdered, badExt} {
 			f.Add(variant<<4|1, in)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/internal/allocs"
 	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/ordered"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
@@ -100,14 +101,26 @@ func sealInput(c *Conn, in []byte) []byte {
 // when there is one.
 func checkHeld(t *testing.T, c *Conn, b *Budget, when string) {
 	t.Helper()
-	if c.mem.held != c.mem.sendHeld+c.rx.reasm.Held() {
-		t.Fatalf("%s: held %d, but messages alive %d + reassembly %d", when, c.mem.held, c.mem.sendHeld, c.rx.reasm.Held())
+	ord := 0
+	if c.rx.ord != nil {
+		ord = c.rx.ord.held
+		if ord != c.rx.ord.r.Held() {
+			t.Fatalf("%s: ordered chunks charged %d, held %d", when, ord, c.rx.ord.r.Held())
+		}
+	}
+	if c.mem.held != c.mem.sendHeld+c.rx.reasm.Held()+ord {
+		t.Fatalf("%s: held %d, but messages alive %d + reassembly %d + ordered %d", when, c.mem.held, c.mem.sendHeld, c.rx.reasm.Held(), ord)
+	}
+	// The ordered receiver holds at most a message being joined and a
+	// window of chunks, each at most a packet.
+	if limit := c.cfg.MaxMessageSize + orderedWindow*(protocol.MaxSingleMessage+ordered.ChunkOverhead); ord > limit {
+		t.Fatalf("%s: ordered chunks hold %d bytes (limit %d)", when, ord, limit)
 	}
 	if c.rx.reasm.Held() > c.cfg.MaxReassemblyBytes || c.rx.reasm.Pending() > c.cfg.MaxPartialMessages {
 		t.Fatalf("%s: reassembly holds %d bytes (limit %d) in %d partial messages (limit %d)",
 			when, c.rx.reasm.Held(), c.cfg.MaxReassemblyBytes, c.rx.reasm.Pending(), c.cfg.MaxPartialMessages)
 	}
-	if c.Held() > c.cfg.MaxQueuedBytes+c.cfg.MaxReassemblyBytes {
+	if c.Held() > c.cfg.MaxQueuedBytes+c.cfg.MaxReassemblyBytes+ord {
 		t.Fatalf("%s: holds %d bytes", when, c.Held())
 	}
 	if b != nil && b.Used() != c.Held() {
