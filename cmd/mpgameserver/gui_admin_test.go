@@ -94,6 +94,10 @@ func TestAdminActionsNeedToken(t *testing.T) {
 	udp, base, out, _, _ := serveHTTP(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"),
 		"--game", "echo", "--netsim", "--admin-token", "right")
 	tok := connected(t, udp, pub)
+	// The client counts itself connected at the server's hello, the server
+	// one round trip later: wait until a snapshot shows it.
+	require.Eventually(t, func() bool { return len(document(t, base).Snapshot.Peers) == 1 }, 10*time.Second, 20*time.Millisecond,
+		"the server never showed the client")
 	disconnect := base + "/api/v1/clients/" + strconv.FormatUint(uint64(tok), 10) + "/disconnect"
 
 	do := func(method, url, body, auth string) int {
