@@ -53,9 +53,11 @@
 //   - a connection sends as many datagrams per send interval as a
 //     congestion window allows (internal/cc, BBR's model), small messages
 //     ahead of bulk (fragments, ordered chunks), and resends at once what
-//     a later ack shows lost; to a peer that may be the reference at most
-//     26 packets are in flight, to one of ours (it says so in its hello, a
-//     server answers with a caps message) 256;
+//     a later ack shows lost; a client that may be the reference gets one
+//     datagram a send interval (its update reads one a frame), a server
+//     that may be the reference at most 26 packets in flight, a peer of
+//     ours (it says so in its hello, a server answers with a caps message)
+//     256;
 //   - SendOrdered delivers in order, exactly once: chunks with a 6-byte
 //     header in KEEP_ALIVE messages between two ends of ours (the
 //     reference ignores such messages), one plain guaranteed message per
@@ -87,8 +89,9 @@ const (
 	// an ack goes out at once (PollAck, or the next Poll), well before the
 	// ack field (33 packets) can no longer report them all.
 	ackPressure = 16
-	// refWindow bounds the packets in flight to a peer that may be the
-	// reference, which acks only every 100 ms when it has nothing to send:
+	// refWindow bounds the packets in flight to a server that may be the
+	// reference, which acks only every 100 ms when it has nothing to send
+	// (a client that may be the reference gets one datagram an interval):
 	// with the send interval's own packets, no more than its ack field
 	// reports go unacknowledged.
 	refWindow = 26

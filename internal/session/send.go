@@ -271,13 +271,27 @@ func (c *Conn) Poll(now time.Time, buf []byte) []byte {
 		if dg = c.build(now, buf, false); dg != nil {
 			c.clock.lastBase, c.clock.burst = now, 1
 		}
-	case c.status == conn.Connected && (c.cfg.PacketsPerInterval == 0 || c.clock.burst < c.cfg.PacketsPerInterval):
+	case c.status == conn.Connected && c.clock.burst < c.burstLimit():
 		if dg = c.build(now, buf, true); dg != nil {
 			c.clock.burst++
 		}
 	}
 	c.runCallbacks()
 	return dg
+}
+
+// burstLimit is the most datagrams per send interval: one to a client that
+// may be the reference, whose update reads one datagram a frame (more
+// would queue in its socket: SPEC §14); Config.PacketsPerInterval, or as
+// many as the window allows, otherwise.
+func (c *Conn) burstLimit() int {
+	switch {
+	case c.role == RoleServer && !c.peer.ext:
+		return 1
+	case c.cfg.PacketsPerInterval > 0:
+		return c.cfg.PacketsPerInterval
+	}
+	return maxInFlight
 }
 
 // AckNeeded reports whether so many packets arrived since the last one
@@ -303,7 +317,7 @@ func (c *Conn) PollAck(now time.Time, buf []byte) []byte {
 // WantsToSend reports whether another Poll in this send interval could
 // return a datagram with messages: some wait and the window has room.
 func (c *Conn) WantsToSend() bool {
-	if c.status != conn.Connected || !c.cc.CanSend() {
+	if c.status != conn.Connected || !c.cc.CanSend() || c.clock.burst >= c.burstLimit() {
 		return false
 	}
 	return c.tx.small.len() > 0 || c.tx.bulk.len() > 0 || c.tx.resendSmall.n > 0 || c.tx.resendBulk.n > 0
