@@ -70,7 +70,8 @@ func (r *renderer) facts(fr plot.Rect, m *Monitor, c *history.Client, f *faces) 
 		{"held memory", plot.SI(float64(s.Held)) + "B", p.Text},
 		{"throttled", plot.SI(float64(s.Throttled)), p.Text},
 		{"packets acked", acked, p.Text},
-		{"resent, timeouts", fmt.Sprintf("%s, %s", plot.SI(float64(s.Stats.Resent)), plot.SI(float64(s.Stats.Timeouts))), p.Text},
+		{"resent, lost, timeouts", fmt.Sprintf("%s, %s, %s", plot.SI(float64(s.Stats.Resent)), plot.SI(float64(s.Stats.Lost)), plot.SI(float64(s.Stats.Timeouts))), p.Text},
+		{"send window", fmt.Sprintf("%sB, path %sB/s", plot.SI(float64(s.Window)), plot.SI(s.Bandwidth)), p.Text},
 		{"network", describeConditions(conditionsOf(&m.network, s.Token)), p.Text},
 	}
 	if !m.network.Available {

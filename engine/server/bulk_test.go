@@ -103,8 +103,12 @@ func TestBulkEcho(t *testing.T) {
 		assert.Less(t, one, 500*time.Millisecond)
 		assert.Less(t, all, 5*time.Second)
 		assert.Less(t, largest, 3*time.Second)
+		time.Sleep(time.Second) // a snapshot after the transfers
 		s := w.snapshot()
 		assert.Zero(t, s.Stats.Throttled, "the client's bursts stay within its share of a tick")
+		require.Len(t, s.Peers, 1)
+		assert.Greater(t, s.Peers[0].Window, 16*1472, "the window grew past its start")
+		assert.Greater(t, s.Peers[0].Bandwidth, 1e6, "and measured the path")
 	})
 }
 

@@ -155,6 +155,11 @@ type PeerSnapshot struct {
 	Throttled uint64
 	// Held is the memory the client makes the server hold.
 	Held int
+	// Window is the connection's congestion window in bytes, and
+	// Bandwidth its estimate of the path to the client in bytes a second
+	// (0 before a measurement): how fast a large message goes to it.
+	Window    int
+	Bandwidth float64
 }
 
 // AckedPercent returns the share of the client's packets acknowledged.
@@ -306,6 +311,7 @@ func (s *Server) publish() {
 			Throttled: c.throttled,
 			Held:      c.conn.Held(),
 		}
+		r.Window, r.Bandwidth = c.conn.Congestion()
 		p.PendingAcks += r.Pending
 		if r.Status == conn.Connected {
 			s.latencies.observe(&latencyBounds, r.Latency)

@@ -323,6 +323,13 @@ func (c *Conn) PendingAcks() int {
 	return n
 }
 
+// Congestion returns the congestion window in bytes and the estimated
+// bandwidth of the path to the peer in bytes a second (0 before the first
+// measurement).
+func (c *Conn) Congestion() (window int, bandwidth float64) {
+	return c.cc.Window(), c.cc.Bandwidth()
+}
+
 // QueuedBytes returns the bytes of message bodies waiting in the send
 // queue.
 func (c *Conn) QueuedBytes() int { return c.mem.queuedBytes }
