@@ -49,6 +49,10 @@ type Options struct {
 	// server's answer (5 s). When it fails, Run stops: every other
 	// scenario needs the connection.
 	ConnectTimeout time.Duration
+	// Dial, when set, opens the clients' sockets instead of UDP (for
+	// example rtc.Dialer, to run the scenarios over WebRTC; Server is then
+	// what it takes).
+	Dial func(addr string) (transport.Conn, error)
 }
 
 // Scenarios returns the names of the scenarios Run runs, in order.
@@ -216,11 +220,15 @@ func (r *runner) send(msgs [][]byte, retry conn.RetryMode, cb func(int) func(boo
 
 func (r *runner) connect() (string, error) {
 	var sock *watchedConn
-	r.c = client.New(client.Config{ServerKey: r.opts.Key, HandshakeTimeout: r.opts.ConnectTimeout, Dial: func(addr string) (transport.Conn, error) {
+	dial := func(addr string) (transport.Conn, error) {
 		c, err := dialWatched(addr)
 		sock = c
 		return c, err
-	}})
+	}
+	if r.opts.Dial != nil {
+		dial = r.opts.Dial
+	}
+	r.c = client.New(client.Config{ServerKey: r.opts.Key, HandshakeTimeout: r.opts.ConnectTimeout, Dial: dial})
 	var result *bool
 	t0 := time.Now()
 	if err := r.c.Connect(r.opts.Server, func(ok bool) { result = &ok }); err != nil {
@@ -408,7 +416,7 @@ func (r *runner) wrongKey() (string, error) {
 	// The handshake fails when its timeout ends, the refused SERVER_HELLO
 	// remembered as the reason: as long a timeout as connect's, so that a
 	// busy machine's late answer still counts.
-	c := client.New(client.Config{ServerKey: other.Public(), HandshakeTimeout: r.opts.ConnectTimeout})
+	c := client.New(client.Config{ServerKey: other.Public(), HandshakeTimeout: r.opts.ConnectTimeout, Dial: r.opts.Dial})
 	var result *bool
 	reached := false
 	if err := c.Connect(r.opts.Server, func(ok bool) { result = &ok }); err != nil {

@@ -1,0 +1,62 @@
+// Package rtc carries the protocol's datagrams over WebRTC data channels,
+// the one unreliable, unordered transport a browser has: a game built for
+// GOOS=js reaches the same server, through the same handshake and the same
+// end-to-end encryption, as a native game over UDP.
+//
+// A server makes a Listener, serves its Handler on its HTTP listener (the
+// signaling: a client posts an SDP offer and gets the answer), and gives
+// the server Merge(udpSocket, listener): one transport.Conn in which every
+// browser peer is one more address, so it joins the same connection table,
+// tick, handler events, limits and drop accounting as a UDP client. A
+// client dials with Dial, which returns at once (the signaling runs on a
+// goroutine of its own, so a game's Update never blocks); datagrams sent
+// before the channel opens are dropped, and the protocol's hello repeats.
+//
+// Each data channel is unordered with no retransmissions: SCTP only frames
+// the datagrams, as UDP would. WebRTC was chosen over WebTransport because
+// a browser needs no certificate trusted by it to open a data channel to a
+// server on a LAN or on localhost (DTLS with a self-signed certificate is
+// checked through the signaling), and pion runs it both in the server and,
+// under GOOS=js, through the browser's RTCPeerConnection.
+package rtc
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Limits of a Listener, each a bound on what a client can make it hold.
+const (
+	// DefaultMaxPeers bounds the browser peers at a time.
+	DefaultMaxPeers = 1024
+	// maxQueued bounds the datagrams received and not yet read, for all
+	// peers together; beyond it they are dropped and counted.
+	maxQueued = 8192
+	// maxSignal bounds a signaling request's body.
+	maxSignal = 64 << 10
+	// idleClose closes a peer that sent nothing for this long (the
+	// protocol's connection timeout is 5 s).
+	idleClose = 15 * time.Second
+	// setupTimeout closes a peer whose channel did not open in time.
+	setupTimeout = 15 * time.Second
+	// maxBuffered: datagrams to a peer whose channel holds this many bytes
+	// unsent are dropped, as a full socket buffer drops them.
+	maxBuffered = 1 << 20
+)
+
+// Label names the data channel; a peer's channel of another label is
+// refused.
+const Label = "mpgs"
+
+// Config sets up a Listener.
+type Config struct {
+	// MaxPeers bounds the browser peers at a time (DefaultMaxPeers).
+	MaxPeers int
+	// Logger receives the listener's log lines (discarded when nil).
+	Logger *slog.Logger
+	// API, when set, makes the peer connections (tests give one that
+	// includes loopback candidates); nil uses NewAPI(false).
+	API *webrtc.API
+}

@@ -1,0 +1,186 @@
+//go:build !js
+
+package rtc_test
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpgs/mpgameserver/client"
+	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/rtc"
+	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/examples/echo"
+	echogame "github.com/mpgs/mpgameserver/internal/echo"
+)
+
+// These tests run real WebRTC (ICE, DTLS, SCTP) between pion peers on the
+// loopback, in real time; their limits end a broken test, they do not
+// measure.
+
+const vectorKeys = "../../internal/vectors/testdata/"
+
+// signaling serves l's Handler over HTTP on the loopback and returns its
+// URL.
+func signaling(t *testing.T, l *rtc.Listener) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/rtc", l.Handler())
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return hs.URL + "/rtc"
+}
+
+func TestDatagramsBothWays(t *testing.T) {
+	l := rtc.Listen(rtc.Config{API: rtc.NewAPI(true)}, netip.AddrPort{})
+	t.Cleanup(func() { l.Close() })
+	url := signaling(t, l)
+	c, err := rtc.Dial(url, rtc.NewAPI(true))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+
+	// Until the channel opens, writes are dropped: keep writing, as the
+	// protocol's hello repeats.
+	in := make([]transport.Datagram, 8)
+	for i := range in {
+		in[i].Data = make([]byte, 0, transport.RecvSize)
+	}
+	var from transport.Datagram
+	deadline := time.Now().Add(20 * time.Second)
+	for n := 0; n == 0; {
+		require.True(t, time.Now().Before(deadline), "no datagram reached the listener")
+		_, err := c.WriteBatch([]transport.Datagram{{Data: []byte("hello")}})
+		require.NoError(t, err)
+		require.NoError(t, l.Wait(time.Now().Add(50*time.Millisecond)))
+		n, err = l.ReadBatch(in)
+		require.NoError(t, err)
+		if n > 0 {
+			from = in[0]
+		}
+	}
+	assert.Equal(t, "hello", string(from.Data))
+	assert.True(t, from.Addr.IsValid(), "the peer is known by its address (its side of the ICE pair): %s", from.Addr)
+	assert.Equal(t, 1, l.Peers())
+
+	// The listener answers that address; a datagram of the largest size
+	// goes through whole.
+	big := bytes.Repeat([]byte{7}, 1472)
+	n, err := l.WriteBatch([]transport.Datagram{{Data: []byte("world"), Addr: from.Addr}, {Data: big, Addr: from.Addr}})
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	var got []string
+	for len(got) < 2 {
+		require.True(t, time.Now().Before(deadline), "the answers did not arrive")
+		require.NoError(t, c.Wait(time.Now().Add(50*time.Millisecond)))
+		k, err := c.ReadBatch(in)
+		require.NoError(t, err)
+		for _, d := range in[:k] {
+			got = append(got, string(d.Data))
+		}
+	}
+	assert.Equal(t, []string{"world", string(big)}, got)
+
+	// An address that is no peer's is refused, as an unreachable one.
+	_, err = l.WriteBatch([]transport.Datagram{{Data: []byte("x"), Addr: netip.MustParseAddrPort("127.0.0.9:9")}})
+	assert.Error(t, err)
+}
+
+func TestSignalingRefusesGarbage(t *testing.T) {
+	l := rtc.Listen(rtc.Config{API: rtc.NewAPI(true), MaxPeers: 1}, netip.AddrPort{})
+	t.Cleanup(func() { l.Close() })
+	url := signaling(t, l)
+	for _, body := range []string{"", "{", `{"type":"answer","sdp":"v=0"}`, `{"type":"offer","sdp":"not sdp"}`} {
+		resp, err := http.Post(url, "application/json", bytes.NewReader([]byte(body)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.GreaterOrEqual(t, resp.StatusCode, 400, "body %q", body)
+	}
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	assert.Zero(t, l.Peers(), "a refused offer holds nothing")
+}
+
+// startServer runs an echo server on a UDP socket and a WebRTC listener
+// merged, and returns its UDP address and its signaling URL.
+func startServer(t *testing.T) (*server.Server, string) {
+	t.Helper()
+	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
+	require.NoError(t, err)
+	udp, err := transport.Listen("127.0.0.1:0", transport.Config{})
+	require.NoError(t, err)
+	l := rtc.Listen(rtc.Config{API: rtc.NewAPI(true)}, udp.LocalAddr())
+	srv, err := server.NewWithConn(server.Config{Handler: echogame.NewHandler(nil), RootKey: root,
+		Logger: slog.New(slog.DiscardHandler)}, rtc.Merge(udp, l))
+	require.NoError(t, err)
+	go srv.Run()
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	return srv, signaling(t, l)
+}
+
+// TestEchoScenariosOverWebRTC: the nine echo scenarios (handshake,
+// packing, fragments of 10 and 100 KB, guaranteed callbacks, a wrong key,
+// a graceful disconnect) pass over the browser carrier as over UDP.
+func TestEchoScenariosOverWebRTC(t *testing.T) {
+	_, url := startServer(t)
+	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	var report bytes.Buffer
+	passed, failed := echo.Run(echo.Options{Server: url, Key: pub, Out: &report, Dial: rtc.Dialer(rtc.NewAPI(true)), ConnectTimeout: 8 * time.Second})
+	t.Logf("over WebRTC:\n%s", report.String())
+	assert.Zero(t, failed)
+	assert.Equal(t, len(echo.Scenarios()), passed)
+}
+
+// TestBrowserAndUDPClientsTogether: a client over WebRTC and one over UDP
+// are two connections of the same server, in the same table, and both
+// get their echoes.
+func TestBrowserAndUDPClientsTogether(t *testing.T) {
+	srv, url := startServer(t)
+	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	web := client.New(client.Config{ServerKey: pub, Dial: rtc.Dialer(rtc.NewAPI(true)), HandshakeTimeout: 15 * time.Second})
+	udp := client.New(client.Config{ServerKey: pub})
+	t.Cleanup(web.ForceDisconnect)
+	t.Cleanup(udp.ForceDisconnect)
+	var okWeb, okUDP *bool
+	require.NoError(t, web.Connect(url, func(ok bool) { okWeb = &ok }))
+	require.NoError(t, udp.Connect(srv.Addr().String(), func(ok bool) { okUDP = &ok }))
+	deadline := time.Now().Add(20 * time.Second)
+	for okWeb == nil || okUDP == nil {
+		require.True(t, time.Now().Before(deadline), "connect never ended")
+		web.Update()
+		udp.Update()
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.True(t, *okWeb, "over WebRTC: %v", web.Err())
+	require.True(t, *okUDP, "over UDP: %v", udp.Err())
+	for i, c := range []*client.Client{web, udp} {
+		require.NoError(t, c.SendGuaranteed([]byte(fmt.Sprintf("G%d", i)), nil))
+	}
+	got := map[string]bool{}
+	for len(got) < 2 {
+		require.True(t, time.Now().Before(deadline), "echoes missing: %v", got)
+		for _, c := range []*client.Client{web, udp} {
+			c.Update()
+			for _, m := range c.Messages() {
+				got[string(m.Data)] = true
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Equal(t, map[string]bool{"G0": true, "G1": true}, got)
+	var s server.Snapshot
+	require.Eventually(t, func() bool { srv.Snapshot(&s); return len(s.Peers) == 2 }, 10*time.Second, 20*time.Millisecond)
+}
