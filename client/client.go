@@ -25,9 +25,11 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/rtc"
 	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
@@ -39,16 +41,22 @@ var ErrNoMessage = errors.New("client: no message waiting")
 var ErrNotConnected = errors.New("client: not connected")
 
 // ErrNoUDP is what Connect returns where the platform has no UDP sockets
-// (GOOS=js: a browser) and Config.Dial gives no other way to the server.
-var ErrNoUDP = errors.New("client: this platform has no UDP sockets (a browser cannot send UDP datagrams): give Config.Dial a transport that reaches the server")
+// (GOOS=js: a browser) and it was given host:port rather than the
+// server's URL, with no Config.Dial.
+var ErrNoUDP = errors.New("client: this platform has no UDP sockets (a browser cannot send UDP datagrams): connect to the server's https:// URL (WebRTC) or give Config.Dial a transport that reaches it")
 
-// dialFor returns the default Dial on the platform goos: a portable UDP
-// socket, or ErrNoUDP where there is none.
+// dialFor returns the default Dial on the platform goos: for an http://
+// or https:// URL, WebRTC data channels to the server's signaling
+// (engine/rtc, the browser carrier); for host:port, a portable UDP socket,
+// or ErrNoUDP where there is none.
 func dialFor(goos string) func(addr string) (transport.Conn, error) {
-	if goos == "js" || goos == "wasip1" {
-		return func(string) (transport.Conn, error) { return nil, ErrNoUDP }
-	}
 	return func(addr string) (transport.Conn, error) {
+		switch {
+		case strings.HasPrefix(addr, "https://") || strings.HasPrefix(addr, "http://"):
+			return rtc.Dial(addr, nil)
+		case goos == "js" || goos == "wasip1":
+			return nil, ErrNoUDP
+		}
 		return transport.Dial(addr, transport.Config{Portable: true})
 	}
 }
@@ -136,8 +144,9 @@ const (
 	maxSends = 256
 )
 
-// Connect starts connecting to addr ("host:port"; "[::1]:1474" for IPv6)
-// and returns at once. callback, when not nil, is called from a later
+// Connect starts connecting to addr ("host:port"; "[::1]:1474" for IPv6;
+// or a server's WebRTC signaling URL, such as "https://host:8080/rtc",
+// which is how a browser connects: see engine/rtc) and returns at once. callback, when not nil, is called from a later
 // Update with true once the server's signed answer arrived, or with false
 // if none did within the handshake timeout. Each Connect uses a new socket
 // (a new source port), closing any previous connection without notice.

@@ -16,3 +16,13 @@ func TestConnectInBrowserBuild(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoUDP)
 	assert.False(t, c.Connected())
 }
+
+// TestConnectURLInBrowserBuild: a signaling URL goes to WebRTC; a
+// JavaScript host without RTCPeerConnection (Node) says so instead of
+// failing later.
+func TestConnectURLInBrowserBuild(t *testing.T) {
+	c := New(Config{})
+	err := c.Connect("http://127.0.0.1:9/rtc", nil)
+	assert.ErrorContains(t, err, "RTCPeerConnection")
+	assert.False(t, c.Connected())
+}

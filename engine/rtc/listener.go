@@ -52,7 +52,7 @@ func Listen(cfg Config, local netip.AddrPort) *Listener {
 	}
 	l := &Listener{cfg: cfg, api: cfg.API, local: local, log: cfg.Logger, peers: map[netip.AddrPort]*peer{}, in: newInbox(maxQueued)}
 	if l.api == nil {
-		l.api = NewAPI(false)
+		l.api = NewAPI(true)
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)

@@ -56,7 +56,7 @@ type Config struct {
 	MaxPeers int
 	// Logger receives the listener's log lines (discarded when nil).
 	Logger *slog.Logger
-	// API, when set, makes the peer connections (tests give one that
-	// includes loopback candidates); nil uses NewAPI(false).
+	// API, when set, makes the peer connections (for example with a STUN
+	// server, or a fixed UDP port range); nil uses NewAPI(true).
 	API *webrtc.API
 }

@@ -4,6 +4,7 @@ package rtc_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -150,7 +152,8 @@ func TestBrowserAndUDPClientsTogether(t *testing.T) {
 	srv, url := startServer(t)
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
-	web := client.New(client.Config{ServerKey: pub, Dial: rtc.Dialer(rtc.NewAPI(true)), HandshakeTimeout: 15 * time.Second})
+	// No Dial: Connect takes the signaling URL as it takes host:port.
+	web := client.New(client.Config{ServerKey: pub, HandshakeTimeout: 15 * time.Second})
 	udp := client.New(client.Config{ServerKey: pub})
 	t.Cleanup(web.ForceDisconnect)
 	t.Cleanup(udp.ForceDisconnect)
@@ -183,4 +186,31 @@ func TestBrowserAndUDPClientsTogether(t *testing.T) {
 	assert.Equal(t, map[string]bool{"G0": true, "G1": true}, got)
 	var s server.Snapshot
 	require.Eventually(t, func() bool { srv.Snapshot(&s); return len(s.Peers) == 2 }, 10*time.Second, 20*time.Millisecond)
+}
+
+// TestPeerLimit: beyond MaxPeers, an offer is refused with 503 and holds
+// nothing; once a peer goes, another may come.
+func TestPeerLimit(t *testing.T) {
+	l := rtc.Listen(rtc.Config{MaxPeers: 1}, netip.AddrPort{})
+	t.Cleanup(func() { l.Close() })
+	url := signaling(t, l)
+	first, err := rtc.Dial(url, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return l.Peers() == 1 }, 10*time.Second, 10*time.Millisecond)
+	pc, err := rtc.NewAPI(true).NewPeerConnection(webrtc.Configuration{})
+	require.NoError(t, err)
+	defer pc.Close()
+	_, err = pc.CreateDataChannel(rtc.Label, nil)
+	require.NoError(t, err)
+	offer, err := pc.CreateOffer(nil)
+	require.NoError(t, err)
+	body, err := json.Marshal(offer)
+	require.NoError(t, err)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, 1, l.Peers())
+	require.NoError(t, first.Close())
+	require.Eventually(t, func() bool { return l.Peers() == 0 }, 20*time.Second, 20*time.Millisecond, "a closed peer is forgotten")
 }
