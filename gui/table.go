@@ -57,6 +57,9 @@ func columns() []column {
 		{"timeouts", 100, true,
 			func(r *history.Row) string { return plot.SI(float64(r.Stats.Timeouts)) },
 			num(func(r *history.Row) int64 { return int64(r.Stats.Timeouts) })},
+		{"via", 70, false,
+			func(r *history.Row) string { return r.Carrier },
+			func(a, b *history.Row) int { return cmp.Compare(a.Carrier, b.Carrier) }},
 	}
 }
 

@@ -82,6 +82,15 @@ func (m *merged) Wait(deadline time.Time) error {
 
 func (m *merged) LocalAddr() netip.AddrPort { return m.udp.LocalAddr() }
 
+// Carrier names how datagrams from addr travel, for the server's client
+// table: "webrtc" for a browser peer, "udp" for the others.
+func (m *merged) Carrier(addr netip.AddrPort) string {
+	if m.l.Has(addr) {
+		return "webrtc"
+	}
+	return "udp"
+}
+
 func (m *merged) Stats() transport.Stats {
 	a, b := m.udp.Stats(), m.l.Stats()
 	a.KernelDrops += b.KernelDrops

@@ -186,6 +186,11 @@ func TestBrowserAndUDPClientsTogether(t *testing.T) {
 	assert.Equal(t, map[string]bool{"G0": true, "G1": true}, got)
 	var s server.Snapshot
 	require.Eventually(t, func() bool { srv.Snapshot(&s); return len(s.Peers) == 2 }, 10*time.Second, 20*time.Millisecond)
+	carriers := map[uint32]string{}
+	for _, p := range s.Peers {
+		carriers[p.Token] = p.Carrier
+	}
+	assert.Equal(t, map[uint32]string{web.Token(): "webrtc", udp.Token(): "udp"}, carriers, "the client table says how each client came")
 }
 
 // TestPeerLimit: beyond MaxPeers, an offer is refused with 503 and holds

@@ -49,3 +49,12 @@ func (x *addrIndex) delete(a netip.AddrPort) {
 	}
 	delete(x.other, a)
 }
+
+// carrierOf names how datagrams from addr travel: what the server's Conn
+// says when it merges several ways (engine/rtc.Merge), "udp" otherwise.
+func (s *Server) carrierOf(addr netip.AddrPort) string {
+	if c, ok := s.conn.(interface{ Carrier(netip.AddrPort) string }); ok {
+		return c.Carrier(addr)
+	}
+	return "udp"
+}

@@ -387,7 +387,7 @@ func (s *Server) handshake(q *queuedHello) {
 		}
 		return
 	}
-	c := &Peer{srv: s, addr: q.from, pending: true, proven: q.proof}
+	c := &Peer{srv: s, addr: q.from, carrier: s.carrierOf(q.from), pending: true, proven: q.proof}
 	_, separate := s.access() // then addresses go to the access log only
 	c.log = slog.New(newClientHandler(s.log.Handler(), c, tmpl.Token(), !separate))
 	cfg := *s.connCfg

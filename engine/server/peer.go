@@ -15,10 +15,11 @@ import (
 // must be called on the server's event goroutine: inside handler methods,
 // or in a function given to Server.Post.
 type Peer struct {
-	srv  *Server
-	addr netip.AddrPort
-	conn *session.Conn
-	log  *slog.Logger
+	srv     *Server
+	addr    netip.AddrPort
+	carrier string // "udp", or what the server's Conn names (Carrier)
+	conn    *session.Conn
+	log     *slog.Logger
 
 	pending   bool      // in the temporary pool (handshake not complete)
 	proven    bool      // its hello carried a valid cookie

@@ -143,7 +143,11 @@ type Second struct {
 // PeerSnapshot is one client's row: its identity, state and counters.
 // Per-second rates are the difference of two snapshots a second apart.
 type PeerSnapshot struct {
-	Addr    netip.AddrPort
+	Addr netip.AddrPort
+	// Carrier is how the client's datagrams travel: "udp", or what the
+	// server's transport.Conn says (engine/rtc.Merge: "webrtc" for a
+	// browser).
+	Carrier string
 	Token   uint32
 	Status  conn.Status
 	Latency time.Duration
@@ -303,6 +307,7 @@ func (s *Server) publish() {
 		t.add(&cs)
 		r := PeerSnapshot{
 			Addr:      c.Addr(),
+			Carrier:   c.carrier,
 			Token:     c.Token(),
 			Status:    c.conn.Status(),
 			Latency:   c.conn.Latency(),
