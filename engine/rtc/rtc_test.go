@@ -34,7 +34,7 @@ const vectorKeys = "../../internal/vectors/testdata/"
 
 // signaling serves l's Handler over HTTP on the loopback and returns its
 // URL.
-func signaling(t *testing.T, l *rtc.Listener) string {
+func signaling(t testing.TB, l *rtc.Listener) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/rtc", l.Handler())
@@ -114,16 +114,17 @@ func TestSignalingRefusesGarbage(t *testing.T) {
 	assert.Zero(t, l.Peers(), "a refused offer holds nothing")
 }
 
-// startServer runs an echo server on a UDP socket and a WebRTC listener
-// merged, and returns its UDP address and its signaling URL.
-func startServer(t *testing.T) (*server.Server, string) {
+// startServer runs an echo server (ticking at interval; 0 for 60 Hz) on a
+// UDP socket and a WebRTC listener merged, and returns it and its
+// signaling URL.
+func startServer(t testing.TB, interval time.Duration) (*server.Server, string) {
 	t.Helper()
 	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
 	require.NoError(t, err)
 	udp, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
 	l := rtc.Listen(rtc.Config{API: rtc.NewAPI(true)}, udp.LocalAddr())
-	srv, err := server.NewWithConn(server.Config{Handler: echogame.NewHandler(nil), RootKey: root,
+	srv, err := server.NewWithConn(server.Config{Handler: echogame.NewHandler(nil), RootKey: root, Interval: interval,
 		Logger: slog.New(slog.DiscardHandler)}, rtc.Merge(udp, l))
 	require.NoError(t, err)
 	go srv.Run()
@@ -135,7 +136,7 @@ func startServer(t *testing.T) (*server.Server, string) {
 // packing, fragments of 10 and 100 KB, guaranteed callbacks, a wrong key,
 // a graceful disconnect) pass over the browser carrier as over UDP.
 func TestEchoScenariosOverWebRTC(t *testing.T) {
-	_, url := startServer(t)
+	_, url := startServer(t, 0)
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
 	var report bytes.Buffer
@@ -149,7 +150,7 @@ func TestEchoScenariosOverWebRTC(t *testing.T) {
 // are two connections of the same server, in the same table, and both
 // get their echoes.
 func TestBrowserAndUDPClientsTogether(t *testing.T) {
-	srv, url := startServer(t)
+	srv, url := startServer(t, 0)
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
 	// No Dial: Connect takes the signaling URL as it takes host:port.
