@@ -19,6 +19,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/rtc"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/engine/transport"
@@ -219,4 +220,73 @@ func TestPeerLimit(t *testing.T) {
 	assert.Equal(t, 1, l.Peers())
 	require.NoError(t, first.Close())
 	require.Eventually(t, func() bool { return l.Peers() == 0 }, 20*time.Second, 20*time.Millisecond, "a closed peer is forgotten")
+}
+
+// TestGuaranteedOverLossyWebRTC: behind a link that drops 20% of the
+// datagrams each way, duplicates 10% and reorders, every guaranteed message
+// a WebRTC client sends (some fragmented) comes back exactly once, as over
+// UDP (engine/server's TestGuaranteedDeliveryOverLossyLink).
+func TestGuaranteedOverLossyWebRTC(t *testing.T) {
+	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
+	require.NoError(t, err)
+	udp, err := transport.Listen("127.0.0.1:0", transport.Config{})
+	require.NoError(t, err)
+	l := rtc.Listen(rtc.Config{}, udp.LocalAddr())
+	bad := netsim.Profile{Loss: 0.2, Duplicate: 0.1, Delay: 5 * time.Millisecond, Jitter: 10 * time.Millisecond, Reorder: 0.05, ReorderDelay: 40 * time.Millisecond}
+	srv, err := server.NewWithConn(server.Config{Handler: echogame.NewHandler(nil), RootKey: root,
+		Logger: slog.New(slog.DiscardHandler)}, netsim.Wrap(rtc.Merge(udp, l), bad, bad, 42))
+	require.NoError(t, err)
+	go srv.Run()
+	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	url := signaling(t, l)
+
+	var c *client.Client
+	for attempt := 0; attempt < 5 && c == nil; attempt++ { // a lost handshake fails an attempt
+		cc := client.New(client.Config{ServerKey: root.Public(), HandshakeTimeout: 10 * time.Second})
+		var ok *bool
+		require.NoError(t, cc.Connect(url, func(r bool) { ok = &r }))
+		for deadline := time.Now().Add(15 * time.Second); ok == nil && time.Now().Before(deadline); {
+			cc.Update()
+			time.Sleep(5 * time.Millisecond)
+		}
+		if ok != nil && *ok {
+			c = cc
+		} else {
+			cc.ForceDisconnect()
+		}
+	}
+	require.NotNil(t, c, "could not connect over the lossy link")
+	t.Cleanup(c.ForceDisconnect)
+	const n = 200
+	want := map[string]bool{}
+	for i := range n {
+		size := 20 + (i*37)%300
+		if i%50 == 0 {
+			size = 5000 // fragmented
+		}
+		m := append([]byte(fmt.Sprintf("G%04d:", i)), bytes.Repeat([]byte{byte(i)}, size)...)
+		want[string(m)] = true
+		require.NoError(t, c.SendGuaranteed(m, nil))
+	}
+	counts := map[string]int{}
+	deadline := time.Now().Add(time.Minute)
+	for len(counts) < n {
+		require.True(t, time.Now().Before(deadline), "%d of %d echoes", len(counts), n)
+		c.Update()
+		for _, m := range c.Messages() {
+			counts[string(m.Data)]++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); {
+		c.Update() // late copies would show now
+		for _, m := range c.Messages() {
+			counts[string(m.Data)]++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for m, k := range counts {
+		require.True(t, want[m], "unexpected message")
+		require.Equal(t, 1, k, "an echo arrived %d times", k)
+	}
 }
