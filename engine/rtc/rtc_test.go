@@ -290,3 +290,69 @@ func TestGuaranteedOverLossyWebRTC(t *testing.T) {
 		require.Equal(t, 1, k, "an echo arrived %d times", k)
 	}
 }
+
+// TestFloodingBrowserPeer: a browser peer that floods the server with junk
+// over its data channel is one more hostile client: the junk is dropped
+// before it reaches a connection (counted), and a UDP client beside it
+// gets every echo.
+func TestFloodingBrowserPeer(t *testing.T) {
+	srv, url := startServer(t, 0)
+	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	flood, err := rtc.Dial(url, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { flood.Close() })
+	junk := make([]transport.Datagram, 64)
+	for i := range junk {
+		junk[i].Data = bytes.Repeat([]byte{byte(i)}, 200)
+	}
+	stop := make(chan struct{})
+	flooded := make(chan int)
+	go func() {
+		n := 0
+		defer func() { flooded <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k, err := flood.WriteBatch(junk)
+			if err != nil {
+				return
+			}
+			n += k
+			time.Sleep(time.Millisecond)
+		}
+	}()
+
+	c := client.New(client.Config{ServerKey: pub})
+	t.Cleanup(c.ForceDisconnect)
+	var ok *bool
+	require.NoError(t, c.Connect(srv.Addr().String(), func(r bool) { ok = &r }))
+	deadline := time.Now().Add(20 * time.Second)
+	for ok == nil {
+		require.True(t, time.Now().Before(deadline), "connect never ended")
+		c.Update()
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.True(t, *ok, "%v", c.Err())
+	const n = 100
+	got := 0
+	for i := 0; got < n; i++ {
+		require.True(t, time.Now().Before(deadline), "%d of %d echoes beside the flood", got, n)
+		if i < n {
+			require.NoError(t, c.SendGuaranteed([]byte(fmt.Sprintf("G%d", i)), nil))
+		}
+		c.Update()
+		got += len(c.Messages())
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	sent := <-flooded
+	var s server.Snapshot
+	require.Eventually(t, func() bool { srv.Snapshot(&s); return s.Stats.Junk > 0 }, 10*time.Second, 20*time.Millisecond)
+	t.Logf("the browser peer sent %d junk datagrams; the server dropped %d as junk, %d for want of room", sent, s.Stats.Junk, s.Stats.KernelDrops)
+	assert.Equal(t, n, got)
+	assert.Len(t, s.Peers, 1, "the flood never became a connection")
+}
