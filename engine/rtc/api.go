@@ -3,18 +3,42 @@
 package rtc
 
 import (
+	"net"
+	"net/netip"
+
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 )
 
-// NewAPI returns the pion API the package uses: host candidates only
-// (no STUN server), no mDNS, and loopback candidates too when loopback is
-// set (a server and its clients on one machine). Under GOOS=js the
-// browser decides all of that, and loopback is ignored.
-func NewAPI(loopback bool) *webrtc.API {
+// NewAPI returns the pion API for peer connections that offer the
+// addresses o allows: host candidates only (no STUN server), no mDNS
+// names. Under GOOS=js the browser decides all of that, and o is ignored.
+func NewAPI(o Options) *webrtc.API {
+	return webrtc.NewAPI(webrtc.WithSettingEngine(o.settings()))
+}
+
+// settings is o as a pion setting engine.
+func (o Options) settings() webrtc.SettingEngine {
 	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(loopback)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
-	return webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	host := o.Host.Unmap()
+	if host.IsValid() && !host.IsUnspecified() {
+		se.SetIncludeLoopbackCandidate(host.IsLoopback())
+		se.SetIPFilter(func(ip net.IP) bool {
+			a, ok := netip.AddrFromSlice(ip)
+			return ok && a.Unmap() == host
+		})
+	} else {
+		se.SetIncludeLoopbackCandidate(true)
+	}
+	if len(o.Public) > 0 {
+		ips := make([]string, len(o.Public))
+		for i, a := range o.Public {
+			ips[i] = a.String()
+		}
+		_ = se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: ips, AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace})
+	}
+	return se
 }

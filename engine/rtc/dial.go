@@ -22,7 +22,7 @@ const maxInbox = 4096
 
 // Dialer returns a dial function for client.Config.Dial that reaches a
 // server's signaling URL (the Listener's Handler, for example
-// https://host:8080/rtc) over WebRTC. api is the pion API (nil: NewAPI(true)).
+// https://host:8080/rtc) over WebRTC. api is the pion API (nil: NewAPI(Options{}), every interface).
 func Dialer(api *webrtc.API) func(url string) (transport.Conn, error) {
 	return func(url string) (transport.Conn, error) { return Dial(url, api) }
 }
@@ -32,13 +32,13 @@ func Dialer(api *webrtc.API) func(url string) (transport.Conn, error) {
 // goroutine of their own, so that a game's Update never waits for them.
 // Datagrams written before the channel opens are dropped (the protocol
 // repeats its hello); if the connection cannot be made, reads and writes
-// return the reason. api is the pion API (nil: NewAPI(true)).
+// return the reason. api is the pion API (nil: NewAPI(Options{}), every interface).
 func Dial(url string, api *webrtc.API) (transport.Conn, error) {
 	if err := supported(); err != nil {
 		return nil, err
 	}
 	if api == nil {
-		api = NewAPI(true)
+		api = NewAPI(Options{})
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {

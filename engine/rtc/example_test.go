@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"time"
 
 	"github.com/mpgs/mpgameserver/client"
@@ -38,7 +39,12 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	web := rtc.Listen(rtc.Config{API: rtc.NewAPI(true)}, udp.LocalAddr())
+	// Browser peers, offered the loopback address only.
+	lo := rtc.Options{Host: netip.MustParseAddr("127.0.0.1")}
+	web, err := rtc.Listen(rtc.Config{ICE: lo}, udp.LocalAddr())
+	if err != nil {
+		log.Fatal(err)
+	}
 	srv, err := server.NewWithConn(server.Config{Handler: echoOnce{}, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, rtc.Merge(udp, web))
 	if err != nil {
 		log.Fatal(err)
@@ -50,7 +56,7 @@ func Example() {
 	hs := httptest.NewServer(mux) // the server's HTTP listener
 	defer hs.Close()
 
-	c := client.New(client.Config{ServerKey: root.Public(), Dial: rtc.Dialer(rtc.NewAPI(true))})
+	c := client.New(client.Config{ServerKey: root.Public(), Dial: rtc.Dialer(rtc.NewAPI(lo))})
 	if err := c.Connect(hs.URL+"/rtc", func(ok bool) { fmt.Println("connected:", ok) }); err != nil {
 		log.Fatal(err)
 	}

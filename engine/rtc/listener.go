@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/mpgs/mpgameserver/engine/transport"
@@ -28,7 +30,8 @@ type Listener struct {
 	local netip.AddrPort
 	log   *slog.Logger
 
-	in *inbox
+	in  *inbox
+	mux io.Closer // the one UDP port of Config.ICE.Port, or nil
 
 	mu    sync.Mutex
 	peers map[netip.AddrPort]*peer
@@ -45,19 +48,47 @@ type peer struct {
 }
 
 // Listen returns a Listener. local is the address it reports as its own
-// (the server's UDP address, for logs).
-func Listen(cfg Config, local netip.AddrPort) *Listener {
+// (the server's UDP address, for logs). It fails only when cfg.ICE.Port
+// cannot be bound.
+func Listen(cfg Config, local netip.AddrPort) (*Listener, error) {
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = DefaultMaxPeers
 	}
 	l := &Listener{cfg: cfg, api: cfg.API, local: local, log: cfg.Logger, peers: map[netip.AddrPort]*peer{}, in: newInbox(maxQueued)}
-	if l.api == nil {
-		l.api = NewAPI(true)
-	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
-	return l
+	if l.api == nil {
+		se := cfg.ICE.settings()
+		if cfg.ICE.Port != 0 {
+			mux, err := oneUDPPort(cfg.ICE)
+			if err != nil {
+				return nil, fmt.Errorf("rtc: the browser peers' UDP port: %w", err)
+			}
+			se.SetICEUDPMux(mux)
+			l.mux = mux
+		}
+		l.api = webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	}
+	return l, nil
+}
+
+// oneUDPPort binds o.Port on o.Host, or on every interface's address when
+// Host is not specified, for all of a Listener's peers.
+func oneUDPPort(o Options) (interface {
+	ice.UDPMux
+	io.Closer
+}, error) {
+	host := o.Host.Unmap()
+	if host.IsValid() && !host.IsUnspecified() {
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(host, o.Port)))
+		if err != nil {
+			return nil, err
+		}
+		return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c}), nil
+	}
+	return ice.NewMultiUDPMuxFromPort(int(o.Port), ice.UDPMuxFromPortWithLoopback(),
+		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6))
 }
 
 // Peers returns how many browser peers are set up or connected.
@@ -294,6 +325,9 @@ func (l *Listener) Close() error {
 	l.mu.Unlock()
 	for _, p := range peers {
 		_ = p.pc.Close()
+	}
+	if l.mux != nil {
+		return l.mux.Close()
 	}
 	return nil
 }

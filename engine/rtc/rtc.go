@@ -24,6 +24,8 @@ import (
 	"log/slog"
 	"time"
 
+	"net/netip"
+
 	"github.com/pion/webrtc/v4"
 )
 
@@ -56,7 +58,26 @@ type Config struct {
 	MaxPeers int
 	// Logger receives the listener's log lines (discarded when nil).
 	Logger *slog.Logger
+	// ICE chooses the addresses and the port browsers reach the listener
+	// on, when API is nil.
+	ICE Options
 	// API, when set, makes the peer connections (for example with a STUN
-	// server, or a fixed UDP port range); nil uses NewAPI(true).
+	// server), and ICE is ignored.
 	API *webrtc.API
+}
+
+// Options choose the addresses a peer connection offers the other end.
+// The zero Options offer every interface's address, loopback included,
+// each peer on a port of its own.
+type Options struct {
+	// Host, when specified, is the one address offered: a server's
+	// listening address (127.0.0.1 keeps everything on the loopback).
+	Host netip.Addr
+	// Public are offered instead of the addresses found: those of a
+	// server behind a one-to-one NAT, such as a cloud VM's public address.
+	Public []netip.Addr
+	// Port, when not 0, carries every browser peer of a Listener through
+	// this one UDP port on Host (or every interface), for a firewall or a
+	// container to open. A dialer ignores it.
+	Port uint16
 }

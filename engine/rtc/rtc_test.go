@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,10 +48,11 @@ func signaling(t testing.TB, l *rtc.Listener) string {
 }
 
 func TestDatagramsBothWays(t *testing.T) {
-	l := rtc.Listen(rtc.Config{API: rtc.NewAPI(true)}, netip.AddrPort{})
+	l, err := rtc.Listen(rtc.Config{ICE: loopback()}, netip.AddrPort{})
+	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
 	url := signaling(t, l)
-	c, err := rtc.Dial(url, rtc.NewAPI(true))
+	c, err := rtc.Dial(url, rtc.NewAPI(loopback()))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 
@@ -99,7 +103,8 @@ func TestDatagramsBothWays(t *testing.T) {
 }
 
 func TestSignalingRefusesGarbage(t *testing.T) {
-	l := rtc.Listen(rtc.Config{API: rtc.NewAPI(true), MaxPeers: 1}, netip.AddrPort{})
+	l, err := rtc.Listen(rtc.Config{ICE: loopback(), MaxPeers: 1}, netip.AddrPort{})
+	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
 	url := signaling(t, l)
 	for _, body := range []string{"", "{", `{"type":"answer","sdp":"v=0"}`, `{"type":"offer","sdp":"not sdp"}`} {
@@ -124,7 +129,8 @@ func startServer(t testing.TB, interval time.Duration) (*server.Server, string) 
 	require.NoError(t, err)
 	udp, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
-	l := rtc.Listen(rtc.Config{API: rtc.NewAPI(true)}, udp.LocalAddr())
+	l, err := rtc.Listen(rtc.Config{ICE: loopback()}, udp.LocalAddr())
+	require.NoError(t, err)
 	srv, err := server.NewWithConn(server.Config{Handler: echogame.NewHandler(nil), RootKey: root, Interval: interval,
 		Logger: slog.New(slog.DiscardHandler)}, rtc.Merge(udp, l))
 	require.NoError(t, err)
@@ -141,7 +147,7 @@ func TestEchoScenariosOverWebRTC(t *testing.T) {
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
 	var report bytes.Buffer
-	passed, failed := echo.Run(echo.Options{Server: url, Key: pub, Out: &report, Dial: rtc.Dialer(rtc.NewAPI(true)), ConnectTimeout: 8 * time.Second})
+	passed, failed := echo.Run(echo.Options{Server: url, Key: pub, Out: &report, Dial: rtc.Dialer(rtc.NewAPI(loopback())), ConnectTimeout: 8 * time.Second})
 	t.Logf("over WebRTC:\n%s", report.String())
 	assert.Zero(t, failed)
 	assert.Equal(t, len(echo.Scenarios()), passed)
@@ -198,25 +204,15 @@ func TestBrowserAndUDPClientsTogether(t *testing.T) {
 // TestPeerLimit: beyond MaxPeers, an offer is refused with 503 and holds
 // nothing; once a peer goes, another may come.
 func TestPeerLimit(t *testing.T) {
-	l := rtc.Listen(rtc.Config{MaxPeers: 1}, netip.AddrPort{})
+	l, err := rtc.Listen(rtc.Config{ICE: loopback(), MaxPeers: 1}, netip.AddrPort{})
+	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
 	url := signaling(t, l)
-	first, err := rtc.Dial(url, nil)
+	first, err := rtc.Dial(url, rtc.NewAPI(loopback()))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return l.Peers() == 1 }, 10*time.Second, 10*time.Millisecond)
-	pc, err := rtc.NewAPI(true).NewPeerConnection(webrtc.Configuration{})
-	require.NoError(t, err)
-	defer pc.Close()
-	_, err = pc.CreateDataChannel(rtc.Label, nil)
-	require.NoError(t, err)
-	offer, err := pc.CreateOffer(nil)
-	require.NoError(t, err)
-	body, err := json.Marshal(offer)
-	require.NoError(t, err)
-	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	code, _ := offer(t, url)
+	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Equal(t, 1, l.Peers())
 	require.NoError(t, first.Close())
 	require.Eventually(t, func() bool { return l.Peers() == 0 }, 20*time.Second, 20*time.Millisecond, "a closed peer is forgotten")
@@ -231,7 +227,8 @@ func TestGuaranteedOverLossyWebRTC(t *testing.T) {
 	require.NoError(t, err)
 	udp, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
-	l := rtc.Listen(rtc.Config{}, udp.LocalAddr())
+	l, err := rtc.Listen(rtc.Config{ICE: loopback()}, udp.LocalAddr())
+	require.NoError(t, err)
 	bad := netsim.Profile{Loss: 0.2, Duplicate: 0.1, Delay: 5 * time.Millisecond, Jitter: 10 * time.Millisecond, Reorder: 0.05, ReorderDelay: 40 * time.Millisecond}
 	srv, err := server.NewWithConn(server.Config{Handler: echogame.NewHandler(nil), RootKey: root,
 		Logger: slog.New(slog.DiscardHandler)}, netsim.Wrap(rtc.Merge(udp, l), bad, bad, 42))
@@ -299,7 +296,7 @@ func TestFloodingBrowserPeer(t *testing.T) {
 	srv, url := startServer(t, 0)
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
-	flood, err := rtc.Dial(url, nil)
+	flood, err := rtc.Dial(url, rtc.NewAPI(loopback()))
 	require.NoError(t, err)
 	t.Cleanup(func() { flood.Close() })
 	junk := make([]transport.Datagram, 64)
@@ -355,4 +352,128 @@ func TestFloodingBrowserPeer(t *testing.T) {
 	t.Logf("the browser peer sent %d junk datagrams; the server dropped %d as junk, %d for want of room", sent, s.Stats.Junk, s.Stats.KernelDrops)
 	assert.Equal(t, n, got)
 	assert.Len(t, s.Peers, 1, "the flood never became a connection")
+}
+
+// loopback offers the loopback address only: the tests' traffic stays on
+// 127.0.0.1.
+func loopback() rtc.Options { return rtc.Options{Host: netip.MustParseAddr("127.0.0.1")} }
+
+// offer posts a pion peer's offer to url and returns the response's
+// status and body.
+func offer(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	pc, err := rtc.NewAPI(loopback()).NewPeerConnection(webrtc.Configuration{})
+	require.NoError(t, err)
+	t.Cleanup(func() { pc.Close() })
+	_, err = pc.CreateDataChannel(rtc.Label, nil)
+	require.NoError(t, err)
+	o, err := pc.CreateOffer(nil)
+	require.NoError(t, err)
+	body, err := json.Marshal(o)
+	require.NoError(t, err)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, got
+}
+
+// answer posts a pion peer's offer to url and returns the answer's SDP.
+func answer(t *testing.T, url string) string {
+	t.Helper()
+	code, body := offer(t, url)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var a webrtc.SessionDescription
+	require.NoError(t, json.Unmarshal(body, &a))
+	return a.SDP
+}
+
+// candidates returns the address:port of each candidate line in sdp.
+func candidates(sdp string) []string {
+	var out []string
+	for _, line := range strings.Split(sdp, "\n") {
+		f := strings.Fields(strings.TrimSpace(line))
+		if len(f) >= 6 && strings.HasPrefix(f[0], "a=candidate:") {
+			out = append(out, net.JoinHostPort(f[4], f[5]))
+		}
+	}
+	return out
+}
+
+// TestOnePortForAllPeers: with ICE.Port, every browser peer is offered
+// that one UDP port on the listener's host, and two clients echo through
+// it side by side; closing the listener frees the port.
+func TestOnePortForAllPeers(t *testing.T) {
+	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	port := uint16(probe.LocalAddr().(*net.UDPAddr).Port)
+	require.NoError(t, probe.Close())
+	ice := loopback()
+	ice.Port = port
+	l, err := rtc.Listen(rtc.Config{ICE: ice}, netip.AddrPort{})
+	require.NoError(t, err)
+	url := signaling(t, l)
+	want := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+	for range 2 {
+		cs := candidates(answer(t, url))
+		require.NotEmpty(t, cs)
+		for _, c := range cs {
+			assert.Equal(t, want, c)
+		}
+	}
+
+	_, err = rtc.Listen(rtc.Config{ICE: ice}, netip.AddrPort{})
+	assert.ErrorContains(t, err, "UDP port", "a port in use is an error, not a silent fallback")
+
+	echoes := func(name string) {
+		c, err := rtc.Dial(url, rtc.NewAPI(loopback()))
+		require.NoError(t, err)
+		defer c.Close()
+		in := make([]transport.Datagram, 8)
+		for i := range in {
+			in[i].Data = make([]byte, 0, transport.RecvSize)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			require.True(t, time.Now().Before(deadline), "%s: no echo", name)
+			_, err := c.WriteBatch([]transport.Datagram{{Data: []byte(name)}})
+			require.NoError(t, err)
+			if l.Wait(time.Now().Add(20*time.Millisecond)) == nil {
+				n, err := l.ReadBatch(in)
+				require.NoError(t, err)
+				for _, d := range in[:n] {
+					_, err := l.WriteBatch([]transport.Datagram{{Addr: d.Addr, Data: d.Data}})
+					require.NoError(t, err)
+				}
+			}
+			if c.Wait(time.Now().Add(20*time.Millisecond)) == nil {
+				n, err := c.ReadBatch(in)
+				require.NoError(t, err)
+				if n > 0 && string(in[0].Data) == name {
+					return
+				}
+			}
+		}
+	}
+	echoes("one")
+	echoes("two")
+	require.NoError(t, l.Close())
+	again, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(want)))
+	require.NoError(t, err, "the listener released its port")
+	again.Close()
+}
+
+// TestPublicAddress: a server behind a one-to-one NAT offers its public
+// address instead of the ones it found.
+func TestPublicAddress(t *testing.T) {
+	ice := loopback()
+	ice.Public = []netip.Addr{netip.MustParseAddr("203.0.113.7")}
+	l, err := rtc.Listen(rtc.Config{ICE: ice}, netip.AddrPort{})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	cs := candidates(answer(t, signaling(t, l)))
+	require.NotEmpty(t, cs)
+	for _, c := range cs {
+		assert.True(t, strings.HasPrefix(c, "203.0.113.7:"), "offered %s", c)
+	}
 }
