@@ -47,7 +47,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkDisplay(os.Getenv); err != nil {
 		return err
 	}
-	srv, err := f.newServer(stdout, stderr)
+	srv, err := f.newServer(ctx, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -59,6 +59,9 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer screenshotsOnSignal(g.Monitor().SaveScreenshot)()
+	if srv.webURL != "" {
+		fmt.Fprintf(stdout, "WEB %s\n", srv.webURL)
+	}
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
 	stopBots := f.startBots(ctx, srv.Server, stderr)
 	defer stopBots()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,9 +27,11 @@ import (
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/netsim"
 	"github.com/mpgs/mpgameserver/engine/prom"
+	"github.com/mpgs/mpgameserver/engine/rtc"
 	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/examples/arena"
+	"github.com/mpgs/mpgameserver/examples/arena/web"
 	"github.com/mpgs/mpgameserver/internal/echo"
 )
 
@@ -64,6 +67,13 @@ type serverFlags struct {
 	bots      int
 	netsim    bool
 	adminTok  string
+	web       string
+	webCert   string
+	webKey    string
+	icePort   int
+	publicIPs string
+	public    []netip.Addr     // from --web-public-ip, once check ran
+	tls       *tls.Config      // from --web-cert and --web-key, once check ran
 	root      *conn.PrivateKey // the key in use, once newServer ran
 	loaded    *conn.PrivateKey // the --key file's key, once check ran
 }
@@ -100,6 +110,41 @@ func (f *serverFlags) check() error {
 	}
 	if f.pprof && f.httpAddr == "" {
 		return errors.New("--pprof needs --http")
+	}
+	if f.web != "" {
+		if err := checkHostPort(f.web); err != nil {
+			return fmt.Errorf("--web %q: %w", f.web, err)
+		}
+	}
+	if f.icePort < 0 || f.icePort > 65535 {
+		return fmt.Errorf("--web-ice-port %d: want a port from 1 to 65535, or 0 for a port per browser peer", f.icePort)
+	}
+	if (f.icePort != 0 || f.publicIPs != "") && f.web == "" {
+		return errors.New("--web-ice-port and --web-public-ip need --web")
+	}
+	f.public = nil
+	for _, ip := range strings.Split(f.publicIPs, ",") {
+		if ip = strings.TrimSpace(ip); ip == "" {
+			continue
+		}
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			return fmt.Errorf("--web-public-ip %q: want IP addresses, comma-separated", f.publicIPs)
+		}
+		f.public = append(f.public, a)
+	}
+	if (f.webCert != "") != (f.webKey != "") {
+		return errors.New("--web-cert and --web-key go together: give both for HTTPS, or neither")
+	}
+	if f.webCert != "" {
+		if f.web == "" {
+			return errors.New("--web-cert needs --web")
+		}
+		cert, err := tls.LoadX509KeyPair(f.webCert, f.webKey)
+		if err != nil {
+			return fmt.Errorf("--web-cert, --web-key: %w", err)
+		}
+		f.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	if f.key != "" {
 		k, err := conn.LoadPrivateKey(f.key)
@@ -144,6 +189,14 @@ func (f *serverFlags) register(fs interface {
 		"reordering a monitor can change, for all clients or one (a development tool: perfect until changed)")
 	fs.StringVar(&f.adminTok, "admin-token", "", "bearer token that the --http admin actions need (disconnect, block, network\n"+
 		"conditions); without one they are refused. Prefer MPGS_ADMIN_TOKEN to a flag other users can see")
+	fs.StringVar(&f.web, "web", "", "also accept browser players (WebRTC data channels) with their signaling on this TCP address;\n"+
+		"with --game arena it serves the arena for the browser at / (?name= sets the player's name)")
+	fs.StringVar(&f.webCert, "web-cert", "", "PEM certificate chain for serving --web over HTTPS (with --web-key)")
+	fs.StringVar(&f.webKey, "web-key", "", "PEM private key of --web-cert")
+	fs.IntVar(&f.icePort, "web-ice-port", 0, "one UDP port, on the --listen host, for every browser peer's datagrams (a port to open in a\n"+
+		"firewall or a container); 0 gives each peer a port of its own")
+	fs.StringVar(&f.publicIPs, "web-public-ip", "", "IP addresses (comma-separated) browsers reach this machine at, offered instead of its own:\n"+
+		"for a server behind a one-to-one NAT, such as a cloud VM's public address")
 }
 
 // hosted is a server built from the flags with what the command runs
@@ -153,20 +206,45 @@ type hosted struct {
 	log    *slog.Logger
 	local  *admin.Local // what a monitor reads and does, in this process or over --http
 	access *os.File
-	http   *http.Server
-	served chan struct{}
+	https  []*served // the --http and --web listeners
+	webURL string    // the --web page's URL, once it listens
+}
+
+// served is an HTTP server running on its own goroutine.
+type served struct {
+	srv  *http.Server
+	done chan struct{}
+}
+
+// serveHTTP serves h on ln (over TLS when cfg is not nil) until close.
+func (h *hosted) serveHTTP(ln net.Listener, handler http.Handler, cfg *tls.Config) {
+	s := &served{srv: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: cfg,
+		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)}, done: make(chan struct{})}
+	h.https = append(h.https, s)
+	go func() {
+		defer close(s.done)
+		var err error
+		if cfg != nil {
+			err = s.srv.ServeTLS(ln, "", "")
+		} else {
+			err = s.srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			h.log.Error("http server", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
 }
 
 // close stops the HTTP server and closes the access log, after the server
 // stopped.
 func (h *hosted) close() {
-	if h.http != nil {
+	for _, s := range h.https {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		if err := h.http.Shutdown(ctx); err != nil {
-			h.http.Close()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.srv.Close()
 		}
 		cancel()
-		<-h.served
+		<-s.done
 	}
 	if h.access != nil {
 		h.access.Close()
@@ -180,9 +258,10 @@ func (h *hosted) abort() {
 }
 
 // newServer builds the server the flags describe, with its HTTP status
-// page listening already (it serves once the server runs). It writes the
-// public key to stdout when it generated the root key.
-func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
+// page and its --web page listening already (they serve once the server
+// runs). It writes the public key to stdout when it generated the root
+// key. ctx bounds building the arena for the browser, when --web needs it.
+func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (*hosted, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
@@ -202,17 +281,27 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		h.access = file
 		cfg.AccessLog = slog.New(f.logHandler(file, slog.LevelInfo))
 	}
+	var assets web.Assets
+	if f.web != "" && f.game == "arena" {
+		a, err := web.Load(ctx, log)
+		if err != nil {
+			h.close()
+			return nil, fmt.Errorf("--web: %w", err)
+		}
+		assets = a
+	}
 	var sim *netsim.Conn
+	var browsers *rtc.Listener
 	var srv *server.Server
 	var err error
-	if f.netsim {
-		sim, srv, err = f.simulated(cfg)
-	} else {
-		srv, err = server.New(cfg, f.listen)
+	if f.netsim || f.web != "" {
+		sim, browsers, srv, err = f.carriers(cfg)
+	} else if srv, err = server.New(cfg, f.listen); err != nil {
+		err = fmt.Errorf("--listen: %w", err)
 	}
 	if err != nil {
 		h.close()
-		return nil, fmt.Errorf("--listen: %w", err)
+		return nil, err
 	}
 	h.Server = srv
 	h.local = admin.NewLocal(srv, tail, sim)
@@ -236,40 +325,95 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		}
-		var page http.Handler = mux
 		ln, err := net.Listen("tcp", f.httpAddr)
 		if err != nil {
 			h.abort()
 			return nil, fmt.Errorf("--http: %w", err)
 		}
-		h.http = &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		h.served = make(chan struct{})
 		log.Info("listening", "http", ln.Addr().String())
-		go func() {
-			defer close(h.served)
-			if err := h.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("http server", "err", err)
-			}
-		}()
+		h.serveHTTP(ln, mux, nil)
+	}
+	if f.web != "" {
+		ln, err := net.Listen("tcp", f.web)
+		if err != nil {
+			h.abort()
+			return nil, fmt.Errorf("--web: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/rtc", browsers.Handler())
+		if f.game == "arena" {
+			mux.Handle("/", web.Handler(web.Config{Assets: assets, Key: f.root.Public(), Signal: "rtc"}))
+		} else {
+			mux.Handle("/", noPage(f.game))
+		}
+		h.webURL = pageURL(ln.Addr(), f.tls != nil)
+		log.Info("listening", "web", ln.Addr().String(), "page", h.webURL)
+		h.serveHTTP(ln, mux, f.tls)
 	}
 	return h, nil
 }
 
-// simulated opens the --listen socket behind a simulated network, perfect
-// until a monitor changes it.
-func (f *serverFlags) simulated(cfg server.Config) (*netsim.Conn, *server.Server, error) {
+// carriers opens the --listen socket, behind a simulated network with
+// --netsim (perfect until a monitor changes it), and beside it the
+// browser carrier with --web, and returns the server on them.
+func (f *serverFlags) carriers(cfg server.Config) (*netsim.Conn, *rtc.Listener, *server.Server, error) {
 	c, err := transport.Listen(f.listen, transport.Config{Buffer: server.DefaultSocketBuffer})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, fmt.Errorf("--listen: %w", err)
 	}
-	sim := netsim.Wrap(c, netsim.Profile{}, netsim.Profile{}, uint64(time.Now().UnixNano()))
-	srv, err := server.NewWithConn(cfg, sim)
+	var sim *netsim.Conn
+	if f.netsim {
+		sim = netsim.Wrap(c, netsim.Profile{}, netsim.Profile{}, uint64(time.Now().UnixNano()))
+		c = sim
+	}
+	var browsers *rtc.Listener
+	if f.web != "" {
+		// Browsers are offered the --listen host's address, or every
+		// interface's when it listens on all.
+		ice := rtc.Options{Host: c.LocalAddr().Addr(), Public: f.public, Port: uint16(f.icePort)}
+		browsers, err = rtc.Listen(rtc.Config{Logger: cfg.Logger, ICE: ice}, c.LocalAddr())
+		if err != nil {
+			c.Close()
+			return nil, nil, nil, fmt.Errorf("--web-ice-port: %w", err)
+		}
+		c = rtc.Merge(c, browsers)
+	}
+	srv, err := server.NewWithConn(cfg, c)
 	if err != nil {
-		sim.Close()
-		return nil, nil, err
+		c.Close()
+		return nil, nil, nil, err
 	}
-	return sim, srv, nil
+	return sim, browsers, srv, nil
+}
+
+// pageURL is the URL to open for the --web page listening on addr: a
+// host that listens on every address is reached through the loopback.
+func pageURL(addr net.Addr, tls bool) string {
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return ""
+	}
+	host := ap.Addr().Unmap()
+	if host.IsUnspecified() {
+		host = netip.MustParseAddr("127.0.0.1")
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + netip.AddrPortFrom(host, ap.Port()).String() + "/"
+}
+
+// noPage answers at / of --web for a game that has no page of its own.
+func noPage(game string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "mpgameserver: the %s game has no page for the browser; its browser clients connect through rtc beside this page\n", game)
+	})
 }
 
 // logHandler returns the --log-format handler writing to w.
@@ -410,9 +554,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("agones: %w", err)
 		}
 	}
-	srv, err := f.newServer(stdout, stderr)
+	srv, err := f.newServer(ctx, stdout, stderr)
 	if err != nil {
 		return err
+	}
+	if srv.webURL != "" {
+		fmt.Fprintf(stdout, "WEB %s\n", srv.webURL)
 	}
 	fmt.Fprintf(stdout, "READY %s\n", srv.Addr())
 	stopBots := f.startBots(ctx, srv.Server, stderr)

@@ -3,6 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/rtc"
 	"github.com/mpgs/mpgameserver/examples/echo"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
@@ -103,6 +115,79 @@ func TestServeEchoEndToEnd(t *testing.T) {
 	assert.Regexp(t, `DISCONNECT 127\.0\.0\.1:\d+ msgs=\d+ bytes=\d+ active=0`, out.String())
 }
 
+// TestServeWebForEcho: --web takes browser clients of any game; the echo
+// game has no page, and its clients come through the signaling beside
+// it. The scenarios the echo tool runs over UDP pass over it, and the
+// clients are counted with the UDP ones.
+func TestServeWebForEcho(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	_, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"))
+	m := regexp.MustCompile(`WEB (\S+)\n`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, "a WEB line before READY: %s", out.String())
+	page := m[1]
+	status, body := get(t, page)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "the echo game has no page")
+	status, _ = get(t, page+"rtc")
+	assert.Equal(t, http.StatusMethodNotAllowed, status, "the signaling takes POSTed offers")
+
+	pub, err := conn.LoadPublicKey(filepath.Join(dir, "root.pub"))
+	require.NoError(t, err)
+	loopback := rtc.Dialer(rtc.NewAPI(rtc.Options{Host: netip.MustParseAddr("127.0.0.1")}))
+	var report bytes.Buffer
+	_, failed := echo.Run(echo.Options{Server: page + "rtc", Key: pub, Out: &report, Frame: 5 * time.Millisecond,
+		Dial: loopback, ConnectTimeout: 10 * time.Second})
+	assert.Zero(t, failed, report.String())
+	assert.Equal(t, 0, stop())
+	assert.Regexp(t, `CONNECT 127\.0\.0\.1:\d+ token=\d+ active=1`, out.String())
+}
+
+// TestServeWebOverTLS: with --web-cert and --web-key the page and the
+// signaling are served over HTTPS only.
+func TestServeWebOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	_, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--web-cert", cert, "--web-key", key)
+	m := regexp.MustCompile(`WEB (https://\S+)\n`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	pool := x509.NewCertPool()
+	certPEM, err := os.ReadFile(cert)
+	require.NoError(t, err)
+	require.True(t, pool.AppendCertsFromPEM(certPEM))
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := hc.Get(m[1])
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.NotNil(t, resp.TLS)
+	plain, err := http.Get(strings.Replace(m[1], "https://", "http://", 1))
+	require.NoError(t, err)
+	plain.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, plain.StatusCode, "plain HTTP is refused")
+	assert.Equal(t, 0, stop())
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// their paths.
+func selfSigned(t *testing.T, dir string) (cert, key string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	require.NoError(t, err)
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(priv)
+	require.NoError(t, err)
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600))
+	return cert, key
+}
+
 func TestServeWithoutKeyPrintsItsPublicKey(t *testing.T) {
 	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0")
 	assert.Contains(t, errOut.String(), "no --key given")
@@ -131,6 +216,13 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:0", "--http", "localhost:http2"}, 1, `--http "localhost:http2"`},
 		{[]string{"--bots", "2", "--game", "echo"}, 1, "--bots 2: bots play the arena game only; add --game arena"},
 		{[]string{"--bots", "-1", "--game", "arena"}, 1, "--bots -1: want 0 or more"},
+		{[]string{"--web", "8080"}, 1, `--web "8080": want host:port`},
+		{[]string{"--web-cert", "c.pem"}, 1, "--web-cert and --web-key go together"},
+		{[]string{"--web-cert", "c.pem", "--web-key", "k.pem"}, 1, "--web-cert needs --web"},
+		{[]string{"--web", ":0", "--web-cert", missing, "--web-key", missing}, 1, missing},
+		{[]string{"--web-ice-port", "1475"}, 1, "--web-ice-port and --web-public-ip need --web"},
+		{[]string{"--web", ":0", "--web-ice-port", "70000"}, 1, "--web-ice-port 70000: want a port from 1 to 65535"},
+		{[]string{"--web", ":0", "--web-public-ip", "example.com"}, 1, `--web-public-ip "example.com": want IP addresses`},
 	} {
 		code, out, errOut := runArgs(append([]string{"serve"}, tc.args...)...)
 		assert.Equal(t, tc.code, code, tc.args)
