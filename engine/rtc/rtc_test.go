@@ -28,6 +28,7 @@ import (
 	"github.com/mpgs/mpgameserver/engine/transport"
 	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
 // These tests run real WebRTC (ICE, DTLS, SCTP) between pion peers on the
@@ -123,7 +124,7 @@ func TestSignalingRefusesGarbage(t *testing.T) {
 // startServer runs an echo server (ticking at interval; 0 for 60 Hz) on a
 // UDP socket and a WebRTC listener merged, and returns it and its
 // signaling URL.
-func startServer(t testing.TB, interval time.Duration) (*server.Server, string) {
+func startServer(t testing.TB, interval time.Duration, opts ...func(*server.Config)) (*server.Server, string) {
 	t.Helper()
 	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
 	require.NoError(t, err)
@@ -131,8 +132,11 @@ func startServer(t testing.TB, interval time.Duration) (*server.Server, string) 
 	require.NoError(t, err)
 	l, err := rtc.Listen(rtc.Config{ICE: loopback()}, udp.LocalAddr())
 	require.NoError(t, err)
-	srv, err := server.NewWithConn(server.Config{Handler: echogame.NewHandler(nil), RootKey: root, Interval: interval,
-		Logger: slog.New(slog.DiscardHandler)}, rtc.Merge(udp, l))
+	cfg := server.Config{Handler: echogame.NewHandler(nil), RootKey: root, Interval: interval, Logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.NewWithConn(cfg, rtc.Merge(udp, l))
 	require.NoError(t, err)
 	go srv.Run()
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
@@ -199,6 +203,47 @@ func TestBrowserAndUDPClientsTogether(t *testing.T) {
 		carriers[p.Token] = p.Carrier
 	}
 	assert.Equal(t, map[uint32]string{web.Token(): "webrtc", udp.Token(): "udp"}, carriers, "the client table says how each client came")
+}
+
+// connectWeb connects a client to the signaling URL and reports whether
+// it connected.
+func connectWeb(t *testing.T, url string, timeout time.Duration) (*client.Client, bool) {
+	t.Helper()
+	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	c := client.New(client.Config{ServerKey: pub, HandshakeTimeout: timeout, Dial: rtc.Dialer(rtc.NewAPI(loopback()))})
+	t.Cleanup(c.ForceDisconnect)
+	var ok *bool
+	require.NoError(t, c.Connect(url, func(r bool) { ok = &r }))
+	for deadline := time.Now().Add(timeout + 20*time.Second); ok == nil; {
+		require.True(t, time.Now().Before(deadline), "connect never ended")
+		c.Update()
+		time.Sleep(5 * time.Millisecond)
+	}
+	return c, *ok
+}
+
+// TestBlockListAndAccessLogByBrowserIP: a browser peer is known by its
+// IP address like a UDP client: the block list drops its datagrams
+// (counted as blocked), and the access log names it.
+func TestBlockListAndAccessLogByBrowserIP(t *testing.T) {
+	var access syncbuf.Buffer
+	srv, url := startServer(t, 0, func(c *server.Config) {
+		c.BlockList = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+		c.AccessLog = slog.New(slog.NewTextHandler(&access, nil))
+	})
+	_, ok := connectWeb(t, url, 3*time.Second)
+	assert.False(t, ok, "a blocked browser does not connect")
+	var s server.Snapshot
+	require.Eventually(t, func() bool { srv.Snapshot(&s); return s.Stats.Blocked > 0 }, 10*time.Second, 10*time.Millisecond,
+		"its datagrams were dropped as blocked")
+	assert.Zero(t, s.Connections)
+
+	srv.SetBlockList(nil)
+	c, ok := connectWeb(t, url, 15*time.Second)
+	require.True(t, ok, "unblocked: %v", c.Err())
+	require.Eventually(t, func() bool { return strings.Contains(access.String(), "client=127.0.0.1:") }, 10*time.Second, 10*time.Millisecond,
+		"the access log names the browser's address: %s", access.String())
 }
 
 // TestPeerLimit: beyond MaxPeers, an offer is refused with 503 and holds
