@@ -71,6 +71,7 @@ type serverFlags struct {
 	webCert   string
 	webKey    string
 	icePort   int
+	setups    int
 	publicIPs string
 	public    []netip.Addr     // from --web-public-ip, once check ran
 	tls       *tls.Config      // from --web-cert and --web-key, once check ran
@@ -115,6 +116,9 @@ func (f *serverFlags) check() error {
 		if err := checkHostPort(f.web); err != nil {
 			return fmt.Errorf("--web %q: %w", f.web, err)
 		}
+	}
+	if f.setups == 0 || f.setups < -1 {
+		return fmt.Errorf("--web-setups-per-ip %d: want 1 or more, or -1 for no bound", f.setups)
 	}
 	if f.icePort < 0 || f.icePort > 65535 {
 		return fmt.Errorf("--web-ice-port %d: want a port from 1 to 65535, or 0 for a port per browser peer", f.icePort)
@@ -195,6 +199,8 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.webKey, "web-key", "", "PEM private key of --web-cert")
 	fs.IntVar(&f.icePort, "web-ice-port", 0, "one UDP port, on the --listen host, for every browser peer's datagrams (a port to open in a\n"+
 		"firewall or a container); 0 gives each peer a port of its own")
+	fs.IntVar(&f.setups, "web-setups-per-ip", rtc.DefaultMaxSetupsPerIP, "browser peers setting up at a time (offer answered, channel not open) from one IP\n"+
+		"address; more get 429. Behind a proxy every request comes from the proxy: raise it, or -1 for no bound")
 	fs.StringVar(&f.publicIPs, "web-public-ip", "", "IP addresses (comma-separated) browsers reach this machine at, offered instead of its own:\n"+
 		"for a server behind a one-to-one NAT, such as a cloud VM's public address")
 }
@@ -371,7 +377,7 @@ func (f *serverFlags) carriers(cfg server.Config) (*netsim.Conn, *rtc.Listener, 
 		// Browsers are offered the --listen host's address, or every
 		// interface's when it listens on all.
 		ice := rtc.Options{Host: c.LocalAddr().Addr(), Public: f.public, Port: uint16(f.icePort)}
-		browsers, err = rtc.Listen(rtc.Config{Logger: cfg.Logger, ICE: ice}, c.LocalAddr())
+		browsers, err = rtc.Listen(rtc.Config{Logger: cfg.Logger, ICE: ice, MaxSetupsPerIP: f.setups}, c.LocalAddr())
 		if err != nil {
 			c.Close()
 			return nil, nil, nil, fmt.Errorf("--web-ice-port: %w", err)

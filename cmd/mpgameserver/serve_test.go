@@ -223,6 +223,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--web-ice-port", "1475"}, 1, "--web-ice-port and --web-public-ip need --web"},
 		{[]string{"--web", ":0", "--web-ice-port", "70000"}, 1, "--web-ice-port 70000: want a port from 1 to 65535"},
 		{[]string{"--web", ":0", "--web-public-ip", "example.com"}, 1, `--web-public-ip "example.com": want IP addresses`},
+		{[]string{"--web", ":0", "--web-setups-per-ip", "0"}, 1, "--web-setups-per-ip 0: want 1 or more, or -1"},
 	} {
 		code, out, errOut := runArgs(append([]string{"serve"}, tc.args...)...)
 		assert.Equal(t, tc.code, code, tc.args)

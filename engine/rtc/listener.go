@@ -36,15 +36,19 @@ type Listener struct {
 	mu    sync.Mutex
 	peers map[netip.AddrPort]*peer
 	count int // peers set up or open
+	// setups counts the peers setting up (answered, channel not open)
+	// by the IP address of their signaling request.
+	setups map[netip.Addr]int
 }
 
 // peer is one browser's connection.
 type peer struct {
-	pc   *webrtc.PeerConnection
-	dc   *webrtc.DataChannel
-	addr netip.AddrPort // set under the listener's lock
-	from atomic.Pointer[netip.AddrPort]
-	last atomic.Int64 // Unix nanoseconds of its last datagram
+	pc    *webrtc.PeerConnection
+	dc    *webrtc.DataChannel
+	addr  netip.AddrPort // set under the listener's lock
+	setup netip.Addr     // while it sets up: its signaling request's IP address, under the listener's lock
+	from  atomic.Pointer[netip.AddrPort]
+	last  atomic.Int64 // Unix nanoseconds of its last datagram
 }
 
 // Listen returns a Listener. local is the address it reports as its own
@@ -54,7 +58,11 @@ func Listen(cfg Config, local netip.AddrPort) (*Listener, error) {
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = DefaultMaxPeers
 	}
-	l := &Listener{cfg: cfg, api: cfg.API, local: local, log: cfg.Logger, peers: map[netip.AddrPort]*peer{}, in: newInbox(maxQueued)}
+	l := &Listener{cfg: cfg, api: cfg.API, local: local, log: cfg.Logger, peers: map[netip.AddrPort]*peer{}, in: newInbox(maxQueued),
+		setups: map[netip.Addr]int{}}
+	if cfg.MaxSetupsPerIP == 0 {
+		l.cfg.MaxSetupsPerIP = DefaultMaxSetupsPerIP
+	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -112,11 +120,18 @@ func (l *Listener) Handler() http.Handler {
 			http.Error(w, "rtc: the body must be an SDP offer", http.StatusBadRequest)
 			return
 		}
-		answer, err := l.accept(offer)
+		var from netip.Addr
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			from = ap.Addr().Unmap()
+		}
+		answer, err := l.accept(offer, from)
 		if err != nil {
 			code := http.StatusInternalServerError
-			if errors.Is(err, errFull) {
+			switch {
+			case errors.Is(err, errFull):
 				code = http.StatusServiceUnavailable
+			case errors.Is(err, errBusy):
+				code = http.StatusTooManyRequests
 			}
 			http.Error(w, err.Error(), code)
 			return
@@ -126,10 +141,15 @@ func (l *Listener) Handler() http.Handler {
 	})
 }
 
-var errFull = errors.New("rtc: too many browser peers")
+var (
+	errFull = errors.New("rtc: too many browser peers")
+	errBusy = errors.New("rtc: too many browser peers setting up from this address")
+)
 
-// accept sets up a peer connection for an offer and returns the answer.
-func (l *Listener) accept(offer webrtc.SessionDescription) (*webrtc.SessionDescription, error) {
+// accept sets up a peer connection for an offer that came from the IP
+// address from, and returns the answer.
+func (l *Listener) accept(offer webrtc.SessionDescription, from netip.Addr) (*webrtc.SessionDescription, error) {
+	p := &peer{}
 	l.mu.Lock()
 	if l.in.isClosed() {
 		l.mu.Unlock()
@@ -139,14 +159,22 @@ func (l *Listener) accept(offer webrtc.SessionDescription) (*webrtc.SessionDescr
 		l.mu.Unlock()
 		return nil, errFull
 	}
+	if from.IsValid() && l.cfg.MaxSetupsPerIP > 0 {
+		if l.setups[from] >= l.cfg.MaxSetupsPerIP {
+			l.mu.Unlock()
+			return nil, errBusy
+		}
+		l.setups[from]++
+		p.setup = from
+	}
 	l.count++
 	l.mu.Unlock()
 	pc, err := l.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
-		l.release(nil)
+		l.release(p)
 		return nil, fmt.Errorf("rtc: %w", err)
 	}
-	p := &peer{pc: pc}
+	p.pc = pc
 	p.last.Store(time.Now().UnixNano())
 	var once sync.Once
 	end := func() { once.Do(func() { l.release(p) }) }
@@ -175,6 +203,7 @@ func (l *Listener) accept(offer webrtc.SessionDescription) (*webrtc.SessionDescr
 			}
 			p.dc, p.addr = dc, addr
 			l.peers[addr] = p
+			l.setupDone(p)
 			l.mu.Unlock()
 			p.from.Store(&addr)
 			l.log.Debug("browser peer open", "client", addr.String())
@@ -232,17 +261,30 @@ func (l *Listener) watch(p *peer, end func()) {
 	}
 }
 
-// release forgets p (nil: a peer that never was) and closes it.
+// release forgets p and closes it.
 func (l *Listener) release(p *peer) {
 	l.mu.Lock()
 	l.count--
-	if p != nil && p.addr.IsValid() && l.peers[p.addr] == p {
+	l.setupDone(p)
+	if p.addr.IsValid() && l.peers[p.addr] == p {
 		delete(l.peers, p.addr)
 	}
 	l.mu.Unlock()
-	if p != nil {
+	if p.pc != nil {
 		go func() { _ = p.pc.Close() }() // never from a pion callback's goroutine
 	}
+}
+
+// setupDone stops counting p as setting up, once; the caller holds the
+// listener's lock.
+func (l *Listener) setupDone(p *peer) {
+	if !p.setup.IsValid() {
+		return
+	}
+	if l.setups[p.setup]--; l.setups[p.setup] <= 0 {
+		delete(l.setups, p.setup)
+	}
+	p.setup = netip.Addr{}
 }
 
 // remoteAddr returns the address of the peer's side of the selected ICE

@@ -33,6 +33,10 @@ import (
 const (
 	// DefaultMaxPeers bounds the browser peers at a time.
 	DefaultMaxPeers = 1024
+	// DefaultMaxSetupsPerIP bounds the peers setting up at a time (offer
+	// answered, channel not yet open, at most 15 s) from one IP address,
+	// so that one host cannot take every place.
+	DefaultMaxSetupsPerIP = 8
 	// maxQueued bounds the datagrams received and not yet read, for all
 	// peers together; beyond it they are dropped and counted.
 	maxQueued = 8192
@@ -56,6 +60,11 @@ const Label = "mpgs"
 type Config struct {
 	// MaxPeers bounds the browser peers at a time (DefaultMaxPeers).
 	MaxPeers int
+	// MaxSetupsPerIP bounds the peers setting up at a time from one IP
+	// address, the signaling request's (DefaultMaxSetupsPerIP; beyond it
+	// the signaling answers 429). Behind a proxy every request comes from
+	// the proxy's address: raise it, or -1 for no bound.
+	MaxSetupsPerIP int
 	// Logger receives the listener's log lines (discarded when nil).
 	Logger *slog.Logger
 	// ICE chooses the addresses and the port browsers reach the listener

@@ -249,12 +249,8 @@ func TestBlockListAndAccessLogByBrowserIP(t *testing.T) {
 // TestPeerLimit: beyond MaxPeers, an offer is refused with 503 and holds
 // nothing; once a peer goes, another may come.
 func TestPeerLimit(t *testing.T) {
-	l, err := rtc.Listen(rtc.Config{ICE: loopback(), MaxPeers: 1}, netip.AddrPort{})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	url := signaling(t, l)
-	first, err := rtc.Dial(url, rtc.NewAPI(loopback()))
-	require.NoError(t, err)
+	l, url := listen(t, rtc.Config{ICE: loopback(), MaxPeers: 1})
+	first := dial(t, url)
 	require.Eventually(t, func() bool { return l.Peers() == 1 }, 10*time.Second, 10*time.Millisecond)
 	code, _ := offer(t, url)
 	assert.Equal(t, http.StatusServiceUnavailable, code)
@@ -521,4 +517,65 @@ func TestPublicAddress(t *testing.T) {
 	for _, c := range cs {
 		assert.True(t, strings.HasPrefix(c, "203.0.113.7:"), "offered %s", c)
 	}
+}
+
+// TestSetupsPerIP: one address may have MaxSetupsPerIP peers setting up
+// at a time (answered, channel not open); more are refused with 429 and
+// hold nothing, while peers whose channel opened do not count.
+func TestSetupsPerIP(t *testing.T) {
+	l, url := listen(t, rtc.Config{ICE: loopback(), MaxSetupsPerIP: 2})
+	c := dial(t, url)
+	require.Eventually(t, func() bool { return l.Has(firstPeer(t, l, c)) }, 20*time.Second, 10*time.Millisecond, "the dialed peer opens")
+
+	// Offers whose answers are never applied stay setting up.
+	for range 2 {
+		code, body := offer(t, url)
+		require.Equal(t, http.StatusOK, code, string(body))
+	}
+	code, body := offer(t, url)
+	assert.Equal(t, http.StatusTooManyRequests, code, string(body))
+	assert.Equal(t, 3, l.Peers(), "the refused offer holds nothing")
+}
+
+// listen starts a Listener of cfg, closed when the test ends, and
+// serves its signaling.
+func listen(t *testing.T, cfg rtc.Config) (*rtc.Listener, string) {
+	t.Helper()
+	l, err := rtc.Listen(cfg, netip.AddrPort{})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	return l, signaling(t, l)
+}
+
+// dial dials url on the loopback; the connection is closed when the test
+// ends.
+func dial(t *testing.T, url string) transport.Conn {
+	t.Helper()
+	c, err := rtc.Dial(url, rtc.NewAPI(loopback()))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// firstPeer writes a datagram from c until the listener reads one, and
+// returns the address it came from.
+func firstPeer(t *testing.T, l *rtc.Listener, c transport.Conn) netip.AddrPort {
+	t.Helper()
+	in := make([]transport.Datagram, 8)
+	for i := range in {
+		in[i].Data = make([]byte, 0, transport.RecvSize)
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		_, err := c.WriteBatch([]transport.Datagram{{Data: []byte("hi")}})
+		require.NoError(t, err)
+		if l.Wait(time.Now().Add(20*time.Millisecond)) == nil {
+			n, err := l.ReadBatch(in)
+			require.NoError(t, err)
+			if n > 0 {
+				return in[0].Addr
+			}
+		}
+	}
+	t.Fatal("no datagram reached the listener")
+	return netip.AddrPort{}
 }
