@@ -389,7 +389,17 @@ func TestFloodingBrowserPeer(t *testing.T) {
 	close(stop)
 	sent := <-flooded
 	var s server.Snapshot
-	require.Eventually(t, func() bool { srv.Snapshot(&s); return s.Stats.Junk > 0 }, 10*time.Second, 20*time.Millisecond)
+	// A snapshot is published once a second: wait for one that has the
+	// client in it.
+	hasClient := func() bool {
+		for _, p := range s.Peers {
+			if p.Token == c.Token() {
+				return true
+			}
+		}
+		return false
+	}
+	require.Eventually(t, func() bool { srv.Snapshot(&s); return s.Stats.Junk > 0 && hasClient() }, 10*time.Second, 20*time.Millisecond)
 	t.Logf("the browser peer sent %d junk datagrams; the server dropped %d as junk, %d for want of room", sent, s.Stats.Junk, s.Stats.KernelDrops)
 	assert.Equal(t, n, got)
 	assert.Len(t, s.Peers, 1, "the flood never became a connection")
