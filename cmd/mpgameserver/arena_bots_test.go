@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
@@ -76,5 +78,43 @@ func TestBotsCommandServerGoesAway(t *testing.T) {
 		assert.True(t, strings.HasPrefix(errOut.String(), "mpgameserver bots: the server went away: no bot has been in the game for 6s: "), errOut.String())
 	case <-time.After(time.Minute):
 		t.Fatal("the bots command is still running a minute after its server stopped")
+	}
+}
+
+// TestBotsOverWebRTC: --server takes the browser carrier's URL of a
+// server run with --web; the bots join over WebRTC, as a browser would,
+// and the server's table says so.
+func TestBotsOverWebRTC(t *testing.T) {
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	_, srvOut, srvErr, _ := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--http", "127.0.0.1:0",
+		"--key", filepath.Join(dir, "root.key"), "--game", "arena")
+	web := regexp.MustCompile(`WEB (\S+)\n`).FindStringSubmatch(srvOut.String())
+	require.NotNil(t, web, srvOut.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := &syncbuf.Buffer{}, &syncbuf.Buffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"bots", "--server", web[1] + "rtc", "--pubkey", filepath.Join(dir, "root.pub"), "--count", "2"}, out, errOut)
+	}()
+	for deadline := time.Now().Add(time.Minute); strings.Count(srvOut.String(), "JOIN bot") < 2; time.Sleep(10 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the bots never joined: %s", errOut.String())
+	}
+	m := httpListening.FindStringSubmatch(srvErr.String())
+	require.NotNil(t, m, srvErr.String())
+	var doc *admin.Document
+	require.Eventually(t, func() bool { doc = document(t, "http://"+m[1]); return len(doc.Snapshot.Peers) == 2 },
+		time.Minute, 20*time.Millisecond)
+	for _, p := range doc.Snapshot.Peers {
+		assert.Equal(t, "webrtc", p.Carrier)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, errOut.String())
+	case <-time.After(time.Minute):
+		t.Fatal("the bots did not stop")
 	}
 }

@@ -44,7 +44,8 @@ func runBots(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("bots", "Runs computer players in the arena at --server until interrupted. It fails when no bot\n"+
 		"could join the game within --give-up (nothing answering, a wrong --pubkey, a server of another\n"+
 		"game), or when the server went away for that long.", stderr)
-	server := fs.String("server", "127.0.0.1:1474", "arena server address, host:port")
+	server := fs.String("server", "127.0.0.1:1474", "arena server address, host:port, or the browser carrier's URL of a server run with --web\n"+
+		"(http://host:port/rtc: WebRTC, as a browser joins)")
 	pubkey := fs.String("pubkey", "", "PEM file of the server's public key to pin (empty: trust the server's key)")
 	count := fs.Int("count", 4, "number of bots")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")

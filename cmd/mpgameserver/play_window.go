@@ -14,7 +14,8 @@ import (
 
 func runPlay(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlags("play", "Opens the arena client window and joins the game at --server.", stderr)
-	server := fs.String("server", "127.0.0.1:1474", "arena server address, host:port")
+	server := fs.String("server", "127.0.0.1:1474", "arena server address, host:port, or the browser carrier's URL of a server run with --web\n"+
+		"(http://host:port/rtc: WebRTC, as a browser joins)")
 	pubkey := fs.String("pubkey", "", "PEM file of the server's public key to pin (empty: trust the server's key)")
 	name := fs.String("name", "player", "your name in the game (16 bytes at most)")
 	color := fs.Int("color", 0, fmt.Sprintf("your color, 0-%d", wire.Colors-1))
