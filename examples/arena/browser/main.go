@@ -47,15 +47,21 @@ func play(opts game.Options) error {
 		return err
 	}
 	defer g.Player().Client().WaitForDisconnect()
-	if err := ebiten.RunGame(&page{Game: g}); err != nil {
+	p := &page{Game: g, keep: keeper{after: time.Second / 2}}
+	stop := make(chan struct{})
+	defer close(stop)
+	go p.keep.run(time.Second/4, func(now time.Time) { g.Player().Frame(now, 0) }, stop)
+	if err := ebiten.RunGame(p); err != nil {
 		return fmt.Errorf("game: %w", err)
 	}
 	return nil
 }
 
-// page is the game, telling the page who is in the arena.
+// page is the game, telling the page who is in the arena, and keeping
+// the connection while the tab is hidden.
 type page struct {
 	*game.Game
+	keep    keeper
 	told    time.Time
 	players string
 }
@@ -65,24 +71,29 @@ type page struct {
 // body's data-players attribute, for a page that shows them or a test
 // that reads them.
 func (p *page) Update() error {
-	if err := p.Game.Update(); err != nil {
-		return err
-	}
+	var err error
 	now := time.Now()
-	if now.Sub(p.told) < time.Second/4 {
-		return nil
-	}
-	p.told = now
-	var names []string
-	for _, s := range p.Player().View(now).Ships {
-		names = append(names, s.Name)
-	}
-	sort.Strings(names)
-	if joined := strings.Join(names, ","); joined != p.players {
-		p.players = joined
-		publish(joined)
-	}
-	return nil
+	p.keep.frame(now, func() {
+		if err = p.Game.Update(); err != nil || now.Sub(p.told) < time.Second/4 {
+			return
+		}
+		p.told = now
+		var names []string
+		for _, s := range p.Player().View(now).Ships {
+			names = append(names, s.Name)
+		}
+		sort.Strings(names)
+		if joined := strings.Join(names, ","); joined != p.players {
+			p.players = joined
+			publish(joined)
+		}
+	})
+	return err
+}
+
+// Draw draws the game, never while the keeper runs a network frame.
+func (p *page) Draw(screen *ebiten.Image) {
+	p.keep.locked(func() { p.Game.Draw(screen) })
 }
 
 // options reads the window's options from the arguments the page passes:
