@@ -549,7 +549,7 @@ func TestSetupsPerIP(t *testing.T) {
 
 // listen starts a Listener of cfg, closed when the test ends, and
 // serves its signaling.
-func listen(t *testing.T, cfg rtc.Config) (*rtc.Listener, string) {
+func listen(t testing.TB, cfg rtc.Config) (*rtc.Listener, string) {
 	t.Helper()
 	l, err := rtc.Listen(cfg, netip.AddrPort{})
 	require.NoError(t, err)
