@@ -84,7 +84,9 @@ func serve(t *testing.T, args ...string) (string, *syncbuf.Buffer, *syncbuf.Buff
 	}
 	t.Cleanup(func() { cancel() })
 	ready := regexp.MustCompile(`READY (\S+)`)
-	deadline := time.Now().Add(5 * time.Second)
+	// A bound for a broken server, not a measure: with --web and the arena,
+	// a binary without the embedded WebAssembly builds it first.
+	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		if m := ready.FindStringSubmatch(out.String()); m != nil {
 			return m[1], out, errOut, stop
