@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/engine/agones"
@@ -222,10 +223,29 @@ type served struct {
 	done chan struct{}
 }
 
+// The --web listener faces the internet: it bounds its connections and
+// how long each may take.
+const (
+	webConns        = 4096             // connections at a time; more wait in the kernel's backlog
+	webReadTimeout  = 30 * time.Second // a request, its body included (at most 64 KiB)
+	webWriteTimeout = 5 * time.Minute  // a response: the 7 MB WebAssembly over a slow link
+	webIdleTimeout  = time.Minute
+	webMaxHeader    = 16 << 10
+)
+
 // serveHTTP serves h on ln (over TLS when cfg is not nil) until close.
-func (h *hosted) serveHTTP(ln net.Listener, handler http.Handler, cfg *tls.Config) {
-	s := &served{srv: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: cfg,
-		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)}, done: make(chan struct{})}
+// A public listener (--web) gets the bounds above, and logs what its
+// clients cause (TLS handshakes that fail, say) at debug level only.
+func (h *hosted) serveHTTP(ln net.Listener, handler http.Handler, cfg *tls.Config, public bool) {
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: cfg,
+		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)}
+	if public {
+		ln = netutil.LimitListener(ln, webConns)
+		srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = webReadTimeout, webWriteTimeout, webIdleTimeout
+		srv.MaxHeaderBytes = webMaxHeader
+		srv.ErrorLog = slog.NewLogLogger(h.log.Handler(), slog.LevelDebug)
+	}
+	s := &served{srv: srv, done: make(chan struct{})}
 	h.https = append(h.https, s)
 	go func() {
 		defer close(s.done)
@@ -337,7 +357,7 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 			return nil, fmt.Errorf("--http: %w", err)
 		}
 		log.Info("listening", "http", ln.Addr().String())
-		h.serveHTTP(ln, mux, nil)
+		h.serveHTTP(ln, mux, nil, false)
 	}
 	if f.web != "" {
 		ln, err := net.Listen("tcp", f.web)
@@ -354,7 +374,7 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 		}
 		h.webURL = pageURL(ln.Addr(), f.tls != nil)
 		log.Info("listening", "web", ln.Addr().String(), "page", h.webURL)
-		h.serveHTTP(ln, mux, f.tls)
+		h.serveHTTP(ln, mux, f.tls, true)
 	}
 	return h, nil
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -151,7 +152,7 @@ func TestServeWebForEcho(t *testing.T) {
 func TestServeWebOverTLS(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := selfSigned(t, dir)
-	_, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--web-cert", cert, "--web-key", key)
+	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--web-cert", cert, "--web-key", key)
 	m := regexp.MustCompile(`WEB (https://\S+)\n`).FindStringSubmatch(out.String())
 	require.NotNil(t, m, out.String())
 	pool := x509.NewCertPool()
@@ -168,7 +169,17 @@ func TestServeWebOverTLS(t *testing.T) {
 	require.NoError(t, err)
 	plain.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, plain.StatusCode, "plain HTTP is refused")
+
+	// A peer that fails the TLS handshake makes no log line (a scanner
+	// would fill the log).
+	raw, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(m[1], "https://"), "/"))
+	require.NoError(t, err)
+	_, err = raw.Write(bytes.Repeat([]byte{0x16, 0x03, 0x01, 0xff}, 64))
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, raw) // until the server closes it
+	raw.Close()
 	assert.Equal(t, 0, stop())
+	assert.NotContains(t, errOut.String(), "handshake error")
 }
 
 // selfSigned writes a certificate for 127.0.0.1 and its key, and returns
