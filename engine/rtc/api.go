@@ -3,6 +3,7 @@
 package rtc
 
 import (
+	"log/slog"
 	"net"
 	"net/netip"
 
@@ -14,12 +15,14 @@ import (
 // addresses o allows: host candidates only (no STUN server), no mDNS
 // names. Under GOOS=js the browser decides all of that, and o is ignored.
 func NewAPI(o Options) *webrtc.API {
-	return webrtc.NewAPI(webrtc.WithSettingEngine(o.settings()))
+	return webrtc.NewAPI(webrtc.WithSettingEngine(o.settings(nil)))
 }
 
-// settings is o as a pion setting engine.
-func (o Options) settings() webrtc.SettingEngine {
+// settings is o as a pion setting engine whose log lines go to log at
+// debug level (nil: nowhere).
+func (o Options) settings(log *slog.Logger) webrtc.SettingEngine {
 	var se webrtc.SettingEngine
+	se.LoggerFactory = pionLogs(log)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	host := o.Host.Unmap()

@@ -67,9 +67,9 @@ func Listen(cfg Config, local netip.AddrPort) (*Listener, error) {
 		l.log = slog.New(slog.DiscardHandler)
 	}
 	if l.api == nil {
-		se := cfg.ICE.settings()
+		se := cfg.ICE.settings(l.log)
 		if cfg.ICE.Port != 0 {
-			mux, err := oneUDPPort(cfg.ICE)
+			mux, err := oneUDPPort(cfg.ICE, l.log)
 			if err != nil {
 				return nil, fmt.Errorf("rtc: the browser peers' UDP port: %w", err)
 			}
@@ -83,7 +83,7 @@ func Listen(cfg Config, local netip.AddrPort) (*Listener, error) {
 
 // oneUDPPort binds o.Port on o.Host, or on every interface's address when
 // Host is not specified, for all of a Listener's peers.
-func oneUDPPort(o Options) (interface {
+func oneUDPPort(o Options, log *slog.Logger) (interface {
 	ice.UDPMux
 	io.Closer
 }, error) {
@@ -93,9 +93,9 @@ func oneUDPPort(o Options) (interface {
 		if err != nil {
 			return nil, err
 		}
-		return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c}), nil
+		return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c, Logger: pionLogs(log).NewLogger("ice")}), nil
 	}
-	return ice.NewMultiUDPMuxFromPort(int(o.Port), ice.UDPMuxFromPortWithLoopback(),
+	return ice.NewMultiUDPMuxFromPort(int(o.Port), ice.UDPMuxFromPortWithLoopback(), ice.UDPMuxFromPortWithLogger(pionLogs(log).NewLogger("ice")),
 		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6))
 }
 

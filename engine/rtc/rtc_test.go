@@ -589,3 +589,29 @@ func firstPeer(t *testing.T, l *rtc.Listener, c transport.Conn) netip.AddrPort {
 	t.Fatal("no datagram reached the listener")
 	return netip.AddrPort{}
 }
+
+// TestPionLogsGoToTheLogger: pion's lines, its warnings included (a peer
+// setting up, junk at the browser peers' UDP port), reach the listener's
+// logger at debug level, never standard error or a higher level: a peer
+// cannot fill the server's log through pion.
+func TestPionLogsGoToTheLogger(t *testing.T) {
+	var logs syncbuf.Buffer
+	ice := loopback()
+	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	ice.Port = uint16(probe.LocalAddr().(*net.UDPAddr).Port)
+	require.NoError(t, probe.Close())
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, url := listen(t, rtc.Config{ICE: ice, Logger: log})
+	_ = answer(t, url) // a peer setting up, whose ICE the junk hits
+	junk, err := net.Dial("udp", net.JoinHostPort("127.0.0.1", fmt.Sprint(ice.Port)))
+	require.NoError(t, err)
+	defer junk.Close()
+	for i := 0; i < 50; i++ {
+		_, _ = junk.Write(bytes.Repeat([]byte{byte(i)}, 40))
+	}
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "pion_level=warn") }, 10*time.Second, 10*time.Millisecond,
+		"pion's warnings reach the logger")
+	assert.NotContains(t, logs.String(), "level=WARN")
+	assert.NotContains(t, logs.String(), "level=ERROR")
+}
