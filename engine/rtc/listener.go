@@ -68,6 +68,11 @@ func Listen(cfg Config, local netip.AddrPort) (*Listener, error) {
 	}
 	if l.api == nil {
 		se := cfg.ICE.settings(l.log)
+		// A peer's SCTP association holds at most this much received and
+		// not yet delivered (partial messages), and no message may be
+		// larger than a datagram.
+		se.SetSCTPMaxReceiveBufferSize(maxReceiveBuffer)
+		se.SetSCTPMaxMessageSize(transport.RecvSize)
 		if cfg.ICE.Port != 0 {
 			mux, err := oneUDPPort(cfg.ICE, l.log)
 			if err != nil {

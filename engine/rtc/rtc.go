@@ -48,8 +48,15 @@ const (
 	// setupTimeout closes a peer whose channel did not open in time.
 	setupTimeout = 15 * time.Second
 	// maxBuffered: datagrams to a peer whose channel holds this many bytes
-	// unsent are dropped, as a full socket buffer drops them.
-	maxBuffered = 1 << 20
+	// unsent are dropped, as a full socket buffer drops them. It is above
+	// the widest congestion window the protocol gives a peer of ours
+	// (256 packets).
+	maxBuffered = 512 << 10
+	// maxReceiveBuffer bounds what a peer's SCTP association holds
+	// received and not yet delivered (pion's default is 1 MiB). With
+	// maxBuffered and MaxPeers it bounds the listener's memory: about
+	// 768 KiB a peer, 768 MiB for 1,024 hostile ones.
+	maxReceiveBuffer = 256 << 10
 )
 
 // Label names the data channel; a peer's channel of another label is

@@ -514,6 +514,14 @@ func TestOnePortForAllPeers(t *testing.T) {
 	again.Close()
 }
 
+// TestAnswerBoundsMessages: the answer tells the browser the largest
+// message the listener takes, a datagram (pion's default is 64 KiB, held
+// in reassembly).
+func TestAnswerBoundsMessages(t *testing.T) {
+	_, url := listen(t, rtc.Config{ICE: loopback()})
+	assert.Contains(t, answer(t, url), fmt.Sprintf("a=max-message-size:%d\r\n", transport.RecvSize))
+}
+
 // TestPublicAddress: a server behind a one-to-one NAT offers its public
 // address instead of the ones it found.
 func TestPublicAddress(t *testing.T) {
