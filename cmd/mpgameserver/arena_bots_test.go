@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -83,13 +84,20 @@ func TestBotsCommandServerGoesAway(t *testing.T) {
 
 // TestBotsOverWebRTC: --server takes the browser carrier's URL of a
 // server run with --web; the bots join over WebRTC, as a browser would,
-// and the server's table says so.
+// through the one UDP port of --web-ice-port, and the server's table says
+// so.
 func TestBotsOverWebRTC(t *testing.T) {
 	dir := t.TempDir()
 	code, _, _ := runArgs("keygen", dir)
 	require.Equal(t, 0, code)
+	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	icePort := probe.LocalAddr().(*net.UDPAddr).Port
+	require.NoError(t, probe.Close())
 	_, srvOut, srvErr, _ := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--http", "127.0.0.1:0",
-		"--key", filepath.Join(dir, "root.key"), "--game", "arena")
+		"--key", filepath.Join(dir, "root.key"), "--game", "arena", "--web-ice-port", fmt.Sprint(icePort))
+	_, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: icePort})
+	require.Error(t, err, "the server holds --web-ice-port, the one port its browser peers use")
 	web := regexp.MustCompile(`WEB (\S+)\n`).FindStringSubmatch(srvOut.String())
 	require.NotNil(t, web, srvOut.String())
 	ctx, cancel := context.WithCancel(context.Background())
