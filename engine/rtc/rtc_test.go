@@ -259,11 +259,13 @@ func TestPeerLimit(t *testing.T) {
 	require.Eventually(t, func() bool { return l.Peers() == 0 }, 20*time.Second, 20*time.Millisecond, "a closed peer is forgotten")
 }
 
-// TestGuaranteedOverLossyWebRTC: behind a link that drops 20% of the
-// datagrams each way, duplicates 10% and reorders, every guaranteed message
-// a WebRTC client sends (some fragmented) comes back exactly once, as over
-// UDP (engine/server's TestGuaranteedDeliveryOverLossyLink).
-func TestGuaranteedOverLossyWebRTC(t *testing.T) {
+// TestRetryModesOverLossyWebRTC: behind a link that drops 20% of the
+// datagrams each way, duplicates 10% and reorders, the three retry modes
+// keep their promises over WebRTC as over UDP (engine/server's
+// TestGuaranteedDeliveryOverLossyLink): every guaranteed message a client
+// sends (some fragmented) comes back exactly once; a message sent with
+// RetryOnTimeout gets its callback exactly once; none comes back twice.
+func TestRetryModesOverLossyWebRTC(t *testing.T) {
 	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
 	require.NoError(t, err)
 	udp, err := transport.Listen("127.0.0.1:0", transport.Config{})
@@ -280,7 +282,7 @@ func TestGuaranteedOverLossyWebRTC(t *testing.T) {
 
 	var c *client.Client
 	for attempt := 0; attempt < 5 && c == nil; attempt++ { // a lost handshake fails an attempt
-		cc := client.New(client.Config{ServerKey: root.Public(), HandshakeTimeout: 10 * time.Second})
+		cc := client.New(client.Config{ServerKey: root.Public(), HandshakeTimeout: 10 * time.Second, Dial: rtc.Dialer(rtc.NewAPI(loopback()))})
 		var ok *bool
 		require.NoError(t, cc.Connect(url, func(r bool) { ok = &r }))
 		for deadline := time.Now().Add(15 * time.Second); ok == nil && time.Now().Before(deadline); {
@@ -297,19 +299,48 @@ func TestGuaranteedOverLossyWebRTC(t *testing.T) {
 	t.Cleanup(c.ForceDisconnect)
 	const n = 200
 	want := map[string]bool{}
+	guaranteed := 0
+	callbacks := map[int]int{} // RetryOnTimeout message -> callbacks
 	for i := range n {
 		size := 20 + (i*37)%300
 		if i%50 == 0 {
 			size = 5000 // fragmented
 		}
-		m := append([]byte(fmt.Sprintf("G%04d:", i)), bytes.Repeat([]byte{byte(i)}, size)...)
+		mode := "GNT"[i%3] // the echo game answers G guaranteed, the others plainly
+		m := append([]byte(fmt.Sprintf("%c%04d:", mode, i)), bytes.Repeat([]byte{byte(i)}, size)...)
 		want[string(m)] = true
-		require.NoError(t, c.SendGuaranteed(m, nil))
+		switch mode {
+		case 'G':
+			guaranteed++
+			require.NoError(t, c.SendGuaranteed(m, nil))
+		case 'N':
+			require.NoError(t, c.Send(m, conn.RetryNone, nil))
+		case 'T':
+			callbacks[i] = 0
+			require.NoError(t, c.Send(m, conn.RetryOnTimeout, func(bool) { callbacks[i]++ }))
+		}
 	}
 	counts := map[string]int{}
+	echoed := func() int {
+		k := 0
+		for m := range counts {
+			if m[0] == 'G' {
+				k++
+			}
+		}
+		return k
+	}
+	called := func() bool {
+		for _, k := range callbacks {
+			if k == 0 {
+				return false
+			}
+		}
+		return true
+	}
 	deadline := time.Now().Add(time.Minute)
-	for len(counts) < n {
-		require.True(t, time.Now().Before(deadline), "%d of %d echoes", len(counts), n)
+	for echoed() < guaranteed || !called() {
+		require.True(t, time.Now().Before(deadline), "%d of %d guaranteed echoes, callbacks %v", echoed(), guaranteed, callbacks)
 		c.Update()
 		for _, m := range c.Messages() {
 			counts[string(m.Data)]++
@@ -327,6 +358,10 @@ func TestGuaranteedOverLossyWebRTC(t *testing.T) {
 		require.True(t, want[m], "unexpected message")
 		require.Equal(t, 1, k, "an echo arrived %d times", k)
 	}
+	for i, k := range callbacks {
+		require.Equal(t, 1, k, "message %d: %d callbacks", i, k)
+	}
+	t.Logf("echoed: %d guaranteed of %d, %d others of %d", guaranteed, guaranteed, len(counts)-guaranteed, n-guaranteed)
 }
 
 // TestFloodingBrowserPeer: a browser peer that floods the server with junk
