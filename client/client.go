@@ -197,6 +197,11 @@ func (c *Client) Update() {
 			// field can no longer report them all.
 			queued = c.queue(queued, c.sess.PollAck(now, c.out[queued].Data[:0]))
 		}
+		if errors.Is(err, transport.ErrBroken) {
+			// The carrier failed for good (a browser carrier the server
+			// refused): say why now, not at the handshake's timeout.
+			c.sess.Fail(err)
+		}
 		if err != nil || n < len(c.in) {
 			break
 		}

@@ -52,7 +52,7 @@ func (b *inbox) push(from netip.AddrPort, d []byte) {
 func (b *inbox) fail(err error) {
 	b.mu.Lock()
 	if b.err == nil && !b.closed {
-		b.err = err
+		b.err = transport.Broken(err)
 	}
 	b.mu.Unlock()
 	b.wake()

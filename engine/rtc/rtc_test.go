@@ -247,13 +247,29 @@ func TestBlockListAndAccessLogByBrowserIP(t *testing.T) {
 }
 
 // TestPeerLimit: beyond MaxPeers, an offer is refused with 503 and holds
-// nothing; once a peer goes, another may come.
+// nothing, and a client refused so says why; once a peer goes, another
+// may come.
 func TestPeerLimit(t *testing.T) {
 	l, url := listen(t, rtc.Config{ICE: loopback(), MaxPeers: 1})
 	first := dial(t, url)
 	require.Eventually(t, func() bool { return l.Peers() == 1 }, 10*time.Second, 10*time.Millisecond)
 	code, _ := offer(t, url)
 	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Equal(t, 1, l.Peers())
+
+	// A client refused by the signaling fails with the server's reason,
+	// not a handshake timeout (a minute here).
+	c := client.New(client.Config{HandshakeTimeout: time.Minute, Dial: rtc.Dialer(rtc.NewAPI(loopback()))})
+	var ok *bool
+	require.NoError(t, c.Connect(url, func(r bool) { ok = &r }))
+	for deadline := time.Now().Add(30 * time.Second); ok == nil; time.Sleep(5 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the refused client is still connecting")
+		c.Update()
+	}
+	assert.False(t, *ok)
+	assert.ErrorIs(t, c.Err(), transport.ErrBroken)
+	assert.ErrorContains(t, c.Err(), "503 Service Unavailable: rtc: too many browser peers")
+	assert.Equal(t, conn.Dropped, c.Status())
 	assert.Equal(t, 1, l.Peers())
 	require.NoError(t, first.Close())
 	require.Eventually(t, func() bool { return l.Peers() == 0 }, 20*time.Second, 20*time.Millisecond, "a closed peer is forgotten")

@@ -51,6 +51,22 @@ const BatchSize = 64
 // ErrClosed is returned by a closed Conn.
 var ErrClosed = errors.New("transport: closed")
 
+// ErrBroken is matched (errors.Is) by the errors of a Conn whose carrier
+// failed for good: a WebRTC connection that could not be set up (the
+// server refused the signaling, say) or that failed. Nothing will come
+// through it again; a client gives up its connection with that reason
+// instead of waiting for its handshake to time out.
+var ErrBroken = errors.New("transport: the carrier failed")
+
+// Broken returns err as an error that matches ErrBroken, with err's
+// message.
+func Broken(err error) error { return broken{err} }
+
+type broken struct{ error }
+
+func (b broken) Is(target error) bool { return target == ErrBroken }
+func (b broken) Unwrap() error        { return b.error }
+
 // A Conn is a datagram socket read and written in batches. ReadBatch and
 // WriteBatch may be called from different goroutines, each by one at a
 // time; Wait by the reader; Stats and Close from any goroutine.

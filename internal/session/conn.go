@@ -371,6 +371,15 @@ func (c *Conn) Close() {
 	c.runCallbacks()
 }
 
+// Fail ends the connection at once because its carrier failed for good,
+// with err as the reason: Dropped, as a timeout is, and every message not
+// yet acknowledged gets its callback with false. A closed connection
+// stays as it is.
+func (c *Conn) Fail(err error) {
+	c.close(conn.Dropped, err)
+	c.runCallbacks()
+}
+
 // beginClose fails everything pending and queues our DISCONNECT: resent
 // until acknowledged when we close, sent once when answering the peer.
 func (c *Conn) beginClose(now time.Time, reason error, retry conn.RetryMode) {
