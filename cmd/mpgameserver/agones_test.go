@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,8 @@ import (
 type sidecar struct {
 	mu    sync.Mutex
 	calls []string // "POST /ready", "PATCH /v1beta1/counters/players {...}"
+	// gameServer is the answer to GET /gameserver (empty: not found).
+	gameServer string
 }
 
 func (s *sidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +41,12 @@ func (s *sidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("{}"))
 	case "/v1beta1/counters/players":
 		w.Write([]byte(`{"name":"players","count":"0","capacity":"64"}`))
+	case "/gameserver":
+		if s.gameServer == "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(s.gameServer))
 	default:
 		http.NotFound(w, r)
 	}
@@ -109,4 +119,32 @@ func TestServeAgonesChecksFlagsFirst(t *testing.T) {
 	code, _, errOut := runArgs("serve", "--agones", "--listen", "127.0.0.1:99999")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "--listen", "flags are checked before Agones is called")
+}
+
+// TestServeWebInAnAgonesPod: in an Agones pod, --web takes the browser
+// peers' UDP port from the GameServer's port named web-ice (Passthrough:
+// the container binds it as it is) and offers the GameServer's address;
+// a bot over WebRTC joins through it.
+func TestServeWebInAnAgonesPod(t *testing.T) {
+	icePort := freeUDPPort(t)
+	fake := &sidecar{gameServer: fmt.Sprintf(`{"object_meta":{"name":"arena-x"},"status":{"state":"Scheduled","address":"127.0.0.1",
+		"ports":[{"name":"game","port":7777},{"name":"web-ice","port":%d}]}}`, icePort)}
+	side := httptest.NewServer(fake)
+	defer side.Close()
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(side.URL, "http://"))
+	require.NoError(t, err)
+	t.Setenv("AGONES_SDK_HTTP_PORT", port)
+
+	dir := t.TempDir()
+	code, _, _ := runArgs("keygen", dir)
+	require.Equal(t, 0, code)
+	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--game", "arena",
+		"--key", filepath.Join(dir, "root.key"))
+	assert.Contains(t, errOut.String(), fmt.Sprintf("ice_port=%d public=[127.0.0.1]", icePort))
+	_, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: icePort})
+	require.Error(t, err, "the server holds the GameServer's web-ice port")
+	botErr, stopBots := botsOverWebRTC(t, out, filepath.Join(dir, "root.pub"), 1)
+	assert.Equal(t, 0, stopBots(), botErr.String())
+	assert.Equal(t, 0, stop())
+	assert.Equal(t, 1, fake.count("GET /gameserver"))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -90,26 +91,12 @@ func TestBotsOverWebRTC(t *testing.T) {
 	dir := t.TempDir()
 	code, _, _ := runArgs("keygen", dir)
 	require.Equal(t, 0, code)
-	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	require.NoError(t, err)
-	icePort := probe.LocalAddr().(*net.UDPAddr).Port
-	require.NoError(t, probe.Close())
+	icePort := freeUDPPort(t)
 	_, srvOut, srvErr, _ := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--http", "127.0.0.1:0",
 		"--key", filepath.Join(dir, "root.key"), "--game", "arena", "--web-ice-port", fmt.Sprint(icePort))
-	_, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: icePort})
+	_, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: icePort})
 	require.Error(t, err, "the server holds --web-ice-port, the one port its browser peers use")
-	web := regexp.MustCompile(`WEB (\S+)\n`).FindStringSubmatch(srvOut.String())
-	require.NotNil(t, web, srvOut.String())
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, errOut := &syncbuf.Buffer{}, &syncbuf.Buffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"bots", "--server", web[1] + "rtc", "--pubkey", filepath.Join(dir, "root.pub"), "--count", "2"}, out, errOut)
-	}()
-	for deadline := time.Now().Add(time.Minute); strings.Count(srvOut.String(), "JOIN bot") < 2; time.Sleep(10 * time.Millisecond) {
-		require.True(t, time.Now().Before(deadline), "the bots never joined: %s", errOut.String())
-	}
+	errOut, stopBots := botsOverWebRTC(t, srvOut, filepath.Join(dir, "root.pub"), 2)
 	m := httpListening.FindStringSubmatch(srvErr.String())
 	require.NotNil(t, m, srvErr.String())
 	var doc *admin.Document
@@ -118,11 +105,43 @@ func TestBotsOverWebRTC(t *testing.T) {
 	for _, p := range doc.Snapshot.Peers {
 		assert.Equal(t, "webrtc", p.Carrier)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code, errOut.String())
-	case <-time.After(time.Minute):
-		t.Fatal("the bots did not stop")
+	assert.Equal(t, 0, stopBots(), errOut.String())
+}
+
+// freeUDPPort returns a UDP port of the loopback that nothing holds.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer probe.Close()
+	return probe.LocalAddr().(*net.UDPAddr).Port
+}
+
+// botsOverWebRTC runs `bots --count n` against the browser carrier's URL
+// of the server whose output is srvOut, until they all joined; stop ends
+// them and returns the command's exit code.
+func botsOverWebRTC(t *testing.T, srvOut *syncbuf.Buffer, pubkey string, n int) (errOut *syncbuf.Buffer, stop func() int) {
+	t.Helper()
+	web := regexp.MustCompile(`WEB (\S+)\n`).FindStringSubmatch(srvOut.String())
+	require.NotNil(t, web, srvOut.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	errOut = &syncbuf.Buffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"bots", "--server", web[1] + "rtc", "--pubkey", pubkey, "--count", fmt.Sprint(n)}, io.Discard, errOut)
+	}()
+	for deadline := time.Now().Add(time.Minute); strings.Count(srvOut.String(), "JOIN bot") < n; time.Sleep(10 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "the bots never joined: %s", errOut.String())
+	}
+	return errOut, func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(time.Minute):
+			t.Fatal("the bots did not stop")
+			return -1
+		}
 	}
 }

@@ -373,7 +373,7 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 			mux.Handle("/", noPage(f.game))
 		}
 		h.webURL = pageURL(ln.Addr(), f.tls != nil)
-		log.Info("listening", "web", ln.Addr().String(), "page", h.webURL)
+		log.Info("listening", "web", ln.Addr().String(), "page", h.webURL, "ice_port", f.icePort, "public", f.public)
 		h.serveHTTP(ln, mux, f.tls, true)
 	}
 	return h, nil
@@ -580,6 +580,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("agones: %w", err)
 		}
 	}
+	if sdk != nil && f.web != "" {
+		if err := f.webFromAgones(ctx, sdk); err != nil {
+			return err
+		}
+	}
 	srv, err := f.newServer(ctx, stdout, stderr)
 	if err != nil {
 		return err
@@ -599,6 +604,39 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		done <- err
 	}()
 	return waitStopped(ctx, done)
+}
+
+// agonesICEPort names the GameServer port (UDP, portPolicy Passthrough)
+// that browser peers reach an Agones game server on.
+const agonesICEPort = "web-ice"
+
+// webFromAgones sets --web-ice-port to the GameServer's port named
+// agonesICEPort, and --web-public-ip to its address, where the flags leave
+// them open (0 and empty): browsers reach the pod at the node's address,
+// on a port Agones chose and the container binds as it is (Passthrough).
+func (f *serverFlags) webFromAgones(ctx context.Context, sdk *agones.SDK) error {
+	if f.icePort != 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	gs, err := sdk.GameServer(ctx)
+	if err != nil {
+		return fmt.Errorf("--web: the GameServer's %s port: %w", agonesICEPort, err)
+	}
+	for _, p := range gs.Ports {
+		if p.Name != agonesICEPort {
+			continue
+		}
+		if p.Port <= 0 || p.Port > 65535 {
+			return fmt.Errorf("--web: the GameServer's %s port is %d", agonesICEPort, p.Port)
+		}
+		f.icePort = p.Port
+		if a, err := netip.ParseAddr(gs.Address); err == nil && f.publicIPs == "" {
+			f.publicIPs = a.String() // check parses it again
+		}
+	}
+	return nil
 }
 
 // runAgones keeps the server's Agones GameServer right (see agones.Run)

@@ -125,7 +125,9 @@ type container struct {
 // gameServerSpec is the part of an Agones GameServer spec the checks read.
 type gameServerSpec struct {
 	Ports []struct {
-		ContainerPort int `yaml:"containerPort"`
+		Name          string
+		PortPolicy    string `yaml:"portPolicy"`
+		ContainerPort int    `yaml:"containerPort"`
 		Protocol      string
 	}
 	Health struct {
@@ -142,9 +144,18 @@ type gameServerSpec struct {
 }
 
 func checkGameServer(t *testing.T, name string, spec gameServerSpec, flags []string) {
-	require.Len(t, spec.Ports, 1, name)
+	require.Len(t, spec.Ports, 3, name)
 	assert.Equal(t, 1474, spec.Ports[0].ContainerPort, name)
 	assert.Equal(t, "UDP", spec.Ports[0].Protocol, name)
+	// The image's --web (MPGS_WEB=:8081) behind a mapped port; the browser
+	// peers' UDP port as Agones chose it, which serve reads from the
+	// GameServer when MPGS_WEB_ICE_PORT is 0.
+	assert.Equal(t, "web", spec.Ports[1].Name, name)
+	assert.Equal(t, 8081, spec.Ports[1].ContainerPort, name)
+	assert.Equal(t, "TCP", spec.Ports[1].Protocol, name)
+	assert.Equal(t, "web-ice", spec.Ports[2].Name, name)
+	assert.Equal(t, "Passthrough", spec.Ports[2].PortPolicy, name)
+	assert.Equal(t, "UDP", spec.Ports[2].Protocol, name)
 	assert.False(t, spec.Health.Disabled, "%s: health checking on", name)
 	assert.Contains(t, spec.Counters, "players", "%s: the counter Run keeps", name)
 	require.Len(t, spec.Template.Spec.Containers, 1, name)
@@ -158,6 +169,9 @@ func checkGameServer(t *testing.T, name string, spec gameServerSpec, flags []str
 		}
 	}
 	assert.True(t, slices.ContainsFunc(c.Env, func(e struct{ Name, Value string }) bool { return e.Name == "MPGS_KEY" }), "%s: a lasting key", name)
+	assert.True(t, slices.ContainsFunc(c.Env, func(e struct{ Name, Value string }) bool {
+		return e.Name == "MPGS_WEB_ICE_PORT" && e.Value == "0"
+	}), "%s: the browser peers' port from the GameServer", name)
 }
 
 func TestAgonesManifests(t *testing.T) {
