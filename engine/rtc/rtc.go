@@ -10,7 +10,11 @@
 // tick, handler events, limits and drop accounting as a UDP client. A
 // client dials with Dial, which returns at once (the signaling runs on a
 // goroutine of its own, so a game's Update never blocks); datagrams sent
-// before the channel opens are dropped, and the protocol's hello repeats.
+// before the channel opens are dropped, and the protocol's hello repeats;
+// a connection the server refuses fails with its reason
+// (transport.ErrBroken). Options choose what a server offers browsers: its
+// listening address only, public addresses behind a NAT, one UDP port for
+// every peer.
 //
 // Each data channel is unordered with no retransmissions: SCTP only frames
 // the datagrams, as UDP would. WebRTC was chosen over WebTransport because
