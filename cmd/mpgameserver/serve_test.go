@@ -27,6 +27,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/engine/conn"
 	"github.com/mpgs/mpgameserver/engine/rtc"
+	"github.com/mpgs/mpgameserver/examples/arena/web"
 	"github.com/mpgs/mpgameserver/examples/echo"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
@@ -262,4 +263,19 @@ func TestWaitStoppedGivesUp(t *testing.T) {
 	done := make(chan error, 1)
 	done <- nil
 	assert.NoError(t, waitStopped(context.Background(), done))
+}
+
+// TestServeWebWithoutTheArena: a binary without the arena embedded, run
+// outside the source tree, says so and what to do, before it binds
+// anything.
+func TestServeWebWithoutTheArena(t *testing.T) {
+	if _, ok := web.Embedded(); ok {
+		t.Skip("this test binary has the arena embedded (go generate ran)")
+	}
+	t.Chdir(t.TempDir())
+	code, out, errOut := runArgs("serve", "--game", "arena", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0")
+	assert.Equal(t, 1, code)
+	assert.NotContains(t, out, "READY")
+	assert.Contains(t, errOut, "--web: this binary has no arena for the browser in it")
+	assert.Contains(t, errOut, "run it in the source tree, or run go generate ./examples/arena/web before go build")
 }

@@ -96,8 +96,8 @@ func Load(ctx context.Context, log *slog.Logger) (Assets, error) {
 	start := time.Now()
 	a, err := Build(ctx, dir)
 	if err != nil {
-		return Assets{}, fmt.Errorf("this binary has no arena for the browser in it (run go generate ./examples/arena/web before go build), "+
-			"and building one from %s failed: %w", dir, err)
+		return Assets{}, fmt.Errorf("this binary has no arena for the browser in it, and building one in %s failed (%w): "+
+			"run it in the source tree, or run go generate ./examples/arena/web before go build", dir, err)
 	}
 	log.Info("built the arena for the browser", "took", time.Since(start).Round(time.Millisecond), "bytes", len(a.WASM))
 	return a, nil
