@@ -42,6 +42,13 @@ type Config struct {
 
 	// MaxPendingHandshakes bounds the handshakes under way (4096).
 	MaxPendingHandshakes int
+	// MaxSessionsPerHost bounds the sessions one host holds at a time
+	// (32): an IPv4 address, or an IPv6 /64 (transport.HostKey). Its
+	// hellos beyond them are refused (Stats.HostLimited), and so are its
+	// handshakes in progress beyond as many again, so that one host cannot
+	// take the server's places or its tick. Players behind one NAT share
+	// it: raise it for a LAN party behind one address, or -1 for no bound.
+	MaxSessionsPerHost int
 	// HandshakeBudget is the time each tick may spend answering new
 	// clients' hellos (4 ms); the rest wait for later ticks.
 	HandshakeBudget time.Duration
@@ -80,6 +87,7 @@ const (
 	DefaultConnectionTimeout    = session.DefaultConnectionTimeout
 	DefaultHandshakeTimeout     = session.DefaultHandshakeTimeout
 	DefaultMaxPendingHandshakes = 4096
+	DefaultMaxSessionsPerHost   = 32
 	DefaultHandshakeBudget      = 4 * time.Millisecond
 	DefaultMemoryBudget         = 128 << 20
 	DefaultClientDatagrams      = 320
@@ -111,6 +119,12 @@ func (c Config) resolved() (Config, error) {
 		case *d.v == 0:
 			*d.v = d.def
 		}
+	}
+	switch {
+	case c.MaxSessionsPerHost == 0:
+		c.MaxSessionsPerHost = DefaultMaxSessionsPerHost
+	case c.MaxSessionsPerHost < -1:
+		return c, fmt.Errorf("server: Config.MaxSessionsPerHost %d: want 1 or more, or -1 for no bound", c.MaxSessionsPerHost)
 	}
 	for _, n := range []struct {
 		name string

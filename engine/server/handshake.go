@@ -281,7 +281,16 @@ func (s *Server) hello(b []byte, from netip.AddrPort) {
 		return
 	}
 	proof := h.Marked && h.Ext.HasCookie() && s.cookies.valid(h.Ext.Cookie, s.now, from)
-	if !proof && h.Marked && h.Ext.Cookies && s.underLoad() {
+	// A host that holds its share of handshakes (perhaps forged in its
+	// name) is asked to prove its address, as under load: a proven hello
+	// is refused only when the host holds its share of sessions.
+	hostBusy := s.hosts.refuseHello(from, proof)
+	if hostBusy && (proof || !h.Marked || !h.Ext.Cookies || s.hosts.full(from)) {
+		s.stats.HostLimited++
+		s.dropLog("the client's host holds its share of sessions", from, nil)
+		return
+	}
+	if !proof && h.Marked && h.Ext.Cookies && (hostBusy || s.underLoad()) {
 		if s.cookiesThisTick.n(s.tickNo) < maxCookiesPerTick {
 			s.cookiesThisTick.add(s.tickNo)
 			s.sendCookie(from, h.Seq())
@@ -356,6 +365,11 @@ func (s *Server) handshake(q *queuedHello) {
 	if c := s.byAddr.get(q.from); c != nil {
 		return // a handshake for this address started meanwhile
 	}
+	if s.hosts.refuseHello(q.from, q.proof) {
+		s.stats.HostLimited++
+		s.dropLog("the client's host holds its share of sessions", q.from, nil)
+		return
+	}
 	if err := q.hello.CheckKey(); err != nil {
 		s.stats.HandshakeInvalid++
 		s.dropLog("client hello with a bad key", q.from, err)
@@ -410,6 +424,7 @@ func (s *Server) handshake(q *queuedHello) {
 	}
 	s.byAddr.set(c.addr, c)
 	s.byToken[tmpl.Token()] = c
+	s.hosts.add(c.addr, true, 1)
 }
 
 // evictUnproven drops the oldest handshake whose client never proved its

@@ -307,11 +307,24 @@ func (s *Server) settle(now time.Time) {
 }
 
 // promote moves a client that completed the handshake to the connected
-// pool and raises Connect.
-func (s *Server) promote(p *Peer) {
+// pool and raises Connect. It reports false, and disconnects the client,
+// when its host holds its share of sessions already.
+func (s *Server) promote(p *Peer) bool {
 	if !p.pending {
-		return
+		return true
 	}
+	if p.refused {
+		return false
+	}
+	if s.hosts.full(p.addr) {
+		p.refused = true
+		s.stats.HostLimited++
+		s.dropLog("the client's host holds its share of sessions", p.addr, nil)
+		p.conn.Disconnect(s.now)
+		return false
+	}
+	s.hosts.add(p.addr, true, -1)
+	s.hosts.add(p.addr, false, 1)
 	removeAt(&s.pending, p.index)
 	p.pending = false
 	p.index = len(s.peers)
@@ -325,7 +338,11 @@ func (s *Server) promote(p *Peer) {
 	} else {
 		p.log.Info("client connected", "active", len(s.peers))
 	}
+	if s.peerConn != nil {
+		s.peerConn.SessionOpened(p.addr)
+	}
 	s.callConnect(p)
+	return true
 }
 
 // removeAt deletes element i of a pool by moving the last one into its
@@ -570,6 +587,10 @@ func (s *Server) forget(p *Peer, pool *[]*Peer) {
 	s.unlink(p)
 	p.visiting = true // never touched again
 	s.byAddr.delete(p.addr)
+	s.hosts.add(p.addr, p.pending, -1)
+	if s.peerConn != nil {
+		s.peerConn.SessionClosed(p.addr)
+	}
 	if s.byToken[p.Token()] == p {
 		delete(s.byToken, p.Token())
 	}

@@ -23,6 +23,7 @@ type Peer struct {
 
 	pending   bool      // in the temporary pool (handshake not complete)
 	proven    bool      // its hello carried a valid cookie
+	refused   bool      // completed its handshake beyond its host's share: disconnected, never announced
 	announced bool      // Connect was raised
 	gone      bool      // Disconnect was raised
 	index     int       // position in the server's slice of its pool
@@ -132,8 +133,8 @@ func (p *Peer) String() string {
 // first if the message came in the same datagram as its handshake's end.
 func (p *Peer) deliver(seq conn.Seq, msg []byte) {
 	s := p.srv
-	if p.pending {
-		s.promote(p)
+	if p.pending && !s.promote(p) {
+		return // refused: its host holds its share
 	}
 	// A datagram can carry 255 messages: the client's share of the tick
 	// is checked for each, so that no handler work one client causes runs

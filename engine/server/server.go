@@ -83,6 +83,8 @@ type Server struct {
 	pending          []*Peer // temporary pool
 	unproven         []*Peer // pending peers without a cookie, oldest first (lazily cleaned)
 	byAddr           addrIndex
+	hosts            hostCounts         // sessions and handshakes per host
+	peerConn         transport.PeerConn // conn, when its addresses are peers of their own (browsers)
 	byToken          map[uint32]*Peer
 	proven, queued   helloQueue // CLIENT_HELLOs waiting for the handshake budget
 	handshakeBacklog bool       // the last tick's handshake budget ran out
@@ -165,6 +167,7 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 		addr:     c.LocalAddr(),
 		log:      cfg.Logger,
 		byAddr:   newAddrIndex(),
+		hosts:    newHostCounts(cfg.MaxSessionsPerHost),
 		byToken:  make(map[uint32]*Peer),
 		stopCh:   make(chan struct{}),
 		done:     make(chan struct{}),
@@ -172,6 +175,7 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 		dropLim:  newLogLimiter(dropLogBurst, dropLogEvery),
 		panicLim: newLogLimiter(clientLogBurst, clientLogEvery),
 	}
+	s.peerConn, _ = c.(transport.PeerConn)
 	s.SetBlockList(cfg.BlockList)
 	s.budget = session.NewBudget(cfg.MemoryBudget)
 	s.connCfg = cfg.connConfig(s.budget)
@@ -206,6 +210,16 @@ func (s *Server) SetBlockList(addrs []netip.Addr) {
 	s.blockMu.Lock()
 	s.blocklist.Store(&m)
 	s.blockMu.Unlock()
+	s.blockPeers()
+}
+
+// blockPeers tells a carrier of peers (browsers) that the blocklist
+// changed: it refuses and closes the peers of blocked addresses, those
+// without a session too.
+func (s *Server) blockPeers() {
+	if s.peerConn != nil {
+		s.peerConn.SetBlocked(s.Blocked)
+	}
 }
 
 // BlockList returns the blocked addresses, sorted.
@@ -239,6 +253,7 @@ func (s *Server) Block(addr netip.Addr) {
 	m[addr] = struct{}{}
 	s.blocklist.Store(&m)
 	s.blockMu.Unlock()
+	s.blockPeers()
 	s.Post(func() {
 		for _, p := range s.peers {
 			if p.addr.Addr().Unmap() == addr && p.conn.Status() == conn.Connected {

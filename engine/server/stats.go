@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/engine/transport"
 )
 
 // Stats are the server's counters since it started.
@@ -26,6 +27,11 @@ type Stats struct {
 	HandshakeInvalid  uint64 // a CLIENT_HELLO that failed a check (CRC, length, layout, version, key)
 	HandshakeRejected uint64 // a valid CLIENT_HELLO refused: the handshake pool or queue was full, or it waited too long
 	SendErrors        uint64 // datagrams the socket refused
+	// HostLimited counts valid CLIENT_HELLOs, and completed handshakes,
+	// refused because their host held its share of sessions
+	// (Config.MaxSessionsPerHost); a completed one is told with a
+	// DISCONNECT.
+	HostLimited uint64
 	// ThrottledMessages counts messages of accepted datagrams dropped
 	// because their client was over its share of the tick and its backlog
 	// of held messages was full.
@@ -207,6 +213,15 @@ type Snapshot struct {
 	// MemoryHeld is the memory the clients make the server hold, out of
 	// MemoryBudget (Config.MemoryBudget).
 	MemoryHeld, MemoryBudget int
+	// Hosts is how many hosts hold sessions or handshakes, and
+	// BusiestHost the most that one of them holds (sessions and
+	// handshakes; see Config.MaxSessionsPerHost).
+	Hosts, BusiestHost int
+	// Browsers counts the peers of a carrier whose addresses are
+	// connections of their own (engine/rtc's browser peers): those
+	// setting up and open, and those it refused or closed, by reason.
+	// Zero without one.
+	Browsers transport.PeerStats
 
 	Peers []PeerSnapshot
 }
@@ -295,6 +310,10 @@ func (s *Server) publish() {
 	p.Connections = len(s.peers)
 	p.Pending = len(s.pending)
 	p.HandshakesQueued = s.proven.len() + s.queued.len()
+	p.Hosts, p.BusiestHost = s.hosts.summary()
+	if s.peerConn != nil {
+		p.Browsers = s.peerConn.PeerStats()
+	}
 	if s.budget != nil {
 		p.MemoryHeld, p.MemoryBudget = s.budget.Used(), s.budget.Limit()
 	}

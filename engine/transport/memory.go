@@ -63,6 +63,17 @@ func (n *Network) Dial(peer netip.AddrPort) (Conn, error) {
 	return c, nil
 }
 
+// DialFrom is Dial from a port of its own on the address local: the
+// sockets of one host, which share its address.
+func (n *Network) DialFrom(local netip.Addr, peer netip.AddrPort) (Conn, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	addr := netip.AddrPortFrom(local, n.freePort(local))
+	c := newMemConn(n, addr, peer)
+	n.conns[addr] = c
+	return c, nil
+}
+
 func (n *Network) freePort(a netip.Addr) uint16 {
 	for {
 		n.port++
