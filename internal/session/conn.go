@@ -374,8 +374,14 @@ func (c *Conn) Close() {
 // Fail ends the connection at once because its carrier failed for good,
 // with err as the reason: Dropped, as a timeout is, and every message not
 // yet acknowledged gets its callback with false. A closed connection
-// stays as it is.
+// stays as it is. A client still in its handshake that refused the
+// server's answer (a bad signature, say) gives that reason too: the
+// carrier's end (the server closing a peer that never completed its
+// handshake) follows from it.
 func (c *Conn) Fail(err error) {
+	if c.sess.helloErr != nil && c.status == conn.Connecting {
+		err = fmt.Errorf("%w: %w", err, c.sess.helloErr)
+	}
 	c.close(conn.Dropped, err)
 	c.runCallbacks()
 }
