@@ -227,6 +227,10 @@ func (w *Conn) sleep(d time.Duration, timed bool) bool {
 // LocalAddr returns the wrapped Conn's address.
 func (w *Conn) LocalAddr() netip.AddrPort { return w.inner.LocalAddr() }
 
+// Unwrap returns the Conn behind the simulated links, for a server to
+// find what it can do besides datagrams (transport.Unwrap).
+func (w *Conn) Unwrap() transport.Conn { return w.inner }
+
 // Stats returns the wrapped Conn's counters.
 func (w *Conn) Stats() transport.Stats { return w.inner.Stats() }
 

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/mpgs/mpgameserver/engine/transport"
 )
 
 // addrIndex finds the peer of a client address. IPv4 addresses, the common
@@ -53,7 +55,7 @@ func (x *addrIndex) delete(a netip.AddrPort) {
 // carrierOf names how datagrams from addr travel: what the server's Conn
 // says when it merges several ways (engine/rtc.Merge), "udp" otherwise.
 func (s *Server) carrierOf(addr netip.AddrPort) string {
-	if c, ok := s.conn.(interface{ Carrier(netip.AddrPort) string }); ok {
+	if c, ok := transport.Unwrap[interface{ Carrier(netip.AddrPort) string }](s.conn); ok {
 		return c.Carrier(addr)
 	}
 	return "udp"

@@ -175,7 +175,7 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 		dropLim:  newLogLimiter(dropLogBurst, dropLogEvery),
 		panicLim: newLogLimiter(clientLogBurst, clientLogEvery),
 	}
-	s.peerConn, _ = c.(transport.PeerConn)
+	s.peerConn, _ = transport.Unwrap[transport.PeerConn](c)
 	s.SetBlockList(cfg.BlockList)
 	s.budget = session.NewBudget(cfg.MemoryBudget)
 	s.connCfg = cfg.connConfig(s.budget)

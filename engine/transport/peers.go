@@ -55,3 +55,22 @@ func HostKey(a netip.Addr) netip.Addr {
 	clear(b[8:])
 	return netip.AddrFrom16(b)
 }
+
+// Unwrap returns the first Conn of c's chain of wrappers (c itself, then
+// what each wrapper's Unwrap method returns, as netsim's simulated link
+// has) that is a T, if any: how a server finds a carrier's extras (a
+// PeerConn, the carrier's names of addresses) behind a wrapper.
+func Unwrap[T any](c Conn) (T, bool) {
+	for range 16 { // a chain of wrappers, never a cycle
+		if t, ok := c.(T); ok {
+			return t, true
+		}
+		u, ok := c.(interface{ Unwrap() Conn })
+		if !ok {
+			break
+		}
+		c = u.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
