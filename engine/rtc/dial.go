@@ -137,7 +137,7 @@ func (c *dialed) WriteBatch(ds []transport.Datagram) (int, error) {
 		return len(ds), nil
 	}
 	for i, d := range ds {
-		if c.dc.BufferedAmount() > maxBuffered {
+		if c.dc.BufferedAmount() > dialBuffered {
 			c.in.drops.Add(1)
 			continue
 		}

@@ -12,8 +12,10 @@ import (
 
 // Merge returns one transport.Conn for a server's UDP socket and its
 // browser peers: it reads from both, sends each datagram the way its
-// address came, and closes both. Give it to server.NewWithConn.
-func Merge(udp transport.Conn, l *Listener) transport.Conn { return &merged{udp: udp, l: l} }
+// address came, and closes both. Give it to server.NewWithConn: it is a
+// transport.PeerConn, through which the server tells the listener of its
+// sessions and its blocklist.
+func Merge(udp transport.Conn, l *Listener) transport.PeerConn { return &merged{udp: udp, l: l} }
 
 type merged struct {
 	udp transport.Conn
@@ -98,5 +100,10 @@ func (m *merged) Stats() transport.Stats {
 	a.Writes += b.Writes
 	return a
 }
+
+func (m *merged) SessionOpened(addr netip.AddrPort)        { m.l.SessionOpened(addr) }
+func (m *merged) SessionClosed(addr netip.AddrPort)        { m.l.SessionClosed(addr) }
+func (m *merged) SetBlocked(blocked func(netip.Addr) bool) { m.l.SetBlocked(blocked) }
+func (m *merged) PeerStats() transport.PeerStats           { return m.l.PeerStats() }
 
 func (m *merged) Close() error { return errors.Join(m.l.Close(), m.udp.Close()) }

@@ -17,7 +17,8 @@ type inbox struct {
 
 	mu     sync.Mutex
 	q      []transport.Datagram
-	err    error // why nothing more will come (a dialed connection that failed)
+	owners []*atomic.Int32 // by datagram of q: its sender's count of datagrams waiting, or nil
+	err    error           // why nothing more will come (a dialed connection that failed)
 	closed bool
 	ready  chan struct{}
 
@@ -36,14 +37,23 @@ func (b *inbox) wake() {
 
 // push keeps a copy of a datagram from addr, or drops it when the inbox
 // is full.
-func (b *inbox) push(from netip.AddrPort, d []byte) {
+func (b *inbox) push(from netip.AddrPort, d []byte) { b.pushFrom(from, d, nil, 0) }
+
+// pushFrom is push for a sender whose datagrams waiting are counted in
+// owner: beyond share of them, its datagram is dropped, so that one
+// sender cannot take the whole inbox from the others.
+func (b *inbox) pushFrom(from netip.AddrPort, d []byte, owner *atomic.Int32, share int32) {
 	b.mu.Lock()
-	if len(b.q) >= b.limit || len(d) > transport.RecvSize || b.closed {
+	if len(b.q) >= b.limit || len(d) > transport.RecvSize || b.closed || (owner != nil && owner.Load() >= share) {
 		b.mu.Unlock()
 		b.drops.Add(1)
 		return
 	}
+	if owner != nil {
+		owner.Add(1)
+	}
 	b.q = append(b.q, transport.Datagram{Data: append([]byte(nil), d...), Addr: from})
+	b.owners = append(b.owners, owner)
 	b.mu.Unlock()
 	b.wake()
 }
@@ -64,7 +74,7 @@ func (b *inbox) close() bool {
 	b.mu.Lock()
 	was := !b.closed
 	b.closed = true
-	b.q = nil
+	b.q, b.owners = nil, nil
 	b.mu.Unlock()
 	b.wake()
 	return was
@@ -96,10 +106,16 @@ func (b *inbox) read(ds []transport.Datagram) (int, error) {
 	for i := range n {
 		ds[i].Data = append(ds[i].Data[:0], b.q[i].Data...)
 		ds[i].Addr, ds[i].Local = b.q[i].Addr, netip.Addr{}
+		if o := b.owners[i]; o != nil {
+			o.Add(-1)
+		}
 	}
 	rest := copy(b.q, b.q[n:])
 	clear(b.q[rest:])
 	b.q = b.q[:rest]
+	copy(b.owners, b.owners[n:])
+	clear(b.owners[rest:])
+	b.owners = b.owners[:rest]
 	if n > 0 {
 		b.reads.Add(1)
 		return n, nil

@@ -35,32 +35,49 @@ import (
 
 // Limits of a Listener, each a bound on what a client can make it hold.
 const (
-	// DefaultMaxPeers bounds the browser peers at a time.
-	DefaultMaxPeers = 1024
+	// DefaultMaxPeers bounds the browser peers at a time. With the
+	// buffers below, a peer holds at most about 350 KiB (pion's state,
+	// about 160 KiB, and its buffers full), so 256 hostile peers hold
+	// under 90 MiB: the server fits a container of 256 MiB with its
+	// clients' memory budget (engine/server.Config.MemoryBudget).
+	DefaultMaxPeers = 256
+	// DefaultMaxPeersPerIP bounds the peers, setting up or open, whose
+	// signaling came from one host (an IPv4 address or an IPv6 /64).
+	DefaultMaxPeersPerIP = 16
 	// DefaultMaxSetupsPerIP bounds the peers setting up at a time (offer
-	// answered, channel not yet open, at most 15 s) from one IP address,
-	// so that one host cannot take every place.
+	// answered, channel not yet open) from one host.
 	DefaultMaxSetupsPerIP = 8
+	// DefaultHandshakeTimeout closes a peer whose channel opened but
+	// whose client completed no handshake with the server in this long.
+	// It is above the server's own handshake timeout (2 s) and a hello's
+	// first resends.
+	DefaultHandshakeTimeout = 5 * time.Second
 	// maxQueued bounds the datagrams received and not yet read, for all
-	// peers together; beyond it they are dropped and counted.
-	maxQueued = 8192
-	// maxSignal bounds a signaling request's body.
-	maxSignal = 64 << 10
-	// idleClose closes a peer that sent nothing for this long (the
-	// protocol's connection timeout is 5 s).
-	idleClose = 15 * time.Second
+	// peers together, and peerQueued those of one peer; beyond them they
+	// are dropped and counted.
+	maxQueued  = 8192
+	peerQueued = 256
+	// maxSignal bounds a signaling request's body: a browser's offer of
+	// one data channel takes a few KiB.
+	maxSignal = 16 << 10
 	// setupTimeout closes a peer whose channel did not open in time.
-	setupTimeout = 15 * time.Second
+	setupTimeout = 10 * time.Second
+	// sessionGrace is how long a peer stays open once its session ended,
+	// for what the server sent last (its DISCONNECT) to go out.
+	sessionGrace = time.Second
+	// sweepEvery is how often a listener looks at its peers' clocks.
+	sweepEvery = 250 * time.Millisecond
 	// maxBuffered: datagrams to a peer whose channel holds this many bytes
-	// unsent are dropped, as a full socket buffer drops them. It is above
-	// the widest congestion window the protocol gives a peer of ours
-	// (256 packets).
-	maxBuffered = 512 << 10
+	// unsent are dropped, as a full socket buffer drops them (the
+	// protocol takes it as loss and slows down).
+	maxBuffered = 128 << 10
 	// maxReceiveBuffer bounds what a peer's SCTP association holds
-	// received and not yet delivered (pion's default is 1 MiB). With
-	// maxBuffered and MaxPeers it bounds the listener's memory: about
-	// 768 KiB a peer, 768 MiB for 1,024 hostile ones.
-	maxReceiveBuffer = 256 << 10
+	// received and not yet delivered (pion's default is 1 MiB): messages
+	// are no larger than a datagram, and each is handed over at once.
+	maxReceiveBuffer = 64 << 10
+	// dialBuffered is maxBuffered for a dialed connection: one client's
+	// own uploads, not a server's many peers.
+	dialBuffered = 512 << 10
 )
 
 // Label names the data channel; a peer's channel of another label is
@@ -69,13 +86,25 @@ const Label = "mpgs"
 
 // Config sets up a Listener.
 type Config struct {
-	// MaxPeers bounds the browser peers at a time (DefaultMaxPeers).
+	// MaxPeers bounds the browser peers at a time, setting up or open
+	// (DefaultMaxPeers; beyond it the signaling answers 503).
 	MaxPeers int
-	// MaxSetupsPerIP bounds the peers setting up at a time from one IP
-	// address, the signaling request's (DefaultMaxSetupsPerIP; beyond it
-	// the signaling answers 429). Behind a proxy every request comes from
-	// the proxy's address: raise it, or -1 for no bound.
+	// MaxPeersPerIP bounds the peers, setting up or open, whose signaling
+	// request came from one host: an IPv4 address, or an IPv6 /64
+	// (DefaultMaxPeersPerIP; beyond it the signaling answers 429).
+	// Behind a proxy every request comes from the proxy's address: raise
+	// it, or -1 for no bound.
+	MaxPeersPerIP int
+	// MaxSetupsPerIP bounds the peers setting up at a time from one host
+	// (DefaultMaxSetupsPerIP; 429 beyond; -1 for no bound).
 	MaxSetupsPerIP int
+	// HandshakeTimeout closes a peer whose channel is open but whose
+	// client has completed no handshake with the server in this long
+	// (DefaultHandshakeTimeout). The server tells the listener of its
+	// sessions through the transport.PeerConn of Merge; -1 keeps peers
+	// open without a session (a listener read directly, not by a
+	// server).
+	HandshakeTimeout time.Duration
 	// Logger receives the listener's log lines (discarded when nil).
 	Logger *slog.Logger
 	// ICE chooses the addresses and the port browsers reach the listener

@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,7 +51,7 @@ func signaling(t testing.TB, l *rtc.Listener) string {
 }
 
 func TestDatagramsBothWays(t *testing.T) {
-	l, err := rtc.Listen(rtc.Config{ICE: loopback()}, netip.AddrPort{})
+	l, err := rtc.Listen(rtc.Config{ICE: loopback(), HandshakeTimeout: -1}, netip.AddrPort{})
 	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
 	url := signaling(t, l)
@@ -126,11 +128,19 @@ func TestSignalingRefusesGarbage(t *testing.T) {
 // signaling URL.
 func startServer(t testing.TB, interval time.Duration, opts ...func(*server.Config)) (*server.Server, string) {
 	t.Helper()
+	srv, _, url := startServerWith(t, rtc.Config{ICE: loopback()}, interval, opts...)
+	return srv, url
+}
+
+// startServerWith is startServer with a listener of rcfg, which it
+// returns too.
+func startServerWith(t testing.TB, rcfg rtc.Config, interval time.Duration, opts ...func(*server.Config)) (*server.Server, *rtc.Listener, string) {
+	t.Helper()
 	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
 	require.NoError(t, err)
 	udp, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
-	l, err := rtc.Listen(rtc.Config{ICE: loopback()}, udp.LocalAddr())
+	l, err := rtc.Listen(rcfg, udp.LocalAddr())
 	require.NoError(t, err)
 	cfg := server.Config{Handler: echogame.NewHandler(nil), RootKey: root, Interval: interval, Logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
@@ -140,7 +150,7 @@ func startServer(t testing.TB, interval time.Duration, opts ...func(*server.Conf
 	require.NoError(t, err)
 	go srv.Run()
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
-	return srv, signaling(t, l)
+	return srv, l, signaling(t, l)
 }
 
 // TestEchoScenariosOverWebRTC: the nine echo scenarios (handshake,
@@ -224,23 +234,25 @@ func connectWeb(t *testing.T, url string, timeout time.Duration) (*client.Client
 }
 
 // TestBlockListAndAccessLogByBrowserIP: a browser peer is known by its
-// IP address like a UDP client: the block list drops its datagrams
-// (counted as blocked), and the access log names it.
+// IP address like a UDP client: the block list refuses its signaling
+// (403, counted), and the access log names it.
 func TestBlockListAndAccessLogByBrowserIP(t *testing.T) {
 	var access syncbuf.Buffer
 	srv, url := startServer(t, 0, func(c *server.Config) {
 		c.BlockList = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
 		c.AccessLog = slog.New(slog.NewTextHandler(&access, nil))
 	})
-	_, ok := connectWeb(t, url, 3*time.Second)
+	c, ok := connectWeb(t, url, 3*time.Second)
 	assert.False(t, ok, "a blocked browser does not connect")
+	assert.ErrorContains(t, c.Err(), "403 Forbidden: rtc: this address is blocked")
 	var s server.Snapshot
-	require.Eventually(t, func() bool { srv.Snapshot(&s); return s.Stats.Blocked > 0 }, 10*time.Second, 10*time.Millisecond,
-		"its datagrams were dropped as blocked")
+	require.Eventually(t, func() bool { srv.Snapshot(&s); return s.Browsers.RefusedBlocked > 0 }, 10*time.Second, 10*time.Millisecond,
+		"its signaling was refused as blocked")
 	assert.Zero(t, s.Connections)
+	assert.Zero(t, s.Browsers.Open+s.Browsers.SettingUp, "it holds no peer")
 
 	srv.SetBlockList(nil)
-	c, ok := connectWeb(t, url, 15*time.Second)
+	c, ok = connectWeb(t, url, 15*time.Second)
 	require.True(t, ok, "unblocked: %v", c.Err())
 	require.Eventually(t, func() bool { return strings.Contains(access.String(), "client=127.0.0.1:") }, 10*time.Second, 10*time.Millisecond,
 		"the access log names the browser's address: %s", access.String())
@@ -513,7 +525,7 @@ func TestOnePortForAllPeers(t *testing.T) {
 	require.NoError(t, probe.Close())
 	ice := loopback()
 	ice.Port = port
-	l, err := rtc.Listen(rtc.Config{ICE: ice}, netip.AddrPort{})
+	l, err := rtc.Listen(rtc.Config{ICE: ice, HandshakeTimeout: -1}, netip.AddrPort{})
 	require.NoError(t, err)
 	url := signaling(t, l)
 	want := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
@@ -607,9 +619,13 @@ func TestSetupsPerIP(t *testing.T) {
 }
 
 // listen starts a Listener of cfg, closed when the test ends, and
-// serves its signaling.
+// serves its signaling. Read by no server, its peers stay open without a
+// session unless cfg says otherwise.
 func listen(t testing.TB, cfg rtc.Config) (*rtc.Listener, string) {
 	t.Helper()
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = -1
+	}
 	l, err := rtc.Listen(cfg, netip.AddrPort{})
 	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
@@ -662,12 +678,22 @@ func TestPionLogsGoToTheLogger(t *testing.T) {
 	require.NoError(t, probe.Close())
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	_, url := listen(t, rtc.Config{ICE: ice, Logger: log})
-	_ = answer(t, url) // a peer setting up, whose ICE the junk hits
+	sdp := answer(t, url) // a peer setting up, whose ICE the junk hits
+	ufrag := regexp.MustCompile(`a=ice-ufrag:(\S+)`).FindStringSubmatch(sdp)
+	require.NotNil(t, ufrag, sdp)
 	junk, err := net.Dial("udp", net.JoinHostPort("127.0.0.1", fmt.Sprint(ice.Port)))
 	require.NoError(t, err)
 	defer junk.Close()
 	for i := 0; i < 50; i++ {
 		_, _ = junk.Write(bytes.Repeat([]byte{byte(i)}, 40))
+	}
+	// Connectivity checks for the peer whose credentials are wrong: pion
+	// warns of them.
+	for range 5 {
+		m, err := stun.Build(stun.BindingRequest, stun.TransactionID, stun.NewUsername(ufrag[1]+":nobody"),
+			stun.NewShortTermIntegrity("not the password"), stun.Fingerprint)
+		require.NoError(t, err)
+		_, _ = junk.Write(m.Raw)
 	}
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "pion_level=warn") }, 10*time.Second, 10*time.Millisecond,
 		"pion's warnings reach the logger")
