@@ -52,22 +52,39 @@ func (g *game) left(tok uint32) bool {
 	return false
 }
 
+// Tokens of the tests: long enough for NewHandler.
+const (
+	adminToken = "admin-0123456789abcdef"
+	readToken  = "read-0123456789abcdef"
+)
+
 // world is a real server on loopback UDP, behind a simulated network,
 // with its admin API on a real HTTP server.
 type world struct {
-	t      *testing.T
-	g      *game
-	srv    *server.Server
-	local  *admin.Local
-	web    *httptest.Server
-	remote *admin.Remote
-	log    *bytes.Buffer
+	t       *testing.T
+	g       *game
+	srv     *server.Server
+	tail    *admin.LogTail
+	local   *admin.Local
+	handler http.Handler
+	web     *httptest.Server
+	remote  *admin.Remote
+	log     *bytes.Buffer
 }
 
+// newWorld starts a world whose admin token is token ("": none); its
+// remote has the token.
 func newWorld(t *testing.T, token string, sim bool) *world {
+	return newWorldConfig(t, admin.HandlerConfig{Token: token}, sim)
+}
+
+// newWorldConfig starts a world whose admin API is configured by cfg;
+// its remote has the admin token.
+func newWorldConfig(t *testing.T, cfg admin.HandlerConfig, sim bool) *world {
 	w := &world{t: t, g: &game{}, log: &bytes.Buffer{}}
 	tail := admin.NewLogTail(nil, 10, slog.LevelWarn)
-	cfg := server.Config{Handler: w.g, Logger: slog.New(tail)}
+	w.tail = tail
+	scfg := server.Config{Handler: w.g, Logger: slog.New(tail)}
 	sock, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
 	var wrapped *netsim.Conn
@@ -76,14 +93,16 @@ func newWorld(t *testing.T, token string, sim bool) *world {
 		wrapped = netsim.Wrap(sock, netsim.Profile{}, netsim.Profile{}, 7)
 		tc = wrapped
 	}
-	w.srv, err = server.NewWithConn(cfg, tc)
+	w.srv, err = server.NewWithConn(scfg, tc)
 	require.NoError(t, err)
 	go w.srv.Run()
 	t.Cleanup(func() { w.srv.Stop(); <-w.srv.Done() })
 	w.local = admin.NewLocal(w.srv, tail, wrapped)
-	w.web = httptest.NewServer(admin.Handler(w.local, token))
+	w.handler, err = admin.NewHandler(w.local, cfg)
+	require.NoError(t, err)
+	w.web = httptest.NewServer(w.handler)
 	t.Cleanup(w.web.Close)
-	w.remote = admin.Attach(w.web.URL, token, nil)
+	w.remote = admin.Attach(w.web.URL, cfg.Token, nil)
 	return w
 }
 
@@ -116,6 +135,40 @@ func (w *world) pump(c *client.Client, cond func() bool) {
 }
 
 func TestRemoteSeesTheServer(t *testing.T) {
+	w := newWorld(t, adminToken, false)
+	c := w.connect()
+	defer c.ForceDisconnect()
+	ctx := context.Background()
+	w.pump(c, func() bool {
+		require.NoError(t, w.remote.Poll(ctx))
+		var s server.Snapshot
+		w.remote.Snapshot(&s)
+		return len(s.Peers) == 1
+	})
+	var s server.Snapshot
+	w.remote.Snapshot(&s)
+	require.Len(t, s.Peers, 1)
+	assert.Equal(t, c.Token(), s.Peers[0].Token)
+	assert.Equal(t, w.srv.Addr(), s.Addr)
+	assert.False(t, w.remote.Redacted())
+	assert.Positive(t, w.remote.SnapshotVersion())
+	assert.False(t, w.remote.Contact().Last.IsZero())
+	assert.NoError(t, w.remote.Contact().Err)
+	assert.True(t, w.remote.Actions())
+	assert.False(t, w.remote.Network().Available)
+
+	// Without a token: the counters, but no client.
+	anon := admin.Attach(w.web.URL, "", nil)
+	require.NoError(t, anon.Poll(ctx))
+	anon.Snapshot(&s)
+	assert.True(t, anon.Redacted())
+	assert.Equal(t, 1, s.Connections)
+	assert.Empty(t, s.Peers)
+	assert.Equal(t, w.srv.Addr(), s.Addr)
+	assert.False(t, anon.Actions(), "no token: no actions")
+}
+
+func TestServerWithoutToken(t *testing.T) {
 	w := newWorld(t, "", false)
 	c := w.connect()
 	defer c.ForceDisconnect()
@@ -128,22 +181,24 @@ func TestRemoteSeesTheServer(t *testing.T) {
 	})
 	var s server.Snapshot
 	w.remote.Snapshot(&s)
-	require.Len(t, s.Peers, 1)
-	assert.Equal(t, c.Token(), s.Peers[0].Token)
-	assert.Equal(t, w.srv.Addr(), s.Addr)
-	assert.Positive(t, w.remote.SnapshotVersion())
-	assert.False(t, w.remote.Contact().Last.IsZero())
-	assert.NoError(t, w.remote.Contact().Err)
+	assert.Empty(t, s.Peers, "redacted: no token reads the clients")
+	assert.True(t, w.remote.Redacted())
 	assert.False(t, w.remote.Actions(), "no token: no actions")
-	assert.False(t, w.remote.Network().Available)
 
-	// Without a token the server takes no action, and nothing changes.
+	// Without a token the server takes no action, and nothing changes;
+	// a token given to it is not counted as wrong.
 	assert.ErrorIs(t, w.remote.Disconnect(ctx, c.Token()), admin.ErrNoActions)
+	guess := admin.Attach(w.web.URL, adminToken, nil)
+	for range 10 {
+		assert.ErrorIs(t, guess.Block(ctx, netip.MustParseAddr("10.1.2.3")), admin.ErrNoActions)
+	}
+	require.NoError(t, guess.Poll(ctx))
+	assert.True(t, guess.Redacted())
 	assert.True(t, c.Connected())
 }
 
 func TestActionsNeedTheToken(t *testing.T) {
-	w := newWorld(t, "s3cret", false)
+	w := newWorld(t, adminToken, false)
 	c := w.connect()
 	defer c.ForceDisconnect()
 	ctx := context.Background()
@@ -176,7 +231,7 @@ func TestActionsNeedTheToken(t *testing.T) {
 }
 
 func TestBlockedAddressCannotConnect(t *testing.T) {
-	w := newWorld(t, "s3cret", false)
+	w := newWorld(t, adminToken, false)
 	c := w.connect()
 	ctx := context.Background()
 	require.NoError(t, w.remote.Block(ctx, c.LocalAddr().Addr()))
@@ -194,7 +249,7 @@ func TestBlockedAddressCannotConnect(t *testing.T) {
 // TestConditionsOnOneClient: 30% loss on one client's link makes its
 // messages resent while the other's are not.
 func TestConditionsOnOneClient(t *testing.T) {
-	w := newWorld(t, "s3cret", true)
+	w := newWorld(t, adminToken, true)
 	bad, good := w.connect(), w.connect()
 	ctx := context.Background()
 	require.NoError(t, w.remote.SetConditions(ctx, bad.Token(), admin.Conditions{Loss: 0.3}))
@@ -241,7 +296,9 @@ func TestRemoteLosesAndRegainsContact(t *testing.T) {
 	assert.Equal(t, 1, ct.Failures)
 	assert.False(t, ct.Last.IsZero(), "the last document stays")
 
-	other := httptest.NewServer(admin.Handler(w.local, ""))
+	h, err := admin.NewHandler(w.local, admin.HandlerConfig{})
+	require.NoError(t, err)
+	other := httptest.NewServer(h)
 	defer other.Close()
 	r := admin.Attach(strings.TrimPrefix(other.URL, "http://"), "", nil)
 	require.NoError(t, r.Poll(ctx))
@@ -260,6 +317,16 @@ func TestDocumentVersion(t *testing.T) {
 	}))
 	defer junk.Close()
 	assert.ErrorContains(t, admin.Attach(junk.URL, "", nil).Poll(context.Background()), "sent no document")
+
+	// A redacted document, and one of a server before redaction, are
+	// both version 1.
+	for body, redacted := range map[string]bool{`{"version":1,"redacted":true,"logs":[]}`: true, `{"version":1,"logs":null}`: false} {
+		web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) }))
+		r := admin.Attach(web.URL, "", nil)
+		require.NoError(t, r.Poll(context.Background()), body)
+		assert.Equal(t, redacted, r.Redacted(), body)
+		web.Close()
+	}
 }
 
 func TestLogTail(t *testing.T) {

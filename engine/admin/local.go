@@ -24,8 +24,26 @@ type Document struct {
 	Logs []LogLine `json:"logs"`
 	// Network is the simulated network applied to the server's clients.
 	Network Network `json:"network"`
-	// Actions tells whether the server takes actions (it has a token).
+	// Actions tells whether the server takes actions (it has an admin
+	// token). A Document read with the read token says false: that token
+	// takes none.
 	Actions bool `json:"actions"`
+	// Redacted is true in a Document read without a token: it names no
+	// client (Snapshot.Peers and Network.Clients are empty) and carries
+	// no log lines. See Redact.
+	Redacted bool `json:"redacted"`
+}
+
+// Redact removes from d everything that names a client or may quote one:
+// the snapshot's per-client rows (addresses, tokens), the conditions of
+// single clients (by token), and the log lines (they name clients, and
+// carry panic stacks). The server's counters, per-second figures and the
+// conditions applied to all stay. It sets Redacted.
+func (d *Document) Redact() {
+	d.Snapshot.Peers = nil
+	d.Logs = []LogLine{}
+	d.Network.Clients = nil
+	d.Redacted = true
 }
 
 // Conditions is a simulated network, the same each way: every datagram
@@ -80,6 +98,7 @@ var (
 	ErrNoNetwork = errors.New("admin: the server does not run on a simulated network (start it with --netsim)")
 	ErrDenied    = errors.New("admin: refused: the token is missing or wrong")
 	ErrNoActions = errors.New("admin: the server takes no actions (it was started without --admin-token)")
+	ErrReadOnly  = errors.New("admin: refused: the read token only reads; actions need the admin token")
 )
 
 // Local is a server in this process as a monitor sees it: its snapshot,

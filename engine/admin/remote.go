@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,13 +22,26 @@ import (
 // clients sends a few MB.
 const maxDocument = 64 << 20
 
-// Remote is a server elsewhere, attached over its HTTP API (Handler): the
-// same methods as Local, from the latest Document fetched. Run fetches
-// one a second. Its methods may be called from any goroutine.
+// ErrPlainToken is why a Remote does not send its token: the server's
+// URL is plain http:// to a host that is not loopback, where anyone on
+// the path could read the token.
+var ErrPlainToken = errors.New("admin: refusing to send the token over plain http:// to a host that is not loopback: " +
+	"use https://, or an SSH tunnel to a loopback address (ssh -L 8080:127.0.0.1:8080 HOST, then http://127.0.0.1:8080)")
+
+// Remote is a server elsewhere, attached over its HTTP API (NewHandler):
+// the same methods as Local, from the latest Document fetched. Run
+// fetches one a second. Its methods may be called from any goroutine.
+//
+// With a token, it fetches the full Document; without, the server sends
+// it redacted (Redacted). It never sends its token over plain http:// to
+// a host that is not loopback (see CheckAttach), and follows no
+// redirects (the API sends none, and one could carry the token
+// elsewhere).
 type Remote struct {
 	base   string
 	token  string
 	client *http.Client
+	refuse error // why no request is made (ErrPlainToken)
 
 	mu      sync.Mutex
 	doc     Document
@@ -46,17 +61,60 @@ type Contact struct {
 }
 
 // Attach returns a Remote of the server whose HTTP address is base
-// ("http://127.0.0.1:8080"), with the token its actions need ("": none).
-// client may be nil (http.DefaultClient's transport, 5 s timeout).
+// ("http://127.0.0.1:8080"; without a scheme, http), with the token its
+// actions and full reads need ("": none; the admin or the read token).
+// client may be nil (http.DefaultClient's transport, 5 s timeout); the
+// Remote uses a copy of it that follows no redirect.
+//
+// When CheckAttach(base, token) returns an error, such as ErrPlainToken,
+// the Remote makes no request: Poll and every action return that error.
 func Attach(base, token string, client *http.Client) *Remote {
 	if client == nil {
 		client = &http.Client{Timeout: 5 * time.Second}
 	}
+	c := *client // the same transport, without redirects
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	base = baseURL(base)
+	return &Remote{base: base, token: token, client: &c, refuse: CheckAttach(base, token), contact: Contact{URL: base}}
+}
+
+// baseURL trims base's trailing slashes and gives it a scheme (http).
+func baseURL(base string) string {
 	base = strings.TrimRight(base, "/")
 	if !strings.Contains(base, "://") {
 		base = "http://" + base
 	}
-	return &Remote{base: base, token: token, client: client, contact: Contact{URL: base}}
+	return base
+}
+
+// CheckAttach returns the error a Remote of Attach(base, token, …) would
+// return without making any request: ErrPlainToken when token is not
+// empty and base is plain http:// to a host that is not loopback
+// (localhost, a name under .localhost, an address in 127.0.0.0/8 or
+// ::1), or why base is not a URL. A command calls it before it opens a
+// window. It decides on base's text: it resolves no name.
+func CheckAttach(base, token string) error {
+	if token == "" {
+		return nil
+	}
+	u, err := url.Parse(baseURL(base))
+	if err != nil {
+		return fmt.Errorf("admin: %q is not a URL: %w", base, err)
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return ErrPlainToken
+	}
+	return nil
+}
+
+// loopbackHost reports whether host, a URL's host without port, names
+// the loopback interface.
+func loopbackHost(host string) bool {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().IsLoopback()
+	}
+	name := strings.TrimSuffix(strings.ToLower(host), ".")
+	return name == "localhost" || strings.HasSuffix(name, ".localhost")
 }
 
 // Run polls every interval (a second when zero) until ctx is done.
@@ -76,7 +134,8 @@ func (r *Remote) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Poll fetches the Document once.
+// Poll fetches the Document once. A server that refuses (a wrong
+// token: ErrDenied; 421, 429) gives an error with its reason.
 func (r *Remote) Poll(ctx context.Context) error {
 	doc, err := r.fetch(ctx)
 	r.mu.Lock()
@@ -95,17 +154,27 @@ func (r *Remote) Poll(ctx context.Context) error {
 }
 
 func (r *Remote) fetch(ctx context.Context) (*Document, error) {
+	if r.refuse != nil {
+		return nil, r.refuse
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/api/v1/snapshot", nil)
 	if err != nil {
 		return nil, err
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("admin: %s answered %s", r.base, resp.Status)
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusUnauthorized:
+		return nil, fmt.Errorf("%w (%s)", ErrDenied, r.base)
+	default:
+		return nil, fmt.Errorf("admin: %s answered %s%s", r.base, resp.Status, reason(resp.Body))
 	}
 	var doc Document
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxDocument)).Decode(&doc); err != nil {
@@ -136,6 +205,15 @@ func (r *Remote) SnapshotVersion() uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.version
+}
+
+// Redacted reports whether the latest Document came redacted (see
+// Document.Redact): the server sends it so without a token, and a
+// monitor then has no clients' rows or log lines to show.
+func (r *Remote) Redacted() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.doc.Redacted
 }
 
 // Logs returns the server's latest warnings and errors.
@@ -177,6 +255,9 @@ func (r *Remote) SetConditions(ctx context.Context, token uint32, c Conditions) 
 }
 
 func (r *Remote) act(ctx context.Context, method, path string, body any) error {
+	if r.refuse != nil {
+		return r.refuse
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -198,20 +279,33 @@ func (r *Remote) act(ctx context.Context, method, path string, body any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	msg := reason(resp.Body)
 	switch resp.StatusCode {
 	case http.StatusNoContent, http.StatusOK:
 		return nil
 	case http.StatusUnauthorized:
 		return ErrDenied
 	case http.StatusForbidden:
+		if msg == ": "+ErrReadOnly.Error() {
+			return ErrReadOnly
+		}
 		return ErrNoActions
 	case http.StatusNotFound:
 		return ErrNoClient
 	case http.StatusConflict:
 		return ErrNoNetwork
 	}
-	return fmt.Errorf("admin: %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(msg)))
+	return fmt.Errorf("admin: %s %s: %s%s", method, path, resp.Status, msg)
+}
+
+// reason returns the start of a refusal's text, after ": " ("" when
+// there is none).
+func reason(body io.Reader) string {
+	msg, _ := io.ReadAll(io.LimitReader(body, 1024))
+	if s := strings.TrimSpace(string(msg)); s != "" {
+		return ": " + s
+	}
+	return ""
 }
 
 // Source is what a monitor reads from a server, here or attached: Local
