@@ -70,6 +70,12 @@ func Metrics() []Metric {
 		{"syscalls_total", "counter", "System calls that read or wrote datagrams.", []string{"op"}},
 		{"socket_buffer_bytes", "gauge", "The socket's buffer sizes as the system reports them.", []string{"direction"}},
 		{"last_tick_timestamp_seconds", "gauge", "When the latest tick started (Unix time); far behind now means the tick loop is stuck.", nil},
+		{"hosts", "gauge", "Hosts (IPv4 addresses, IPv6 /64s) holding sessions or handshakes.", nil},
+		{"busiest_host_sessions", "gauge", "The most sessions and handshakes one host holds (its limit is the server's sessions per host).", nil},
+		{"host_limited_total", "counter", "Hellos and completed handshakes refused because their host held its share of sessions.", nil},
+		{"browser_peers", "gauge", "Browser peers (WebRTC) holding a place, by state: setting_up (answered, channel not open), open (channel open, no session yet), session (with a completed handshake).", []string{"state"}},
+		{"browser_peers_refused_total", "counter", "Browser signaling refused, by reason: full, per_host, blocked, offer (malformed or not allowed).", []string{"reason"}},
+		{"browser_peers_closed_total", "counter", "Browser peers closed by the server, by reason: setup (channel not open in time), handshake (no handshake in time), session (its session ended), blocked.", []string{"reason"}},
 	}
 }
 
@@ -171,6 +177,21 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter("syscalls_total", st.WriteCalls, "write")
 	gauge("socket_buffer_bytes", float64(st.RecvBuffer), "receive")
 	gauge("socket_buffer_bytes", float64(st.SendBuffer), "send")
+	gauge("hosts", float64(s.Hosts))
+	gauge("busiest_host_sessions", float64(s.BusiestHost))
+	counter("host_limited_total", st.HostLimited)
+	b := &s.Browsers
+	gauge("browser_peers", float64(b.SettingUp), "setting_up")
+	gauge("browser_peers", float64(b.Open-b.Sessions), "open")
+	gauge("browser_peers", float64(b.Sessions), "session")
+	counter("browser_peers_refused_total", b.RefusedFull, "full")
+	counter("browser_peers_refused_total", b.RefusedPerHost, "per_host")
+	counter("browser_peers_refused_total", b.RefusedBlocked, "blocked")
+	counter("browser_peers_refused_total", b.RefusedOffer, "offer")
+	counter("browser_peers_closed_total", b.ClosedSetup, "setup")
+	counter("browser_peers_closed_total", b.ClosedHandshake, "handshake")
+	counter("browser_peers_closed_total", b.ClosedSession, "session")
+	counter("browser_peers_closed_total", b.ClosedBlocked, "blocked")
 	last := 0.0
 	if t := c.srv.LastTick(); !t.IsZero() {
 		last = float64(t.UnixNano()) / 1e9

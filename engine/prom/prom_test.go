@@ -118,6 +118,11 @@ func TestCollectorMatchesTheSnapshot(t *testing.T) {
 		assert.Positive(t, value(t, m["mpgameserver_client_latency_seconds"]))
 		assert.Equal(t, float64(s.Stats.Phase.Idle.Seconds()), value(t, m["mpgameserver_tick_phase_seconds_total"], "phase", "idle"))
 		assert.Equal(t, "test", m["mpgameserver_connections"].GetMetric()[0].GetLabel()[0].GetValue())
+		assert.Equal(t, 3.0, value(t, m["mpgameserver_hosts"]), "each client from a host of its own")
+		assert.Equal(t, 1.0, value(t, m["mpgameserver_busiest_host_sessions"]))
+		assert.Equal(t, 0.0, value(t, m["mpgameserver_host_limited_total"]))
+		assert.Equal(t, 0.0, value(t, m["mpgameserver_browser_peers"], "state", "session"), "no browser carrier")
+		assert.Equal(t, 0.0, value(t, m["mpgameserver_browser_peers_refused_total"], "reason", "per_host"))
 
 		// Goodbyes are counted by reason.
 		for _, c := range clients[:2] {
