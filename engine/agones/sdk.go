@@ -63,6 +63,8 @@ type Config struct {
 	RetryFor time.Duration
 	// CallTimeout bounds each attempt of a call (10 s).
 	CallTimeout time.Duration
+
+	invalid error // why the environment FromEnv read is unusable
 }
 
 // FromEnv returns the Config of the sidecar that Agones announces in the
@@ -78,7 +80,13 @@ func FromEnv(getenv func(string) string) (Config, bool) {
 	if v == "" {
 		return Config{}, false
 	}
-	return Config{BaseURL: "http://localhost:" + v}, true
+	// The variable goes into the sidecar's URL: a port number and nothing
+	// else ("1@elsewhere" would send the calls to another host).
+	n, err := strconv.ParseUint(v, 10, 16)
+	if err != nil || n == 0 {
+		return Config{invalid: fmt.Errorf("agones: %s=%q is not a port number", EnvPort, v)}, true
+	}
+	return Config{Port: int(n)}, true
 }
 
 // An SDK talks to the Agones SDK sidecar of the pod over its REST API.
@@ -94,6 +102,9 @@ type SDK struct {
 
 // New returns an SDK of cfg. It makes no request.
 func New(cfg Config) (*SDK, error) {
+	if cfg.invalid != nil {
+		return nil, cfg.invalid
+	}
 	base := cfg.BaseURL
 	if base == "" {
 		port := cfg.Port

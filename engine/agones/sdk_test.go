@@ -36,11 +36,13 @@ func TestFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "http://localhost:59357", sdk.BaseURL())
 
-	env[agones.EnvPort] = "nine"
-	cfg, ok = agones.FromEnv(getenv)
-	require.True(t, ok)
-	_, err = agones.New(cfg)
-	assert.Error(t, err, "an invalid port fails in New")
+	for _, bad := range []string{"nine", "1@elsewhere.example", "9358/x", "0", "70000", "-1", "9358 9"} {
+		env[agones.EnvPort] = bad
+		cfg, ok = agones.FromEnv(getenv)
+		require.True(t, ok)
+		_, err = agones.New(cfg)
+		assert.ErrorContains(t, err, "is not a port number", "%q fails in New", bad)
+	}
 }
 
 func TestNewValidates(t *testing.T) {
