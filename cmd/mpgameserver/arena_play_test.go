@@ -26,7 +26,7 @@ func TestPlayWarnsOfACutName(t *testing.T) {
 	addr := pc.LocalAddr().String()
 	pc.Close()
 	cmd, _, stderr := child(t, "play", "--server", addr, "--name", "Maximilian the Great")
-	const want = `warning: --name "Maximilian the Great" is longer than 16 bytes: you will play as "Maximilian the G"`
+	const want = `warning: --name "Maximilian the Great" is longer than 16 bytes: you will play as "Maximilian_the_G"`
 	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), want); time.Sleep(20 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "no warning; stderr: %s", stderr.String())
 	}

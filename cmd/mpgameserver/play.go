@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/mpgs/mpgameserver/engine/conn"
@@ -36,8 +37,10 @@ func nameWarning(name string) string {
 		return fmt.Sprintf("warning: --name %q is longer than %d bytes: you will play as %q", name, wire.MaxName, clean)
 	case clean == "":
 		return fmt.Sprintf("warning: --name %q has nothing printable: the server will name you", name)
+	case strings.Join(strings.Fields(name), "_") == clean:
+		return fmt.Sprintf("warning: --name %q has spaces: a name is one word, you will play as %q", name, clean)
 	}
-	return fmt.Sprintf("warning: --name %q has control characters: you will play as %q", name, clean)
+	return fmt.Sprintf("warning: --name %q has control or invisible characters: you will play as %q", name, clean)
 }
 
 func runBots(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -6,7 +6,14 @@
 // at the server's tick rate, takes one input per player per tick from a
 // short queue, and sends every player a snapshot 30 times a second as a
 // plain (unreliable) message; joins, leaves and kills go as guaranteed
-// events. Clients (package player) send their buttons every frame, predict
+// events. A player introduces itself with a Hello (its name and color):
+// the server cleans the name (wire.CleanName; the default name player1,
+// player2... when nothing is left), prints a JOIN line the first time and
+// broadcasts a Join event only when the name or color changes, so that a
+// repeated Hello costs the other players nothing. Changes are limited to
+// HelloBurst at once and one every HelloRefill after that, on the game's
+// clock; the Hellos over the limit are dropped (see HellosDropped).
+// Clients (package player) send their buttons every frame, predict
 // their own ship and reconcile it with each snapshot, and interpolate the
 // other ships 100 ms in the past, so the game feels immediate at 100 ms of
 // latency. A client first asks which game the server hosts
@@ -38,12 +45,31 @@ const (
 	maxStepsPerUpdate = 4
 )
 
+// The limit on a player's Hellos that change its name or color, each of
+// which the server broadcasts to every player as a guaranteed Join event:
+// a token bucket of HelloBurst tokens, refilled one every HelloRefill of
+// game time (the sum of the handler's Update deltas). A client sends one
+// Hello per connection, and a person renames at most a few times in a
+// row, but a client that floods Hellos makes the server announce at most
+// HelloBurst changes at once and 2 a second after that: a few small
+// messages to each player beside the 30 snapshots a second they get, where
+// 1,024 announced Hellos a tick would fill every other player's send
+// queue (16,384 messages) in 16 ticks. A Hello that changes nothing sends
+// nothing and takes no token; one over the limit is dropped.
+const (
+	HelloBurst  = 4
+	HelloRefill = 500 * time.Millisecond
+)
+
 // seat is the server's state of one connected player.
 type seat struct {
 	c       *server.Peer
 	name    string
 	color   uint8
-	named   bool
+	named   bool   // its first Hello came: JOIN printed, Join broadcast
+	defName string // the name when its Hello has none
+	hellos  helloLimit
+	dropped int          // Hellos over the limit
 	inputs  []wire.Input // received, not yet applied, oldest first
 	lastSeq uint32       // newest input seq received
 	ack     uint32       // last input applied
@@ -59,6 +85,7 @@ type Handler struct {
 	players map[uint32]*seat
 	order   []uint32 // join order, for default names and colors
 	acc     time.Duration
+	now     time.Duration // game time: the sum of Update's deltas
 	snap    wire.Snapshot
 	buf     []byte
 	ins     []wire.Input
@@ -88,12 +115,23 @@ func (h *Handler) Name(id uint32) string {
 	return ""
 }
 
+// HellosDropped returns how many of player id's Hellos went over the
+// rate limit (HelloBurst, HelloRefill) and were dropped. Call it on the
+// event goroutine, as World.
+func (h *Handler) HellosDropped(id uint32) int {
+	if p := h.players[id]; p != nil {
+		return p.dropped
+	}
+	return 0
+}
+
 // Connect adds the player's ship and tells the player who it is and who
 // is already there.
 func (h *Handler) Connect(c *server.Peer) {
 	id := c.Token()
 	h.joined++
-	p := &seat{c: c, name: fmt.Sprintf("player%d", h.joined), color: uint8(h.joined-1) % wire.Colors}
+	name := fmt.Sprintf("player%d", h.joined)
+	p := &seat{c: c, name: name, defName: name, color: uint8(h.joined-1) % wire.Colors}
 	h.players[id] = p
 	h.order = append(h.order, id)
 	h.world.AddShip(id)
@@ -171,20 +209,67 @@ func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 			h.malformed(p, err)
 			return
 		}
-		// Names end up in logs and on other players' screens: printable
-		// runes only.
-		if name := wire.CleanName(hello.Name); name != "" {
-			p.name = name
+		first := !p.named
+		switch p.hello(hello, h.now) {
+		case helloSame:
+			return // nothing to tell anyone
+		case helloDropped:
+			c.Log().Debug("arena: hello over the rate limit dropped", "dropped", p.dropped)
+			return
 		}
-		p.color = hello.Color
-		if !p.named {
+		if first {
 			fmt.Fprintf(h.out, "JOIN %s\n", p.name)
 		}
-		p.named = true
 		h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: c.Token(), Name: p.name, Color: p.color}), true)
 	default:
 		h.malformed(p, fmt.Errorf("%w: kind %d", wire.ErrMalformed, k))
 	}
+}
+
+// helloResult is what a Hello did.
+type helloResult int
+
+const (
+	helloChanged helloResult = iota // the name or color changed: announce it
+	helloSame                       // nothing changed
+	helloDropped                    // a change over the rate limit: dropped
+)
+
+// hello applies a player's Hello at game time now. Names end up in log
+// lines and on other players' screens: they are cleaned, and a name with
+// nothing left is the player's default name. A Hello that changes the
+// name or color, or the player's first, takes a token.
+func (p *seat) hello(hello wire.Hello, now time.Duration) helloResult {
+	name := wire.CleanName(hello.Name)
+	if name == "" {
+		name = p.defName
+	}
+	color := hello.Color % wire.Colors
+	if p.named && name == p.name && color == p.color {
+		return helloSame
+	}
+	if !p.hellos.allow(now) {
+		p.dropped++
+		return helloDropped
+	}
+	p.name, p.color, p.named = name, color, true
+	return helloChanged
+}
+
+// helloLimit is a token bucket of HelloBurst tokens refilled one every
+// HelloRefill, kept as the game time at which it will be full again (zero
+// value: full). Each token taken pushes that time HelloRefill further; a
+// token is there while that time is less than a full bucket's refill
+// away.
+type helloLimit struct{ full time.Duration }
+
+func (l *helloLimit) allow(now time.Duration) bool {
+	full := max(l.full, now)
+	if full-now > (HelloBurst-1)*HelloRefill {
+		return false
+	}
+	l.full = full + HelloRefill
+	return true
 }
 
 func (h *Handler) malformed(p *seat, err error) {
@@ -194,6 +279,7 @@ func (h *Handler) malformed(p *seat, err error) {
 
 // Update runs the simulation in fixed ticks and sends the snapshots.
 func (h *Handler) Update(delta time.Duration) {
+	h.now += delta
 	h.acc += delta
 	steps := 0
 	for h.acc >= tickDuration && steps < maxStepsPerUpdate {

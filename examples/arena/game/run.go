@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/mpgs/mpgameserver/examples/arena/wire"
 )
 
 // Run opens the window and plays until it is closed, Esc is pressed or
@@ -17,7 +19,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	stop := context.AfterFunc(ctx, g.Quit)
 	defer stop()
-	name := opts.Name
+	name := wire.CleanName(opts.Name) // as the server will show it
 	if name == "" {
 		name = "player"
 	}

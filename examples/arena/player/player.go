@@ -325,7 +325,9 @@ func (p *Player) handle(now time.Time, m []byte) {
 		}
 		switch e.Kind {
 		case wire.EventJoin:
-			p.names[e.ID] = info{e.Name, e.Color}
+			// Cleaned here too: a server of another build may send
+			// anything.
+			p.names[e.ID] = info{wire.CleanName(e.Name), e.Color}
 		case wire.EventLeave:
 			delete(p.names, e.ID)
 		case wire.EventKill:
@@ -338,7 +340,7 @@ func (p *Player) handle(now time.Time, m []byte) {
 }
 
 func (p *Player) name(id uint32) string {
-	if i, ok := p.names[id]; ok {
+	if i, ok := p.names[id]; ok && i.name != "" {
 		return i.name
 	}
 	return fmt.Sprintf("#%d", id%1000)
@@ -450,10 +452,9 @@ func (p *Player) View(now time.Time) View {
 			s.Thrust = p.local.Alive && p.local.Input&sim.Thrust != 0
 			s.Local = true
 		}
+		s.Name = p.name(s.ID)
 		if i, ok := p.names[s.ID]; ok {
-			s.Name, s.Color = i.name, i.color
-		} else {
-			s.Name = p.name(s.ID)
+			s.Color = i.color
 		}
 		v.Ships = append(v.Ships, s)
 	}

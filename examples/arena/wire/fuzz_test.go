@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -16,7 +17,17 @@ import (
 // The fuzz targets check that parsers never panic, that every error wraps
 // ErrMalformed, and that whatever parses re-encodes to a message that
 // parses to the same value (after one round of quantization and name
-// cleaning, encoding is a fixed point).
+// cleaning, encoding is a fixed point). Names, which end up in log lines
+// and on other players' screens, come out of cleaning as one word of
+// printable runes (requireCleanName).
+
+// nameSamples are names with what cleaning removes or replaces: spaces of
+// every kind, bidi controls, zero-width and other invisible runes.
+var nameSamples = []string{
+	"Ada Lovelace", " ada\t", "a\u00a0b\u3000c\u2003d\u202fe", "\u2028\u2029x\u0085",
+	"abc\u202eexe.txt", "\u2066ab\u2069\u202a\u202d", "a\u200bb\u200dc\ufeffd\u2060", "\u200e\u200f\u061c",
+	"\u3164\u115f", "a\ufe0f\U000E0041", "\ue000\u2800", "abcdefghijklmn x", "_ _",
+}
 
 // addSamples seeds f with the valid encodings of kind and some near misses.
 func addSamples(f *testing.F, kind wire.Kind) {
@@ -40,6 +51,10 @@ func FuzzParseHello(f *testing.F) {
 	addSamples(f, wire.KindHello)
 	f.Add(wire.AppendHello(nil, wire.Hello{Name: "é🚀x", Color: 7}))
 	f.Add([]byte{byte(wire.KindHello), 1, 3, 'a', 0, 'b'}) // a control char the encoder drops
+	for _, name := range nameSamples {
+		// As a client of another build may send them.
+		f.Add(append([]byte{byte(wire.KindHello), 2, byte(min(len(name), wire.MaxName))}, name[:min(len(name), wire.MaxName)]...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := wire.ParseHello(data)
 		if err != nil {
@@ -55,11 +70,29 @@ func FuzzParseHello(f *testing.F) {
 		h2, err := wire.ParseHello(m2)
 		require.NoError(t, err)
 		require.Equal(t, wire.Hello{Name: wire.CleanName(h.Name), Color: h.Color}, h2)
+		requireCleanName(t, h2.Name)
 		if wire.CleanName(h.Name) == h.Name {
 			require.Equal(t, data, m2)
 		}
 		m3 := wire.AppendHello(nil, h2)
 		require.Equal(t, m2, m3)
+	})
+}
+
+// FuzzCleanName checks CleanName on any string: the result is a clean
+// name (requireCleanName), cleaning it again changes nothing, and it is
+// what the documented rules give (cleanNameModel).
+func FuzzCleanName(f *testing.F) {
+	for _, name := range nameSamples {
+		f.Add(name)
+	}
+	f.Add("\xff\xfe a \xc3")
+	f.Add(strings.Repeat("\u202e", 20) + "evil")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := wire.CleanName(s)
+		requireCleanName(t, got)
+		require.Equal(t, got, wire.CleanName(got))
+		require.Equal(t, cleanNameModel(s), got)
 	})
 }
 
@@ -142,6 +175,13 @@ func FuzzParseIdent(f *testing.F) {
 func FuzzParseEvent(f *testing.F) {
 	addSamples(f, wire.KindEvent)
 	f.Add(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 1, Other: 2, X: -1638.4, Y: 1638.35}))
+	for _, name := range nameSamples {
+		// As a server of another build may send them.
+		m := wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: 3, Color: 4})
+		n := min(len(name), wire.MaxName)
+		m[len(m)-1] = byte(n)
+		f.Add(append(m, name[:n]...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := wire.ParseEvent(data)
 		if err != nil {
@@ -160,6 +200,7 @@ func FuzzParseEvent(f *testing.F) {
 		want := e
 		want.Name = wire.CleanName(e.Name)
 		require.Equal(t, want, e2)
+		requireCleanName(t, e2.Name)
 		if want.Name == e.Name {
 			require.Equal(t, data, m2)
 		}

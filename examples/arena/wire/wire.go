@@ -70,7 +70,10 @@ func KindOf(msg []byte) (Kind, error) {
 	return Kind(msg[0]), nil
 }
 
-// Hello introduces a player.
+// Hello introduces a player: its name (cleaned by CleanName on both ends)
+// and color. A client sends one when welcomed; the arena server announces
+// a Hello to every player as a Join event only when it changes the
+// player's name or color, and at a limited rate.
 type Hello struct {
 	Name  string
 	Color uint8
@@ -144,7 +147,8 @@ const (
 	EventKill  EventKind = 3
 )
 
-// Event is something every client must hear about.
+// Event is something every client must hear about: a player's Join (its
+// first Hello, or one that changed its name or color), Leave, or a Kill.
 type Event struct {
 	Kind  EventKind
 	ID    uint32 // the player who joined or left, or the victim
@@ -189,18 +193,74 @@ func Quantize(v float64) float64 { return dq(q(v)) }
 // QuantizeAngle rounds an angle the way a snapshot carries it.
 func QuantizeAngle(a float64) float64 { return dqAngle(qAngle(a)) }
 
-// AppendHello encodes a Hello. Names are cut to MaxName bytes of valid
-// UTF-8; the color is taken modulo Colors.
+// AppendHello encodes a Hello. The name is cleaned (CleanName); the
+// color is taken modulo Colors.
 func AppendHello(b []byte, h Hello) []byte {
 	name := CleanName(h.Name)
 	b = append(b, byte(KindHello), h.Color%Colors, byte(len(name)))
 	return append(b, name...)
 }
 
-// CleanName keeps a name's printable runes, at most MaxName bytes.
-func CleanName(s string) string { return clean(s, MaxName) }
+// CleanName makes a player's name safe to print as one word of a log
+// line (JOIN <name>) and to show to other players:
+//   - every run of spaces of any kind (unicode.IsSpace, category Z: tab,
+//     newline, no-break, en and em spaces, ideographic space...; and the
+//     blank braille pattern, which looks like one) becomes a single '_',
+//     and the spaces at either end are dropped, so a name never holds a
+//     space;
+//   - control characters (Cc), format characters (Cf: the bidirectional
+//     overrides, embeddings and isolates U+202A-U+202E and U+2066-U+2069,
+//     the zero-width spaces and joiners U+200B-U+200F, U+FEFF...), the
+//     other default-ignorable code points (Hangul fillers, variation
+//     selectors...), whatever else is not printable (private use,
+//     unassigned), U+FFFD and invalid UTF-8 are dropped;
+//   - the result is cut to MaxName bytes of whole runes.
+//
+// It returns "" when nothing is left: the server then calls the player by
+// its default name (player1, player2...). Cleaning a clean name changes
+// nothing.
+func CleanName(s string) string {
+	out := make([]byte, 0, MaxName)
+	space := false // spaces since the last rune kept
+	for _, r := range s {
+		switch {
+		case isSpace(r):
+			space = true
+			continue
+		case !nameRune(r):
+			continue
+		}
+		n := utf8.RuneLen(r)
+		if space && len(out) > 0 {
+			n++ // the '_' before it
+		}
+		if len(out)+n > MaxName {
+			break
+		}
+		if space && len(out) > 0 {
+			out = append(out, '_')
+		}
+		space = false
+		out = utf8.AppendRune(out, r)
+	}
+	return string(out)
+}
 
-// clean keeps the printable runes of s, at most limit bytes.
+// isSpace reports whether r is a space of any kind, or looks like one.
+func isSpace(r rune) bool {
+	return unicode.IsSpace(r) || unicode.In(r, unicode.Z) || r == '\u2800'
+}
+
+// nameRune reports whether a name keeps r: printable (not a control, a
+// format character, private use or unassigned), visible (not default
+// ignorable) and valid.
+func nameRune(r rune) bool {
+	return r != utf8.RuneError && unicode.IsPrint(r) &&
+		!unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
+}
+
+// clean keeps the runes of s that are not controls (a game id's), at most
+// limit bytes.
 func clean(s string, limit int) string {
 	out := make([]byte, 0, limit)
 	for _, r := range s {

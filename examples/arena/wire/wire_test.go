@@ -141,7 +141,7 @@ func TestIdentRoundTrip(t *testing.T) {
 
 func TestHelloRoundTrip(t *testing.T) {
 	for _, h := range []wire.Hello{
-		{}, {Name: "ada", Color: 0}, {Name: "Grace Hopper", Color: 11}, {Name: "héllo wörld", Color: 5},
+		{}, {Name: "ada", Color: 0}, {Name: "Grace_Hopper", Color: 11}, {Name: "héllo_wörld", Color: 5},
 		{Name: "sixteen-letters!", Color: 1}, {Name: "日本語の名", Color: 2}, {Name: "🚀🚀🚀🚀", Color: 9},
 	} {
 		m := wire.AppendHello(nil, h)
@@ -155,7 +155,10 @@ func TestHelloRoundTrip(t *testing.T) {
 	// The color is taken modulo Colors and the name is cleaned.
 	got, err := wire.ParseHello(wire.AppendHello(nil, wire.Hello{Name: "a\nb\x00c-and-a-long-tail", Color: wire.Colors + 2}))
 	require.NoError(t, err)
-	assert.Equal(t, wire.Hello{Name: "abc-and-a-long-t", Color: 2}, got)
+	assert.Equal(t, wire.Hello{Name: "a_bc-and-a-long-", Color: 2}, got)
+	got, err = wire.ParseHello(wire.AppendHello(nil, wire.Hello{Name: " Grace\u202e \u200bHopper ", Color: 1}))
+	require.NoError(t, err)
+	assert.Equal(t, wire.Hello{Name: "Grace_Hopper", Color: 1}, got)
 	// Appending keeps what was there.
 	m := wire.AppendHello([]byte("xy"), wire.Hello{Name: "q"})
 	assert.Equal(t, "xy", string(m[:2]))
@@ -278,7 +281,7 @@ func TestEventRoundTrip(t *testing.T) {
 	assert.Equal(t, 1638.35, got.Y, "clamped, not wrapped")
 	got, err = wire.ParseEvent(wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, Name: "\x1b[2Jevil\tname that is long", Color: 200}))
 	require.NoError(t, err)
-	assert.Equal(t, "[2Jevilname that", got.Name)
+	assert.Equal(t, "[2Jevil_name_tha", got.Name)
 	assert.Equal(t, uint8(200%wire.Colors), got.Color)
 }
 
@@ -516,13 +519,36 @@ func TestCleanName(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"", ""},
 		{"ada", "ada"},
-		{"Ada Lovelace", "Ada Lovelace"},
-		{"a\x00b\nc\td\re\x7f", "abcde"},
+		{"x_y", "x_y"},
+		{"_x_", "_x_"},
+		// Controls go; the whitespace ones are spaces.
+		{"a\x00b\nc\td\re\x7f", "ab_c_d_e"},
 		{"\x1b[31mred", "[31mred"},
-		{"a\u0085b\u009bc", "abc"}, // C1 controls
-		{"a\xffb\xc3", "ab"},       // invalid UTF-8
+		{"a\u0085b\u009bc", "a_bc"}, // C1 controls; NEL is a space
+		{"a\xffb\xc3", "ab"},        // invalid UTF-8
 		{"a\uFFFDb", "ab"},
+		// Every kind of space: one '_' between words, none at the ends.
+		{"Ada Lovelace", "Ada_Lovelace"},
+		{"  ada  ", "ada"},
+		{"a \t\n b", "a_b"},
+		{"a\u00a0b\u2003c\u3000d\u202fe\u205ff\u1680g", "a_b_c_d_e_f_g"},
+		{"a\u2000b\u200ac\u2028d\u2029e", "a_b_c_d_e"},
+		{"a\u2800b", "a_b"}, // the blank braille pattern looks like a space
+		{" \u00a0\u3000\t", ""},
+		// Format characters: bidi controls, zero-width ones, the BOM, tags.
+		{"abc\u202eexe.txt", "abcexe.txt"},
+		{"\u2066a\u2069\u202a\u202b\u202c\u202d\u2067\u2068\u200e\u200f\u061c", "a"},
+		{"a\u200bb\u200cc\u200dd\ufeffe\u2060f\u00adg", "abcdefg"},
+		{"a\U000E0041\U000E007Fb", "ab"},
+		// Other invisible runes: Hangul fillers, variation selectors, the
+		// combining grapheme joiner; private use.
+		{"a\u3164b\u115f\u1160\uffa0c", "abc"},
+		{"a\ufe0fb\U000E0100c\u034fd", "abcd"},
+		{"a\ue000b\U000F0000c", "abc"},
+		{"\u200b \u202e\u3164", ""},
+		{"a \u200b b", "a_b"}, // spaces around a dropped rune are one run
 		{"héllo", "héllo"},
+		{"日本語 の名", "日本語_の名"},
 		{"sixteen-letters!", "sixteen-letters!"},
 		{"seventeen-letters", "seventeen-letter"},
 		{strings.Repeat("é", 9), strings.Repeat("é", 8)},                    // 18 bytes of 2-byte runes
@@ -531,12 +557,18 @@ func TestCleanName(t *testing.T) {
 		{"abcdefghijklmn🚀x", "abcdefghijklmn"},                              // a 4-byte rune would end at 18
 		{"\x00\x01\x02" + strings.Repeat("z", 20), strings.Repeat("z", 16)}, // dropped runes take no room
 		{"日本語の名前です", "日本語の名"},
+		// A cut never leaves a '_' of spaces at the end.
+		{"abcdefghijklmn x", "abcdefghijklmn_x"},
+		{"abcdefghijklmno x", "abcdefghijklmno"},
+		{"abcdefghijklmn é", "abcdefghijklmn"},
 	} {
 		got := wire.CleanName(tc.in)
 		assert.Equal(t, tc.want, got, "CleanName(%q)", tc.in)
+		requireCleanName(t, got)
 	}
 	rng := rand.New(rand.NewPCG(9, 10))
-	pool := []rune{'a', 'Z', ' ', '\x00', '\n', 0x7f, 0x85, 'é', '€', '日', '🚀', utf8.RuneError, 0x200b}
+	pool := []rune{'a', 'Z', '_', ' ', '\x00', '\n', '\t', 0x7f, 0x85, 0xa0, 'é', '€', '日', '🚀', utf8.RuneError,
+		0x200b, 0x200d, 0x202e, 0x2067, 0xfeff, 0x2003, 0x3000, 0x2028, 0x3164, 0xfe0f, 0xe000, 0x0301}
 	for range 20000 {
 		var b []byte
 		for range rng.IntN(24) {
@@ -547,26 +579,73 @@ func TestCleanName(t *testing.T) {
 			}
 		}
 		got := wire.CleanName(string(b))
-		require.True(t, utf8.ValidString(got), "%q", got)
-		require.LessOrEqual(t, len(got), wire.MaxName)
-		for _, r := range got {
-			require.False(t, unicode.IsControl(r) || r == utf8.RuneError, "%q kept %U", got, r)
-		}
+		requireCleanName(t, got)
 		require.Equal(t, got, wire.CleanName(got), "cleaning is idempotent")
-		// What is kept is a prefix of the input's printable runes.
-		var keep []rune
-		for _, r := range string(b) {
-			if !unicode.IsControl(r) && r != utf8.RuneError {
-				keep = append(keep, r)
+		require.Equal(t, cleanNameModel(string(b)), got, "from %q", b)
+	}
+}
+
+// cleanNameModel is CleanName as its documentation says it, the slow way:
+// split the kept runes into words at the spaces, join the words with '_',
+// cut to the longest prefix of whole runes that fits MaxName, and drop a
+// '_' of spaces left at the end by the cut.
+func cleanNameModel(s string) string {
+	var words [][]rune
+	word := []rune(nil)
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r) || unicode.In(r, unicode.Z) || r == 0x2800:
+			if len(word) > 0 {
+				words = append(words, word)
 			}
-		}
-		require.True(t, strings.HasPrefix(string(keep), got), "%q from %q", got, b)
-		if len(string(keep)) <= wire.MaxName {
-			require.Equal(t, string(keep), got)
-		} else {
-			require.Greater(t, len(got)+utf8.RuneLen([]rune(string(keep))[utf8.RuneCountInString(got)]), wire.MaxName, "cut too early")
+			word = nil
+		case r == utf8.RuneError || !unicode.IsPrint(r) ||
+			unicode.In(r, unicode.Cf, unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector):
+		default:
+			word = append(word, r)
 		}
 	}
+	if len(word) > 0 {
+		words = append(words, word)
+	}
+	const sep = -1
+	var joined []rune
+	for i, w := range words {
+		if i > 0 {
+			joined = append(joined, sep)
+		}
+		joined = append(joined, w...)
+	}
+	var out []byte
+	for i, r := range joined {
+		if r == sep {
+			r = '_'
+		}
+		if len(out)+utf8.RuneLen(r) > wire.MaxName {
+			if i > 0 && joined[i-1] == sep {
+				out = out[:len(out)-1]
+			}
+			break
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return string(out)
+}
+
+// requireCleanName checks what a cleaned name must be: valid UTF-8 of at
+// most MaxName bytes, one word without spaces of any kind, controls,
+// format characters, U+FFFD or other runes that are not printable.
+func requireCleanName(t *testing.T, name string) {
+	t.Helper()
+	require.True(t, utf8.ValidString(name), "%q", name)
+	require.LessOrEqual(t, len(name), wire.MaxName, "%q", name)
+	for _, r := range name {
+		require.False(t, unicode.IsSpace(r) || unicode.In(r, unicode.Z), "%q kept the space %U", name, r)
+		require.False(t, unicode.In(r, unicode.Cc, unicode.Cf), "%q kept %U", name, r)
+		require.NotEqual(t, utf8.RuneError, r, "%q", name)
+		require.True(t, unicode.IsPrint(r), "%q kept %U", name, r)
+	}
+	require.Len(t, strings.Fields(name), min(1, len(name)), "one word: %q", name)
 }
 
 func TestSnapshotCaps(t *testing.T) {
