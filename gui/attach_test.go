@@ -78,7 +78,8 @@ func TestAttachedMonitorFollowsServer(t *testing.T) {
 	key, pubPath := keygen(t)
 	pub, err := conn.LoadPublicKey(pubPath)
 	require.NoError(t, err)
-	s1 := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo")
+	const token = "read-token-0123456789abcdef"
+	s1 := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--admin-read-token", token)
 	stop := make(chan struct{})
 	wg := trafficTo(t, s1.udp, pub, 3, stop)
 	stopped := false
@@ -88,7 +89,7 @@ func TestAttachedMonitorFollowsServer(t *testing.T) {
 			wg.Wait()
 		}
 	}()
-	m, _, _ := attach(t, w, s1.http, "")
+	m, _, _ := attach(t, w, s1.http, token) // a watcher: the read token
 
 	require.Eventually(t, inWindow(w, func() bool {
 		h := m.hist
@@ -139,7 +140,8 @@ func TestAttachedMonitorFollowsServer(t *testing.T) {
 	w.Between(func() { assert.Contains(t, m.status.age, "no new data for") })
 
 	// A server returns on the same HTTP address (a new UDP port).
-	s2 := startServe(t, "--listen", "127.0.0.1:0", "--http", strings.TrimPrefix(s1.http, "http://"), "--key", key, "--game", "echo")
+	s2 := startServe(t, "--listen", "127.0.0.1:0", "--http", strings.TrimPrefix(s1.http, "http://"), "--key", key, "--game", "echo",
+		"--admin-read-token", token)
 	require.Eventually(t, inWindow(w, func() bool {
 		return m.status.lost == "" && m.snap.Addr.String() == s2.udp && !m.status.stale
 	}), 30*time.Second, 50*time.Millisecond, "the monitor never picked up the new server")
@@ -159,11 +161,11 @@ func TestAttachedCloseUpAndActions(t *testing.T) {
 	key, pubPath := keygen(t)
 	pub, err := conn.LoadPublicKey(pubPath)
 	require.NoError(t, err)
-	s := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--admin-token", "sesame")
+	s := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--admin-token", "sesame-0123456789abcdef")
 	stop := make(chan struct{})
 	wg := trafficTo(t, s.udp, pub, 2, stop)
 	defer func() { close(stop); wg.Wait() }()
-	m, remote, in := attach(t, w, s.http, "sesame")
+	m, remote, in := attach(t, w, s.http, "sesame-0123456789abcdef")
 	require.Eventually(t, inWindow(w, func() bool { return len(m.rows) == 2 && m.actions }), 60*time.Second, 50*time.Millisecond)
 	assert.True(t, remote.Actions())
 
@@ -252,11 +254,11 @@ func TestAttachedNetsimLossOnOneClient(t *testing.T) {
 	key, pubPath := keygen(t)
 	pub, err := conn.LoadPublicKey(pubPath)
 	require.NoError(t, err)
-	s := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--netsim", "--admin-token", "sesame")
+	s := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--netsim", "--admin-token", "sesame-0123456789abcdef")
 	stop := make(chan struct{})
 	wg := trafficTo(t, s.udp, pub, 2, stop)
 	defer func() { close(stop); wg.Wait() }()
-	m, remote, in := attach(t, w, s.http, "sesame")
+	m, remote, in := attach(t, w, s.http, "sesame-0123456789abcdef")
 	require.Eventually(t, inWindow(w, func() bool { return len(m.rows) == 2 && m.network.Available }), 60*time.Second, 50*time.Millisecond)
 
 	// The first client up close, its network panel: loss to 20%, Enter.
@@ -314,4 +316,26 @@ func TestAttachedNetsimLossOnOneClient(t *testing.T) {
 	press(t, w, in, ebiten.KeyN, ebiten.KeyT, ebiten.Key0)
 	require.Eventually(t, inWindow(w, func() bool { return m.status.sim == "" }), 30*time.Second, 20*time.Millisecond, "the band never went")
 	assert.Empty(t, remote.Network().Clients)
+}
+
+// TestAttachedWithoutTokenIsRedacted: a window attached without the
+// server's token shows the counters but not who plays, and says what it
+// needs.
+func TestAttachedWithoutTokenIsRedacted(t *testing.T) {
+	w := guitest.Get(t, win)
+	key, pubPath := keygen(t)
+	pub, err := conn.LoadPublicKey(pubPath)
+	require.NoError(t, err)
+	s := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--admin-token", "sesame-0123456789abcdef")
+	stop := make(chan struct{})
+	wg := trafficTo(t, s.udp, pub, 2, stop)
+	defer func() { close(stop); wg.Wait() }()
+	m, remote, _ := attach(t, w, s.http, "")
+	require.Eventually(t, inWindow(w, func() bool { return m.snap.Connections == 2 && m.redacted }), 60*time.Second, 50*time.Millisecond)
+	assert.True(t, remote.Redacted())
+	w.Between(func() {
+		assert.Empty(t, m.rows, "no client rows without the token")
+		assert.Empty(t, m.snap.Peers)
+		assert.False(t, m.actions)
+	})
 }

@@ -30,11 +30,11 @@ func TestDocScreenshots(t *testing.T) {
 	key, pubPath := keygen(t)
 	pub, err := conn.LoadPublicKey(pubPath)
 	require.NoError(t, err)
-	s := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--netsim", "--admin-token", "sesame")
+	s := startServe(t, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--key", key, "--game", "echo", "--netsim", "--admin-token", "sesame-0123456789abcdef")
 	stop := make(chan struct{})
 	wg := trafficTo(t, s.udp, pub, 12, stop)
 	defer func() { close(stop); wg.Wait() }()
-	m, _, in := attach(t, w, s.http, "sesame")
+	m, _, in := attach(t, w, s.http, "sesame-0123456789abcdef")
 	require.Eventually(t, inWindow(w, func() bool { return len(m.rows) == 12 && m.hist.Seconds() >= 40 }), 120*time.Second, 100*time.Millisecond)
 	press(t, w, in, ebiten.KeyDown, ebiten.KeyDown, ebiten.KeyDown)
 	save := func(name string) {

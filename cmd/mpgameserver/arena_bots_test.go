@@ -93,14 +93,14 @@ func TestBotsOverWebRTC(t *testing.T) {
 	require.Equal(t, 0, code)
 	icePort := freeUDPPort(t)
 	_, srvOut, srvErr, _ := serve(t, "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--http", "127.0.0.1:0",
-		"--key", filepath.Join(dir, "root.key"), "--game", "arena", "--web-ice-port", fmt.Sprint(icePort))
+		"--key", filepath.Join(dir, "root.key"), "--game", "arena", "--web-ice-port", fmt.Sprint(icePort), "--admin-token", adminToken)
 	_, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: icePort})
 	require.Error(t, err, "the server holds --web-ice-port, the one port its browser peers use")
 	errOut, stopBots := botsOverWebRTC(t, srvOut, filepath.Join(dir, "root.pub"), 2)
 	m := httpListening.FindStringSubmatch(srvErr.String())
 	require.NotNil(t, m, srvErr.String())
 	var doc *admin.Document
-	require.Eventually(t, func() bool { doc = document(t, "http://"+m[1]); return len(doc.Snapshot.Peers) == 2 },
+	require.Eventually(t, func() bool { doc = document(t, "http://"+m[1], adminToken); return len(doc.Snapshot.Peers) == 2 },
 		time.Minute, 20*time.Millisecond)
 	for _, p := range doc.Snapshot.Peers {
 		assert.Equal(t, "webrtc", p.Carrier)

@@ -215,7 +215,7 @@ func TestBrowserPlayerInTheArena(t *testing.T) {
 		t.Skip("builds the arena for the browser and runs Chromium")
 	}
 	ctx := browser(t)
-	udp, page, key, out, errOut := webServer(t, "--http", "127.0.0.1:0")
+	udp, page, key, out, errOut := webServer(t, "--http", "127.0.0.1:0", "--admin-token", adminToken)
 
 	var console consoleLog
 	console.listen(t, ctx)
@@ -236,7 +236,7 @@ func TestBrowserPlayerInTheArena(t *testing.T) {
 	m := httpListening.FindStringSubmatch(errOut.String())
 	require.NotNil(t, m, errOut.String())
 	var doc *admin.Document
-	require.Eventually(t, func() bool { doc = document(t, "http://"+m[1]); return len(doc.Snapshot.Peers) == 1 },
+	require.Eventually(t, func() bool { doc = document(t, "http://"+m[1], adminToken); return len(doc.Snapshot.Peers) == 1 },
 		time.Minute, 20*time.Millisecond)
 	assert.Equal(t, "webrtc", doc.Snapshot.Peers[0].Carrier)
 	assert.True(t, doc.Snapshot.Peers[0].Addr.Addr().IsLoopback(), "the browser came over the loopback: %v", doc.Snapshot.Peers[0].Addr)

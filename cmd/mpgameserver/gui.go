@@ -26,7 +26,8 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var f serverFlags
 	f.register(fs)
 	attach := fs.String("attach", "", "URL of the --http address of a server started elsewhere (http://HOST:PORT) to monitor\n"+
-		"instead of running one; --admin-token (or MPGS_ADMIN_TOKEN) is then the server's token, for actions")
+		"instead of running one; --admin-token (or MPGS_ADMIN_TOKEN) is then the server's token, for its clients\n"+
+		"and actions (--admin-read-token to watch only). A token goes to another host over https:// only")
 	// Flags given on the command line, before the environment fills the
 	// rest: a server flag next to --attach is a mistake, an environment
 	// variable meant for serve is not.
@@ -39,7 +40,11 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *attach != "" {
-		return runAttached(ctx, *attach, f.adminTok, given, stdout)
+		token := f.adminTok
+		if token == "" {
+			token = f.readTok
+		}
+		return runAttached(ctx, *attach, token, given, stdout)
 	}
 	if err := f.check(); err != nil {
 		return err
@@ -73,7 +78,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func runAttached(ctx context.Context, rawURL, token string, given map[string]bool, stdout io.Writer) error {
 	var wrong []string
 	for name := range given {
-		if name != "attach" && name != "admin-token" {
+		if name != "attach" && name != "admin-token" && name != "admin-read-token" {
 			wrong = append(wrong, "--"+name)
 		}
 	}
@@ -84,6 +89,9 @@ func runAttached(ctx context.Context, rawURL, token string, given map[string]boo
 	}
 	base, err := attachURL(rawURL)
 	if err != nil {
+		return fmt.Errorf("--attach %q: %w", rawURL, err)
+	}
+	if err := admin.CheckAttach(base, token); err != nil {
 		return fmt.Errorf("--attach %q: %w", rawURL, err)
 	}
 	if err := checkDisplay(os.Getenv); err != nil {

@@ -112,8 +112,8 @@ func TestGUIAttach(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
 		t.Skip("no DISPLAY: the gui command needs a window (xvfb-run -a go test ./cmd/...)")
 	}
-	t.Setenv("MPGS_ADMIN_TOKEN", "sesame") // both the server's and the window's
-	t.Chdir(t.TempDir())                   // where the child saves screenshots
+	t.Setenv("MPGS_ADMIN_TOKEN", "sesame-0123456789abcdef") // both the server's and the window's
+	t.Chdir(t.TempDir())                                    // where the child saves screenshots
 	dir := t.TempDir()
 	code, _, _ := runArgs("keygen", dir)
 	require.Equal(t, 0, code)

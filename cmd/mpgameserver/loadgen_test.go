@@ -124,7 +124,8 @@ func TestStatusPage(t *testing.T) {
 	body := readAll(t, resp)
 	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "socket recv-buffer", "kernel-drops 0", "memory heap-live",
 		"packets assembled", "datagrams in", "drops blocked 0 junk 0", "rejected header 0", "messages duplicate 0", "handshakes queued 0",
-		"clients connects 0", "budget held 0 limit 134217728", "overruns late-ticks", "age-ms snapshot"} {
+		"clients connects 0", "budget held 0 limit 134217728", "overruns late-ticks", "age-ms snapshot",
+		"sessions hosts 0 busiest-host 0 per-host 32 host-limited 0", "browsers setting-up 0 open 0", "http-conns open 1"} {
 		assert.Contains(t, body, want)
 	}
 	// Scripts read a line by its first word: a line added later never
@@ -141,8 +142,12 @@ func TestStatusPage(t *testing.T) {
 	}
 	resp, err = http.Get(url + "/debug/pprof/")
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "profiles from the loopback need no token")
 	assert.True(t, strings.Contains(readAll(t, resp), "goroutine"))
+	resp, err = http.Get(url + "/debug/pprof/profile?seconds=86400")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a day of profiling")
 }
 
 func readAll(t *testing.T, resp *http.Response) string {

@@ -9,19 +9,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"net/netip"
 	"os"
+	"runtime"
 	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/net/netutil"
 
 	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/engine/agones"
@@ -34,6 +34,7 @@ import (
 	"github.com/mpgs/mpgameserver/examples/arena"
 	"github.com/mpgs/mpgameserver/examples/arena/web"
 	"github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/httpguard"
 )
 
 // games are the built-in event handlers, by name. Each gets the command's
@@ -68,11 +69,17 @@ type serverFlags struct {
 	bots      int
 	netsim    bool
 	adminTok  string
+	readTok   string
+	httpHosts string
+	perHost   int
 	web       string
 	webCert   string
 	webKey    string
 	icePort   int
 	setups    int
+	webPeers  int
+	webPerIP  int
+	webConns  int
 	publicIPs string
 	public    []netip.Addr     // from --web-public-ip, once check ran
 	tls       *tls.Config      // from --web-cert and --web-key, once check ran
@@ -112,6 +119,21 @@ func (f *serverFlags) check() error {
 	}
 	if f.pprof && f.httpAddr == "" {
 		return errors.New("--pprof needs --http")
+	}
+	if err := f.adminConfig(nil).Validate(); err != nil {
+		return fmt.Errorf("--admin-token, --admin-read-token, --http-host: %w", err)
+	}
+	if f.perHost == 0 || f.perHost < -1 {
+		return fmt.Errorf("--sessions-per-host %d: want 1 or more, or -1 for no bound", f.perHost)
+	}
+	if f.webPeers < 1 {
+		return fmt.Errorf("--web-peers %d: want 1 or more", f.webPeers)
+	}
+	if f.webPerIP == 0 || f.webPerIP < -1 {
+		return fmt.Errorf("--web-peers-per-ip %d: want 1 or more, or -1 for no bound", f.webPerIP)
+	}
+	if f.webConns == 0 || f.webConns < -1 {
+		return fmt.Errorf("--web-conns-per-ip %d: want 1 or more, or -1 for no bound", f.webConns)
 	}
 	if f.web != "" {
 		if err := checkHostPort(f.web); err != nil {
@@ -161,6 +183,17 @@ func (f *serverFlags) check() error {
 	return nil
 }
 
+// adminConfig is the --http admin API's configuration, for local.
+func (f *serverFlags) adminConfig(log *slog.Logger) admin.HandlerConfig {
+	var hosts []string
+	for _, h := range strings.Split(f.httpHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return admin.HandlerConfig{Token: f.adminTok, ReadToken: f.readTok, Hosts: hosts, Profiles: f.pprof, Logger: log}
+}
+
 // checkHostPort reports whether addr is host:port with a port that can be
 // bound (0 picks a free one); the host is resolved when the socket binds.
 func checkHostPort(addr string) error {
@@ -192,8 +225,16 @@ func (f *serverFlags) register(fs interface {
 	fs.IntVar(&f.bots, "bots", 0, "computer players to run in this process (arena only)")
 	fs.BoolVar(&f.netsim, "netsim", false, "run the socket behind a simulated network whose loss, latency, jitter, duplication and\n"+
 		"reordering a monitor can change, for all clients or one (a development tool: perfect until changed)")
-	fs.StringVar(&f.adminTok, "admin-token", "", "bearer token that the --http admin actions need (disconnect, block, network\n"+
-		"conditions); without one they are refused. Prefer MPGS_ADMIN_TOKEN to a flag other users can see")
+	fs.StringVar(&f.adminTok, "admin-token", "", "bearer token (16 bytes or more) that the --http admin API needs for its actions (disconnect,\n"+
+		"block, network conditions), the clients' addresses and tokens and the log's tail, and for --pprof\n"+
+		"from another host; without one actions are refused and reads are redacted. Prefer\n"+
+		"MPGS_ADMIN_TOKEN to a flag other users can see")
+	fs.StringVar(&f.readTok, "admin-read-token", "", "a second token (16 bytes or more) that reads what --admin-token reads but takes no\n"+
+		"action: for a monitor that only watches (MPGS_ADMIN_READ_TOKEN)")
+	fs.StringVar(&f.httpHosts, "http-host", "", "host names (comma-separated) the --http admin API may be reached by, besides localhost and\n"+
+		"IP addresses (a request to another name is refused, which stops DNS rebinding)")
+	fs.IntVar(&f.perHost, "sessions-per-host", server.DefaultMaxSessionsPerHost, "sessions (and as many handshakes) one host may hold: an IPv4 address or an IPv6 /64.\n"+
+		"Players behind one NAT share it; -1 for no bound. --bots adds its players")
 	fs.StringVar(&f.web, "web", "", "also accept browser players (WebRTC data channels) with their signaling on this TCP address;\n"+
 		"with --game arena it serves the arena for the browser at / (?name= sets the player's name)")
 	fs.StringVar(&f.webCert, "web-cert", "", "PEM certificate chain for serving --web over HTTPS (with --web-key)")
@@ -202,6 +243,11 @@ func (f *serverFlags) register(fs interface {
 		"firewall or a container); 0 gives each peer a port of its own")
 	fs.IntVar(&f.setups, "web-setups-per-ip", rtc.DefaultMaxSetupsPerIP, "browser peers setting up at a time (offer answered, channel not open) from one IP\n"+
 		"address; more get 429. Behind a proxy every request comes from the proxy: raise it, or -1 for no bound")
+	fs.IntVar(&f.webPeers, "web-peers", rtc.DefaultMaxPeers, "browser peers at a time (setting up or open); more get 503. Each holds up to ~350 KiB")
+	fs.IntVar(&f.webPerIP, "web-peers-per-ip", rtc.DefaultMaxPeersPerIP, "browser peers (setting up or open) from one IP address (an IPv6 /64); more get 429.\n"+
+		"Behind a proxy every request comes from the proxy: raise it, or -1 for no bound")
+	fs.IntVar(&f.webConns, "web-conns-per-ip", httpguard.DefaultPerHost, "TCP connections to --web from one IP address (an IPv6 /64); more are closed at once.\n"+
+		"Behind a proxy every connection comes from the proxy: raise it, or -1 for no bound")
 	fs.StringVar(&f.publicIPs, "web-public-ip", "", "IP addresses (comma-separated) browsers reach this machine at, offered instead of its own:\n"+
 		"for a server behind a one-to-one NAT, such as a cloud VM's public address")
 }
@@ -213,8 +259,17 @@ type hosted struct {
 	log    *slog.Logger
 	local  *admin.Local // what a monitor reads and does, in this process or over --http
 	access *os.File
-	https  []*served // the --http and --web listeners
-	webURL string    // the --web page's URL, once it listens
+	https  []*served                      // the --http and --web listeners
+	webURL string                         // the --web page's URL, once it listens
+	mu     sync.Mutex                     // guards guards: the status page reads it while --web starts
+	guards map[string]*httpguard.Listener // the --http and --web listeners' connection counts, by name
+}
+
+// guard returns the listener called name, or nil.
+func (h *hosted) guard(name string) *httpguard.Listener {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.guards[name]
 }
 
 // served is an HTTP server running on its own goroutine.
@@ -223,37 +278,29 @@ type served struct {
 	done chan struct{}
 }
 
-// The --web listener faces the internet: it bounds its connections and
-// how long each may take.
-const (
-	webConns        = 4096             // connections at a time; more wait in the kernel's backlog
-	webReadTimeout  = 30 * time.Second // a request, its body included (at most 64 KiB)
-	webWriteTimeout = 5 * time.Minute  // a response: the 7 MB WebAssembly over a slow link
-	webIdleTimeout  = time.Minute
-	webMaxHeader    = 16 << 10
-)
-
-// serveHTTP serves h on ln (over TLS when cfg is not nil) until close.
-// A public listener (--web) gets the bounds above, and logs what its
-// clients cause (TLS handshakes that fail, say) at debug level only.
-func (h *hosted) serveHTTP(ln net.Listener, handler http.Handler, cfg *tls.Config, public bool) {
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: cfg,
-		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)}
-	if public {
-		ln = netutil.LimitListener(ln, webConns)
-		srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = webReadTimeout, webWriteTimeout, webIdleTimeout
-		srv.MaxHeaderBytes = webMaxHeader
-		srv.ErrorLog = slog.NewLogLogger(h.log.Handler(), slog.LevelDebug)
+// serveHTTP serves h on ln (over TLS when cfg is not nil) until close,
+// with at most lim connections (per host and in all) and the timeouts t;
+// what its clients cause (TLS handshakes that fail, say) is logged at
+// debug level only. name ("http", "web") names it on the status page.
+func (h *hosted) serveHTTP(name string, ln net.Listener, handler http.Handler, cfg *tls.Config, lim httpguard.Limits, t httpguard.Timeouts) {
+	g := httpguard.Listen(ln, lim)
+	h.mu.Lock()
+	if h.guards == nil {
+		h.guards = map[string]*httpguard.Listener{}
 	}
+	h.guards[name] = g
+	h.mu.Unlock()
+	srv := httpguard.NewServer(handler, t, h.log)
+	srv.TLSConfig = cfg
 	s := &served{srv: srv, done: make(chan struct{})}
 	h.https = append(h.https, s)
 	go func() {
 		defer close(s.done)
 		var err error
 		if cfg != nil {
-			err = s.srv.ServeTLS(ln, "", "")
+			err = s.srv.ServeTLS(g, "", "")
 		} else {
-			err = s.srv.Serve(ln)
+			err = s.srv.Serve(g)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			h.log.Error("http server", "addr", ln.Addr().String(), "err", err)
@@ -298,7 +345,16 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 	log := slog.New(tail)
 	root := f.loaded
 	h := &hosted{log: log}
-	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log}
+	if f.key != "" && runtime.GOOS != "windows" {
+		if st, err := os.Stat(f.key); err == nil && st.Mode().Perm()&0o077 != 0 {
+			log.Warn("--key: the root key file can be read by other users; anyone who reads it can pose as this server",
+				"file", f.key, "mode", st.Mode().Perm().String(), "hint", "chmod 600 "+f.key)
+		}
+	}
+	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log, MaxSessionsPerHost: f.perHost}
+	if f.bots > 0 && f.perHost > 0 {
+		cfg.MaxSessionsPerHost += f.bots // the bots all come from this machine
+	}
 	if f.accessLog != "" {
 		file, err := os.OpenFile(f.accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
 		if err != nil {
@@ -340,16 +396,19 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 		fmt.Fprintf(stdout, "%s", f.root.Public().MarshalPEM())
 	}
 	if f.httpAddr != "" {
+		api, err := admin.NewHandler(h.local, f.adminConfig(log))
+		if err != nil {
+			h.abort()
+			return nil, err // check refused it already
+		}
 		mux := http.NewServeMux()
-		mux.Handle("/", statusPage(srv))
+		mux.Handle("/", h.statusPage())
 		mux.Handle("/metrics", metricsHandler(srv, log))
 		mux.Handle("/healthz", healthHandler(srv))
 		mux.Handle("/readyz", readyHandler(srv))
-		mux.Handle("/api/", admin.Handler(h.local, f.adminTok))
+		mux.Handle("/api/", api)
 		if f.pprof {
-			mux.HandleFunc("/debug/pprof/", pprof.Index)
-			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			mux.Handle("/debug/pprof/", api)
 		}
 		ln, err := net.Listen("tcp", f.httpAddr)
 		if err != nil {
@@ -357,7 +416,7 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 			return nil, fmt.Errorf("--http: %w", err)
 		}
 		log.Info("listening", "http", ln.Addr().String())
-		h.serveHTTP(ln, mux, nil, false)
+		h.serveHTTP("http", ln, mux, nil, httpguard.Limits{}, httpguard.AdminTimeouts())
 	}
 	if f.web != "" {
 		ln, err := net.Listen("tcp", f.web)
@@ -374,7 +433,7 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 		}
 		h.webURL = pageURL(ln.Addr(), f.tls != nil)
 		log.Info("listening", "web", ln.Addr().String(), "page", h.webURL, "ice_port", f.icePort, "public", f.public)
-		h.serveHTTP(ln, mux, f.tls, true)
+		h.serveHTTP("web", ln, mux, f.tls, httpguard.Limits{PerHost: f.webConns}, httpguard.PublicTimeouts())
 	}
 	return h, nil
 }
@@ -397,7 +456,8 @@ func (f *serverFlags) carriers(cfg server.Config) (*netsim.Conn, *rtc.Listener, 
 		// Browsers are offered the --listen host's address, or every
 		// interface's when it listens on all.
 		ice := rtc.Options{Host: c.LocalAddr().Addr(), Public: f.public, Port: uint16(f.icePort)}
-		browsers, err = rtc.Listen(rtc.Config{Logger: cfg.Logger, ICE: ice, MaxSetupsPerIP: f.setups}, c.LocalAddr())
+		browsers, err = rtc.Listen(rtc.Config{Logger: cfg.Logger, ICE: ice, MaxPeers: f.webPeers, MaxPeersPerIP: f.webPerIP,
+			MaxSetupsPerIP: f.setups}, c.LocalAddr())
 		if err != nil {
 			c.Close()
 			return nil, nil, nil, fmt.Errorf("--web-ice-port: %w", err)
@@ -502,7 +562,8 @@ func readyHandler(srv *server.Server) http.Handler {
 }
 
 // statusPage serves the server's counters as plain text.
-func statusPage(srv *server.Server) http.Handler {
+func (h *hosted) statusPage() http.Handler {
+	srv := h.Server
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var s server.Snapshot
 		srv.Snapshot(&s)
@@ -548,6 +609,18 @@ func statusPage(srv *server.Server) http.Handler {
 		fmt.Fprintf(w, "overruns late-ticks %d stalls %d\n", st.LateTicks, st.Stalls)
 		now := time.Now()
 		fmt.Fprintf(w, "age-ms snapshot %d tick %d\n", ageMillis(now, s.Taken), ageMillis(now, srv.LastTick()))
+		fmt.Fprintf(w, "sessions hosts %d busiest-host %d per-host %d host-limited %d\n",
+			s.Hosts, s.BusiestHost, srv.Config().MaxSessionsPerHost, st.HostLimited)
+		b := &s.Browsers
+		fmt.Fprintf(w, "browsers setting-up %d open %d sessions %d refused full %d per-ip %d blocked %d offer %d closed setup %d handshake %d session %d blocked %d\n",
+			b.SettingUp, b.Open, b.Sessions, b.RefusedFull, b.RefusedPerHost, b.RefusedBlocked, b.RefusedOffer,
+			b.ClosedSetup, b.ClosedHandshake, b.ClosedSession, b.ClosedBlocked)
+		for _, name := range []string{"http", "web"} {
+			if g := h.guard(name); g != nil {
+				gs := g.Stats()
+				fmt.Fprintf(w, "%s-conns open %d hosts %d refused-per-host %d refused-total %d\n", name, gs.Open, gs.Hosts, gs.RefusedPerHost, gs.RefusedTotal)
+			}
+		}
 	})
 }
 

@@ -162,23 +162,13 @@ func newHandler(l *Local, cfg HandlerConfig) (*handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if err := checkToken("admin token", cfg.Token); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if err := checkToken("read token", cfg.ReadToken); err != nil {
-		return nil, err
-	}
-	if cfg.Token != "" && cfg.Token == cfg.ReadToken {
-		return nil, errors.New("admin: the read token is the admin token: give it another, or none")
 	}
 	h.hasAdmin, h.admin = cfg.Token != "", sha256.Sum256([]byte(cfg.Token))
 	h.hasRead, h.read = cfg.ReadToken != "", sha256.Sum256([]byte(cfg.ReadToken))
 	for _, name := range cfg.Hosts {
-		n := strings.TrimSuffix(strings.ToLower(name), ".")
-		if n == "" || strings.ContainsAny(n, ":/[] \t") {
-			return nil, fmt.Errorf("admin: allowed host %q: give a host name, without scheme or port", name)
-		}
-		h.hosts[n] = true
+		h.hosts[strings.TrimSuffix(strings.ToLower(name), ".")] = true
 	}
 
 	h.mux.HandleFunc("GET /api/v1/snapshot", h.snapshot)
@@ -197,6 +187,28 @@ func newHandler(l *Local, cfg HandlerConfig) (*handler, error) {
 		}
 	}
 	return h, nil
+}
+
+// Validate returns why NewHandler would refuse c: a token shorter than
+// MinTokenLen or with spaces around it, both tokens the same, a host that
+// is not a plain name. A program calls it before it binds anything.
+func (c HandlerConfig) Validate() error {
+	if err := checkToken("admin token", c.Token); err != nil {
+		return err
+	}
+	if err := checkToken("read token", c.ReadToken); err != nil {
+		return err
+	}
+	if c.Token != "" && c.Token == c.ReadToken {
+		return errors.New("admin: the read token is the admin token: give it another, or none")
+	}
+	for _, name := range c.Hosts {
+		n := strings.TrimSuffix(strings.ToLower(name), ".")
+		if n == "" || strings.ContainsAny(n, ":/[] \t") {
+			return fmt.Errorf("admin: allowed host %q: give a host name, without scheme or port", name)
+		}
+	}
+	return nil
 }
 
 // checkToken returns why tok cannot be the token called what.
