@@ -427,7 +427,13 @@ func (r *renderer) tablePanel(m *Monitor, f *faces) {
 		x += widths[i]
 	}
 	rows := m.rows
-	if len(rows) == 0 {
+	switch {
+	case len(rows) == 0 && m.redacted && m.snap.Connections > 0:
+		r.text(fmt.Sprintf("%d clients: who they are needs the server's token", m.snap.Connections),
+			float64(tr.X+tr.W/2), float64(tr.Y+tr.H/2-22), f.title, p.Dim, text.AlignCenter)
+		r.text("give this window --admin-token or --admin-read-token (MPGS_ADMIN_TOKEN)",
+			float64(tr.X+tr.W/2), float64(tr.Y+tr.H/2+2), f.small, p.Dim, text.AlignCenter)
+	case len(rows) == 0:
 		r.text("no clients yet", float64(tr.X+tr.W/2), float64(tr.Y+tr.H/2-10), f.title, p.Dim, text.AlignCenter)
 	}
 	start := plot.Scroll(m.table.offset, len(rows), l.rows)
@@ -456,6 +462,10 @@ func (r *renderer) tablePanel(m *Monitor, f *faces) {
 	}
 	status := fmt.Sprintf("%s   sorted by %s %s   Up/Down select, Enter or click: close-up, 1-9 or header: sort, R: reverse, wheel: scroll",
 		shown, m.cols[m.table.sortCol].title, order)
+	if b := browserSummary(&m.snap); b != "" {
+		// The browser peers take the place of the keys' reminder.
+		status = fmt.Sprintf("%s   sorted by %s %s   %s", shown, m.cols[m.table.sortCol].title, order, b)
+	}
 	r.text(status, float64(tr.X+8), float64(tr.Bottom()-rowH+2), f.small, p.Dim, text.AlignStart)
 }
 

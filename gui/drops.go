@@ -25,6 +25,9 @@ func dropSummary(s *server.Snapshot, top int) (line string, any bool) {
 		{"hello refused", st.HandshakeRejected}, {"auth", d.Auth}, {"duplicate", d.Duplicate}, {"stale", d.Stale},
 		{"payload", d.Payload}, {"handshake", d.Handshake}, {"header", d.Header},
 		{"over budget", st.OverBudget}, {"panics", st.HandlerPanics}, {"stalls", st.Stalls},
+		{"host limit", st.HostLimited},
+		{"web refused", s.Browsers.RefusedFull + s.Browsers.RefusedPerHost + s.Browsers.RefusedBlocked + s.Browsers.RefusedOffer},
+		{"web closed", s.Browsers.ClosedSetup + s.Browsers.ClosedHandshake + s.Browsers.ClosedBlocked},
 	}
 	slices.SortStableFunc(reasons, func(a, b struct {
 		name string
@@ -44,4 +47,22 @@ func dropSummary(s *server.Snapshot, top int) (line string, any bool) {
 		parts = append(parts, "nothing")
 	}
 	return fmt.Sprintf("dropped: %s   kernel %s", strings.Join(parts, ", "), plot.SI(float64(st.KernelDrops))), any
+}
+
+// browserSummary describes the browser peers (engine/rtc) in one line:
+// those setting up, those open and those playing (with a session), and
+// the signaling refused by reason. It is empty for a server that has had
+// none.
+func browserSummary(s *server.Snapshot) string {
+	b := &s.Browsers
+	refused := b.RefusedFull + b.RefusedPerHost + b.RefusedBlocked + b.RefusedOffer
+	if b.SettingUp+b.Open == 0 && refused == 0 && b.ClosedSetup+b.ClosedHandshake+b.ClosedSession+b.ClosedBlocked == 0 {
+		return ""
+	}
+	line := fmt.Sprintf("browsers: %d setting up, %d open, %d playing", b.SettingUp, b.Open, b.Sessions)
+	if refused > 0 {
+		line += fmt.Sprintf("; refused %s (full %s, per address %s, blocked %s, bad offer %s)", plot.SI(float64(refused)),
+			plot.SI(float64(b.RefusedFull)), plot.SI(float64(b.RefusedPerHost)), plot.SI(float64(b.RefusedBlocked)), plot.SI(float64(b.RefusedOffer)))
+	}
+	return line
 }

@@ -22,3 +22,23 @@ func TestDropSummary(t *testing.T) {
 	assert.True(t, any)
 	assert.Equal(t, "dropped: junk 1.5k, throttled 20, auth 3   kernel 7", line)
 }
+
+func TestDropSummaryNamesTheDoors(t *testing.T) {
+	var s server.Snapshot
+	s.Stats.HostLimited = 40
+	s.Browsers.RefusedPerHost = 9
+	s.Browsers.RefusedOffer = 1
+	s.Browsers.ClosedHandshake = 3
+	line, any := dropSummary(&s, 3)
+	assert.True(t, any)
+	assert.Equal(t, "dropped: host limit 40, web refused 10, web closed 3   kernel 0", line)
+}
+
+func TestBrowserSummary(t *testing.T) {
+	var s server.Snapshot
+	assert.Empty(t, browserSummary(&s), "a server without browsers says nothing of them")
+	s.Browsers.SettingUp, s.Browsers.Open, s.Browsers.Sessions = 2, 5, 4
+	assert.Equal(t, "browsers: 2 setting up, 5 open, 4 playing", browserSummary(&s))
+	s.Browsers.RefusedPerHost, s.Browsers.RefusedFull = 1200, 3
+	assert.Equal(t, "browsers: 2 setting up, 5 open, 4 playing; refused 1.2k (full 3, per address 1.2k, blocked 0, bad offer 0)", browserSummary(&s))
+}

@@ -103,6 +103,9 @@ type Monitor struct {
 	network admin.Network
 	simText string // networkSummary(&network)
 	actions bool
+	// redacted: the source reads the server without a token, which shows
+	// counters but not who plays (admin.Remote.Redacted)
+	redacted bool
 	version uint64
 	loaded  bool
 	// changedAt is when the latest new snapshot came in.
@@ -310,6 +313,9 @@ func (m *Monitor) refresh() {
 func (m *Monitor) readNetwork() {
 	m.network = m.src.Network()
 	m.actions = m.src.Actions()
+	if r, ok := m.src.(interface{ Redacted() bool }); ok {
+		m.redacted = r.Redacted()
+	}
 	m.simText = networkSummary(&m.network)
 }
 
