@@ -97,6 +97,25 @@ func TestDockerfile(t *testing.T) {
 	assert.Contains(t, docker, "MPGS_LISTEN=:1474")
 	assert.Contains(t, docker, "MPGS_HTTP=:8080")
 	assert.Contains(t, docker, `ENTRYPOINT ["/usr/local/bin/mpgameserver", "serve"]`)
+	// The page over HTTPS, from a mounted certificate.
+	assert.Contains(t, docker, "MPGS_WEB_CERT=/certs/tls.crt")
+	assert.Contains(t, docker, "MPGS_WEB_KEY=/certs/tls.key")
+	assert.NotContains(t, docker, "MPGS_ADMIN_TOKEN=", "no token baked into the image")
+	// Its example run publishes the HTTP port (the admin API) on the
+	// host's loopback only.
+	run := regexp.MustCompile(`docker run[^\n]*\n(#[^\n]*\\\n)*#[^\n]*`).FindString(docker)
+	require.NotEmpty(t, run, "the Dockerfile shows how to run it")
+	assert.Contains(t, run, "-p 127.0.0.1:8080:8080")
+	assert.NotRegexp(t, `-p 8080:8080`, run)
+	assert.Contains(t, run, "/certs")
+}
+
+// TestDockerignore: the build context sends no keys and no history.
+func TestDockerignore(t *testing.T) {
+	ignore := strings.Split(read(t, "../../.dockerignore"), "\n")
+	for _, want := range []string{".git", "keys/", "**/*.key"} {
+		assert.Contains(t, ignore, want)
+	}
 }
 
 // container is the part of a pod template the checks read.
@@ -108,6 +127,10 @@ type container struct {
 		ContainerPort int `yaml:"containerPort"`
 		Protocol      string
 	}
+	VolumeMounts []struct {
+		Name      string
+		MountPath string `yaml:"mountPath"`
+	} `yaml:"volumeMounts"`
 	ReadinessProbe struct {
 		HTTPGet struct {
 			Path string
@@ -139,6 +162,12 @@ type gameServerSpec struct {
 	Template struct {
 		Spec struct {
 			Containers []container
+			Volumes    []struct {
+				Name   string
+				Secret struct {
+					SecretName string `yaml:"secretName"`
+				}
+			}
 		}
 	}
 }
@@ -172,6 +201,27 @@ func checkGameServer(t *testing.T, name string, spec gameServerSpec, flags []str
 	assert.True(t, slices.ContainsFunc(c.Env, func(e struct{ Name, Value string }) bool {
 		return e.Name == "MPGS_WEB_ICE_PORT" && e.Value == "0"
 	}), "%s: the browser peers' port from the GameServer", name)
+	// The page over HTTPS: the image's MPGS_WEB_CERT and MPGS_WEB_KEY
+	// (/certs/tls.crt, /certs/tls.key) from a TLS Secret.
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.Name] = m.MountPath
+	}
+	secrets := map[string]string{}
+	for _, v := range spec.Template.Spec.Volumes {
+		secrets[v.Name] = v.Secret.SecretName
+	}
+	assert.Equal(t, "/certs", mounts["web-tls"], "%s: the certificate where the image looks for it", name)
+	assert.NotEmpty(t, secrets["web-tls"], "%s: the certificate from a Secret", name)
+	for _, e := range c.Env {
+		assert.NotEqual(t, "MPGS_WEB_CERT", e.Name, "%s: the image's certificate path", name)
+		if e.Name == "MPGS_ADMIN_TOKEN" || e.Name == "MPGS_ADMIN_READ_TOKEN" {
+			assert.Empty(t, e.Value, "%s: a token comes from a Secret (valueFrom), never in the manifest", name)
+		}
+	}
+	for _, p := range c.Ports {
+		assert.NotEqual(t, 8081, p.ContainerPort, "%s: the page's port is the GameServer's", name)
+	}
 }
 
 func TestAgonesManifests(t *testing.T) {
