@@ -133,7 +133,9 @@ func (f *fixture) dial(t *testing.T, n int) []*player {
 	ps := make([]*player, n)
 	results := make([]*bool, n)
 	for i := range ps {
-		c := client.New(client.Config{ServerKey: f.key})
+		// A busy machine may answer a hello late, under a flood of them
+		// above all: the handshake may take as long as it takes.
+		c := client.New(client.Config{ServerKey: f.key, HandshakeTimeout: patience})
 		i := i
 		require.NoError(t, c.Connect(f.srv.Addr().String(), func(ok bool) { results[i] = &ok }))
 		t.Cleanup(c.ForceDisconnect)
