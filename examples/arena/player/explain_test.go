@@ -74,3 +74,51 @@ func TestExplainRealErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainFirefoxLoopback: no answer from a server on the loopback
+// over the browser carrier (its signaling URL) adds what to do in
+// Firefox, which reaches no such server with its default settings; any
+// other server, carrier or failure does not.
+func TestExplainFirefoxLoopback(t *testing.T) {
+	const advice = "Firefox does not connect to a game server on the loopback: " +
+		"have it listen on this machine's network address (the default --listen :1474 does) " +
+		"and open the page at that address, or use Chrome."
+	for _, server := range []string{
+		"http://127.0.0.1:1474/rtc",
+		"https://127.0.0.1/rtc",
+		"http://127.8.9.10:8080/rtc",
+		"http://localhost:8080/rtc",
+		"http://LocalHost./rtc",
+		"https://arena.localhost:8443/rtc",
+		"http://[::1]:8080/rtc",
+		"http://[::ffff:127.0.0.1]:8080/rtc",
+	} {
+		got := player.Explain(conn.ErrHandshakeTimeout, server)
+		assert.Equal(t, "no answer from the server at "+server+": is it running? "+advice, got, server)
+		// The handshake's timeout with the reason the client refused an answer.
+		got = player.Explain(fmt.Errorf("%w: %w", conn.ErrHandshakeTimeout, errors.New("a reason")), server)
+		assert.Contains(t, got, advice, server)
+		assert.NotContains(t, got, "conn:", server)
+	}
+	for _, server := range []string{
+		"https://game.example/rtc",
+		"http://192.168.1.20:1474/rtc",
+		"http://10.0.0.1:8080/rtc",
+		"http://[2001:db8::1]:8080/rtc",
+		"http://localhost.example/rtc",
+		"http://notlocalhost/rtc",
+		"http://128.0.0.1/rtc",
+		"127.0.0.1:1474", // UDP, not the browser carrier
+		"localhost:1474",
+		"[::1]:1474",
+		"ftp://127.0.0.1/rtc",
+	} {
+		got := player.Explain(conn.ErrHandshakeTimeout, server)
+		assert.Equal(t, "no answer from the server at "+server+": is it running?", got, server)
+	}
+	// Other failures on the loopback say nothing of Firefox.
+	for _, err := range []error{conn.ErrTimeout, conn.ErrPeerClosed, player.ErrNotArena, conn.ErrBadSignature} {
+		got := player.Explain(err, "http://127.0.0.1:1474/rtc")
+		assert.NotContains(t, got, "Firefox", err.Error())
+	}
+}
