@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -330,10 +331,41 @@ func (g *Game) status(dst *ebiten.Image, v player.View) {
 	case line == "":
 		return
 	}
-	g.label(dst, line, Width/2, Height/2-30, g.bold, white(), text.AlignCenter)
-	if hint != "" {
-		g.label(dst, hint, Width/2, Height/2+4, g.face, dim(), text.AlignCenter)
+	// A long reason (with advice) takes several lines, none wider than
+	// the window.
+	lines := wrap(line, g.bold, Width-80)
+	const lineH = 26
+	y := float64(Height/2-30) - float64(len(lines)-1)*lineH/2
+	for i, l := range lines {
+		g.label(dst, l, Width/2, y+float64(i)*lineH, g.bold, white(), text.AlignCenter)
 	}
+	if hint != "" {
+		g.label(dst, hint, Width/2, y+float64(len(lines)-1)*lineH+34, g.face, dim(), text.AlignCenter)
+	}
+}
+
+// wrap cuts s at spaces into lines no wider than width in face (a word
+// wider than that is a line of its own).
+func wrap(s string, face text.Face, width float64) []string {
+	var lines []string
+	cur := ""
+	for _, w := range strings.Fields(s) {
+		next := w
+		if cur != "" {
+			next = cur + " " + w
+		}
+		if cur != "" {
+			if wide, _ := text.Measure(next, face, 0); wide > width {
+				lines = append(lines, cur)
+				next = w
+			}
+		}
+		cur = next
+	}
+	if cur != "" || len(lines) == 0 {
+		lines = append(lines, cur)
+	}
+	return lines
 }
 
 // statusText is what the middle of the screen says: nothing while the
