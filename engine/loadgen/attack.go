@@ -55,6 +55,11 @@ type AttackReport struct {
 	// Disconnected of them got a DISCONNECT from the server, and Silent
 	// heard nothing from it in the attack's last second.
 	Attackers, Disconnected, Silent int
+	// Admitted and Refused count the handshakes of an attack that runs
+	// with the clients the server admits (sessions; 0 for the others),
+	// and Refusal is the most common reason one was refused.
+	Admitted, Refused int
+	Refusal           string
 }
 
 // DatagramsPerSec is the rate the attack's datagrams went out at.
@@ -144,6 +149,7 @@ func (r *run) attackReport() *AttackReport {
 	rep.Datagrams, rep.Bytes, rep.Messages, rep.Errors = res.Datagrams, res.Bytes, res.Messages, res.Errors
 	rep.Replies, rep.Duplicates = res.Replies, res.Duplicates
 	rep.Attackers = len(res.Clients)
+	rep.Admitted, rep.Refused, rep.Refusal = res.Admitted, res.Refused, res.Refusal
 	for _, c := range res.Clients {
 		if c.Disconnected {
 			rep.Disconnected++
@@ -168,6 +174,12 @@ func (a *AttackReport) line() string {
 		a.Name, rate, a.Duration.Seconds(), a.Datagrams, a.DatagramsPerSec(), a.Messages, a.Replies)
 	if a.Errors > 0 {
 		s += fmt.Sprintf(", %d send errors", a.Errors)
+	}
+	if a.Admitted+a.Refused > 0 {
+		s += fmt.Sprintf("; handshakes: %d admitted, %d refused", a.Admitted, a.Refused)
+		if a.Refusal != "" {
+			s += fmt.Sprintf(" (%s)", a.Refusal)
+		}
 	}
 	if a.Attackers > 0 {
 		s += fmt.Sprintf("; %d attackers: %d disconnected, %d silent", a.Attackers, a.Disconnected, a.Silent)
@@ -195,6 +207,9 @@ type jsonAttack struct {
 	Attackers       int     `json:"attackers"`
 	Disconnected    int     `json:"disconnected"`
 	Silent          int     `json:"silent"`
+	Admitted        int     `json:"admitted,omitempty"`
+	Refused         int     `json:"refused,omitempty"`
+	Refusal         string  `json:"refusal,omitempty"`
 }
 
 // json returns the JSON form of a (nil for nil).
@@ -207,5 +222,6 @@ func (a *AttackReport) json() *jsonAttack {
 		Datagrams: a.Datagrams, DatagramsPerSec: a.DatagramsPerSec(), Bytes: a.Bytes, Messages: a.Messages,
 		Errors: a.Errors, Replies: a.Replies, Duplicates: a.Duplicates,
 		Attackers: a.Attackers, Disconnected: a.Disconnected, Silent: a.Silent,
+		Admitted: a.Admitted, Refused: a.Refused, Refusal: a.Refusal,
 	}
 }

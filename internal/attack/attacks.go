@@ -50,6 +50,7 @@ func Attacks() []Info {
 		{"hello-flood-marked", "valid CLIENT_HELLOs that can answer a cookie (as a client of ours sends) from forged addresses", 100000, 0},
 		{"junk", "random bytes, bad magic and APP headers over random bytes from forged addresses", 430000, 0},
 		{"stats-pack", `a connected client sends packets of 143 "STATS" requests to the echo game`, 60, 1},
+		{"sessions", "many clients from one address, each on a socket of its own, complete the handshake (256 at a time; refusals are counted, not fatal), then each sends a packet of one small message", 1, 12000},
 	}
 }
 
@@ -79,14 +80,15 @@ type Config struct {
 	// math.Inf(1) sends as fast as possible.
 	Rate float64
 	// Clients overrides the default number of connected clients of
-	// big-fragments when positive.
+	// big-fragments and sessions when positive.
 	Clients int
 	// Addrs is how many forged addresses a flood cycles over
 	// (DefaultFloodAddrs when 0).
 	Addrs int
 	// WithholdAcks makes connected clients acknowledge nothing.
 	WithholdAcks bool
-	// DialTimeout bounds each client's handshake (DefaultDialTimeout).
+	// DialTimeout bounds each client's handshake (DefaultDialTimeout;
+	// 3 s for sessions).
 	DialTimeout time.Duration
 	// Hello builds the CLIENT_HELLOs of hello-flood (PlainHello when nil).
 	Hello HelloBuilder
@@ -109,6 +111,13 @@ type Result struct {
 	Duplicates uint64
 	// Clients are the connected attackers (none for a flood).
 	Clients []ClientResult
+	// Admitted and Refused count the handshakes of an attack that runs
+	// with whichever clients the server admits (sessions): completed, and
+	// refused or failed (no answer in time, say); Refusal is the most
+	// common reason a handshake failed. They are 0 for the other
+	// attacks, which stop at the first failed handshake.
+	Admitted, Refused int
+	Refusal           string
 }
 
 // ClientResult is how the server treated one connected attacker.
@@ -139,7 +148,8 @@ const silentAfter = time.Second
 
 // Run runs the attack cfg names until ctx is done. It returns an error,
 // and no result, when the attack cannot start: an unknown name, a flood
-// where forged addresses are impossible, a handshake that failed.
+// where forged addresses are impossible, a handshake that failed (but
+// sessions counts its failed handshakes and runs with the others).
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	info, err := Lookup(cfg.Name)
 	if err != nil {
@@ -158,8 +168,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return runFlood(ctx, cfg, res)
 	}
 	n := info.Clients
-	if cfg.Clients > 0 && info.Name == "big-fragments" {
+	if cfg.Clients > 0 && (info.Name == "big-fragments" || info.Name == "sessions") {
 		n = cfg.Clients
+	}
+	if info.Name == "sessions" {
+		return runSessions(ctx, cfg, res, n)
 	}
 	return runClients(ctx, cfg, res, n)
 }

@@ -31,7 +31,7 @@ spin=() lpin=()
 if [ "${PIN:-1}" = 1 ]; then spin=(taskset -c 0); lpin=(taskset -c 1); fi
 attacks=("$@")
 if [ ${#attacks[@]} = 0 ]; then
-	attacks=(none fragments empty-flood replay big-fragments hello-badcrc hello-flood hello-flood-marked junk stats-pack)
+	attacks=(none fragments empty-flood replay big-fragments hello-badcrc hello-flood hello-flood-marked junk stats-pack sessions)
 fi
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 status() { curl -s "http://127.0.0.1:$hport/"; }
@@ -91,6 +91,8 @@ if name != "none":
         sent = f" ({a.get('datagrams_per_s', 0):,.0f} datagrams/s"
         if a.get("duplicates"):
             sent += f"; {a['duplicates']} echoed twice"
+        if a.get("admitted") or a.get("refused"):
+            sent += f"; {a.get('admitted', 0):,} sessions admitted, {a.get('refused', 0):,} refused"
         if a.get("error"):
             sent += f"; {a['error']}"
         sent += ")"
