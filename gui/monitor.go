@@ -106,8 +106,8 @@ type Monitor struct {
 	// redacted: the source reads the server without a token, which shows
 	// counters but not who plays (admin.Remote.Redacted)
 	redacted bool
-	version uint64
-	loaded  bool
+	version  uint64
+	loaded   bool
 	// changedAt is when the latest new snapshot came in.
 	changedAt time.Time
 
