@@ -92,6 +92,9 @@ type Config struct {
 	DialTimeout time.Duration
 	// Hello builds the CLIENT_HELLOs of hello-flood (PlainHello when nil).
 	Hello HelloBuilder
+	// Source is the address the sessions attack's sockets send from (the
+	// system's choice when not set).
+	Source netip.Addr
 }
 
 // Result is what an attack sent and how the server treated it.

@@ -36,7 +36,8 @@ const (
 )
 
 // runSessions connects n clients, each on a UDP socket of its own from
-// the default source address (127.0.0.1 for a server on the loopback),
+// cfg.Source (the default source address when not set: 127.0.0.1 for a
+// server on the loopback),
 // at most sessionsDialers handshakes at a time, and drives each one that
 // the server admits at res.Rate packets a second until ctx is done.
 // Handshakes that fail do not stop it: they are counted in Refused, and
@@ -64,7 +65,7 @@ dial:
 			break dial
 		}
 		wg.Go(func() {
-			c, err := dialSession(ctx, cfg.Server, cfg.ServerKey, timeout)
+			c, err := dialSession(ctx, cfg.Server, cfg.Source, cfg.ServerKey, timeout)
 			<-slots
 			if err != nil {
 				if ctx.Err() == nil {
@@ -101,10 +102,14 @@ dial:
 // dialSession is Dial with the small buffers a session needs: an inbox of
 // sessionsInbox datagrams, a packet buffer of one datagram and a lean
 // reader, so that thousands of sessions fit in a few hundred megabytes.
-func dialSession(ctx context.Context, server netip.AddrPort, serverKey *crypto.PublicKey, timeout time.Duration) (*Client, error) {
+func dialSession(ctx context.Context, server netip.AddrPort, source netip.Addr, serverKey *crypto.PublicKey, timeout time.Duration) (*Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	sock, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(server))
+	var local *net.UDPAddr
+	if source.IsValid() {
+		local = net.UDPAddrFromAddrPort(netip.AddrPortFrom(source, 0))
+	}
+	sock, err := net.DialUDP("udp", local, net.UDPAddrFromAddrPort(server))
 	if err != nil {
 		return nil, fmt.Errorf("attack: opening a socket to %s: %w", server, err)
 	}

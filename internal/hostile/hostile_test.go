@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"log/slog"
 	"math/rand/v2"
+	"net/netip"
 	"runtime"
 	"sync"
 	"testing"
@@ -229,13 +230,20 @@ func play(t *testing.T, f *fixture, ps []*player, during func(ctx context.Contex
 var attackRates = map[string]float64{
 	"fragments": 200, "empty-flood": 1000, "replay": 100, "big-fragments": 1000,
 	"hello-badcrc": 20000, "hello-flood": 20000, "hello-flood-marked": 20000, "junk": 50000, "stats-pack": 60,
+	"sessions": 1,
 }
 
 // runAttack runs the named attack against f until ctx is done and returns
 // its result.
 func runAttack(t *testing.T, ctx context.Context, f *fixture, name string) attack.Result {
-	res, err := attack.Run(ctx, attack.Config{Name: name, Server: f.srv.Addr(), ServerKey: f.key,
-		Rate: attackRates[name], DialTimeout: patience})
+	cfg := attack.Config{Name: name, Server: f.srv.Addr(), ServerKey: f.key, Rate: attackRates[name], DialTimeout: patience}
+	if name == "sessions" {
+		// Another host than the players' (127.0.0.1), trying far more
+		// sessions than its share; a refused handshake is given up after
+		// the attack's own short timeout.
+		cfg.Source, cfg.Clients, cfg.DialTimeout = netip.MustParseAddr("127.0.0.2"), 400, 0
+	}
+	res, err := attack.Run(ctx, cfg)
 	require.NoError(t, err, name)
 	return res
 }
@@ -318,6 +326,21 @@ func TestAttacks(t *testing.T) {
 		}},
 		{name: "junk", check: func(t *testing.T, f *fixture, s *server.Snapshot, res attack.Result) {
 			assert.Positive(t, s.Stats.Junk, "junk dropped before it was copied")
+		}},
+		{name: "sessions", check: func(t *testing.T, f *fixture, s *server.Snapshot, res attack.Result) {
+			// The attackers count themselves in at the server's hello; the
+			// server promotes at most its share, and tells the others.
+			held := 0
+			for _, p := range s.Peers {
+				if p.Addr.Addr() == netip.MustParseAddr("127.0.0.2") {
+					held++
+				}
+			}
+			assert.LessOrEqual(t, held, server.DefaultMaxSessionsPerHost, "one host, one share")
+			assert.Positive(t, held)
+			assert.Positive(t, res.Admitted)
+			assert.Positive(t, s.Stats.HostLimited, "the host's hellos beyond its share were refused")
+			assert.LessOrEqual(t, s.BusiestHost, 2*server.DefaultMaxSessionsPerHost, "sessions and handshakes of the attacking host")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
