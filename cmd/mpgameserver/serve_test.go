@@ -279,3 +279,22 @@ func TestServeWebWithoutTheArena(t *testing.T) {
 	assert.Contains(t, errOut, "--web: this binary has no arena for the browser in it")
 	assert.Contains(t, errOut, "run it in the source tree, or run go generate ./examples/arena/web before go build")
 }
+
+// TestServeWarnsOfAReadableKey: a --key file other users can read is
+// warned about (anyone who reads it can pose as the server); keygen's
+// 0600 file is not.
+func TestServeWarnsOfAReadableKey(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errText := runArgs("keygen", dir)
+	require.Equal(t, 0, code, errText)
+	key := filepath.Join(dir, "root.key")
+	_, _, errOut, stop := serve(t, "--listen", "127.0.0.1:0", "--key", key)
+	stop()
+	assert.NotContains(t, errOut.String(), "can be read by other users")
+
+	require.NoError(t, os.Chmod(key, 0o644))
+	_, _, errOut, stop = serve(t, "--listen", "127.0.0.1:0", "--key", key)
+	stop()
+	assert.Contains(t, errOut.String(), "the root key file can be read by other users")
+	assert.Contains(t, errOut.String(), "chmod 600")
+}
