@@ -24,8 +24,9 @@
 //
 // The attacks:
 //
-//   - web-peers: --peers (1100) WebRTC peers from 127.0.0.1 post offers to
-//     /rtc (8 setting up at a time, the server's per-address bound; a 429
+//   - web-peers: --peers (1100) WebRTC peers from 127.0.0.1 (or, with
+//     --sources N, from 127.0.0.1 to 127.0.0.N in turn) post offers to
+//     /rtc (8 setting up at a time per address, the server's bound; a 429
 //     is retried for 10 s), open the "mpgs" data channel and send 100
 //     bytes of junk a second, never the game's handshake. After all were
 //     tried (or 256 were refused in a row, or 3 minutes passed) they are
@@ -165,6 +166,7 @@ func main() {
 type options struct {
 	bin, dir string
 	peers    int
+	sources  int
 	players  int
 	sessions int
 	duration time.Duration
@@ -181,6 +183,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.bin, "bin", "", "server binary to measure (default: build ./cmd/mpgameserver with -tags headless)")
 	fs.StringVar(&o.dir, "dir", "", "directory the server runs in: its source tree, where it builds the arena's page if it has none embedded (default: this module's root)")
 	fs.IntVar(&o.peers, "peers", 1100, "web-peers: WebRTC peers to open")
+	fs.IntVar(&o.sources, "sources", 1, "web-peers: addresses the peers' signaling comes from (127.0.0.1 and up): more than one\n"+
+		"host's share, to fill the server's global bound and measure its memory there")
 	fs.IntVar(&o.players, "players", 10, "native arena players beside each arena attack")
 	fs.IntVar(&o.sessions, "sessions", 12000, "sessions: UDP sessions to open from 127.0.0.1")
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "web-peers: how long the peers are held; sessions: the measured phase")
@@ -213,8 +217,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	switch {
-	case o.peers <= 0, o.players <= 0, o.sessions <= 0:
-		return o, errors.New("--peers, --players and --sessions must be positive")
+	case o.peers <= 0, o.players <= 0, o.sessions <= 0, o.sources <= 0 || o.sources > 19:
+		return o, errors.New("--peers, --players and --sessions must be positive, --sources 1 to 19 (127.0.0.20 and up are the new players')")
 	case o.duration < 12*time.Second:
 		return o, errors.New("--duration must be at least 12s (browser players try 10 s in)")
 	}

@@ -109,7 +109,14 @@ func webPeers(ctx context.Context, a *arenaEnv) outcome {
 	}
 	url := "http://" + a.srv.web + "/rtc"
 	api := pionAPI(nil)
-	hc := httpFrom(netip.Addr{}, signalWithin)
+	hcs := make([]*http.Client, a.opts.sources)
+	for i := range hcs {
+		from := netip.Addr{} // the default source, 127.0.0.1
+		if a.opts.sources > 1 {
+			from = netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)})
+		}
+		hcs[i] = httpFrom(from, signalWithin)
+	}
 	tally := &peerTally{refused: map[string]int{}}
 	junk := make([]byte, junkSize)
 	_, _ = rand.Read(junk)
@@ -120,12 +127,14 @@ func webPeers(ctx context.Context, a *arenaEnv) outcome {
 	start := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range setupWorkers {
+	for range setupWorkers * a.opts.sources {
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Since(start) < setupDeadline {
-				if next.Add(1) > int64(a.opts.peers) {
+				n := next.Add(1)
+				if n > int64(a.opts.peers) {
 					return
 				}
+				hc := hcs[int(n)%len(hcs)]
 				tally.mu.Lock()
 				stop := tally.streak >= giveUpAfter
 				tally.mu.Unlock()
