@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command doors measures how far one host can take a server's places and
 // data: six attacks on the doors a server opens (the browser carrier, its
 // signaling, the HTTP listeners, the admin API, the arena game, UDP
