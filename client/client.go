@@ -28,9 +28,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/rtc"
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/carrier/rtc"
+	"github.com/mpgs/mpgameserver/carrier/transport"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
 
@@ -47,7 +47,7 @@ var ErrNoUDP = errors.New("client: this platform has no UDP sockets (a browser c
 
 // dialFor returns the default Dial on the platform goos: for an http://
 // or https:// URL, WebRTC data channels to the server's signaling
-// (engine/rtc, the browser carrier); for host:port, a portable UDP socket,
+// (carrier/rtc, the browser carrier); for host:port, a portable UDP socket,
 // or ErrNoUDP where there is none.
 func dialFor(goos string) func(addr string) (transport.Conn, error) {
 	return func(addr string) (transport.Conn, error) {
@@ -146,7 +146,7 @@ const (
 
 // Connect starts connecting to addr ("host:port"; "[::1]:1474" for IPv6;
 // or a server's WebRTC signaling URL, such as "https://host:8080/rtc",
-// which is how a browser connects: see engine/rtc) and returns at once. callback, when not nil, is called from a later
+// which is how a browser connects: see carrier/rtc) and returns at once. callback, when not nil, is called from a later
 // Update with true once the server's signed answer arrived, or with false
 // if none did within the handshake timeout. Each Connect uses a new socket
 // (a new source port), closing any previous connection without notice.

@@ -10,12 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/carrier/netsim"
+	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/session"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // Most tests run a server and the client on an in-memory network inside a

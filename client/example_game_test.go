@@ -4,7 +4,7 @@ import (
 	"log"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 // game is an Ebitengine game (ebiten.Game's Update) that plays online.

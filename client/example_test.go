@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // A client in a game loop: Connect once, then Update every frame, read

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // Level answers every ordered message with an ordered line saying what

@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/gui/guitest"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/guitest"
+	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/ops/admin"
 )
 
 // attach attaches a monitor to the server at url (polled four times a

@@ -8,7 +8,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/plot"
 )
 
 // clientView draws the selected client up close: its facts and its own

@@ -9,10 +9,10 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
-	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/paint"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/paint"
+	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // palette holds the monitor's colors.

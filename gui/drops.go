@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // dropSummary describes in one line what the server dropped since it
@@ -49,7 +49,7 @@ func dropSummary(s *server.Snapshot, top int) (line string, any bool) {
 	return fmt.Sprintf("dropped: %s   kernel %s", strings.Join(parts, ", "), plot.SI(float64(st.KernelDrops))), any
 }
 
-// browserSummary describes the browser peers (engine/rtc) in one line:
+// browserSummary describes the browser peers (carrier/rtc) in one line:
 // those setting up, those open and those playing (with a session), and
 // the signaling refused by reason. It is empty for a server that has had
 // none.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/ops/admin"
 )
 
 // healthWindow is how many seconds the health strip looks back to call a

@@ -17,10 +17,10 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/gui/guitest"
+	"github.com/mpgs/mpgameserver/internal/guitest"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
+	"github.com/mpgs/mpgameserver/ops/admin"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // event is one frame's scripted input.

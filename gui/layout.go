@@ -1,6 +1,6 @@
 package gui
 
-import "github.com/mpgs/mpgameserver/gui/plot"
+import "github.com/mpgs/mpgameserver/internal/plot"
 
 // The monitor's default window size, and the smallest screen it lays
 // out: a smaller window shows that size scaled down.

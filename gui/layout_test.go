@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/gui/guitest"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/guitest"
+	"github.com/mpgs/mpgameserver/internal/plot"
 )
 
 func inside(r plot.Rect, w, h float32) bool {

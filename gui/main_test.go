@@ -3,7 +3,7 @@ package gui
 import (
 	"testing"
 
-	"github.com/mpgs/mpgameserver/gui/guitest"
+	"github.com/mpgs/mpgameserver/internal/guitest"
 )
 
 // win is the test binary's window (nil without a display).

@@ -55,11 +55,11 @@ import (
 	"golang.org/x/image/font/gofont/gomono"
 	"golang.org/x/image/font/gofont/goregular"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/server"
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/paint"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/paint"
+	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/ops/admin"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // historySeconds is how far back the plots go: five minutes, as the

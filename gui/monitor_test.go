@@ -15,14 +15,14 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/gui/guitest"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/paint"
-	"github.com/mpgs/mpgameserver/gui/plot"
 	"github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/guitest"
+	"github.com/mpgs/mpgameserver/internal/paint"
+	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/ops/admin"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // liveServer runs an echo server until the test ends.

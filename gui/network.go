@@ -10,7 +10,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
+	"github.com/mpgs/mpgameserver/ops/admin"
 )
 
 // netPanel is the network panel: simulated conditions being edited, for

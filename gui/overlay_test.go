@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/gui/guitest"
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/guitest"
+	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/ops/admin"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // TestHealthAndOverlaysDrawn: the health strip highlights the worst

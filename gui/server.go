@@ -10,8 +10,8 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/ops/admin"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // Server is a UDP server with a monitor window (the reference's

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/gui/internal/history"
-	"github.com/mpgs/mpgameserver/gui/plot"
+	"github.com/mpgs/mpgameserver/internal/plot"
 )
 
 // column is one column of the client table.

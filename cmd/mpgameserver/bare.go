@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/carrier/transport"
 )
 
 // bareCounters are a bare echo's counts, read by its status page.

@@ -18,12 +18,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/examples/arena"
-	"github.com/mpgs/mpgameserver/examples/arena/player"
-	"github.com/mpgs/mpgameserver/examples/arena/sim"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/arena/player"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
+	"github.com/mpgs/mpgameserver/ops/admin"
 )
 
 // chromium returns the path of a Chromium or Chrome on the PATH, or skips

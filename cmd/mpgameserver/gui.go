@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
 	"github.com/mpgs/mpgameserver/gui"
+	"github.com/mpgs/mpgameserver/ops/admin"
 )
 
 func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/loadgen"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/loadgen"
 )
 
 func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/examples/arena"
-	"github.com/mpgs/mpgameserver/examples/arena/wire"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
 )
 
 // loadKey loads the --pubkey file, or returns nil (trust the server) when

@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/mpgs/mpgameserver/examples/arena/game"
-	"github.com/mpgs/mpgameserver/examples/arena/wire"
+	"github.com/mpgs/mpgameserver/internal/arena/game"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
 )
 
 func runPlay(ctx context.Context, args []string, _, stderr io.Writer) error {

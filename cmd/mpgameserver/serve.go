@@ -23,18 +23,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/mpgs/mpgameserver/engine/admin"
-	"github.com/mpgs/mpgameserver/engine/agones"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/netsim"
-	"github.com/mpgs/mpgameserver/engine/prom"
-	"github.com/mpgs/mpgameserver/engine/rtc"
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/engine/transport"
-	"github.com/mpgs/mpgameserver/examples/arena"
-	"github.com/mpgs/mpgameserver/examples/arena/web"
+	"github.com/mpgs/mpgameserver/carrier/netsim"
+	"github.com/mpgs/mpgameserver/carrier/rtc"
+	"github.com/mpgs/mpgameserver/carrier/transport"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/echo"
 	"github.com/mpgs/mpgameserver/internal/httpguard"
+	"github.com/mpgs/mpgameserver/ops/admin"
+	"github.com/mpgs/mpgameserver/ops/agones"
+	"github.com/mpgs/mpgameserver/ops/prom"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // games are the built-in event handlers, by name. Each gets the command's

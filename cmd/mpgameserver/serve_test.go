@@ -25,10 +25,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/rtc"
-	"github.com/mpgs/mpgameserver/examples/arena/web"
+	"github.com/mpgs/mpgameserver/carrier/rtc"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
+	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
@@ -277,7 +277,7 @@ func TestServeWebWithoutTheArena(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.NotContains(t, out, "READY")
 	assert.Contains(t, errOut, "--web: this binary has no arena for the browser in it")
-	assert.Contains(t, errOut, "run it in the source tree, or run go generate ./examples/arena/web before go build")
+	assert.Contains(t, errOut, "run it in the source tree, or run go generate ./internal/arena/web before go build")
 }
 
 // TestServeWarnsOfAReadableKey: a --key file other users can read is

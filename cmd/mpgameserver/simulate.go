@@ -6,9 +6,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/loadgen"
-	"github.com/mpgs/mpgameserver/engine/netsim"
+	"github.com/mpgs/mpgameserver/carrier/netsim"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/loadgen"
 )
 
 func runSimulate(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -31,7 +31,7 @@ func serveFlags(t *testing.T) []string {
 	docker := read(t, "Dockerfile")
 	m := regexp.MustCompile(`(?m)^RUN (CGO_ENABLED=0 go build .*) -o \S+ (\S+)$`).FindStringSubmatch(docker)
 	require.NotNil(t, m, "the Dockerfile builds with go build")
-	gen := strings.Index(docker, "RUN go generate ./examples/arena/web\n")
+	gen := strings.Index(docker, "RUN go generate ./internal/arena/web\n")
 	require.True(t, gen >= 0 && gen < strings.Index(docker, m[0]), "the image embeds the arena for the browser: go generate before go build")
 	args := shellFields(m[1])
 	require.Equal(t, []string{"CGO_ENABLED=0", "go", "build"}, args[:3])

@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 func startEcho(t *testing.T, addr string) (*server.Server, *conn.PrivateKey, *syncbuf.Buffer) {

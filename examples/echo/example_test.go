@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // Run checks a running echo server, here one on the loopback with the

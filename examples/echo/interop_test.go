@@ -20,12 +20,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/loadgen"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/loadgen"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // The interop tests run the echo scenarios across implementations: the

@@ -26,9 +26,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/conn"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
 )
 

@@ -16,9 +16,9 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/examples/arena/sim"
-	"github.com/mpgs/mpgameserver/examples/arena/wire"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
 )
 
 type game struct {

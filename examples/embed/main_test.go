@@ -16,10 +16,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/examples/arena"
-	"github.com/mpgs/mpgameserver/gui/guitest"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/guitest"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 var win *guitest.Window

@@ -11,12 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/server"
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/internal/attack"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/echo"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // patience bounds every wait for something that must happen; it is not

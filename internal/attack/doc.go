@@ -1,7 +1,7 @@
 // Package attack is a kit of hostile clients for testing a server's
 // defences and for running abuse beside the load generator's measured
 // clients. Everything it sends is built from the protocol and crypto
-// packages directly, not through engine/conn, so it can break every rule
+// packages directly, not through conn, so it can break every rule
 // a well-behaved connection keeps.
 //
 //   - Client completes the real handshake over a real UDP socket and then

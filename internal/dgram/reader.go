@@ -11,7 +11,7 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/carrier/transport"
 )
 
 // chunkSize is the size of the chunks received datagrams are packed into.

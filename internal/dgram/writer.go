@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/carrier/transport"
 )
 
 // WriterStats counts what a Writer sent.

@@ -1,6 +1,6 @@
 // Package echo is the echo game: a server EventHandler that sends every
 // message back to its sender. `mpgameserver serve --game echo` runs it,
-// the load generator (engine/loadgen) measures it, examples/echo checks
+// the load generator (internal/loadgen) measures it, examples/echo checks
 // that a server keeps its contract. The Python mpgameserver can implement
 // the same contract, which is how the two are checked against each other.
 //
@@ -21,9 +21,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/echo/rule"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // Counts are one client's echo counts.

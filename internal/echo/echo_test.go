@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/loadgen"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/loadgen"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // TestStatsFloodLogsLittle: a client packing 143 STATS requests in every

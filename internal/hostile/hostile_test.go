@@ -22,12 +22,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/attack"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/echo/rule"
 	"github.com/mpgs/mpgameserver/internal/protocol"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // patience bounds waits for what must happen; never a timing assertion.

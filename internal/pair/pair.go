@@ -1,5 +1,5 @@
 // Package pair runs a client and a server connection state machine
-// (engine/conn) against each other over simulated links (engine/netsim)
+// (conn) against each other over simulated links (carrier/netsim)
 // with a fake clock. Tests use it to check the protocol under loss,
 // duplication and reordering; `mpgameserver simulate` uses it to show what
 // a link would do to a workload.
@@ -10,8 +10,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/netsim"
+	"github.com/mpgs/mpgameserver/carrier/netsim"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"

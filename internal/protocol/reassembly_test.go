@@ -119,7 +119,7 @@ func TestReassemblerSingleFragmentNeedsNoState(t *testing.T) {
 
 // TestReassemblerEmptyMessageIsDelivered is a regression test: a complete
 // message of zero bytes must come back non-nil, since nil means
-// "incomplete" to callers (engine/conn delivers only when msg != nil).
+// "incomplete" to callers (conn delivers only when msg != nil).
 func TestReassemblerEmptyMessageIsDelivered(t *testing.T) {
 	var r protocol.Reassembler
 	got, seq, err := r.Add(t0, 78, fragBody(4, 1, 1, nil))

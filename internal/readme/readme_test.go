@@ -22,7 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/prom"
+	"github.com/mpgs/mpgameserver/ops/prom"
 )
 
 const root = "../.."

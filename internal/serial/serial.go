@@ -1,7 +1,7 @@
 // Package serial implements the subset of the Python mpgameserver
 // "Serializable" encoding that appears on the wire: typed integers, byte
 // strings, text strings, booleans and null. The handshake messages
-// (engine/protocol) are built from these values.
+// (internal/protocol) are built from these values.
 //
 // Every value starts with a big-endian u16 type id followed by the value's
 // body. Integers are written in the narrowest signed width whose range holds
@@ -24,7 +24,7 @@ import (
 type TypeID uint16
 
 // Base type ids of the reference encoding. Ids from 128 upward name object
-// types (see engine/protocol for the handshake objects).
+// types (see internal/protocol for the handshake objects).
 const (
 	Bool    TypeID = 1
 	Int8    TypeID = 3

@@ -270,7 +270,7 @@ func TestOtherVectors(t *testing.T) {
 }
 
 // TestMessageVectors decodes the handshake bodies with the bare Reader, as
-// the protocol package does. (engine/protocol tests the typed codecs.)
+// the protocol package does. (internal/protocol tests the typed codecs.)
 func TestMessageVectors(t *testing.T) {
 	v := loadSerializable(t)
 	for _, name := range []string{"client_hello", "server_hello", "challenge_resp", "challenge_resp_small_token"} {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

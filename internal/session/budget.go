@@ -1,6 +1,6 @@
 package session
 
-import "github.com/mpgs/mpgameserver/engine/conn"
+import "github.com/mpgs/mpgameserver/conn"
 
 // A Budget is the memory many connections share for what they hold on
 // their peers' behalf: messages alive (queued, waiting for a resend or for

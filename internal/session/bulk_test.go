@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/netsim"
+	"github.com/mpgs/mpgameserver/carrier/netsim"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/pair"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"

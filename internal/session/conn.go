@@ -1,8 +1,8 @@
 // Package session is one peer's mpgameserver connection as a sans-I/O
 // state machine, used for both ends: a client (NewClient) and the
-// server's side of one client (NewServer). engine/server and client run
+// server's side of one client (NewServer). server and client run
 // it; its vocabulary (Status, RetryMode, Stats, the errors) is
-// engine/conn's.
+// conn's.
 //
 // A Conn never touches a socket or a clock. The owner feeds it datagrams
 // with Receive(now, datagram), asks it for the next datagram with
@@ -72,7 +72,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 
 	"github.com/mpgs/mpgameserver/internal/cc"
 	"github.com/mpgs/mpgameserver/internal/crypto"

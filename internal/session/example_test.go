@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"

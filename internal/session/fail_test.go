@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 // TestFail: a connection whose carrier failed ends at once with that

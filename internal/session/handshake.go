@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/stretchr/testify/assert"

@@ -3,7 +3,7 @@ package session
 import (
 	"fmt"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/ordered"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/cc"
 
 	"github.com/mpgs/mpgameserver/internal/crypto"

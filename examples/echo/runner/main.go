@@ -14,7 +14,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/examples/echo"
 )
 

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // TestRunnerAgainstNothing: with nothing listening at --server, the runner

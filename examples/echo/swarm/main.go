@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 func main() {

@@ -3,7 +3,7 @@ package history
 import (
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // ClientBins is how many seconds of a client's own series the monitor

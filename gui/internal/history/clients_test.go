@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 func row(tok uint32, recv, resent, timeouts uint64, latency time.Duration) server.PeerSnapshot {

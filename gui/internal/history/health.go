@@ -1,6 +1,6 @@
 package history
 
-import "github.com/mpgs/mpgameserver/engine/server"
+import "github.com/mpgs/mpgameserver/server"
 
 // Trouble is a kind of thing that went wrong on a server, counted per
 // second for the monitor's health strip: datagrams dropped by reason,

@@ -8,7 +8,7 @@ package history
 import (
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/server"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // A Row is a client's line in the monitor's table: its snapshot and its

@@ -1,10 +1,10 @@
 // Package rule is the one rule of the echo contract that both ends apply:
 // a message whose first byte is Guaranteed is echoed with guaranteed
 // delivery. The echo game (internal/echo) follows it; the load generator
-// (engine/loadgen) marks its messages by it, without linking a server.
+// (internal/loadgen) marks its messages by it, without linking a server.
 package rule
 
-import "github.com/mpgs/mpgameserver/engine/conn"
+import "github.com/mpgs/mpgameserver/conn"
 
 // Guaranteed is the first byte of a message echoed with guaranteed
 // delivery.

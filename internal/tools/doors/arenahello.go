@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpgs/mpgameserver/examples/arena/sim"
-	"github.com/mpgs/mpgameserver/examples/arena/wire"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
 	"github.com/mpgs/mpgameserver/internal/attack"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )

@@ -23,10 +23,10 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/mpgs/mpgameserver/carrier/rtc"
+	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/rtc"
-	"github.com/mpgs/mpgameserver/engine/transport"
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 // The new browser players.
@@ -153,7 +153,7 @@ func postSignal(ctx context.Context, hc *http.Client, url string, body []byte) s
 }
 
 // browserConn is a client's transport.Conn over a data channel, like
-// engine/rtc's Dial, but from an address of its own: its signaling
+// carrier/rtc's Dial, but from an address of its own: its signaling
 // request and its ICE candidate both come from local.
 type browserConn struct {
 	pc     *webrtc.PeerConnection
@@ -173,7 +173,7 @@ type browserConn struct {
 const maxBrowserQueue = 1024
 
 // dialBrowser starts connecting to the signaling URL from local and
-// returns at once, as engine/rtc's Dial does.
+// returns at once, as carrier/rtc's Dial does.
 func dialBrowser(url string, local netip.Addr) (*browserConn, error) {
 	sock, err := net.ListenUDP("udp4", &net.UDPAddr{IP: local.AsSlice()})
 	if err != nil {

@@ -65,7 +65,7 @@
 //     program again) opens --sessions (12,000) sessions from 127.0.0.1
 //     (internal/attack's sessions attack); once the server's count of
 //     connections settles, 500 clients from other addresses
-//     (engine/loadgen; 30 messages of 64 bytes a second) are measured for
+//     (internal/loadgen; 30 messages of 64 bytes a second) are measured for
 //     --duration, and 5 s in, 20 new UDP clients and 5 new browser
 //     clients try to join.
 //
@@ -84,7 +84,7 @@
 //     99th percentiles: twice the client's smoothed one-way latency,
 //     sampled every 100 ms, which counts the wait for each side's next
 //     tick (about 25 ms on an idle loopback). For sessions, the 500
-//     measured echo clients: loss and echo round trip (engine/loadgen),
+//     measured echo clients: loss and echo round trip (internal/loadgen),
 //     and how many of the 20 new ones connected.
 //   - new browser players: of 5 pion peers, each from an address of its
 //     own, that do the real handshake of the protocol through /rtc

@@ -10,10 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/examples/arena"
-	"github.com/mpgs/mpgameserver/examples/arena/player"
-	"github.com/mpgs/mpgameserver/examples/arena/sim"
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/arena/player"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
 )
 
 // Timing of the native players.

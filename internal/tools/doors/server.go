@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 // Waits of the server's life.

@@ -21,9 +21,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mpgs/mpgameserver/engine/conn"
-	"github.com/mpgs/mpgameserver/engine/loadgen"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/attack"
+	"github.com/mpgs/mpgameserver/internal/loadgen"
 )
 
 // The sessions attack.

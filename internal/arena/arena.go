@@ -1,0 +1,355 @@
+// Package arena is a small real-time multiplayer game on mpgameserver:
+// top-down ships that rotate, thrust and fire in a walled arena, with
+// respawns and a score board.
+//
+// The server is authoritative: Handler runs the simulation (package sim)
+// at the server's tick rate, takes one input per player per tick from a
+// short queue, and sends every player a snapshot 30 times a second as a
+// plain (unreliable) message; joins, leaves and kills go as guaranteed
+// events. A player introduces itself with a Hello (its name and color):
+// the server cleans the name (wire.CleanName; the default name player1,
+// player2... when nothing is left), prints a JOIN line the first time and
+// broadcasts a Join event only when the name or color changes, so that a
+// repeated Hello costs the other players nothing. Changes are limited to
+// HelloBurst at once and one every HelloRefill after that, on the game's
+// clock; the Hellos over the limit are dropped (see HellosDropped).
+// Clients (package player) send their buttons every frame, predict
+// their own ship and reconcile it with each snapshot, and interpolate the
+// other ships 100 ms in the past, so the game feels immediate at 100 ms of
+// latency. A client first asks which game the server hosts
+// (wire.Identify); Handler answers with wire.Identity, so that a client
+// sent to a server of another game says so instead of waiting forever.
+// Package game is the Ebitengine window; RunBots adds computer players.
+package arena
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/server"
+)
+
+// Tuning of the server side.
+const (
+	// SnapshotEvery sends a snapshot every this many simulation ticks
+	// (30 a second).
+	SnapshotEvery = 2
+	// MaxQueuedInputs bounds a player's input queue; older inputs are
+	// dropped so a burst after a stall does not turn into lag.
+	MaxQueuedInputs = 4
+	// maxStepsPerUpdate bounds the catch-up after a slow tick.
+	maxStepsPerUpdate = 4
+)
+
+// The limit on a player's Hellos that change its name or color, each of
+// which the server broadcasts to every player as a guaranteed Join event:
+// a token bucket of HelloBurst tokens, refilled one every HelloRefill of
+// game time (the sum of the handler's Update deltas). A client sends one
+// Hello per connection, and a person renames at most a few times in a
+// row, but a client that floods Hellos makes the server announce at most
+// HelloBurst changes at once and 2 a second after that: a few small
+// messages to each player beside the 30 snapshots a second they get, where
+// 1,024 announced Hellos a tick would fill every other player's send
+// queue (16,384 messages) in 16 ticks. A Hello that changes nothing sends
+// nothing and takes no token; one over the limit is dropped.
+const (
+	HelloBurst  = 4
+	HelloRefill = 500 * time.Millisecond
+)
+
+// seat is the server's state of one connected player.
+type seat struct {
+	c       *server.Peer
+	name    string
+	color   uint8
+	named   bool   // its first Hello came: JOIN printed, Join broadcast
+	defName string // the name when its Hello has none
+	hellos  helloLimit
+	dropped int          // Hellos over the limit
+	inputs  []wire.Input // received, not yet applied, oldest first
+	lastSeq uint32       // newest input seq received
+	ack     uint32       // last input applied
+	bad     int          // malformed messages
+}
+
+// Handler is the arena's server.EventHandler. Its state belongs to the
+// server's event goroutine.
+type Handler struct {
+	server.BaseHandler
+	out     io.Writer
+	world   *sim.World
+	players map[uint32]*seat
+	order   []uint32 // join order, for default names and colors
+	acc     time.Duration
+	now     time.Duration // game time: the sum of Update's deltas
+	snap    wire.Snapshot
+	buf     []byte
+	ins     []wire.Input
+	joined  int
+}
+
+// NewHandler returns an arena whose spawn points follow seed. It prints
+// JOIN, LEAVE and KILL lines to out (nil discards them); a LEAVE line ends
+// with active=N, the players still connected.
+func NewHandler(out io.Writer, seed uint64) *Handler {
+	if out == nil {
+		out = io.Discard
+	}
+	return &Handler{out: out, world: sim.NewWorld(seed), players: make(map[uint32]*seat)}
+}
+
+// World returns the authoritative simulation. Read it on the event
+// goroutine only (in a handler method or a function given to
+// server.Server.Post).
+func (h *Handler) World() *sim.World { return h.world }
+
+// Name returns the name of player id.
+func (h *Handler) Name(id uint32) string {
+	if p := h.players[id]; p != nil {
+		return p.name
+	}
+	return ""
+}
+
+// HellosDropped returns how many of player id's Hellos went over the
+// rate limit (HelloBurst, HelloRefill) and were dropped. Call it on the
+// event goroutine, as World.
+func (h *Handler) HellosDropped(id uint32) int {
+	if p := h.players[id]; p != nil {
+		return p.dropped
+	}
+	return 0
+}
+
+// Connect adds the player's ship and tells the player who it is and who
+// is already there.
+func (h *Handler) Connect(c *server.Peer) {
+	id := c.Token()
+	h.joined++
+	name := fmt.Sprintf("player%d", h.joined)
+	p := &seat{c: c, name: name, defName: name, color: uint8(h.joined-1) % wire.Colors}
+	h.players[id] = p
+	h.order = append(h.order, id)
+	h.world.AddShip(id)
+	h.send(p, wire.AppendWelcome(nil, wire.Welcome{ID: id, Tick: h.world.Tick}), true)
+	for _, oid := range h.order {
+		if o := h.players[oid]; o != nil && o != p && o.named {
+			h.send(p, wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: oid, Name: o.name, Color: o.color}), true)
+		}
+	}
+}
+
+// Disconnect removes the player's ship and tells everyone.
+func (h *Handler) Disconnect(c *server.Peer) {
+	id := c.Token()
+	p := h.players[id]
+	if p == nil {
+		return
+	}
+	delete(h.players, id)
+	for i, oid := range h.order {
+		if oid == id {
+			h.order = append(h.order[:i], h.order[i+1:]...)
+			break
+		}
+	}
+	h.world.RemoveShip(id)
+	if p.named {
+		// active counts the players still connected, this one gone: a
+		// stopping server disconnects everyone in turn, and its LEAVE
+		// lines count down to 0.
+		fmt.Fprintf(h.out, "LEAVE %s active=%d\n", p.name, len(h.players))
+		h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventLeave, ID: id}), true)
+	}
+}
+
+// HandleMessage takes a player's Identify, Hello and inputs.
+func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
+	p := h.players[c.Token()]
+	if p == nil {
+		return
+	}
+	k, _ := wire.KindOf(msg)
+	switch k {
+	case wire.KindIdentify:
+		id, err := wire.ParseIdentify(msg)
+		if err != nil {
+			h.malformed(p, err)
+			return
+		}
+		if id.Game != wire.GameID || id.Version != wire.Version {
+			// The client decides what to do; it is told who we are.
+			c.Log().Debug("arena: client of another game or version", "game", id.Game, "version", id.Version)
+		}
+		h.send(p, wire.AppendIdentity(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), true)
+	case wire.KindInput:
+		ins, err := wire.ParseInputs(h.ins, msg)
+		h.ins = ins
+		if err != nil {
+			h.malformed(p, err)
+			return
+		}
+		// Each message repeats the last few inputs: queue the new ones.
+		for _, in := range ins {
+			if in.Seq > p.lastSeq {
+				p.lastSeq = in.Seq
+				p.inputs = append(p.inputs, in)
+			}
+		}
+		if n := len(p.inputs) - MaxQueuedInputs; n > 0 {
+			p.inputs = append(p.inputs[:0], p.inputs[n:]...)
+		}
+	case wire.KindHello:
+		hello, err := wire.ParseHello(msg)
+		if err != nil {
+			h.malformed(p, err)
+			return
+		}
+		first := !p.named
+		switch p.hello(hello, h.now) {
+		case helloSame:
+			return // nothing to tell anyone
+		case helloDropped:
+			c.Log().Debug("arena: hello over the rate limit dropped", "dropped", p.dropped)
+			return
+		}
+		if first {
+			fmt.Fprintf(h.out, "JOIN %s\n", p.name)
+		}
+		h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: c.Token(), Name: p.name, Color: p.color}), true)
+	default:
+		h.malformed(p, fmt.Errorf("%w: kind %d", wire.ErrMalformed, k))
+	}
+}
+
+// helloResult is what a Hello did.
+type helloResult int
+
+const (
+	helloChanged helloResult = iota // the name or color changed: announce it
+	helloSame                       // nothing changed
+	helloDropped                    // a change over the rate limit: dropped
+)
+
+// hello applies a player's Hello at game time now. Names end up in log
+// lines and on other players' screens: they are cleaned, and a name with
+// nothing left is the player's default name. A Hello that changes the
+// name or color, or the player's first, takes a token.
+func (p *seat) hello(hello wire.Hello, now time.Duration) helloResult {
+	name := wire.CleanName(hello.Name)
+	if name == "" {
+		name = p.defName
+	}
+	color := hello.Color % wire.Colors
+	if p.named && name == p.name && color == p.color {
+		return helloSame
+	}
+	if !p.hellos.allow(now) {
+		p.dropped++
+		return helloDropped
+	}
+	p.name, p.color, p.named = name, color, true
+	return helloChanged
+}
+
+// helloLimit is a token bucket of HelloBurst tokens refilled one every
+// HelloRefill, kept as the game time at which it will be full again (zero
+// value: full). Each token taken pushes that time HelloRefill further; a
+// token is there while that time is less than a full bucket's refill
+// away.
+type helloLimit struct{ full time.Duration }
+
+func (l *helloLimit) allow(now time.Duration) bool {
+	full := max(l.full, now)
+	if full-now > (HelloBurst-1)*HelloRefill {
+		return false
+	}
+	l.full = full + HelloRefill
+	return true
+}
+
+func (h *Handler) malformed(p *seat, err error) {
+	p.bad++
+	p.c.Log().Debug("arena: malformed message", "err", err, "count", p.bad)
+}
+
+// Update runs the simulation in fixed ticks and sends the snapshots.
+func (h *Handler) Update(delta time.Duration) {
+	h.now += delta
+	h.acc += delta
+	steps := 0
+	for h.acc >= tickDuration && steps < maxStepsPerUpdate {
+		h.acc -= tickDuration
+		steps++
+		h.step()
+	}
+	if steps == maxStepsPerUpdate {
+		h.acc = 0 // far behind: skip rather than spiral
+	}
+}
+
+const tickDuration = time.Second / sim.TickRate
+
+// step applies one input per player, advances the world, announces kills
+// and sends snapshots every SnapshotEvery ticks.
+func (h *Handler) step() {
+	for id, p := range h.players {
+		if len(p.inputs) > 0 {
+			in := p.inputs[0]
+			p.inputs = p.inputs[1:]
+			p.ack = in.Seq
+			h.world.SetInput(id, in.Buttons)
+		}
+		// No new input: the buttons held last tick stay held.
+	}
+	for _, e := range h.world.Step() {
+		if e.Kind != sim.Kill {
+			continue
+		}
+		fmt.Fprintf(h.out, "KILL %s %s\n", h.Name(e.Killer), h.Name(e.Victim))
+		h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: e.Victim, Other: e.Killer, X: e.X, Y: e.Y}), true)
+	}
+	if h.world.Tick%SnapshotEvery == 0 {
+		h.sendSnapshots()
+	}
+}
+
+// sendSnapshots encodes the world once and sends it to every player with
+// that player's input ack patched in.
+func (h *Handler) sendSnapshots() {
+	s := &h.snap
+	s.Tick, s.Ack = h.world.Tick, 0
+	s.Ships, s.Bullets = s.Ships[:0], s.Bullets[:0]
+	for i := range h.world.Ships {
+		s.Ships = append(s.Ships, wire.ShipStateOf(&h.world.Ships[i]))
+	}
+	for i := range h.world.Bullets {
+		b := &h.world.Bullets[i]
+		s.Bullets = append(s.Bullets, wire.BulletState{ID: uint16(b.ID), Owner: b.Owner, X: b.X, Y: b.Y, VX: b.VX, VY: b.VY})
+	}
+	h.buf = wire.AppendSnapshot(h.buf[:0], s)
+	for _, p := range h.players {
+		wire.SetSnapshotAck(h.buf, p.ack)
+		h.send(p, h.buf, false)
+	}
+}
+
+func (h *Handler) send(p *seat, msg []byte, guaranteed bool) {
+	retry := conn.RetryNone
+	if guaranteed {
+		retry = conn.RetryOnTimeout
+	}
+	if err := p.c.Send(msg, retry, nil); err != nil {
+		p.c.Log().Debug("arena: send", "err", err)
+	}
+}
+
+func (h *Handler) broadcast(msg []byte, guaranteed bool) {
+	for _, p := range h.players {
+		h.send(p, msg, guaranteed)
+	}
+}

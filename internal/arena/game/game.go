@@ -1,0 +1,259 @@
+// Package game is the arena's client window, an Ebitengine game: the
+// "client sandbox" mode of mpgameserver. Its Update calls the network
+// client once a frame (through player.Player) and never blocks; Draw
+// renders the arena, a score board, a kill feed, the connection state and
+// a network overlay (N: latency, packets and bytes per second, loss, a
+// latency graph).
+//
+// Controls: Left/Right or A/D turn, Up or W thrusts, Space fires, N
+// toggles the network overlay, P saves a screenshot, R reconnects after a
+// failure, Esc quits.
+package game
+
+import (
+	"bytes"
+	"image/color"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena/assets"
+	"github.com/mpgs/mpgameserver/internal/arena/player"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
+)
+
+// The window's logical size; the arena is drawn at Scale.
+const (
+	Width  = 1280
+	Height = 800
+	Scale  = Width / sim.Width
+)
+
+// Options configure the window.
+type Options struct {
+	Server string          // host:port
+	Key    *conn.PublicKey // pinned server key (nil trusts the server's)
+	Name   string
+	Color  uint8 // index into Palette
+	// Out receives the paths of screenshots (key P); standard output when
+	// nil.
+	Out io.Writer
+	// HandshakeTimeout is how long connecting waits for the server (2 s).
+	HandshakeTimeout time.Duration
+	// IdentTimeout is how long the window waits, once connected, for the
+	// server to say it hosts the arena (player.DefaultIdentTimeout).
+	IdentTimeout time.Duration
+}
+
+// Palette returns the players' colors, indexed by the color they chose.
+func Palette() [wire.Colors]color.RGBA {
+	return [wire.Colors]color.RGBA{
+		{255, 99, 71, 255}, {65, 170, 255, 255}, {120, 220, 90, 255}, {255, 200, 40, 255},
+		{200, 110, 255, 255}, {40, 220, 210, 255}, {255, 140, 200, 255}, {255, 150, 60, 255},
+		{170, 230, 255, 255}, {220, 255, 120, 255}, {180, 160, 255, 255}, {240, 240, 240, 255},
+	}
+}
+
+type particle struct {
+	x, y, vx, vy float64
+	life, max    float64 // seconds
+	c            color.RGBA
+	size         float64
+}
+
+// Game is the client window's ebiten.Game.
+type Game struct {
+	opts Options
+	p    *player.Player
+	pal  [wire.Colors]color.RGBA
+
+	overlay   bool
+	started   time.Time
+	lastFrame time.Time
+	lastKill  time.Time // newest kill exploded
+	particles []particle
+	starPts   [][3]float32
+	rng       *rand.Rand
+	latency   []float64 // ms, one sample a tenth of a second
+	lastLat   time.Time
+	net       netMeter
+	connErr   error
+	shot      bool // a screenshot was asked for
+	quit      atomic.Bool
+
+	ship, flame, spark, bullet *ebiten.Image
+	face, bold, small          *text.GoTextFace
+}
+
+// New returns the game and starts connecting.
+func New(opts Options) (*Game, error) {
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	g := &Game{opts: opts, pal: Palette(), overlay: true, rng: rand.New(rand.NewPCG(7, 11))}
+	var err error
+	load := func(name string) *ebiten.Image {
+		if err != nil {
+			return nil
+		}
+		img, e := assets.Sprite(name)
+		if e != nil {
+			err = e
+			return nil
+		}
+		return ebiten.NewImageFromImage(img)
+	}
+	g.ship, g.flame, g.spark, g.bullet = load(assets.Ship), load(assets.Flame), load(assets.Particle), load(assets.Bullet)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := text.NewGoTextFaceSource(bytes.NewReader(goregular.TTF))
+	if err != nil {
+		return nil, err
+	}
+	bold, err := text.NewGoTextFaceSource(bytes.NewReader(gobold.TTF))
+	if err != nil {
+		return nil, err
+	}
+	g.face = &text.GoTextFace{Source: reg, Size: 15}
+	g.small = &text.GoTextFace{Source: reg, Size: 12}
+	g.bold = &text.GoTextFace{Source: bold, Size: 20}
+	for range 180 {
+		g.starPts = append(g.starPts, [3]float32{g.rng.Float32() * Width, g.rng.Float32() * Height, 0.3 + g.rng.Float32()*0.7})
+	}
+	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key,
+		HandshakeTimeout: opts.HandshakeTimeout, IdentTimeout: opts.IdentTimeout})
+	g.connect()
+	return g, nil
+}
+
+func (g *Game) connect() {
+	g.connErr = g.p.Connect(g.opts.Server)
+	g.latency = g.latency[:0]
+	g.net = netMeter{}
+}
+
+// Quit makes the next Update end the game, as Esc does. Safe from any
+// goroutine.
+func (g *Game) Quit() { g.quit.Store(true) }
+
+// Player returns the network side of the game.
+func (g *Game) Player() *player.Player { return g.p }
+
+// SetOverlay shows or hides the network overlay.
+func (g *Game) SetOverlay(on bool) { g.overlay = on }
+
+// Layout returns the window's fixed logical size.
+func (g *Game) Layout(int, int) (int, int) { return Width, Height }
+
+// buttons reads the keyboard.
+func buttons() sim.Input {
+	var in sim.Input
+	pressed := func(keys ...ebiten.Key) bool {
+		return slices.ContainsFunc(keys, ebiten.IsKeyPressed)
+	}
+	if pressed(ebiten.KeyArrowUp, ebiten.KeyW) {
+		in |= sim.Thrust
+	}
+	if pressed(ebiten.KeyArrowLeft, ebiten.KeyA) {
+		in |= sim.Left
+	}
+	if pressed(ebiten.KeyArrowRight, ebiten.KeyD) {
+		in |= sim.Right
+	}
+	if pressed(ebiten.KeySpace) {
+		in |= sim.Fire
+	}
+	return in
+}
+
+// Update runs one frame: input, one network update (never blocking),
+// effects.
+func (g *Game) Update() error {
+	now := time.Now()
+	if g.started.IsZero() {
+		g.started = now
+	}
+	dt := 1.0 / sim.TickRate
+	if !g.lastFrame.IsZero() {
+		dt = math.Min(0.1, now.Sub(g.lastFrame).Seconds())
+	}
+	g.lastFrame = now
+	if g.quit.Load() || inpututil.IsKeyJustPressed(ebiten.KeyEscape) {
+		return ebiten.Termination
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyN) {
+		g.overlay = !g.overlay
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyP) {
+		g.shot = true
+	}
+	if inpututil.IsKeyJustPressed(ebiten.KeyR) && g.failed() {
+		g.connect()
+	}
+	g.p.Frame(now, buttons())
+	g.effects(now, dt)
+	return nil
+}
+
+// failed reports whether the connection ended or could not start, or the
+// player gave up on the server (another game, another version).
+func (g *Game) failed() bool {
+	return g.connErr != nil || g.p.Err() != nil || g.p.Client().Status().Closed()
+}
+
+// effects spawns and ages particles: explosions for new kills, exhaust
+// for thrusting ships; and samples the latency and loss.
+func (g *Game) effects(now time.Time, dt float64) {
+	v := g.p.View(now)
+	for _, k := range v.Kills {
+		if k.At.After(g.lastKill) {
+			g.explode(k.X, k.Y)
+			g.lastKill = k.At
+		}
+	}
+	for _, s := range v.Ships {
+		if s.Alive && s.Thrust && g.rng.IntN(2) == 0 {
+			back := s.Angle + math.Pi + (g.rng.Float64()-0.5)*0.6
+			speed := 80 + g.rng.Float64()*80
+			g.particles = append(g.particles, particle{
+				x: s.X - math.Cos(s.Angle)*sim.ShipRadius, y: s.Y - math.Sin(s.Angle)*sim.ShipRadius,
+				vx: s.VX + math.Cos(back)*speed, vy: s.VY + math.Sin(back)*speed,
+				max: 0.35, c: color.RGBA{255, 170, 60, 255}, size: 0.5,
+			})
+		}
+	}
+	live := g.particles[:0]
+	for _, p := range g.particles {
+		p.life += dt
+		if p.life >= p.max {
+			continue
+		}
+		p.x += p.vx * dt
+		p.y += p.vy * dt
+		p.vx *= 1 - 1.5*dt
+		p.vy *= 1 - 1.5*dt
+		live = append(live, p)
+	}
+	g.particles = live
+	if now.Sub(g.lastLat) >= 100*time.Millisecond {
+		g.lastLat = now
+		g.latency = append(g.latency, float64(g.p.Client().Latency())/float64(time.Millisecond))
+		if len(g.latency) > 150 {
+			g.latency = g.latency[1:]
+		}
+		g.net.sample(now, g.p.Client().Stats())
+	}
+}

@@ -1,0 +1,41 @@
+// Command gen builds the arena for the browser into a directory, for the
+// web package to embed: go generate ./internal/arena/web runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/mpgs/mpgameserver/internal/arena/web"
+)
+
+func main() {
+	out := flag.String("o", "dist", "directory to write arena.wasm.gz and wasm_exec.js into")
+	flag.Parse()
+	if err := gen(*out); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+func gen(out string) error {
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	a, err := web.Build(context.Background(), dir)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "arena.wasm.gz"), a.WASM, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "wasm_exec.js"), a.ExecJS, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s (%d bytes) and wasm_exec.js\n", filepath.Join(out, "arena.wasm.gz"), len(a.WASM))
+	return nil
+}

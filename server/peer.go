@@ -1,0 +1,175 @@
+package server
+
+import (
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/session"
+)
+
+// A Peer is the server's side of one client connection, as the
+// EventHandler sees it (the reference's EventHandler.Client). Its methods
+// must be called on the server's event goroutine: inside handler methods,
+// or in a function given to Server.Post.
+type Peer struct {
+	srv     *Server
+	addr    netip.AddrPort
+	carrier string // "udp", or what the server's Conn names (Carrier)
+	conn    *session.Conn
+	log     *slog.Logger
+
+	pending   bool      // in the temporary pool (handshake not complete)
+	proven    bool      // its hello carried a valid cookie
+	refused   bool      // completed its handshake beyond its host's share: disconnected, never announced
+	announced bool      // Connect was raised
+	gone      bool      // Disconnect was raised
+	index     int       // position in the server's slice of its pool
+	nextPoll  time.Time // pending: when to look at its timers again
+	dueTick   uint64    // connected: the tick it is next polled at (0: none)
+	visiting  bool      // in this tick's list of peers to poll
+	// its place in its slot of the timer wheel (a list through the peers)
+	wheelPrev, wheelNext *Peer
+
+	// its share of the current tick
+	tick       uint64        // the tick the counts below belong to
+	tickDgram  int           // datagrams handled in it
+	tickMsgs   int           // messages handed to the handler in it
+	tickTime   time.Duration // spent on its datagrams in it
+	dgramStart time.Time     // when the work on its current datagram began
+	dgramMsgs  int           // messages of that datagram handed over so far
+	throttled  uint64        // datagrams dropped for going over its share
+
+	// messages of accepted datagrams over its share, for the next ticks
+	backlog      []heldMessage
+	backlogBytes int
+	backlogged   bool // in the server's list of peers with a backlog
+}
+
+// Addr returns the client's address. It identifies the client, but it is
+// personal data: do not send it to other clients.
+func (p *Peer) Addr() netip.AddrPort {
+	return netip.AddrPortFrom(p.addr.Addr().Unmap(), p.addr.Port())
+}
+
+// Token returns the session token, a unique id of this connection that is
+// safe to share with other clients.
+func (p *Peer) Token() uint32 { return p.conn.Token() }
+
+// Latency returns the smoothed one-way latency estimate (half the round
+// trip).
+func (p *Peer) Latency() time.Duration { return p.conn.Latency() }
+
+// Log returns a logger that adds the client's address (unless an access
+// log keeps addresses apart) and token, and lets at most a few lines a
+// second through.
+func (p *Peer) Log() *slog.Logger { return p.log }
+
+// Stats returns the connection's counters.
+func (p *Peer) Stats() conn.Stats { return p.conn.Stats() }
+
+// Status returns the connection state.
+func (p *Peer) Status() conn.Status { return p.conn.Status() }
+
+// Err returns why the client left (nil while it is connected): it
+// disconnected (conn.ErrPeerClosed), timed out (conn.ErrTimeout), was
+// closed by the server (conn.ErrLocalClose) or for abuse
+// (conn.ErrOverBudget, conn.ErrOutOfWindow).
+func (p *Peer) Err() error { return p.conn.Err() }
+
+// Connected reports whether the client can be sent to.
+func (p *Peer) Connected() bool { return p.conn.Status() == conn.Connected && !p.gone }
+
+// Send queues payload for the client; the tick's network phase sends it.
+// Messages over conn.MaxSingleMessage bytes are fragmented. callback, when
+// not nil, is called once on the event goroutine: true when the client
+// acknowledged the message, false when it timed out or the connection
+// closed.
+func (p *Peer) Send(payload []byte, retry conn.RetryMode, callback func(ok bool)) error {
+	if p.gone {
+		return conn.ErrNotConnected
+	}
+	p.srv.touch(p)
+	return p.conn.Send(payload, retry, callback)
+}
+
+// SendGuaranteed sends payload with conn.RetryOnTimeout: it is resent
+// until the client acknowledges it.
+func (p *Peer) SendGuaranteed(payload []byte, callback func(ok bool)) error {
+	return p.Send(payload, conn.RetryOnTimeout, callback)
+}
+
+// SendOrdered sends payload reliably and in order: the client's handler
+// gets the messages given to SendOrdered in that order, each exactly once,
+// whatever the network loses, duplicates or reorders. Messages sent with
+// Send are not ordered with them and are never held back by them. A
+// client of this implementation takes them at the connection's pace; a
+// client of the Python original gets them one per round trip, each sent
+// once the one before it is acknowledged (see session.Conn.SendOrdered).
+func (p *Peer) SendOrdered(payload []byte, callback func(ok bool)) error {
+	if p.gone {
+		return conn.ErrNotConnected
+	}
+	p.srv.touch(p)
+	return p.conn.SendOrdered(payload, callback)
+}
+
+// Disconnect closes the connection gracefully: the client is sent a
+// DISCONNECT and the handler gets Disconnect at the end of the current
+// event.
+func (p *Peer) Disconnect() {
+	p.srv.touch(p)
+	p.conn.Disconnect(p.srv.now)
+}
+
+// String describes the client for logs.
+func (p *Peer) String() string {
+	return p.addr.String() + " token=" + strconv.FormatUint(uint64(p.conn.Token()), 10)
+}
+
+// deliver passes a client's message to the handler, announcing the client
+// first if the message came in the same datagram as its handshake's end.
+func (p *Peer) deliver(seq conn.Seq, msg []byte) {
+	s := p.srv
+	if p.pending && !s.promote(p) {
+		return // refused: its host holds its share
+	}
+	// A datagram can carry 255 messages: the client's share of the tick
+	// is checked for each, so that no handler work one client causes runs
+	// past it. The packet is accepted already, so the messages over the
+	// share wait for the next ticks.
+	if len(p.backlog) > 0 || p.overShare(p.dgramMsgs) {
+		s.hold(p, seq, msg)
+		return
+	}
+	p.tickMsgs++
+	p.dgramMsgs++
+	s.callHandleMessage(p, seq, msg)
+}
+
+// beginTick starts counting the client's share of tick n.
+func (p *Peer) beginTick(n uint64) {
+	if p.tick != n {
+		p.tick, p.tickDgram, p.tickMsgs, p.tickTime = n, 0, 0, 0
+	}
+}
+
+// overShare reports whether the client used its share of the tick: its
+// messages, or its time, counting the datagram under way, of which done
+// messages were handed over. (The clock is read every eighth message: a
+// datagram of a few messages costs no clock read here.)
+func (p *Peer) overShare(done int) bool {
+	cfg := &p.srv.cfg
+	if p.tickMsgs >= cfg.ClientMessages {
+		return true
+	}
+	return done&7 == 7 && p.tickTime+time.Since(p.dgramStart) >= cfg.Interval/clientTimeShare
+}
+
+// heldMessage is a message over its client's share, waiting.
+type heldMessage struct {
+	seq  conn.Seq
+	data []byte
+}
