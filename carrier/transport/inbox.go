@@ -122,8 +122,9 @@ func (b *inbox) close() bool {
 	return true
 }
 
-// pending reports whether datagrams wait (a Poller asks).
-func (b *inbox) pending() bool {
+// Pending reports whether datagrams wait, without a system call: a
+// poller watching many Conns asks it of those the kernel cannot watch.
+func (b *inbox) Pending() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.q) > 0

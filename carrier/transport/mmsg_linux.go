@@ -96,6 +96,20 @@ type mmsgConn struct {
 	reads, writes atomic.Uint64
 }
 
+// Control calls f with the socket's file descriptor, which stays open
+// until f returns (as syscall.RawConn's Control does): a poller watching
+// many sockets with one epoll registers it. It returns ErrClosed on a
+// closed socket.
+func (c *mmsgConn) Control(f func(fd uintptr)) error {
+	c.ops.RLock()
+	defer c.ops.RUnlock()
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	f(uintptr(c.fd))
+	return nil
+}
+
 func newMmsgConn(uc *net.UDPConn, connected bool, cfg Config) (Conn, error) {
 	defer uc.Close() // the duplicate descriptor keeps the socket open
 	rc, err := uc.SyscallConn()

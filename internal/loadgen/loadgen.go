@@ -135,7 +135,7 @@ const (
 	SocketsAuto Sockets = iota
 	// SocketsPerClient gives each client its own socket connected to the
 	// server; a worker watches its clients' sockets with one
-	// transport.Poller (an epoll on Linux): the way to a remote server.
+	// poller (an epoll on Linux): the way to a remote server.
 	SocketsPerClient
 	// SocketsShared gives each worker one socket for all its clients,
 	// each sending from its own address in 127.0.0.0/8: 64 datagrams per

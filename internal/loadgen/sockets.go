@@ -65,7 +65,7 @@ func pause(deadline time.Time) {
 }
 
 // connSockets gives each client a socket of its own connected to the
-// server, all watched by one transport.Poller: the worker reads only the
+// server, all watched by one poller: the worker reads only the
 // sockets that have datagrams waiting, at one system call for all of them
 // plus one per socket read (Linux; elsewhere portable sockets), and no
 // datagram wakes a goroutine.
@@ -74,7 +74,7 @@ type connSockets struct {
 	cfg     transport.Config
 	conns   []transport.Conn
 	refusal []bool // by client: its socket reported ECONNREFUSED
-	poll    *transport.Poller
+	poll    *poller
 	ready   []int
 	in      []transport.Datagram
 	out     []transport.Datagram
@@ -83,7 +83,7 @@ type connSockets struct {
 }
 
 func newConnSockets(server netip.AddrPort, n int, portable bool) (*connSockets, error) {
-	p, err := transport.NewPoller()
+	p, err := newPoller()
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (s *connSockets) open(idx int) error {
 	if err != nil {
 		return err
 	}
-	if err := s.poll.Add(c, idx); err != nil {
+	if err := s.poll.add(c, idx); err != nil {
 		c.Close()
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *connSockets) flush() {}
 func (s *connSockets) shut(idx int) {
 	if c := s.conns[idx]; c != nil {
 		s.dropped += c.Stats().KernelDrops
-		_ = s.poll.Remove(c)
+		_ = s.poll.remove(c)
 		c.Close()
 		s.conns[idx] = nil
 	}
@@ -148,7 +148,7 @@ func (s *connSockets) shut(idx int) {
 
 func (s *connSockets) wait(deadline time.Time, fn func(idx int, b []byte, now time.Time)) {
 	for {
-		k, err := s.poll.Ready(s.ready)
+		k, err := s.poll.ready(s.ready)
 		if err != nil || k == 0 {
 			break
 		}
@@ -189,7 +189,7 @@ func (s *connSockets) close() {
 	for i := range s.conns {
 		s.shut(i)
 	}
-	s.poll.Close()
+	s.poll.close()
 }
 
 // sharedSockets carry all of a worker's clients on one socket, for a

@@ -1,4 +1,4 @@
-package transport_test
+package loadgen
 
 import (
 	"net/netip"
@@ -13,12 +13,12 @@ import (
 
 // readyAfter polls until a token is ready or 5 s passed (a datagram on
 // the loopback arrives at once; the limit only ends a broken test).
-func readyAfter(t *testing.T, p *transport.Poller) []int {
+func readyAfter(t *testing.T, p *poller) []int {
 	t.Helper()
 	tokens := make([]int, 8)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n, err := p.Ready(tokens)
+		n, err := p.ready(tokens)
 		require.NoError(t, err)
 		if n > 0 || time.Now().After(deadline) {
 			return tokens[:n]
@@ -64,15 +64,15 @@ func TestPoller(t *testing.T) {
 		t.Run(kind.name, func(t *testing.T) {
 			srv, dial := kind.open(t)
 			defer srv.Close()
-			p, err := transport.NewPoller()
+			p, err := newPoller()
 			require.NoError(t, err)
-			defer p.Close()
+			defer p.close()
 			clients := []transport.Conn{dial(), dial(), dial()}
 			for i, c := range clients {
 				defer c.Close()
-				require.NoError(t, p.Add(c, 10+i))
+				require.NoError(t, p.add(c, 10+i))
 			}
-			n, err := p.Ready(make([]int, 8))
+			n, err := p.ready(make([]int, 8))
 			require.NoError(t, err)
 			assert.Zero(t, n, "nothing arrived yet")
 
@@ -93,16 +93,16 @@ func TestPoller(t *testing.T) {
 			k, err = clients[1].ReadBatch(in)
 			require.NoError(t, err)
 			require.Equal(t, 1, k)
-			n, err = p.Ready(make([]int, 8))
+			n, err = p.ready(make([]int, 8))
 			require.NoError(t, err)
 			assert.Zero(t, n, "read empty: no longer ready")
 
-			require.NoError(t, p.Remove(clients[1]))
-			assert.ErrorIs(t, p.Remove(clients[1]), transport.ErrNotPolled)
-			require.NoError(t, p.Close())
-			_, err = p.Ready(make([]int, 8))
+			require.NoError(t, p.remove(clients[1]))
+			assert.ErrorIs(t, p.remove(clients[1]), errNotPolled)
+			require.NoError(t, p.close())
+			_, err = p.ready(make([]int, 8))
 			assert.ErrorIs(t, err, transport.ErrClosed)
-			assert.ErrorIs(t, p.Add(clients[0], 1), transport.ErrClosed)
+			assert.ErrorIs(t, p.add(clients[0], 1), transport.ErrClosed)
 		})
 	}
 }
@@ -110,13 +110,13 @@ func TestPoller(t *testing.T) {
 // TestPollerRemoveAfterClose: a socket closed before Remove is simply
 // forgotten.
 func TestPollerRemoveAfterClose(t *testing.T) {
-	p, err := transport.NewPoller()
+	p, err := newPoller()
 	require.NoError(t, err)
-	defer p.Close()
+	defer p.close()
 	c, err := transport.Dial("127.0.0.1:9", transport.Config{})
 	require.NoError(t, err)
-	require.NoError(t, p.Add(c, 1))
+	require.NoError(t, p.add(c, 1))
 	require.NoError(t, c.Close())
-	assert.NoError(t, p.Remove(c))
-	assert.ErrorIs(t, p.Add(c, 1), transport.ErrClosed)
+	assert.NoError(t, p.remove(c))
+	assert.ErrorIs(t, p.add(c, 1), transport.ErrClosed)
 }

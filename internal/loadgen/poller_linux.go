@@ -1,18 +1,26 @@
 //go:build linux
 
-package transport
+package loadgen
 
 import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mpgs/mpgameserver/carrier/transport"
 )
 
-// epoll is a Poller's kernel watch list of Linux sockets.
+// epoll is a poller's kernel watch list of Linux sockets.
 type epoll struct {
 	fd     int
 	events []unix.EpollEvent
-	conns  map[*mmsgConn]bool
+	conns  map[transport.Conn]bool
+}
+
+// controller is a Conn with a file descriptor the kernel can watch (a
+// Linux socket of transport's).
+type controller interface {
+	Control(f func(fd uintptr)) error
 }
 
 func newEpoll() (epoll, error) {
@@ -20,45 +28,44 @@ func newEpoll() (epoll, error) {
 	if err != nil {
 		return epoll{}, os.NewSyscallError("epoll_create1", err)
 	}
-	return epoll{fd: fd, conns: make(map[*mmsgConn]bool)}, nil
+	return epoll{fd: fd, conns: make(map[transport.Conn]bool)}, nil
 }
 
 // add watches c if it is a Linux socket; ok reports whether it is.
-func (e *epoll) add(c Conn, token int) (ok bool, err error) {
-	mc, ok := c.(*mmsgConn)
+func (e *epoll) add(c transport.Conn, token int) (ok bool, err error) {
+	cc, ok := c.(controller)
 	if !ok {
 		return false, nil
-	}
-	mc.ops.RLock()
-	defer mc.ops.RUnlock()
-	if mc.closed.Load() {
-		return true, ErrClosed
 	}
 	// Level-triggered: a socket stays ready until it is read empty.
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(token)} // Fd carries the token
-	if err := unix.EpollCtl(e.fd, unix.EPOLL_CTL_ADD, mc.fd, &ev); err != nil {
-		return true, os.NewSyscallError("epoll_ctl", err)
+	var cerr error
+	if err := cc.Control(func(fd uintptr) { cerr = unix.EpollCtl(e.fd, unix.EPOLL_CTL_ADD, int(fd), &ev) }); err != nil {
+		return true, err
 	}
-	e.conns[mc] = true
+	if cerr != nil {
+		return true, os.NewSyscallError("epoll_ctl", cerr)
+	}
+	e.conns[c] = true
 	return true, nil
 }
 
-func (e *epoll) remove(c Conn) (ok bool, err error) {
-	mc, ok := c.(*mmsgConn)
+func (e *epoll) remove(c transport.Conn) (ok bool, err error) {
+	cc, ok := c.(controller)
 	if !ok {
 		return false, nil
 	}
-	if !e.conns[mc] {
-		return true, ErrNotPolled
+	if !e.conns[c] {
+		return true, errNotPolled
 	}
-	delete(e.conns, mc)
-	mc.ops.RLock()
-	defer mc.ops.RUnlock()
-	if mc.closed.Load() {
+	delete(e.conns, c)
+	var cerr error
+	err = cc.Control(func(fd uintptr) { cerr = unix.EpollCtl(e.fd, unix.EPOLL_CTL_DEL, int(fd), nil) })
+	if err != nil {
 		return true, nil // closing the socket took it off the list
 	}
-	if err := unix.EpollCtl(e.fd, unix.EPOLL_CTL_DEL, mc.fd, nil); err != nil {
-		return true, os.NewSyscallError("epoll_ctl", err)
+	if cerr != nil {
+		return true, os.NewSyscallError("epoll_ctl", cerr)
 	}
 	return true, nil
 }
