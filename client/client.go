@@ -28,7 +28,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mpgs/mpgameserver/carrier/rtc"
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/session"
@@ -45,15 +44,27 @@ var ErrNotConnected = errors.New("client: not connected")
 // server's URL, with no Config.Dial.
 var ErrNoUDP = errors.New("client: this platform has no UDP sockets (a browser cannot send UDP datagrams): connect to the server's https:// URL (WebRTC) or give Config.Dial a transport that reaches it")
 
-// dialFor returns the default Dial on the platform goos: for an http://
-// or https:// URL, WebRTC data channels to the server's signaling
-// (carrier/rtc, the browser carrier); for host:port, a portable UDP socket,
-// or ErrNoUDP where there is none.
+// ErrNoWebRTC is what Connect returns for a server's http:// or https://
+// URL in a native build with no Config.Dial: the browser carrier (WebRTC,
+// with its DTLS, SCTP and ICE) is linked only where a game asks for it.
+var ErrNoWebRTC = errors.New("client: this build does not link WebRTC: to reach a server's URL from a native game, " +
+	"set Config.Dial to rtc.Dialer(nil) (github.com/mpgs/mpgameserver/carrier/rtc), or connect to its UDP host:port")
+
+// isURL reports whether addr is a server's signaling URL rather than
+// host:port.
+func isURL(addr string) bool {
+	return strings.HasPrefix(addr, "https://") || strings.HasPrefix(addr, "http://")
+}
+
+// dialFor returns the default Dial on the platform goos: for host:port a
+// portable UDP socket, or ErrNoUDP where there is none; for an http:// or
+// https:// URL, dialURL (WebRTC data channels to the server's signaling
+// in a browser build, ErrNoWebRTC elsewhere).
 func dialFor(goos string) func(addr string) (transport.Conn, error) {
 	return func(addr string) (transport.Conn, error) {
 		switch {
-		case strings.HasPrefix(addr, "https://") || strings.HasPrefix(addr, "http://"):
-			return rtc.Dial(addr, nil)
+		case isURL(addr):
+			return dialURL(addr)
 		case goos == "js" || goos == "wasip1":
 			return nil, ErrNoUDP
 		}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,4 +18,17 @@ func TestConnectWithoutUDP(t *testing.T) {
 	sock, err := dialFor("linux")("127.0.0.1:1474")
 	require.NoError(t, err)
 	sock.Close()
+}
+
+// TestURLNeedsTheBrowserCarrier: a native build links no WebRTC unless
+// the game asks for it; a server's URL without Config.Dial says how.
+func TestURLNeedsTheBrowserCarrier(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("a browser build reaches URLs over WebRTC")
+	}
+	c := New(Config{})
+	err := c.Connect("http://127.0.0.1:8080/rtc", nil)
+	assert.ErrorIs(t, err, ErrNoWebRTC)
+	assert.ErrorContains(t, err, "rtc.Dialer")
+	assert.False(t, c.Connected())
 }

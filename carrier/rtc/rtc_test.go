@@ -174,8 +174,9 @@ func TestBrowserAndUDPClientsTogether(t *testing.T) {
 	srv, url := startServer(t, 0)
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
-	// No Dial: Connect takes the signaling URL as it takes host:port.
-	web := client.New(client.Config{ServerKey: pub, HandshakeTimeout: 15 * time.Second})
+	// A native game asks for the browser carrier with Dial; Connect takes
+	// the signaling URL as it takes host:port.
+	web := client.New(client.Config{ServerKey: pub, HandshakeTimeout: 15 * time.Second, Dial: rtc.Dialer(nil)})
 	udp := client.New(client.Config{ServerKey: pub})
 	t.Cleanup(web.ForceDisconnect)
 	t.Cleanup(udp.ForceDisconnect)

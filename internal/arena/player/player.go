@@ -24,8 +24,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"strings"
 	"time"
 
+	"github.com/mpgs/mpgameserver/carrier/rtc"
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
@@ -184,6 +187,9 @@ func New(opts Options) *Player {
 	if opts.IdentTimeout <= 0 {
 		opts.IdentTimeout = DefaultIdentTimeout
 	}
+	if opts.Dial == nil {
+		opts.Dial = dial
+	}
 	return &Player{opts: opts, c: client.New(client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout, Dial: opts.Dial}), names: make(map[uint32]info)}
 }
 
@@ -191,6 +197,19 @@ func New(opts Options) *Player {
 func (p *Player) Connect(addr string) error {
 	*p = Player{opts: p.opts, c: p.c, names: make(map[uint32]info)}
 	return p.c.Connect(addr, nil)
+}
+
+// dial is a player's Dial when the game gives none: WebRTC to a server's
+// URL (the browser carrier, as a browser joins, natively too), and the
+// client's own UDP socket to host:port.
+func dial(addr string) (transport.Conn, error) {
+	if strings.HasPrefix(addr, "http://") || strings.HasPrefix(addr, "https://") {
+		return rtc.Dial(addr, nil)
+	}
+	if runtime.GOOS == "js" {
+		return nil, client.ErrNoUDP
+	}
+	return transport.Dial(addr, transport.Config{Portable: true})
 }
 
 // Client returns the underlying mpgameserver client (status, latency,
