@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
@@ -176,13 +177,13 @@ func (j *cookieJar) valid(c [protocol.CookieSize]byte, now time.Time, from netip
 // them ready, so that answering a hello costs the event goroutine no
 // signature and no key generation.
 type templates struct {
-	root  *crypto.PrivateKey
+	root  *conn.PrivateKey
 	ready chan *session.HelloTemplate
 	stop  chan struct{}
 	done  chan struct{}
 }
 
-func newTemplates(root *crypto.PrivateKey) *templates {
+func newTemplates(root *conn.PrivateKey) *templates {
 	return &templates{root: root, ready: make(chan *session.HelloTemplate, templatePool),
 		stop: make(chan struct{}), done: make(chan struct{})}
 }

@@ -26,9 +26,8 @@ package rtc
 
 import (
 	"log/slog"
-	"time"
-
 	"net/netip"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )

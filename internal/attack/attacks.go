@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 // Info describes a named attack.
@@ -75,7 +75,7 @@ type Config struct {
 	Server netip.AddrPort
 	// ServerKey is the server's root public key; nil trusts the key the
 	// server sends.
-	ServerKey *crypto.PublicKey
+	ServerKey *conn.PublicKey
 	// Rate overrides the attack's default rate when positive;
 	// math.Inf(1) sends as fast as possible.
 	Rate float64

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/attack"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 )
 
 func TestLookup(t *testing.T) {
@@ -84,7 +84,7 @@ func TestAttacksRun(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	t.Parallel()
 	srv, _ := echoServer(t)
-	other, err := crypto.GenerateKey(nil)
+	other, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	for name, cfg := range map[string]attack.Config{
 		"unknown":       {Name: "nope", Server: srv.Addr()},

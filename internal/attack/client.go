@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
@@ -91,7 +92,7 @@ type ClientStats struct {
 // answers with an encrypted packet: from then on the server counts the
 // client as connected. It gives up after timeout (DefaultDialTimeout
 // when 0) or when ctx is done.
-func Dial(ctx context.Context, server netip.AddrPort, serverKey *crypto.PublicKey, timeout time.Duration) (*Client, error) {
+func Dial(ctx context.Context, server netip.AddrPort, serverKey *conn.PublicKey, timeout time.Duration) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultDialTimeout
 	}
@@ -141,7 +142,7 @@ func (c *Client) read() {
 }
 
 // handshake runs the two round trips of Dial.
-func (c *Client) handshake(ctx context.Context, serverKey *crypto.PublicKey) error {
+func (c *Client) handshake(ctx context.Context, serverKey *conn.PublicKey) error {
 	if err := c.sayHello(ctx, serverKey); err != nil {
 		return err
 	}
@@ -168,8 +169,8 @@ func (c *Client) handshake(ctx context.Context, serverKey *crypto.PublicKey) err
 
 // sayHello sends the CLIENT_HELLO (the same message, a new packet seq
 // each time) until a genuine SERVER_HELLO gives the session key.
-func (c *Client) sayHello(ctx context.Context, serverKey *crypto.PublicKey) error {
-	eph, err := crypto.GenerateKey(nil)
+func (c *Client) sayHello(ctx context.Context, serverKey *conn.PublicKey) error {
+	eph, err := conn.GenerateKey(nil)
 	if err != nil {
 		return err
 	}
@@ -231,7 +232,7 @@ func (c *Client) repeat(ctx context.Context, send func() error, take func([]byte
 
 // serverHello checks a datagram that should be the SERVER_HELLO and, if
 // it is genuine, derives the session key.
-func (c *Client) serverHello(d []byte, eph *crypto.PrivateKey, serverKey *crypto.PublicKey) error {
+func (c *Client) serverHello(d []byte, eph *conn.PrivateKey, serverKey *conn.PublicKey) error {
 	h, err := protocol.ParseHeaderFrom(d, protocol.ToClient)
 	if err != nil {
 		return err
@@ -254,7 +255,7 @@ func (c *Client) serverHello(d []byte, eph *crypto.PrivateKey, serverKey *crypto
 		return err
 	}
 	if serverKey == nil {
-		if serverKey, err = crypto.ParsePublicKeyDER(sh.RootKey); err != nil {
+		if serverKey, err = conn.ParsePublicKeyDER(sh.RootKey); err != nil {
 			return fmt.Errorf("the server's root key: %w", err)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/carrier/transport"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/attack"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/echo"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/server"
@@ -24,9 +24,9 @@ import (
 const patience = 10 * time.Second
 
 // echoServer runs our echo server on a real socket on the loopback.
-func echoServer(t *testing.T) (*server.Server, *crypto.PublicKey) {
+func echoServer(t *testing.T) (*server.Server, *conn.PublicKey) {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	srv, err := server.New(server.Config{Handler: echo.NewHandler(nil), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
 	require.NoError(t, err)
@@ -67,9 +67,9 @@ func (r *recorder) copies(d []byte) int {
 }
 
 // recordingEchoServer is echoServer on a socket that records what it reads.
-func recordingEchoServer(t *testing.T) (*server.Server, *crypto.PublicKey, *recorder) {
+func recordingEchoServer(t *testing.T) (*server.Server, *conn.PublicKey, *recorder) {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	sock, err := transport.Listen("127.0.0.1:0", transport.Config{})
 	require.NoError(t, err)
@@ -189,7 +189,7 @@ func TestClientPacketsAsBuilt(t *testing.T) {
 func TestDialWithTheWrongKey(t *testing.T) {
 	t.Parallel()
 	srv, _ := echoServer(t)
-	other, err := crypto.GenerateKey(nil)
+	other, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	_, err = attack.Dial(context.Background(), srv.Addr(), other.Public(), 600*time.Millisecond)
 	require.Error(t, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/attack"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -90,7 +91,7 @@ func TestHellos(t *testing.T) {
 		d := valid(buf(), rng)
 		require.True(t, checkHello(t, d))
 		keys[string(d[protocol.HeaderSize+2+2+5:][:91])] = true
-		_, err := crypto.ParsePublicKeyDER(d[protocol.HeaderSize+2+2+5:][:91])
+		_, err := conn.ParsePublicKeyDER(d[protocol.HeaderSize+2+2+5:][:91])
 		assert.NoError(t, err, "a real key")
 	}
 	assert.Len(t, keys, 3, "the pool's hellos in turn")

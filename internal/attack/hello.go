@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
@@ -75,7 +76,7 @@ func PlainHello(r io.Reader) ([]byte, error) {
 	if r == nil {
 		r = rand.Reader
 	}
-	key, err := crypto.GenerateKey(r)
+	key, err := conn.GenerateKey(r)
 	if err != nil {
 		return nil, err
 	}

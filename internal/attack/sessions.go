@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
@@ -102,7 +102,7 @@ dial:
 // dialSession is Dial with the small buffers a session needs: an inbox of
 // sessionsInbox datagrams, a packet buffer of one datagram and a lean
 // reader, so that thousands of sessions fit in a few hundred megabytes.
-func dialSession(ctx context.Context, server netip.AddrPort, source netip.Addr, serverKey *crypto.PublicKey, timeout time.Duration) (*Client, error) {
+func dialSession(ctx context.Context, server netip.AddrPort, source netip.Addr, serverKey *conn.PublicKey, timeout time.Duration) (*Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var local *net.UDPAddr

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/attack"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 )
 
 // TestSessions: the sessions attack tries every client it is asked for
@@ -52,7 +52,7 @@ func TestSessions(t *testing.T) {
 func TestSessionsRefused(t *testing.T) {
 	t.Parallel()
 	srv, _ := echoServer(t)
-	other, err := crypto.GenerateKey(nil)
+	other, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	const n = 40
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 )
 
@@ -13,11 +14,11 @@ import (
 // it. The deterministic reader makes the keys reproducible.
 func Example() {
 	rng := rand.NewChaCha8([32]byte{1, 2, 3})
-	client, err := crypto.GenerateKey(rng)
+	client, err := conn.GenerateKey(rng)
 	if err != nil {
 		panic(err)
 	}
-	server, err := crypto.GenerateKey(rng)
+	server, err := conn.GenerateKey(rng)
 	if err != nil {
 		panic(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/mpgs/mpgameserver/conn"
 )
 
 // Sizes of the session parameters.
@@ -36,12 +38,12 @@ var (
 
 // SharedSecret returns the ECDH shared secret of priv and the peer's public
 // key given as DER SubjectPublicKeyInfo: the 32-byte x-coordinate.
-func SharedSecret(priv *PrivateKey, peerDER []byte) ([]byte, error) {
+func SharedSecret(priv *conn.PrivateKey, peerDER []byte) ([]byte, error) {
 	peer, err := peerECDH(peerDER)
 	if err != nil {
 		return nil, fmt.Errorf("peer public key: %w", err)
 	}
-	s, err := priv.dh.ECDH(peer)
+	s, err := priv.ECDH().ECDH(peer)
 	if err != nil {
 		return nil, fmt.Errorf("crypto: ECDH: %w", err)
 	}
@@ -62,7 +64,7 @@ func DeriveKey(secret, salt []byte) ([KeySize]byte, error) {
 
 // SessionKey runs ECDH between priv and the peer's DER public key and
 // derives the session key with salt.
-func SessionKey(priv *PrivateKey, peerDER, salt []byte) ([KeySize]byte, error) {
+func SessionKey(priv *conn.PrivateKey, peerDER, salt []byte) ([KeySize]byte, error) {
 	s, err := SharedSecret(priv, peerDER)
 	if err != nil {
 		return [KeySize]byte{}, err

@@ -11,16 +11,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/vectors"
 )
 
 func TestHandshakeKeyAgreement(t *testing.T) {
 	hs := vectors.MustLoad[vectors.Handshake]("handshake.json")
-	keys := loadKeys(t)
-	client, err := crypto.NewPrivateKey(keys["client_ephemeral"].Scalar)
+	keys := vectors.MustLoad[vectors.Keys]("keys.json")
+	client, err := conn.NewPrivateKey(keys.ClientEphemeral.Scalar)
 	require.NoError(t, err)
-	server, err := crypto.NewPrivateKey(keys["server_ephemeral"].Scalar)
+	server, err := conn.NewPrivateKey(keys.ServerEphemeral.Scalar)
 	require.NoError(t, err)
 	require.Equal(t, []byte(hs.ClientEphSPKI), client.Public().DER())
 	require.Equal(t, []byte(hs.ServerEphSPKI), server.Public().DER())
@@ -87,27 +88,30 @@ func TestHandshakeKeyAgreement(t *testing.T) {
 }
 
 func TestSharedSecretErrors(t *testing.T) {
-	keys := loadKeys(t)
-	client, err := crypto.NewPrivateKey(keys["client_ephemeral"].Scalar)
+	keys := vectors.MustLoad[vectors.Keys]("keys.json")
+	client, err := conn.NewPrivateKey(keys.ClientEphemeral.Scalar)
 	require.NoError(t, err)
+	offCurve := append([]byte(nil), keys.ServerEphemeral.SPKI...)
+	offCurve[len(offCurve)-1] ^= 1 // the point is no longer on the curve
 	for name, der := range map[string][]byte{
 		"nil":       nil,
 		"garbage":   []byte{1, 2, 3},
-		"truncated": keys["server_ephemeral"].SPKI[:90],
-		"off curve": offCurve(keys["server_ephemeral"].SPKI),
+		"truncated": keys.ServerEphemeral.SPKI[:90],
+		"off curve": offCurve,
 	} {
+		assert.ErrorIs(t, crypto.CheckPublicKeyDER(der), conn.ErrKey, name)
 		_, err := crypto.SharedSecret(client, der)
-		assert.ErrorIs(t, err, crypto.ErrKey, name)
+		assert.ErrorIs(t, err, conn.ErrKey, name)
 		_, err = crypto.SessionKey(client, der, make([]byte, crypto.SaltSize))
-		assert.ErrorIs(t, err, crypto.ErrKey, name)
+		assert.ErrorIs(t, err, conn.ErrKey, name)
 	}
 }
 
 func TestGeneratedKeysAgree(t *testing.T) {
 	for i := range 5 {
-		a, err := crypto.GenerateKey(nil)
+		a, err := conn.GenerateKey(nil)
 		require.NoError(t, err)
-		b, err := crypto.GenerateKey(nil)
+		b, err := conn.GenerateKey(nil)
 		require.NoError(t, err)
 		salt := bytes.Repeat([]byte{byte(i)}, crypto.SaltSize)
 		ka, err := crypto.SessionKey(a, b.Public().DER(), salt)

@@ -24,7 +24,6 @@ import (
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/attack"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/echo/rule"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/server"
@@ -71,12 +70,12 @@ func (e *game) duplicates() int {
 type fixture struct {
 	srv  *server.Server
 	game *game
-	key  *crypto.PublicKey
+	key  *conn.PublicKey
 }
 
 func start(t *testing.T, configure func(*server.Config)) *fixture {
 	t.Helper()
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	g := &game{seen: map[uint32]map[uint32]int{}}
 	cfg := server.Config{Handler: g, RootKey: root, Logger: slog.New(slog.DiscardHandler)}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
 
@@ -166,7 +165,7 @@ const probeWait = time.Second
 // reports whether the system answered that nothing listens there (an
 // ICMP port unreachable, which a connected socket reads as
 // ECONNREFUSED). A server that listens sees a hello like any other.
-func probeRefused(server netip.AddrPort, key *crypto.PublicKey) bool {
+func probeRefused(server netip.AddrPort, key *conn.PublicKey) bool {
 	uc, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(server))
 	if err != nil {
 		return false

@@ -33,7 +33,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
@@ -63,7 +63,7 @@ type Config struct {
 	Server netip.AddrPort
 	// ServerKey is the server's root public key; nil trusts the key the
 	// server sends.
-	ServerKey *crypto.PublicKey
+	ServerKey *conn.PublicKey
 	// Clients is the number of simulated clients.
 	Clients int
 	// Rate is the messages each client sends per second.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/carrier/netsim"
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
@@ -35,7 +34,7 @@ func SeededRand(seed uint64) *rand.ChaCha8 {
 // Everything is deterministic for a given seed.
 type Pair struct {
 	Now    time.Time
-	Root   *crypto.PrivateKey
+	Root   *conn.PrivateKey
 	Client *session.Conn
 	Server *session.Conn // nil until the first CLIENT_HELLO arrives
 	C2S    *netsim.Link
@@ -67,7 +66,7 @@ type Pair struct {
 // NewPair returns a pair whose links follow c2s and s2c. The client pins
 // the server's freshly generated root key.
 func NewPair(c2s, s2c netsim.Profile, seed uint64) (*Pair, error) {
-	root, err := crypto.GenerateKey(SeededRand(seed))
+	root, err := conn.GenerateKey(SeededRand(seed))
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/serial"
@@ -287,7 +288,7 @@ func crcDatagram(h protocol.Header, msgSeq protocol.Seq, body []byte) []byte {
 func TestHandshakeClientHelloDatagram(t *testing.T) {
 	hs, keys := loadHandshake(t), loadKeys(t)
 	ch := hs.ClientHello
-	priv, err := crypto.NewPrivateKey(keys.ClientEphemeral.Scalar)
+	priv, err := conn.NewPrivateKey(keys.ClientEphemeral.Scalar)
 	require.NoError(t, err)
 	require.Equal(t, []byte(hs.ClientEphSPKI), priv.Public().DER())
 
@@ -322,9 +323,9 @@ func TestHandshakeClientHelloDatagram(t *testing.T) {
 func TestHandshakeServerHelloDatagram(t *testing.T) {
 	hs, keys := loadHandshake(t), loadKeys(t)
 	sh := hs.ServerHello
-	root, err := crypto.ParsePrivateKeyDER(keys.ServerRoot.PKCS8)
+	root, err := conn.ParsePrivateKeyDER(keys.ServerRoot.PKCS8)
 	require.NoError(t, err)
-	eph, err := crypto.NewPrivateKey(keys.ServerEphemeral.Scalar)
+	eph, err := conn.NewPrivateKey(keys.ServerEphemeral.Scalar)
 	require.NoError(t, err)
 
 	signed := protocol.AppendSignedPayload(nil, protocol.SignedPayload{PublicKey: eph.Public().DER(), Salt: hs.Salt, Token: hs.Token})
@@ -339,9 +340,9 @@ func TestHandshakeServerHelloDatagram(t *testing.T) {
 	assert.Equal(t, []byte(sh.CRC), d[len(d)-4:])
 
 	// the signature verifies with the pinned root key and not with another
-	serverRoot, err := crypto.ParsePublicKeyDER(hs.ServerRootSPKI)
+	serverRoot, err := conn.ParsePublicKeyDER(hs.ServerRootSPKI)
 	require.NoError(t, err)
-	otherRoot, err := crypto.ParsePublicKeyDER(keys.OtherRoot.SPKI)
+	otherRoot, err := conn.ParsePublicKeyDER(keys.OtherRoot.SPKI)
 	require.NoError(t, err)
 	assert.True(t, serverRoot.Verify(sh.Signed, sh.Signature))
 	assert.False(t, otherRoot.Verify(sh.Signed, sh.Signature))
@@ -378,7 +379,7 @@ func TestHandshakeChallengeResponseDatagram(t *testing.T) {
 	cr := hs.ChallengeResp
 
 	// the client derives the key from its ephemeral key and the server hello
-	client, err := crypto.NewPrivateKey(keys.ClientEphemeral.Scalar)
+	client, err := conn.NewPrivateKey(keys.ClientEphemeral.Scalar)
 	require.NoError(t, err)
 	key, err := crypto.SessionKey(client, hs.ServerEphSPKI, hs.Salt)
 	require.NoError(t, err)
@@ -405,7 +406,7 @@ func TestHandshakeChallengeResponseDatagram(t *testing.T) {
 	assert.Equal(t, []byte(cr.Tag), d[len(d)-protocol.TagSize:])
 
 	// the server derives the same key and reads the token back
-	server, err := crypto.NewPrivateKey(keys.ServerEphemeral.Scalar)
+	server, err := conn.NewPrivateKey(keys.ServerEphemeral.Scalar)
 	require.NoError(t, err)
 	skey, err := crypto.SessionKey(server, hs.ClientEphSPKI, hs.Salt)
 	require.NoError(t, err)

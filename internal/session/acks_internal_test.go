@@ -5,11 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 

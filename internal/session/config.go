@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
@@ -93,9 +93,9 @@ type Config struct {
 	// ServerKey is the client's pinned server root public key. When nil,
 	// the client trusts the key the server sends, which gives no
 	// protection against a man in the middle.
-	ServerKey *crypto.PublicKey
+	ServerKey *conn.PublicKey
 	// RootKey is the server's root private key that signs its handshake.
-	RootKey *crypto.PrivateKey
+	RootKey *conn.PrivateKey
 	// PlainHello makes a client send its CLIENT_HELLO exactly as the
 	// reference does, without the extension in its padding that lets a
 	// server under a flood of forged hellos ask for a cookie.

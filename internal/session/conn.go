@@ -73,7 +73,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/mpgs/mpgameserver/internal/cc"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -156,7 +155,7 @@ type Conn struct {
 type keys struct {
 	aead      *crypto.AEAD
 	key       [crypto.KeySize]byte
-	ephemeral *crypto.PrivateKey
+	ephemeral *conn.PrivateKey
 	token     uint32
 	helloKey  []byte // server: the client's hello key while connecting
 	salt      [crypto.SaltSize]byte

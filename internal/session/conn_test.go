@@ -10,7 +10,6 @@ import (
 
 	"github.com/mpgs/mpgameserver/carrier/netsim"
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/pair"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
@@ -51,7 +50,7 @@ func TestHandshakeUnpinnedTrustsServerKey(t *testing.T) {
 
 func TestHandshakeWrongPinnedKeyNeverConnects(t *testing.T) {
 	p := newPair(t, perfect, perfect, 3)
-	other, err := crypto.GenerateKey(nil)
+	other, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	p.ClientConfig.ServerKey = other.Public()
 	require.NoError(t, p.Dial())
@@ -412,7 +411,7 @@ func TestStatsCounters(t *testing.T) {
 }
 
 func TestNewServerRejectsGarbage(t *testing.T) {
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	cfg := &session.Config{RootKey: root}
 	for _, d := range [][]byte{nil, []byte("FSOS"), make([]byte, 1438), bytes.Repeat([]byte{0xff}, 100)} {

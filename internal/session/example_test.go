@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
@@ -13,7 +12,7 @@ import (
 // Two connection state machines talk by handing datagrams to each other:
 // no sockets, and the clock is whatever the caller says it is.
 func Example() {
-	root, _ := crypto.GenerateKey(nil) // the server's long-term key
+	root, _ := conn.GenerateKey(nil) // the server's long-term key
 	now := time.Unix(1_700_000_000, 0)
 	buf := make([]byte, 0, protocol.MaxDatagramSize)
 

@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/serial"

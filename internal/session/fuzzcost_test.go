@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/allocs"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/ordered"

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
@@ -29,7 +28,7 @@ func NewClient(cfg *Config, now time.Time) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.sess.ephemeral, err = crypto.GenerateKey(c.cfg.Rand); err != nil {
+	if c.sess.ephemeral, err = conn.GenerateKey(c.cfg.Rand); err != nil {
 		return nil, err
 	}
 	hello := protocol.ClientHello{PublicKey: c.sess.ephemeral.Public().DER(), Version: protocol.ProtocolVersion}
@@ -153,7 +152,7 @@ func (h *Hello) Clone() Hello {
 // template answers one client.
 type HelloTemplate struct {
 	token     uint32
-	ephemeral *crypto.PrivateKey
+	ephemeral *conn.PrivateKey
 	salt      [crypto.SaltSize]byte
 	body      []byte
 }
@@ -161,14 +160,14 @@ type HelloTemplate struct {
 // NewHelloTemplate makes a template signed by root for token, reading the
 // ephemeral key (32 bytes, more if a draw is not a valid scalar) and then
 // the 16-byte salt from r (crypto/rand when nil).
-func NewHelloTemplate(root *crypto.PrivateKey, r io.Reader, token uint32) (*HelloTemplate, error) {
+func NewHelloTemplate(root *conn.PrivateKey, r io.Reader, token uint32) (*HelloTemplate, error) {
 	if root == nil {
 		return nil, fmt.Errorf("conn: a hello template needs the root key")
 	}
 	if r == nil {
 		r = rand.Reader
 	}
-	eph, err := crypto.GenerateKey(r)
+	eph, err := conn.GenerateKey(r)
 	if err != nil {
 		return nil, err
 	}

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
@@ -303,7 +302,7 @@ func cookieReply(t testing.TB, cookie [protocol.CookieSize]byte) []byte {
 // derives the session key from the client's first encrypted datagram.
 func TestTemplatesAndDeferredECDH(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	root, err := crypto.GenerateKey(nil)
+	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	buf := make([]byte, 0, protocol.MaxDatagramSize)
 	client, err := NewClient(&Config{ServerKey: root.Public()}, now)

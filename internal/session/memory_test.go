@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/conn"
-
-	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
 // connMemory returns the heap bytes held by each of n connected

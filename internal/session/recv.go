@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
@@ -310,7 +309,7 @@ func (c *Conn) receiveServerHello(now time.Time, h protocol.Header, n uint64, pa
 	}
 	key := c.cfg.ServerKey
 	if key == nil {
-		if key, err = crypto.ParsePublicKeyDER(sh.RootKey); err != nil {
+		if key, err = conn.ParsePublicKeyDER(sh.RootKey); err != nil {
 			return fail(fmt.Errorf("%w: server root key: %w", conn.ErrHandshake, err))
 		}
 	}

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mpgs/mpgameserver/conn"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/crypto"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/vectors"
@@ -28,7 +27,7 @@ type replay struct {
 	t         testing.TB
 	hs        vectors.Handshake
 	keys      vectors.Keys
-	root      *crypto.PrivateKey
+	root      *conn.PrivateKey
 	client    *Conn
 	server    *Conn
 	delivered map[*Conn][]vectors.Message
@@ -42,7 +41,7 @@ func newReplay(t testing.TB) *replay {
 		delivered: map[*Conn][]vectors.Message{},
 	}
 	var err error
-	r.root, err = crypto.NewPrivateKey(r.keys.ServerRoot.Scalar)
+	r.root, err = conn.NewPrivateKey(r.keys.ServerRoot.Scalar)
 	require.NoError(t, err)
 	return r
 }
@@ -196,7 +195,7 @@ func checkEffects(t *testing.T, r *replay, st vectors.Step, c *Conn, before map[
 
 // assertSameServerHello compares two SERVER_HELLO datagrams field by
 // field, except the ECDSA signature (randomized), which must verify.
-func assertSameServerHello(t *testing.T, want, got []byte, root *crypto.PublicKey) {
+func assertSameServerHello(t *testing.T, want, got []byte, root *conn.PublicKey) {
 	t.Helper()
 	parse := func(d []byte) (protocol.Header, protocol.ServerHello) {
 		h, payload, err := parseClear(d, protocol.ToClient)

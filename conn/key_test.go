@@ -1,4 +1,4 @@
-package crypto_test
+package conn_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/vectors"
 )
 
@@ -37,11 +37,11 @@ func loadKeys(t testing.TB) map[string]vectors.Key {
 
 // testdataPath is the path of a vector file from this package's directory.
 func testdataPath(name string) string {
-	return filepath.Join("..", "vectors", "testdata", name)
+	return filepath.Join("..", "internal", "vectors", "testdata", name)
 }
 
 // checkKey asserts that priv is the vector key v.
-func checkKey(t *testing.T, v vectors.Key, priv *crypto.PrivateKey) {
+func checkKey(t *testing.T, v vectors.Key, priv *conn.PrivateKey) {
 	t.Helper()
 	assert.Equal(t, []byte(v.Scalar), priv.Scalar())
 	assert.Equal(t, []byte(v.SPKI), priv.Public().DER())
@@ -54,19 +54,19 @@ func checkKey(t *testing.T, v vectors.Key, priv *crypto.PrivateKey) {
 func TestKeyVectors(t *testing.T) {
 	for name, v := range loadKeys(t) {
 		t.Run(name, func(t *testing.T) {
-			require.Len(t, v.Scalar, crypto.ScalarSize)
+			require.Len(t, v.Scalar, conn.ScalarSize)
 			require.Len(t, v.SPKI, 91)
 			require.Len(t, v.Point, 65)
 
-			fromScalar, err := crypto.NewPrivateKey(v.Scalar)
+			fromScalar, err := conn.NewPrivateKey(v.Scalar)
 			require.NoError(t, err)
 			checkKey(t, v, fromScalar)
 
-			fromDER, err := crypto.ParsePrivateKeyDER(v.PKCS8)
+			fromDER, err := conn.ParsePrivateKeyDER(v.PKCS8)
 			require.NoError(t, err)
 			checkKey(t, v, fromDER)
 
-			fromPEM, err := crypto.ParsePrivateKeyPEM([]byte(v.PKCS8PEM))
+			fromPEM, err := conn.ParsePrivateKeyPEM([]byte(v.PKCS8PEM))
 			require.NoError(t, err)
 			checkKey(t, v, fromPEM)
 
@@ -78,12 +78,12 @@ func TestKeyVectors(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, v.PKCS8PEM, string(pemBytes))
 
-			pub, err := crypto.ParsePublicKeyDER(v.SPKI)
+			pub, err := conn.ParsePublicKeyDER(v.SPKI)
 			require.NoError(t, err)
 			assert.Equal(t, []byte(v.SPKI), pub.DER())
 			assert.Equal(t, v.SPKIPEM, string(pub.MarshalPEM()))
 			assert.True(t, pub.Equal(fromScalar.Public()))
-			pub2, err := crypto.ParsePublicKeyPEM([]byte(v.SPKIPEM))
+			pub2, err := conn.ParsePublicKeyPEM([]byte(v.SPKIPEM))
 			require.NoError(t, err)
 			assert.True(t, pub2.Equal(pub))
 			assert.Equal(t, []byte(v.SPKI), pub2.DER())
@@ -94,16 +94,16 @@ func TestKeyVectors(t *testing.T) {
 func TestKeysAreDistinct(t *testing.T) {
 	keys := loadKeys(t)
 	for a, ka := range keys {
-		pa, err := crypto.ParsePublicKeyDER(ka.SPKI)
+		pa, err := conn.ParsePublicKeyDER(ka.SPKI)
 		require.NoError(t, err)
 		for b, kb := range keys {
-			pb, err := crypto.ParsePublicKeyDER(kb.SPKI)
+			pb, err := conn.ParsePublicKeyDER(kb.SPKI)
 			require.NoError(t, err)
 			assert.Equal(t, a == b, pa.Equal(pb), "%s vs %s", a, b)
 		}
 	}
-	var nilKey *crypto.PublicKey
-	pa, err := crypto.ParsePublicKeyDER(keys["server_root"].SPKI)
+	var nilKey *conn.PublicKey
+	pa, err := conn.ParsePublicKeyDER(keys["server_root"].SPKI)
 	require.NoError(t, err)
 	assert.False(t, nilKey.Equal(pa))
 	assert.False(t, pa.Equal(nil))
@@ -112,16 +112,16 @@ func TestKeysAreDistinct(t *testing.T) {
 func TestPEMFiles(t *testing.T) {
 	keys := loadKeys(t)
 
-	priv, err := crypto.LoadPrivateKey(testdataPath("server_root.key.pem"))
+	priv, err := conn.LoadPrivateKey(testdataPath("server_root.key.pem"))
 	require.NoError(t, err)
 	checkKey(t, keys["server_root"], priv)
 
-	pub, err := crypto.LoadPublicKey(testdataPath("server_root.pub.pem"))
+	pub, err := conn.LoadPublicKey(testdataPath("server_root.pub.pem"))
 	require.NoError(t, err)
 	assert.Equal(t, []byte(keys["server_root"].SPKI), pub.DER())
 	assert.True(t, pub.Equal(priv.Public()))
 
-	other, err := crypto.LoadPublicKey(testdataPath("other_root.pub.pem"))
+	other, err := conn.LoadPublicKey(testdataPath("other_root.pub.pem"))
 	require.NoError(t, err)
 	assert.Equal(t, []byte(keys["other_root"].SPKI), other.DER())
 	assert.False(t, other.Equal(pub))
@@ -143,53 +143,53 @@ func TestPEMFiles(t *testing.T) {
 
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
-	k, err := crypto.NewPrivateKey(loadKeys(t)["other_root"].Scalar)
+	k, err := conn.NewPrivateKey(loadKeys(t)["other_root"].Scalar)
 	require.NoError(t, err)
 
 	privPath := filepath.Join(dir, "root.key.pem")
 	pubPath := filepath.Join(dir, "root.pub.pem")
-	require.NoError(t, crypto.SavePrivateKey(privPath, k))
-	require.NoError(t, crypto.SavePublicKey(pubPath, k.Public()))
+	require.NoError(t, conn.SavePrivateKey(privPath, k))
+	require.NoError(t, conn.SavePublicKey(pubPath, k.Public()))
 
 	st, err := os.Stat(privPath)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "private key readable by the owner only")
 
-	got, err := crypto.LoadPrivateKey(privPath)
+	got, err := conn.LoadPrivateKey(privPath)
 	require.NoError(t, err)
 	assert.Equal(t, k.Scalar(), got.Scalar())
-	gotPub, err := crypto.LoadPublicKey(pubPath)
+	gotPub, err := conn.LoadPublicKey(pubPath)
 	require.NoError(t, err)
 	assert.True(t, gotPub.Equal(k.Public()))
 
 	// no overwriting, and the file is left alone
 	before, err := os.ReadFile(privPath)
 	require.NoError(t, err)
-	other, err := crypto.GenerateKey(nil)
+	other, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
-	assert.ErrorIs(t, crypto.SavePrivateKey(privPath, other), os.ErrExist)
-	assert.ErrorIs(t, crypto.SavePublicKey(pubPath, other.Public()), os.ErrExist)
+	assert.ErrorIs(t, conn.SavePrivateKey(privPath, other), os.ErrExist)
+	assert.ErrorIs(t, conn.SavePublicKey(pubPath, other.Public()), os.ErrExist)
 	after, err := os.ReadFile(privPath)
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
 
 	// loading errors
-	_, err = crypto.LoadPrivateKey(filepath.Join(dir, "missing.pem"))
+	_, err = conn.LoadPrivateKey(filepath.Join(dir, "missing.pem"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
-	_, err = crypto.LoadPublicKey(filepath.Join(dir, "missing.pem"))
+	_, err = conn.LoadPublicKey(filepath.Join(dir, "missing.pem"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
-	_, err = crypto.LoadPrivateKey(pubPath)
-	assert.ErrorIs(t, err, crypto.ErrKey, "a public key file is not a private key")
-	_, err = crypto.LoadPublicKey(privPath)
-	assert.ErrorIs(t, err, crypto.ErrKey, "a private key file is not a public key")
-	assert.Error(t, crypto.SavePrivateKey(filepath.Join(dir, "no", "such", "dir"), k))
+	_, err = conn.LoadPrivateKey(pubPath)
+	assert.ErrorIs(t, err, conn.ErrKey, "a public key file is not a private key")
+	_, err = conn.LoadPublicKey(privPath)
+	assert.ErrorIs(t, err, conn.ErrKey, "a private key file is not a public key")
+	assert.Error(t, conn.SavePrivateKey(filepath.Join(dir, "no", "such", "dir"), k))
 }
 
 func TestGenerateKeyDeterministic(t *testing.T) {
 	seed := vectors.Stream("crypto-test-key", 64)
-	a, err := crypto.GenerateKey(bytes.NewReader(seed))
+	a, err := conn.GenerateKey(bytes.NewReader(seed))
 	require.NoError(t, err)
-	b, err := crypto.GenerateKey(bytes.NewReader(seed))
+	b, err := conn.GenerateKey(bytes.NewReader(seed))
 	require.NoError(t, err)
 	assert.Equal(t, a.Scalar(), b.Scalar())
 	assert.Equal(t, seed[:32], a.Scalar(), "the first 32 bytes are the scalar")
@@ -198,37 +198,37 @@ func TestGenerateKeyDeterministic(t *testing.T) {
 	// a zero or too-large scalar is skipped
 	for _, bad := range [][]byte{make([]byte, 32), p256Order, bytes.Repeat([]byte{0xff}, 32)} {
 		r := bytes.NewReader(append(append([]byte(nil), bad...), seed...))
-		k, err := crypto.GenerateKey(r)
+		k, err := conn.GenerateKey(r)
 		require.NoError(t, err)
 		assert.Equal(t, seed[:32], k.Scalar())
 	}
 
 	// the vector keys come out of GenerateKey given their scalars
 	for name, v := range loadKeys(t) {
-		k, err := crypto.GenerateKey(bytes.NewReader(v.Scalar))
+		k, err := conn.GenerateKey(bytes.NewReader(v.Scalar))
 		require.NoError(t, err, name)
 		assert.Equal(t, []byte(v.SPKI), k.Public().DER(), name)
 	}
 
 	// crypto/rand by default
-	c, err := crypto.GenerateKey(nil)
+	c, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
-	d, err := crypto.GenerateKey(rand.Reader)
+	d, err := conn.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	assert.NotEqual(t, c.Scalar(), d.Scalar())
 }
 
 func TestGenerateKeyErrors(t *testing.T) {
-	_, err := crypto.GenerateKey(bytes.NewReader(make([]byte, 31)))
+	_, err := conn.GenerateKey(bytes.NewReader(make([]byte, 31)))
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	_, err = crypto.GenerateKey(bytes.NewReader(nil))
+	_, err = conn.GenerateKey(bytes.NewReader(nil))
 	assert.ErrorIs(t, err, io.EOF)
 	boom := errors.New("boom")
-	_, err = crypto.GenerateKey(errReader{boom})
+	_, err = conn.GenerateKey(errReader{boom})
 	assert.ErrorIs(t, err, boom)
 	// a source that never yields a valid scalar gives up
-	_, err = crypto.GenerateKey(zeroReader{})
-	assert.ErrorIs(t, err, crypto.ErrKey)
+	_, err = conn.GenerateKey(zeroReader{})
+	assert.ErrorIs(t, err, conn.ErrKey)
 }
 
 type errReader struct{ err error }
@@ -257,12 +257,12 @@ func TestNewPrivateKeyErrors(t *testing.T) {
 		"one":   {one, true},
 		"n-1":   {nMinus1, true},
 	} {
-		k, err := crypto.NewPrivateKey(c.scalar)
+		k, err := conn.NewPrivateKey(c.scalar)
 		if c.ok {
 			require.NoError(t, err, name)
 			assert.Equal(t, c.scalar, k.Scalar(), name)
 		} else {
-			assert.ErrorIs(t, err, crypto.ErrKey, name)
+			assert.ErrorIs(t, err, conn.ErrKey, name)
 			assert.Nil(t, k, name)
 		}
 	}
@@ -270,26 +270,26 @@ func TestNewPrivateKeyErrors(t *testing.T) {
 
 func TestParseOtherKeyForms(t *testing.T) {
 	v := loadKeys(t)["server_root"]
-	k, err := crypto.NewPrivateKey(v.Scalar)
+	k, err := conn.NewPrivateKey(v.Scalar)
 	require.NoError(t, err)
 
 	// SEC 1 DER and "EC PRIVATE KEY" PEM
 	sec1, err := x509.MarshalECPrivateKey(k.ECDSA())
 	require.NoError(t, err)
-	got, err := crypto.ParsePrivateKeyDER(sec1)
+	got, err := conn.ParsePrivateKeyDER(sec1)
 	require.NoError(t, err)
 	checkKey(t, v, got)
-	got, err = crypto.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}))
+	got, err = conn.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}))
 	require.NoError(t, err)
 	checkKey(t, v, got)
 
 	// other PEM blocks before the key are skipped
 	mixed := append([]byte(v.SPKIPEM), v.PKCS8PEM...)
-	got, err = crypto.ParsePrivateKeyPEM(mixed)
+	got, err = conn.ParsePrivateKeyPEM(mixed)
 	require.NoError(t, err)
 	checkKey(t, v, got)
 	mixed = append([]byte(v.PKCS8PEM), v.SPKIPEM...)
-	pub, err := crypto.ParsePublicKeyPEM(mixed)
+	pub, err := conn.ParsePublicKeyPEM(mixed)
 	require.NoError(t, err)
 	assert.Equal(t, []byte(v.SPKI), pub.DER())
 }
@@ -321,10 +321,10 @@ func TestParseKeyErrors(t *testing.T) {
 		"public key": v.SPKI,
 	}
 	for name, der := range privDERs {
-		_, err := crypto.ParsePrivateKeyDER(der)
-		assert.ErrorIs(t, err, crypto.ErrKey, name)
-		_, err = crypto.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-		assert.ErrorIs(t, err, crypto.ErrKey, name)
+		_, err := conn.ParsePrivateKeyDER(der)
+		assert.ErrorIs(t, err, conn.ErrKey, name)
+		_, err = conn.ParsePrivateKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		assert.ErrorIs(t, err, conn.ErrKey, name)
 	}
 	pubDERs := map[string][]byte{
 		"nil":       nil,
@@ -336,18 +336,18 @@ func TestParseKeyErrors(t *testing.T) {
 		"off curve": offCurve(v.SPKI),
 	}
 	for name, der := range pubDERs {
-		_, err := crypto.ParsePublicKeyDER(der)
-		assert.ErrorIs(t, err, crypto.ErrKey, name)
-		_, err = crypto.ParsePublicKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-		assert.ErrorIs(t, err, crypto.ErrKey, name)
+		_, err := conn.ParsePublicKeyDER(der)
+		assert.ErrorIs(t, err, conn.ErrKey, name)
+		_, err = conn.ParsePublicKeyPEM(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+		assert.ErrorIs(t, err, conn.ErrKey, name)
 	}
 	for _, data := range [][]byte{nil, []byte("hello"), []byte(v.SPKIPEM)} {
-		_, err := crypto.ParsePrivateKeyPEM(data)
-		assert.ErrorIs(t, err, crypto.ErrKey)
+		_, err := conn.ParsePrivateKeyPEM(data)
+		assert.ErrorIs(t, err, conn.ErrKey)
 	}
 	for _, data := range [][]byte{nil, []byte("hello"), []byte(v.PKCS8PEM)} {
-		_, err := crypto.ParsePublicKeyPEM(data)
-		assert.ErrorIs(t, err, crypto.ErrKey)
+		_, err := conn.ParsePublicKeyPEM(data)
+		assert.ErrorIs(t, err, conn.ErrKey)
 	}
 }
 
@@ -361,9 +361,9 @@ func offCurve(spki []byte) []byte {
 
 func TestSignVerify(t *testing.T) {
 	keys := loadKeys(t)
-	root, err := crypto.ParsePrivateKeyDER(keys["server_root"].PKCS8)
+	root, err := conn.ParsePrivateKeyDER(keys["server_root"].PKCS8)
 	require.NoError(t, err)
-	other, err := crypto.ParsePublicKeyDER(keys["other_root"].SPKI)
+	other, err := conn.ParsePublicKeyDER(keys["other_root"].SPKI)
 	require.NoError(t, err)
 	msg := []byte("signed payload")
 
