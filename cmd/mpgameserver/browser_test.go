@@ -76,7 +76,7 @@ func browser(t *testing.T) context.Context {
 
 // webServer runs `serve --game arena --web` with a key of its own and
 // returns the UDP address, the page's URL and the server's public key.
-// Building the arena for the browser can take a minute the first time.
+// The arena for the browser is built once for all the tests (arenaAssets).
 func webServer(t *testing.T, extra ...string) (udp, page string, key *conn.PublicKey, out, errOut *syncbuf.Buffer) {
 	t.Helper()
 	dir := t.TempDir()
@@ -88,7 +88,7 @@ func webServer(t *testing.T, extra ...string) (udp, page string, key *conn.Publi
 	out, errOut = &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	args := append([]string{"serve", "--game", "arena", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0",
-		"--key", filepath.Join(dir, "root.key")}, extra...)
+		"--key", filepath.Join(dir, "root.key"), "--web-assets", arenaAssets(t)}, extra...)
 	go func() { done <- run(ctx, args, out, errOut) }()
 	t.Cleanup(func() {
 		cancel()

@@ -159,8 +159,8 @@ func serveArena(t *testing.T, n *netns, listen, web string) (*nsProc, string) {
 		t.Fatalf("keygen: %v: %s", err, out)
 	}
 	cmd := n.command(bin, "serve", "--game", "arena", "--listen", listen, "--web", web,
-		"--key", filepath.Join(dir, "root", "root.key"), "--log-level", "debug")
-	cmd.Dir = cwd // where serve finds the arena's source; the go command is on the PATH it inherits
+		"--key", filepath.Join(dir, "root", "root.key"), "--log-level", "debug", "--web-assets", arenaAssets(t))
+	cmd.Dir = cwd
 	srv := n.start(t, "the server", cmd)
 	ready := regexp.MustCompile(`WEB (\S+)\nREADY (\S+)`)
 	var m []string

@@ -52,7 +52,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkDisplay(os.Getenv); err != nil {
 		return err
 	}
-	srv, err := f.newServer(ctx, stdout, stderr)
+	srv, err := f.newServer(stdout, stderr)
 	if err != nil {
 		return err
 	}

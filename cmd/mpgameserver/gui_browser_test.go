@@ -22,7 +22,7 @@ func TestGUIWithBrowserPlayer(t *testing.T) {
 		t.Skip("no DISPLAY: the gui command needs a window (xvfb-run -a go test ./cmd/...)")
 	}
 	ctx := browser(t)
-	_, out, stderr := child(t, "gui", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--game", "arena")
+	_, out, stderr := child(t, "gui", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--game", "arena", "--web-assets", arenaAssets(t))
 	lines := make(chan string, 100)
 	go func() {
 		for out.Scan() {

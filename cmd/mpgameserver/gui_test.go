@@ -4,10 +4,8 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,18 +19,6 @@ import (
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
-
-// TestMain lets a test run the command in a child process: Ebitengine
-// needs the process's main thread, which only a fresh process can give the
-// gui command. The child stops on SIGINT and SIGTERM as main does.
-func TestMain(m *testing.M) {
-	if args := os.Getenv("MPGS_RUN_COMMAND"); args != "" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		os.Exit(run(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 // child starts `mpgameserver args...` as a child process.
 func child(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *syncbuf.Buffer) {

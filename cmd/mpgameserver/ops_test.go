@@ -23,6 +23,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
+	"github.com/mpgs/mpgameserver/ops/endpoint"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -181,7 +182,7 @@ func TestHealthProbes(t *testing.T) {
 			h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 			return rec.Code, rec.Body.String()
 		}
-		health, ready := healthHandler(srv), readyHandler(srv)
+		health, ready := endpoint.Health(srv), endpoint.Ready(srv)
 		code, body := probe(health)
 		assert.Equal(t, http.StatusServiceUnavailable, code, body)
 		code, _ = probe(ready)
@@ -196,7 +197,7 @@ func TestHealthProbes(t *testing.T) {
 
 		release := make(chan struct{})
 		g.block <- release // the next Update blocks
-		time.Sleep(stalledAfter(srv.Config().Interval) + time.Second)
+		time.Sleep(endpoint.StalledAfter(srv.Config().Interval) + time.Second)
 		code, body = probe(health)
 		assert.Equal(t, http.StatusServiceUnavailable, code)
 		assert.Contains(t, body, "stalled")

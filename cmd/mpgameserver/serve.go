@@ -12,16 +12,11 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mpgs/mpgameserver/carrier/netsim"
 	"github.com/mpgs/mpgameserver/carrier/rtc"
@@ -30,10 +25,9 @@ import (
 	"github.com/mpgs/mpgameserver/internal/arena"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/echo"
-	"github.com/mpgs/mpgameserver/internal/httpguard"
 	"github.com/mpgs/mpgameserver/ops/admin"
 	"github.com/mpgs/mpgameserver/ops/agones"
-	"github.com/mpgs/mpgameserver/ops/prom"
+	"github.com/mpgs/mpgameserver/ops/endpoint"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -80,11 +74,13 @@ type serverFlags struct {
 	webPeers  int
 	webPerIP  int
 	webConns  int
+	webAssets string
 	publicIPs string
 	public    []netip.Addr     // from --web-public-ip, once check ran
 	tls       *tls.Config      // from --web-cert and --web-key, once check ran
 	root      *conn.PrivateKey // the key in use, once newServer ran
 	loaded    *conn.PrivateKey // the --key file's key, once check ran
+	assets    web.Assets       // the arena for the browser, once check ran (empty: built without)
 }
 
 // check validates every flag, and loads the --key file, before anything
@@ -173,6 +169,20 @@ func (f *serverFlags) check() error {
 		}
 		f.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	if f.webAssets != "" && (f.web == "" || f.game != "arena") {
+		return errors.New("--web-assets is the arena's page: it needs --web and --game arena")
+	}
+	if f.web != "" && f.game == "arena" {
+		if f.webAssets != "" {
+			a, err := web.FromDir(f.webAssets)
+			if err != nil {
+				return fmt.Errorf("--web-assets: %w", err)
+			}
+			f.assets = a
+		} else {
+			f.assets, _ = web.Embedded()
+		}
+	}
 	if f.key != "" {
 		k, err := conn.LoadPrivateKey(f.key)
 		if err != nil {
@@ -246,8 +256,10 @@ func (f *serverFlags) register(fs interface {
 	fs.IntVar(&f.webPeers, "web-peers", rtc.DefaultMaxPeers, "browser peers at a time (setting up or open); more get 503. Each holds up to ~350 KiB")
 	fs.IntVar(&f.webPerIP, "web-peers-per-ip", rtc.DefaultMaxPeersPerIP, "browser peers (setting up or open) from one IP address (an IPv6 /64); more get 429.\n"+
 		"Behind a proxy every request comes from the proxy: raise it, or -1 for no bound")
-	fs.IntVar(&f.webConns, "web-conns-per-ip", httpguard.DefaultPerHost, "TCP connections to --web from one IP address (an IPv6 /64); more are closed at once.\n"+
+	fs.IntVar(&f.webConns, "web-conns-per-ip", endpoint.DefaultPerHost, "TCP connections to --web from one IP address (an IPv6 /64); more are closed at once.\n"+
 		"Behind a proxy every connection comes from the proxy: raise it, or -1 for no bound")
+	fs.StringVar(&f.webAssets, "web-assets", "", "directory of the arena for the browser (arena.wasm.gz, wasm_exec.js, as go run\n"+
+		"./internal/arena/web/internal/gen -o DIR writes them), for a binary built without go generate")
 	fs.StringVar(&f.publicIPs, "web-public-ip", "", "IP addresses (comma-separated) browsers reach this machine at, offered instead of its own:\n"+
 		"for a server behind a one-to-one NAT, such as a cloud VM's public address")
 }
@@ -259,14 +271,14 @@ type hosted struct {
 	log    *slog.Logger
 	local  *admin.Local // what a monitor reads and does, in this process or over --http
 	access *os.File
-	https  []*served                      // the --http and --web listeners
-	webURL string                         // the --web page's URL, once it listens
-	mu     sync.Mutex                     // guards guards: the status page reads it while --web starts
-	guards map[string]*httpguard.Listener // the --http and --web listeners' connection counts, by name
+	https  []*served                     // the --http and --web listeners
+	webURL string                        // the --web page's URL, once it listens
+	mu     sync.Mutex                    // guards guards: the status page reads it while --web starts
+	guards map[string]*endpoint.Listener // the --http and --web listeners' connection counts, by name
 }
 
 // guard returns the listener called name, or nil.
-func (h *hosted) guard(name string) *httpguard.Listener {
+func (h *hosted) guard(name string) *endpoint.Listener {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.guards[name]
@@ -282,15 +294,15 @@ type served struct {
 // with at most lim connections (per host and in all) and the timeouts t;
 // what its clients cause (TLS handshakes that fail, say) is logged at
 // debug level only. name ("http", "web") names it on the status page.
-func (h *hosted) serveHTTP(name string, ln net.Listener, handler http.Handler, cfg *tls.Config, lim httpguard.Limits, t httpguard.Timeouts) {
-	g := httpguard.Listen(ln, lim)
+func (h *hosted) serveHTTP(name string, ln net.Listener, handler http.Handler, cfg *tls.Config, lim endpoint.Limits, t endpoint.Timeouts) {
+	g := endpoint.Listen(ln, lim)
 	h.mu.Lock()
 	if h.guards == nil {
-		h.guards = map[string]*httpguard.Listener{}
+		h.guards = map[string]*endpoint.Listener{}
 	}
 	h.guards[name] = g
 	h.mu.Unlock()
-	srv := httpguard.NewServer(handler, t, h.log)
+	srv := endpoint.NewServer(handler, t, h.log)
 	srv.TLSConfig = cfg
 	s := &served{srv: srv, done: make(chan struct{})}
 	h.https = append(h.https, s)
@@ -330,14 +342,11 @@ func (h *hosted) abort() {
 	h.close()
 }
 
-// newServer builds the server the flags describe, with its HTTP status
-// page and its --web page listening already (they serve once the server
-// runs). It writes the public key to stdout when it generated the root
-// key. ctx bounds building the arena for the browser, when --web needs it.
-func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (*hosted, error) {
-	if err := f.check(); err != nil {
-		return nil, err
-	}
+// newServer builds the server the flags describe (check has run), with
+// its HTTP status page and its --web page listening already (they serve
+// once the server runs). It writes the public key to stdout when it
+// generated the root key.
+func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame := games()[f.game]
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(f.logLevel)) // check accepted it
@@ -363,14 +372,8 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 		h.access = file
 		cfg.AccessLog = slog.New(f.logHandler(file, slog.LevelInfo))
 	}
-	var assets web.Assets
-	if f.web != "" && f.game == "arena" {
-		a, err := web.Load(ctx, log)
-		if err != nil {
-			h.close()
-			return nil, fmt.Errorf("--web: %w", err)
-		}
-		assets = a
+	if f.web != "" && f.game == "arena" && f.assets.Empty() {
+		log.Warn("--web: " + web.Missing + "; the page says so, and browsers cannot play")
 	}
 	var sim *netsim.Conn
 	var browsers *rtc.Listener
@@ -396,19 +399,10 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 		fmt.Fprintf(stdout, "%s", f.root.Public().MarshalPEM())
 	}
 	if f.httpAddr != "" {
-		api, err := admin.NewHandler(h.local, f.adminConfig(log))
+		mux, err := endpoint.Handler(srv, endpoint.Config{Admin: f.adminConfig(log), Local: h.local, Logger: log, StatusLines: h.connLines})
 		if err != nil {
 			h.abort()
 			return nil, err // check refused it already
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/", h.statusPage())
-		mux.Handle("/metrics", metricsHandler(srv, log))
-		mux.Handle("/healthz", healthHandler(srv))
-		mux.Handle("/readyz", readyHandler(srv))
-		mux.Handle("/api/", api)
-		if f.pprof {
-			mux.Handle("/debug/pprof/", api)
 		}
 		ln, err := net.Listen("tcp", f.httpAddr)
 		if err != nil {
@@ -416,7 +410,7 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 			return nil, fmt.Errorf("--http: %w", err)
 		}
 		log.Info("listening", "http", ln.Addr().String())
-		h.serveHTTP("http", ln, mux, nil, httpguard.Limits{}, httpguard.AdminTimeouts())
+		h.serveHTTP("http", ln, mux, nil, endpoint.Limits{}, endpoint.AdminTimeouts())
 	}
 	if f.web != "" {
 		ln, err := net.Listen("tcp", f.web)
@@ -427,13 +421,13 @@ func (f *serverFlags) newServer(ctx context.Context, stdout, stderr io.Writer) (
 		mux := http.NewServeMux()
 		mux.Handle("/rtc", browsers.Handler())
 		if f.game == "arena" {
-			mux.Handle("/", web.Handler(web.Config{Assets: assets, Key: f.root.Public(), Signal: "rtc"}))
+			mux.Handle("/", web.Handler(web.Config{Assets: f.assets, Key: f.root.Public(), Signal: "rtc"}))
 		} else {
 			mux.Handle("/", noPage(f.game))
 		}
 		h.webURL = pageURL(ln.Addr(), f.tls != nil)
 		log.Info("listening", "web", ln.Addr().String(), "page", h.webURL, "ice_port", f.icePort, "public", f.public)
-		h.serveHTTP("web", ln, mux, f.tls, httpguard.Limits{PerHost: f.webConns}, httpguard.PublicTimeouts())
+		h.serveHTTP("web", ln, mux, f.tls, endpoint.Limits{PerHost: f.webConns}, endpoint.PublicTimeouts())
 	}
 	return h, nil
 }
@@ -511,125 +505,14 @@ func (f *serverFlags) logHandler(w io.Writer, level slog.Level) slog.Handler {
 	return slog.NewTextHandler(w, opts)
 }
 
-// metricsHandler serves the server's metrics, Go's and the process's in
-// Prometheus' exposition formats.
-func metricsHandler(srv *server.Server, log *slog.Logger) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(prom.NewCollector(srv, nil), collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})
-}
-
-// stalledAfter is how long without a tick makes /healthz fail: far
-// beyond a tick, short of what an orchestrator tolerates.
-func stalledAfter(interval time.Duration) time.Duration { return max(2*time.Second, 60*interval) }
-
-// healthHandler answers 200 while the tick loop is alive (a tick began
-// recently) and 503 when it stalled or the server is not running: what a
-// liveness probe asks.
-func healthHandler(srv *server.Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		last := srv.LastTick()
-		limit := stalledAfter(srv.Config().Interval)
-		switch age := time.Since(last); {
-		case last.IsZero():
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "not running: no tick yet")
-		case age > limit:
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintf(w, "stalled: no tick for %v (limit %v)\n", age.Round(time.Millisecond), limit)
-		default:
-			fmt.Fprintf(w, "ok: last tick %v ago\n", age.Round(time.Millisecond))
+// connLines writes the status page's lines of the HTTP listeners'
+// connections.
+func (h *hosted) connLines(w io.Writer) {
+	for _, name := range []string{"http", "web"} {
+		if g := h.guard(name); g != nil {
+			endpoint.ConnLine(w, name, g)
 		}
-	})
-}
-
-// readyHandler answers 200 while the server serves (listening, not
-// stopping) and 503 otherwise: what a readiness probe asks.
-func readyHandler(srv *server.Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		if !srv.Serving() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "not ready: starting or stopping")
-			return
-		}
-		fmt.Fprintf(w, "ready: %s\n", srv.Addr())
-	})
-}
-
-// statusPage serves the server's counters as plain text.
-func (h *hosted) statusPage() http.Handler {
-	srv := h.Server
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var s server.Snapshot
-		srv.Snapshot(&s)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		ls := &s.LastSecond
-		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-		fmt.Fprintf(w, "udp %s\nconnections %d\npending %d\nticks/s %d\n", s.Addr, s.Connections, s.Pending, ls.Ticks)
-		fmt.Fprintf(w, "tick ms/s messages %.1f update %.1f network %.1f idle %.1f\n",
-			ms(ls.Phase.Messages), ms(ls.Phase.Update), ms(ls.Phase.Network), ms(ls.Phase.Idle))
-		fmt.Fprintf(w, "syscalls read %d write %d\n", s.Stats.ReadCalls, s.Stats.WriteCalls)
-		fmt.Fprintf(w, "socket recv-buffer %d send-buffer %d kernel-drops %d\n", s.Stats.RecvBuffer, s.Stats.SendBuffer, s.Stats.KernelDrops)
-		mem := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"}}
-		metrics.Read(mem)
-		fmt.Fprintf(w, "memory heap-live %d go-total %d\n", mem[0].Value.Uint64(), mem[1].Value.Uint64())
-		if r.URL.Query().Has("memory") {
-			var all []metrics.Sample
-			for _, d := range metrics.All() {
-				if strings.HasPrefix(d.Name, "/memory/classes/") {
-					all = append(all, metrics.Sample{Name: d.Name})
-				}
-			}
-			metrics.Read(all)
-			for _, m := range all {
-				fmt.Fprintf(w, "  %s %d\n", m.Name, m.Value.Uint64())
-			}
-		}
-		fmt.Fprintf(w, "packets assembled %d acked %d timeouts %d pending-acks %d\n", s.Assembled, s.Acked, s.Timeouts, s.PendingAcks)
-		fmt.Fprintf(w, "datagrams in %d out %d\n", s.Stats.DatagramsIn, s.Stats.DatagramsOut)
-		// Lines added later; the ones above stay as they are. A new line
-		// never starts with the first word of an older one (scripts
-		// match lines by their start).
-		st := &s.Stats
-		fmt.Fprintf(w, "drops blocked %d junk %d overflow %d bad-header %d unexpected %d throttled %d handshake-invalid %d handshake-rejected %d send-errors %d\n",
-			st.Blocked, st.Junk, st.Overflow, st.BadHeader, st.Unexpected, st.Throttled, st.HandshakeInvalid, st.HandshakeRejected, st.SendErrors)
-		d := &s.Drops
-		fmt.Fprintf(w, "rejected header %d auth %d payload %d duplicate %d stale %d handshake %d no-session %d closed %d\n",
-			d.Header, d.Auth, d.Payload, d.Duplicate, d.Stale, d.Handshake, d.NoSession, d.Closed)
-		fmt.Fprintf(w, "messages duplicate %d far %d bad %d throttled %d\n", s.DuplicateMessages, s.FarMessages, s.BadMessages, st.ThrottledMessages)
-		fmt.Fprintf(w, "handshakes queued %d cookies-sent %d evicted %d\n", s.HandshakesQueued, st.CookiesSent, st.HandshakesEvicted)
-		fmt.Fprintf(w, "clients connects %d disconnects %d over-budget %d out-of-window %d handler-panics %d\n",
-			st.Connects, st.Disconnects, st.OverBudget, st.OutOfWindow, st.HandlerPanics)
-		fmt.Fprintf(w, "budget held %d limit %d\n", s.MemoryHeld, s.MemoryBudget)
-		fmt.Fprintf(w, "overruns late-ticks %d stalls %d\n", st.LateTicks, st.Stalls)
-		now := time.Now()
-		fmt.Fprintf(w, "age-ms snapshot %d tick %d\n", ageMillis(now, s.Taken), ageMillis(now, srv.LastTick()))
-		fmt.Fprintf(w, "sessions hosts %d busiest-host %d per-host %d host-limited %d\n",
-			s.Hosts, s.BusiestHost, srv.Config().MaxSessionsPerHost, st.HostLimited)
-		b := &s.Browsers
-		fmt.Fprintf(w, "browsers setting-up %d open %d sessions %d refused full %d per-ip %d blocked %d offer %d closed setup %d handshake %d session %d blocked %d\n",
-			b.SettingUp, b.Open, b.Sessions, b.RefusedFull, b.RefusedPerHost, b.RefusedBlocked, b.RefusedOffer,
-			b.ClosedSetup, b.ClosedHandshake, b.ClosedSession, b.ClosedBlocked)
-		for _, name := range []string{"http", "web"} {
-			if g := h.guard(name); g != nil {
-				gs := g.Stats()
-				fmt.Fprintf(w, "%s-conns open %d hosts %d refused-per-host %d refused-total %d\n", name, gs.Open, gs.Hosts, gs.RefusedPerHost, gs.RefusedTotal)
-			}
-		}
-	})
-}
-
-// ageMillis returns how long ago t was in milliseconds, -1 for never.
-func ageMillis(now, t time.Time) int64 {
-	if t.IsZero() {
-		return -1
 	}
-	return now.Sub(t).Milliseconds()
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -658,7 +541,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	srv, err := f.newServer(ctx, stdout, stderr)
+	srv, err := f.newServer(stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -705,8 +588,8 @@ func (f *serverFlags) webFromAgones(ctx context.Context, sdk *agones.SDK) error 
 			return fmt.Errorf("--web: the GameServer's %s port is %d", agonesICEPort, p.Port)
 		}
 		f.icePort = p.Port
-		if a, err := netip.ParseAddr(gs.Address); err == nil && f.publicIPs == "" {
-			f.publicIPs = a.String() // check parses it again
+		if a, err := netip.ParseAddr(gs.Address); err == nil && len(f.public) == 0 {
+			f.public = []netip.Addr{a}
 		}
 	}
 	return nil

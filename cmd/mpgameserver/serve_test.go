@@ -265,19 +265,31 @@ func TestWaitStoppedGivesUp(t *testing.T) {
 	assert.NoError(t, waitStopped(context.Background(), done))
 }
 
-// TestServeWebWithoutTheArena: a binary without the arena embedded, run
-// outside the source tree, says so and what to do, before it binds
-// anything.
+// TestServeWebWithoutTheArena: a binary without the arena embedded, and
+// no --web-assets, builds nothing at start-up: it serves the signaling,
+// warns, and its page says plainly that it was built without the arena
+// and how to build one with it. A bad --web-assets is refused before
+// anything binds.
 func TestServeWebWithoutTheArena(t *testing.T) {
 	if _, ok := web.Embedded(); ok {
 		t.Skip("this test binary has the arena embedded (go generate ran)")
 	}
-	t.Chdir(t.TempDir())
-	code, out, errOut := runArgs("serve", "--game", "arena", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0")
+	t.Chdir(t.TempDir()) // no source tree to build from, were it tried
+	_, out, errOut, stop := serve(t, "--game", "arena", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0")
+	m := regexp.MustCompile(`WEB (\S+)\n`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	assert.Contains(t, errOut.String(), "this binary was built without the arena for the browser")
+	assert.NotContains(t, errOut.String(), "building")
+	status, body := get(t, m[1])
+	assert.Equal(t, http.StatusNotImplemented, status)
+	assert.Contains(t, body, "go generate ./internal/arena/web")
+	assert.Contains(t, body, "--web-assets")
+	assert.Equal(t, 0, stop())
+
+	code, out2, errText := runArgs("serve", "--game", "arena", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--web-assets", t.TempDir())
 	assert.Equal(t, 1, code)
-	assert.NotContains(t, out, "READY")
-	assert.Contains(t, errOut, "--web: this binary has no arena for the browser in it")
-	assert.Contains(t, errOut, "run it in the source tree, or run go generate ./internal/arena/web before go build")
+	assert.NotContains(t, out2, "READY")
+	assert.Contains(t, errText, "--web-assets")
 }
 
 // TestServeWarnsOfAReadableKey: a --key file other users can read is

@@ -8,7 +8,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/carrier/netsim"
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/internal/loadgen"
+	"github.com/mpgs/mpgameserver/internal/linksim"
 )
 
 func runSimulate(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,7 +43,7 @@ func runSimulate(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("--dup %v: want a probability in [0, 1]", prof.Duplicate)
 	}
 	began := time.Now()
-	r, err := loadgen.Simulate(loadgen.Simulation{Link: prof, Messages: *messages, Size: *size, Retry: retry, Seed: *seed})
+	r, err := linksim.Run(linksim.Simulation{Link: prof, Messages: *messages, Size: *size, Retry: retry, Seed: *seed})
 	if err != nil {
 		return err
 	}

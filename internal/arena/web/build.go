@@ -6,21 +6,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // Package is the import path of the arena's browser program.
 const Package = "github.com/mpgs/mpgameserver/internal/arena/browser"
 
 // Build compiles Package for GOOS=js GOARCH=wasm with the go command on
-// the PATH, from the directory dir (a directory of this module, or of a
-// module that requires it), and returns it with the matching
-// wasm_exec.js. The Go build cache makes it quick after the first time.
+// the PATH, from the directory dir (a directory of this module), and
+// returns it with the matching wasm_exec.js: what go generate and the
+// tests run, never a server. The Go build cache makes it quick after the
+// first time.
 func Build(ctx context.Context, dir string) (Assets, error) {
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
@@ -78,27 +77,32 @@ func Build(ctx context.Context, dir string) (Assets, error) {
 	return Assets{WASM: z.Bytes(), ExecJS: js}, nil
 }
 
-// Load returns the embedded assets or, in a binary built without them,
-// builds them from the working directory's source tree, logging that it
-// does and how long it took. Its error says how to get them.
-func Load(ctx context.Context, log *slog.Logger) (Assets, error) {
-	if a, ok := Embedded(); ok {
-		return a, nil
-	}
-	dir, err := os.Getwd()
+// FromDir reads the assets from dir, where Build's files were written
+// (go run ./internal/arena/web/internal/gen -o DIR): arena.wasm.gz and
+// wasm_exec.js.
+func FromDir(dir string) (Assets, error) {
+	w, err := os.ReadFile(filepath.Join(dir, wasmFile))
 	if err != nil {
 		return Assets{}, err
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	log.Info("building the arena for the browser (go generate ./internal/arena/web embeds it instead)", "package", Package)
-	start := time.Now()
-	a, err := Build(ctx, dir)
+	js, err := os.ReadFile(filepath.Join(dir, execFile))
 	if err != nil {
-		return Assets{}, fmt.Errorf("this binary has no arena for the browser in it, and building one in %s failed (%w): "+
-			"run it in the source tree, or run go generate ./internal/arena/web before go build", dir, err)
+		return Assets{}, err
 	}
-	log.Info("built the arena for the browser", "took", time.Since(start).Round(time.Millisecond), "bytes", len(a.WASM))
+	a := Assets{WASM: w, ExecJS: js}
+	if a.Empty() {
+		return Assets{}, fmt.Errorf("%s: empty arena files", dir)
+	}
+	if _, err := gzip.NewReader(bytes.NewReader(w)); err != nil {
+		return Assets{}, fmt.Errorf("%s: %s is not gzip-compressed: %w", dir, wasmFile, err)
+	}
 	return a, nil
+}
+
+// Write writes a into dir as FromDir reads them.
+func (a Assets) Write(dir string) error {
+	if err := os.WriteFile(filepath.Join(dir, wasmFile), a.WASM, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, execFile), a.ExecJS, 0o644)
 }

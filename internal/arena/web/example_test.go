@@ -12,13 +12,14 @@ import (
 
 // The page is served beside the browser carrier's signaling handler (an
 // rtc.Listener's Handler at /rtc); mpgameserver serve --web does this.
-// Here the assets are stand-ins: web.Load returns the real ones.
+// Here the assets are stand-ins: web.Embedded or web.FromDir returns the
+// real ones.
 func ExampleHandler() {
 	root, err := conn.GenerateKey(nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	assets := web.Assets{WASM: nil, ExecJS: []byte("/* wasm_exec.js */")}
+	assets := web.Assets{WASM: []byte("gzip of the arena"), ExecJS: []byte("/* wasm_exec.js */")}
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler(web.Config{Assets: assets, Key: root.Public(), Signal: "rtc"}))
 	hs := httptest.NewServer(mux)

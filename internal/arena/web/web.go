@@ -3,11 +3,13 @@
 // and joins the server that serves it over the browser carrier
 // (carrier/rtc), beside the native players and the bots.
 //
-// The WebAssembly comes from one of two places. `go generate
+// The WebAssembly comes from one of two places: `go generate
 // ./internal/arena/web` builds it into this package, and the next go build
-// embeds it (Embedded); a binary built without that step builds it at
-// start-up with the go command, from the source tree it runs in (Build).
-// Load tries both, in that order.
+// embeds it (Embedded); or a directory of the same two files that Build
+// wrote (FromDir, serve --web-assets). A server never builds it at
+// start-up: without either, Handler's page says plainly that the binary
+// was built without the arena for the browser, and how to build one with
+// it.
 //
 // # Headers
 //
@@ -90,6 +92,15 @@ type Assets struct {
 	ExecJS []byte
 }
 
+// Missing is what the page of a server without the assets says, and what
+// the server logs.
+const Missing = "this binary was built without the arena for the browser: run go generate ./internal/arena/web " +
+	"before go build (the container recipe does), or give serve --web-assets DIR, a directory that " +
+	"go run ./internal/arena/web/internal/gen -o DIR wrote"
+
+// Empty reports whether a holds nothing to play.
+func (a Assets) Empty() bool { return len(a.WASM) == 0 || len(a.ExecJS) == 0 }
+
 // Embedded returns the assets that go generate put in this package, and
 // false when the binary was built without that step.
 func Embedded() (Assets, bool) {
@@ -139,7 +150,8 @@ func secure(h http.Header) {
 }
 
 // Handler serves the page at /, with /arena.js, /arena.css,
-// /wasm_exec.js and /arena.wasm; any other path is not found. The page
+// /wasm_exec.js and /arena.wasm; any other path is not found. With empty
+// Assets the page is a line of text, Missing (501). The page
 // takes ?name= (the player's name) and ?color= (0 to 11). The
 // WebAssembly is sent compressed to browsers that accept gzip (all of
 // them), and revalidated by its ETag; a client that takes no gzip gets
@@ -156,6 +168,7 @@ type handler struct {
 	wasm          []byte // gzip-compressed
 	etag          string
 	plain         plainWASM
+	missing       bool // no assets: the page says so
 }
 
 // plainWASM is the WebAssembly decompressed, for the clients that take no
@@ -193,10 +206,11 @@ func newHandler(cfg Config, unzip func([]byte) ([]byte, error)) *handler {
 	sum := sha256.Sum256(cfg.Assets.WASM)
 	return &handler{
 		page: page.Bytes(), js: js, css: css,
-		execJS: cfg.Assets.ExecJS,
-		wasm:   cfg.Assets.WASM,
-		etag:   `"` + hex.EncodeToString(sum[:12]) + `"`,
-		plain:  plainWASM{gunzip: unzip},
+		execJS:  cfg.Assets.ExecJS,
+		wasm:    cfg.Assets.WASM,
+		etag:    `"` + hex.EncodeToString(sum[:12]) + `"`,
+		plain:   plainWASM{gunzip: unzip},
+		missing: cfg.Assets.Empty(),
 	}
 }
 
@@ -208,6 +222,13 @@ func (s *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
 		http.Error(w, "web: GET only", http.StatusMethodNotAllowed)
+		return
+	}
+	if s.missing && r.URL.Path == "/" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Cache-Control", "no-cache")
+		w.WriteHeader(http.StatusNotImplemented)
+		write(w, r, []byte("mpgameserver: "+Missing+"\n"))
 		return
 	}
 	switch r.URL.Path {

@@ -30,6 +30,24 @@ func gz(t *testing.T, b []byte) []byte {
 	return z.Bytes()
 }
 
+// stand returns stand-in assets: a page needs some to be served.
+func stand(t *testing.T) web.Assets {
+	return web.Assets{WASM: gz(t, []byte("\x00asm")), ExecJS: []byte("class Go {}")}
+}
+
+// TestPageWithoutTheArena: a server built without the arena says so, and
+// how to build one with it, at / (501); its other paths are as usual.
+func TestPageWithoutTheArena(t *testing.T) {
+	h := web.Handler(web.Config{Signal: "rtc"})
+	resp := get(h, http.MethodGet, "/")
+	assert.Equal(t, http.StatusNotImplemented, resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Contains(t, string(body), web.Missing)
+	assert.NotEmpty(t, resp.Header.Get("Content-Security-Policy"), "with the headers of every response")
+	assert.True(t, web.Assets{}.Empty())
+	assert.False(t, stand(t).Empty())
+}
+
 // get makes a request of h and returns the response.
 func get(h http.Handler, method, path string, header ...string) *http.Response {
 	r := httptest.NewRequest(method, path, nil)
@@ -116,7 +134,7 @@ func TestHandler(t *testing.T) {
 // TestPageEscapes: the signaling URL is data in the page, never markup
 // or script.
 func TestPageEscapes(t *testing.T) {
-	h := web.Handler(web.Config{Signal: `</script><script>alert(1)</script>"`})
+	h := web.Handler(web.Config{Assets: stand(t), Signal: `</script><script>alert(1)</script>"`})
 	page := body(t, get(h, "GET", "/"))
 	assert.NotContains(t, page, "<script>alert(1)")
 	assert.Contains(t, page, `data-signal="&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&#34;"`)
@@ -213,7 +231,7 @@ func TestHeaders(t *testing.T) {
 func TestPageFollowsPolicy(t *testing.T) {
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
-	h := web.Handler(web.Config{Key: root.Public(), Signal: "rtc"})
+	h := web.Handler(web.Config{Assets: stand(t), Key: root.Public(), Signal: "rtc"})
 	page := body(t, get(h, "GET", "/"))
 	scripts := regexp.MustCompile(`<script[^>]*>`).FindAllString(page, -1)
 	assert.Equal(t, []string{`<script src="wasm_exec.js" defer>`, `<script src="arena.js" defer>`}, scripts)
@@ -233,7 +251,7 @@ func TestPageFollowsPolicy(t *testing.T) {
 // on the loopback, hidden, and its script shows it in Firefox when the
 // page came from a loopback name.
 func TestFirefoxLoopbackNote(t *testing.T) {
-	h := web.Handler(web.Config{Signal: "rtc"})
+	h := web.Handler(web.Config{Assets: stand(t), Signal: "rtc"})
 	page := body(t, get(h, "GET", "/"))
 	assert.Contains(t, page, `<aside id="loopback-note" hidden>`)
 	note := page[strings.Index(page, `<aside id="loopback-note"`):strings.Index(page, "</aside>")]

@@ -1,5 +1,6 @@
-// Command gen builds the arena for the browser into a directory, for the
-// web package to embed: go generate ./internal/arena/web runs it.
+// Command gen builds the arena for the browser into a directory: for the
+// web package to embed (go generate ./internal/arena/web runs it), or for
+// serve --web-assets DIR.
 package main
 
 import (
@@ -30,10 +31,10 @@ func gen(out string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "arena.wasm.gz"), a.WASM, 0o644); err != nil {
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "wasm_exec.js"), a.ExecJS, 0o644); err != nil {
+	if err := a.Write(out); err != nil {
 		return err
 	}
 	fmt.Printf("wrote %s (%d bytes) and wasm_exec.js\n", filepath.Join(out, "arena.wasm.gz"), len(a.WASM))

@@ -1,4 +1,4 @@
-package httpguard_test
+package endpoint_test
 
 import (
 	"fmt"
@@ -6,20 +6,21 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/mpgs/mpgameserver/internal/httpguard"
+	"github.com/mpgs/mpgameserver/ops/endpoint"
 )
 
-// Example serves a page through a guarded listener and server.
-func Example() {
+// Example_listen serves a page (a game's own, say) through a guarded
+// listener and server.
+func Example_listen() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	l := httpguard.Listen(ln, httpguard.Limits{}) // DefaultPerHost, DefaultTotal
-	srv := httpguard.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	l := endpoint.Listen(ln, endpoint.Limits{}) // DefaultPerHost, DefaultTotal
+	srv := endpoint.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "hello")
-	}), httpguard.PublicTimeouts(), nil)
+	}), endpoint.PublicTimeouts(), nil)
 	go srv.Serve(l)
 	defer srv.Close()
 

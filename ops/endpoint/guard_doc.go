@@ -1,5 +1,4 @@
-// Package httpguard bounds what HTTP clients can hold: connections, time
-// and header bytes.
+// This file says what the hardening defends against.
 //
 // An http.Server left at its zero values serves any number of
 // connections, waits forever for a request's header, its body, the next
@@ -31,4 +30,5 @@
 // many /64s of IPv6) can still take the Total between them, and a client
 // that completes requests within the timeouts is served as often as it
 // asks; rate limits per request are the handlers' business.
-package httpguard
+
+package endpoint

@@ -1,4 +1,7 @@
-package loadgen
+// Package linksim runs a client and a server connection over simulated
+// links on a fake clock: what a network would do to a workload, in a
+// fraction of the time (mpgameserver simulate).
+package linksim
 
 import (
 	"errors"
@@ -27,8 +30,8 @@ type Simulation struct {
 	Seed uint64
 }
 
-// SimReport is what a Simulation delivered.
-type SimReport struct {
+// Report is what a Simulation delivered.
+type Report struct {
 	// Sent messages and their bytes.
 	Sent, Bytes int
 	// Messages delivered once, more than once, never; corrupt deliveries.
@@ -49,12 +52,12 @@ type SimReport struct {
 
 // Violated reports whether the run broke a delivery guarantee: a message
 // twice, a corrupt one, or a guaranteed one lost.
-func (r *SimReport) Violated() bool {
+func (r *Report) Violated() bool {
 	return r.Twice > 0 || r.Corrupt > 0 || (r.Lost > 0 && r.retry == conn.RetryOnTimeout)
 }
 
-// Simulate runs s.
-func Simulate(s Simulation) (*SimReport, error) {
+// Run runs s.
+func Run(s Simulation) (*Report, error) {
 	if s.Messages < 1 {
 		return nil, errors.New("loadgen: a simulation needs at least one message")
 	}
@@ -73,7 +76,7 @@ func Simulate(s Simulation) (*SimReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &SimReport{Sent: w.Len(), Bytes: w.Bytes(), Corrupt: t.Corrupt, Finished: finished,
+	r := &Report{Sent: w.Len(), Bytes: w.Bytes(), Corrupt: t.Corrupt, Finished: finished,
 		ClientLatency: p.Client.Latency(), ServerLatency: p.Server.Latency(),
 		Simulated: p.Now.Sub(pair.Start), retry: s.Retry}
 	r.Once, r.Twice, r.Lost, r.CallbacksTrue, r.CallbacksFalse = t.Counts()
