@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/mpgs/mpgameserver/gui"
+	"github.com/mpgs/mpgameserver/internal/cli"
 	"github.com/mpgs/mpgameserver/ops/admin"
 )
 
@@ -31,8 +32,8 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Flags given on the command line, before the environment fills the
 	// rest: a server flag next to --attach is a mistake, an environment
 	// variable meant for serve is not.
-	if err := fs.Parse(args); err != nil {
-		return parseErr(err)
+	if err := cli.ParseOnly(fs, args); err != nil {
+		return err
 	}
 	given := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })

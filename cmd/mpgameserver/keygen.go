@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/cli"
 )
 
 func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -16,16 +17,15 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 		"0600) and NAME.pub (PEM public key, for clients to pin). Same files as\n"+
 		"the Python mpgameserver's genkey.", stderr)
 	name := fs.String("name", "root", "base name of the key files")
-	if err := fs.Parse(args); err != nil {
-		return parseErr(err)
+	if err := cli.ParseOnly(fs, args); err != nil {
+		return err
 	}
-	if err := applyEnv(fs); err != nil {
+	if err := cli.ApplyEnv(fs); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "keygen: give exactly one directory")
-		fs.Usage()
-		return errUsage
+		fmt.Fprintln(stderr, "usage: mpgameserver keygen [--name NAME] DIR: give exactly one directory (--help says more)")
+		return cli.ErrUsage
 	}
 	dir := fs.Arg(0)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -37,6 +37,12 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	priv := filepath.Join(dir, *name+".key")
 	pub := filepath.Join(dir, *name+".pub")
+	for _, f := range []string{priv, pub} {
+		if _, err := os.Lstat(f); err == nil {
+			return fmt.Errorf("%s exists, and keygen never overwrites a key (clients pin it): choose another DIR or --name, "+
+				"or remove %s and %s if nothing uses them", f, priv, pub)
+		}
+	}
 	if err := conn.SavePrivateKey(priv, k); err != nil {
 		return fmt.Errorf("private key file %q: %w", priv, err)
 	}

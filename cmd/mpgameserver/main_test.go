@@ -100,6 +100,12 @@ func TestKeygenMakesItsDirectory(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Equal(t, 1, strings.Count(errOut, "usage:"), errOut)
 	assert.Contains(t, errOut, "usage: mpgameserver keygen [--name NAME] DIR")
+
+	// A second pair in the same place is refused, and the way out said.
+	code, _, errOut = runArgs("keygen", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "root.key exists, and keygen never overwrites a key")
+	assert.Contains(t, errOut, "choose another DIR or --name")
 }
 
 // TestGitIgnoresKeys: keys made where README says are never committed.
@@ -107,4 +113,20 @@ func TestGitIgnoresKeys(t *testing.T) {
 	b, err := os.ReadFile("../../.gitignore")
 	require.NoError(t, err)
 	assert.Regexp(t, `(?m)^/?keys/$`, string(b))
+}
+
+// TestUnknownFlagIsShort: a wrong flag is said in a line, with where the
+// help is, not above 60 lines of it; --help prints it all.
+func TestUnknownFlagIsShort(t *testing.T) {
+	code, _, errOut := runArgs("serve", "--nonsense")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "flag provided but not defined: -nonsense")
+	assert.Contains(t, errOut, "run 'mpgameserver serve --help' for its flags")
+	assert.NotContains(t, errOut, "usage:")
+	assert.LessOrEqual(t, strings.Count(errOut, "\n"), 2)
+
+	code, _, errOut = runArgs("serve", "--help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, errOut, "usage: mpgameserver serve [flags]")
+	assert.Contains(t, errOut, "-listen")
 }

@@ -13,7 +13,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -202,19 +201,6 @@ func (f *serverFlags) adminConfig(log *slog.Logger) admin.HandlerConfig {
 		}
 	}
 	return admin.HandlerConfig{Token: f.adminTok, ReadToken: f.readTok, Hosts: hosts, Profiles: f.pprof, Logger: log}
-}
-
-// checkHostPort reports whether addr is host:port with a port that can be
-// bound (0 picks a free one); the host is resolved when the socket binds.
-func checkHostPort(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return errors.New("want host:port, for example 127.0.0.1:1474 or :1474")
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Errorf("port %q: want a number from 0 to 65535", port)
-	}
-	return nil
 }
 
 func (f *serverFlags) register(fs interface {

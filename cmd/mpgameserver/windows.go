@@ -6,7 +6,7 @@ package main
 // has none.
 func windowCommands() map[string]command {
 	return map[string]command{
-		"gui":  {"run a game server in a monitor window", runGUI},
-		"play": {"open the arena game window and join a server", runPlay},
+		"gui":  {Summary: "run a game server in a monitor window", Run: runGUI},
+		"play": {Summary: "open the arena game window and join a server", Run: runPlay},
 	}
 }

@@ -7,7 +7,7 @@
 #   examples/echo/loadtest/attack.sh none junk hello-flood
 #
 # The server runs on CPU 0; the measured clients and the attacker (each
-# its own `mpgameserver loadgen` process) on CPU 1. Five seconds into the
+# its own `mpgameserver-tools loadgen` process) on CPU 1. Five seconds into the
 # measured phase, 20 new clients try to connect (a third loadgen). While
 # the attack still runs, the server gets SIGTERM and the time it takes to
 # exit is measured. Columns: the attack and what it sent, the measured
@@ -25,7 +25,9 @@ secs=${duration%s}
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -tags headless -o "$tmp/mpgameserver" ./cmd/mpgameserver
+go build -o "$tmp/mpgameserver-tools" ./cmd/mpgameserver-tools
 bin=$tmp/mpgameserver
+tools=$tmp/mpgameserver-tools
 keys=internal/vectors/testdata
 spin=() lpin=()
 if [ "${PIN:-1}" = 1 ]; then spin=(taskset -c 0); lpin=(taskset -c 1); fi
@@ -44,13 +46,13 @@ for name in "${attacks[@]}"; do
 		--http "127.0.0.1:$hport" --log-level error >"$tmp/server.out" 2>"$tmp/server.err" &
 	spid=$!
 	for _ in $(seq 50); do grep -q READY "$tmp/server.out" 2>/dev/null && break; sleep 0.1; done
-	"${lpin[@]}" "$bin" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
+	"${lpin[@]}" "$tools" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
 		--clients "$clients" --rate "$rate" --size 64 --duration "$duration" --json --quiet >"$tmp/measured.json" 2>"$tmp/measured.err" &
 	lpid=$!
 	sleep $((clients / 500 + 3)) # the ramp
 	apid=
 	if [ "$name" != none ]; then
-		"${lpin[@]}" "$bin" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
+		"${lpin[@]}" "$tools" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
 			--clients 1 --rate 1 --size 64 --duration $((secs + 10))s --attack "$name" --json --quiet \
 			>"$tmp/attack.json" 2>"$tmp/attack.err" &
 		apid=$!
@@ -62,7 +64,7 @@ for name in "${attacks[@]}"; do
 		r=$(rss $spid)
 		[ "$r" -gt "$peak" ] && peak=$r
 		if [ "$i" = 2 ]; then
-			"$bin" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
+			"$tools" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
 				--clients 20 --rate 1 --size 64 --duration 2s --connect-rate 100 --json --quiet >"$tmp/probe.json" 2>/dev/null &
 		fi
 	done

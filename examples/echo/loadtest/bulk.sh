@@ -18,6 +18,7 @@ cd "$(dirname "$0")/../../.."
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -tags headless -o "$tmp/mpgameserver" ./cmd/mpgameserver
+go build -o "$tmp/mpgameserver-tools" ./cmd/mpgameserver-tools
 keys=internal/vectors/testdata
 port=$((15000 + RANDOM % 1000))
 http=127.0.0.1:$((port + 1000))
@@ -31,7 +32,7 @@ load() { # name, loadgen flags...
 	shift
 	runs=$((runs + 1))
 	out=$tmp/run$runs.out
-	"$tmp/mpgameserver" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
+	"$tmp/mpgameserver-tools" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
 		--duration "$duration" --quiet "$@" >"$out" 2>&1 || true
 	printf '%-34s %s | %s\n' "$name" "$(grep '^messages' "$out" | sed 's/  */ /g')" \
 		"$(grep '^round trip' "$out" | sed 's/  */ /g')"
@@ -54,7 +55,7 @@ link 0 0
 fi
 echo "small messages beside a bulk transfer (loopback)"
 load "100 clients x 30/s, alone" --clients 100 --rate 30 --size 64
-"$tmp/mpgameserver" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
+"$tmp/mpgameserver-tools" loadgen --server "127.0.0.1:$port" --pubkey "$keys/server_root.pub.pem" \
 	--duration 30s --quiet --clients 1 --rate 2 --size 1000000 --guaranteed >"$tmp/bulk.out" 2>&1 &
 bulk=$!
 sleep 2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures an echo server under `mpgameserver loadgen`, as reported in
+# Measures an echo server under `mpgameserver-tools loadgen`, as reported in
 # BENCHMARKS.md: for each client count, one Markdown table row with the
 # server's ticks/s, the datagrams/s each way, the loss, the echo round
 # trip, the server's CPU and memory, and the generator's CPU. Process CPU
@@ -13,7 +13,7 @@
 #
 # By default the server runs on CPU 0 and the generator on CPU 1 (taskset),
 # the setup of the Python original's published figures; PIN=0 lets the
-# system place them. `bare` runs `mpgameserver bare-echo` (every datagram
+# system place them. `bare` runs `mpgameserver-tools bare-echo` (every datagram
 # sent back, no protocol, no encryption) under `loadgen --bare`: what the
 # kernel allows on this machine, to compare our cost per echo with (no
 # ticks: n/a; no heap). Environment: DURATION (20s, the measured phase),
@@ -31,6 +31,7 @@ cd "$(dirname "$0")/../../.."
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -tags headless -o "$tmp/mpgameserver" ./cmd/mpgameserver
+go build -o "$tmp/mpgameserver-tools" ./cmd/mpgameserver-tools
 keys=internal/vectors/testdata
 spin=() lpin=()
 if [ "${PIN:-1}" = 1 ]; then spin=(taskset -c 0); lpin=(taskset -c 1); fi
@@ -56,7 +57,7 @@ for n in "$@"; do
 			--game echo --http "127.0.0.1:$((port + 1000))" --pprof --log-level warn >"$tmp/server.out" 2>&1 &
 		connect=${CONNECT_RATE:-500}
 	elif [ "$kind" = bare ]; then
-		"${spin[@]}" "$tmp/mpgameserver" bare-echo --listen "127.0.0.1:$port" --http "127.0.0.1:$((port + 1000))" \
+		"${spin[@]}" "$tmp/mpgameserver-tools" bare-echo --listen "127.0.0.1:$port" --http "127.0.0.1:$((port + 1000))" \
 			>"$tmp/server.out" 2>&1 &
 		connect=${CONNECT_RATE:-500}
 	else
@@ -70,7 +71,7 @@ for n in "$@"; do
 	heap0=$(heap)
 	target=(--pubkey "$keys/server_root.pub.pem")
 	if [ "$kind" = bare ]; then target=(--bare); fi
-	"${lpin[@]}" "$tmp/mpgameserver" loadgen --server "127.0.0.1:$port" "${target[@]}" \
+	"${lpin[@]}" "$tmp/mpgameserver-tools" loadgen --server "127.0.0.1:$port" "${target[@]}" \
 		--clients "$n" --rate "$rate" --size "$size" --duration "$duration" --connect-rate "$connect" \
 		--json --quiet >"$tmp/report.json" 2>"$tmp/loadgen.err" &
 	lpid=$!

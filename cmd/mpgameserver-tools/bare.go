@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/carrier/transport"
+	"github.com/mpgs/mpgameserver/internal/cli"
 )
 
 // bareCounters are a bare echo's counts, read by its status page.
@@ -34,11 +35,11 @@ func runBareEcho(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := checkHostPort(*listen); err != nil {
+	if err := cli.CheckHostPort(*listen); err != nil {
 		return fmt.Errorf("--listen %q: %w", *listen, err)
 	}
 	if *httpAddr != "" {
-		if err := checkHostPort(*httpAddr); err != nil {
+		if err := cli.CheckHostPort(*httpAddr); err != nil {
 			return fmt.Errorf("--http %q: %w", *httpAddr, err)
 		}
 	}

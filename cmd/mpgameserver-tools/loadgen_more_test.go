@@ -24,15 +24,13 @@ func lastLine(s string) string {
 func TestLoadgenWithTheWrongKey(t *testing.T) {
 	dir := t.TempDir()
 	for _, name := range []string{"root", "other"} {
-		code, _, errOut := runArgs("keygen", "--name", name, dir)
-		require.Equal(t, 0, code, errOut)
+		keygen(t, dir, name)
 	}
-	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo")
-	defer stop()
+	addr := gameServer(t, "echo", filepath.Join(dir, "root.key"))
 	other := filepath.Join(dir, "other.pub")
 	code, out, errOut := runArgs("loadgen", "--server", addr, "--pubkey", other, "--clients", "4", "--duration", "1s", "--quiet", "--json")
 	assert.Equal(t, 1, code)
-	assert.Equal(t, "mpgameserver loadgen: no client connected: the server's key does not match --pubkey "+other+" (4 of 4 handshakes: bad signature)",
+	assert.Equal(t, "mpgameserver-tools loadgen: no client connected: the server's key does not match --pubkey "+other+" (4 of 4 handshakes: bad signature)",
 		lastLine(errOut))
 	var rep map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
@@ -52,23 +50,22 @@ func TestLoadgenAgainstNothing(t *testing.T) {
 		assert.Equal(t, 1, code, sockets)
 		assert.Contains(t, out, "0 connected, 3 failed", sockets)
 		if runtime.GOOS != "linux" {
-			assert.Contains(t, lastLine(errOut), "mpgameserver loadgen: no client connected: ", sockets)
+			assert.Contains(t, lastLine(errOut), "mpgameserver-tools loadgen: no client connected: ", sockets)
 			continue
 		}
-		assert.Equal(t, "mpgameserver loadgen: no client connected: nothing listens at "+addr+" (3 of 3 handshakes: connection refused): is the server running?",
+		assert.Equal(t, "mpgameserver-tools loadgen: no client connected: nothing listens at "+addr+" (3 of 3 handshakes: connection refused): is the server running?",
 			lastLine(errOut), sockets)
 	}
 }
 
 func TestLoadgenAgainstAnArenaServer(t *testing.T) {
-	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "arena")
-	defer stop()
+	addr := gameServer(t, "arena", "")
 	code, out, errOut := runArgs("loadgen", "--server", addr, "--clients", "3", "--rate", "10", "--duration", "1s", "--quiet",
 		"--handshake-timeout", "30s")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "3 connected", "it connects: an mpgameserver server")
 	line := lastLine(errOut)
-	assert.True(t, strings.HasPrefix(line, "mpgameserver loadgen: the server at "+addr+" "), line)
+	assert.True(t, strings.HasPrefix(line, "mpgameserver-tools loadgen: the server at "+addr+" "), line)
 	assert.True(t, strings.HasSuffix(line, ": is it an echo server (mpgameserver serve --game echo)?"), line)
 	assert.Contains(t, out, "\nproblem    the server at "+addr)
 }

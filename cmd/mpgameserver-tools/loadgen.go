@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/cli"
 	"github.com/mpgs/mpgameserver/internal/loadgen"
 )
 
@@ -192,7 +193,7 @@ func (a *attackFlags) check(fs *flag.FlagSet) error {
 	if a.rateSet && a.name == "" {
 		fmt.Fprintln(fs.Output(), "--attack-rate needs --attack")
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	return nil
 }

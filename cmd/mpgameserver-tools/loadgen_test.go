@@ -2,11 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"net"
-	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,11 +11,8 @@ import (
 
 func TestLoadgenAgainstServe(t *testing.T) {
 	dir := t.TempDir()
-	code, _, _ := runArgs("keygen", dir)
-	require.Equal(t, 0, code)
-	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo",
-		"--http", "127.0.0.1:0", "--pprof")
-	defer stop()
+	keygen(t, dir, "root")
+	addr := gameServer(t, "echo", filepath.Join(dir, "root.key"))
 	// What it measures depends on the machine; what it must report does
 	// not: every client connected (a generous handshake timeout for a
 	// busy machine), every message echoed or counted lost.
@@ -54,7 +47,7 @@ func TestLoadgenFlagErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--clients", "0"}, "--clients 0: want at least 1"},
-		{[]string{"--clients", "-5"}, "mpgameserver loadgen: --clients -5: want at least 1\n"},
+		{[]string{"--clients", "-5"}, "mpgameserver-tools loadgen: --clients -5: want at least 1\n"},
 		{[]string{"--size", "3"}, "--size 3: want"},
 		{[]string{"--rate", "0"}, "--rate 0: want"},
 		{[]string{"--duration", "-1s"}, "--duration -1s: want a positive duration"},
@@ -93,8 +86,7 @@ func TestLoadgenAttackFlags(t *testing.T) {
 }
 
 func TestLoadgenWithAnAttack(t *testing.T) {
-	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "echo")
-	defer stop()
+	addr := gameServer(t, "echo", "")
 	code, out, errOut := runArgs("loadgen", "--server", addr, "--clients", "3", "--rate", "10", "--duration", "2s",
 		"--quiet", "--json", "--attack", "stats-pack", "--attack-rate", "10", "--handshake-timeout", "30s")
 	require.Equal(t, 0, code, errOut)
@@ -109,61 +101,10 @@ func TestLoadgenWithAnAttack(t *testing.T) {
 	assert.Equal(t, 1.0, att["attackers"])
 }
 
-// TestStatusPage: serve --http shows the counters the benchmarks read,
-// and --pprof adds Go's profiles.
-func TestStatusPage(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	httpAddr := ln.Addr().String()
-	ln.Close()
-	_, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--http", httpAddr, "--pprof")
-	defer stop()
-	url := "http://" + httpAddr
-	resp, err := http.Get(url + "/")
-	require.NoError(t, err)
-	body := readAll(t, resp)
-	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "socket recv-buffer", "kernel-drops 0", "memory heap-live",
-		"packets assembled", "datagrams in", "drops blocked 0 junk 0", "rejected header 0", "messages duplicate 0", "handshakes queued 0",
-		"clients connects 0", "budget held 0 limit 134217728", "overruns late-ticks", "age-ms snapshot",
-		"sessions hosts 0 busiest-host 0 per-host 32 host-limited 0", "browsers setting-up 0 open 0", "http-conns open 1"} {
-		assert.Contains(t, body, want)
-	}
-	// Scripts read a line by its first word: a line added later never
-	// starts like another (the first ten predate the rule).
-	lines := strings.Split(strings.TrimSpace(body), "\n")
-	for i, line := range lines[10:] {
-		w, _, _ := strings.Cut(line, " ")
-		for j, other := range lines {
-			v, _, _ := strings.Cut(other, " ")
-			if j != i+10 {
-				assert.False(t, strings.HasPrefix(w, v) || strings.HasPrefix(v, w), "lines starting %q and %q", v, w)
-			}
-		}
-	}
-	resp, err = http.Get(url + "/debug/pprof/")
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "profiles from the loopback need no token")
-	assert.True(t, strings.Contains(readAll(t, resp), "goroutine"))
-	resp, err = http.Get(url + "/debug/pprof/profile?seconds=86400")
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a day of profiling")
-}
-
-func readAll(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return string(b)
-}
-
 func TestLoadgenLargeMessages(t *testing.T) {
 	dir := t.TempDir()
-	code, _, _ := runArgs("keygen", dir)
-	require.Equal(t, 0, code)
-	addr, _, _, stop := serve(t, "--listen", "127.0.0.1:0", "--key", filepath.Join(dir, "root.key"), "--game", "echo")
-	defer stop()
+	keygen(t, dir, "root")
+	addr := gameServer(t, "echo", filepath.Join(dir, "root.key"))
 	// 100 kB messages travel in about 100 fragments each way.
 	code, out, errOut := runArgs("loadgen", "--server", addr, "--pubkey", filepath.Join(dir, "root.pub"),
 		"--clients", "1", "--rate", "2", "--size", "100000", "--guaranteed", "--duration", "2s", "--json", "--quiet",
