@@ -93,7 +93,7 @@ func TestBareFlagErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"loadgen", "--bare", "--size", "2000"}, "--size 2000: want 14 to 1472 bytes with --bare"},
+		{[]string{"loadgen", "--bare", "--size", "2000"}, "--size 2000: want 14 to 1472 bytes in a bare run"},
 		{[]string{"loadgen", "--bare", "--guaranteed"}, "--bare sends plain datagrams"},
 		{[]string{"loadgen", "--size", "9000000"}, "--size 9000000: want"},
 		{[]string{"bare-echo", "--listen", "nowhere"}, "--listen"},

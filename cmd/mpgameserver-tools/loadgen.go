@@ -53,34 +53,23 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := atk.check(fs); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", *logLevel)
+	level, err := cli.LogLevel(*logLevel)
+	if err != nil {
+		return err
 	}
 	mode, err := loadgen.ParseSockets(*sockets)
 	if err != nil {
 		return fmt.Errorf("--sockets: %w", err)
 	}
-	if *handshake <= 0 {
-		return fmt.Errorf("--handshake-timeout %s: want a positive duration", *handshake)
-	}
+	// Zero is a Config's default; as a flag it is a mistake. The rest is
+	// the library's to check (flagOf names the flag in its error).
 	switch {
-	case *clients < 1:
-		return fmt.Errorf("--clients %d: want at least 1", *clients)
-	case !(*rate > 0 && *rate <= 10000):
-		return fmt.Errorf("--rate %g: want more than 0 and at most 10000 messages per second", *rate)
-	case *size < loadgen.MinSize || *size > loadgen.MaxSize:
-		return fmt.Errorf("--size %d: want %d to %d bytes", *size, loadgen.MinSize, loadgen.MaxSize)
-	case *bare && *size > loadgen.MaxBareSize:
-		return fmt.Errorf("--size %d: want %d to %d bytes with --bare (one datagram)", *size, loadgen.MinSize, loadgen.MaxBareSize)
-	case *bare && (*guaranteed || atk.name != "" || *pubkey != ""):
-		return errors.New("--bare sends plain datagrams: no --guaranteed, --attack or --pubkey")
-	case *duration <= 0:
-		return fmt.Errorf("--duration %s: want a positive duration", *duration)
+	case *handshake <= 0:
+		return fmt.Errorf("--handshake-timeout %s: want a positive duration", *handshake)
 	case !(*connectRate > 0):
 		return fmt.Errorf("--connect-rate %g: want a positive number of handshakes per second", *connectRate)
-	case *workers < 0:
-		return fmt.Errorf("--workers %d: want 0 (one per CPU) or more", *workers)
+	case *bare && (*guaranteed || atk.name != "" || *pubkey != ""):
+		return errors.New("--bare sends plain datagrams: no --guaranteed, --attack or --pubkey")
 	}
 	ua, err := net.ResolveUDPAddr("udp", *addr)
 	if err != nil {
@@ -126,7 +115,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	rep, err := loadgen.Run(ctx, cfg)
 	if err != nil {
-		return err
+		return flagOf(err)
 	}
 	if !*quiet && isTerminal(stderr) {
 		fmt.Fprintln(stderr)
@@ -228,4 +217,19 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// flagOf says a loadgen.FieldError in the flag's words: "--clients 0:
+// want at least 1".
+func flagOf(err error) error {
+	var fe *loadgen.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	flag := map[string]string{"Clients": "--clients", "Rate": "--rate", "Size": "--size", "Duration": "--duration",
+		"ConnectRate": "--connect-rate", "HandshakeTimeout": "--handshake-timeout", "Workers": "--workers"}[fe.Field]
+	if flag == "" {
+		return err
+	}
+	return fmt.Errorf("%s %v: want %s", flag, fe.Value, fe.Want)
 }

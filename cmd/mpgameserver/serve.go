@@ -23,6 +23,7 @@ import (
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
+	"github.com/mpgs/mpgameserver/internal/cli"
 	"github.com/mpgs/mpgameserver/internal/echo"
 	"github.com/mpgs/mpgameserver/ops/admin"
 	"github.com/mpgs/mpgameserver/ops/agones"
@@ -80,6 +81,7 @@ type serverFlags struct {
 	root      *conn.PrivateKey // the key in use, once newServer ran
 	loaded    *conn.PrivateKey // the --key file's key, once check ran
 	assets    web.Assets       // the arena for the browser, once check ran (empty: built without)
+	level     slog.Level       // --log-level, once check ran
 }
 
 // check validates every flag, and loads the --key file, before anything
@@ -94,10 +96,11 @@ func (f *serverFlags) check() error {
 	if f.bots > 0 && f.game != "arena" {
 		return fmt.Errorf("--bots %d: bots play the arena game only; add --game arena", f.bots)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	level, err := cli.LogLevel(f.logLevel)
+	if err != nil {
+		return err
 	}
+	f.level = level
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Errorf("--log-format %q: want text or json", f.logFormat)
 	}
@@ -334,9 +337,7 @@ func (h *hosted) abort() {
 // generated the root key.
 func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame := games()[f.game]
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(f.logLevel)) // check accepted it
-	tail := admin.NewLogTail(f.logHandler(stderr, level), 50, slog.LevelWarn)
+	tail := admin.NewLogTail(f.logHandler(stderr, f.level), 50, slog.LevelWarn)
 	log := slog.New(tail)
 	root := f.loaded
 	h := &hosted{log: log}

@@ -194,35 +194,51 @@ func percent(a, b uint64) float64 {
 	return 100 * float64(a) / float64(b)
 }
 
+// A FieldError says which field of a Config is out of range, what it
+// holds and what it should: a command maps Field to its flag.
+type FieldError struct {
+	Field string // the Config field's name
+	Value any
+	Want  string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("loadgen: %s %v: want %s", e.Field, e.Value, e.Want)
+}
+
 func (c *Config) resolve() (Config, error) {
 	r := *c
 	if !r.Server.IsValid() {
 		return r, errors.New("loadgen: no server address")
 	}
 	if r.Clients < 1 {
-		return r, fmt.Errorf("loadgen: clients must be at least 1, not %d", r.Clients)
+		return r, &FieldError{"Clients", r.Clients, "at least 1"}
 	}
-	if r.Rate <= 0 || r.Rate > 10000 {
-		return r, fmt.Errorf("loadgen: rate must be in (0, 10000] messages per second, not %g", r.Rate)
+	if !(r.Rate > 0 && r.Rate <= 10000) {
+		return r, &FieldError{"Rate", r.Rate, "more than 0 and at most 10000 messages per second"}
 	}
 	maxSize := MaxSize
 	if r.Bare {
 		maxSize = MaxBareSize
-		if r.Guaranteed || r.Attack != "" {
-			return r, errors.New("loadgen: a bare run sends plain datagrams: no guaranteed messages, no attack")
+		if r.Guaranteed || r.Attack != "" || r.ServerKey != nil {
+			return r, errors.New("loadgen: a bare run sends plain datagrams: no guaranteed messages, no attack, no server key")
 		}
 	}
 	if r.Size < MinSize || r.Size > maxSize {
-		return r, fmt.Errorf("loadgen: size must be in %d..%d bytes, not %d", MinSize, maxSize, r.Size)
+		want := fmt.Sprintf("%d to %d bytes", MinSize, maxSize)
+		if r.Bare {
+			want += " in a bare run (one datagram)"
+		}
+		return r, &FieldError{"Size", r.Size, want}
 	}
 	if r.Duration <= 0 {
-		return r, fmt.Errorf("loadgen: duration must be positive, not %s", r.Duration)
+		return r, &FieldError{"Duration", r.Duration, "a positive duration"}
 	}
 	if r.ConnectRate == 0 {
 		r.ConnectRate = 500
 	}
-	if r.ConnectRate < 0 {
-		return r, fmt.Errorf("loadgen: connect rate must be positive, not %g", r.ConnectRate)
+	if !(r.ConnectRate > 0) {
+		return r, &FieldError{"ConnectRate", r.ConnectRate, "a positive number of handshakes per second"}
 	}
 	if r.FrameRate == 0 {
 		r.FrameRate = 60
@@ -230,8 +246,11 @@ func (c *Config) resolve() (Config, error) {
 	if r.FrameRate < 1 || r.FrameRate > 1000 {
 		return r, fmt.Errorf("loadgen: frame rate must be in 1..1000, not %d", r.FrameRate)
 	}
-	if r.EchoWindow < 0 || r.HandshakeTimeout < 0 {
-		return r, fmt.Errorf("loadgen: negative echo window (%s) or handshake timeout (%s)", r.EchoWindow, r.HandshakeTimeout)
+	if r.EchoWindow < 0 {
+		return r, &FieldError{"EchoWindow", r.EchoWindow, "a positive duration"}
+	}
+	if r.HandshakeTimeout < 0 {
+		return r, &FieldError{"HandshakeTimeout", r.HandshakeTimeout, "a positive duration"}
 	}
 	if r.EchoWindow == 0 {
 		r.EchoWindow = 2 * time.Second
@@ -242,7 +261,10 @@ func (c *Config) resolve() (Config, error) {
 	if r.Drain <= 0 {
 		r.Drain = max(time.Second, r.bulkDrain())
 	}
-	if r.Workers <= 0 {
+	if r.Workers < 0 {
+		return r, &FieldError{"Workers", r.Workers, "0 (one per CPU) or more"}
+	}
+	if r.Workers == 0 {
 		r.Workers = runtime.GOMAXPROCS(0)
 	}
 	r.Workers = min(r.Workers, r.Clients)
