@@ -27,8 +27,8 @@ import (
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/echocheck"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 	"github.com/mpgs/mpgameserver/server"
 )
@@ -161,10 +161,10 @@ func TestEchoScenariosOverWebRTC(t *testing.T) {
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
 	var report bytes.Buffer
-	passed, failed := echo.Run(echo.Options{Server: url, Key: pub, Out: &report, Dial: rtc.Dialer(rtc.NewAPI(loopback())), ConnectTimeout: 8 * time.Second})
+	passed, failed := echocheck.Run(echocheck.Options{Server: url, Key: pub, Out: &report, Dial: rtc.Dialer(rtc.NewAPI(loopback())), ConnectTimeout: 8 * time.Second})
 	t.Logf("over WebRTC:\n%s", report.String())
 	assert.Zero(t, failed)
-	assert.Equal(t, len(echo.Scenarios()), passed)
+	assert.Equal(t, len(echocheck.Scenarios()), passed)
 }
 
 // TestBrowserAndUDPClientsTogether: a client over WebRTC and one over UDP

@@ -27,8 +27,8 @@ import (
 
 	"github.com/mpgs/mpgameserver/carrier/rtc"
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/examples/echo"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
+	"github.com/mpgs/mpgameserver/internal/echocheck"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
@@ -112,7 +112,7 @@ func TestServeEchoEndToEnd(t *testing.T) {
 	pub, err := conn.LoadPublicKey(filepath.Join(dir, "root.pub"))
 	require.NoError(t, err)
 	var report bytes.Buffer
-	_, failed := echo.Run(echo.Options{Server: addr, Key: pub, Out: &report, Frame: 5 * time.Millisecond})
+	_, failed := echocheck.Run(echocheck.Options{Server: addr, Key: pub, Out: &report, Frame: 5 * time.Millisecond})
 	assert.Zero(t, failed, report.String())
 	assert.Equal(t, 0, stop(), "a graceful stop exits 0")
 	assert.Regexp(t, `CONNECT 127\.0\.0\.1:\d+ token=\d+ active=1`, out.String())
@@ -141,7 +141,7 @@ func TestServeWebForEcho(t *testing.T) {
 	require.NoError(t, err)
 	loopback := rtc.Dialer(rtc.NewAPI(rtc.Options{Host: netip.MustParseAddr("127.0.0.1")}))
 	var report bytes.Buffer
-	_, failed := echo.Run(echo.Options{Server: page + "rtc", Key: pub, Out: &report, Frame: 5 * time.Millisecond,
+	_, failed := echocheck.Run(echocheck.Options{Server: page + "rtc", Key: pub, Out: &report, Frame: 5 * time.Millisecond,
 		Dial: loopback, ConnectTimeout: 10 * time.Second})
 	assert.Zero(t, failed, report.String())
 	assert.Equal(t, 0, stop())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -17,15 +18,15 @@ import (
 	"github.com/mpgs/mpgameserver/server"
 )
 
-// TestRunnerAgainstNothing: with nothing listening at --server, the runner
+// TestCheckAgainstNothing: with nothing listening at --server, check
 // says so on its connect line, runs nothing else and exits 1.
-func TestRunnerAgainstNothing(t *testing.T) {
+func TestCheckAgainstNothing(t *testing.T) {
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := pc.LocalAddr().String()
 	require.NoError(t, pc.Close())
 	var out, errOut bytes.Buffer
-	code := run([]string{"--server", addr, "--connect-timeout", "1s", "--frame", "5ms"}, &out, &errOut)
+	code := run(context.Background(), []string{"check", "--server", addr, "--connect-timeout", "1s", "--frame", "5ms"}, &out, &errOut)
 	assert.Equal(t, 1, code)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	require.NotEmpty(t, lines)
@@ -38,9 +39,9 @@ func TestRunnerAgainstNothing(t *testing.T) {
 	assert.NotContains(t, out.String(), "PASS")
 }
 
-// TestRunnerAgainstOurServer: every scenario passes, exit 0; with another
+// TestCheckAgainstOurServer: every scenario passes, exit 0; with another
 // key pinned, connect fails for a bad signature and exits 1.
-func TestRunnerAgainstOurServer(t *testing.T) {
+func TestCheckAgainstOurServer(t *testing.T) {
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	srv, err := server.New(server.Config{Handler: echogame.NewHandler(nil), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, "127.0.0.1:0")
@@ -51,7 +52,7 @@ func TestRunnerAgainstOurServer(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, conn.SavePublicKey(filepath.Join(dir, "root.pub"), root.Public()))
 	var out, errOut bytes.Buffer
-	code := run([]string{"--server", srv.Addr().String(), "--pubkey", filepath.Join(dir, "root.pub"), "--frame", "5ms"}, &out, &errOut)
+	code := run(context.Background(), []string{"check", "--server", srv.Addr().String(), "--pubkey", filepath.Join(dir, "root.pub"), "--frame", "5ms"}, &out, &errOut)
 	assert.Equal(t, 0, code, out.String())
 	assert.Contains(t, out.String(), "PASS wrong_key refused: ")
 	assert.Contains(t, out.String(), "9 passed, 0 failed\n")
@@ -60,7 +61,7 @@ func TestRunnerAgainstOurServer(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, conn.SavePublicKey(filepath.Join(dir, "other.pub"), other.Public()))
 	out.Reset()
-	code = run([]string{"--server", srv.Addr().String(), "--pubkey", filepath.Join(dir, "other.pub"), "--frame", "5ms"}, &out, &errOut)
+	code = run(context.Background(), []string{"check", "--server", srv.Addr().String(), "--pubkey", filepath.Join(dir, "other.pub"), "--frame", "5ms"}, &out, &errOut)
 	assert.Equal(t, 1, code)
 	assert.True(t, strings.HasPrefix(out.String(), "FAIL connect bad signature: the server's key does not match the pinned key"), out.String())
 	assert.Contains(t, out.String(), "0 passed, 1 failed, 8 skipped\n")

@@ -1,9 +1,9 @@
-// Package echo checks that a server keeps the echo contract: Run connects
-// as a client and runs scenarios (connect, small and packed messages,
-// fragments of 10 KB and 100 KB, guaranteed delivery's callbacks, the
-// STATS reply, a wrong pinned key, a graceful disconnect), printing a
-// PASS or FAIL line for each. examples/echo/runner runs it from the
-// command line, against our server or the Python original's.
+// Package echocheck checks that a server keeps the echo contract: Run
+// connects as a client and runs scenarios (connect, small and packed
+// messages, fragments of 10 KB and 100 KB, guaranteed delivery's
+// callbacks, the STATS reply, a wrong pinned key, a graceful disconnect),
+// printing a PASS or FAIL line for each. mpgameserver-tools check runs it
+// from the command line, against our server or the Python original's.
 //
 // The contract (the echo game, internal/echo, which `mpgameserver serve
 // --game echo` runs):
@@ -14,7 +14,7 @@
 //     {"1234567890":{"msgs":3,"bytes":120}, ...};
 //   - the server prints "CONNECT <ip>:<port> token=<n> active=<n>" and
 //     "DISCONNECT <ip>:<port> msgs=<n> bytes=<n> active=<n>" lines.
-package echo
+package echocheck
 
 import (
 	"encoding/json"

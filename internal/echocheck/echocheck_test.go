@@ -1,4 +1,4 @@
-package echo_test
+package echocheck_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/echocheck"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 	"github.com/mpgs/mpgameserver/server"
 )
@@ -37,11 +37,11 @@ func startEcho(t *testing.T, addr string) (*server.Server, *conn.PrivateKey, *sy
 func TestScenariosAgainstOurServer(t *testing.T) {
 	srv, root, out := startEcho(t, "127.0.0.1:0")
 	var report bytes.Buffer
-	passed, failed := echo.Run(echo.Options{Server: srv.Addr().String(), Key: root.Public(), Out: &report, Frame: 5 * time.Millisecond})
+	passed, failed := echocheck.Run(echocheck.Options{Server: srv.Addr().String(), Key: root.Public(), Out: &report, Frame: 5 * time.Millisecond})
 	t.Log("\n" + report.String())
 	assert.Zero(t, failed)
-	assert.Equal(t, len(echo.Scenarios()), passed)
-	for _, name := range echo.Scenarios() {
+	assert.Equal(t, len(echocheck.Scenarios()), passed)
+	for _, name := range echocheck.Scenarios() {
 		assert.Contains(t, report.String(), "PASS "+name+" ")
 	}
 	assert.Contains(t, report.String(), "9 passed, 0 failed")
@@ -63,18 +63,18 @@ func TestScenariosAgainstNothing(t *testing.T) {
 	addr := pc.LocalAddr().String()
 	require.NoError(t, pc.Close())
 	var report bytes.Buffer
-	passed, failed := echo.Run(echo.Options{Server: addr, Out: &report, Frame: 5 * time.Millisecond, ConnectTimeout: time.Second})
+	passed, failed := echocheck.Run(echocheck.Options{Server: addr, Out: &report, Frame: 5 * time.Millisecond, ConnectTimeout: time.Second})
 	t.Log("\n" + report.String())
 	assert.Zero(t, passed)
 	assert.Equal(t, 1, failed)
 	lines := strings.Split(strings.TrimSpace(report.String()), "\n")
-	require.Len(t, lines, len(echo.Scenarios())+1)
+	require.Len(t, lines, len(echocheck.Scenarios())+1)
 	if runtime.GOOS == "linux" {
 		assert.Equal(t, "FAIL connect connection refused: nothing listens at "+addr+": is an echo server running there?", lines[0])
 	} else {
 		assert.True(t, strings.HasPrefix(lines[0], "FAIL connect "), lines[0])
 	}
-	for i, name := range echo.Scenarios()[1:] {
+	for i, name := range echocheck.Scenarios()[1:] {
 		assert.Equal(t, "SKIP "+name+" not run: connect failed", lines[i+1])
 	}
 	assert.Equal(t, "0 passed, 1 failed, 8 skipped", lines[len(lines)-1])
@@ -89,7 +89,7 @@ func TestScenariosAgainstASilentPort(t *testing.T) {
 	defer pc.Close()
 	addr := pc.LocalAddr().String()
 	var report bytes.Buffer
-	_, failed := echo.Run(echo.Options{Server: addr, Out: &report, Frame: 5 * time.Millisecond, ConnectTimeout: 500 * time.Millisecond})
+	_, failed := echocheck.Run(echocheck.Options{Server: addr, Out: &report, Frame: 5 * time.Millisecond, ConnectTimeout: 500 * time.Millisecond})
 	assert.Equal(t, 1, failed)
 	assert.True(t, strings.HasPrefix(report.String(), "FAIL connect no answer from "+addr+" within 500ms: is an echo server running there?\n"), report.String())
 	assert.NotContains(t, report.String(), "PASS")

@@ -1,4 +1,4 @@
-package echo_test
+package echocheck_test
 
 import (
 	"fmt"
@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/echocheck"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -31,7 +31,7 @@ func ExampleRun() {
 		<-srv.Done()
 	}()
 
-	passed, failed := echo.Run(echo.Options{
+	passed, failed := echocheck.Run(echocheck.Options{
 		Server: srv.Addr().String(),
 		Key:    root.Public(),
 		Out:    io.Discard, // or os.Stdout for the report
@@ -44,7 +44,7 @@ func ExampleRun() {
 
 // Scenarios lists what Run checks, in order.
 func ExampleScenarios() {
-	for _, name := range echo.Scenarios() {
+	for _, name := range echocheck.Scenarios() {
 		fmt.Println(name)
 	}
 	// Output:

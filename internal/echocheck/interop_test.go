@@ -1,4 +1,4 @@
-package echo_test
+package echocheck_test
 
 import (
 	"bufio"
@@ -21,8 +21,8 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
-	"github.com/mpgs/mpgameserver/examples/echo"
 	echogame "github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/echocheck"
 	"github.com/mpgs/mpgameserver/internal/loadgen"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 	"github.com/mpgs/mpgameserver/server"
@@ -36,7 +36,7 @@ import (
 // MPGS_PYTHON to an interpreter with twisted and cryptography, default
 // python3). Both sides use the fixed key pair of the protocol vectors.
 
-const vectorKeys = "../../internal/vectors/testdata/"
+const vectorKeys = "../vectors/testdata/"
 
 func reference(t *testing.T) (python string, env []string) {
 	ref := os.Getenv("MPGS_PY_REFERENCE")
@@ -73,10 +73,10 @@ func TestInteropOurClientAgainstPythonServer(t *testing.T) {
 	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
 	require.NoError(t, err)
 	var report bytes.Buffer
-	passed, failed := echo.Run(echo.Options{Server: "127.0.0.1:" + port, Key: pub, Out: &report})
+	passed, failed := echocheck.Run(echocheck.Options{Server: "127.0.0.1:" + port, Key: pub, Out: &report})
 	t.Logf("our client against the Python server:\n%s", report.String())
 	assert.Zero(t, failed)
-	assert.Equal(t, len(echo.Scenarios()), passed)
+	assert.Equal(t, len(echocheck.Scenarios()), passed)
 }
 
 // TestInteropLoadgenAgainstPythonServer: the load generator measures the
