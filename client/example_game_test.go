@@ -30,8 +30,8 @@ func (g *game) Update() error {
 	return nil
 }
 
-// The client inside a game: the README's "Embed the client in your
-// Ebitengine game".
+// The client inside a game (README's whole program is
+// examples/minimal/client).
 func Example_game() {
 	serverKey, err := conn.LoadPublicKey("keys/root.pub") // pin the server's public key
 	if err != nil {

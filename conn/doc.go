@@ -12,5 +12,5 @@
 //
 // The connection itself, a sans-I/O state machine wire-compatible with
 // the Python mpgameserver 0.2.4, is internal (internal/session); the
-// protocol it speaks is internal/protocol/SPEC.md.
+// protocol it speaks is docs/protocol.md.
 package conn

@@ -30,8 +30,8 @@ func (g *Game) HandleMessage(p *server.Peer, seq conn.Seq, msg []byte) {
 }
 func (g *Game) Update(delta time.Duration) { /* advance the world one tick */ }
 
-// A game server: the README's "Write a game server". It serves until
-// SIGINT or SIGTERM, then stops gracefully.
+// A game server (README's whole program is examples/minimal/server). It
+// serves until SIGINT or SIGTERM, then stops gracefully.
 func Example_gameServer() {
 	root, err := conn.LoadPrivateKey("keys/root.key") // mpgameserver keygen keys/
 	if err != nil {

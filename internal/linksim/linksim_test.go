@@ -25,5 +25,8 @@ func TestGuaranteedOverALossyLink(t *testing.T) {
 	again, err := linksim.Run(linksim.Simulation{Link: netsim.Profile{Loss: 0.2, Duplicate: 0.1}, Messages: 200, Size: 300,
 		Retry: conn.RetryOnTimeout, Seed: 7})
 	require.NoError(t, err)
-	assert.Equal(t, r.Client, again.Client, "the same seed, the same run")
+	// The same seed, the same run, but for the bytes of the server's
+	// hello, whose ECDSA signature is randomized.
+	assert.Equal(t, []uint64{r.Client.Sent, r.Client.Received, r.Client.Resent, r.Client.Dropped},
+		[]uint64{again.Client.Sent, again.Client.Received, again.Client.Resent, again.Client.Dropped})
 }

@@ -1,6 +1,6 @@
-// Package readme checks that the README's Go snippets are the code of the
-// Example functions they name, so that they compile with the tests and
-// cannot rot.
+// Package readme checks the README: its Go snippets are whole programs of
+// the tree (so they compile with the tests and cannot rot), it stays
+// short, its links and the docs' lead somewhere.
 package readme_test
 
 import (
@@ -46,21 +46,51 @@ func snippets(t *testing.T) []snippet {
 	return out
 }
 
-// TestSnippetsAreExamples: a snippet is its file whole from the import
-// block on, so that what a reader copies has its imports and its error
-// handling, and compiles (the file is built and run with the tests).
-func TestSnippetsAreExamples(t *testing.T) {
+// TestSnippetsArePrograms: a snippet is a whole program, the file it names
+// from its first line to its last, so that what a reader copies builds
+// and runs as it is (examples/minimal's test builds and runs the two
+// together, in a module of their own).
+func TestSnippetsArePrograms(t *testing.T) {
 	sn := snippets(t)
 	require.GreaterOrEqual(t, len(sn), 2, "the server and client snippets")
 	for _, s := range sn {
 		src, err := os.ReadFile(filepath.Join(root, s.file))
 		require.NoError(t, err, s.file)
-		assert.Contains(t, string(src), "\nfunc Example", "%s holds an Example", s.file)
-		at := strings.Index(string(src), "import (")
-		require.GreaterOrEqual(t, at, 0, "%s has an import block", s.file)
-		want := strings.TrimSpace(string(src[at:]))
+		assert.Contains(t, string(src), "\npackage main\n", "%s is a program", s.file)
+		assert.Contains(t, string(src), "\nfunc main() {", "%s is a program", s.file)
+		want := strings.TrimSpace(string(src))
 		got := strings.TrimSpace(strings.Join(s.lines, "\n"))
-		assert.Equal(t, want, got, "README's snippet of %s is the file from its imports on; copy it again", s.file)
+		assert.Equal(t, want, got, "README's snippet of %s is the whole file; copy it again", s.file)
+	}
+}
+
+// TestReadmeIsShort: the README says what a newcomer needs, the rest is
+// in docs/.
+func TestReadmeIsShort(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	assert.LessOrEqual(t, strings.Count(string(b), "\n"), 300)
+}
+
+// TestDocLinks: every relative link of README and docs/ leads to a file
+// of the tree.
+func TestDocLinks(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	require.NoError(t, err)
+	files = append(files, filepath.Join(root, "README.md"), filepath.Join(root, "BENCHMARKS.md"))
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			target, _, _ = strings.Cut(target, "#")
+			_, err := os.Stat(filepath.Join(filepath.Dir(f), target))
+			assert.NoError(t, err, "%s links to %s", f, m[1])
+		}
 	}
 }
 
@@ -140,13 +170,15 @@ func typeCheck(t *testing.T, fset *token.FileSet, f *ast.File) *types.Info {
 	return info
 }
 
-// TestGettingStarted: README says how to add the module, and that the
-// first build is slow, before a reader thinks it hung.
+// TestGettingStarted: README says how to use the module from a clone
+// (it is not published), and that the first build is slow, before a
+// reader thinks it hung.
 func TestGettingStarted(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(root, "README.md"))
 	require.NoError(t, err)
 	readme := string(b)
-	assert.Contains(t, readme, "go get github.com/mpgs/mpgameserver@latest")
+	assert.Contains(t, readme, "go mod edit -require github.com/mpgs/mpgameserver@v0.0.0 -replace github.com/mpgs/mpgameserver=")
+	assert.Contains(t, readme, "go mod tidy")
 	top := readme[:min(len(readme), 1200)]
 	assert.Contains(t, top, "go build -o mpgameserver ./cmd/mpgameserver", "the first screen suggests building once")
 	assert.Regexp(t, `first .go run. compiles Ebitengine and takes 1 to 6 minutes`, top)
@@ -186,16 +218,17 @@ func TestPlatformTable(t *testing.T) {
 	}
 }
 
-// TestMetricsAreDocumented: README's table names every metric the
-// collector exports (in full, or as _suffix after a full name on its row).
+// TestMetricsAreDocumented: the operations guide's table names every
+// metric the collector exports (in full, or as _suffix after a full name
+// on its row).
 func TestMetricsAreDocumented(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	b, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
 	require.NoError(t, err)
-	readme := string(b)
+	doc := string(b)
 	for _, m := range prom.Metrics() {
 		full := prom.Namespace + "_" + m.Name
-		if !strings.Contains(readme, "`"+full+"`") && !strings.Contains(readme, "`"+full+"{") {
-			assert.Regexp(t, "(?m)^\\| `"+prom.Namespace+"_.*`_"+regexp.QuoteMeta(m.Name)+"[`{]", readme, "README's metrics table names %s", full)
+		if !strings.Contains(doc, "`"+full+"`") && !strings.Contains(doc, "`"+full+"{") {
+			assert.Regexp(t, "(?m)^\\| `"+prom.Namespace+"_.*`_"+regexp.QuoteMeta(m.Name)+"[`{]", doc, "the metrics table names %s", full)
 		}
 	}
 }

@@ -12,7 +12,7 @@
 // Receive or Poll call that resolved them, never in the middle of the
 // connection's own bookkeeping.
 //
-// The wire behaviour is the Python mpgameserver 0.2.4's (see internal/protocol/SPEC.md), with
+// The wire behaviour is the Python mpgameserver 0.2.4's (see docs/protocol.md), with
 // these improvements that stay wire-compatible:
 //
 //   - every delivery callback runs exactly once, fragmented messages

@@ -2,7 +2,7 @@
 // Python mpgameserver 0.2.4 (testdata/; testdata/README.md describes the
 // files, GENERATING.md where they came from and how check_reference.py
 // re-verifies them against the reference; the protocol is described in
-// internal/protocol/SPEC.md). The tests of internal/crypto,
+// docs/protocol.md). The tests of internal/crypto,
 // internal/protocol, internal/serial and internal/session use them; the
 // package is only imported by tests.
 package vectors
