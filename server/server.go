@@ -1,5 +1,6 @@
 // Package server is the mpgameserver UDP game server: it runs every
-// client's connection (conn) on one goroutine at a fixed tick and
+// client's connection (a state machine of internal/session) on one
+// goroutine at a fixed tick and
 // calls the game's EventHandler there, in order. It is the Go
 // counterpart of the Python ServerContext, EventHandler and
 // TwistedServer.

@@ -1,18 +1,19 @@
 // Package loadgen simulates many game clients in one process against an
 // echo server and measures what comes back: each simulated client is a
-// real connection (handshake, encryption, acks; conn) on its own UDP
-// socket, sending messages of a fixed size at a fixed rate and matching the
-// echoes. It is what `mpgameserver loadgen` runs, and it works against any
-// server that keeps the echo contract of examples/echo, the Python
-// original's included.
+// real connection (handshake, encryption, acks: internal/session's state
+// machine) with an address of its own, sending messages of a fixed size
+// at a fixed rate and matching the echoes. It is what `mpgameserver-tools
+// loadgen` runs, and it works against any server that keeps the echo
+// contract (internal/echocheck), the Python original's included.
 //
 // The clients are shared out among a few workers (one per CPU). A worker
 // serves its clients' frames (60 a second, staggered over the frame so
-// they do not all send at once) and reads their sockets (carrier/transport):
-// against a server on the IPv4 loopback, one socket per worker carries all
-// its clients, each from an address of its own, 64 datagrams per system
-// call (Linux); otherwise each client has its own socket. Nothing per
-// datagram allocates.
+// they do not all send at once) and reads their sockets (carrier/transport).
+// Where the clients' addresses come from depends on Config.Sockets: against
+// a server on the IPv4 loopback (Linux), one socket per worker carries all
+// its clients, each sending from an address of its own in 127.0.0.0/8, 64
+// datagrams per system call; otherwise each client has a socket of its
+// own. Nothing per datagram allocates.
 //
 // A run has four phases: ramp (clients connect at Config.ConnectRate and
 // start sending as soon as they are connected), steady (every client has

@@ -1,5 +1,5 @@
 // Package pair runs a client and a server connection state machine
-// (conn) against each other over simulated links (carrier/netsim)
+// (internal/session) against each other over simulated links (carrier/netsim)
 // with a fake clock. Tests use it to check the protocol under loss,
 // duplication and reordering; `mpgameserver simulate` uses it to show what
 // a link would do to a workload.
