@@ -49,10 +49,24 @@ func TestBotsCommandFailsLoudly(t *testing.T) {
 			t.Parallel()
 			code, out, errOut := runArgs(append([]string{"bots", "--count", "2", "--give-up", "6s"}, tc.args...)...)
 			assert.Equal(t, 1, code, errOut)
-			assert.Contains(t, out, "2 bots playing at")
+			assert.Contains(t, out, "starting 2 bots for")
 			assert.True(t, strings.HasPrefix(errOut, "mpgameserver bots: no bot could join the game in 6s: "+tc.want), errOut)
 		})
 	}
+}
+
+// TestBotsCommandStoppedBeforeJoining: bots stopped (here by --duration,
+// as by Ctrl-C) while none had joined did not play: exit status 1 and the
+// reason, not "bots left" and 0.
+func TestBotsCommandStoppedBeforeJoining(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	free := pc.LocalAddr().String()
+	pc.Close()
+	code, out, errOut := runArgs("bots", "--count", "2", "--server", free, "--duration", "1s", "--give-up", "10m")
+	assert.Equal(t, 1, code, errOut)
+	assert.NotContains(t, out, "bots left")
+	assert.Regexp(t, `^mpgameserver bots: stopped after \S+ before any bot joined the game: no answer from the server at `+regexp.QuoteMeta(free), errOut)
 }
 
 // TestBotsCommandServerGoesAway: bots that played lose their server; they

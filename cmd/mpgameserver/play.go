@@ -71,9 +71,12 @@ func runBots(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	fmt.Fprintf(stdout, "%d bots playing at %s\n", *count, *server)
+	fmt.Fprintf(stdout, "starting %d bots for %s\n", *count, *server)
 	start := time.Now()
-	err = arena.BotsConfig{Server: *server, Key: key, Count: *count, GiveUp: *giveUp}.Run(ctx)
+	err = arena.BotsConfig{Server: *server, Key: key, Count: *count, GiveUp: *giveUp, RequireJoin: true}.Run(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "bots left after %v\n", time.Since(start).Round(time.Second))
-	return err
+	return nil
 }

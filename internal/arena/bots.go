@@ -109,6 +109,10 @@ type BotsConfig struct {
 	// in the game: none joined since the start, or the server went away
 	// (DefaultBotsGiveUp).
 	GiveUp time.Duration
+	// RequireJoin makes Run fail with a *BotsError when ctx is done
+	// before any bot was in the game: a command that was interrupted
+	// while its bots were still knocking has not played.
+	RequireJoin bool
 }
 
 // BotsError is why bots stopped before they were asked to: no bot
@@ -121,11 +125,17 @@ type BotsConfig struct {
 type BotsError struct {
 	Server string
 	Joined bool // some bot had been in the game
-	After  time.Duration
-	Reason error
+	// Interrupted: ctx was done first, before any bot joined
+	// (BotsConfig.RequireJoin).
+	Interrupted bool
+	After       time.Duration
+	Reason      error
 }
 
 func (e *BotsError) Error() string {
+	if e.Interrupted {
+		return fmt.Sprintf("stopped after %v before any bot joined the game: %s", e.After, player.Explain(e.Reason, e.Server))
+	}
 	if e.Joined {
 		return fmt.Sprintf("the server went away: no bot has been in the game for %v: %s", e.After, player.Explain(e.Reason, e.Server))
 	}
@@ -145,8 +155,9 @@ func RunBots(ctx context.Context, addr string, key *conn.PublicKey, n int) error
 // they disconnect and it returns nil. One goroutine drives every bot at 60
 // frames a second, as many game windows would. A bot that loses its
 // connection, or gives up on the server, connects again a second later.
-// But when no bot has been in the game for GiveUp, Run returns a
-// *BotsError; and an address that cannot be used is an error at once.
+// But when no bot has been in the game for GiveUp (or, with RequireJoin,
+// none had joined when ctx is done), Run returns a *BotsError; and an
+// address that cannot be used is an error at once.
 func (cfg BotsConfig) Run(ctx context.Context) error {
 	giveUp := cfg.GiveUp
 	if giveUp <= 0 {
@@ -169,12 +180,16 @@ func (cfg BotsConfig) Run(ctx context.Context) error {
 	}()
 	reasons := make([]error, len(bots)) // each bot's latest failure
 	retry := make([]time.Time, len(bots))
-	lastIn, joined := time.Now(), false
+	start := time.Now()
+	lastIn, joined := start, false
 	frame := time.NewTicker(time.Second / sim.TickRate)
 	defer frame.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			if cfg.RequireJoin && !joined {
+				return &BotsError{Server: cfg.Server, Interrupted: true, After: time.Since(start).Round(100 * time.Millisecond), Reason: telling(bots, reasons)}
+			}
 			return nil
 		case now := <-frame.C:
 			in := false
