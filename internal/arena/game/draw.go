@@ -375,12 +375,8 @@ func (g *Game) statusText(v player.View) (line, hint string) {
 	const retry = "Press R to retry, Esc to quit"
 	c := g.p.Client()
 	switch {
-	case g.connErr != nil:
-		return failure(g.connErr, g.opts.Server), retry
-	case g.p.Err() != nil:
-		return failure(g.p.Err(), g.opts.Server), retry
-	case c.Status().Closed():
-		return failure(c.Err(), g.opts.Server), retry
+	case g.failed():
+		return failure(g.reason(), g.opts.Server), retry
 	case c.Status() == conn.Connecting:
 		return fmt.Sprintf("Connecting to %s ...", g.opts.Server), ""
 	case !g.p.InGame() || len(v.Ships) == 0:

@@ -12,6 +12,7 @@ package game
 
 import (
 	"bytes"
+	"fmt"
 	"image/color"
 	"io"
 	"math"
@@ -47,8 +48,9 @@ type Options struct {
 	Key    *conn.PublicKey // pinned server key (nil trusts the server's)
 	Name   string
 	Color  uint8 // index into Palette
-	// Out receives the paths of screenshots (key P); standard output when
-	// nil.
+	// Out receives a line for each change of the connection's state
+	// (connecting, in the game, failed and why) and the paths of
+	// screenshots (key P); standard output when nil.
 	Out io.Writer
 	// HandshakeTimeout is how long connecting waits for the server (2 s).
 	HandshakeTimeout time.Duration
@@ -90,6 +92,7 @@ type Game struct {
 	lastLat   time.Time
 	net       netMeter
 	connErr   error
+	said      string // the state last written to Out
 	shot      bool // a screenshot was asked for
 	quit      atomic.Bool
 
@@ -140,6 +143,8 @@ func New(opts Options) (*Game, error) {
 }
 
 func (g *Game) connect() {
+	g.said = "connecting to " + g.opts.Server
+	fmt.Fprintln(g.opts.Out, g.said)
 	g.connErr = g.p.Connect(g.opts.Server)
 	g.latency = g.latency[:0]
 	g.net = netMeter{}
@@ -205,6 +210,7 @@ func (g *Game) Update() error {
 	}
 	g.p.Frame(now, buttons())
 	g.effects(now, dt)
+	g.report()
 	return nil
 }
 
@@ -212,6 +218,56 @@ func (g *Game) Update() error {
 // player gave up on the server (another game, another version).
 func (g *Game) failed() bool {
 	return g.connErr != nil || g.p.Err() != nil || g.p.Client().Status().Closed()
+}
+
+// reason is why the game failed (see failed), the first cause found.
+func (g *Game) reason() error {
+	switch {
+	case g.connErr != nil:
+		return g.connErr
+	case g.p.Err() != nil:
+		return g.p.Err()
+	}
+	return g.p.Client().Err()
+}
+
+// Err returns, while the game has failed (the connection ended or could
+// not start, or the server hosts another game), why: a *Failure. It is
+// nil while connecting or playing.
+func (g *Game) Err() error {
+	if !g.failed() {
+		return nil
+	}
+	return &Failure{Server: g.opts.Server, Err: g.reason()}
+}
+
+// Failure is why a game window could not play: its message is the one the
+// window shows (player.Explain), and it unwraps to the cause.
+type Failure struct {
+	Server string
+	Err    error
+}
+
+func (f *Failure) Error() string { return player.Explain(f.Err, f.Server) }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// report writes the connection's state to Out when it changed, one line,
+// so that the terminal the window was started from says what it shows;
+// connect says "connecting".
+func (g *Game) report() {
+	var s string
+	switch {
+	case g.failed():
+		s = player.Explain(g.reason(), g.opts.Server) + " (R in the window retries)"
+	case g.p.InGame():
+		s = "in the game at " + g.opts.Server
+	default:
+		return // connecting (said by connect) or joining
+	}
+	if s != g.said {
+		g.said = s
+		fmt.Fprintln(g.opts.Out, s)
+	}
 }
 
 // effects spawns and ages particles: explosions for new kills, exhaust

@@ -89,7 +89,7 @@ func save(t *testing.T, img image.Image, name string) {
 func TestPlayWindowRendersShipsAndOverlay(t *testing.T) {
 	w := guitest.Get(t, win)
 	srv, root := arenaServer(t, 2)
-	g, err := New(Options{Server: srv.Addr().String(), Key: root.Public(), Name: "tester", Color: 3})
+	g, err := New(Options{Server: srv.Addr().String(), Key: root.Public(), Name: "tester", Color: 3, Out: t.Output()})
 	require.NoError(t, err)
 	defer g.Player().Client().ForceDisconnect()
 	defer w.Show(g)()
@@ -205,7 +205,7 @@ func TestPlayWindowShowsFailure(t *testing.T) {
 	require.NoError(t, err)
 	addr := pc.LocalAddr().String()
 	pc.Close()
-	g, err := New(Options{Server: addr, Name: "lonely", HandshakeTimeout: 300 * time.Millisecond})
+	g, err := New(Options{Server: addr, Name: "lonely", HandshakeTimeout: 300 * time.Millisecond, Out: t.Output()})
 	require.NoError(t, err)
 	require.NoError(t, g.Player().Connect(addr))
 	defer g.Player().Client().ForceDisconnect()

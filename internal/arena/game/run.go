@@ -11,7 +11,9 @@ import (
 
 // Run opens the window and plays until it is closed, Esc is pressed or
 // ctx is done (SIGINT and SIGTERM in the command); then the client
-// disconnects gracefully.
+// disconnects gracefully. When the game had failed by then (nothing
+// answered, the server went away or hosts another game) it returns the
+// *Failure the window showed.
 func Run(ctx context.Context, opts Options) error {
 	g, err := New(opts)
 	if err != nil {
@@ -30,5 +32,5 @@ func Run(ctx context.Context, opts Options) error {
 	if err := ebiten.RunGame(g); err != nil {
 		return fmt.Errorf("game: %w", err)
 	}
-	return nil
+	return g.Err()
 }

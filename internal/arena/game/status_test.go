@@ -16,6 +16,7 @@ import (
 	"github.com/mpgs/mpgameserver/internal/echo"
 	"github.com/mpgs/mpgameserver/internal/guitest"
 	"github.com/mpgs/mpgameserver/internal/plot"
+	"github.com/mpgs/mpgameserver/internal/syncbuf"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -27,7 +28,8 @@ func TestPlayWindowOnAnotherGame(t *testing.T) {
 	root, err := conn.GenerateKey(nil)
 	require.NoError(t, err)
 	addr := serveHandler(t, echo.NewHandler(nil), root)
-	g, err := New(Options{Server: addr, Key: root.Public(), Name: "lost", IdentTimeout: 500 * time.Millisecond})
+	out := &syncbuf.Buffer{}
+	g, err := New(Options{Server: addr, Key: root.Public(), Name: "lost", IdentTimeout: 500 * time.Millisecond, Out: out})
 	require.NoError(t, err)
 	defer g.Player().Client().ForceDisconnect()
 	defer w.Show(g)()
@@ -41,6 +43,15 @@ func TestPlayWindowOnAnotherGame(t *testing.T) {
 	w.Between(func() { line, hint = g.statusText(g.Player().View(time.Now())) })
 	assert.Equal(t, "The server at "+addr+" hosts another game, not the arena", line)
 	assert.Contains(t, hint, "Press R to retry")
+	// The terminal says it too, once, and so does the error the window
+	// ends with.
+	var failure error
+	w.Between(func() { failure = g.Err() })
+	var f *Failure
+	require.ErrorAs(t, failure, &f)
+	assert.ErrorIs(t, failure, player.ErrNotArena)
+	const said = "the server at %s hosts another game, not the arena (R in the window retries)\n"
+	assert.Equal(t, "connecting to "+addr+"\n"+fmt.Sprintf(said, addr), out.String())
 	save(t, w.Capture(t), "arena-another-game")
 }
 
@@ -48,7 +59,7 @@ func TestPlayWindowOnAnotherGame(t *testing.T) {
 // explained, not shown as Go's lookup error.
 func TestPlayWindowUnknownHost(t *testing.T) {
 	w := guitest.Get(t, win)
-	g, err := New(Options{Server: "nohost.invalid:1474"})
+	g, err := New(Options{Server: "nohost.invalid:1474", Out: t.Output()})
 	require.NoError(t, err)
 	defer g.Player().Client().ForceDisconnect()
 	defer w.Show(g)()
