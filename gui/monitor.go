@@ -161,8 +161,8 @@ func newFaces() (faces, error) {
 
 // NewMonitor returns a monitor of src: admin.NewLocal(srv, tail, sim) for
 // a server in this process, admin.Attach(url, token, nil) for one
-// elsewhere (run its Run too). Screenshots (key P) are written to the
-// current directory and their paths printed to standard output unless
+// elsewhere (run its Run too). Screenshots (key P) are written to
+// DefaultScreenshotDir and their paths printed to standard output unless
 // SetScreenshots says otherwise.
 func NewMonitor(src Source) (*Monitor, error) {
 	f, err := newFaces()
@@ -170,7 +170,7 @@ func NewMonitor(src Source) (*Monitor, error) {
 		return nil, err
 	}
 	m := &Monitor{
-		src: src, in: ebitenInput{}, out: os.Stdout, shotDir: ".", now: time.Now,
+		src: src, in: ebitenInput{}, out: os.Stdout, shotDir: DefaultScreenshotDir, now: time.Now,
 		cols: columns(), dirty: true, faces: f,
 		hist: history.New(historySeconds), clients: history.NewClients(history.ClientBins, history.MaxClients),
 		results: make(chan actionResult, 16), lay: computeLayout(Width, Height, 0),
@@ -181,8 +181,12 @@ func NewMonitor(src Source) (*Monitor, error) {
 	return m, nil
 }
 
-// SetScreenshots sets where key P saves screenshots and where their paths
-// are printed.
+// DefaultScreenshotDir is where screenshots go unless SetScreenshots says
+// otherwise: a directory of the current one, made on the first.
+const DefaultScreenshotDir = "screenshots"
+
+// SetScreenshots sets the directory key P saves screenshots in (made when
+// missing) and where their paths are printed.
 func (m *Monitor) SetScreenshots(dir string, out io.Writer) {
 	m.shotDir, m.out = dir, out
 }

@@ -80,7 +80,7 @@ func newWindow(src Source, title string, out io.Writer) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	mon.SetScreenshots(".", out)
+	mon.SetScreenshots(DefaultScreenshotDir, out)
 	ebiten.SetWindowTitle(title)
 	ebiten.SetWindowSize(Width, Height)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)

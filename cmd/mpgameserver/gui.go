@@ -29,6 +29,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	attach := fs.String("attach", "", "URL of the --http address of a server started elsewhere (http://HOST:PORT) to monitor\n"+
 		"instead of running one; --admin-token (or MPGS_ADMIN_TOKEN) is then the server's token, for its clients\n"+
 		"and actions (--admin-read-token to watch only). A token goes to another host over https:// only")
+	shots := fs.String("screenshots", gui.DefaultScreenshotDir, "directory for the screenshots of P and SIGUSR1 (made when missing)")
 	// Flags given on the command line, before the environment fills the
 	// rest: a server flag next to --attach is a mistake, an environment
 	// variable meant for serve is not.
@@ -45,7 +46,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if token == "" {
 			token = f.readTok
 		}
-		return runAttached(ctx, *attach, token, given, stdout)
+		return runAttached(ctx, *attach, token, *shots, given, stdout)
 	}
 	if err := f.check(); err != nil {
 		return err
@@ -64,6 +65,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		srv.Server.Close()
 		return err
 	}
+	g.Monitor().SetScreenshots(*shots, stdout)
 	defer screenshotsOnSignal(g.Monitor().SaveScreenshot)()
 	if srv.webURL != "" {
 		fmt.Fprintf(stdout, "WEB %s\n", srv.webURL)
@@ -76,10 +78,12 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // runAttached opens the monitor of the server at rawURL. It binds
 // nothing: the server flags belong to that server.
-func runAttached(ctx context.Context, rawURL, token string, given map[string]bool, stdout io.Writer) error {
+func runAttached(ctx context.Context, rawURL, token, shots string, given map[string]bool, stdout io.Writer) error {
 	var wrong []string
 	for name := range given {
-		if name != "attach" && name != "admin-token" && name != "admin-read-token" {
+		switch name {
+		case "attach", "admin-token", "admin-read-token", "screenshots":
+		default:
 			wrong = append(wrong, "--"+name)
 		}
 	}
@@ -103,6 +107,7 @@ func runAttached(ctx context.Context, rawURL, token string, given map[string]boo
 	if err := a.Init(); err != nil {
 		return err
 	}
+	a.Monitor().SetScreenshots(shots, stdout)
 	defer screenshotsOnSignal(a.Monitor().SaveScreenshot)()
 	fmt.Fprintf(stdout, "ATTACHING %s\n", base)
 	return a.Run(ctx)

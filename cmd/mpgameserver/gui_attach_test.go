@@ -50,12 +50,14 @@ func waitLine(t *testing.T, out, stderr *syncbuf.Buffer, re *regexp.Regexp, from
 	return m
 }
 
-// shot makes the child save a screenshot (SIGUSR1) and reads it.
-func shot(t *testing.T, cmd interface{ Signal(os.Signal) error }, out, stderr *syncbuf.Buffer) *image.RGBA {
+// shot makes the child save a screenshot (SIGUSR1) in dir, its
+// --screenshots, and reads it.
+func shot(t *testing.T, cmd interface{ Signal(os.Signal) error }, dir string, out, stderr *syncbuf.Buffer) *image.RGBA {
 	t.Helper()
 	from := len(out.String())
 	require.NoError(t, cmd.Signal(syscall.SIGUSR1))
 	m := waitLine(t, out, stderr, regexp.MustCompile(`screenshot saved to (\S+\.png)`), from)
+	require.Equal(t, dir, filepath.Dir(m[1]), "saved in --screenshots")
 	f, err := os.Open(m[1])
 	require.NoError(t, err)
 	defer f.Close()
@@ -125,7 +127,8 @@ func TestGUIAttach(t *testing.T) {
 		connected(t, udp, pub)
 	}
 
-	cmd, sc, stderr := child(t, "gui", "--attach", base)
+	shots := filepath.Join(t.TempDir(), "shots")
+	cmd, sc, stderr := child(t, "gui", "--attach", base, "--screenshots", shots)
 	out := lines(sc)
 	waitLine(t, out, stderr, regexp.MustCompile(`ATTACHING `+regexp.QuoteMeta(base)), 0)
 	waitLine(t, out, stderr, regexp.MustCompile(`attached to `+regexp.QuoteMeta(base)+`: server on `+regexp.QuoteMeta(udp)), 0)
@@ -134,7 +137,7 @@ func TestGUIAttach(t *testing.T) {
 	// window), and no red band.
 	var img *image.RGBA
 	require.Eventually(t, func() bool {
-		img = shot(t, cmd.Process, out, stderr)
+		img = shot(t, cmd.Process, shots, out, stderr)
 		return brightRows(img, 610, 680) > 600
 	}, 60*time.Second, 100*time.Millisecond, "the table never filled")
 	assert.Equal(t, image.Rect(0, 0, 1280, 800), img.Bounds())
@@ -145,14 +148,14 @@ func TestGUIAttach(t *testing.T) {
 	require.Equal(t, 0, stop())
 	from := len(out.String())
 	waitLine(t, out, stderr, regexp.MustCompile(`lost contact with `+regexp.QuoteMeta(base)+`: reconnecting \(`), from)
-	require.Eventually(t, func() bool { return lost(shot(t, cmd.Process, out, stderr)) > 20000 }, 30*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return lost(shot(t, cmd.Process, shots, out, stderr)) > 20000 }, 30*time.Second, 100*time.Millisecond,
 		"the window never showed the lost-contact band")
 
 	// A server returns on the same HTTP address: the window picks up.
 	udp2, _, _, _ := serve(t, "--listen", "127.0.0.1:0", "--http", strings.TrimPrefix(base, "http://"), "--key", key, "--game", "echo")
 	from = len(out.String())
 	waitLine(t, out, stderr, regexp.MustCompile(`attached to `+regexp.QuoteMeta(base)+`: server on `+regexp.QuoteMeta(udp2)), from)
-	require.Eventually(t, func() bool { return lost(shot(t, cmd.Process, out, stderr)) < 1000 }, 30*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return lost(shot(t, cmd.Process, shots, out, stderr)) < 1000 }, 30*time.Second, 100*time.Millisecond,
 		"the band never went")
 
 	// SIGTERM closes the window; the server it watched runs on.

@@ -19,6 +19,7 @@ func runPlay(ctx context.Context, args []string, _, stderr io.Writer) error {
 	pubkey := fs.String("pubkey", "", "PEM file of the server's public key to pin (empty: trust the server's key)")
 	name := fs.String("name", "player", "your name in the game (16 bytes at most)")
 	color := fs.Int("color", 0, fmt.Sprintf("your color, 0-%d", wire.Colors-1))
+	shots := fs.String("screenshots", "screenshots", "directory for the screenshots of P (made when missing)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,5 +36,5 @@ func runPlay(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if w := nameWarning(*name); w != "" {
 		fmt.Fprintln(stderr, w)
 	}
-	return game.Run(ctx, game.Options{Server: *server, Key: key, Name: *name, Color: uint8(*color)})
+	return game.Run(ctx, game.Options{Server: *server, Key: key, Name: *name, Color: uint8(*color), ScreenshotDir: *shots})
 }

@@ -48,7 +48,7 @@ func ExamplePainter() {
 }
 
 // SavePNG writes an image, such as a captured screen, into a directory
-// under a name made of a prefix and the time.
+// (made when missing) under a name made of a prefix and the time.
 func ExampleSavePNG() {
 	dir, err := os.MkdirTemp("", "shots")
 	if err != nil {
@@ -61,11 +61,11 @@ func ExampleSavePNG() {
 		img.Pix[i] = 0xff
 	}
 	img.SetRGBA(0, 0, color.RGBA{255, 0, 0, 255})
-	path, err := paint.SavePNG(img, dir, "monitor")
+	path, err := paint.SavePNG(img, filepath.Join(dir, "screenshots"), "monitor")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(strings.HasPrefix(filepath.Base(path), "monitor-"), filepath.Ext(path))
+	fmt.Println(filepath.Base(filepath.Dir(path)), strings.HasPrefix(filepath.Base(path), "monitor-"), filepath.Ext(path))
 
 	f, err := os.Open(path)
 	if err != nil {
@@ -78,6 +78,6 @@ func ExampleSavePNG() {
 	}
 	fmt.Println(back.Bounds().Size(), back.At(0, 0), back.At(1, 0))
 	// Output:
-	// true .png
+	// screenshots true .png
 	// (64,32) {255 0 0 255} {255 255 255 255}
 }

@@ -48,6 +48,9 @@ func (p *Painter) Draw(dst *ebiten.Image, m *plot.Mesh) {
 // SavePNG writes img into dir as <prefix>-<time>.png and returns the
 // file's absolute path.
 func SavePNG(img image.Image, dir, prefix string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", prefix, time.Now().Format("20060102-150405.000")))
 	f, err := os.Create(path)
 	if err != nil {

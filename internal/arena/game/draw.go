@@ -184,7 +184,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		img := image.NewRGBA(screen.Bounds())
 		screen.ReadPixels(img.Pix)
 		go func() {
-			path, err := paint.SavePNG(img, ".", "arena")
+			path, err := paint.SavePNG(img, g.opts.ScreenshotDir, "arena")
 			if err != nil {
 				fmt.Fprintf(g.opts.Out, "screenshot failed: %v\n", err)
 				return

@@ -52,6 +52,9 @@ type Options struct {
 	// (connecting, in the game, failed and why) and the paths of
 	// screenshots (key P); standard output when nil.
 	Out io.Writer
+	// ScreenshotDir is where key P saves screenshots, made when missing
+	// ("screenshots" when empty).
+	ScreenshotDir string
 	// HandshakeTimeout is how long connecting waits for the server (2 s).
 	HandshakeTimeout time.Duration
 	// IdentTimeout is how long the window waits, once connected, for the
@@ -93,7 +96,7 @@ type Game struct {
 	net       netMeter
 	connErr   error
 	said      string // the state last written to Out
-	shot      bool // a screenshot was asked for
+	shot      bool   // a screenshot was asked for
 	quit      atomic.Bool
 
 	ship, flame, spark, bullet *ebiten.Image
@@ -104,6 +107,9 @@ type Game struct {
 func New(opts Options) (*Game, error) {
 	if opts.Out == nil {
 		opts.Out = os.Stdout
+	}
+	if opts.ScreenshotDir == "" {
+		opts.ScreenshotDir = "screenshots"
 	}
 	g := &Game{opts: opts, pal: Palette(), overlay: true, rng: rand.New(rand.NewPCG(7, 11))}
 	var err error
