@@ -368,7 +368,7 @@ func (r *renderer) ticks(pr plot.Rect, s *server.Snapshot, h *history.History, f
 // their average over the last 10 seconds.
 func (r *renderer) rates(pr plot.Rect, title, unit string, vs, vr []float64, noClients bool, f *faces) {
 	p := &r.pal
-	top := plot.NiceMax(math.Max(plot.Peak(vs), plot.Peak(vr)) * 1.1)
+	top := plot.CountMax(math.Max(plot.Peak(vs), plot.Peak(vr)) * 1.1)
 	sc := r.axes(pr, title, top, unit, f)
 	if noClients {
 		a := plotArea(pr)

@@ -3,6 +3,7 @@ package gui
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
@@ -93,14 +94,90 @@ func (r *renderer) logTail(lr plot.Rect, m *Monitor, f *faces) {
 		r.text("none", float64(lr.X+10), float64(lr.Y+30), f.small, p.Dim, text.AlignStart)
 		return
 	}
-	logs = logs[max(0, len(logs)-logLines):]
-	for i, l := range logs {
+	const top, lineH = 24, 14
+	rows := int((lr.H - top - 4) / lineH)
+	width := 0
+	if r.charW > 0 {
+		width = int(float64(lr.W-20) / r.charW)
+	}
+	for i, row := range logRows(logs[max(0, len(logs)-logLines):], width, rows) {
 		c := p.Update
-		if strings.HasPrefix(l.Level, "ERROR") {
+		if row.err {
 			c = p.Warn
 		}
-		r.text(r.fit(formatLog(&l), lr.W-20), float64(lr.X+10), float64(lr.Y+24+float32(i)*14), f.mono, c, text.AlignStart)
+		r.text(row.text, float64(lr.X+10), float64(lr.Y+top+float32(i)*lineH), f.mono, c, text.AlignStart)
 	}
+}
+
+// logRow is one row of the log tile: a log line or the rest of one.
+type logRow struct {
+	text string
+	err  bool // an ERROR line's
+}
+
+// logRows lays out logs (oldest first) in at most rows rows of width
+// characters: each line wrapped at spaces, its rest indented; when they
+// do not all fit, the newest lines whole and the oldest cut from the top.
+func logRows(logs []admin.LogLine, width, rows int) []logRow {
+	var out []logRow
+	for i := range logs {
+		err := strings.HasPrefix(logs[i].Level, "ERROR")
+		for _, t := range wrapText(formatLog(&logs[i]), width, "  ") {
+			out = append(out, logRow{text: t, err: err})
+		}
+	}
+	return out[max(0, len(out)-max(rows, 1)):]
+}
+
+// wrapText cuts s at spaces into lines of at most width runes, the lines
+// after the first starting with indent (a few spaces); a word longer than
+// a line is cut where the line ends. A width under 8 leaves s whole.
+func wrapText(s string, width int, indent string) []string {
+	ind := utf8.RuneCountInString(indent)
+	if width < 8 || ind > width/2 || utf8.RuneCountInString(s) <= width {
+		return []string{s}
+	}
+	var lines []string
+	var line []rune // the current line, without its indent
+	flush := func() {
+		if len(lines) == 0 {
+			lines = append(lines, string(line))
+		} else {
+			lines = append(lines, indent+string(line))
+		}
+		line = line[:0]
+	}
+	for _, word := range strings.Fields(s) {
+		w := []rune(word)
+		for len(w) > 0 {
+			avail := width - len(line)
+			if len(lines) > 0 {
+				avail -= ind
+			}
+			if len(line) > 0 {
+				avail-- // the space before the word
+			}
+			switch {
+			case len(w) <= avail:
+				if len(line) > 0 {
+					line = append(line, ' ')
+				}
+				line, w = append(line, w...), nil
+			case len(line) > 0 && (len(w) <= width-ind || avail <= 0):
+				flush() // the word starts the next line
+			default: // longer than a line: fill this one
+				if len(line) > 0 {
+					line = append(line, ' ')
+				}
+				line, w = append(line, w[:avail]...), w[avail:]
+				flush()
+			}
+		}
+	}
+	if len(line) > 0 {
+		flush()
+	}
+	return lines
 }
 
 // formatLog writes a log line in one line of text.

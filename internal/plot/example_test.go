@@ -22,6 +22,24 @@ func ExampleNiceMax() {
 	// peak 74k recent 57k
 }
 
+// An axis of counts never has fractions: an empty plot of bytes per
+// second reads 0 to 5, a busy one rounds up as NiceMax does.
+func ExampleCountMax() {
+	for _, peak := range []float64{0, 0.3, 7, 1800} {
+		max := plot.CountMax(peak)
+		var labels []string
+		for _, t := range plot.Ticks(max, plot.Intervals(max)) {
+			labels = append(labels, plot.SI(t)+"B")
+		}
+		fmt.Println(labels)
+	}
+	// Output:
+	// [0B 1B 2B 3B 4B 5B]
+	// [0B 1B 2B 3B 4B 5B]
+	// [0B 2B 4B 6B 8B 10B]
+	// [0B 500B 1kB 1.5kB 2kB]
+}
+
 // SI writes values compactly, with one decimal below 10 of a unit.
 func ExampleSI() {
 	for _, v := range []float64{950, 1234, 25000, 1.5e6, 0.26, -3e9} {

@@ -48,6 +48,13 @@ func NiceMax(v float64) float64 {
 	return 10 * base
 }
 
+// CountMax is NiceMax for an axis of counts (packets, bytes, events): at
+// least 5, so that every tick is a whole number, and an empty plot reads
+// 0 1 2 3 4 5 rather than 0 0.2 0.4.
+func CountMax(v float64) float64 {
+	return NiceMax(math.Max(v, 5))
+}
+
 // Intervals returns how many intervals to split an axis from 0 to a
 // NiceMax value into so that every tick is a round number: 5 for 1, 2.5, 5
 // and 10 (steps of 0.2, 0.5, 1, 2), 4 for 2 (steps of 0.5).
