@@ -39,6 +39,15 @@ func (r *renderer) clientView(m *Monitor, f *faces) {
 	r.clientDrops(l.cplots[cplotDrops], c, f)
 }
 
+// nameOf is a client's name in the close-up: the game's label, or a dash
+// when the game gives none (server.Peer.SetLabel).
+func nameOf(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 func ms(v float64) string {
 	return formatLatency(time.Duration(v * float64(time.Millisecond)))
 }
@@ -62,6 +71,7 @@ func (r *renderer) facts(fr plot.Rect, m *Monitor, c *history.Client, f *faces) 
 		c    plot.Color
 	}{
 		{"address", s.Addr.String(), p.Text},
+		{"name", nameOf(s.Label), p.Text},
 		{"token", fmt.Sprint(s.Token), p.Text},
 		{"status", status, sc},
 		{"first seen", since, p.Text},
@@ -80,7 +90,7 @@ func (r *renderer) facts(fr plot.Rect, m *Monitor, c *history.Client, f *faces) 
 		rows[len(rows)-1].c = p.Sim
 	}
 	if s.Throttled > 0 {
-		rows[7].c = p.Warn
+		rows[8].c = p.Warn
 	}
 	y := fr.Y + 38
 	step := min(20, (fr.Bottom()-y-6)/float32(len(rows)))
@@ -95,7 +105,7 @@ func (r *renderer) facts(fr plot.Rect, m *Monitor, c *history.Client, f *faces) 
 func (r *renderer) resends(pr plot.Rect, c *history.Client, f *faces) {
 	p := &r.pal
 	vr, vt := r.values(&c.Resent, 1), r.values(&c.Timeouts, 1)
-	sc := r.axes(pr, "resends and timeouts per second", plot.NiceMax(math.Max(plot.Peak(vr), plot.Peak(vt))*1.1), "", f)
+	sc := r.axes(pr, "resends and timeouts per second", plot.CountMax(math.Max(plot.Peak(vr), plot.Peak(vt))*1.1), "", f)
 	r.cur.mesh.Polyline(sc.PointsRight(vr, r.span), 4, p.Resent)
 	r.cur.mesh.Polyline(sc.PointsRight(vt, r.span), 2, p.Timeouts)
 	r.legend(pr, []string{
@@ -132,7 +142,7 @@ func (r *renderer) clientDrops(pr plot.Rect, c *history.Client, f *faces) {
 		names = append(names, fmt.Sprintf("%s %s", history.ClientDrop(i), plot.SI(sum)))
 		colors = append(colors, p.Series[i%len(p.Series)])
 	}
-	sc := r.axes(pr, "dropped per second, by reason", plot.NiceMax(plot.Peak(total)*1.1), "", f)
+	sc := r.axes(pr, "dropped per second, by reason", plot.CountMax(plot.Peak(total)*1.1), "", f)
 	r.stack(sc, layers, colors)
 	if len(layers) == 0 {
 		a := plotArea(pr)

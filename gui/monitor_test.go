@@ -286,11 +286,23 @@ func TestMonitorStops(t *testing.T) {
 	assert.Error(t, m3.Update(), "Termination on Esc")
 }
 
+// col is the index of the column titled title.
+func col(t *testing.T, cols []column, title string) int {
+	t.Helper()
+	for i, c := range cols {
+		if c.title == title {
+			return i
+		}
+	}
+	t.Fatalf("no column %q", title)
+	return 0
+}
+
 func TestSortRows(t *testing.T) {
 	rows := []history.Row{
-		{PeerSnapshot: server.PeerSnapshot{Token: 3, Latency: 5 * time.Millisecond}, PktsIn: 10},
-		{PeerSnapshot: server.PeerSnapshot{Token: 1, Latency: 50 * time.Millisecond}, PktsIn: 30},
-		{PeerSnapshot: server.PeerSnapshot{Token: 2, Latency: 500 * time.Microsecond}, PktsIn: 20},
+		{PeerSnapshot: server.PeerSnapshot{Token: 3, Latency: 5 * time.Millisecond, Label: "carol"}, PktsIn: 10},
+		{PeerSnapshot: server.PeerSnapshot{Token: 1, Latency: 50 * time.Millisecond, Label: "dave"}, PktsIn: 30},
+		{PeerSnapshot: server.PeerSnapshot{Token: 2, Latency: 500 * time.Microsecond, Label: "bob"}, PktsIn: 20},
 	}
 	cols := columns()
 	tokens := func() []uint32 {
@@ -300,30 +312,38 @@ func TestSortRows(t *testing.T) {
 		}
 		return out
 	}
-	sortRows(rows, cols, tableState{sortCol: 3, desc: true}) // pkts/s in, largest first
+	pkts, latency := col(t, cols, "pkts/s in"), col(t, cols, "latency")
+	sortRows(rows, cols, tableState{sortCol: pkts, desc: true}) // largest first
 	assert.Equal(t, []uint32{1, 2, 3}, tokens())
-	sortRows(rows, cols, tableState{sortCol: 2}) // latency, smallest first
+	sortRows(rows, cols, tableState{sortCol: latency}) // smallest first
 	assert.Equal(t, []uint32{2, 3, 1}, tokens())
-	sortRows(rows, cols, tableState{sortCol: 1}) // token
+	sortRows(rows, cols, tableState{sortCol: col(t, cols, "token")})
 	assert.Equal(t, []uint32{1, 2, 3}, tokens())
+	name := col(t, cols, "name")
+	sortRows(rows, cols, tableState{sortCol: name})
+	assert.Equal(t, []uint32{2, 3, 1}, tokens(), "by the game's names")
+	assert.Equal(t, "bob", cols[name].text(&rows[0]))
 	// Ties keep a stable order by token.
 	for i := range rows {
 		rows[i].PktsIn = 7
 	}
-	sortRows(rows, cols, tableState{sortCol: 3, desc: true})
+	sortRows(rows, cols, tableState{sortCol: pkts, desc: true})
 	assert.Equal(t, []uint32{1, 2, 3}, tokens())
-	assert.Equal(t, "0.5 ms", cols[2].text(&history.Row{PeerSnapshot: server.PeerSnapshot{Latency: 500 * time.Microsecond}}))
-	assert.Equal(t, "50 ms", cols[2].text(&history.Row{PeerSnapshot: server.PeerSnapshot{Latency: 50 * time.Millisecond}}))
+	assert.Equal(t, "0.5 ms", cols[latency].text(&history.Row{PeerSnapshot: server.PeerSnapshot{Latency: 500 * time.Microsecond}}))
+	assert.Equal(t, "50 ms", cols[latency].text(&history.Row{PeerSnapshot: server.PeerSnapshot{Latency: 50 * time.Millisecond}}))
 }
 
 func TestSortBy(t *testing.T) {
 	m := &Monitor{cols: columns()}
-	st := m.sortBy(tableState{}, 4)
-	assert.Equal(t, tableState{sortCol: 4, desc: true}, st, "numbers sort largest first")
-	st = m.sortBy(st, 4)
+	pkts := col(t, m.cols, "pkts/s in")
+	st := m.sortBy(tableState{}, pkts)
+	assert.Equal(t, tableState{sortCol: pkts, desc: true}, st, "numbers sort largest first")
+	st = m.sortBy(st, pkts)
 	assert.False(t, st.desc, "the same column again reverses")
 	st = m.sortBy(st, 0)
 	assert.Equal(t, tableState{sortCol: 0}, st, "addresses sort smallest first")
+	st = m.sortBy(st, col(t, m.cols, "name"))
+	assert.False(t, st.desc, "names sort A to Z")
 }
 
 // rowsDrawn counts the table rows that have text in img.

@@ -25,7 +25,7 @@ func columns() []column {
 		return func(a, b *history.Row) int { return cmp.Compare(f(a), f(b)) }
 	}
 	return []column{
-		{"address", 230, false,
+		{"address", 200, false,
 			func(r *history.Row) string { return r.Addr.String() },
 			func(a, b *history.Row) int {
 				if c := a.Addr.Addr().Compare(b.Addr.Addr()); c != 0 {
@@ -33,7 +33,10 @@ func columns() []column {
 				}
 				return cmp.Compare(a.Addr.Port(), b.Addr.Port())
 			}},
-		{"token", 120, true,
+		{"name", 130, false,
+			func(r *history.Row) string { return r.Label },
+			func(a, b *history.Row) int { return cmp.Compare(a.Label, b.Label) }},
+		{"token", 110, true,
 			func(r *history.Row) string { return fmt.Sprint(r.Token) },
 			num(func(r *history.Row) int64 { return int64(r.Token) })},
 		{"latency", 100, true,

@@ -89,3 +89,38 @@ func ExampleNewWithConn() {
 	// connected: true
 	// from 10.0.0.1
 }
+
+// Named is a game whose players say their name in their first message.
+type Named struct{ server.BaseHandler }
+
+func (Named) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
+	if p.Label() == "" {
+		p.SetLabel(string(msg)) // cleaned and cut to MaxLabel bytes
+	}
+}
+
+// The game's names for its clients go with the server's snapshots, for
+// the monitor's table (the gui package) and the admin API (with a token).
+func ExamplePeer_SetLabel() {
+	root, _ := conn.GenerateKey(nil)
+	net := transport.NewNetwork()
+	sock, _ := net.Listen(netip.MustParseAddrPort("10.1.1.1:1474"))
+	srv, _ := server.NewWithConn(server.Config{Handler: Named{}, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, sock)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+
+	c := client.New(client.Config{ServerKey: root.Public(), Dial: func(addr string) (transport.Conn, error) {
+		return net.Dial(netip.MustParseAddrPort(addr))
+	}})
+	c.Connect(srv.Addr().String(), nil)
+	c.SendGuaranteed([]byte("ada\n\x1b[2J lovelace"), nil)
+	var sn server.Snapshot
+	for len(sn.Peers) == 0 || sn.Peers[0].Label == "" { // a snapshot a second
+		c.Update()
+		time.Sleep(5 * time.Millisecond)
+		srv.Snapshot(&sn)
+	}
+	fmt.Printf("%q\n", sn.Peers[0].Label)
+	// Output:
+	// "ada [2J lovelace"
+}

@@ -4,7 +4,10 @@ import (
 	"log/slog"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/session"
@@ -18,6 +21,7 @@ type Peer struct {
 	srv     *Server
 	addr    netip.AddrPort
 	carrier string // "udp", or what the server's Conn names (Carrier)
+	label   string // the game's name for the client (SetLabel)
 	conn    *session.Conn
 	log     *slog.Logger
 
@@ -122,6 +126,48 @@ func (p *Peer) SendOrdered(payload []byte, callback func(ok bool)) error {
 func (p *Peer) Disconnect() {
 	p.srv.touch(p)
 	p.conn.Disconnect(p.srv.now)
+}
+
+// MaxLabel is the longest label SetLabel keeps, in bytes.
+const MaxLabel = 32
+
+// SetLabel gives the client the game's name for it (a player's name, a
+// team), which snapshots carry (PeerSnapshot.Label) for monitors to show
+// beside its address. The label is cleaned: control and invisible
+// characters are dropped and it is cut to MaxLabel bytes on a character's
+// edge. Like the other methods, call it from the handler.
+func (p *Peer) SetLabel(label string) { p.label = cleanLabel(label) }
+
+// Label returns the label SetLabel gave, or "".
+func (p *Peer) Label() string { return p.label }
+
+// cleanLabel keeps the printable characters of s (spaces become one
+// space), at most MaxLabel bytes of them.
+func cleanLabel(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case r == utf8.RuneError || !unicode.IsPrint(r):
+			continue
+		}
+		n := utf8.RuneLen(r)
+		if space {
+			n++
+		}
+		if b.Len()+n > MaxLabel {
+			break
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // String describes the client for logs.

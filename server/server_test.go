@@ -439,6 +439,31 @@ func TestSnapshot(t *testing.T) {
 	})
 }
 
+// TestPeerLabel: the game names its clients (Peer.SetLabel) and the
+// snapshot carries the names for monitors, cleaned of what a hostile
+// player could put in a name and cut to server.MaxLabel bytes.
+func TestPeerLabel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := echoing(newRecorder())
+		r.onMessage = func(p *server.Peer, msg []byte) { p.SetLabel(string(msg)) }
+		w := start(t, r, nil)
+		c := w.connect()
+		for _, tc := range []struct{ name, want string }{
+			{"alice", "alice"},
+			{"  bob\x1b[31m \u200b\tthe\nbuilder\u0000 ", "bob[31m the builder"},
+			{strings.Repeat("é", 20), strings.Repeat("é", 16)},
+			{"\xff\xfe", ""},
+		} {
+			require.NoError(t, c.Send([]byte(tc.name), conn.RetryOnTimeout, nil))
+			pump(c, 1100*time.Millisecond, func() bool { return false }) // a snapshot a second
+			sn := w.snapshot()
+			require.Len(t, sn.Peers, 1)
+			assert.Equal(t, tc.want, sn.Peers[0].Label, "%q", tc.name)
+			assert.LessOrEqual(t, len(sn.Peers[0].Label), server.MaxLabel)
+		}
+	})
+}
+
 func TestHandshakePoolLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := start(t, newRecorder(), func(c *server.Config) { c.MaxPendingHandshakes = 1 })

@@ -154,6 +154,9 @@ type PeerSnapshot struct {
 	// server's transport.Conn says (carrier/rtc.Merge: "webrtc" for a
 	// browser).
 	Carrier string
+	// Label is the game's name for the client (Peer.SetLabel): player
+	// data, like Addr.
+	Label   string
 	Token   uint32
 	Status  conn.Status
 	Latency time.Duration
@@ -327,6 +330,7 @@ func (s *Server) publish() {
 		r := PeerSnapshot{
 			Addr:      c.Addr(),
 			Carrier:   c.carrier,
+			Label:     c.label,
 			Token:     c.Token(),
 			Status:    c.conn.Status(),
 			Latency:   c.conn.Latency(),

@@ -217,6 +217,7 @@ func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 			c.Log().Debug("arena: hello over the rate limit dropped", "dropped", p.dropped)
 			return
 		}
+		c.SetLabel(p.name) // the monitor's table shows who plays
 		if first {
 			fmt.Fprintf(h.out, "JOIN %s\n", p.name)
 		}

@@ -283,4 +283,15 @@ func TestNamesAreCleanedBeforeLogging(t *testing.T) {
 	}
 	require.Contains(t, out.String(), "JOIN ")
 	assert.Equal(t, "JOIN evil_KILL_admin[\n", out.String(), "control characters gone, spaces made '_', 16 bytes at most")
+	// The monitor's table shows the same name (Peer.SetLabel), with the
+	// next snapshot.
+	var sn server.Snapshot
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		p.Frame(time.Now(), 0)
+		if srv.Snapshot(&sn); len(sn.Peers) == 1 && sn.Peers[0].Label != "" {
+			break
+		}
+	}
+	require.Len(t, sn.Peers, 1)
+	assert.Equal(t, "evil_KILL_admin[", sn.Peers[0].Label)
 }
