@@ -149,16 +149,7 @@ func (r *renderer) render(dst *ebiten.Image, m *Monitor) {
 	r.cur = &r.layers[0]
 	p := &r.pal
 	b := dst.Bounds()
-	var bands []band
-	if m.status.lost != "" {
-		bands = append(bands, band{"LOST CONTACT: " + m.status.lost, p.Warn})
-		if m.remote != nil && strings.HasPrefix(m.status.lost, "connecting") {
-			bands[0] = band{m.status.lost, p.Dim}
-		}
-	}
-	if m.status.sim != "" {
-		bands = append(bands, band{m.status.sim, p.Sim})
-	}
+	bands := statusBands(&m.status, p)
 	r.lay = computeLayout(b.Dx(), b.Dy(), len(bands))
 	m.lay = r.lay
 	l := &r.lay
@@ -193,6 +184,30 @@ func (r *renderer) render(dst *ebiten.Image, m *Monitor) {
 			text.Draw(dst, lb.s, lb.face, op)
 		}
 	}
+}
+
+// statusBands returns the bands st calls for: the contact of an attached
+// window (dim while it first connects; a warning, its first words in
+// capitals, once it cannot reach the server or lost it) and a simulated
+// network.
+func statusBands(st *status, p *palette) []band {
+	var bands []band
+	switch lost := st.lost; {
+	case lost == "":
+	case strings.HasPrefix(lost, "connecting"):
+		bands = append(bands, band{lost, p.Dim})
+	default:
+		for _, head := range []string{"lost contact", "cannot reach"} {
+			if strings.HasPrefix(lost, head) {
+				lost = strings.ToUpper(head) + lost[len(head):]
+			}
+		}
+		bands = append(bands, band{lost, p.Warn})
+	}
+	if st.sim != "" {
+		bands = append(bands, band{st.sim, p.Sim})
+	}
+	return bands
 }
 
 // band is a warning across the screen under the header.

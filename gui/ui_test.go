@@ -189,10 +189,15 @@ func TestContactStates(t *testing.T) {
 	m.now = func() time.Time { return now }
 	require.NoError(t, m.Update())
 	assert.Equal(t, "connecting to http://192.0.2.1:8080 ...", m.status.lost)
+	dim := defaultPalette().Dim
+	assert.Equal(t, []band{{"connecting to http://192.0.2.1:8080 ...", dim}}, statusBands(&m.status, &palette{Dim: dim}))
 
 	c.set(admin.Contact{URL: c.contact.URL, Err: errString("connection refused"), Failures: 1})
 	require.NoError(t, m.Update())
 	assert.Equal(t, "cannot reach http://192.0.2.1:8080: retrying (connection refused)", m.status.lost)
+	pal := defaultPalette()
+	assert.Equal(t, []band{{"CANNOT REACH http://192.0.2.1:8080: retrying (connection refused)", pal.Warn}}, statusBands(&m.status, &pal),
+		"never in contact: not 'lost contact'")
 	assert.NotZero(t, m.deadline.Load(), "the waker comes back to count")
 
 	c.set(admin.Contact{URL: c.contact.URL, Last: now})
@@ -207,6 +212,7 @@ func TestContactStates(t *testing.T) {
 	c.set(admin.Contact{URL: c.contact.URL, Last: now.Add(-5 * time.Second), Err: errString("EOF"), Failures: 4})
 	require.NoError(t, m.Update())
 	assert.Equal(t, "lost contact with http://192.0.2.1:8080: reconnecting (EOF); last data 5 s ago", m.status.lost)
+	assert.Equal(t, []band{{"LOST CONTACT with http://192.0.2.1:8080: reconnecting (EOF); last data 5 s ago", pal.Warn}}, statusBands(&m.status, &pal))
 	assert.Equal(t, "no new data for 5 s", m.status.age)
 	m.dirty = false
 	now = now.Add(time.Second)
