@@ -24,7 +24,7 @@ import (
 // (its terminal says it is in the game); SIGTERM ends it, exit status 0.
 func TestPlayWarnsOfACutName(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
-		t.Skip("no DISPLAY: the play command needs a window (xvfb-run -a go test ./cmd/...)")
+		t.Skip("no DISPLAY and no Xvfb to start one: the play command needs a window (apt-get install xvfb)")
 	}
 	dir := t.TempDir()
 	code, _, _ := runArgs("keygen", dir)
@@ -44,7 +44,7 @@ func TestPlayWarnsOfACutName(t *testing.T) {
 // reason on stderr rather than 0 and nothing.
 func TestPlaySaysWhyItFailed(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
-		t.Skip("no DISPLAY: the play command needs a window (xvfb-run -a go test ./cmd/...)")
+		t.Skip("no DISPLAY and no Xvfb to start one: the play command needs a window (apt-get install xvfb)")
 	}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)

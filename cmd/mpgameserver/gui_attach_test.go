@@ -112,7 +112,7 @@ func brightRows(img *image.RGBA, y0, y1 int) int {
 // leaves the server running.
 func TestGUIAttach(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
-		t.Skip("no DISPLAY: the gui command needs a window (xvfb-run -a go test ./cmd/...)")
+		t.Skip("no DISPLAY and no Xvfb to start one: the gui command needs a window (apt-get install xvfb)")
 	}
 	t.Setenv("MPGS_ADMIN_TOKEN", "sesame-0123456789abcdef") // both the server's and the window's
 	t.Chdir(t.TempDir())                                    // where the child saves screenshots

@@ -19,7 +19,7 @@ func TestGUIWithBrowserPlayer(t *testing.T) {
 		t.Skip("builds the arena for the browser and runs Chromium")
 	}
 	if os.Getenv("DISPLAY") == "" {
-		t.Skip("no DISPLAY: the gui command needs a window (xvfb-run -a go test ./cmd/...)")
+		t.Skip("no DISPLAY and no Xvfb to start one: the gui command needs a window (apt-get install xvfb)")
 	}
 	ctx := browser(t)
 	_, out, stderr := child(t, "gui", "--listen", "127.0.0.1:0", "--web", "127.0.0.1:0", "--game", "arena", "--web-assets", arenaAssets(t))

@@ -39,7 +39,7 @@ func child(t *testing.T, args ...string) (*exec.Cmd, *bufio.Scanner, *syncbuf.Bu
 // handler says goodbye, and the process exits 0.
 func TestGUICommand(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
-		t.Skip("no DISPLAY: the gui command needs a window (xvfb-run -a go test ./cmd/...)")
+		t.Skip("no DISPLAY and no Xvfb to start one: the gui command needs a window (apt-get install xvfb)")
 	}
 	dir := t.TempDir()
 	code, _, _ := runArgs("keygen", dir)

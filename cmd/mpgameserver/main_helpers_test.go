@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/internal/arena/web"
+	"github.com/mpgs/mpgameserver/internal/xvfb"
 )
 
 // TestMain lets a test run the command in a child process: Ebitengine
@@ -23,7 +25,14 @@ func TestMain(m *testing.M) {
 		defer stop()
 		os.Exit(run(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
+	// The window commands' tests run their children on a display: the
+	// one given, or a virtual one when Xvfb is installed.
+	stopX, err := xvfb.Ensure()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
 	code := m.Run()
+	stopX()
 	if assets.dir != "" {
 		os.RemoveAll(assets.dir)
 	}

@@ -6,6 +6,7 @@ package minimal_test
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -20,7 +21,20 @@ import (
 
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/xvfb"
 )
+
+// TestMain gives the client's window a display: the one given, or a
+// virtual one when Xvfb is installed.
+func TestMain(m *testing.M) {
+	stop, err := xvfb.Ensure()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
 
 // gocmd runs the go command in dir, offline (the module cache holds what
 // this module needs), and returns its output.
@@ -119,7 +133,7 @@ func TestServerAndClientFromAModuleOfTheirOwn(t *testing.T) {
 
 	// The window joins too, where there is a display.
 	if os.Getenv("DISPLAY") == "" {
-		t.Log("no DISPLAY: the client was built, not run (xvfb-run -a go test ./examples/... runs it)")
+		t.Log("no DISPLAY and no Xvfb: the client was built, not run (apt-get install xvfb)")
 		return
 	}
 	win := exec.Command(filepath.Join(bin, "client"), "--server", addr, "--pubkey", filepath.Join(bin, "root.pub"))

@@ -2,8 +2,9 @@
 // Ebitengine allows one RunGame per process, on the main goroutine, so
 // Main runs the game loop there and the tests on another goroutine; a test
 // shows the game it wants with Show and reads the screen with Capture.
-// Without an X display (DISPLAY unset) the tests run normally and Get
-// skips the ones that need the window; under Xvfb they run for real:
+// Without an X display (DISPLAY unset) Main starts a virtual one when
+// Xvfb is installed (internal/xvfb); with neither, the tests run normally
+// and Get skips the ones that need the window:
 //
 //	var win *guitest.Window
 //
@@ -27,6 +28,8 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
+
+	"github.com/mpgs/mpgameserver/internal/xvfb"
 )
 
 // Window is the test binary's window, hosting one game at a time.
@@ -39,10 +42,15 @@ type Window struct {
 	done   atomic.Bool
 }
 
-// Main runs the tests. With a display it opens a w x h window (1280 x 800)
-// first, stores it in *win for the tests, and runs the game loop until
-// the tests finish; then it exits with their status.
+// Main runs the tests. With a display (DISPLAY, or an Xvfb it starts) it
+// opens a w x h window (1280 x 800) first, stores it in *win for the
+// tests, and runs the game loop until the tests finish; then it exits
+// with their status.
 func Main(m *testing.M, win **Window) {
+	stopX, err := xvfb.Ensure()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "guitest:", err)
+	}
 	if os.Getenv("DISPLAY") == "" {
 		os.Exit(m.Run())
 	}
@@ -59,9 +67,12 @@ func Main(m *testing.M, win **Window) {
 	}()
 	if err := ebiten.RunGame(w); err != nil {
 		fmt.Fprintln(os.Stderr, "guitest: window:", err)
+		stopX()
 		os.Exit(1)
 	}
-	os.Exit(<-code)
+	c := <-code
+	stopX()
+	os.Exit(c)
 }
 
 // Get returns the window, or skips the test when there is no display.
@@ -71,7 +82,7 @@ func Get(t *testing.T, win *Window) *Window {
 	// cache does not see it; reading it here again makes a cached result
 	// from a run without a display invalid under one, and the reverse.
 	if os.Getenv("DISPLAY") == "" || win == nil {
-		t.Skip("no DISPLAY: window tests run under an X server, e.g. xvfb-run -a go test")
+		t.Skip("no DISPLAY and no Xvfb to start: window tests run under an X server (apt-get install xvfb)")
 	}
 	return win
 }
