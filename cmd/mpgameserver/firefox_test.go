@@ -137,14 +137,13 @@ func openFirefox(t *testing.T, n *netns, path, display, url string) (*nsProc, st
 // serveArena builds this command, makes a root key with it, and runs
 // `serve --game arena --listen listen --web web --log-level debug` in n
 // (pion's lines are debug lines); it returns the server and its page's
-// URL once it printed WEB and READY. The first build of the arena for the
-// browser (serve does it with the go command, from the source tree it
-// runs in) takes a minute.
+// URL once it printed WEB and READY. It builds the server binary with the
+// go command, and serves the arena the tests built once (--web-assets).
 func serveArena(t *testing.T, n *netns, listen, web string) (*nsProc, string) {
 	t.Helper()
 	gotool, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("no go command on the PATH: the server builds the arena for the browser with it")
+		t.Skip("no go command on the PATH: the test builds the server with it")
 	}
 	cwd, err := os.Getwd() // cmd/mpgameserver, in the module
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -207,37 +206,38 @@ func (p *nsProc) stop(t *testing.T) bool {
 
 // xvfb starts an X server in the namespace on a free display and returns
 // the display (":N"). It skips the test when there is no Xvfb.
+//
+// The display is named, not left to -displayfd: in a namespace of its
+// own a -displayfd server finds the abstract socket of a display in use
+// free, takes the number and unlinks the socket file of the server that
+// holds it (the test binary's own display, internal/xvfb). A named
+// display checks the lock file first and refuses one in use; it is then
+// tried with the next number.
 func (n *netns) xvfb(t *testing.T) string {
 	t.Helper()
 	path, err := exec.LookPath("Xvfb")
 	if err != nil {
 		t.Skip("no Xvfb on the PATH (apt-get install xvfb): headless Firefox has no WebGL, which the arena needs")
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	// -displayfd: Xvfb picks a free display and writes its number to
-	// fd 3 once it accepts clients.
-	cmd := n.command(path, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	p := n.start(t, "Xvfb", cmd)
-	w.Close()
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(l)
-	}()
-	select {
-	case l := <-line:
-		if _, err := strconv.Atoi(l); err != nil {
-			p.stop(t)
-			t.Fatalf("Xvfb gave no display (%q): %s", l, p.errOut.String())
+	for d := 200; d < 300; d++ {
+		sock := fmt.Sprintf("/tmp/.X11-unix/X%d", d)
+		_, lockErr := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", d))
+		if _, sockErr := os.Stat(sock); lockErr == nil || sockErr == nil {
+			continue // in use, or left by a server that died: not ours to take
 		}
-		return ":" + l
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("Xvfb gave no display within 2 minutes: %s", p.errOut.String())
-		return ""
+		p := n.start(t, "Xvfb", n.command(path, fmt.Sprintf(":%d", d), "-screen", "0", "1280x800x24", "-nolisten", "tcp"))
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			if p.exited() {
+				break // another server took it first: the next number
+			}
+			if _, err := os.Stat(sock); err == nil {
+				return fmt.Sprintf(":%d", d)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Xvfb :%d made no socket within 2 minutes: %s", d, p.errOut.String())
+			}
+		}
 	}
+	t.Fatal("no free X display in :200-:299")
+	return ""
 }

@@ -62,13 +62,28 @@ func Start(path string, wait time.Duration) (display string, stop func(), err er
 	defer r.Close()
 	cmd := exec.Command(path, "-displayfd", "3", "-screen", "0", "1280x1024x24", "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w} // fd 3
-	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		w.Close()
+	// The kernel's "kill it with its parent" watches the thread that
+	// started it, not the process: start it from a thread of its own that
+	// lives, locked, until stop, so that neither the Go runtime retiring a
+	// thread nor a test's locked goroutine ending kills the display.
+	started, release := make(chan error, 1), make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		dieWithParent(cmd)
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			<-release
+		}
+	}()
+	err = <-started
+	w.Close()
+	if err != nil {
 		return "", nil, fmt.Errorf("xvfb: %w", err)
 	}
-	w.Close()
 	stop = func() {
+		defer close(release)
 		// SIGTERM lets it remove its socket and lock file; a server that
 		// does not go is killed.
 		done := make(chan struct{})

@@ -38,6 +38,10 @@ func Build(ctx context.Context, dir string) (Assets, error) {
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
+			if ctx.Err() != nil {
+				// Stopped (Ctrl-C), not a tree that does not build.
+				return "", fmt.Errorf("go %s: interrupted: %w", args[0], ctx.Err())
+			}
 			msg := strings.TrimSpace(stderr.String())
 			if msg == "" {
 				msg = err.Error()

@@ -141,8 +141,8 @@ func TestPageEscapes(t *testing.T) {
 	assert.Contains(t, page, `data-key=""`, "no key: the page trusts the server's")
 }
 
-// TestBuild builds the arena for the browser with the go command, as
-// --web does in a binary without it embedded, and as go generate does.
+// TestBuild builds the arena for the browser with the go command, as go
+// generate and the tests do.
 func TestBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a WebAssembly program")
@@ -164,6 +164,13 @@ func TestBuild(t *testing.T) {
 	_, err = web.Build(context.Background(), t.TempDir())
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "go build: "), err.Error())
+
+	// Stopped (Ctrl-C in go generate) is said so, not blamed on the tree.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = web.Build(ctx, dir)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "go build: interrupted: context canceled", err.Error())
 }
 
 // csp parses a Content-Security-Policy into its directives' sources.

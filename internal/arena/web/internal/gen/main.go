@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 )
@@ -16,18 +18,20 @@ import (
 func main() {
 	out := flag.String("o", "dist", "directory to write arena.wasm.gz and wasm_exec.js into")
 	flag.Parse()
-	if err := gen(*out); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := gen(ctx, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func gen(out string) error {
+func gen(ctx context.Context, out string) error {
 	dir, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	a, err := web.Build(context.Background(), dir)
+	a, err := web.Build(ctx, dir)
 	if err != nil {
 		return err
 	}
