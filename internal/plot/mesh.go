@@ -61,6 +61,12 @@ func (m *Mesh) Line(a, b Point, w float32, c Color) {
 
 // Polyline appends the segments joining consecutive points.
 func (m *Mesh) Polyline(p []Point, w float32, c Color) {
+	if len(p) == 1 {
+		// One sample (a series' first second) is a dot, not nothing.
+		d := max(2*w, 4)
+		m.Rect(Rect{X: p[0].X - d/2, Y: p[0].Y - d/2, W: d, H: d}, c)
+		return
+	}
 	for i := 1; i < len(p); i++ {
 		m.Line(p[i-1], p[i], w, c)
 	}

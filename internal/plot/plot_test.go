@@ -105,6 +105,12 @@ func TestMeshShapes(t *testing.T) {
 	m.Reset()
 	m.Polyline([]Point{{0, 0}, {10, 0}, {10, 10}}, 1, red)
 	assert.Len(t, m.V, 8, "two segments")
+	m.Reset()
+	m.Polyline([]Point{{50, 20}}, 2, red)
+	assert.Equal(t, Rect{48, 18, 4, 4}, m.Bounds(), "one point is a dot, not nothing")
+	m.Reset()
+	m.Polyline(nil, 2, red)
+	assert.Empty(t, m.V)
 
 	m.Reset()
 	m.Frame(Rect{0, 0, 100, 50}, 1, red)
