@@ -236,7 +236,7 @@ func (r *Receiver) decode(now time.Time, b []byte) error {
 			}
 			for f := range kd.fields {
 				fd := &kd.fields[f]
-				clear(cur[f : f+1])
+				cur[f] = fd.zero
 				if mask&(1<<f) == 0 {
 					continue
 				}

@@ -265,9 +265,9 @@ func TestReplicateBudgetStarvesNothing(t *testing.T) {
 			return
 		}
 		snaps++
-		picks += len(sl.upd)
-		for _, i := range sl.upd {
-			id := v.ents[i].slot
+		picks += int(sl.nupd)
+		for j := range sl.nupd {
+			id := v.ents[v.recs[(sl.start+sl.nrem+j)%recCap].e].slot
 			if p, ok := last[id]; ok {
 				worst = max(worst, r.epoch-p)
 			}

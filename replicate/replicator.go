@@ -274,8 +274,8 @@ func (r *Replicator) Spawn(k int) (ID, error) {
 	e := &r.ents[slot]
 	gen := e.gen + 1
 	*e = entity{kind: int16(k), alive: true, gen: gen, cell: -1, globalI: -1, strs: e.strs[:0]}
-	clear(r.vals[int(slot)*r.s.stride : int(slot+1)*r.s.stride])
 	kd := &r.s.kinds[k]
+	copy(r.vals[int(slot)*r.s.stride:int(slot+1)*r.s.stride], kd.zeros)
 	if kd.strings {
 		for range kd.fields {
 			e.strs = append(e.strs, nil)

@@ -135,6 +135,7 @@ type field struct {
 	scale  float64 // float: 1/Step
 	span   uint32  // the largest quantized value
 	offset int64   // int: Min
+	zero   uint32  // the quantized zero value (or the nearest): a new entity's
 }
 
 type kind struct {
@@ -144,6 +145,7 @@ type kind struct {
 	tol      float64
 	prio     float64
 	strings  bool
+	zeros    []uint32 // a new entity's values, stride long
 }
 
 // NewSchema compiles kinds, checking every declaration.
@@ -159,6 +161,13 @@ func NewSchema(kinds ...Kind) (*Schema, error) {
 		}
 		s.kinds = append(s.kinds, c)
 		s.stride = max(s.stride, len(c.fields))
+	}
+	for i := range s.kinds {
+		k := &s.kinds[i]
+		k.zeros = make([]uint32, s.stride)
+		for f := range k.fields {
+			k.zeros[f] = k.fields[f].zero
+		}
 	}
 	return s, nil
 }
@@ -234,6 +243,9 @@ func compileField(f Field) (field, error) {
 			return c, fmt.Errorf("(Max-Min)/Step is %.0f steps, more than 32 bits", n)
 		}
 		c.scale, c.span = 1/f.Step, uint32(n)
+		c.bits = max(1, bits.Len32(c.span))
+		c.zero = c.quantize(0)
+		return c, nil
 	case TypeInt:
 		if bad(f.Min) || bad(f.Max) || f.Max < f.Min || f.Min != math.Trunc(f.Min) || f.Max != math.Trunc(f.Max) {
 			return c, errors.New("an int needs whole Min <= Max")
@@ -263,6 +275,7 @@ func compileField(f Field) (field, error) {
 	if c.bits == 0 {
 		c.bits = 1
 	}
+	c.zero = c.quantizeInt(0)
 	return c, nil
 }
 

@@ -28,6 +28,8 @@ type Viewer struct {
 	table table
 
 	ring [ringSize]sent
+	recs []rec // a circle of recCap
+	nrec uint32
 	out  []byte // the snapshot to deliver, nil for none
 	idle int    // snapshots since the last one sent
 
@@ -84,16 +86,25 @@ type cand struct {
 	bits int
 }
 
-// sent is what one snapshot carried.
+// sent is what one snapshot carried: its records in the viewer's recs,
+// updates then removals.
 type sent struct {
-	seq     uint32
-	pending bool    // sent, its callback not yet called
-	upd     []int32 // entries updated
-	updInc  []uint32
-	rem     []int32 // entries removed
-	remInc  []uint32
-	cb      func(ok bool)
+	seq        uint32
+	pending    bool   // sent, its callback not yet called
+	start      uint32 // of its records, counted since the viewer began
+	nupd, nrem uint32
+	cb         func(ok bool)
 }
+
+// rec is an entry a snapshot carried, and the entry's incarnation then.
+type rec struct {
+	e   int32
+	inc uint32
+}
+
+// recCap bounds the records of the snapshots awaiting acks: when more
+// are written, the oldest snapshots' acks are no longer applied.
+const recCap = 4096
 
 // Add makes a viewer of the world for a client; snapshots go to s (a
 // *server.Peer). A new viewer sees nothing until SetView, except global
@@ -104,6 +115,7 @@ func (r *Replicator) Add(s Sender) *Viewer {
 	v.ents = make([]ventry, 0, min(n, 256))
 	v.table.init(min(n, 256))
 	v.stats.Budget = r.budgetB + overhead
+	v.recs = make([]rec, recCap)
 	for i := range v.ring {
 		v.ring[i].cb = func(ok bool) { v.acked(i, ok) }
 	}
@@ -499,9 +511,7 @@ func (v *Viewer) idOverrun(budget int) int {
 func (v *Viewer) write() {
 	r := v.r
 	slot := &v.ring[r.epoch%ringSize]
-	slot.seq = r.epoch
-	slot.upd, slot.updInc = slot.upd[:0], slot.updInc[:0]
-	slot.rem, slot.remInc = slot.rem[:0], slot.remInc[:0]
+	slot.seq, slot.start, slot.nupd, slot.nrem = r.epoch, v.nrec, 0, 0
 	w := &v.w
 	v.buf = append(v.buf[:0], r.cfg.Tag)
 	w.reset(v.buf, false)
@@ -520,8 +530,8 @@ func (v *Viewer) write() {
 		w.uvar(id - prev)
 		prev = id
 		i, _ := v.table.get(id)
-		slot.rem = append(slot.rem, i)
-		slot.remInc = append(slot.remInc, v.ents[i].inc)
+		v.record(i)
+		slot.nrem++
 	}
 	w.uvar(uint32(len(v.pick)))
 	prev = 0
@@ -536,8 +546,8 @@ func (v *Viewer) write() {
 			v.stats.Deltas++
 		}
 		e.prio, e.since, e.sent = 0, 0, r.epoch
-		slot.upd = append(slot.upd, c.e)
-		slot.updInc = append(slot.updInc, e.inc)
+		v.record(c.e)
+		slot.nupd++
 	}
 	v.out = w.flush()
 	v.buf = v.out
@@ -559,13 +569,13 @@ func (v *Viewer) encodeEntity(w *bitWriter, e *ventry) (full bool) {
 	if base == nil {
 		w.write(0, ageBits)
 		w.write(uint32(re.kind), 6)
-		for _, q := range cur {
-			w.bit(q != 0)
+		for f, q := range cur {
+			w.bit(q != k.zeros[f])
 		}
 		for f := range k.fields {
 			fd := &k.fields[f]
 			switch {
-			case cur[f] == 0:
+			case cur[f] == k.zeros[f]:
 			case fd.Type == TypeString:
 				writeString(w, fd, re.strs[f])
 			case fd.Type != TypeBool:
@@ -641,10 +651,21 @@ func (v *Viewer) acked(i int, ok bool) {
 	}
 	seq := s.seq
 	s.seq = 0 // an ack counts once
+	if v.nrec-s.start > recCap {
+		return // its records were written over
+	}
 	v.stats.Acked++
-	for j, ei := range s.upd {
-		e := &v.ents[ei]
-		if e.inc != s.updInc[j] || e.state != stVisible {
+	// Removals were written first, then updates.
+	for j := range s.nrem {
+		rc := v.recs[(s.start+j)%recCap]
+		if e := &v.ents[rc.e]; e.inc == rc.inc && e.state == stLeaving {
+			v.drop(rc.e)
+		}
+	}
+	for j := range s.nupd {
+		rc := v.recs[(s.start+s.nrem+j)%recCap]
+		e := &v.ents[rc.e]
+		if e.inc != rc.inc || e.state != stVisible {
 			continue
 		}
 		if !e.hasBase || seq > e.base {
@@ -654,9 +675,9 @@ func (v *Viewer) acked(i int, ok bool) {
 			e.sent = 0
 		}
 	}
-	for j, ei := range s.rem {
-		if e := &v.ents[ei]; e.inc == s.remInc[j] && e.state == stLeaving {
-			v.drop(ei)
-		}
-	}
+}
+
+func (v *Viewer) record(e int32) {
+	v.recs[v.nrec%recCap] = rec{e, v.ents[e].inc}
+	v.nrec++
 }
