@@ -351,9 +351,11 @@ func (v *Viewer) dirty(e *ventry, re *entity) bool {
 		e.hasBase = false
 		return true
 	}
-	if v.predicts(e.slot, base, e.base) {
+	if v.predicts(e.slot, base, e.base) && r.epoch-e.base < window-window/4 {
 		return false
 	}
+	// It strayed, or its baseline is getting old: a delta against it
+	// now is cheaper than the whole entity once it has expired.
 	return !v.inFlight(e, re)
 }
 
