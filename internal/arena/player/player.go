@@ -302,7 +302,7 @@ func (p *Player) Frame(now time.Time, in sim.Input) {
 	_ = p.c.Send(p.buf, conn.RetryNone, nil)
 	if p.haveShip && p.local.Alive {
 		p.local.Input = in
-		sim.StepShip(&p.local)
+		sim.StepShip(&p.local, sim.Classic().Bounds)
 		p.history = append(p.history, pending{seq: p.seq, in: in, predicted: p.local})
 	}
 	if len(p.history) > 4*sim.TickRate {
@@ -433,7 +433,7 @@ func (p *Player) reconcile(s *wire.Snapshot) {
 	}
 	for i := range p.history {
 		p.local.Input = p.history[i].in
-		sim.StepShip(&p.local)
+		sim.StepShip(&p.local, sim.Classic().Bounds)
 		p.history[i].predicted = p.local
 	}
 }

@@ -53,9 +53,29 @@ func ExampleWorld_Clone() {
 func ExampleStepShip() {
 	s := sim.Ship{ID: 1, X: 100, Y: 500, Alive: true, Input: sim.Thrust} // angle 0: right
 	for range sim.TickRate / 2 {
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 	}
 	fmt.Printf("x %.0f, y %.0f, vx %.0f, vy %.0f\n", s.X, s.Y, s.VX, s.VY)
 	// Output:
 	// x 146, y 500, vx 168, vy 0
+}
+
+// A battle is a world of the Battle scene: 16 screens and 1,200
+// asteroids. A client told the scene's name knows its walls, which it
+// gives StepShip to predict its own ship.
+func ExampleNewSceneWorld() {
+	sc, ok := sim.SceneByName("battle")
+	fmt.Println(ok, sc.Width, sc.Height)
+	w := sim.NewSceneWorld(1, sc)
+	fmt.Println("asteroids:", len(w.Asteroids))
+
+	s := sim.Ship{ID: 1, X: 6300, Y: 2000, VX: 400, Alive: true} // heading for the right wall
+	for range sim.TickRate / 2 {
+		sim.StepShip(&s, sc.Bounds)
+	}
+	fmt.Printf("x %.0f, vx %.0f\n", s.X, s.VX)
+	// Output:
+	// true 6400 4000
+	// asteroids: 1200
+	// x 6349, vx -127
 }

@@ -55,7 +55,7 @@ func TestSpawnProtectionLastsLongEnough(t *testing.T) {
 	x0 := s.X
 	s.Input = sim.Thrust
 	for range sim.ShieldTicks {
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 	}
 	assert.Greater(t, s.X-x0, 20*sim.ShipRadius)
 	assert.Zero(t, s.Shield)
@@ -69,7 +69,7 @@ func TestFiringEndsSpawnProtection(t *testing.T) {
 	w.SetInput(2, sim.Fire)
 	pred := *w.Ship(2)
 	require.Empty(t, w.Step())
-	sim.StepShip(&pred)
+	sim.StepShip(&pred, sim.Classic().Bounds)
 	v := w.Ship(2)
 	require.Len(t, w.Bullets, 1, "it fired")
 	assert.Equal(t, uint32(2), w.Bullets[0].Owner)
@@ -96,7 +96,7 @@ func TestFiringEndsSpawnProtection(t *testing.T) {
 	// Holding fire while the gun cools down does not end it: only a shot.
 	s := ship(0)
 	s.Shield, s.Cooldown, s.Input = 10, 5, sim.Fire
-	sim.StepShip(&s)
+	sim.StepShip(&s, sim.Classic().Bounds)
 	assert.Equal(t, 9, s.Shield)
 }
 

@@ -4,15 +4,28 @@
 // no global state; a World steps by a fixed tick, and the same inputs give
 // the same world. The server runs the authoritative World; clients run
 // StepShip alone to predict their own ship.
+//
+// A world is made for a Scene, which sets its size and its asteroids.
+// The Classic scene (NewWorld) is one screen, Width by Height, with no
+// asteroids. The Battle scene is 4 by 4 screens with 1,200 asteroids that
+// drift in straight lines, bounce off the walls, stop ships and bullets,
+// and break after a few hits, to be replaced elsewhere a while later.
+// Scenes have names (SceneByName), so a client told the name knows the
+// Bounds to give StepShip. Collisions go through a uniform grid, so that
+// a step stays cheap with hundreds of ships, a thousand asteroids and as
+// many bullets, and once warmed up a step allocates nothing but the
+// events it returns.
 package sim
 
 import (
+	"fmt"
 	"math"
 	"slices"
 )
 
 // Constants of the arena. Distances are in world units (the play window
-// shows one unit as 0.8 pixel), times in ticks of 1/60 s.
+// shows one unit as 0.8 pixel), times in ticks of 1/60 s. Width and
+// Height are the classic scene's; other scenes have their own Bounds.
 const (
 	TickRate     = 60
 	Dt           = 1.0 / TickRate
@@ -59,7 +72,10 @@ type Ship struct {
 	Cooldown  int // ticks until the gun is ready
 	Score     int
 	Deaths    int
-	Input     Input // buttons held this tick
+	// AsteroidScore counts the asteroids the ship destroyed; it is apart
+	// from Score, which counts kills.
+	AsteroidScore int
+	Input         Input // buttons held this tick
 }
 
 // Bullet is a shot in flight.
@@ -78,33 +94,83 @@ type EventKind uint8
 const (
 	Kill EventKind = iota + 1
 	Respawn
+	AsteroidDestroyed
 )
 
 // Event is something that happened during a step.
 type Event struct {
-	Kind   EventKind
-	Killer uint32 // for Kill
-	Victim uint32 // the ship killed or respawned
-	X, Y   float64
+	Kind     EventKind
+	Killer   uint32 // for Kill and AsteroidDestroyed: the shooter
+	Victim   uint32 // the ship killed or respawned
+	Asteroid uint32 // for AsteroidDestroyed: the asteroid's ID
+	X, Y     float64
 }
 
-// World is the whole game state.
+// World is the whole game state. Make one with NewWorld or
+// NewSceneWorld.
 type World struct {
-	Tick       uint32
-	Ships      []Ship // ordered by ID
-	Bullets    []Bullet
-	nextBullet uint32
-	rng        uint64
+	Tick      uint32
+	Ships     []Ship // ordered by ID
+	Bullets   []Bullet
+	Asteroids []Asteroid // ordered by ID
+
+	scene        Scene
+	nextBullet   uint32
+	nextAsteroid uint32   // the last asteroid ID given
+	asteroidsDue []uint32 // ticks at which replacements are due, in order
+	rng          uint64
+	scratch      scratch
 }
 
-// NewWorld returns an empty arena whose random choices (spawn points)
-// follow seed.
+// scratch is what a step uses and throws away. Between steps its slices
+// are empty, keeping their memory for the next step.
+type scratch struct {
+	ships grid    // live ships by center
+	rocks grid    // asteroids, by their reach for ships and bullets
+	near  []int32 // ship indices, for one ship's neighbors
+}
+
+func (s *scratch) reset() {
+	s.ships.reset()
+	s.rocks.reset()
+	s.near = s.near[:0]
+}
+
+func (s *scratch) detached() scratch {
+	return scratch{ships: s.ships.detached(), rocks: s.rocks.detached(), near: s.near[:0:0]}
+}
+
+// NewWorld returns an empty classic arena whose random choices (spawn
+// points) follow seed. It is NewSceneWorld(seed, Classic()).
 func NewWorld(seed uint64) *World {
+	return NewSceneWorld(seed, Classic())
+}
+
+// NewSceneWorld returns a world of scene sc with its asteroids and no
+// ships; its random choices (spawn points, asteroids) follow seed. It
+// panics if sc is too small for a ship to spawn in (under 8 ship radii
+// either way) or has a negative number of asteroids.
+func NewSceneWorld(seed uint64, sc Scene) *World {
+	if !(sc.Width >= 8*ShipRadius && sc.Height >= 8*ShipRadius) || sc.Asteroids < 0 {
+		panic(fmt.Sprintf("sim: bad scene %q: %v by %v with %d asteroids", sc.Name, sc.Width, sc.Height, sc.Asteroids))
+	}
 	rng := seed*0x9E3779B97F4A7C15 + 1
 	if rng == 0 { // xorshift would be stuck at zero
 		rng = 0x9E3779B97F4A7C15
 	}
-	return &World{rng: rng}
+	w := &World{scene: sc, rng: rng}
+	if sc.Asteroids > 0 {
+		w.Asteroids = make([]Asteroid, 0, sc.Asteroids)
+	}
+	for range sc.Asteroids {
+		w.addAsteroid()
+	}
+	return w
+}
+
+// Scene returns the scene the world was made for.
+func (w *World) Scene() Scene {
+	return w.scene
 }
 
 // rand returns a pseudo-random number in [0, 1) (xorshift64*).
@@ -120,6 +186,9 @@ func (w *World) Clone() *World {
 	c := *w
 	c.Ships = slices.Clone(w.Ships)
 	c.Bullets = slices.Clone(w.Bullets)
+	c.Asteroids = slices.Clone(w.Asteroids)
+	c.asteroidsDue = slices.Clone(w.asteroidsDue)
+	c.scratch = w.scratch.detached()
 	return &c
 }
 
@@ -168,13 +237,29 @@ func (w *World) SetInput(id uint32, in Input) {
 	}
 }
 
-// spawn places s alive at the free spot farthest from the other ships
-// among a few random candidates, facing the arena's center.
+// Spawning: a ship spawns at the best of spawnTries random spots clear
+// of asteroids (by spawnGap at least), drawing up to spawnMaxTries spots
+// to find them.
+const (
+	spawnTries    = 8
+	spawnMaxTries = 64
+	spawnGap      = ShipRadius
+)
+
+// spawn places s alive at the spot farthest from the other ships among a
+// few random ones clear of asteroids, facing the arena's center. (In a
+// world so full of asteroids that no spot is found, it places s at the
+// center, to be pushed out of whatever asteroid is there.)
 func (w *World) spawn(s *Ship) {
-	best, bestD := [2]float64{Width / 2, Height / 2}, -1.0
-	for range 8 {
-		x := ShipRadius*4 + w.rand()*(Width-ShipRadius*8)
-		y := ShipRadius*4 + w.rand()*(Height-ShipRadius*8)
+	b := w.scene.Bounds
+	best, bestD := [2]float64{b.Width / 2, b.Height / 2}, -1.0
+	for tries, free := 0, 0; free < spawnTries && tries < spawnMaxTries; tries++ {
+		x := ShipRadius*4 + w.rand()*(b.Width-ShipRadius*8)
+		y := ShipRadius*4 + w.rand()*(b.Height-ShipRadius*8)
+		if w.onAsteroid(x, y, ShipRadius+spawnGap) {
+			continue
+		}
+		free++
 		d := math.Inf(1)
 		for i := range w.Ships {
 			o := &w.Ships[i]
@@ -189,14 +274,15 @@ func (w *World) spawn(s *Ship) {
 	}
 	s.X, s.Y = best[0], best[1]
 	s.VX, s.VY = 0, 0
-	s.Angle = math.Atan2(Height/2-s.Y, Width/2-s.X)
+	s.Angle = math.Atan2(b.Height/2-s.Y, b.Width/2-s.X)
 	s.Alive, s.RespawnIn, s.Shield, s.Cooldown = true, 0, ShieldTicks, 0
 }
 
 // StepShip advances one ship by one tick under its Input: turning,
-// thrust, drag, speed limit, movement and walls. It is the part of the
-// simulation a client predicts for its own ship.
-func StepShip(s *Ship) {
+// thrust, drag, speed limit, movement and the walls of a world of bounds
+// b (its Scene's). It is the part of the simulation a client predicts for
+// its own ship; asteroids are not in it (see Asteroid.Bounce).
+func StepShip(s *Ship, b Bounds) {
 	if !s.Alive {
 		return
 	}
@@ -222,14 +308,14 @@ func StepShip(s *Ship) {
 	switch {
 	case s.X < ShipRadius:
 		s.X, s.VX = ShipRadius, -s.VX*WallBounce
-	case s.X > Width-ShipRadius:
-		s.X, s.VX = Width-ShipRadius, -s.VX*WallBounce
+	case s.X > b.Width-ShipRadius:
+		s.X, s.VX = b.Width-ShipRadius, -s.VX*WallBounce
 	}
 	switch {
 	case s.Y < ShipRadius:
 		s.Y, s.VY = ShipRadius, -s.VY*WallBounce
-	case s.Y > Height-ShipRadius:
-		s.Y, s.VY = Height-ShipRadius, -s.VY*WallBounce
+	case s.Y > b.Height-ShipRadius:
+		s.Y, s.VY = b.Height-ShipRadius, -s.VY*WallBounce
 	}
 	if s.Cooldown > 0 {
 		s.Cooldown--
@@ -244,10 +330,14 @@ func StepShip(s *Ship) {
 	}
 }
 
-// Step advances the world by one tick and returns what happened.
+// Step advances the world by one tick and returns what happened. A tick
+// drifts the asteroids, moves, respawns and fires the ships, pushes
+// overlapping ships apart and ships out of asteroids, moves the bullets
+// into whatever they hit, and replaces the asteroids due.
 func (w *World) Step() []Event {
 	var events []Event
 	w.Tick++
+	w.moveAsteroids()
 	for i := range w.Ships {
 		s := &w.Ships[i]
 		if !s.Alive {
@@ -257,7 +347,7 @@ func (w *World) Step() []Event {
 			}
 			continue
 		}
-		StepShip(s)
+		StepShip(s, w.scene.Bounds)
 		if s.Input&Fire != 0 && s.Cooldown == 0 {
 			s.Cooldown = FireCooldown
 			w.nextBullet++
@@ -271,23 +361,61 @@ func (w *World) Step() []Event {
 		}
 	}
 	w.collideShips()
+	w.collideAsteroids()
 	events = w.moveBullets(events)
+	w.replaceAsteroids()
+	w.scratch.reset()
 	return events
 }
 
+// shipSlack is how far, beyond touching, collideShips looks for the
+// neighbors of a ship: room for the pushes of the same step to move
+// ships before their pair comes up.
+const shipSlack = 4 * ShipRadius
+
+// indexLive registers the live ships in the ship grid by their centers.
+func (w *World) indexLive() {
+	g := &w.scratch.ships
+	g.begin(w.scene.Bounds)
+	for i := range w.Ships {
+		if s := &w.Ships[i]; s.Alive {
+			g.add(s.X, s.Y, 0)
+		} else {
+			g.skip()
+		}
+	}
+	g.finish()
+}
+
 // collideShips pushes overlapping live ships apart and exchanges their
-// velocities along the line between them.
+// velocities along the line between them. Pairs go in the order of a
+// loop over all pairs, (i, j) for i < j, each seeing the pushes before
+// it; the grid only spares the pairs too far apart to touch (unless the
+// pushes of the step move two ships more than shipSlack towards each
+// other before their pair comes up, which takes a pile of several ships).
 func (w *World) collideShips() {
+	w.indexLive()
+	g := &w.scratch.ships
 	for i := range w.Ships {
 		a := &w.Ships[i]
 		if !a.Alive {
 			continue
 		}
-		for j := i + 1; j < len(w.Ships); j++ {
-			b := &w.Ships[j]
-			if !b.Alive {
-				continue
+		near := w.scratch.near[:0]
+		x0, y0, x1, y1 := g.cells(a.X, a.Y, 2*ShipRadius+shipSlack)
+		for cy := y0; cy <= y1; cy++ {
+			for cx := x0; cx <= x1; cx++ {
+				for _, j := range g.cell(cx, cy) {
+					if int(j) > i {
+						near = append(near, j)
+					}
+				}
 			}
+		}
+		slices.Sort(near)
+		w.scratch.near = near
+		for _, j := range near {
+			b := &w.Ships[j]
 			dx, dy := b.X-a.X, b.Y-a.Y
 			d := math.Hypot(dx, dy)
 			if d >= 2*ShipRadius || d == 0 {
@@ -297,8 +425,8 @@ func (w *World) collideShips() {
 			push := (2*ShipRadius - d) / 2
 			a.X, a.Y = a.X-nx*push, a.Y-ny*push
 			b.X, b.Y = b.X+nx*push, b.Y+ny*push
-			clampToWalls(a)
-			clampToWalls(b)
+			clampToWalls(a, w.scene.Bounds)
+			clampToWalls(b, w.scene.Bounds)
 			// Exchange the velocity components along the normal.
 			va := a.VX*nx + a.VY*ny
 			vb := b.VX*nx + b.VY*ny
@@ -312,45 +440,69 @@ func (w *World) collideShips() {
 	}
 }
 
-// clampToWalls keeps a pushed ship's center inside the walls.
-func clampToWalls(s *Ship) {
-	s.X = min(max(s.X, ShipRadius), Width-ShipRadius)
-	s.Y = min(max(s.Y, ShipRadius), Height-ShipRadius)
+// clampToWalls keeps a pushed ship's center inside the walls of b.
+func clampToWalls(s *Ship, b Bounds) {
+	s.X = min(max(s.X, ShipRadius), b.Width-ShipRadius)
+	s.Y = min(max(s.Y, ShipRadius), b.Height-ShipRadius)
 }
 
 // moveBullets moves the bullets, expires them at walls and at the end of
-// their life, and kills the ships they hit.
+// their life, kills the ships they hit and chips the asteroids they hit.
 func (w *World) moveBullets(events []Event) []Event {
+	w.indexLive() // where the pushes left the ships
+	bounds := w.scene.Bounds
 	live := w.Bullets[:0]
 	for _, b := range w.Bullets {
 		b.X += b.VX * Dt
 		b.Y += b.VY * Dt
 		b.TTL--
-		if b.TTL <= 0 || b.X < 0 || b.X > Width || b.Y < 0 || b.Y > Height {
+		if b.TTL <= 0 || b.X < 0 || b.X > bounds.Width || b.Y < 0 || b.Y > bounds.Height {
 			continue
 		}
-		hit := false
-		for i := range w.Ships {
+		if i := w.shipHit(&b); i >= 0 {
 			s := &w.Ships[i]
-			if !s.Alive || s.ID == b.Owner || s.Shield > 0 {
-				continue
+			s.Alive, s.RespawnIn, s.Input = false, RespawnTicks, 0
+			s.Deaths++
+			if k := w.Ship(b.Owner); k != nil {
+				k.Score += KillScore
 			}
-			if math.Hypot(s.X-b.X, s.Y-b.Y) < ShipRadius+BulletRadius {
-				s.Alive, s.RespawnIn, s.Input = false, RespawnTicks, 0
-				s.Deaths++
-				if k := w.Ship(b.Owner); k != nil {
-					k.Score += KillScore
-				}
-				events = append(events, Event{Kind: Kill, Killer: b.Owner, Victim: s.ID, X: s.X, Y: s.Y})
-				hit = true
-				break
-			}
+			events = append(events, Event{Kind: Kill, Killer: b.Owner, Victim: s.ID, X: s.X, Y: s.Y})
+			continue
 		}
-		if !hit {
-			live = append(live, b)
+		var hit bool
+		if events, hit = w.shootAsteroid(&b, events); hit {
+			continue
 		}
+		live = append(live, b)
 	}
 	clear(w.Bullets[len(live):])
 	w.Bullets = live
 	return events
+}
+
+// shipHit returns the index of the first ship, in ID order, that bullet b
+// hits: a live, unshielded ship other than its owner, within reach. It
+// returns -1 if there is none.
+func (w *World) shipHit(b *Bullet) int {
+	g := &w.scratch.ships
+	hit := -1
+	x0, y0, x1, y1 := g.cells(b.X, b.Y, ShipRadius+BulletRadius)
+	for cy := y0; cy <= y1; cy++ {
+		for cx := x0; cx <= x1; cx++ {
+			for _, j := range g.cell(cx, cy) {
+				if hit >= 0 && int(j) >= hit {
+					break // a cell's ships are in order
+				}
+				s := &w.Ships[j]
+				if !s.Alive || s.ID == b.Owner || s.Shield > 0 {
+					continue
+				}
+				if math.Hypot(s.X-b.X, s.Y-b.Y) < ShipRadius+BulletRadius {
+					hit = int(j)
+					break
+				}
+			}
+		}
+	}
+	return hit
 }

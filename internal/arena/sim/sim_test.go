@@ -121,7 +121,7 @@ func TestStepShipThrust(t *testing.T) {
 		s.Input = sim.Thrust
 		var speed float64
 		for i := range 30 {
-			sim.StepShip(&s)
+			sim.StepShip(&s, sim.Classic().Bounds)
 			v := math.Hypot(s.VX, s.VY)
 			require.Greater(t, v, speed, "angle %v tick %d: thrust must speed up", angle, i)
 			speed = v
@@ -132,7 +132,7 @@ func TestStepShipThrust(t *testing.T) {
 		// First tick: accelerate, then drag, then move.
 		s = ship(angle)
 		s.Input = sim.Thrust
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 		dv := sim.Accel * sim.Dt * (1 - sim.Drag*sim.Dt)
 		assert.InDelta(t, math.Cos(angle)*dv, s.VX, eps)
 		assert.InDelta(t, math.Sin(angle)*dv, s.VY, eps)
@@ -160,7 +160,7 @@ func TestStepShipTurn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ship(tc.start)
 			s.Input = tc.in
-			sim.StepShip(&s)
+			sim.StepShip(&s, sim.Classic().Bounds)
 			assert.InDelta(t, tc.want, s.Angle, 1e-12)
 		})
 	}
@@ -169,7 +169,7 @@ func TestStepShipTurn(t *testing.T) {
 		s.Input = in
 		turned := 0.0
 		for i := range 1000 {
-			sim.StepShip(&s)
+			sim.StepShip(&s, sim.Classic().Bounds)
 			if in&sim.Left != 0 {
 				turned -= step
 			} else {
@@ -184,13 +184,13 @@ func TestStepShipTurn(t *testing.T) {
 func TestStepShipDrag(t *testing.T) {
 	s := ship(1)
 	s.VX, s.VY = 300, -200
-	sim.StepShip(&s)
+	sim.StepShip(&s, sim.Classic().Bounds)
 	assert.InDelta(t, 300*(1-sim.Drag*sim.Dt), s.VX, eps)
 	assert.InDelta(t, -200*(1-sim.Drag*sim.Dt), s.VY, eps)
 	assert.InDelta(t, 1.0, s.Angle, 0, "a coasting ship does not turn")
 	speed := math.Hypot(s.VX, s.VY)
 	for range 120 {
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 		v := math.Hypot(s.VX, s.VY)
 		require.Less(t, v, speed)
 		speed = v
@@ -203,7 +203,7 @@ func TestStepShipMaxSpeed(t *testing.T) {
 	for _, v := range [][2]float64{{1000, 1000}, {-5000, 0}, {0, 481}, {-300, 400}} {
 		s := ship(math.Atan2(v[1], v[0]))
 		s.VX, s.VY, s.Input = v[0], v[1], sim.Thrust
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 		require.LessOrEqual(t, math.Hypot(s.VX, s.VY), sim.MaxSpeed+eps, "start %v", v)
 	}
 	// Long thrust while turning and bouncing off walls.
@@ -213,7 +213,7 @@ func TestStepShipMaxSpeed(t *testing.T) {
 		if i%20 == 0 {
 			s.Input = sim.Thrust | sim.Input(rng.IntN(4))<<1
 		}
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 		require.LessOrEqual(t, math.Hypot(s.VX, s.VY), sim.MaxSpeed+eps, "tick %d", i)
 	}
 }
@@ -235,7 +235,7 @@ func TestStepShipWalls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := sim.Ship{X: tc.x, Y: tc.y, VX: tc.vx, VY: tc.vy, Alive: true}
-			sim.StepShip(&s)
+			sim.StepShip(&s, sim.Classic().Bounds)
 			assert.InDelta(t, tc.wx, s.X, eps, "X")
 			assert.InDelta(t, tc.wy, s.Y, eps, "Y")
 			assert.InDelta(t, tc.wv, s.VX, eps, "VX")
@@ -252,7 +252,7 @@ func TestStepShipWalls(t *testing.T) {
 		if i%1000 == 0 { // now and then a kick
 			s.VX, s.VY = rng.Float64()*2000-1000, rng.Float64()*2000-1000
 		}
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 		requireInside(t, &s)
 	}
 }
@@ -268,7 +268,7 @@ func TestStepShipDead(t *testing.T) {
 	s := sim.Ship{ID: 3, X: 100, Y: 200, VX: 50, VY: -50, Angle: 1, RespawnIn: 30, Shield: 5, Cooldown: 5, Input: sim.Thrust | sim.Left | sim.Fire}
 	want := s
 	for range 10 {
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 	}
 	assert.Equal(t, want, s, "a dead ship must not change")
 }
@@ -277,7 +277,7 @@ func TestStepShipCountdowns(t *testing.T) {
 	s := ship(0)
 	s.Cooldown, s.Shield = 3, 2
 	for _, want := range [][2]int{{2, 1}, {1, 0}, {0, 0}, {0, 0}} {
-		sim.StepShip(&s)
+		sim.StepShip(&s, sim.Classic().Bounds)
 		assert.Equal(t, want, [2]int{s.Cooldown, s.Shield})
 	}
 }
@@ -303,7 +303,7 @@ func TestPrediction(t *testing.T) {
 					w.SetInput(id, in)
 					pred.Input = in
 					require.Empty(t, w.Step())
-					sim.StepShip(&pred)
+					sim.StepShip(&pred, sim.Classic().Bounds)
 					if n := len(w.Bullets); n > 0 && w.Bullets[n-1].TTL == sim.BulletLife-1 {
 						shots++
 					}
@@ -556,8 +556,8 @@ func TestShipCollision(t *testing.T) {
 			a.VX, a.VY, b.VX, b.VY = tc.avx, tc.avy, tc.bvx, tc.bvy
 			// What the ships are after moving, before colliding.
 			pa, pb := *a, *b
-			sim.StepShip(&pa)
-			sim.StepShip(&pb)
+			sim.StepShip(&pa, sim.Classic().Bounds)
+			sim.StepShip(&pb, sim.Classic().Bounds)
 			require.Less(t, math.Hypot(pb.X-pa.X, pb.Y-pa.Y), 2*sim.ShipRadius, "the case must overlap")
 			w.Step()
 			a, b = w.Ship(1), w.Ship(2)
