@@ -114,6 +114,7 @@ type Replicator struct {
 	top     uint32 // slots ever used
 	dirty   []uint32
 	globals []uint32
+	moving  []uint32 // entities whose newest record has a velocity
 	zombies []uint32 // destroyed slots waiting for their removal acks
 	alive   int
 	g       *grid
@@ -145,10 +146,12 @@ type entity struct {
 	hn      uint8  // records in the history
 	hhead   uint8  // index of the newest record
 	hepoch  [historyLen]uint32
+	htime   [historyLen]uint32 // ms
 	strs    [][]byte
 	cell    int32 // -1: not in the grid
 	cellI   int32
 	globalI int32
+	movingI int32 // in moving, -1 when not
 	x, y    float64
 }
 
@@ -264,7 +267,7 @@ func (r *Replicator) Spawn(k int) (ID, error) {
 		slot = r.top
 		r.top++
 		st := r.s.stride
-		r.ents = append(r.ents, entity{kind: -1, cell: -1, globalI: -1})
+		r.ents = append(r.ents, entity{kind: -1, cell: -1, globalI: -1, movingI: -1})
 		r.vals = append(r.vals, make([]uint32, st)...)
 		r.hist = append(r.hist, make([]uint32, st*historyLen)...)
 	} else {
@@ -273,7 +276,7 @@ func (r *Replicator) Spawn(k int) (ID, error) {
 	}
 	e := &r.ents[slot]
 	gen := e.gen + 1
-	*e = entity{kind: int16(k), alive: true, gen: gen, cell: -1, globalI: -1, strs: e.strs[:0]}
+	*e = entity{kind: int16(k), alive: true, gen: gen, cell: -1, globalI: -1, movingI: -1, strs: e.strs[:0]}
 	kd := &r.s.kinds[k]
 	copy(r.vals[int(slot)*r.s.stride:int(slot+1)*r.s.stride], kd.zeros)
 	if kd.strings {
@@ -324,7 +327,28 @@ func (r *Replicator) Destroy(id ID) {
 		r.globals = r.globals[:last]
 		e.globalI = -1
 	}
+	r.setMoving(slot, false)
 	r.zombies = append(r.zombies, slot)
+}
+
+// setMoving keeps the list of entities whose newest record moves: each
+// snapshot checks them against their line, changed or not.
+func (r *Replicator) setMoving(slot uint32, on bool) {
+	e := &r.ents[slot]
+	switch {
+	case on && e.movingI < 0:
+		e.movingI = int32(len(r.moving))
+		r.moving = append(r.moving, slot)
+	case !on && e.movingI >= 0:
+		last := len(r.moving) - 1
+		if int(e.movingI) != last {
+			m := r.moving[last]
+			r.moving[e.movingI] = m
+			r.ents[m].movingI = e.movingI
+		}
+		r.moving = r.moving[:last]
+		e.movingI = -1
+	}
 }
 
 // reclaim frees destroyed slots no client refers to any more, or that
@@ -494,13 +518,35 @@ func (r *Replicator) drain() {
 }
 
 // record writes the changed entities' states into their histories and
-// moves them in the grid.
+// moves them in the grid. An entity with a velocity gets a new record only
+// when it strays from its last one's line by more than its kind's
+// tolerance, or a field other than its motion changed: a drifting entity
+// keeps one record, and clients that have it need nothing more.
 func (r *Replicator) record() {
 	st := r.s.stride
+	for _, slot := range r.moving {
+		r.markChanged(slot)
+	}
 	for _, slot := range r.dirty {
 		e := &r.ents[slot]
 		e.changed = false
 		if !e.alive {
+			continue
+		}
+		k := &r.s.kinds[e.kind]
+		cur := r.vals[int(slot)*st : int(slot+1)*st]
+		if k.pos[0] >= 0 && !k.Global && !r.cfg.Full {
+			e.x, e.y = k.fields[k.pos[0]].value(cur[k.pos[0]]), k.fields[k.pos[1]].value(cur[k.pos[1]])
+			if c := r.g.cellOf(e.x, e.y); c != e.cell {
+				if e.cell >= 0 {
+					if moved, ok := r.g.remove(e.cell, e.cellI); ok {
+						r.ents[moved].cellI = e.cellI
+					}
+				}
+				e.cell, e.cellI = c, r.g.insert(c, slot)
+			}
+		}
+		if k.vel[0] >= 0 && e.hn > 0 && !r.cfg.Full && r.follows(slot, k, cur) {
 			continue
 		}
 		e.hhead = uint8((int(e.hhead) + 1) % historyLen)
@@ -508,40 +554,64 @@ func (r *Replicator) record() {
 			e.hn++
 		}
 		e.hepoch[e.hhead] = r.epoch
+		e.htime[e.hhead] = r.nowMS
 		e.last = r.epoch
-		cur := r.vals[int(slot)*st : int(slot+1)*st]
 		copy(r.hist[(int(slot)*historyLen+int(e.hhead))*st:], cur)
-		k := &r.s.kinds[e.kind]
-		if k.pos[0] < 0 || k.Global || r.cfg.Full {
-			continue
+		if k.vel[0] >= 0 && !r.cfg.Full {
+			r.setMoving(slot, cur[k.vel[0]] != k.zeros[k.vel[0]] || cur[k.vel[1]] != k.zeros[k.vel[1]])
 		}
-		e.x, e.y = k.fields[k.pos[0]].value(cur[k.pos[0]]), k.fields[k.pos[1]].value(cur[k.pos[1]])
-		c := r.g.cellOf(e.x, e.y)
-		if c == e.cell {
-			continue
-		}
-		if e.cell >= 0 {
-			if moved, ok := r.g.remove(e.cell, e.cellI); ok {
-				r.ents[moved].cellI = e.cellI
-			}
-		}
-		e.cell, e.cellI = c, r.g.insert(c, slot)
 	}
 	r.dirty = r.dirty[:0]
 }
 
-// state returns the values slot had at snapshot epoch seq, or nil when
-// its history no longer goes back that far.
-func (r *Replicator) state(slot uint32, seq uint32) []uint32 {
+// follows reports whether cur is what slot's newest record predicts now:
+// the same but for its motion, its position within tolerance of the
+// record's line.
+func (r *Replicator) follows(slot uint32, k *kind, cur []uint32) bool {
 	e := &r.ents[slot]
+	st := r.s.stride
+	rec := r.hist[(int(slot)*historyLen+int(e.hhead))*st:]
+	for f := range k.fields {
+		if f != k.pos[0] && f != k.pos[1] && f != k.vel[0] && f != k.vel[1] && cur[f] != rec[f] {
+			return false
+		}
+	}
+	dt := float64(r.nowMS-e.htime[e.hhead]) / 1000
+	for a := range 2 {
+		pf, vf := &k.fields[k.pos[a]], &k.fields[k.vel[a]]
+		want := pf.value(rec[k.pos[a]]) + vf.value(rec[k.vel[a]])*dt
+		if math.Abs(want-pf.value(cur[k.pos[a]])) > k.tol {
+			return false
+		}
+	}
+	return true
+}
+
+// state returns the values slot was sent with at snapshot epoch seq (its
+// newest record then, carried along its velocity to seq's time), in dst
+// or in its history; nil when its history no longer goes back that far or
+// seq is out of the window.
+func (r *Replicator) state(slot uint32, seq uint32, dst []uint32) []uint32 {
+	e := &r.ents[slot]
+	if r.epoch-seq >= window {
+		return nil
+	}
 	st := r.s.stride
 	h := int(e.hhead)
 	for range e.hn {
-		if ep := e.hepoch[h]; ep <= seq {
-			if r.epoch-seq >= window {
-				return nil
+		if e.hepoch[h] <= seq {
+			rec := r.hist[(int(slot)*historyLen+h)*st : (int(slot)*historyLen+h+1)*st]
+			k := &r.s.kinds[e.kind]
+			if k.vel[0] < 0 || r.cfg.Full {
+				return rec
 			}
-			return r.hist[(int(slot)*historyLen+h)*st : (int(slot)*historyLen+h+1)*st]
+			copy(dst, rec)
+			dt := float64(r.timeOf(seq)-e.htime[h]) / 1000
+			for a := range 2 {
+				pf, vf := &k.fields[k.pos[a]], &k.fields[k.vel[a]]
+				dst[k.pos[a]] = pf.quantize(pf.value(rec[k.pos[a]]) + vf.value(rec[k.vel[a]])*dt)
+			}
+			return dst
 		}
 		h = (h + historyLen - 1) % historyLen
 	}

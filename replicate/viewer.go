@@ -38,7 +38,10 @@ type Viewer struct {
 	rems  []uint32
 	w     bitWriter
 	buf   []byte
-	stats ViewerStats
+	// curBuf and baseBuf hold an entity's states as sent (its records
+	// carried to the snapshot's time).
+	curBuf, baseBuf []uint32
+	stats           ViewerStats
 }
 
 // ViewerStats describe one client's replication, for monitors.
@@ -116,6 +119,7 @@ func (r *Replicator) Add(s Sender) *Viewer {
 	v.table.init(min(n, 256))
 	v.stats.Budget = r.budgetB + overhead
 	v.recs = make([]rec, recCap)
+	v.curBuf, v.baseBuf = make([]uint32, r.s.stride), make([]uint32, r.s.stride)
 	for i := range v.ring {
 		v.ring[i].cb = func(ok bool) { v.acked(i, ok) }
 	}
@@ -330,48 +334,23 @@ func (v *Viewer) importance(e *ventry, re *entity) float64 {
 	return p
 }
 
-// dirty reports whether the entry must be sent: it has no baseline, or it
-// differs from what the client has beyond what it predicts.
+// dirty reports whether the entry must be sent: the client has no
+// state of it, or not its newest record (and no send of it is on its
+// way).
 func (v *Viewer) dirty(e *ventry, re *entity) bool {
-	r := v.r
-	if r.cfg.Full {
+	if v.r.cfg.Full {
 		return true
 	}
-	if e.hasBase && r.epoch-e.base >= window {
-		e.hasBase = false
-	}
-	if !e.hasBase {
-		return !v.inFlight(e, re)
-	}
-	if re.last <= e.base {
+	if e.hasBase && re.last <= e.base {
 		return false
 	}
-	base := r.state(e.slot, e.base)
-	if base == nil {
-		e.hasBase = false
-		return true
-	}
-	if v.predicts(e.slot, base, e.base) && r.epoch-e.base < window-window/4 {
-		return false
-	}
-	// It strayed, or its baseline is getting old: a delta against it
-	// now is cheaper than the whole entity once it has expired.
 	return !v.inFlight(e, re)
 }
 
 // inFlight reports whether the entry's last send, not yet acknowledged,
-// still stands for it: the world has not moved past it and an ack can
-// still be expected.
+// still stands for it: no newer record, and an ack can still be expected.
 func (v *Viewer) inFlight(e *ventry, re *entity) bool {
-	r := v.r
-	if e.sent == 0 || r.epoch-e.sent > v.patience() {
-		return false
-	}
-	if re.last <= e.sent {
-		return true
-	}
-	s := r.state(e.slot, e.sent)
-	return s != nil && v.predicts(e.slot, s, e.sent)
+	return e.sent != 0 && v.r.epoch-e.sent <= v.patience() && re.last <= e.sent
 }
 
 // patience is how many snapshots an unacknowledged send is trusted: two
@@ -382,37 +361,6 @@ func (v *Viewer) patience() uint32 {
 		p += uint32(4 * l.Latency() / v.r.cfg.Interval)
 	}
 	return min(p, window/2)
-}
-
-// predicts reports whether the state the client has (values at epoch
-// seq) still gives the entity's current state: equal but for positions
-// that follow their velocity within the kind's tolerance.
-func (v *Viewer) predicts(slot uint32, has []uint32, seq uint32) bool {
-	r := v.r
-	k := &r.s.kinds[r.ents[slot].kind]
-	cur := r.vals[int(slot)*r.s.stride:]
-	if k.vel[0] < 0 {
-		for f := range k.fields {
-			if cur[f] != has[f] {
-				return false
-			}
-		}
-		return true
-	}
-	for f := range k.fields {
-		if f != k.pos[0] && f != k.pos[1] && cur[f] != has[f] {
-			return false
-		}
-	}
-	dt := float64(r.nowMS-r.timeOf(seq)) / 1000
-	for a := range 2 {
-		pf, vf := &k.fields[k.pos[a]], &k.fields[k.vel[a]]
-		want := pf.value(has[k.pos[a]]) + vf.value(has[k.vel[a]])*dt
-		if math.Abs(want-pf.value(cur[k.pos[a]])) > k.tol {
-			return false
-		}
-	}
-	return true
 }
 
 // perSnapshot bounds the updates (and the removals) of one snapshot.
@@ -562,11 +510,10 @@ func (v *Viewer) encodeEntity(w *bitWriter, e *ventry) (full bool) {
 	r := v.r
 	re := &r.ents[e.slot]
 	k := &r.s.kinds[re.kind]
-	st := r.s.stride
-	cur := r.vals[int(e.slot)*st : int(e.slot)*st+len(k.fields)]
+	cur := r.state(e.slot, r.epoch, v.curBuf)[:len(k.fields)]
 	var base []uint32
 	if e.hasBase && !r.cfg.Full {
-		base = r.state(e.slot, e.base)
+		base = r.state(e.slot, e.base, v.baseBuf)
 	}
 	if base == nil {
 		w.write(0, ageBits)
