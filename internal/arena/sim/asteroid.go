@@ -228,6 +228,9 @@ func (w *World) addAsteroid() {
 	heading := 2 * math.Pi * w.rand()
 	speed := AsteroidMinSpeed + (AsteroidMaxSpeed-AsteroidMinSpeed)*w.rand()
 	spin := AsteroidMinSpin + (AsteroidMaxSpin-AsteroidMinSpin)*w.rand()
+	if w.scene.Calm {
+		speed, spin = 0, 0
+	}
 	if w.rand() < 0.5 {
 		spin = -spin
 	}

@@ -27,7 +27,12 @@ func TestScenes(t *testing.T) {
 	assert.Equal(t, sim.Bounds{Width: 6400, Height: 4000}, b.Bounds, "4 by 4 classic arenas")
 	assert.Equal(t, 1200, b.Asteroids)
 
-	require.Equal(t, []sim.Scene{c, b}, sim.Scenes())
+	calm := sim.Calm()
+	assert.Equal(t, "calm", calm.Name)
+	assert.Equal(t, b.Bounds, calm.Bounds, "the battle's world")
+	assert.True(t, calm.Calm)
+
+	require.Equal(t, []sim.Scene{c, b, calm}, sim.Scenes())
 	for _, sc := range sim.Scenes() {
 		got, ok := sim.SceneByName(sc.Name)
 		require.True(t, ok, sc.Name)
@@ -37,6 +42,15 @@ func TestScenes(t *testing.T) {
 		_, ok := sim.SceneByName(name)
 		assert.False(t, ok, "%q is no scene", name)
 	}
+
+	// Nothing drifts in a calm world.
+	w := sim.NewSceneWorld(1, calm)
+	require.Len(t, w.Asteroids, calm.Asteroids)
+	before := slices.Clone(w.Asteroids)
+	for range 120 {
+		w.Step()
+	}
+	assert.Equal(t, before, w.Asteroids, "calm asteroids stay put")
 
 	// NewWorld is the classic scene, random choices and all.
 	for seed := range uint64(4) {

@@ -14,6 +14,9 @@ type Scene struct {
 	// Asteroids is how many asteroids the world keeps: a destroyed one is
 	// replaced after AsteroidRespawnTicks.
 	Asteroids int
+	// Calm asteroids do not drift or spin: a world where nothing moves
+	// unless ships push it.
+	Calm bool
 }
 
 // Classic returns the classic scene: one screen, Width by Height, and no
@@ -29,9 +32,17 @@ func Battle() Scene {
 	return Scene{Name: "battle", Bounds: Bounds{4 * Width, 4 * Height}, Asteroids: 1200}
 }
 
+// Calm returns the battle's world with asteroids that do not drift: what
+// a world costs when nothing moves.
+func Calm() Scene {
+	sc := Battle()
+	sc.Name, sc.Calm = "calm", true
+	return sc
+}
+
 // Scenes returns the known scenes, Classic first.
 func Scenes() []Scene {
-	return []Scene{Classic(), Battle()}
+	return []Scene{Classic(), Battle(), Calm()}
 }
 
 // SceneByName returns the known scene called name and whether there is
