@@ -22,6 +22,7 @@ import (
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/cli"
 	"github.com/mpgs/mpgameserver/internal/echo"
@@ -38,6 +39,20 @@ func games() map[string]func(out io.Writer) server.EventHandler {
 		"echo":  func(out io.Writer) server.EventHandler { return echo.NewHandler(out) },
 		"arena": func(out io.Writer) server.EventHandler { return arena.NewHandler(out, uint64(time.Now().UnixNano())) },
 	}
+}
+
+// arenaOptions are the arena's options from the flags (check has run).
+func (f *serverFlags) arenaOptions() arena.Options {
+	sc, _ := sim.SceneByName(f.scene)
+	return arena.Options{Seed: uint64(time.Now().UnixNano()), Scene: sc, Full: f.repl == "full", Budget: f.budget}
+}
+
+func sceneNames() string {
+	var names []string
+	for _, sc := range sim.Scenes() {
+		names = append(names, sc.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func gameNames() string {
@@ -82,6 +97,9 @@ type serverFlags struct {
 	loaded    *conn.PrivateKey // the --key file's key, once check ran
 	assets    web.Assets       // the arena for the browser, once check ran (empty: built without)
 	level     slog.Level       // --log-level, once check ran
+	scene     string
+	repl      string
+	budget    int
 }
 
 // check validates every flag, and loads the --key file, before anything
@@ -95,6 +113,18 @@ func (f *serverFlags) check() error {
 	}
 	if f.bots > 0 && f.game != "arena" {
 		return fmt.Errorf("--bots %d: bots play the arena game only; add --game arena", f.bots)
+	}
+	if _, ok := sim.SceneByName(f.scene); !ok {
+		return fmt.Errorf("--scene %q: want one of %s", f.scene, sceneNames())
+	}
+	if f.repl != "delta" && f.repl != "full" {
+		return fmt.Errorf("--replication %q: want delta or full", f.repl)
+	}
+	if f.budget < 0 {
+		return fmt.Errorf("--budget %d: want 0 (the default) or more", f.budget)
+	}
+	if f.game != "arena" && (f.scene != "classic" || f.repl != "delta" || f.budget != 0) {
+		return fmt.Errorf("--scene, --replication and --budget are the arena's; add --game arena")
 	}
 	level, err := cli.LogLevel(f.logLevel)
 	if err != nil {
@@ -222,6 +252,10 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log lines as text (key=value) or json (one object a line)")
 	fs.IntVar(&f.bots, "bots", 0, "computer players to run in this process (arena only)")
+	fs.StringVar(&f.scene, "scene", "classic", "the arena's world: "+sceneNames()+" (battle: 16 screens, 1,200 asteroids)")
+	fs.StringVar(&f.repl, "replication", "delta", "how the arena sends its world: delta (what each player sees, as changes against what it\n"+
+		"acknowledged, within --budget) or full (the whole world in every snapshot, to compare with)")
+	fs.IntVar(&f.budget, "budget", 0, "each arena player's downstream budget for the world, in bits a second (0: 64,000)")
 	fs.BoolVar(&f.netsim, "netsim", false, "run the socket behind a simulated network whose loss, latency, jitter, duplication and\n"+
 		"reordering a monitor can change, for all clients or one (a development tool: perfect until changed)")
 	fs.StringVar(&f.adminTok, "admin-token", "", "bearer token (16 bytes or more) that the --http admin API needs for its actions (disconnect,\n"+
@@ -337,6 +371,9 @@ func (h *hosted) abort() {
 // generated the root key.
 func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame := games()[f.game]
+	if f.game == "arena" {
+		newGame = func(out io.Writer) server.EventHandler { return arena.New(out, f.arenaOptions()) }
+	}
 	tail := admin.NewLogTail(f.logHandler(stderr, f.level), 50, slog.LevelWarn)
 	log := slog.New(tail)
 	root := f.loaded
@@ -348,6 +385,9 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		}
 	}
 	cfg := server.Config{Handler: newGame(stdout), RootKey: root, Interval: f.interval, Logger: log, MaxSessionsPerHost: f.perHost}
+	if f.game == "arena" {
+		cfg.KeepAliveInterval = arena.KeepAlive
+	}
 	if f.bots > 0 && f.perHost > 0 {
 		cfg.MaxSessionsPerHost += f.bots // the bots all come from this machine
 	}

@@ -4,9 +4,14 @@
 //
 // The server is authoritative: Handler runs the simulation (package sim)
 // at the server's tick rate, takes one input per player per tick from a
-// short queue, and sends every player a snapshot 30 times a second as a
-// plain (unreliable) message; joins, leaves and kills go as guaranteed
-// events. A player introduces itself with a Hello (its name and color):
+// short queue, and replicates the world to every player 30 times a second
+// with package replicate: each player is sent what is in its window's
+// view (ships, bullets, asteroids) and every player's standing, as deltas
+// against what it acknowledged, within a byte budget, with its own ship
+// and input ack at full precision in each snapshot's data; joins, leaves
+// and kills go as guaranteed events. Options choose the scene (classic:
+// one screen; battle: 16 screens and 1,200 asteroids) and, to compare
+// with, full replication (the whole world in every snapshot). A player introduces itself with a Hello (its name and color):
 // the server cleans the name (wire.CleanName; the default name player1,
 // player2... when nothing is left), prints a JOIN line the first time and
 // broadcasts a Join event only when the name or color changes, so that a
@@ -15,8 +20,8 @@
 // clock; the Hellos over the limit are dropped (see HellosDropped).
 // Clients (package player) send their buttons every frame, predict
 // their own ship and reconcile it with each snapshot, and interpolate the
-// other ships 100 ms in the past, so the game feels immediate at 100 ms of
-// latency. A client first asks which game the server hosts
+// other ships in the past (replicate.Receiver's delay), so the game feels
+// immediate at 100 ms of latency. A client first asks which game the server hosts
 // (wire.Identify); Handler answers with wire.Identity, so that a client
 // sent to a server of another game says so instead of waiting forever.
 // Package game is the Ebitengine window; RunBots adds computer players.
@@ -25,11 +30,13 @@ package arena
 import (
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/replicate"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -38,6 +45,14 @@ const (
 	// SnapshotEvery sends a snapshot every this many simulation ticks
 	// (30 a second).
 	SnapshotEvery = 2
+	// KeepAlive is the keep-alive interval an arena server wants
+	// (server.Config.KeepAliveInterval): the replicator sends at least
+	// every replicate.DefaultHeartbeat, so a player hears from the server
+	// that often anyway, and a quiet world costs a datagram less in two.
+	KeepAlive = replicate.DefaultHeartbeat
+	// ViewHalfWidth and ViewHalfHeight are a player's view area around its
+	// ship: the play window's (1280×800 pixels at 0.8 a unit).
+	ViewHalfWidth, ViewHalfHeight = 800, 500
 	// MaxQueuedInputs bounds a player's input queue; older inputs are
 	// dropped so a burst after a stall does not turn into lag.
 	MaxQueuedInputs = 4
@@ -74,6 +89,10 @@ type seat struct {
 	lastSeq uint32       // newest input seq received
 	ack     uint32       // last input applied
 	bad     int          // malformed messages
+	view    *replicate.Viewer
+	ship    replicate.ID // its ship's entity
+	stand   replicate.ID // its standing's entity
+	data    []byte
 }
 
 // Handler is the arena's server.EventHandler. Its state belongs to the
@@ -86,21 +105,70 @@ type Handler struct {
 	order   []uint32 // join order, for default names and colors
 	acc     time.Duration
 	now     time.Duration // game time: the sum of Update's deltas
-	snap    wire.Snapshot
-	buf     []byte
 	ins     []wire.Input
 	joined  int
+
+	opts      Options
+	rep       *replicate.Replicator
+	own       map[*replicate.Viewer]replicate.ID // each player's own ship, which its data carries
+	bullets   map[uint32]replicate.ID
+	asteroids map[uint32]replicate.ID
+	seen      map[uint32]bool
 }
 
-// NewHandler returns an arena whose spawn points follow seed. It prints
-// JOIN, LEAVE and KILL lines to out (nil discards them); a LEAVE line ends
-// with active=N, the players still connected.
+// Options configure an arena server.
+type Options struct {
+	// Seed makes the spawn points and the asteroids.
+	Seed uint64
+	// Scene is the world (sim.Classic by default).
+	Scene sim.Scene
+	// Full replicates the whole world to every player in every snapshot,
+	// to compare with: no interest, no deltas, no budget.
+	Full bool
+	// Budget is each player's downstream budget in bits a second
+	// (replicate.DefaultBudget).
+	Budget int
+}
+
+// NewHandler returns a classic arena whose spawn points follow seed. It
+// prints JOIN, LEAVE and KILL lines to out (nil discards them); a LEAVE
+// line ends with active=N, the players still connected.
 func NewHandler(out io.Writer, seed uint64) *Handler {
+	return New(out, Options{Seed: seed})
+}
+
+// New returns an arena of the given options; see NewHandler.
+func New(out io.Writer, opts Options) *Handler {
 	if out == nil {
 		out = io.Discard
 	}
-	return &Handler{out: out, world: sim.NewWorld(seed), players: make(map[uint32]*seat)}
+	if opts.Scene.Width == 0 {
+		opts.Scene = sim.Classic()
+	}
+	h := &Handler{out: out, world: sim.NewSceneWorld(opts.Seed, opts.Scene), players: make(map[uint32]*seat), opts: opts,
+		own: map[*replicate.Viewer]replicate.ID{}, bullets: map[uint32]replicate.ID{}, asteroids: map[uint32]replicate.ID{},
+		seen: map[uint32]bool{}}
+	h.rep = replicate.New(wire.Schema(opts.Scene), replicate.Config{
+		Interval: SnapshotEvery * tickDuration,
+		Budget:   opts.Budget,
+		Full:     opts.Full,
+		// A player's own ship goes in its snapshots' data, at full
+		// precision: its entity would only repeat it.
+		Filter: func(v *replicate.Viewer, id replicate.ID) bool { return h.own[v] != id },
+	})
+	h.rep.Update(clock0()) // its clock starts at tick 0
+	return h
 }
+
+// Scene returns the arena's scene.
+func (h *Handler) Scene() sim.Scene { return h.opts.Scene }
+
+// Replicator returns the world's replicator, for its figures. Read it on
+// the event goroutine only, as World.
+func (h *Handler) Replicator() *replicate.Replicator { return h.rep }
+
+// Shutdown stops the replicator's workers.
+func (h *Handler) Shutdown() { h.rep.Close() }
 
 // World returns the authoritative simulation. Read it on the event
 // goroutine only (in a handler method or a function given to
@@ -135,7 +203,15 @@ func (h *Handler) Connect(c *server.Peer) {
 	h.players[id] = p
 	h.order = append(h.order, id)
 	h.world.AddShip(id)
-	h.send(p, wire.AppendWelcome(nil, wire.Welcome{ID: id, Tick: h.world.Tick}), true)
+	p.view = h.rep.Add(c)
+	var err error
+	if p.ship, err = h.rep.Spawn(wire.KindShip); err == nil {
+		h.own[p.view] = p.ship
+	}
+	p.stand, _ = h.rep.Spawn(wire.KindPlayer)
+	h.rep.SetInt(p.stand, wire.PlayerID, int64(id))
+	h.rep.SetInt(p.ship, wire.ShipPlayer, int64(id))
+	h.send(p, wire.AppendWelcome(nil, wire.Welcome{ID: id, Tick: h.world.Tick, Scene: h.opts.Scene.Name}), true)
 	for _, oid := range h.order {
 		if o := h.players[oid]; o != nil && o != p && o.named {
 			h.send(p, wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: oid, Name: o.name, Color: o.color}), true)
@@ -158,6 +234,10 @@ func (h *Handler) Disconnect(c *server.Peer) {
 		}
 	}
 	h.world.RemoveShip(id)
+	h.rep.Remove(p.view)
+	delete(h.own, p.view)
+	h.rep.Destroy(p.ship)
+	h.rep.Destroy(p.stand)
 	if p.named {
 		// active counts the players still connected, this one gone: a
 		// stopping server disconnects everyone in turn, and its LEAVE
@@ -315,28 +395,108 @@ func (h *Handler) step() {
 		h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: e.Victim, Other: e.Killer, X: e.X, Y: e.Y}), true)
 	}
 	if h.world.Tick%SnapshotEvery == 0 {
-		h.sendSnapshots()
+		h.replicate()
 	}
 }
 
-// sendSnapshots encodes the world once and sends it to every player with
-// that player's input ack patched in.
-func (h *Handler) sendSnapshots() {
-	s := &h.snap
-	s.Tick, s.Ack = h.world.Tick, 0
-	s.Ships, s.Bullets = s.Ships[:0], s.Bullets[:0]
+// clock0 is the replicator's time at tick zero: its clock is the
+// world's tick count, so that clients' render times are ticks.
+func clock0() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// replicate copies the world into the replicator and sends the
+// snapshots that are due.
+func (h *Handler) replicate() {
+	r := h.rep
 	for i := range h.world.Ships {
-		s.Ships = append(s.Ships, wire.ShipStateOf(&h.world.Ships[i]))
+		s := &h.world.Ships[i]
+		p := h.players[s.ID]
+		if p == nil {
+			continue
+		}
+		setMotion(r, p.ship, s.X, s.Y, s.VX, s.VY)
+		r.Set(p.ship, wire.ShipAngle, s.Angle)
+		r.SetBool(p.ship, wire.ShipAlive, s.Alive)
+		r.SetBool(p.ship, wire.ShipShield, s.Shield > 0)
+		r.SetBool(p.ship, wire.ShipThrust, s.Alive && s.Input&sim.Thrust != 0)
+		setMotion(r, p.stand, s.X, s.Y, s.VX, s.VY)
+		r.SetInt(p.stand, wire.PlayerScore, int64(s.Score))
+		r.SetInt(p.stand, wire.PlayerDeaths, int64(s.Deaths))
+		r.SetInt(p.stand, wire.PlayerRocks, int64(s.AsteroidScore))
+		r.SetBool(p.stand, wire.PlayerAlive, s.Alive)
+		if s.Alive {
+			x, y := ViewCenter(h.opts.Scene.Bounds, s.X, s.Y)
+			p.view.SetView(x, y, ViewHalfWidth, ViewHalfHeight)
+		}
+		p.data = wire.AppendOwn(p.data[:0], wire.OwnOf(s, p.ack))
+		p.view.SetData(p.data)
 	}
+	clear(h.seen)
 	for i := range h.world.Bullets {
 		b := &h.world.Bullets[i]
-		s.Bullets = append(s.Bullets, wire.BulletState{ID: uint16(b.ID), Owner: b.Owner, X: b.X, Y: b.Y, VX: b.VX, VY: b.VY})
+		id, ok := h.bullets[b.ID]
+		if !ok {
+			var err error
+			if id, err = r.Spawn(wire.KindBullet); err != nil {
+				continue
+			}
+			h.bullets[b.ID] = id
+			r.SetInt(id, wire.BulletOwner, int64(b.Owner))
+		}
+		h.seen[b.ID] = true
+		setMotion(r, id, b.X, b.Y, b.VX, b.VY)
 	}
-	h.buf = wire.AppendSnapshot(h.buf[:0], s)
-	for _, p := range h.players {
-		wire.SetSnapshotAck(h.buf, p.ack)
-		h.send(p, h.buf, false)
+	for bid, id := range h.bullets {
+		if !h.seen[bid] {
+			r.Destroy(id)
+			delete(h.bullets, bid)
+		}
 	}
+	clear(h.seen)
+	for i := range h.world.Asteroids {
+		a := &h.world.Asteroids[i]
+		id, ok := h.asteroids[a.ID]
+		if !ok {
+			var err error
+			if id, err = r.Spawn(wire.KindAsteroid); err != nil {
+				continue
+			}
+			h.asteroids[a.ID] = id
+			r.SetInt(id, wire.AsteroidRadius, int64(math.Round(a.Radius)))
+			r.SetInt(id, wire.AsteroidMaxHP, int64(a.MaxHP()))
+			r.Set(id, wire.AsteroidSpin, a.Spin)
+			r.Set(id, wire.AsteroidPhase, a.Angle-a.Spin*float64(h.world.Tick)/sim.TickRate)
+		}
+		h.seen[a.ID] = true
+		setMotion(r, id, a.X, a.Y, a.VX, a.VY)
+		r.SetInt(id, wire.AsteroidHP, int64(a.HP))
+	}
+	for aid, id := range h.asteroids {
+		if !h.seen[aid] {
+			r.Destroy(id)
+			delete(h.asteroids, aid)
+		}
+	}
+	r.Update(clock0().Add(time.Duration(h.world.Tick) * tickDuration))
+}
+
+// ViewCenter is the centre of what a player's window shows with its ship
+// at (x, y): the ship, moved in so that the view stays within the world
+// (the whole classic arena, wherever the ship is).
+func ViewCenter(b sim.Bounds, x, y float64) (float64, float64) {
+	clamp := func(v, half, size float64) float64 {
+		if size <= 2*half {
+			return size / 2
+		}
+		return min(max(v, half), size-half)
+	}
+	return clamp(x, ViewHalfWidth, b.Width), clamp(y, ViewHalfHeight, b.Height)
+}
+
+func setMotion(r *replicate.Replicator, id replicate.ID, x, y, vx, vy float64) {
+	r.Set(id, wire.FX, x)
+	r.Set(id, wire.FY, y)
+	r.Set(id, wire.FVX, vx)
+	r.Set(id, wire.FVY, vy)
 }
 
 func (h *Handler) send(p *seat, msg []byte, guaranteed bool) {

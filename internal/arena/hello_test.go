@@ -21,6 +21,7 @@ import (
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
+	"github.com/mpgs/mpgameserver/replicate"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -128,7 +129,7 @@ func (p *peer) frame() {
 			if w, err := wire.ParseWelcome(m.Data); err == nil {
 				p.id = w.ID
 			}
-		case wire.KindSnapshot:
+		case replicate.DefaultTag:
 			p.snaps++
 		case wire.KindEvent:
 			if e, err := wire.ParseEvent(m.Data); err == nil && e.Kind == wire.EventJoin {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/player"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/replicate"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -18,12 +20,38 @@ import (
 // zero-width characters, spaces, or nothing visible at all.
 type dirtyServer struct {
 	server.BaseHandler
-	tick  uint32
 	acked int // Join events acknowledged
+	rep   *replicate.Replicator
+	now   time.Time
 }
 
 func (d *dirtyServer) Connect(p *server.Peer) {
-	_ = p.SendGuaranteed(wire.AppendWelcome(nil, wire.Welcome{ID: p.Token()}), nil)
+	_ = p.SendGuaranteed(wire.AppendWelcome(nil, wire.Welcome{ID: p.Token(), Scene: "classic"}), nil)
+	// Three ships, the player's own in the snapshots' data.
+	d.rep = replicate.New(wire.Schema(sim.Classic()), replicate.Config{Workers: 1})
+	v := d.rep.Add(p)
+	v.SetView(800, 500, 800, 500)
+	v.SetData(wire.AppendOwn(nil, wire.Own{X: 100, Y: 100, Alive: true}))
+	for i, id := range []uint32{7, 8} {
+		e, _ := d.rep.Spawn(wire.KindShip)
+		d.rep.SetInt(e, wire.ShipPlayer, int64(id))
+		d.rep.Set(e, wire.FX, float64(200+100*i))
+		d.rep.Set(e, wire.FY, 100)
+		d.rep.SetBool(e, wire.ShipAlive, true)
+	}
+}
+
+func (d *dirtyServer) Update(delta time.Duration) {
+	if d.rep != nil {
+		d.now = d.now.Add(delta)
+		d.rep.Update(d.now)
+	}
+}
+
+func (d *dirtyServer) Shutdown() {
+	if d.rep != nil {
+		d.rep.Close()
+	}
 }
 
 func (d *dirtyServer) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
@@ -49,15 +77,6 @@ func (d *dirtyServer) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
 				}
 			})
 		}
-	case wire.KindInput:
-		// A snapshot for every input, so that the player has ships to show.
-		d.tick += 2
-		s := wire.Snapshot{Tick: d.tick, Ships: []wire.ShipState{
-			{ID: p.Token(), X: 100, Y: 100, Flags: wire.FlagAlive},
-			{ID: 7, X: 200, Y: 100, Flags: wire.FlagAlive},
-			{ID: 8, X: 300, Y: 100, Flags: wire.FlagAlive},
-		}}
-		_ = p.Send(wire.AppendSnapshot(nil, &s), conn.RetryNone, nil)
 	}
 }
 

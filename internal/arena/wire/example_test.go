@@ -51,31 +51,39 @@ func ExampleAppendInputs() {
 	// 43 true
 }
 
-// A snapshot carries the world at a tick; positions and velocities arrive
-// quantized to 1/20 of a unit (Quantize tells how), angles to 1/10000 of a
-// radian.
-func ExampleParseSnapshot() {
-	ship := sim.Ship{ID: 7, X: 100.01, Y: 250.333, VX: 12.345, Angle: 1.5, Alive: true, Score: 2}
-	snap := &wire.Snapshot{Tick: 600, Ack: 41, Ships: []wire.ShipState{wire.ShipStateOf(&ship)}}
-	snap.Bullets = append(snap.Bullets, wire.BulletState{ID: 1, Owner: 7, X: 130, Y: 250, VX: 760})
-	msg := wire.AppendSnapshot(nil, snap)
-
-	var got wire.Snapshot
-	if err := wire.ParseSnapshot(&got, msg); err != nil {
+// The Welcome names the scene, which tells the client the size of the
+// world and so the Schema of its replicated kinds.
+func ExampleParseWelcome() {
+	msg := wire.AppendWelcome(nil, wire.Welcome{ID: 7, Tick: 600, Scene: sim.Battle().Name})
+	w, err := wire.ParseWelcome(msg)
+	if err != nil {
 		log.Fatal(err)
 	}
-	s := got.Ships[0]
-	fmt.Println("tick", got.Tick, "ack", got.Ack, "in", len(msg), "bytes")
-	fmt.Println("ship", s.ID, "alive", s.Flags&wire.FlagAlive != 0, "score", s.Score)
-	fmt.Println("x", ship.X, "->", s.X, "y", ship.Y, "->", s.Y, "vx", ship.VX, "->", s.VX)
-	fmt.Println(s.Y == wire.Quantize(ship.Y), s.Angle == wire.QuantizeAngle(ship.Angle))
-	fmt.Printf("%+v\n", got.Bullets[0])
+	sc, ok := sim.SceneByName(w.Scene)
+	fmt.Println("ship", w.ID, "tick", w.Tick, "scene", w.Scene, ok, sc.Width, "by", sc.Height)
+	schema := wire.Schema(sc)
+	fmt.Println(schema.Kind(wire.KindShip).Name, schema.Kind(wire.KindAsteroid).Fields[wire.AsteroidHP].Name)
 	// Output:
-	// tick 600 ack 41 in 45 bytes
-	// ship 7 alive true score 2
-	// x 100.01 -> 100 y 250.333 -> 250.35 vx 12.345 -> 12.35
-	// true true
-	// {ID:1 Owner:7 X:130 Y:250 VX:760 VY:0}
+	// ship 7 tick 600 scene battle true 6400 by 4000
+	// ship hp
+}
+
+// Every snapshot of the world carries the player's own ship at full
+// precision, and the last input the server applied, as its data.
+func ExampleOwnOf() {
+	ship := sim.Ship{ID: 7, X: 100.01, Y: 250.333, VX: 12.345, Angle: 1.5, Alive: true, Shield: 30}
+	data := wire.AppendOwn(nil, wire.OwnOf(&ship, 41))
+	own, err := wire.ParseOwn(data)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(data), "bytes, ack", own.Ack, "alive", own.Alive, "shield", own.Shield)
+	fmt.Printf("x %.3f y %.3f vx %.3f angle %v\n", own.X, own.Y, own.VX, own.Angle)
+	fmt.Println(own.X == float64(float32(ship.X)))
+	// Output:
+	// 25 bytes, ack 41 alive true shield true
+	// x 100.010 y 250.333 vx 12.345 angle 1.5
+	// true
 }
 
 // Events (joins, leaves, kills) go to every player, guaranteed.

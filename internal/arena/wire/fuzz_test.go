@@ -3,7 +3,6 @@ package wire_test
 import (
 	"bytes"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -135,12 +134,22 @@ func FuzzParseInput(f *testing.F) {
 
 func FuzzParseWelcome(f *testing.F) {
 	addSamples(f, wire.KindWelcome)
+	for _, scene := range append([]string{"classic", "battle", "\xff", "ab\xc3", strings.Repeat("x", wire.MaxScene+1)}, nameSamples...) {
+		// As a server of another build may send them.
+		m := wire.AppendWelcome(nil, wire.Welcome{ID: 1, Tick: 2})
+		m[len(m)-1] = byte(len(scene))
+		f.Add(append(m, scene...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		w, err := wire.ParseWelcome(data)
 		if err != nil {
 			requireMalformed(t, err)
 			return
 		}
+		require.Equal(t, wire.KindWelcome, wire.Kind(data[0]))
+		require.LessOrEqual(t, len(w.Scene), wire.MaxScene)
+		require.True(t, utf8.ValidString(w.Scene))
+		// Whatever parses is exactly what encoding it gives.
 		require.Equal(t, data, wire.AppendWelcome(nil, w))
 	})
 }
@@ -174,7 +183,8 @@ func FuzzParseIdent(f *testing.F) {
 
 func FuzzParseEvent(f *testing.F) {
 	addSamples(f, wire.KindEvent)
-	f.Add(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 1, Other: 2, X: -1638.4, Y: 1638.35}))
+	f.Add(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 1, Other: 2, X: 0, Y: maxPos}))
+	f.Add(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 1, Other: 2, X: 6400, Y: 4000}))
 	for _, name := range nameSamples {
 		// As a server of another build may send them.
 		m := wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: 3, Color: 4})
@@ -192,7 +202,10 @@ func FuzzParseEvent(f *testing.F) {
 		require.Less(t, e.Color, uint8(wire.Colors))
 		require.True(t, utf8.ValidString(e.Name))
 		require.LessOrEqual(t, len(e.Name), wire.MaxName)
-		require.False(t, math.IsNaN(e.X) || math.IsNaN(e.Y))
+		for _, v := range []float64{e.X, e.Y} {
+			require.True(t, v >= 0 && v <= maxPos, "%v", v)
+			require.Equal(t, v, wire.QuantizePos(v), "quantized")
+		}
 
 		m2 := wire.AppendEvent(nil, e)
 		e2, err := wire.ParseEvent(m2)
@@ -208,112 +221,63 @@ func FuzzParseEvent(f *testing.F) {
 	})
 }
 
-func FuzzParseSnapshot(f *testing.F) {
-	addSamples(f, wire.KindSnapshot)
-	rng := rand.New(rand.NewPCG(21, 22))
-	f.Add(wire.AppendSnapshot(nil, randomSnapshot(rng, 30, 40)))
-	f.Add(wire.AppendSnapshot(nil, &wire.Snapshot{
-		Ships:   []wire.ShipState{{ID: 1, X: 1e9, Y: -1e9, Angle: math.Pi}, {ID: 2, Angle: -math.Pi}},
-		Bullets: []wire.BulletState{{ID: 3, VX: 1e9, VY: -1e9}},
-	}))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var s wire.Snapshot
-		err := wire.ParseSnapshot(&s, data)
-
-		// SetSnapshotAck never breaks a message.
-		acked := bytes.Clone(data)
-		wire.SetSnapshotAck(acked, 0xa5a5a5a5)
-		var sa wire.Snapshot
-		errAck := wire.ParseSnapshot(&sa, acked)
-		if err != nil {
-			requireMalformed(t, err)
-			requireMalformed(t, errAck)
-			return
-		}
-		require.NoError(t, errAck)
-		require.Equal(t, uint32(0xa5a5a5a5), sa.Ack)
-		sa.Ack = s.Ack
-		require.Equal(t, s, sa)
-
-		require.LessOrEqual(t, len(s.Bullets), wire.MaxBullets)
-		require.LessOrEqual(t, len(s.Ships), wire.MaxShips)
-
-		// A used destination gives the same result.
-		used := randomSnapshot(rng, 3, 3)
-		require.NoError(t, wire.ParseSnapshot(used, data))
-		require.Equal(t, s.Tick, used.Tick)
-		require.Equal(t, s.Ack, used.Ack)
-		require.Equal(t, len(s.Ships), len(used.Ships))
-		require.Equal(t, len(s.Bullets), len(used.Bullets))
-		for i := range s.Ships {
-			require.Equal(t, s.Ships[i], used.Ships[i])
-		}
-		for i := range s.Bullets {
-			require.Equal(t, s.Bullets[i], used.Bullets[i])
-		}
-
-		// Re-encoding keeps everything but out-of-range angles, which wrap
-		// once around the circle.
-		m2 := wire.AppendSnapshot(nil, &s)
-		require.Len(t, m2, len(data))
-		var s2 wire.Snapshot
-		require.NoError(t, wire.ParseSnapshot(&s2, m2))
-		require.Equal(t, s.Tick, s2.Tick)
-		require.Equal(t, s.Ack, s2.Ack)
-		require.Equal(t, len(s.Ships), len(s2.Ships))
-		require.Equal(t, len(s.Bullets), len(s2.Bullets))
-		wrapped := false
-		for i, a := range s.Ships {
-			b := s2.Ships[i]
-			require.LessOrEqual(t, angleDiff(a.Angle, b.Angle), angleErr, "angle %v became %v", a.Angle, b.Angle)
-			require.LessOrEqual(t, math.Abs(b.Angle), 3.1416)
-			if a.Angle != b.Angle {
-				require.Greater(t, math.Abs(a.Angle), 3.1416, "an angle in range must not change")
-				wrapped = true
-			}
-			a.Angle = b.Angle
-			require.Equal(t, a, b)
-		}
-		for i := range s.Bullets {
-			require.Equal(t, s.Bullets[i], s2.Bullets[i])
-		}
-		if !wrapped {
-			require.Equal(t, data, m2)
-		}
-		// And now it is a fixed point.
-		require.Equal(t, m2, wire.AppendSnapshot(nil, &s2))
-	})
-}
-
-// FuzzQuantize checks the quantizers on any float: the error bounds within
-// range, clamping beyond it, and that quantizing twice changes nothing.
-func FuzzQuantize(f *testing.F) {
-	for _, v := range []float64{0, 1, -1, 0.025, 1600, 1638.35, 1638.4, -1638.4, 1e300, math.Pi, -math.Pi, 3.14165, 100} {
+// FuzzQuantizePos checks QuantizePos on any float: a multiple of 1/8 in
+// [0, 8191.875], within 1/16 of the value in range, clamped beyond it, and
+// quantizing twice changes nothing.
+func FuzzQuantizePos(f *testing.F) {
+	for _, v := range []float64{0, 1, -1, 0.0625, 0.06, 1600, 6400, 4000, maxPos, 8192, -0.01, 1e300, -1e300, math.Inf(1)} {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v float64) {
 		if math.IsNaN(v) {
 			return // NaN has no meaningful encoding
 		}
-		q := wire.Quantize(v)
-		require.Equal(t, q, wire.Quantize(q))
-		require.True(t, q >= -1638.4 && q <= 1638.35, "%v", q)
+		q := wire.QuantizePos(v)
+		require.Equal(t, q, wire.QuantizePos(q))
+		require.True(t, q >= 0 && q <= maxPos, "%v", q)
+		require.Equal(t, q, math.Round(q*8)/8, "a multiple of 1/8")
 		switch {
-		case v > 1638.35:
-			require.Equal(t, 1638.35, q)
-		case v < -1638.4:
-			require.Equal(t, -1638.4, q)
+		case v > maxPos:
+			require.Equal(t, maxPos, q)
+		case v < 0:
+			require.Equal(t, 0.0, q)
 		default:
 			require.InDelta(t, v, q, posErr)
 		}
-		if math.IsInf(v, 0) {
+	})
+}
+
+// FuzzParseOwn checks ParseOwn on any bytes: it never panics, refuses all
+// but OwnSize bytes and values that are not finite or beyond 1e6, and what
+// it accepts re-encodes to the same bytes but the unused flag bits.
+func FuzzParseOwn(f *testing.F) {
+	f.Add(wire.AppendOwn(nil, wire.Own{}))
+	f.Add(wire.AppendOwn(nil, wire.Own{Ack: 7, X: 6400, Y: 4000, VX: -480, VY: 480, Angle: math.Pi, Alive: true, Shield: true}))
+	f.Add(wire.AppendOwn(nil, wire.Own{X: 1e6, Y: -1e6, VX: math.SmallestNonzeroFloat32}))
+	f.Add(wire.AppendOwn(nil, wire.Own{X: math.NaN(), VY: math.Inf(-1)}))
+	f.Add(wire.AppendOwn(nil, wire.Own{Angle: 2e6}))
+	f.Add(append(wire.AppendOwn(nil, wire.Own{Ack: 1}), 0))
+	f.Add(wire.AppendOwn(nil, wire.Own{Ack: 1})[:wire.OwnSize-1])
+	f.Add(bytes.Repeat([]byte{0xff}, wire.OwnSize))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := wire.ParseOwn(data)
+		if err != nil {
+			requireMalformed(t, err)
 			return
 		}
-		a := wire.QuantizeAngle(v)
-		require.Equal(t, a, wire.QuantizeAngle(a))
-		require.LessOrEqual(t, math.Abs(a), 3.1416)
-		if math.Abs(v) < 1e6 { // far out, float64 itself is coarse on the circle
-			require.LessOrEqual(t, angleDiff(v, a), angleErr, "angle %v became %v", v, a)
+		require.Len(t, data, wire.OwnSize)
+		for _, v := range []float64{o.X, o.Y, o.VX, o.VY, o.Angle} {
+			require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "%v", v)
+			require.LessOrEqual(t, math.Abs(v), 1e6)
+			require.Equal(t, v, float64(float32(v)), "a float32")
 		}
+		m := wire.AppendOwn(nil, o)
+		require.Len(t, m, wire.OwnSize)
+		require.Equal(t, data[:wire.OwnSize-1], m[:wire.OwnSize-1])
+		require.Equal(t, data[wire.OwnSize-1]&3, m[wire.OwnSize-1], "the flags, and nothing else")
+		o2, err := wire.ParseOwn(m)
+		require.NoError(t, err)
+		require.Equal(t, o, o2)
 	})
 }

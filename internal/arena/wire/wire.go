@@ -1,13 +1,14 @@
 // Package wire is the arena game's message format, carried in mpgameserver
-// messages. Clients send Hello and Input; the server sends Welcome,
-// Snapshot (plain, 30 a second) and Event (guaranteed: joins, leaves,
-// kills). On connecting, a client also sends Identify (the game it plays
-// and the protocol Version) and the server answers with Identity, so that
-// a client learns it reached an arena server of its version rather than a
-// server of another game. Every message starts with its Kind. Positions and velocities are
-// quantized to 1/20 of a world unit in int16, so a snapshot of 30 ships and
-// 40 bullets fits one datagram. Decoders reject malformed input with an
-// error and never allocate in proportion to an unchecked count.
+// messages. Clients send Hello and Input; the server sends Welcome (the
+// player's id and the scene) and Event (guaranteed: joins, leaves, kills).
+// The world itself reaches clients through package replicate, on the
+// schema Schema makes, with the player's own ship and input ack in each
+// snapshot's data (Own). On connecting, a client also sends Identify (the
+// game it plays and the protocol Version) and the server answers with
+// Identity, so that a client learns it reached an arena server of its
+// version rather than a server of another game. Every message starts with
+// its Kind. Decoders reject malformed input with an error and never
+// allocate in proportion to an unchecked count.
 package wire
 
 import (
@@ -30,8 +31,7 @@ const (
 	KindInput    Kind = 2
 	KindIdentify Kind = 3 // client to server: the game and version it plays
 	KindWelcome  Kind = 16
-	KindSnapshot Kind = 17
-	KindEvent    Kind = 18
+	KindEvent    Kind = 18 // (17 was the snapshot of version 1)
 	KindIdentity Kind = 19 // server to client: the game and version it hosts
 )
 
@@ -41,18 +41,17 @@ const (
 	GameID = "arena"
 	// Version is the arena protocol's version. Version 1 added Identify
 	// and Identity; a server that does not answer Identify is older (or
-	// hosts another game).
-	Version = 1
+	// hosts another game). Version 2 replicates the world (package
+	// replicate) and names the scene in the Welcome.
+	Version = 2
 	// MaxGameID bounds a game id's length in bytes.
 	MaxGameID = 32
 )
 
 // Limits.
 const (
-	MaxName    = 16
-	MaxShips   = 255
-	MaxBullets = 1024
-	Colors     = 12 // size of the palette players pick from
+	MaxName = 16
+	Colors  = 12 // size of the palette players pick from
 )
 
 // ErrMalformed is wrapped by every decoding error.
@@ -99,43 +98,16 @@ type Input struct {
 // the ones before it, so that a lost datagram loses no input.
 const MaxInputs = 8
 
-// Welcome tells a client its ship id and the server's tick.
+// Welcome tells a client its ship id, the server's tick and the scene
+// (sim.SceneByName).
 type Welcome struct {
-	ID   uint32
-	Tick uint32
+	ID    uint32
+	Tick  uint32
+	Scene string
 }
 
-// Ship flags.
-const (
-	FlagAlive  = 1 << 0
-	FlagShield = 1 << 1
-	FlagThrust = 1 << 2
-)
-
-// ShipState is a ship in a snapshot.
-type ShipState struct {
-	ID            uint32
-	X, Y, VX, VY  float64
-	Angle         float64
-	Flags         uint8
-	Score, Deaths uint16
-}
-
-// BulletState is a bullet in a snapshot.
-type BulletState struct {
-	ID           uint16
-	Owner        uint32
-	X, Y, VX, VY float64
-}
-
-// Snapshot is the world at a tick as one client sees it: Ack is the last
-// of its inputs the server applied.
-type Snapshot struct {
-	Tick    uint32
-	Ack     uint32
-	Ships   []ShipState
-	Bullets []BulletState
-}
+// MaxScene bounds a scene name's length.
+const MaxScene = 16
 
 // EventKind says what an Event reports.
 type EventKind uint8
@@ -158,40 +130,18 @@ type Event struct {
 	X, Y  float64
 }
 
-// Sizes of the fixed parts.
-const (
-	shipSize   = 4 + 2*5 + 1 + 2 + 2
-	bulletSize = 2 + 4 + 2*4
-)
+// Event positions go to 1/8 of a unit, from 0 to 8,191.875: the
+// largest scene fits.
+const eventScale = 8
 
-// quantization
-const scale = 20
-
-func q(v float64) uint16 {
-	x := math.Round(v * scale)
-	x = math.Max(math.MinInt16, math.Min(math.MaxInt16, x))
-	return uint16(int16(x))
+func qPos(v float64) uint16 {
+	return uint16(math.Max(0, math.Min(math.MaxUint16, math.Round(v*eventScale))))
 }
 
-func dq(u uint16) float64 { return float64(int16(u)) / scale }
+func dqPos(u uint16) float64 { return float64(u) / eventScale }
 
-func qAngle(a float64) uint16 {
-	// Wrap only angles beyond ±3.1416 (±π rounded): wrapping a decoded
-	// ±3.1416 would flip its sign at every round trip.
-	k := math.Round(a * 10000)
-	if math.Abs(k) > 31416 {
-		k = math.Round(math.Remainder(a, 2*math.Pi) * 10000)
-	}
-	return uint16(int16(k))
-}
-
-func dqAngle(u uint16) float64 { return float64(int16(u)) / 10000 }
-
-// Quantize rounds a value the way a snapshot carries it.
-func Quantize(v float64) float64 { return dq(q(v)) }
-
-// QuantizeAngle rounds an angle the way a snapshot carries it.
-func QuantizeAngle(a float64) float64 { return dqAngle(qAngle(a)) }
+// QuantizePos rounds a position the way an Event carries it.
+func QuantizePos(v float64) float64 { return dqPos(qPos(v)) }
 
 // AppendHello encodes a Hello. The name is cleaned (CleanName); the
 // color is taken modulo Colors.
@@ -382,81 +332,22 @@ func ParseInput(m []byte) (Input, error) {
 func AppendWelcome(b []byte, w Welcome) []byte {
 	b = append(b, byte(KindWelcome))
 	b = binary.BigEndian.AppendUint32(b, w.ID)
-	return binary.BigEndian.AppendUint32(b, w.Tick)
+	b = binary.BigEndian.AppendUint32(b, w.Tick)
+	scene := w.Scene[:min(len(w.Scene), MaxScene)]
+	b = append(b, byte(len(scene)))
+	return append(b, scene...)
 }
 
 // ParseWelcome decodes a Welcome.
 func ParseWelcome(m []byte) (Welcome, error) {
-	if len(m) != 9 || Kind(m[0]) != KindWelcome {
+	if len(m) < 10 || Kind(m[0]) != KindWelcome {
 		return Welcome{}, malformed("welcome of %d bytes", len(m))
 	}
-	return Welcome{ID: binary.BigEndian.Uint32(m[1:]), Tick: binary.BigEndian.Uint32(m[5:])}, nil
-}
-
-// AppendSnapshot encodes a Snapshot. At most MaxShips ships and
-// MaxBullets bullets are written.
-func AppendSnapshot(b []byte, s *Snapshot) []byte {
-	ships, bullets := s.Ships[:min(len(s.Ships), MaxShips)], s.Bullets[:min(len(s.Bullets), MaxBullets)]
-	b = append(b, byte(KindSnapshot))
-	b = binary.BigEndian.AppendUint32(b, s.Tick)
-	b = binary.BigEndian.AppendUint32(b, s.Ack)
-	b = append(b, byte(len(ships)))
-	b = binary.BigEndian.AppendUint16(b, uint16(len(bullets)))
-	for i := range ships {
-		sh := &ships[i]
-		b = binary.BigEndian.AppendUint32(b, sh.ID)
-		for _, v := range [...]float64{sh.X, sh.Y, sh.VX, sh.VY} {
-			b = binary.BigEndian.AppendUint16(b, q(v))
-		}
-		b = binary.BigEndian.AppendUint16(b, qAngle(sh.Angle))
-		b = append(b, sh.Flags)
-		b = binary.BigEndian.AppendUint16(b, sh.Score)
-		b = binary.BigEndian.AppendUint16(b, sh.Deaths)
+	n := int(m[9])
+	if n > MaxScene || len(m) != 10+n || !utf8.Valid(m[10:]) {
+		return Welcome{}, malformed("welcome scene")
 	}
-	for i := range bullets {
-		bl := &bullets[i]
-		b = binary.BigEndian.AppendUint16(b, bl.ID)
-		b = binary.BigEndian.AppendUint32(b, bl.Owner)
-		for _, v := range [...]float64{bl.X, bl.Y, bl.VX, bl.VY} {
-			b = binary.BigEndian.AppendUint16(b, q(v))
-		}
-	}
-	return b
-}
-
-// ParseSnapshot decodes a Snapshot into dst, reusing its slices.
-func ParseSnapshot(dst *Snapshot, m []byte) error {
-	const head = 1 + 4 + 4 + 1 + 2
-	if len(m) < head || Kind(m[0]) != KindSnapshot {
-		return malformed("snapshot of %d bytes", len(m))
-	}
-	ns, nb := int(m[9]), int(binary.BigEndian.Uint16(m[10:]))
-	if nb > MaxBullets {
-		return malformed("%d bullets", nb)
-	}
-	if len(m) != head+ns*shipSize+nb*bulletSize {
-		return malformed("snapshot of %d bytes for %d ships and %d bullets", len(m), ns, nb)
-	}
-	dst.Tick = binary.BigEndian.Uint32(m[1:])
-	dst.Ack = binary.BigEndian.Uint32(m[5:])
-	dst.Ships, dst.Bullets = dst.Ships[:0], dst.Bullets[:0]
-	p := m[head:]
-	u16 := func(i int) uint16 { return binary.BigEndian.Uint16(p[i:]) }
-	for range ns {
-		dst.Ships = append(dst.Ships, ShipState{
-			ID: binary.BigEndian.Uint32(p), X: dq(u16(4)), Y: dq(u16(6)), VX: dq(u16(8)), VY: dq(u16(10)),
-			Angle: dqAngle(u16(12)), Flags: p[14], Score: u16(15), Deaths: u16(17),
-		})
-		p = p[shipSize:]
-	}
-	for range nb {
-		dst.Bullets = append(dst.Bullets, BulletState{
-			ID: u16(0), Owner: binary.BigEndian.Uint32(p[2:]),
-			X: dq(u16(6)), Y: dq(u16(8)), VX: dq(u16(10)), VY: dq(u16(12)),
-		})
-		p = p[bulletSize:]
-	}
-	return nil
+	return Welcome{ID: binary.BigEndian.Uint32(m[1:]), Tick: binary.BigEndian.Uint32(m[5:]), Scene: string(m[10:])}, nil
 }
 
 // AppendEvent encodes an Event.
@@ -465,8 +356,8 @@ func AppendEvent(b []byte, e Event) []byte {
 	b = append(b, byte(KindEvent), byte(e.Kind))
 	b = binary.BigEndian.AppendUint32(b, e.ID)
 	b = binary.BigEndian.AppendUint32(b, e.Other)
-	b = binary.BigEndian.AppendUint16(b, q(e.X))
-	b = binary.BigEndian.AppendUint16(b, q(e.Y))
+	b = binary.BigEndian.AppendUint16(b, qPos(e.X))
+	b = binary.BigEndian.AppendUint16(b, qPos(e.Y))
 	b = append(b, e.Color%Colors, byte(len(name)))
 	return append(b, name...)
 }
@@ -479,7 +370,7 @@ func ParseEvent(m []byte) (Event, error) {
 	}
 	e := Event{
 		Kind: EventKind(m[1]), ID: binary.BigEndian.Uint32(m[2:]), Other: binary.BigEndian.Uint32(m[6:]),
-		X: dq(binary.BigEndian.Uint16(m[10:])), Y: dq(binary.BigEndian.Uint16(m[12:])), Color: m[14],
+		X: dqPos(binary.BigEndian.Uint16(m[10:])), Y: dqPos(binary.BigEndian.Uint16(m[12:])), Color: m[14],
 	}
 	n := int(m[15])
 	switch {
@@ -492,30 +383,4 @@ func ParseEvent(m []byte) (Event, error) {
 	}
 	e.Name = string(m[head:])
 	return e, nil
-}
-
-// ShipStateOf converts a simulated ship to its snapshot form.
-func ShipStateOf(s *sim.Ship) ShipState {
-	var f uint8
-	if s.Alive {
-		f |= FlagAlive
-	}
-	if s.Shield > 0 {
-		f |= FlagShield
-	}
-	if s.Input&sim.Thrust != 0 {
-		f |= FlagThrust
-	}
-	return ShipState{
-		ID: s.ID, X: s.X, Y: s.Y, VX: s.VX, VY: s.VY, Angle: s.Angle, Flags: f,
-		Score: uint16(max(0, min(s.Score, math.MaxUint16))), Deaths: uint16(max(0, min(s.Deaths, math.MaxUint16))),
-	}
-}
-
-// SetSnapshotAck rewrites the Ack of an encoded snapshot in place, so one
-// encoding serves every recipient.
-func SetSnapshotAck(m []byte, ack uint32) {
-	if len(m) >= 9 && Kind(m[0]) == KindSnapshot {
-		binary.BigEndian.PutUint32(m[5:], ack)
-	}
 }

@@ -15,39 +15,14 @@ import (
 
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/replicate"
 )
 
 const (
-	posErr   = 1.0/40 + 1e-9    // a position or velocity is off by at most half a step
-	angleErr = 1.0/20000 + 1e-9 // an angle likewise
-	allBtns  = sim.Thrust | sim.Left | sim.Right | sim.Fire
+	posErr  = 1.0/16 + 1e-9 // an event's position is off by at most half its step (1/8)
+	maxPos  = 8191.875      // the largest position an event carries
+	allBtns = sim.Thrust | sim.Left | sim.Right | sim.Fire
 )
-
-// angleDiff is the distance between two angles on the circle.
-func angleDiff(a, b float64) float64 { return math.Abs(math.Remainder(a-b, 2*math.Pi)) }
-
-// randomSnapshot returns a snapshot of ns ships and nb bullets with values
-// in the ranges the game produces.
-func randomSnapshot(rng *rand.Rand, ns, nb int) *wire.Snapshot {
-	f := func(lo, hi float64) float64 { return lo + rng.Float64()*(hi-lo) }
-	s := &wire.Snapshot{Tick: rng.Uint32(), Ack: rng.Uint32()}
-	for i := range ns {
-		s.Ships = append(s.Ships, wire.ShipState{
-			ID: uint32(i) + rng.Uint32N(1000)*1000, X: f(0, sim.Width), Y: f(0, sim.Height),
-			VX: f(-sim.MaxSpeed, sim.MaxSpeed), VY: f(-sim.MaxSpeed, sim.MaxSpeed),
-			Angle: f(-math.Pi, math.Pi), Flags: uint8(rng.IntN(8)),
-			Score: uint16(rng.IntN(math.MaxUint16 + 1)), Deaths: uint16(rng.IntN(math.MaxUint16 + 1)),
-		})
-	}
-	for range nb {
-		s.Bullets = append(s.Bullets, wire.BulletState{
-			ID: uint16(rng.Uint32()), Owner: rng.Uint32(), X: f(0, sim.Width), Y: f(0, sim.Height),
-			VX: f(-sim.BulletSpeed-sim.MaxSpeed, sim.BulletSpeed+sim.MaxSpeed),
-			VY: f(-sim.BulletSpeed-sim.MaxSpeed, sim.BulletSpeed+sim.MaxSpeed),
-		})
-	}
-	return s
-}
 
 // sample is a valid encoding and the parser that should accept it.
 type sample struct {
@@ -62,16 +37,11 @@ func parseWelcome(m []byte) error  { _, err := wire.ParseWelcome(m); return err 
 func parseEvent(m []byte) error    { _, err := wire.ParseEvent(m); return err }
 func parseIdentify(m []byte) error { _, err := wire.ParseIdentify(m); return err }
 func parseIdentity(m []byte) error { _, err := wire.ParseIdentity(m); return err }
-func parseSnapshot(m []byte) error {
-	var s wire.Snapshot
-	return wire.ParseSnapshot(&s, m)
-}
 
 // parsers by the kind they accept.
 var parsers = map[wire.Kind]func([]byte) error{
 	wire.KindHello: parseHello, wire.KindInput: parseInputs, wire.KindWelcome: parseWelcome,
-	wire.KindSnapshot: parseSnapshot, wire.KindEvent: parseEvent,
-	wire.KindIdentify: parseIdentify, wire.KindIdentity: parseIdentity,
+	wire.KindEvent: parseEvent, wire.KindIdentify: parseIdentify, wire.KindIdentity: parseIdentity,
 }
 
 // samples returns valid encodings of every message type.
@@ -86,13 +56,13 @@ func samples() []sample {
 		{"inputs", wire.AppendInputs(nil, consecutive(rng, 100, 3)), parseInputs},
 		{"inputs most", wire.AppendInputs(nil, consecutive(rng, wire.MaxInputs, wire.MaxInputs)), parseInputs},
 		{"welcome", wire.AppendWelcome(nil, wire.Welcome{ID: 7, Tick: 123456}), parseWelcome},
-		{"snapshot empty", wire.AppendSnapshot(nil, &wire.Snapshot{Tick: 1, Ack: 2}), parseSnapshot},
-		{"snapshot ships", wire.AppendSnapshot(nil, randomSnapshot(rng, 3, 0)), parseSnapshot},
-		{"snapshot bullets", wire.AppendSnapshot(nil, randomSnapshot(rng, 0, 3)), parseSnapshot},
-		{"snapshot both", wire.AppendSnapshot(nil, randomSnapshot(rng, 2, 2)), parseSnapshot},
+		{"welcome classic", wire.AppendWelcome(nil, wire.Welcome{ID: 8, Tick: 9, Scene: sim.Classic().Name}), parseWelcome},
+		{"welcome battle", wire.AppendWelcome(nil, wire.Welcome{ID: 8, Tick: 9, Scene: sim.Battle().Name}), parseWelcome},
+		{"welcome long scene", wire.AppendWelcome(nil, wire.Welcome{ID: 1, Tick: 2, Scene: strings.Repeat("s", wire.MaxScene)}), parseWelcome},
 		{"event join", wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, ID: 5, Name: "zoë", Color: 11}), parseEvent},
 		{"event leave", wire.AppendEvent(nil, wire.Event{Kind: wire.EventLeave, ID: 5}), parseEvent},
 		{"event kill", wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 5, Other: 6, X: 100.5, Y: 999.95}), parseEvent},
+		{"event kill far", wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: 5, Other: 6, X: 6400, Y: 4000}), parseEvent},
 		{"identify", wire.AppendIdentify(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), parseIdentify},
 		{"identify empty", wire.AppendIdentify(nil, wire.Ident{}), parseIdentify},
 		{"identity", wire.AppendIdentity(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), parseIdentity},
@@ -135,8 +105,35 @@ func TestIdentRoundTrip(t *testing.T) {
 	// A control character in a received id is refused.
 	_, err = wire.ParseIdentity([]byte{byte(wire.KindIdentity), 0, 1, 2, 'a', '\n'})
 	require.ErrorIs(t, err, wire.ErrMalformed)
-	// The kinds of the older messages are unchanged.
-	assert.Equal(t, []wire.Kind{1, 2, 16, 17, 18}, []wire.Kind{wire.KindHello, wire.KindInput, wire.KindWelcome, wire.KindSnapshot, wire.KindEvent})
+}
+
+// TestKinds: the kinds of the messages that remain are unchanged; 17, the
+// snapshot of version 1, is no message any more; and none is the tag that
+// starts the world's snapshots (package replicate), which share the
+// connection.
+func TestKinds(t *testing.T) {
+	kinds := []wire.Kind{wire.KindHello, wire.KindInput, wire.KindIdentify, wire.KindWelcome, wire.KindEvent, wire.KindIdentity}
+	assert.Equal(t, []wire.Kind{1, 2, 3, 16, 18, 19}, kinds)
+	require.Len(t, parsers, len(kinds))
+	for _, k := range kinds {
+		require.Contains(t, parsers, k)
+		require.NotEqual(t, wire.Kind(replicate.DefaultTag), k)
+	}
+	for _, s := range samples() {
+		k, err := wire.KindOf(s.msg)
+		require.NoError(t, err)
+		require.Contains(t, kinds, k, s.name)
+		require.NotEqual(t, byte(replicate.DefaultTag), s.msg[0], s.name)
+	}
+	// An old snapshot, any parser refuses.
+	old := append([]byte{17}, make([]byte, 40)...)
+	for i := range len(old) {
+		for kind, parse := range parsers {
+			require.ErrorIs(t, parse(old[:i+1]), wire.ErrMalformed, "kind %d parsed %d bytes of kind 17", kind, i+1)
+		}
+	}
+	_, err := wire.KindOf([]byte{17})
+	require.NoError(t, err, "KindOf reads any first byte")
 }
 
 func TestHelloRoundTrip(t *testing.T) {
@@ -239,9 +236,14 @@ func TestInputRoundTrip(t *testing.T) {
 }
 
 func TestWelcomeRoundTrip(t *testing.T) {
-	for _, w := range []wire.Welcome{{}, {ID: 1, Tick: 2}, {ID: math.MaxUint32, Tick: math.MaxUint32}, {ID: 0x0a0b0c0d, Tick: 77}} {
+	for _, w := range []wire.Welcome{
+		{}, {ID: 1, Tick: 2}, {ID: math.MaxUint32, Tick: math.MaxUint32}, {ID: 0x0a0b0c0d, Tick: 77},
+		{ID: 3, Tick: 4, Scene: "classic"}, {ID: 5, Tick: 6, Scene: "battle"},
+		{ID: 7, Tick: 8, Scene: sim.Classic().Name}, {ID: 9, Tick: 10, Scene: sim.Battle().Name},
+		{ID: 11, Tick: 12, Scene: "sixteen-bytes-ok"}, {ID: 13, Tick: 14, Scene: "écran_géant"},
+	} {
 		m := wire.AppendWelcome(nil, w)
-		require.Len(t, m, 9)
+		require.Len(t, m, 10+len(w.Scene))
 		k, err := wire.KindOf(m)
 		require.NoError(t, err)
 		require.Equal(t, wire.KindWelcome, k)
@@ -249,6 +251,29 @@ func TestWelcomeRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, w, got)
 	}
+	require.Len(t, "sixteen-bytes-ok", wire.MaxScene)
+	// The scenes the game knows all fit.
+	for _, sc := range sim.Scenes() {
+		require.LessOrEqual(t, len(sc.Name), wire.MaxScene, "scene %q", sc.Name)
+		got, err := wire.ParseWelcome(wire.AppendWelcome(nil, wire.Welcome{Scene: sc.Name}))
+		require.NoError(t, err)
+		found, ok := sim.SceneByName(got.Scene)
+		require.True(t, ok, "scene %q", got.Scene)
+		require.Equal(t, sc, found)
+	}
+	// A longer scene name is cut to MaxScene bytes.
+	long := strings.Repeat("abcdefgh", 3)
+	m := wire.AppendWelcome(nil, wire.Welcome{ID: 1, Tick: 2, Scene: long})
+	require.Len(t, m, 10+wire.MaxScene)
+	got, err := wire.ParseWelcome(m)
+	require.NoError(t, err)
+	assert.Equal(t, wire.Welcome{ID: 1, Tick: 2, Scene: long[:wire.MaxScene]}, got)
+	// Appending keeps what was there.
+	m = wire.AppendWelcome([]byte("xy"), wire.Welcome{ID: 1, Scene: "battle"})
+	assert.Equal(t, "xy", string(m[:2]))
+	got, err = wire.ParseWelcome(m[2:])
+	require.NoError(t, err)
+	assert.Equal(t, wire.Welcome{ID: 1, Scene: "battle"}, got)
 }
 
 func TestEventRoundTrip(t *testing.T) {
@@ -258,7 +283,12 @@ func TestEventRoundTrip(t *testing.T) {
 		{Kind: wire.EventLeave, ID: 9},
 		{Kind: wire.EventKill, ID: 2, Other: 3, X: 1600, Y: 0},
 		{Kind: wire.EventKill, ID: 2, Other: 3, X: 123.456, Y: 987.654},
-		{Kind: wire.EventKill, ID: 2, Other: 3, X: -20000, Y: 1e9}, // clamped
+		{Kind: wire.EventKill, ID: 2, Other: 3, X: 6400, Y: 4000}, // the battle scene's corner
+		{Kind: wire.EventKill, ID: 2, Other: 3, X: 6399.94, Y: 3999.99},
+		{Kind: wire.EventKill, ID: 2, Other: 3, X: 5123.3, Y: 0.06},
+		{Kind: wire.EventKill, ID: 2, Other: 3, X: maxPos, Y: 0.0625},
+		{Kind: wire.EventKill, ID: 2, Other: 3, X: -20000, Y: 1e9},   // clamped
+		{Kind: wire.EventKill, ID: 2, Other: 3, X: -0.01, Y: 8192.5}, // clamped
 	} {
 		m := wire.AppendEvent(nil, e)
 		k, err := wire.KindOf(m)
@@ -266,122 +296,62 @@ func TestEventRoundTrip(t *testing.T) {
 		require.Equal(t, wire.KindEvent, k)
 		got, err := wire.ParseEvent(m)
 		require.NoError(t, err)
-		assert.Equal(t, wire.Quantize(e.X), got.X)
-		assert.Equal(t, wire.Quantize(e.Y), got.Y)
-		if math.Abs(e.X) < 1600 && math.Abs(e.Y) < 1600 {
+		assert.Equal(t, wire.QuantizePos(e.X), got.X)
+		assert.Equal(t, wire.QuantizePos(e.Y), got.Y)
+		if e.X >= 0 && e.X <= maxPos && e.Y >= 0 && e.Y <= maxPos {
 			assert.InDelta(t, e.X, got.X, posErr)
 			assert.InDelta(t, e.Y, got.Y, posErr)
 		}
 		got.X, got.Y = e.X, e.Y
 		assert.Equal(t, e, got)
 	}
+	// Every position of the battle scene within an eighth of a unit.
+	battle := sim.Battle()
+	rng := rand.New(rand.NewPCG(2, 3))
+	for range 10000 {
+		e := wire.Event{Kind: wire.EventKill, X: rng.Float64() * battle.Width, Y: rng.Float64() * battle.Height}
+		got, err := wire.ParseEvent(wire.AppendEvent(nil, e))
+		require.NoError(t, err)
+		require.InDelta(t, e.X, got.X, posErr)
+		require.InDelta(t, e.Y, got.Y, posErr)
+		require.Equal(t, wire.QuantizePos(e.X), got.X)
+		require.Equal(t, wire.QuantizePos(e.Y), got.Y)
+	}
 	got, err := wire.ParseEvent(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, X: -20000, Y: 1e9}))
 	require.NoError(t, err)
-	assert.Equal(t, -1638.4, got.X, "clamped, not wrapped")
-	assert.Equal(t, 1638.35, got.Y, "clamped, not wrapped")
+	assert.Equal(t, 0.0, got.X, "clamped, not wrapped")
+	assert.Equal(t, maxPos, got.Y, "clamped, not wrapped")
 	got, err = wire.ParseEvent(wire.AppendEvent(nil, wire.Event{Kind: wire.EventJoin, Name: "\x1b[2Jevil\tname that is long", Color: 200}))
 	require.NoError(t, err)
 	assert.Equal(t, "[2Jevil_name_tha", got.Name)
 	assert.Equal(t, uint8(200%wire.Colors), got.Color)
 }
 
-func TestSnapshotRoundTrip(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range [][2]int{{0, 0}, {1, 0}, {0, 1}, {30, 40}, {wire.MaxShips, wire.MaxBullets}} {
-		for range 20 {
-			s := randomSnapshot(rng, n[0], n[1])
-			m := wire.AppendSnapshot(nil, s)
-			k, err := wire.KindOf(m)
-			require.NoError(t, err)
-			require.Equal(t, wire.KindSnapshot, k)
-			var got wire.Snapshot
-			require.NoError(t, wire.ParseSnapshot(&got, m))
-			require.Equal(t, s.Tick, got.Tick)
-			require.Equal(t, s.Ack, got.Ack)
-			require.Len(t, got.Ships, len(s.Ships))
-			require.Len(t, got.Bullets, len(s.Bullets))
-			for i, w := range s.Ships {
-				g := got.Ships[i]
-				require.Equal(t, w.ID, g.ID)
-				require.Equal(t, w.Flags, g.Flags)
-				require.Equal(t, w.Score, g.Score)
-				require.Equal(t, w.Deaths, g.Deaths)
-				require.InDelta(t, w.X, g.X, posErr)
-				require.InDelta(t, w.Y, g.Y, posErr)
-				require.InDelta(t, w.VX, g.VX, posErr)
-				require.InDelta(t, w.VY, g.VY, posErr)
-				require.LessOrEqual(t, angleDiff(w.Angle, g.Angle), angleErr, "angle %v became %v", w.Angle, g.Angle)
-			}
-			for i, w := range s.Bullets {
-				g := got.Bullets[i]
-				require.Equal(t, w.ID, g.ID)
-				require.Equal(t, w.Owner, g.Owner)
-				require.InDelta(t, w.X, g.X, posErr)
-				require.InDelta(t, w.Y, g.Y, posErr)
-				require.InDelta(t, w.VX, g.VX, posErr)
-				require.InDelta(t, w.VY, g.VY, posErr)
-			}
-			// Quantized values go through unchanged.
-			again := wire.AppendSnapshot(nil, &got)
-			require.Equal(t, m, again)
-		}
-	}
-
-	// Beyond int16 range values clamp rather than wrap, and angles wrap
-	// around the circle.
-	s := &wire.Snapshot{
-		Ships: []wire.ShipState{
-			{ID: 1, X: 5000, Y: -5000, VX: math.Inf(1), VY: math.Inf(-1), Angle: 3 * math.Pi},
-			{ID: 2, X: 1638.4, Y: -1638.45, VX: 1638.3, VY: -1638.4, Angle: -7},
-		},
-		Bullets: []wire.BulletState{{ID: 3, X: 1e6, Y: -1e6, VX: 32768, VY: -32769}},
-	}
-	var got wire.Snapshot
-	require.NoError(t, wire.ParseSnapshot(&got, wire.AppendSnapshot(nil, s)))
-	const hi, lo = 1638.35, -1638.4
-	assert.Equal(t, [4]float64{hi, lo, hi, lo}, [4]float64{got.Ships[0].X, got.Ships[0].Y, got.Ships[0].VX, got.Ships[0].VY})
-	assert.Equal(t, [4]float64{hi, lo, 1638.3, lo}, [4]float64{got.Ships[1].X, got.Ships[1].Y, got.Ships[1].VX, got.Ships[1].VY})
-	assert.Equal(t, [4]float64{hi, lo, hi, lo}, [4]float64{got.Bullets[0].X, got.Bullets[0].Y, got.Bullets[0].VX, got.Bullets[0].VY})
-	assert.LessOrEqual(t, angleDiff(math.Pi, got.Ships[0].Angle), angleErr)
-	assert.LessOrEqual(t, angleDiff(-7, got.Ships[1].Angle), angleErr)
-	assert.InDelta(t, math.Remainder(-7, 2*math.Pi), got.Ships[1].Angle, angleErr)
-}
-
-func TestQuantize(t *testing.T) {
+func TestQuantizePos(t *testing.T) {
 	for _, tc := range []struct{ in, want float64 }{
-		{0, 0}, {0.02, 0}, {0.03, 0.05}, {-0.03, -0.05}, {0.05, 0.05}, {1.234, 1.25}, {-1.234, -1.25},
-		{1600, 1600}, {-1600, -1600}, {999.975, 1000}, {1638.35, 1638.35}, {-1638.4, -1638.4},
-		{1638.4, 1638.35}, {-1638.45, -1638.4}, {1e9, 1638.35}, {-1e9, -1638.4},
-		{math.Inf(1), 1638.35}, {math.Inf(-1), -1638.4}, {math.MaxFloat64, 1638.35},
+		{0, 0}, {0.06, 0}, {0.07, 0.125}, {0.125, 0.125}, {1.234, 1.25}, {100.5, 100.5},
+		{1600, 1600}, {6400, 6400}, {4000, 4000}, {6399.93, 6399.875}, {6399.94, 6400}, {6399.95, 6400},
+		{maxPos, maxPos}, {8191.9, maxPos}, {8192, maxPos}, {8192.5, maxPos}, {1e9, maxPos},
+		{math.Inf(1), maxPos}, {math.MaxFloat64, maxPos},
+		{-0.01, 0}, {-0.07, 0}, {-1, 0}, {-1e9, 0}, {math.Inf(-1), 0}, {-math.MaxFloat64, 0},
 	} {
-		assert.Equal(t, tc.want, wire.Quantize(tc.in), "Quantize(%v)", tc.in)
-	}
-	for _, tc := range []struct{ in, want float64 }{
-		{0, 0}, {1.23456, 1.2346}, {-1.23454, -1.2345}, {math.Pi / 2, 1.5708}, {2 * math.Pi, 0},
-		{math.Pi, 3.1416}, {-math.Pi, -3.1416}, {3.1416, 3.1416}, {-3.1416, -3.1416},
-		{-7, math.Round(math.Remainder(-7, 2*math.Pi)*10000) / 10000}, {100, math.Round(math.Remainder(100, 2*math.Pi)*10000) / 10000},
-	} {
-		assert.Equal(t, tc.want, wire.QuantizeAngle(tc.in), "QuantizeAngle(%v)", tc.in)
+		assert.Equal(t, tc.want, wire.QuantizePos(tc.in), "QuantizePos(%v)", tc.in)
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for range 100000 {
-		v := rng.Float64()*3276 - 1638
-		q := wire.Quantize(v)
-		require.InDelta(t, v, q, posErr)
-		require.Equal(t, q, wire.Quantize(q), "quantizing is idempotent")
-		require.Equal(t, q, math.Round(q*20)/20, "a multiple of 1/20")
-
-		a := (rng.Float64()*2 - 1) * 10 * math.Pi
-		qa := wire.QuantizeAngle(a)
-		require.LessOrEqual(t, angleDiff(a, qa), angleErr, "angle %v", a)
-		require.LessOrEqual(t, math.Abs(qa), 3.1416)
-		require.Equal(t, qa, wire.QuantizeAngle(qa), "quantizing angle %v is idempotent", a)
-	}
-	// At the seam of the circle too.
-	for _, a := range []float64{math.Pi, -math.Pi, 3.14159, -3.14159, 3.1416, -3.1416, 3.14162, -3.14162, 3.14165, -3.14165, 3 * math.Pi, -3 * math.Pi} {
-		qa := wire.QuantizeAngle(a)
-		assert.LessOrEqual(t, angleDiff(a, qa), angleErr, "angle %v", a)
-		assert.Equal(t, qa, wire.QuantizeAngle(qa), "quantizing angle %v is idempotent", a)
+		v := rng.Float64()*(maxPos+200) - 100
+		q := wire.QuantizePos(v)
+		require.Equal(t, q, wire.QuantizePos(q), "quantizing is idempotent")
+		require.Equal(t, q, math.Round(q*8)/8, "a multiple of 1/8")
+		require.True(t, q >= 0 && q <= maxPos, "%v", q)
+		switch {
+		case v < 0:
+			require.Equal(t, 0.0, q)
+		case v > maxPos:
+			require.Equal(t, maxPos, q)
+		default:
+			require.InDelta(t, v, q, posErr)
+		}
 	}
 }
 
@@ -493,26 +463,27 @@ func TestMalformedFields(t *testing.T) {
 		}
 	}
 
-	// Counts: the most bullets pass, one more does not, even when the
-	// length agrees; all 255 ships pass.
-	snap := func(ns, nb int) []byte {
-		m := []byte{byte(wire.KindSnapshot), 0, 0, 0, 1, 0, 0, 0, 2, byte(ns)}
-		m = binary.BigEndian.AppendUint16(m, uint16(nb))
-		return append(m, make([]byte, ns*19+nb*14)...)
+	// Welcome scenes: a length beyond the message or short of it, more
+	// than MaxScene, invalid UTF-8.
+	welcome := func(n byte, scene string) []byte {
+		m := wire.AppendWelcome(nil, wire.Welcome{ID: 1, Tick: 2})
+		m[9] = n
+		return append(m, scene...)
 	}
-	var s wire.Snapshot
-	require.NoError(t, wire.ParseSnapshot(&s, snap(255, wire.MaxBullets)))
-	require.Len(t, s.Ships, 255)
-	require.Len(t, s.Bullets, wire.MaxBullets)
-	for _, nb := range []int{wire.MaxBullets + 1, 2000, math.MaxUint16} {
-		require.ErrorIs(t, wire.ParseSnapshot(&s, snap(0, nb)), wire.ErrMalformed, "%d bullets", nb)
+	_, err = wire.ParseWelcome(welcome(6, "battle"))
+	require.NoError(t, err)
+	for _, m := range [][]byte{
+		welcome(7, "battle"), welcome(5, "battle"), welcome(1, ""), welcome(255, "battle"),
+		welcome(wire.MaxScene+1, strings.Repeat("s", wire.MaxScene+1)),
+		welcome(255, strings.Repeat("s", 255)),
+	} {
+		_, err := wire.ParseWelcome(m)
+		require.ErrorIs(t, err, wire.ErrMalformed, "%q", m)
 	}
-	// Counts that disagree with the length.
-	m = snap(2, 3)
-	m[9] = 3
-	require.ErrorIs(t, wire.ParseSnapshot(&s, m), wire.ErrMalformed)
-	m[9], m[11] = 2, 2
-	require.ErrorIs(t, wire.ParseSnapshot(&s, m), wire.ErrMalformed)
+	for _, scene := range badNames {
+		_, err := wire.ParseWelcome(welcome(byte(len(scene)), scene))
+		require.ErrorIs(t, err, wire.ErrMalformed, "welcome scene %q", scene)
+	}
 }
 
 func TestCleanName(t *testing.T) {
@@ -646,175 +617,4 @@ func requireCleanName(t *testing.T, name string) {
 		require.True(t, unicode.IsPrint(r), "%q kept %U", name, r)
 	}
 	require.Len(t, strings.Fields(name), min(1, len(name)), "one word: %q", name)
-}
-
-func TestSnapshotCaps(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 12))
-	s := randomSnapshot(rng, 300, 2000)
-	m := wire.AppendSnapshot(nil, s)
-	var got wire.Snapshot
-	require.NoError(t, wire.ParseSnapshot(&got, m))
-	require.Len(t, got.Ships, wire.MaxShips)
-	require.Len(t, got.Bullets, wire.MaxBullets)
-	for i := range got.Ships {
-		require.Equal(t, s.Ships[i].ID, got.Ships[i].ID)
-	}
-	for i := range got.Bullets {
-		require.Equal(t, s.Bullets[i].Owner, got.Bullets[i].Owner)
-	}
-	require.Len(t, s.Ships, 300, "the input is left alone")
-	require.Len(t, s.Bullets, 2000)
-}
-
-func TestSnapshotSize(t *testing.T) {
-	s := randomSnapshot(rand.New(rand.NewPCG(13, 14)), 30, 40)
-	m := wire.AppendSnapshot(nil, s)
-	assert.LessOrEqual(t, len(m), 1432, "30 ships and 40 bullets must fit one datagram")
-	assert.Equal(t, 12+30*19+40*14, len(m))
-}
-
-func TestParseSnapshotReuses(t *testing.T) {
-	rng := rand.New(rand.NewPCG(15, 16))
-	big := wire.AppendSnapshot(nil, randomSnapshot(rng, 30, 40))
-	small := wire.AppendSnapshot(nil, randomSnapshot(rng, 2, 3))
-	var dst wire.Snapshot
-	require.NoError(t, wire.ParseSnapshot(&dst, big))
-	ships, bullets := &dst.Ships[:1][0], &dst.Bullets[:1][0]
-	allocs := testing.AllocsPerRun(100, func() {
-		if err := wire.ParseSnapshot(&dst, big); err != nil {
-			panic(err)
-		}
-	})
-	assert.Zero(t, allocs, "parsing into a warm snapshot must not allocate")
-	allocs = testing.AllocsPerRun(100, func() {
-		if err := wire.ParseSnapshot(&dst, small); err != nil {
-			panic(err)
-		}
-	})
-	assert.Zero(t, allocs)
-	require.Len(t, dst.Ships, 2)
-	require.Len(t, dst.Bullets, 3)
-	assert.Same(t, ships, &dst.Ships[0], "the ships' array is reused")
-	assert.Same(t, bullets, &dst.Bullets[0], "the bullets' array is reused")
-	// Nothing of the bigger snapshot is left over.
-	var fresh wire.Snapshot
-	require.NoError(t, wire.ParseSnapshot(&fresh, small))
-	assert.Equal(t, fresh, dst)
-
-	// Encoding into a buffer with room does not allocate either.
-	s := randomSnapshot(rng, 30, 40)
-	buf := make([]byte, 0, 2048)
-	allocs = testing.AllocsPerRun(100, func() { buf = wire.AppendSnapshot(buf[:0], s) })
-	assert.Zero(t, allocs)
-
-	// A truncated snapshot is refused.
-	require.ErrorIs(t, wire.ParseSnapshot(&dst, big[:len(big)-1]), wire.ErrMalformed)
-}
-
-func TestSetSnapshotAck(t *testing.T) {
-	s := randomSnapshot(rand.New(rand.NewPCG(19, 20)), 3, 4)
-	m := wire.AppendSnapshot(nil, s)
-	for _, ack := range []uint32{0, 1, 0xfedcba98, math.MaxUint32} {
-		wire.SetSnapshotAck(m, ack)
-		var got wire.Snapshot
-		require.NoError(t, wire.ParseSnapshot(&got, m))
-		require.Equal(t, ack, got.Ack)
-		c := *s
-		c.Ack = ack
-		require.Equal(t, wire.AppendSnapshot(nil, &c), m, "only the ack changes")
-	}
-	// Anything else is left alone.
-	for _, m := range append([][]byte{nil, wire.AppendSnapshot(nil, s)[:8]}, func() (ms [][]byte) {
-		for _, s := range samples() {
-			if wire.Kind(s.msg[0]) != wire.KindSnapshot {
-				ms = append(ms, s.msg)
-			}
-		}
-		return ms
-	}()...) {
-		want := bytes.Clone(m)
-		wire.SetSnapshotAck(m, 12345)
-		require.Equal(t, want, m)
-	}
-}
-
-func TestShipStateOf(t *testing.T) {
-	base := sim.Ship{ID: 42, X: 1, Y: 2, VX: 3, VY: 4, Angle: 0.5, Score: 7, Deaths: 8}
-	for _, tc := range []struct {
-		name  string
-		edit  func(*sim.Ship)
-		flags uint8
-	}{
-		{"dead", func(*sim.Ship) {}, 0},
-		{"alive", func(s *sim.Ship) { s.Alive = true }, wire.FlagAlive},
-		{"shielded", func(s *sim.Ship) { s.Alive, s.Shield = true, 1 }, wire.FlagAlive | wire.FlagShield},
-		{"thrusting", func(s *sim.Ship) { s.Alive, s.Input = true, sim.Thrust|sim.Fire }, wire.FlagAlive | wire.FlagThrust},
-		{"everything", func(s *sim.Ship) { s.Alive, s.Shield, s.Input = true, sim.ShieldTicks, allBtns }, wire.FlagAlive | wire.FlagShield | wire.FlagThrust},
-		{"turning and firing only", func(s *sim.Ship) { s.Alive, s.Input = true, sim.Left|sim.Right|sim.Fire }, wire.FlagAlive},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := base
-			tc.edit(&s)
-			got := wire.ShipStateOf(&s)
-			assert.Equal(t, wire.ShipState{ID: 42, X: 1, Y: 2, VX: 3, VY: 4, Angle: 0.5, Flags: tc.flags, Score: 7, Deaths: 8}, got)
-		})
-	}
-	for _, tc := range []struct {
-		in   int
-		want uint16
-	}{{0, 0}, {1, 1}, {65535, 65535}, {65536, 65535}, {1 << 40, 65535}} {
-		s := base
-		s.Score, s.Deaths = tc.in, tc.in
-		got := wire.ShipStateOf(&s)
-		assert.Equal(t, tc.want, got.Score, "score %d", tc.in)
-		assert.Equal(t, tc.want, got.Deaths, "deaths %d", tc.in)
-	}
-}
-
-// TestSnapshotOfWorld sends a played world through the wire.
-func TestSnapshotOfWorld(t *testing.T) {
-	w := sim.NewWorld(3)
-	for id := uint32(1); id <= 30; id++ {
-		w.AddShip(id)
-		w.SetInput(id, sim.Input(id)&allBtns|sim.Fire)
-	}
-	for range 200 {
-		w.Step()
-	}
-	s := &wire.Snapshot{Tick: w.Tick, Ack: 99}
-	for i := range w.Ships {
-		s.Ships = append(s.Ships, wire.ShipStateOf(&w.Ships[i]))
-	}
-	for _, b := range w.Bullets {
-		s.Bullets = append(s.Bullets, wire.BulletState{ID: uint16(b.ID), Owner: b.Owner, X: b.X, Y: b.Y, VX: b.VX, VY: b.VY})
-	}
-	require.NotEmpty(t, s.Bullets)
-	var got wire.Snapshot
-	require.NoError(t, wire.ParseSnapshot(&got, wire.AppendSnapshot(nil, s)))
-	require.Len(t, got.Ships, len(w.Ships))
-	for i, sh := range w.Ships {
-		g := got.Ships[i]
-		require.Equal(t, sh.ID, g.ID)
-		require.InDelta(t, sh.X, g.X, posErr)
-		require.InDelta(t, sh.Y, g.Y, posErr)
-		require.InDelta(t, sh.VX, g.VX, posErr)
-		require.InDelta(t, sh.VY, g.VY, posErr)
-		require.LessOrEqual(t, angleDiff(sh.Angle, g.Angle), angleErr)
-		require.Equal(t, sh.Alive, g.Flags&wire.FlagAlive != 0)
-	}
-}
-
-func BenchmarkSnapshotEncodeParse(b *testing.B) {
-	s := randomSnapshot(rand.New(rand.NewPCG(17, 18)), 30, 40)
-	var buf []byte
-	var dst wire.Snapshot
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = wire.AppendSnapshot(buf[:0], s)
-		if err := wire.ParseSnapshot(&dst, buf); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.SetBytes(int64(len(buf)))
-	b.ReportMetric(float64(len(buf)), "msg-bytes")
 }

@@ -1,0 +1,284 @@
+package player
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/replicate"
+)
+
+// Frame does one frame of networking at now with the buttons held: it
+// reads what the server sent, moves the shown world to now, sends this
+// frame's input and predicts the local ship one tick ahead. Once
+// connected, it first asks the server which game it hosts, and gives up
+// on a server that does not answer as an arena server of this version
+// within IdentTimeout (see Err).
+func (p *Player) Frame(now time.Time, in sim.Input) {
+	p.c.Update()
+	for _, m := range p.c.Messages() {
+		p.handle(now, m.Data)
+	}
+	if p.rx != nil {
+		p.rx.Advance(now)
+	}
+	if p.err != nil || !p.c.Connected() {
+		return
+	}
+	if p.identAt.IsZero() {
+		// Connected: ask which game the server hosts.
+		p.identAt = now
+		_ = p.c.SendGuaranteed(wire.AppendIdentify(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), nil)
+	}
+	if !p.identified {
+		if now.Sub(p.identAt) >= p.opts.IdentTimeout {
+			if p.welcomed {
+				// An arena server from before identification.
+				p.giveUp(&VersionError{Server: 0, Client: wire.Version})
+			} else {
+				p.giveUp(ErrNotArena)
+			}
+		}
+		return
+	}
+	if !p.welcomed {
+		return
+	}
+	if p.rx == nil {
+		p.giveUp(fmt.Errorf("player: the server plays scene %q, which this client does not know", p.sceneName))
+		return
+	}
+	if !p.helloOut {
+		p.helloOut = true
+		_ = p.c.SendGuaranteed(wire.AppendHello(nil, wire.Hello{Name: p.opts.Name, Color: p.opts.Color}), nil)
+	}
+	p.seq++
+	p.sent = append(p.sent, wire.Input{Seq: p.seq, Buttons: in})
+	if len(p.sent) > Redundancy {
+		p.sent = append(p.sent[:0], p.sent[len(p.sent)-Redundancy:]...)
+	}
+	p.buf = wire.AppendInputs(p.buf[:0], p.sent)
+	_ = p.c.Send(p.buf, conn.RetryNone, nil)
+	if p.haveShip && p.local.Alive {
+		p.local.Input = in
+		sim.StepShip(&p.local, p.scene.Bounds)
+		p.history = append(p.history, pending{seq: p.seq, in: in, predicted: p.local})
+	}
+	if len(p.history) > 4*sim.TickRate {
+		p.history = p.history[len(p.history)-4*sim.TickRate:] // a server that stopped acking
+	}
+}
+
+func (p *Player) handle(now time.Time, m []byte) {
+	if p.err != nil || len(m) == 0 {
+		return
+	}
+	if p.rx != nil {
+		if ok, err := p.rx.Handle(now, m); ok {
+			if err != nil {
+				p.badMsg++
+			}
+			p.reconcile()
+			return
+		}
+	}
+	switch wire.Kind(m[0]) {
+	case wire.KindIdentity:
+		// Only an Identity answers: the echo server sends our Identify
+		// back, which is of another kind and ignored.
+		id, err := wire.ParseIdentity(m)
+		switch {
+		case err != nil:
+		case id.Game != wire.GameID:
+			p.giveUp(ErrNotArena)
+		case id.Version != wire.Version:
+			p.giveUp(&VersionError{Server: id.Version, Client: wire.Version})
+		default:
+			p.identified = true
+		}
+	case wire.KindWelcome:
+		w, err := wire.ParseWelcome(m)
+		if err != nil || p.welcomed {
+			return
+		}
+		p.id, p.welcomed, p.sceneName = w.ID, true, w.Scene
+		// A scene this client does not know is said once the server
+		// identified itself (Frame): a server of another version may
+		// welcome first.
+		if sc, ok := sim.SceneByName(w.Scene); ok {
+			p.scene = sc
+			p.rx = replicate.NewReceiver(wire.Schema(sc), replicate.ReceiverConfig{MinDelay: p.opts.InterpDelay})
+		}
+	case wire.KindEvent:
+		e, err := wire.ParseEvent(m)
+		if err != nil {
+			return
+		}
+		switch e.Kind {
+		case wire.EventJoin:
+			// Cleaned here too: a server of another build may send
+			// anything.
+			p.names[e.ID] = info{wire.CleanName(e.Name), e.Color}
+		case wire.EventLeave:
+			delete(p.names, e.ID)
+		case wire.EventKill:
+			p.kills = append(p.kills, Kill{Killer: p.name(e.Other), Victim: p.name(e.ID), X: e.X, Y: e.Y, At: now})
+			if len(p.kills) > 8 {
+				p.kills = p.kills[1:]
+			}
+		}
+	}
+}
+
+func (p *Player) name(id uint32) string {
+	if i, ok := p.names[id]; ok && i.name != "" {
+		return i.name
+	}
+	return fmt.Sprintf("#%d", id%1000)
+}
+
+// reconcile resets the local ship to the server's state after the last
+// acknowledged input (the newest snapshot's data) and replays the inputs
+// the server has not applied.
+func (p *Player) reconcile() {
+	st := p.rx.Stats()
+	if st.Snapshots == p.snaps {
+		return // nothing new decoded
+	}
+	p.snaps = st.Snapshots
+	own, err := wire.ParseOwn(p.rx.Data())
+	if err != nil {
+		return
+	}
+	if p.haveShip && own.Ack == p.ownAck && own.Ack != 0 {
+		return // the same state as before: a heartbeat, or a late snapshot
+	}
+	p.ownAck = own.Ack
+	keep := p.history[:0]
+	for _, h := range p.history {
+		switch {
+		case h.seq == own.Ack:
+			d := math.Hypot(h.predicted.X-own.X, h.predicted.Y-own.Y)
+			p.mis.Count++
+			p.mis.Sum += d
+			p.mis.Max = math.Max(p.mis.Max, d)
+		case h.seq > own.Ack:
+			keep = append(keep, h)
+		}
+	}
+	p.history = keep
+	p.local = sim.Ship{ID: p.id, X: own.X, Y: own.Y, VX: own.VX, VY: own.VY, Angle: own.Angle, Alive: own.Alive}
+	if own.Shield {
+		p.local.Shield = 1
+	}
+	p.haveShip = true
+	if !p.local.Alive {
+		p.history = p.history[:0]
+		return
+	}
+	for i := range p.history {
+		p.local.Input = p.history[i].in
+		sim.StepShip(&p.local, p.scene.Bounds)
+		p.history[i].predicted = p.local
+	}
+}
+
+// RenderTick returns the server tick the world is shown at.
+func (p *Player) RenderTick(time.Time) float64 {
+	if p.rx == nil {
+		return 0
+	}
+	return p.rx.RenderTime().Seconds() * sim.TickRate
+}
+
+// Scene returns the scene the server plays (zero until welcomed).
+func (p *Player) Scene() sim.Scene { return p.scene }
+
+// View returns what to draw: the world at the render time of the last
+// Frame, the local ship as predicted, the kill feed as of now.
+func (p *Player) View(now time.Time) View {
+	v := View{Scene: p.scene, CamX: p.scene.Width / 2, CamY: p.scene.Height / 2}
+	for _, k := range p.kills {
+		if now.Sub(k.At) < 5*time.Second {
+			v.Kills = append(v.Kills, k)
+		}
+	}
+	if p.rx == nil {
+		return v
+	}
+	if p.haveShip {
+		v.CamX, v.CamY = p.local.X, p.local.Y
+	}
+	st := p.rx.Stats()
+	v.Replication = Replication{Entities: st.Entities, Delay: st.Delay, Snapshots: st.Snapshots, Bytes: st.Bytes}
+	rt := p.rx.RenderTime().Seconds()
+	for e := range p.rx.Entities() {
+		switch e.Kind() {
+		case wire.KindPlayer:
+			id := uint32(e.Int(wire.PlayerID))
+			v.Players = append(v.Players, Standing{
+				ID: id, Name: p.name(id), Color: p.names[id].color, Score: int(e.Int(wire.PlayerScore)),
+				Deaths: int(e.Int(wire.PlayerDeaths)), Asteroids: int(e.Int(wire.PlayerRocks)),
+				X: e.Float(wire.FX), Y: e.Float(wire.FY), Alive: e.Bool(wire.PlayerAlive), Local: id == p.id,
+			})
+		case wire.KindShip:
+			id := uint32(e.Int(wire.ShipPlayer))
+			v.Ships = append(v.Ships, Ship{
+				ID: id, X: e.Float(wire.FX), Y: e.Float(wire.FY), VX: e.Float(wire.FVX), VY: e.Float(wire.FVY),
+				Angle: e.Float(wire.ShipAngle), Alive: e.Bool(wire.ShipAlive), Shield: e.Bool(wire.ShipShield),
+				Thrust: e.Bool(wire.ShipThrust), Name: p.name(id), Color: p.names[id].color,
+			})
+		case wire.KindBullet:
+			b := Bullet{Owner: uint32(e.Int(wire.BulletOwner)), X: e.Float(wire.FX), Y: e.Float(wire.FY)}
+			if b.Owner == p.id {
+				// Our own shots left our (predicted) ship: show them
+				// where they are now rather than the delay ago.
+				dt := st.Delay.Seconds()
+				b.X, b.Y = b.X+e.Float(wire.FVX)*dt, b.Y+e.Float(wire.FVY)*dt
+			}
+			v.Bullets = append(v.Bullets, b)
+		case wire.KindAsteroid:
+			v.Asteroids = append(v.Asteroids, Asteroid{
+				ID: uint32(e.ID()), X: e.Float(wire.FX), Y: e.Float(wire.FY), Radius: float64(e.Int(wire.AsteroidRadius)),
+				Angle: e.Float(wire.AsteroidPhase) + e.Float(wire.AsteroidSpin)*rt,
+				HP:    int(e.Int(wire.AsteroidHP)), MaxHP: int(e.Int(wire.AsteroidMaxHP)),
+			})
+		}
+	}
+	slices.SortFunc(v.Players, func(a, b Standing) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Deaths, b.Deaths); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	score := func(id uint32) (int, int) {
+		for i := range v.Players {
+			if v.Players[i].ID == id {
+				return v.Players[i].Score, v.Players[i].Deaths
+			}
+		}
+		return 0, 0
+	}
+	for i := range v.Ships {
+		v.Ships[i].Score, v.Ships[i].Deaths = score(v.Ships[i].ID)
+	}
+	slices.SortFunc(v.Ships, func(a, b Ship) int { return cmp.Compare(a.ID, b.ID) })
+	if p.haveShip {
+		me := Ship{
+			ID: p.id, X: p.local.X, Y: p.local.Y, VX: p.local.VX, VY: p.local.VY, Angle: p.local.Angle,
+			Alive: p.local.Alive, Shield: p.local.Shield > 0, Thrust: p.local.Alive && p.local.Input&sim.Thrust != 0,
+			Name: p.name(p.id), Color: p.names[p.id].color, Local: true,
+		}
+		me.Score, me.Deaths = score(p.id)
+		v.Ships = append([]Ship{me}, v.Ships...)
+	}
+	return v
+}
