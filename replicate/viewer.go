@@ -348,17 +348,41 @@ func (v *Viewer) dirty(e *ventry, re *entity) bool {
 }
 
 // inFlight reports whether the entry's last send, not yet acknowledged,
-// still stands for it: no newer record, and an ack can still be expected.
+// still stands for it: no newer record, an ack can still be expected,
+// and what the client had before it has not strayed far (a lost send of
+// a turning entity is not waited for).
 func (v *Viewer) inFlight(e *ventry, re *entity) bool {
-	return e.sent != 0 && v.r.epoch-e.sent <= v.patience() && re.last <= e.sent
+	r := v.r
+	if e.sent == 0 || r.epoch-e.sent > v.patience() || re.last > e.sent {
+		return false
+	}
+	if !e.hasBase {
+		return true
+	}
+	k := &r.s.kinds[re.kind]
+	if k.vel[0] < 0 {
+		return true
+	}
+	has := r.state(e.slot, e.base, v.baseBuf)
+	if has == nil {
+		return true
+	}
+	cur := r.vals[int(e.slot)*r.s.stride:]
+	for a := range 2 {
+		pf := &k.fields[k.pos[a]]
+		if math.Abs(pf.value(has[k.pos[a]])-pf.value(cur[k.pos[a]])) > 4*k.tol {
+			return false
+		}
+	}
+	return true
 }
 
-// patience is how many snapshots an unacknowledged send is trusted: two
-// round trips and two snapshots.
+// patience is how many snapshots an unacknowledged send is trusted: a
+// round trip and a snapshot.
 func (v *Viewer) patience() uint32 {
 	p := uint32(2)
 	if l, ok := v.send.(latencer); ok {
-		p += uint32(4 * l.Latency() / v.r.cfg.Interval)
+		p += uint32(2 * l.Latency() / v.r.cfg.Interval)
 	}
 	return min(p, window/2)
 }
