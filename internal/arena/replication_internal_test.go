@@ -3,7 +3,10 @@ package arena
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
+	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -28,12 +31,65 @@ type battleRun struct {
 	still      bool // the bots do not move or fire
 	profile    netsim.Profile
 	warm, span time.Duration
+	quality    bool // compare what the bots show with the server's world
+}
+
+// truth keeps the server's world of the last two seconds by tick: ships
+// by player id, asteroids by entity id.
+type truth struct {
+	*Handler
+	mu    sync.Mutex // the server's goroutine writes, the test reads
+	ticks map[uint32]map[uint64][2]float64
+}
+
+func shipKey(id uint32) uint64     { return 1<<40 | uint64(id) }
+func asteroidKey(id uint32) uint64 { return 2<<40 | uint64(id) }
+
+func (tr *truth) Update(delta time.Duration) {
+	tr.Handler.Update(delta)
+	w := tr.world
+	tr.mu.Lock()
+	_, ok := tr.ticks[w.Tick]
+	tr.mu.Unlock()
+	if ok {
+		return
+	}
+	m := make(map[uint64][2]float64, len(w.Asteroids)+len(w.Ships))
+	for i := range w.Ships {
+		if s := &w.Ships[i]; s.Alive {
+			m[shipKey(s.ID)] = [2]float64{s.X, s.Y}
+		}
+	}
+	for i := range w.Asteroids {
+		a := &w.Asteroids[i]
+		if id, ok := tr.asteroids[a.ID]; ok {
+			m[asteroidKey(uint32(id))] = [2]float64{a.X, a.Y}
+		}
+	}
+	tr.mu.Lock()
+	tr.ticks[w.Tick] = m
+	delete(tr.ticks, w.Tick-120)
+	tr.mu.Unlock()
+}
+
+// at returns where the server had key at fractional tick rt.
+func (tr *truth) at(key uint64, rt float64) ([2]float64, bool) {
+	t0 := uint32(rt)
+	a, ok := tr.ticks[t0][key]
+	b, ok2 := tr.ticks[t0+1][key]
+	if !ok || !ok2 {
+		return [2]float64{}, false
+	}
+	f := rt - float64(t0)
+	return [2]float64{a[0] + (b[0]-a[0])*f, a[1] + (b[1]-a[1])*f}, true
 }
 
 // battleFigures are a run's results.
 type battleFigures struct {
-	kbps       float64 // mean downstream per bot over the span, datagrams as sent
-	entities   float64 // mean entities a bot knows
+	errs       []float64 // distances between shown and true positions
+	ghosts     int       // entities shown that the server had not had for a while
+	kbps       float64   // mean downstream per bot over the span, datagrams as sent
+	entities   float64   // mean entities a bot knows
 	snapshots  uint64
 	serverKbps float64
 }
@@ -54,7 +110,12 @@ func (b battleRun) run(t *testing.T) battleFigures {
 			b.scene = sim.Battle()
 		}
 		h := New(nil, Options{Seed: 3, Scene: b.scene, Full: b.full})
-		srv, err := server.NewWithConn(server.Config{Handler: h, RootKey: root, Logger: slog.New(slog.DiscardHandler),
+		tr := &truth{Handler: h, ticks: map[uint32]map[uint64][2]float64{}}
+		var handler server.EventHandler = h
+		if b.quality {
+			handler = tr
+		}
+		srv, err := server.NewWithConn(server.Config{Handler: handler, RootKey: root, Logger: slog.New(slog.DiscardHandler),
 			MaxSessionsPerHost: -1, KeepAliveInterval: KeepAlive}, pc)
 		require.NoError(t, err)
 		go srv.Run()
@@ -93,6 +154,11 @@ func (b battleRun) run(t *testing.T) battleFigures {
 				}
 				sent0 = h.Replicator().Stats().Bytes
 			}
+			if b.quality && before != nil && el%(100*time.Millisecond) < time.Second/sim.TickRate {
+				for _, bot := range bots {
+					f.measure(bot.P, tr, now)
+				}
+			}
 			if before != nil && el%time.Second < time.Second/sim.TickRate {
 				for _, bot := range bots {
 					samples++
@@ -123,6 +189,47 @@ func (b battleRun) run(t *testing.T) battleFigures {
 	return f
 }
 
+// measure compares what p shows with where the server had it at p's
+// render time.
+func (f *battleFigures) measure(p *player.Player, tr *truth, now time.Time) {
+	rt := p.RenderTick(now)
+	v := p.View(now)
+	for _, s := range v.Ships {
+		if s.Local || !s.Alive {
+			continue
+		}
+		f.compare(tr, shipKey(s.ID), rt, s.X, s.Y)
+	}
+	for _, a := range v.Asteroids {
+		f.compare(tr, asteroidKey(a.ID), rt, a.X, a.Y)
+	}
+}
+
+// stuckTicks is how long after it went an entity still shown is stuck.
+const stuckTicks = sim.TickRate / 4
+
+func (f *battleFigures) compare(tr *truth, key uint64, rt, x, y float64) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	want, ok := tr.at(key, rt)
+	if !ok {
+		// Not in the server's world at the render time: a ghost, stuck
+		// on the screen, unless the render time is out of the record or
+		// it went in the last quarter second (a removal or a death
+		// shows from the time of the snapshot that told it, and a lost
+		// snapshot or two delay it).
+		if _, have := tr.ticks[uint32(rt)+1]; have {
+			_, alive := tr.ticks[uint32(rt)][key]
+			_, before := tr.ticks[uint32(rt)-stuckTicks][key]
+			if !alive && !before {
+				f.ghosts++
+			}
+		}
+		return
+	}
+	f.errs = append(f.errs, math.Hypot(x-want[0], y-want[1]))
+}
+
 // TestBattleBandwidth: 64 bots in the battle scene, 30 snapshots a second
 // within the budget, against the whole world sent in every snapshot; and
 // with nothing moving but the asteroids.
@@ -143,4 +250,23 @@ func TestBattleBandwidth(t *testing.T) {
 	// each player's 60 inputs a second within its 25 ms ack delay.
 	assert.Less(t, still.serverKbps, 3.0, "the world's stream with nothing moving")
 	assert.Greater(t, full.entities, 1000.0, "full replication sends the whole world")
+}
+
+// TestBattleQualityThroughLoss: 32 bots in the battle through 5% loss
+// and 50 ± 10 ms each way. What each shows at its render time (ships and
+// asteroids, entering and leaving its view as it flies) is where the
+// server had it then, and nothing is shown that the server did not have.
+func TestBattleQualityThroughLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 32-player battle for 14 s of game time")
+	}
+	bad := netsim.Profile{Loss: 0.05, Delay: 50 * time.Millisecond, Jitter: 10 * time.Millisecond}
+	f := battleRun{bots: 32, profile: bad, quality: true, warm: 4 * time.Second, span: 10 * time.Second}.run(t)
+	require.Greater(t, len(f.errs), 10000)
+	slices.Sort(f.errs)
+	p := func(q float64) float64 { return f.errs[int(q*float64(len(f.errs)-1))] }
+	t.Logf("%d positions compared: p50 %.3f, p99 %.3f, p99.9 %.3f, max %.2f units; %d ghosts; %.1f kbps a player",
+		len(f.errs), p(0.5), p(0.99), p(0.999), f.errs[len(f.errs)-1], f.ghosts, f.kbps)
+	assert.Less(t, p(0.99), 1.0, "99th percentile of the distance between shown and true positions")
+	assert.Zero(t, f.ghosts, "entities shown a quarter second after the server removed them")
 }

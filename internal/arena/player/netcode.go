@@ -86,6 +86,14 @@ func (p *Player) handle(now time.Time, m []byte) {
 			p.reconcile()
 			return
 		}
+	} else if m[0] == replicate.DefaultTag && !p.welcomed {
+		// A snapshot that overtook the Welcome (which was lost and
+		// sent again): the server counts it as received, and later
+		// snapshots build on it, so keep it for the receiver.
+		if len(p.early) < maxEarly {
+			p.early = append(p.early, append([]byte(nil), m...))
+		}
+		return
 	}
 	switch wire.Kind(m[0]) {
 	case wire.KindIdentity:
@@ -113,7 +121,11 @@ func (p *Player) handle(now time.Time, m []byte) {
 		if sc, ok := sim.SceneByName(w.Scene); ok {
 			p.scene = sc
 			p.rx = replicate.NewReceiver(wire.Schema(sc), replicate.ReceiverConfig{MinDelay: p.opts.InterpDelay})
+			for _, e := range p.early {
+				p.handle(now, e)
+			}
 		}
+		p.early = nil
 	case wire.KindEvent:
 		e, err := wire.ParseEvent(m)
 		if err != nil {

@@ -109,6 +109,7 @@ type Player struct {
 
 	scene     sim.Scene
 	sceneName string
+	early     [][]byte // snapshots that came before the Welcome
 	rx        *replicate.Receiver
 	snaps     uint64 // snapshots the receiver had decoded at the last reconcile
 	names     map[uint32]info
@@ -136,6 +137,9 @@ func (m Mispredictions) Mean() float64 {
 	}
 	return m.Sum / float64(m.Count)
 }
+
+// maxEarly bounds the snapshots a player keeps until its Welcome.
+const maxEarly = 64
 
 // Redundancy is how many inputs each input message carries: the newest
 // and those before it, so the server misses an input only when that many
