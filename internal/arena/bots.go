@@ -15,14 +15,18 @@ import (
 )
 
 // Bot is a computer player: a player.Player steered by a simple pilot
-// that hunts the nearest ship, leads its shots, and keeps off the walls.
+// that hunts the nearest ship in view, leads its shots, keeps off the
+// walls and out of the asteroids' way, and otherwise roams the world to
+// places of its own choosing, shooting the asteroids in front of it.
 type Bot struct {
 	P     *player.Player
 	rng   *rand.Rand
 	aim   float64 // how sloppy its aim is, in radians
 	reach float64
-	hold  int // frames left on the current wandering choice
-	wand  sim.Input
+	// The place it roams to while no ship is in view, and how many
+	// frames it still tries to get there.
+	goalX, goalY float64
+	hold         int
 }
 
 // NewBot returns a bot named name with the given color whose play
@@ -37,13 +41,57 @@ func NewBot(name string, color uint8, key *conn.PublicKey, seed uint64) *Bot {
 	}
 }
 
-// Input decides the buttons for this frame from what the bot sees.
+// Input decides the buttons for this frame from what the bot sees: it is
+// Steer of the player's view.
 func (b *Bot) Input(now time.Time) sim.Input {
-	v := b.P.View(now)
+	return b.Steer(b.P.View(now))
+}
+
+// The pilot's distances, in world units.
+const (
+	// botWallMargin is how close to a wall a bot turns back inward.
+	botWallMargin = 140.0
+	// botRoamMargin keeps the places a bot roams to this far from the
+	// walls.
+	botRoamMargin = 300.0
+	// botArrived is how close to the place it roams to a bot has got
+	// there, and picks another.
+	botArrived = 200.0
+	// botClearance is how far, edge to edge, a bot means to pass an
+	// asteroid.
+	botClearance = 20.0
+	// botLookAhead is how far ahead a bot looks for asteroids in its way
+	// at least, and botLookAheadTime how many seconds of its speed more.
+	botLookAhead     = 160.0
+	botLookAheadTime = 1.2
+	// botPassSpeed is the least speed at which a bot means to pass an
+	// asteroid.
+	botPassSpeed = 150.0
+)
+
+// botRoamFrames bounds how long a bot tries to get to a place before it
+// picks another: 20 to 40 s.
+const (
+	botRoamFrames     = 20 * sim.TickRate
+	botRoamFramesMore = 20 * sim.TickRate
+)
+
+// Steer decides the buttons for a frame in which the bot sees v. Near a
+// wall it turns back inward; otherwise it chases the nearest ship in view
+// that can be hit, leading its shots, or, with none, roams to a random
+// place in the world (a new one once there), shooting the asteroids in
+// front of it. Whatever it does, it steers around an asteroid in its
+// path. Its choices follow its seed: the same views give the same
+// buttons.
+func (b *Bot) Steer(v player.View) sim.Input {
 	if len(v.Ships) == 0 || !v.Ships[0].Local || !v.Ships[0].Alive {
 		return 0
 	}
 	me := v.Ships[0]
+	bounds := v.Scene.Bounds
+	if bounds.Width <= 0 || bounds.Height <= 0 {
+		bounds = sim.Classic().Bounds // not welcomed yet
+	}
 	var target *player.Ship
 	best := math.Inf(1)
 	for i := 1; i < len(v.Ships); i++ {
@@ -57,11 +105,17 @@ func (b *Bot) Input(now time.Time) sim.Input {
 	}
 	var want float64
 	var in sim.Input
-	const margin = 140.0
-	nearWall := me.X < margin || me.X > sim.Width-margin || me.Y < margin || me.Y > sim.Height-margin
+	nearWall := me.X < botWallMargin || me.X > bounds.Width-botWallMargin ||
+		me.Y < botWallMargin || me.Y > bounds.Height-botWallMargin
 	switch {
 	case nearWall:
-		want = math.Atan2(sim.Height/2-me.Y, sim.Width/2-me.X)
+		// Straight away from the wall (or the walls of a corner), not to
+		// the center: in a big world bots keep to their part of it.
+		in3 := min(3*botWallMargin, bounds.Width/2)
+		jn3 := min(3*botWallMargin, bounds.Height/2)
+		ix := min(max(me.X, in3), bounds.Width-in3)
+		iy := min(max(me.Y, jn3), bounds.Height-jn3)
+		want = math.Atan2(iy-me.Y, ix-me.X)
 		in |= sim.Thrust
 	case target != nil:
 		// Lead the target: aim where it will be when the bullet gets there.
@@ -72,11 +126,14 @@ func (b *Bot) Input(now time.Time) sim.Input {
 			in |= sim.Thrust
 		}
 	default:
-		if b.hold--; b.hold <= 0 {
-			b.hold = 30 + b.rng.IntN(60)
-			b.wand = sim.Input(b.rng.IntN(4)) &^ sim.Fire
-		}
-		return b.wand | sim.Thrust
+		b.roam(me, bounds)
+		want = math.Atan2(b.goalY-me.Y, b.goalX-me.X)
+		in |= sim.Thrust
+	}
+	// An asteroid in the way, nearer than the target, comes first: pass
+	// it on the side it is not.
+	if a, ok := inPath(me, v.Asteroids); ok && (target == nil || math.Hypot(a.X-me.X, a.Y-me.Y)-a.Radius < best) {
+		want = around(me, a)
 	}
 	diff := math.Remainder(want-me.Angle, 2*math.Pi)
 	switch {
@@ -88,10 +145,100 @@ func (b *Bot) Input(now time.Time) sim.Input {
 	if math.Abs(diff) > 1.2 {
 		in &^= sim.Thrust // turn first
 	}
-	if target != nil && !nearWall && math.Abs(diff) < b.aim && best < b.reach {
+	switch {
+	case target != nil && !nearWall && math.Abs(diff) < b.aim && best < b.reach:
 		in |= sim.Fire
+	case target == nil && inSights(me, v.Asteroids, b.reach):
+		in |= sim.Fire // no ship to hunt: break rocks
 	}
 	return in
+}
+
+// roam keeps the place the bot roams to: a new random one, away from the
+// walls, when it got to the last or tried long enough.
+func (b *Bot) roam(me player.Ship, bounds sim.Bounds) {
+	if b.hold--; b.hold > 0 && math.Hypot(b.goalX-me.X, b.goalY-me.Y) > botArrived {
+		return
+	}
+	mx := min(botRoamMargin, bounds.Width/4)
+	my := min(botRoamMargin, bounds.Height/4)
+	b.goalX = mx + b.rng.Float64()*(bounds.Width-2*mx)
+	b.goalY = my + b.rng.Float64()*(bounds.Height-2*my)
+	b.hold = botRoamFrames + b.rng.IntN(botRoamFramesMore)
+}
+
+// inPath returns the nearest asteroid that ship s would run into
+// (within botClearance) going on its way: along its velocity, or its
+// heading when it hardly moves, within botLookAhead plus
+// botLookAheadTime seconds of its speed.
+func inPath(s player.Ship, rocks []player.Asteroid) (player.Asteroid, bool) {
+	ux, uy := way(s)
+	look := botLookAhead + math.Hypot(s.VX, s.VY)*botLookAheadTime
+	var found player.Asteroid
+	nearest, ok := math.Inf(1), false
+	for _, a := range rocks {
+		dx, dy := a.X-s.X, a.Y-s.Y
+		along := dx*ux + dy*uy
+		side := ux*dy - uy*dx
+		reach := a.Radius + sim.ShipRadius + botClearance
+		if along <= 0 || along-a.Radius > look || math.Abs(side) >= reach {
+			continue
+		}
+		if d := along - a.Radius; d < nearest {
+			found, nearest, ok = a, d, true
+		}
+	}
+	return found, ok
+}
+
+// way returns the unit vector of the way ship s goes: along its velocity,
+// or its heading when it hardly moves.
+func way(s player.Ship) (ux, uy float64) {
+	if speed := math.Hypot(s.VX, s.VY); speed > 40 {
+		return s.VX / speed, s.VY / speed
+	}
+	return math.Cos(s.Angle), math.Sin(s.Angle)
+}
+
+// around returns the heading to thrust along for ship s to pass asteroid
+// a botClearance from its edge: the change of velocity that turns s's
+// way (see way) onto the tangent to that circle, on the side away from
+// a (straight across when s is already that close). Thrusting along the
+// tangent alone would not do: the ship's momentum would carry it into
+// the asteroid.
+func around(s player.Ship, a player.Asteroid) float64 {
+	dx, dy := a.X-s.X, a.Y-s.Y
+	d := math.Hypot(dx, dy)
+	reach := a.Radius + sim.ShipRadius + botClearance
+	off := math.Pi / 2
+	if d > reach {
+		off = math.Asin(reach / d)
+	}
+	to := math.Atan2(dy, dx)
+	// Which side of the way a is on: positive angles turn clockwise on
+	// screen (Right), towards a when it is on the right.
+	ux, uy := way(s)
+	tangent := to + off
+	if ux*dy-uy*dx > 0 {
+		tangent = to - off // a on the right: pass it on the left
+	}
+	speed := max(math.Hypot(s.VX, s.VY), botPassSpeed)
+	return math.Atan2(speed*math.Sin(tangent)-s.VY, speed*math.Cos(tangent)-s.VX)
+}
+
+// inSights reports whether a bullet of ship s fired now would hit an
+// asteroid within reach: one that its heading crosses.
+func inSights(s player.Ship, rocks []player.Asteroid, reach float64) bool {
+	ux, uy := math.Cos(s.Angle), math.Sin(s.Angle)
+	for _, a := range rocks {
+		dx, dy := a.X-s.X, a.Y-s.Y
+		along := dx*ux + dy*uy
+		side := ux*dy - uy*dx
+		if along > 0 && along-a.Radius < reach && math.Abs(side) < a.Radius*0.8 {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultBotsGiveUp is BotsConfig.GiveUp's default.

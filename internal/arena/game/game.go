@@ -2,8 +2,16 @@
 // "client sandbox" mode of mpgameserver. Its Update calls the network
 // client once a frame (through player.Player) and never blocks; Draw
 // renders the arena, a score board, a kill feed, the connection state and
-// a network overlay (N: latency, packets and bytes per second, loss, a
-// latency graph).
+// a network overlay (N: latency, packets and bytes per second, loss, the
+// replication's entities, delay and snapshot rate, a latency graph).
+//
+// The window shows one classic arena's worth of the world at Scale. In
+// the classic scene that is the whole world, as it always was; in a
+// bigger one (the battle scene) the view follows the player's ship
+// without showing beyond the walls, asteroids drift through it, and a
+// minimap in the bottom left corner shows the whole world with every
+// player on it. The score board lists the best ten players, and the
+// player after them when lower.
 //
 // Controls: Left/Right or A/D turn, Up or W thrusts, Space fires, N
 // toggles the network overlay, P saves a screenshot, R reconnects after a
@@ -33,6 +41,8 @@ import (
 	"github.com/mpgs/mpgameserver/internal/arena/player"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/internal/paint"
+	"github.com/mpgs/mpgameserver/internal/plot"
 )
 
 // The window's logical size; the arena is drawn at Scale.
@@ -80,9 +90,13 @@ type particle struct {
 
 // Game is the client window's ebiten.Game.
 type Game struct {
-	opts Options
-	p    *player.Player
-	pal  [wire.Colors]color.RGBA
+	opts    Options
+	p       *player.Player
+	pal     [wire.Colors]color.RGBA
+	plotPal []plot.Color // pal, for meshes
+	painter paint.Painter
+	mesh    plot.Mesh    // the world's, reused every frame
+	rockPts []plot.Point // an asteroid's outline, reused
 
 	overlay   bool
 	started   time.Time
@@ -105,6 +119,19 @@ type Game struct {
 
 // New returns the game and starts connecting.
 func New(opts Options) (*Game, error) {
+	g, err := newWindow(opts)
+	if err != nil {
+		return nil, err
+	}
+	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key,
+		HandshakeTimeout: opts.HandshakeTimeout, IdentTimeout: opts.IdentTimeout})
+	g.connect()
+	return g, nil
+}
+
+// newWindow returns the game with its sprites, fonts and stars loaded
+// and no player yet.
+func newWindow(opts Options) (*Game, error) {
 	if opts.Out == nil {
 		opts.Out = os.Stdout
 	}
@@ -142,9 +169,10 @@ func New(opts Options) (*Game, error) {
 	for range 180 {
 		g.starPts = append(g.starPts, [3]float32{g.rng.Float32() * Width, g.rng.Float32() * Height, 0.3 + g.rng.Float32()*0.7})
 	}
-	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key,
-		HandshakeTimeout: opts.HandshakeTimeout, IdentTimeout: opts.IdentTimeout})
-	g.connect()
+	g.plotPal = make([]plot.Color, len(g.pal))
+	for i, c := range g.pal {
+		g.plotPal[i] = plot.RGB(c.R, c.G, c.B)
+	}
 	return g, nil
 }
 
@@ -316,6 +344,6 @@ func (g *Game) effects(now time.Time, dt float64) {
 		if len(g.latency) > 150 {
 			g.latency = g.latency[1:]
 		}
-		g.net.sample(now, g.p.Client().Stats())
+		g.net.sample(now, g.p.Client().Stats(), v.Replication)
 	}
 }

@@ -78,7 +78,7 @@ func TestLossLine(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 30 {
 		n := uint64(i * 6)
-		m.sample(t0.Add(time.Duration(i)*100*time.Millisecond), conn.Stats{Assembled: n, Timeouts: n})
+		m.sample(t0.Add(time.Duration(i)*100*time.Millisecond), conn.Stats{Assembled: n, Timeouts: n}, player.Replication{})
 	}
 	require.Equal(t, 100.0, m.lossPercent())
 	st := conn.Stats{Resent: 4, Dropped: 2}
@@ -102,7 +102,7 @@ func TestLossLine(t *testing.T) {
 // never covers the score board (nor the other panels given); it goes
 // below the ship, or is left out when both sides would cover a panel.
 func TestLabelsStayOffTheScoreBoard(t *testing.T) {
-	board := boardRect(8, 130, 100, 18)
+	board := boardRect(8, boardNameGap, 130, 100, 18)
 	feed := plot.Rect{X: 12, Y: 8, W: 260, H: 100}
 	over := overlayRect()
 	avoid := []plot.Rect{board, feed, over}
@@ -155,18 +155,18 @@ func TestLabelsStayOffTheScoreBoard(t *testing.T) {
 // the header, every row, the longest name and the widest numbers.
 func TestBoardRect(t *testing.T) {
 	for _, tc := range []struct {
-		rows              int
-		nameW, numW, line float64
-	}{{0, 0, 90, 17}, {1, 40, 60, 17}, {12, 140, 120, 17}, {3, 10, 200, 20}} {
-		r := boardRect(tc.rows, tc.nameW, tc.numW, tc.line)
+		rows                   int
+		gap, nameW, numW, line float64
+	}{{0, boardGap(false), 0, 90, 17}, {1, boardGap(false), 40, 60, 17}, {12, boardGap(false), 140, 120, 17}, {3, boardGap(false), 10, 200, 20}, {11, boardGap(true), 140, 120, 17}} {
+		r := boardRect(tc.rows, tc.gap, tc.nameW, tc.numW, tc.line)
 		name := fmt.Sprintf("%+v", tc)
-		assert.LessOrEqual(t, r.X, float32(boardRight-boardNameGap-tc.nameW), name)
+		assert.LessOrEqual(t, r.X, float32(boardRight-tc.gap-tc.nameW), name)
 		assert.LessOrEqual(t, r.X, float32(boardRight-tc.numW), name)
 		assert.GreaterOrEqual(t, r.Right(), float32(boardRight), name)
 		assert.LessOrEqual(t, r.Y, float32(boardTop), name)
 		assert.GreaterOrEqual(t, r.Bottom(), float32(boardTop+float64(tc.rows)*boardRowH+tc.line), name)
 	}
-	assert.False(t, overlaps(plot.Rect{}, boardRect(3, 50, 50, 17)), "an empty rectangle overlaps nothing")
+	assert.False(t, overlaps(plot.Rect{}, boardRect(3, boardNameGap, 50, 50, 17)), "an empty rectangle overlaps nothing")
 }
 
 // serveHandler runs a server of h on loopback until the test ends.
