@@ -19,14 +19,15 @@ import (
 // its own corner.
 type field struct {
 	server.BaseHandler
-	rep   *replicate.Replicator
-	now   time.Time
-	rocks []replicate.ID
-	views int
+	rep     *replicate.Replicator
+	now     time.Time
+	rocks   []replicate.ID
+	views   int
+	viewers map[*server.Peer]*replicate.Viewer
 }
 
 func newField(t *testing.T, s *replicate.Schema) *field {
-	f := &field{rep: replicate.New(s, replicate.Config{}), now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	f := &field{rep: replicate.New(s, replicate.Config{}), viewers: map[*server.Peer]*replicate.Viewer{}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	t.Cleanup(f.rep.Close)
 	for i := range 400 {
 		id, err := f.rep.Spawn(0)
@@ -41,8 +42,11 @@ func newField(t *testing.T, s *replicate.Schema) *field {
 	return f
 }
 
+func (f *field) Disconnect(p *server.Peer) { f.rep.Remove(f.viewers[p]) }
+
 func (f *field) Connect(p *server.Peer) {
 	v := f.rep.Add(p)
+	f.viewers[p] = v
 	// The first client looks at the top left, the second at the bottom
 	// right.
 	if f.views%2 == 0 {
@@ -173,4 +177,39 @@ func nearView(p int, x, y float64) bool {
 		return x <= 1600+200 && y <= 1000+125
 	}
 	return x >= 4400-200 && y >= 2700-125
+}
+
+// What a viewer holds for its client is charged to the client's
+// connection (Peer.Hold), and given back when it leaves.
+func TestReplicateChargesTheConnection(t *testing.T) {
+	s := rocks()
+	f := newField(t, s)
+	srv, err := server.New(server.Config{Handler: f, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Run()
+	t.Cleanup(func() {
+		srv.Stop()
+		<-srv.Done()
+	})
+	c := client.New(client.Config{ServerKey: srv.RootKey().Public()})
+	require.NoError(t, c.Connect(srv.Addr().String(), nil))
+	var sn server.Snapshot
+	held := 0
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && held < 16<<10; time.Sleep(10 * time.Millisecond) {
+		c.Update()
+		c.Messages()
+		if srv.Snapshot(&sn); len(sn.Peers) == 1 {
+			held = sn.Peers[0].Held
+		}
+	}
+	assert.GreaterOrEqual(t, held, 16<<10, "the viewer's baselines and records are charged to the client")
+	assert.GreaterOrEqual(t, sn.MemoryHeld, held)
+	c.ForceDisconnect()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if srv.Snapshot(&sn); len(sn.Peers) == 0 && sn.MemoryHeld == 0 {
+			break
+		}
+	}
+	assert.Empty(t, sn.Peers)
+	assert.Zero(t, sn.MemoryHeld, "given back when the client left")
 }

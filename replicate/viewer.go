@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/mpgs/mpgameserver/conn"
 )
@@ -33,6 +34,8 @@ type Viewer struct {
 	out  []byte // the snapshot to deliver, nil for none
 	idle int    // snapshots since the last one sent
 
+	charged int // bytes held on the client's connection (Hold)
+
 	cands []cand
 	pick  []cand
 	rems  []uint32
@@ -56,8 +59,11 @@ type ViewerStats struct {
 	Snapshots     uint64 // sent
 	SentBytes     uint64 // of all snapshots, overhead included
 	Acked         uint64 // snapshots the client acknowledged
-	Full          uint64 // entities sent without a baseline
-	Deltas        uint64 // entities sent against a baseline
+	// Memory is what the viewer holds for the client, in bytes: charged
+	// to its connection when the Sender is a *server.Peer (Peer.Hold).
+	Memory int
+	Full   uint64 // entities sent without a baseline
+	Deltas uint64 // entities sent against a baseline
 	// View is the client's view area (centre and half sizes).
 	X, Y, HalfW, HalfH float64
 }
@@ -136,6 +142,10 @@ func (r *Replicator) Remove(v *Viewer) {
 	for _, i := range v.live {
 		v.release(&v.ents[i])
 	}
+	if h, ok := v.send.(holder); ok && v.charged > 0 {
+		h.Release(v.charged)
+		v.charged = 0
+	}
 	v.live = nil
 	r.viewers = slices.DeleteFunc(r.viewers, func(o *Viewer) bool { return o == v })
 }
@@ -169,6 +179,7 @@ func (v *Viewer) SetData(b []byte) {
 func (v *Viewer) Stats() ViewerStats {
 	s := v.stats
 	s.X, s.Y, s.HalfW, s.HalfH = v.x, v.y, v.hw, v.hh
+	s.Memory = v.footprint()
 	return s
 }
 
@@ -593,12 +604,49 @@ func uvarBits(v uint32) int {
 	return 35
 }
 
+// holder is the optional side of a Sender that charges memory to the
+// client's connection (*server.Peer).
+type holder interface {
+	Hold(n int) error
+	Release(n int)
+}
+
+// footprint is what the viewer holds for its client, in bytes.
+func (v *Viewer) footprint() int {
+	return cap(v.ents)*int(unsafe.Sizeof(ventry{})) + 8*len(v.table.keys) + len(v.recs)*int(unsafe.Sizeof(rec{})) +
+		(cap(v.cands)+cap(v.pick))*int(unsafe.Sizeof(cand{})) + 4*(cap(v.live)+cap(v.freeE)+cap(v.rems)) + cap(v.buf) +
+		int(unsafe.Sizeof(*v))
+}
+
+// charge holds the growth of the viewer's memory on its client's
+// connection; it reports false when the connection refuses it (the
+// client holds more than its share while memory is short, and is being
+// disconnected).
+func (v *Viewer) charge() bool {
+	h, ok := v.send.(holder)
+	if !ok {
+		return true
+	}
+	if fp := v.footprint(); fp > v.charged {
+		if err := h.Hold(fp - v.charged); err != nil {
+			return false
+		}
+		v.charged = fp
+	}
+	return true
+}
+
 // deliver sends the snapshot build made, on the replicator's goroutine.
 func (v *Viewer) deliver() {
 	if v.out == nil {
 		return
 	}
 	r := v.r
+	if !v.charge() {
+		r.stats.SendFails++
+		v.out = nil
+		return
+	}
 	slot := &v.ring[r.epoch%ringSize]
 	slot.pending = true
 	if err := v.send.Send(v.out, conn.RetryNone, slot.cb); err != nil {

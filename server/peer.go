@@ -99,6 +99,26 @@ func (p *Peer) Send(payload []byte, retry conn.RetryMode, callback func(ok bool)
 	return p.conn.Send(payload, retry, callback)
 }
 
+// Hold charges n bytes that the game keeps for this client (a
+// replicator's baselines, say) to the connection's memory, under
+// Config.MemoryBudget like the messages queued for it: when memory is
+// short and the client holds more than its share, it is refused with
+// conn.ErrOverBudget and the client is disconnected. What is held is given
+// back when the client leaves, or with Release.
+func (p *Peer) Hold(n int) error {
+	if p.gone {
+		return conn.ErrNotConnected
+	}
+	return p.conn.Hold(n)
+}
+
+// Release gives back n bytes of what Hold charged.
+func (p *Peer) Release(n int) {
+	if !p.gone {
+		p.conn.Release(n)
+	}
+}
+
 // SendGuaranteed sends payload with conn.RetryOnTimeout: it is resent
 // until the client acknowledges it.
 func (p *Peer) SendGuaranteed(payload []byte, callback func(ok bool)) error {

@@ -62,6 +62,35 @@ func (c *Conn) reserve(n int) error {
 	return nil
 }
 
+// Hold charges n bytes that the application keeps for this peer (a
+// replicator's baselines, say) to the connection's memory, as its queues
+// are: it is refused, with the connection marked to be closed, when
+// memory is short and the peer holds more than its share. What is held is
+// given back when the connection closes, or with Release.
+func (c *Conn) Hold(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if c.status.Closed() {
+		return conn.ErrNotConnected
+	}
+	if err := c.reserve(n); err != nil {
+		return err
+	}
+	c.mem.app += n
+	return nil
+}
+
+// Release gives back n bytes of what Hold charged.
+func (c *Conn) Release(n int) {
+	n = min(n, c.mem.app)
+	if n <= 0 {
+		return
+	}
+	c.mem.app -= n
+	c.unreserve(n)
+}
+
 // charge charges n bytes without refusing them (what the connection
 // itself must send: handshake messages, a DISCONNECT).
 func (c *Conn) charge(n int) {

@@ -207,6 +207,7 @@ type holdings struct {
 	sendHeld    int  // of which messages alive (queued, resent, in flight)
 	liveMsgs    int  // messages alive
 	queuedBytes int  // bodies in the send queue
+	app         int  // of which the application holds (Hold)
 	inBudget    bool // counted among the budget's connections
 	overBudget  bool // a request went over our share while memory is short
 }
@@ -410,6 +411,7 @@ func (c *Conn) close(s conn.Status, reason error) {
 	}
 	c.status, c.reason = s, reason
 	c.sess.helloKey, c.sess.ephemeral = nil, nil
+	c.Release(c.mem.app)
 	c.leaveBudget()
 	c.log.Debug("connection closed", "status", s, "reason", reason)
 }
