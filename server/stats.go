@@ -168,6 +168,9 @@ type PeerSnapshot struct {
 	Throttled uint64
 	// Held is the memory the client makes the server hold.
 	Held int
+	// World is what the game replicates to the client, when its handler
+	// is a WorldReporter (World.Reported).
+	World PeerWorld
 	// Window is the connection's congestion window in bytes, and
 	// Bandwidth its estimate of the path to the client in bytes a second
 	// (0 before a measurement): how fast a large message goes to it.
@@ -225,15 +228,19 @@ type Snapshot struct {
 	// setting up and open, and those it refused or closed, by reason.
 	// Zero without one.
 	Browsers transport.PeerStats
+	// World is the game's map, when its handler is a WorldReporter.
+	World WorldMap
 
 	Peers []PeerSnapshot
 }
 
 // CopyTo copies s into dst, reusing dst's storage.
 func (s *Snapshot) CopyTo(dst *Snapshot) {
-	peers := dst.Peers[:0]
+	peers, world := dst.Peers[:0], dst.World
 	*dst = *s
 	dst.Peers = append(peers, s.Peers...)
+	dst.World = world
+	s.World.copyTo(&dst.World)
 }
 
 // totals sums per-connection counters.
@@ -340,6 +347,9 @@ func (s *Server) publish() {
 			Held:      c.conn.Held(),
 		}
 		r.Window, r.Bandwidth = c.conn.Congestion()
+		if wr, ok := s.cfg.Handler.(WorldReporter); ok {
+			r.World.Reported = wr.ReportPeer(c, &r.World)
+		}
 		p.PendingAcks += r.Pending
 		if r.Status == conn.Connected {
 			s.latencies.observe(&latencyBounds, r.Latency)
@@ -347,6 +357,13 @@ func (s *Server) publish() {
 		rows = append(rows, r)
 	}
 	p.Peers = rows
+	if wr, ok := s.cfg.Handler.(WorldReporter); ok {
+		p.World.Points = p.World.Points[:0]
+		wr.ReportWorld(&p.World)
+		if len(p.World.Points) > MaxWorldPoints {
+			p.World.Points = p.World.Points[:MaxWorldPoints]
+		}
+	}
 	p.Assembled, p.Acked, p.Timeouts, p.Resent = t.Assembled, t.Acked, t.Timeouts, t.Resent
 	p.Latencies = s.latencies
 	p.Drops = t.Drops

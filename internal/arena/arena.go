@@ -167,6 +167,45 @@ func (h *Handler) Scene() sim.Scene { return h.opts.Scene }
 // the event goroutine only, as World.
 func (h *Handler) Replicator() *replicate.Replicator { return h.rep }
 
+// ReportPeer tells monitors what the replication sends player c
+// (server.WorldReporter).
+func (h *Handler) ReportPeer(c *server.Peer, w *server.PeerWorld) bool {
+	p := h.players[c.Token()]
+	if p == nil || p.view == nil {
+		return false
+	}
+	st := p.view.Stats()
+	*w = server.PeerWorld{
+		InView: st.InView, Waiting: st.Waiting, OldestWait: st.OldestWait, Bytes: st.Bytes, Budget: st.Budget,
+		Memory: st.Memory, X: st.X, Y: st.Y, HalfW: st.HalfW, HalfH: st.HalfH,
+	}
+	return true
+}
+
+// ReportWorld draws the world for monitors: every ship, bullet and
+// asteroid (server.WorldReporter).
+func (h *Handler) ReportWorld(m *server.WorldMap) {
+	m.MinX, m.MinY, m.MaxX, m.MaxY = 0, 0, h.opts.Scene.Width, h.opts.Scene.Height
+	m.Kinds = append(m.Kinds[:0], "ship", "bullet", "asteroid")
+	w := h.world
+	add := func(x, y float64, k uint8) {
+		if len(m.Points) < server.MaxWorldPoints {
+			m.Points = append(m.Points, server.WorldPoint{X: float32(x), Y: float32(y), Kind: k})
+		}
+	}
+	for i := range w.Ships {
+		if s := &w.Ships[i]; s.Alive {
+			add(s.X, s.Y, 0)
+		}
+	}
+	for i := range w.Asteroids {
+		add(w.Asteroids[i].X, w.Asteroids[i].Y, 2)
+	}
+	for i := range w.Bullets {
+		add(w.Bullets[i].X, w.Bullets[i].Y, 1)
+	}
+}
+
 // Shutdown stops the replicator's workers.
 func (h *Handler) Shutdown() { h.rep.Close() }
 

@@ -41,6 +41,9 @@ type Document struct {
 // conditions applied to all stay. It sets Redacted.
 func (d *Document) Redact() {
 	d.Snapshot.Peers = nil
+	// Where the game's entities (its players among them) are is player
+	// data too; the world's size stays.
+	d.Snapshot.World.Points = nil
 	d.Logs = []LogLine{}
 	d.Network.Clients = nil
 	d.Redacted = true

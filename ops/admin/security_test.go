@@ -104,6 +104,13 @@ func TestRedactedDocumentNamesNoClient(t *testing.T) {
 	assert.Equal(t, full.Network.All, d.Network.All)
 	assert.Empty(t, d.Logs)
 	assert.Equal(t, admin.Version, d.Version)
+
+	// A game's map places its players: points go, the world's size stays.
+	d = w.local.Document(true)
+	d.Snapshot.World = server.WorldMap{MaxX: 6400, MaxY: 4000, Kinds: []string{"ship"}, Points: []server.WorldPoint{{X: 1234.5, Y: 678.25}}}
+	d.Redact()
+	assert.Empty(t, d.Snapshot.World.Points)
+	assert.Equal(t, 6400.0, d.Snapshot.World.MaxX)
 }
 
 func TestSnapshotFullOnlyWithAToken(t *testing.T) {
