@@ -214,6 +214,8 @@ func Status(srv *server.Server, extra func(w io.Writer)) http.Handler {
 		fmt.Fprintf(w, "browsers setting-up %d open %d sessions %d refused full %d per-ip %d blocked %d offer %d closed setup %d handshake %d session %d blocked %d\n",
 			b.SettingUp, b.Open, b.Sessions, b.RefusedFull, b.RefusedPerHost, b.RefusedBlocked, b.RefusedOffer,
 			b.ClosedSetup, b.ClosedHandshake, b.ClosedSession, b.ClosedBlocked)
+		fmt.Fprintf(w, "bytes in %d out %d\n", st.BytesIn, st.BytesOut)
+		fmt.Fprintf(w, "world points %d kinds %d\n", len(s.World.Points), len(s.World.Kinds))
 		if extra != nil {
 			extra(w)
 		}
