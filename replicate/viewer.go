@@ -64,6 +64,8 @@ type ViewerStats struct {
 	Memory int
 	Full   uint64 // entities sent without a baseline
 	Deltas uint64 // entities sent against a baseline
+	// FullBits and DeltaBits are the bits those took, ids included.
+	FullBits, DeltaBits uint64
 	// View is the client's view area (centre and half sizes).
 	X, Y, HalfW, HalfH float64
 }
@@ -522,13 +524,16 @@ func (v *Viewer) write() {
 	prev = 0
 	for _, c := range v.pick {
 		e := &v.ents[c.e]
+		at := w.bits
 		w.uvar(c.id - prev)
 		prev = c.id
 		full := v.encodeEntity(w, e)
 		if full {
 			v.stats.Full++
+			v.stats.FullBits += uint64(w.bits - at)
 		} else {
 			v.stats.Deltas++
+			v.stats.DeltaBits += uint64(w.bits - at)
 		}
 		e.prio, e.since, e.sent = 0, 0, r.epoch
 		v.record(c.e)

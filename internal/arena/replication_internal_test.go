@@ -92,6 +92,9 @@ type battleFigures struct {
 	entities   float64   // mean entities a bot knows
 	snapshots  uint64
 	serverKbps float64
+	// deltaBits and fullBits are the mean bits of an entity sent against
+	// a baseline and whole, over every player.
+	deltaBits, fullBits float64
 }
 
 func (b battleRun) run(t *testing.T) battleFigures {
@@ -172,15 +175,13 @@ func (b battleRun) run(t *testing.T) battleFigures {
 			got += st.BytesRecv - before[i].BytesRecv
 			f.snapshots += bot.P.View(time.Now()).Replication.Snapshots
 		}
-		if len(bots) > 0 {
-			st, b0 := bots[0].P.Client().Stats(), before[0]
-			t.Logf("bot1 got %d datagrams, %d bytes in %v", st.Received-b0.Received, st.BytesRecv-b0.BytesRecv, b.span)
-		}
+		var deltas, fulls, dbits, fbits uint64
 		for _, p := range h.players {
 			st := p.view.Stats()
-			t.Logf("viewer: inview %d snaps %d deltas %d full %d sent %d acked %d waiting %d", st.InView, st.Snapshots, st.Deltas, st.Full, st.SentBytes, st.Acked, st.Waiting)
-			break
+			deltas, fulls, dbits, fbits = deltas+st.Deltas, fulls+st.Full, dbits+st.DeltaBits, fbits+st.FullBits
 		}
+		f.deltaBits = float64(dbits) / float64(max(1, deltas))
+		f.fullBits = float64(fbits) / float64(max(1, fulls))
 		secs := b.span.Seconds()
 		f.kbps = float64(got) * 8 / 1000 / secs / float64(len(bots))
 		f.serverKbps = float64(h.Replicator().Stats().Bytes-sent0) * 8 / 1000 / secs / float64(len(bots))
@@ -240,7 +241,8 @@ func TestBattleBandwidth(t *testing.T) {
 	delta := battleRun{bots: 64, warm: 4 * time.Second, span: 8 * time.Second}.run(t)
 	full := battleRun{bots: 64, full: true, warm: 4 * time.Second, span: 4 * time.Second}.run(t)
 	still := battleRun{bots: 64, still: true, scene: sim.Calm(), warm: 4 * time.Second, span: 8 * time.Second}.run(t)
-	t.Logf("delta: %.1f kbps a player (replicator %.1f), %.0f entities known", delta.kbps, delta.serverKbps, delta.entities)
+	t.Logf("delta: %.1f kbps a player (replicator %.1f), %.0f entities known; an entity takes %.1f bits as a delta, %.1f whole",
+		delta.kbps, delta.serverKbps, delta.entities, delta.deltaBits, delta.fullBits)
 	t.Logf("full:  %.1f kbps a player (replicator %.1f), %.0f entities known; delta is %.1f%% of it", full.kbps, full.serverKbps, full.entities, 100*delta.kbps/full.kbps)
 	t.Logf("still: %.1f kbps a player (replicator %.1f), %.0f entities known", still.kbps, still.serverKbps, still.entities)
 	assert.Less(t, delta.kbps, 48.0, "mean downstream a player")
