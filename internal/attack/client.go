@@ -52,6 +52,7 @@ type Client struct {
 	aead   *crypto.AEAD
 	token  int64
 	noAcks bool
+	forge  func(ack protocol.Seq, bits uint32) (protocol.Seq, uint32)
 
 	pktSeq, msgSeq, fragID protocol.Seq
 	recv                   protocol.Window // the server's packets, for our ack fields
@@ -306,6 +307,9 @@ func (c *Client) build(msgs []protocol.Message) ([]byte, error) {
 	if !c.noAcks {
 		h.Ack, h.AckBits = c.recv.Current(), c.recv.AckBits()
 	}
+	if c.forge != nil {
+		h.Ack, h.AckBits = c.forge(h.Ack, h.AckBits)
+	}
 	b, err := protocol.AppendPayload(c.buf[:protocol.HeaderSize], msgs)
 	if err != nil {
 		return nil, fmt.Errorf("attack: building a packet: %w", err)
@@ -384,6 +388,14 @@ func (c *Client) Message(typ protocol.PacketType, body []byte) protocol.Message 
 // (ack and ack_bits 0) when on, so the server's reliable traffic times out
 // and is resent; off restores honest acks.
 func (c *Client) WithholdAcks(on bool) { c.noAcks = on }
+
+// ForgeAcks makes the packets built from now on carry the ack fields
+// forge returns, given the honest ones (0 under WithholdAcks): acks of
+// packets the server never sent, or everything at once. Nil restores
+// honest acks.
+func (c *Client) ForgeAcks(forge func(ack protocol.Seq, bits uint32) (protocol.Seq, uint32)) {
+	c.forge = forge
+}
 
 // Poll returns the messages of every datagram the server sent that is
 // waiting, without blocking. Datagrams are checked (header, tag,
