@@ -17,6 +17,9 @@ func (r *renderer) clientView(m *Monitor, f *faces) {
 	p, l := &r.pal, &r.lay
 	c := m.clients.Get(m.selected)
 	r.footer(m, c, f)
+	if l.repl.W > 0 {
+		r.replication(l.repl, c, f)
+	}
 	if c == nil {
 		fr := l.facts
 		r.rect(fr, p.Panel)

@@ -88,9 +88,10 @@ type renderer struct {
 	ready   bool
 	headers []plot.Rect // click targets of the table's column headers
 	lay     layout
-	charW   float64 // advance of a character of the mono face
-	n       int     // seconds of data of the series plotted
-	span    int     // seconds on the time axis
+	charW   float64             // advance of a character of the mono face
+	dots    []server.WorldPoint // the world map's points in drawing order
+	n       int                 // seconds of data of the series plotted
+	span    int                 // seconds on the time axis
 }
 
 // values returns the last r.n complete seconds of a series, scaled.
@@ -150,7 +151,7 @@ func (r *renderer) render(dst *ebiten.Image, m *Monitor) {
 	p := &r.pal
 	b := dst.Bounds()
 	bands := statusBands(&m.status, p)
-	r.lay = computeLayout(b.Dx(), b.Dy(), len(bands))
+	r.lay = layoutWorld(b.Dx(), b.Dy(), len(bands), m.worldTiles())
 	m.lay = r.lay
 	l := &r.lay
 	r.rect(plot.Rect{W: l.W, H: l.H}, p.Background)
@@ -233,6 +234,9 @@ func (r *renderer) overview(m *Monitor, f *faces) {
 	noClients := s.Connections == 0 && s.Stats.Connects == 0
 	r.rates(l.plots[plotPackets], "packets per second", "", r.values(&h.PktsOut, 1), r.values(&h.PktsIn, 1), noClients, f)
 	r.rates(l.plots[plotBytes], "bytes per second", "B", r.values(&h.BytesOut, 1), r.values(&h.BytesIn, 1), noClients, f)
+	if l.world.W > 0 {
+		r.worldMap(l.world, m, f)
+	}
 	r.health(l.health, m, f)
 	r.logTail(l.logs, m, f)
 	r.tablePanel(m, f)
@@ -403,18 +407,83 @@ func (r *renderer) rates(pr plot.Rect, title, unit string, vs, vr []float64, noC
 	}, []plot.Color{p.Sent, p.Received}, f)
 }
 
-// scaledColumns returns the table's column widths fitted to width w.
-func scaledColumns(cols []column, w float32) []float32 {
-	var sum float32
-	for _, c := range cols {
-		sum += c.width
-	}
-	k := min(1.6, w/sum)
-	out := make([]float32, len(cols))
+// scaledColumns returns the table's column widths fitted to width w,
+// heads[i] the width column i's header needs (nil: none). Wider than the
+// columns' widths, they grow in proportion (up to a limit). Narrower,
+// they give up room in three steps, each in proportion: first their room
+// beyond what their header and their usual text need, then the room their
+// header needs beyond their text (the header is cut), then, when even
+// their text does not fit, alike.
+func scaledColumns(cols []column, w float32, heads []float32) []float32 {
+	least, full, width := make([]float32, len(cols)), make([]float32, len(cols)), make([]float32, len(cols))
+	var sumLeast, sumFull, sumWidth float32
 	for i, c := range cols {
-		out[i] = float32(int(c.width * k))
+		least[i] = c.least
+		full[i] = c.least
+		if i < len(heads) {
+			full[i] = max(full[i], heads[i])
+		}
+		width[i] = max(c.width, full[i])
+		sumLeast, sumFull, sumWidth = sumLeast+least[i], sumFull+full[i], sumWidth+width[i]
+	}
+	out := make([]float32, len(cols))
+	for i := range cols {
+		switch {
+		case w >= sumWidth:
+			out[i] = width[i] * min(1.6, w/sumWidth)
+		case w >= sumFull:
+			out[i] = full[i] + (width[i]-full[i])*(w-sumFull)/(sumWidth-sumFull)
+		case w >= sumLeast:
+			out[i] = least[i] + (full[i]-least[i])*(w-sumLeast)/(sumFull-sumLeast)
+		default:
+			out[i] = least[i] * w / sumLeast
+		}
+		out[i] = float32(int(out[i]))
 	}
 	return out
+}
+
+// headerPad is the room around a header's title: the left inset, and
+// the right one of a right-aligned column.
+func headerPad(c *column) float32 {
+	if c.right {
+		return 14
+	}
+	return 8
+}
+
+// columnWidths returns the table's column widths in width w
+// (scaledColumns), each header needing its number, title and sort mark.
+func (r *renderer) columnWidths(cols []column, w float32, f *faces) []float32 {
+	heads := make([]float32, len(cols))
+	for i := range cols {
+		heads[i] = float32(math.Ceil(text.Advance(fmt.Sprintf("%d %s v", i+1, cols[i].title), f.small))) + headerPad(&cols[i])
+	}
+	return scaledColumns(cols, w, heads)
+}
+
+// headerTitle is the header of column i, titled title, with its sort
+// mark, in w pixels of face: its number (the key that sorts by it) and
+// title, or when that does not fit, its title alone, cut if need be.
+func headerTitle(i int, title, mark string, w float32, face *text.GoTextFace) string {
+	if s := fmt.Sprintf("%d %s%s", i+1, title, mark); float32(text.Advance(s, face)) <= w {
+		return s
+	}
+	return fitFace(title+mark, w, face)
+}
+
+// fitFace shortens s to w pixels of face, cut with an ellipsis.
+func fitFace(s string, w float32, face *text.GoTextFace) string {
+	if float32(text.Advance(s, face)) <= w {
+		return s
+	}
+	rs := []rune(s)
+	for n := len(rs) - 1; n > 0; n-- {
+		if t := string(rs[:n]) + "…"; float32(text.Advance(t, face)) <= w {
+			return t
+		}
+	}
+	return ""
 }
 
 // tablePanel draws the client table, the highlighted row marked.
@@ -422,23 +491,22 @@ func (r *renderer) tablePanel(m *Monitor, f *faces) {
 	p, l := &r.pal, &r.lay
 	tr := l.table
 	r.rect(tr, p.Panel)
-	widths := scaledColumns(m.cols, tr.W-16)
+	widths := r.columnWidths(m.cols, tr.W-16, f)
 	x := tr.X + 8
 	hy := tr.Y + 4
 	r.rect(plot.Rect{X: tr.X, Y: hy, W: tr.W, H: rowH}, p.Header)
 	for i, c := range m.cols {
 		cell := plot.Rect{X: x, Y: hy, W: widths[i], H: rowH}
 		r.headers = append(r.headers, cell)
-		title := fmt.Sprintf("%d %s", i+1, c.title)
+		mark := ""
 		if i == m.table.sortCol {
 			r.rect(cell, p.Selected)
+			mark = " ^"
 			if m.table.desc {
-				title += " v"
-			} else {
-				title += " ^"
+				mark = " v"
 			}
 		}
-		r.cell(title, cell, c.right, f.small, p.Text)
+		r.cell(headerTitle(i, c.title, mark, cell.W-headerPad(&c), f.small), cell, c.right, f.small, p.Text)
 		x += widths[i]
 	}
 	rows := m.rows

@@ -27,6 +27,13 @@ const (
 	plotTop   = 54
 	plotBot   = 24
 	footerH   = 22
+	replH     = 24  // the close-up's replication line, above the keys
+	mapShare  = 0.3 // of the width, the world map's beside the plots
+	mapMinW   = 240 // the world map's narrowest
+	plotMinW  = 280 // a plot's narrowest beside the world map
+	mapTop    = 50  // the world map's title and legend, above the world
+	mapPad    = 10  // around the world inside its tile
+	mapBottom = 8   // under the world inside its tile
 )
 
 // screenSize is the monitor's logical screen for a window of w x h
@@ -58,19 +65,35 @@ type layout struct {
 	bands  []plot.Rect
 	// The overview.
 	plots        [4]plot.Rect
+	world        plot.Rect // the world map (zero without one)
 	health, logs plot.Rect
 	table        plot.Rect
 	rows         int // client rows the table shows
 	// A client's close-up.
 	facts  plot.Rect
 	cplots [numClientPlots]plot.Rect
+	repl   plot.Rect // the replication line (zero without one)
 	footer plot.Rect
 }
 
+// worldTiles is what a game that reports its world (server.WorldReporter)
+// adds to the screens.
+type worldTiles struct {
+	worldMap bool // the overview's world map: the world has bounds
+	repl     bool // the close-up's replication line: the game reports clients
+}
+
 // computeLayout lays out a w x h screen with bands warning bands under
-// the header. Plots grow with the size, up to a limit; the table takes
-// the rest of the height, so a taller window shows more clients.
-func computeLayout(w, h, bands int) layout {
+// the header, for a game that reports no world.
+func computeLayout(w, h, bands int) layout { return layoutWorld(w, h, bands, worldTiles{}) }
+
+// layoutWorld lays out a w x h screen with bands warning bands under the
+// header and the tiles of a game's world wt. Plots grow with the size, up
+// to a limit; the table takes the rest of the height, so a taller window
+// shows more clients. The world map stands right of the plots, as tall as
+// both their rows, and takes its width from them; the table keeps its
+// place and its rows.
+func layoutWorld(w, h, bands int, wt worldTiles) layout {
 	l := layout{W: float32(w), H: float32(h)}
 	W, H := float32(w), float32(h)
 	l.header = plot.Rect{X: margin, Y: 6, W: W - 2*margin, H: headerH - 6}
@@ -88,6 +111,13 @@ func computeLayout(w, h, bands int) layout {
 	ph := min(float32(int(0.24*H)), float32(int((H-fixed-gap)/2)))
 	ph = max(plotMinH, min(plotMaxH, ph))
 	pw := (W - 3*margin) / 2
+	if wt.worldMap {
+		avail := W - 2*margin
+		mw := max(mapMinW, min(float32(int(mapShare*avail)), avail-2*margin-2*plotMinW))
+		pw = float32(int((avail - mw - 2*margin) / 2))
+		x := 3*margin + 2*pw
+		l.world = plot.Rect{X: x, Y: top, W: W - margin - x, H: 2*ph + gap}
+	}
 	l.plots[plotProfile] = plot.Rect{X: margin, Y: top, W: pw, H: ph}
 	l.plots[plotTicks] = plot.Rect{X: 2*margin + pw, Y: top, W: pw, H: ph}
 	l.plots[plotPackets] = plot.Rect{X: margin, Y: top + ph + gap, W: pw, H: ph}
@@ -100,10 +130,16 @@ func computeLayout(w, h, bands int) layout {
 	l.table = plot.Rect{X: margin, Y: ty, W: W - 2*margin, H: H - ty - margin}
 	l.rows = max(1, int(l.table.H-2*rowH-8)/rowH)
 
-	// Close-up: the facts and five plots in a 3 x 2 grid, a line of keys.
+	// Close-up: the facts and five plots in a 3 x 2 grid, the replication
+	// line of a game that reports it, a line of keys.
 	l.footer = plot.Rect{X: margin, Y: H - margin - footerH, W: W - 2*margin, H: footerH}
+	bottom := l.footer.Y
+	if wt.repl {
+		l.repl = plot.Rect{X: margin, Y: l.footer.Y - gap - replH, W: W - 2*margin, H: replH}
+		bottom = l.repl.Y
+	}
 	cw := (W - 4*margin) / 3
-	ch := float32(int((l.footer.Y - gap - top - gap) / 2))
+	ch := float32(int((bottom - gap - top - gap) / 2))
 	cell := func(i int) plot.Rect {
 		col, row := i%3, i/3
 		return plot.Rect{X: margin + float32(col)*(cw+margin), Y: top + float32(row)*(ch+gap), W: cw, H: ch}
@@ -118,6 +154,12 @@ func computeLayout(w, h, bands int) layout {
 // plotArea returns the data area of a plot panel (inside its axes).
 func plotArea(r plot.Rect) plot.Rect {
 	return plot.Rect{X: r.X + plotLeft, Y: r.Y + plotTop, W: r.W - plotLeft - plotRight, H: r.H - plotTop - plotBot}
+}
+
+// worldArea returns where the world goes in the world map's tile: under
+// its title and legend.
+func worldArea(r plot.Rect) plot.Rect {
+	return plot.Rect{X: r.X + mapPad, Y: r.Y + mapTop, W: r.W - 2*mapPad, H: r.H - mapTop - mapBottom}
 }
 
 // tableRow returns the rectangle of the i-th visible row of the table.

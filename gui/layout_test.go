@@ -97,12 +97,12 @@ func TestScreenSize(t *testing.T) {
 func TestScaledColumns(t *testing.T) {
 	cols := columns()
 	var sum float32
-	for _, w := range scaledColumns(cols, 900) {
+	for _, w := range scaledColumns(cols, 900, nil) {
 		sum += w
 	}
 	assert.LessOrEqual(t, sum, float32(900), "narrow: the columns shrink to fit")
 	sum = 0
-	for _, w := range scaledColumns(cols, 5000) {
+	for _, w := range scaledColumns(cols, 5000, nil) {
 		sum += w
 	}
 	assert.Less(t, sum, float32(5000), "wide: they grow, but not without limit")

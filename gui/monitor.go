@@ -12,13 +12,19 @@
 // strip (datagrams dropped per second by reason, handler panics, refused
 // handshakes, late and stalled ticks, the worst highlighted) beside the
 // server's latest warnings and errors, and a sortable, scrollable table of
-// clients. A client's close-up plots its own latency, traffic, resends and
-// timeouts and drops over its last two minutes, with its facts, and lets
-// you disconnect it or block its address. The network panel applies
-// simulated loss, latency, jitter, duplication and reordering (a server
-// started with --netsim), to every client or one; while any is on, a band
-// says so on every screen. An attached window says when it lost contact
-// with the server and picks up again when it returns.
+// clients. A game that reports its world (server.WorldReporter) adds what
+// its replication sends each client to the table (entities in view, the
+// last snapshot's bytes of its budget, entities waiting for room) and to
+// the close-up (a line of every figure), and a map of its world beside
+// the plots: its entities by kind and every client's view, the
+// highlighted one's named. A client's close-up plots its own latency,
+// traffic, resends and timeouts and drops over its last two minutes, with
+// its facts, and lets you disconnect it or block its address. The network
+// panel applies simulated loss, latency, jitter, duplication and
+// reordering (a server started with --netsim), to every client or one;
+// while any is on, a band says so on every screen. An attached window
+// says when it lost contact with the server and picks up again when it
+// returns.
 //
 // The window reads only the snapshots the server publishes once a second,
 // so drawing never slows the ticks. It redraws only when a new snapshot
@@ -112,6 +118,7 @@ type Monitor struct {
 	changedAt time.Time
 
 	cols     []column
+	worldCol bool // cols end with worldColumns
 	table    tableState
 	view     view
 	cursor   uint32 // the highlighted row's client (0: none)
@@ -306,10 +313,34 @@ func (m *Monitor) refresh() {
 	m.hist.Add(&m.snap)
 	m.clients.Add(&m.snap)
 	m.rows = append(m.rows[:0], m.hist.Rows...)
+	m.setWorldColumns(anyReported(m.rows))
 	sortRows(m.rows, m.cols, m.table)
 	m.logs = m.src.Logs()
 	m.readNetwork()
 	m.dirty = true
+}
+
+// setWorldColumns shows or hides the table's columns of a game's
+// replication (worldColumns, after the others). Sorted by one of them
+// when they go, the table sorts by the first column again.
+func (m *Monitor) setWorldColumns(on bool) {
+	if on == m.worldCol {
+		return
+	}
+	m.worldCol = on
+	m.cols = columns()
+	if on {
+		m.cols = append(m.cols, worldColumns()...)
+	}
+	if m.table.sortCol >= len(m.cols) {
+		m.table.sortCol, m.table.desc = 0, m.cols[0].right
+	}
+}
+
+// worldTiles returns the tiles the game's world adds: the map when its
+// world has bounds, the replication line when it reports its clients.
+func (m *Monitor) worldTiles() worldTiles {
+	return worldTiles{worldMap: hasWorld(&m.snap.World), repl: m.worldCol}
 }
 
 // readNetwork reads what may change without a new snapshot: the
