@@ -127,6 +127,7 @@ type Replicator struct {
 	nowMS    uint32
 	workers  int
 	next     atomic.Int64
+	ready    atomic.Uint32 // the epoch whose world is recorded, for workers
 	wake     []chan struct{}
 	wg       sync.WaitGroup
 	closed   bool
@@ -481,14 +482,22 @@ func (r *Replicator) Update(now time.Time) {
 	ms := now.Sub(r.start).Milliseconds()
 	r.nowMS = uint32(ms)
 	r.times[r.epoch%uint32(len(r.times))] = r.nowMS
-	r.record()
-	r.reclaim(false)
-	r.next.Store(0)
-	if len(r.wake) > 0 && len(r.viewers) > 1 {
+	parallel := len(r.wake) > 0 && len(r.viewers) > 1
+	if parallel {
+		// Wake the workers first: a parked thread takes tens of
+		// microseconds to run, which the recording below hides. They
+		// wait for it to end (ready).
+		r.next.Store(int64(len(r.viewers))) // nothing to take yet
 		r.wg.Add(len(r.wake))
 		for _, ch := range r.wake {
 			ch <- struct{}{}
 		}
+	}
+	r.record()
+	r.reclaim(false)
+	r.next.Store(0)
+	if parallel {
+		r.ready.Store(r.epoch)
 		r.drain()
 		r.wg.Wait()
 	} else {
@@ -501,6 +510,10 @@ func (r *Replicator) Update(now time.Time) {
 
 func (r *Replicator) worker(wake chan struct{}) {
 	for range wake {
+		epoch := r.epoch // written before the wake-up's send
+		for r.ready.Load() != epoch {
+			runtime.Gosched() // the recording is short: wait on the CPU
+		}
 		r.drain()
 		r.wg.Done()
 	}

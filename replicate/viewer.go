@@ -34,7 +34,8 @@ type Viewer struct {
 	out  []byte // the snapshot to deliver, nil for none
 	idle int    // snapshots since the last one sent
 
-	charged int // bytes held on the client's connection (Hold)
+	charged int      // bytes held on the client's connection (Hold)
+	newRefs []uint32 // entities this snapshot began to track
 
 	cands []cand
 	pick  []cand
@@ -204,7 +205,9 @@ func (v *Viewer) newEntry(slot uint32) int32 {
 	*e = ventry{slot: slot, gen: v.r.ents[slot].gen, inc: inc, state: stVisible, livePos: int32(len(v.live))}
 	v.live = append(v.live, i)
 	v.table.put(slot, i)
-	v.r.ents[slot].refs++
+	// Counted on the replicator's goroutine (deliver): workers share the
+	// entities.
+	v.newRefs = append(v.newRefs, slot)
 	return i
 }
 
@@ -643,10 +646,14 @@ func (v *Viewer) charge() bool {
 
 // deliver sends the snapshot build made, on the replicator's goroutine.
 func (v *Viewer) deliver() {
+	r := v.r
+	for _, slot := range v.newRefs {
+		r.ents[slot].refs++
+	}
+	v.newRefs = v.newRefs[:0]
 	if v.out == nil {
 		return
 	}
-	r := v.r
 	if !v.charge() {
 		r.stats.SendFails++
 		v.out = nil
