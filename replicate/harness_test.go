@@ -59,6 +59,8 @@ type link struct {
 	jitter  time.Duration
 	drop    func(msg []byte) bool // drops chosen messages, when set
 	noAcks  bool                  // never acknowledge
+	swallow func(msg []byte) bool // acknowledged but never given to the receiver
+	onErr   func(err error)
 	events  []linkEvent
 	sent    int
 	bytes   int
@@ -92,7 +94,9 @@ func (l *link) Send(p []byte, retry conn.RetryMode, cb func(ok bool)) error {
 		l.events = append(l.events, linkEvent{at: l.now.Add(time.Second), cb: cb, ok: false})
 		return nil
 	}
-	l.events = append(l.events, linkEvent{at: l.now.Add(d), msg: append([]byte(nil), p...)})
+	if l.swallow == nil || !l.swallow(p) {
+		l.events = append(l.events, linkEvent{at: l.now.Add(d), msg: append([]byte(nil), p...)})
+	}
 	if l.noAcks {
 		return nil
 	}
@@ -120,7 +124,11 @@ func (l *link) step(now time.Time) {
 	for _, e := range due {
 		if e.msg != nil {
 			if _, err := l.rx.Handle(now, e.msg); err != nil {
-				l.errs = append(l.errs, err)
+				if l.onErr != nil {
+					l.onErr(err)
+				} else {
+					l.errs = append(l.errs, err)
+				}
 			}
 		}
 		if e.cb != nil {

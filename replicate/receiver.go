@@ -13,6 +13,12 @@ import (
 // decode.
 var ErrMalformed = errors.New("replicate: malformed snapshot")
 
+// ErrNoBaseline is wrapped by the error of a snapshot built on a state the
+// receiver does not have: a snapshot the client received was not given to
+// Handle. The receiver cannot recover by itself; the game asks the server
+// to call Viewer.Resync for the client.
+var ErrNoBaseline = errors.New("replicate: a snapshot builds on one this receiver was not given")
+
 // ReceiverConfig is a Receiver's configuration; a zero field takes its
 // default.
 type ReceiverConfig struct {
@@ -71,11 +77,14 @@ type ReceiverStats struct {
 	Snapshots uint64 // decoded
 	Late      uint64 // too old to use
 	Errors    uint64 // malformed
-	Bytes     uint64
-	Entities  int           // shown now
-	Delay     time.Duration // interpolation delay
-	Jitter    time.Duration
-	Interval  time.Duration // between the server's snapshots
+	// NoBaseline counts snapshots built on a state the receiver lacks
+	// (ErrNoBaseline): the game should ask for Viewer.Resync.
+	NoBaseline uint64
+	Bytes      uint64
+	Entities   int           // shown now
+	Delay      time.Duration // interpolation delay
+	Jitter     time.Duration
+	Interval   time.Duration // between the server's snapshots
 	// Extrapolated counts entities drawn past their newest state at the
 	// last Advance.
 	Extrapolated int
@@ -260,7 +269,8 @@ func (r *Receiver) decode(now time.Time, b []byte) error {
 			}
 			base, bk, ok := r.baseline(seq-age, id)
 			if !ok {
-				return fmt.Errorf("entity %d: no baseline %d", id, seq-age)
+				r.stats.NoBaseline++
+				return fmt.Errorf("%w: entity %d against snapshot %d", ErrNoBaseline, id, seq-age)
 			}
 			k = bk
 			kd := &r.s.kinds[k]

@@ -283,3 +283,41 @@ func TestReplicateBudgetStarvesNothing(t *testing.T) {
 	assert.LessOrEqual(t, float64(worst), 2*period+2, "a ship waited %d snapshots; the round is %.1f", worst, period)
 	t.Logf("longest gap between sends of one ship: %d snapshots (a round is %.1f; %.1f ships a snapshot)", worst, period, float64(picks)/float64(snaps))
 }
+
+// A game that loses a snapshot its client acknowledged (it dropped the
+// message before handing it over) makes the receiver lack a baseline; the
+// receiver says so (ErrNoBaseline), the game asks for Viewer.Resync, and
+// the client converges again.
+func TestReplicateResyncAfterALostBaseline(t *testing.T) {
+	s := testSchema(t)
+	r := New(s, Config{Workers: 1})
+	defer r.Close()
+	w := newWorld(t, r, 300, 6, 7)
+	l := newLink(s, 7)
+	v := r.Add(l)
+	v.SetView(0, 0, 900, 900)
+	now := run(w, []*link{l}, epoch0, 2*time.Second, nil)
+	swallowed := 0
+	l.swallow = func([]byte) bool {
+		if swallowed < 3 {
+			swallowed++
+			return true
+		}
+		return false
+	}
+	asked := 0
+	l.onErr = func(err error) {
+		require.ErrorIs(t, err, ErrNoBaseline)
+		require.ErrorIs(t, err, ErrMalformed)
+		if asked == 0 {
+			v.Resync() // in a game: a message from the client, rate-limited
+		}
+		asked++
+	}
+	now = run(w, []*link{l}, now, 3*time.Second, nil)
+	assert.Positive(t, asked, "the receiver noticed")
+	assert.Positive(t, l.rx.Stats().NoBaseline)
+	assert.EqualValues(t, 1, v.Stats().Resyncs)
+	l.onErr = nil
+	settle(t, w, l, v, now)
+}

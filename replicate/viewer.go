@@ -65,6 +65,8 @@ type ViewerStats struct {
 	Memory int
 	Full   uint64 // entities sent without a baseline
 	Deltas uint64 // entities sent against a baseline
+	// Resyncs counts Resync calls.
+	Resyncs uint64
 	// FullBits and DeltaBits are the bits those took, ids included.
 	FullBits, DeltaBits uint64
 	// View is the client's view area (centre and half sizes).
@@ -169,6 +171,19 @@ func (v *Viewer) SetRelevant(id ID, on bool) {
 	case !on && i >= 0:
 		v.relevant = slices.Delete(v.relevant, i, i+1)
 	}
+}
+
+// Resync forgets what the client acknowledged: every entity in its view
+// goes whole again, as to a new client. A game calls it when the client
+// says its receiver lacks a baseline (replicate.ErrNoBaseline); the budget
+// still bounds what it costs.
+func (v *Viewer) Resync() {
+	for _, i := range v.live {
+		e := &v.ents[i]
+		e.hasBase, e.sent = false, 0
+		e.inc++ // acks of snapshots sent before count no more
+	}
+	v.stats.Resyncs++
 }
 
 // SetData sets up to MaxData bytes that every snapshot to this client

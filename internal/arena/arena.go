@@ -78,21 +78,22 @@ const (
 
 // seat is the server's state of one connected player.
 type seat struct {
-	c       *server.Peer
-	name    string
-	color   uint8
-	named   bool   // its first Hello came: JOIN printed, Join broadcast
-	defName string // the name when its Hello has none
-	hellos  helloLimit
-	dropped int          // Hellos over the limit
-	inputs  []wire.Input // received, not yet applied, oldest first
-	lastSeq uint32       // newest input seq received
-	ack     uint32       // last input applied
-	bad     int          // malformed messages
-	view    *replicate.Viewer
-	ship    replicate.ID // its ship's entity
-	stand   replicate.ID // its standing's entity
-	data    []byte
+	c        *server.Peer
+	name     string
+	color    uint8
+	named    bool   // its first Hello came: JOIN printed, Join broadcast
+	defName  string // the name when its Hello has none
+	hellos   helloLimit
+	dropped  int          // Hellos over the limit
+	inputs   []wire.Input // received, not yet applied, oldest first
+	lastSeq  uint32       // newest input seq received
+	ack      uint32       // last input applied
+	bad      int          // malformed messages
+	view     *replicate.Viewer
+	resyncAt time.Duration // game time of the last Resync honoured
+	ship     replicate.ID  // its ship's entity
+	stand    replicate.ID  // its standing's entity
+	data     []byte
 }
 
 // Handler is the arena's server.EventHandler. Its state belongs to the
@@ -321,6 +322,18 @@ func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 		}
 		if n := len(p.inputs) - MaxQueuedInputs; n > 0 {
 			p.inputs = append(p.inputs[:0], p.inputs[n:]...)
+		}
+	case wire.KindResync:
+		if err := wire.ParseResync(msg); err != nil {
+			h.malformed(p, err)
+			return
+		}
+		// Its receiver lacks a baseline: the world whole again, at
+		// most once a second (the budget bounds what it costs anyway).
+		if p.view != nil && h.now-p.resyncAt >= time.Second {
+			p.resyncAt = h.now
+			p.view.Resync()
+			c.Log().Debug("arena: resync")
 		}
 	case wire.KindHello:
 		hello, err := wire.ParseHello(msg)

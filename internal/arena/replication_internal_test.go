@@ -19,6 +19,7 @@ import (
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/player"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/arena/wire"
 	"github.com/mpgs/mpgameserver/server"
 )
 
@@ -271,4 +272,52 @@ func TestBattleQualityThroughLoss(t *testing.T) {
 		len(f.errs), p(0.5), p(0.99), p(0.999), f.errs[len(f.errs)-1], f.ghosts, f.kbps)
 	assert.Less(t, p(0.99), 1.0, "99th percentile of the distance between shown and true positions")
 	assert.Zero(t, f.ghosts, "entities shown a quarter second after the server removed them")
+}
+
+// A player whose receiver lacks a baseline asks for a Resync: the server
+// sends its world whole again, at most once a second, whatever the
+// player sends.
+func TestResyncIsRateLimited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := transport.NewNetwork()
+		pc, err := net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
+		require.NoError(t, err)
+		root, err := conn.GenerateKey(nil)
+		require.NoError(t, err)
+		h := New(nil, Options{Seed: 1, Scene: sim.Battle()})
+		srv, err := server.NewWithConn(server.Config{Handler: h, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, pc)
+		require.NoError(t, err)
+		go srv.Run()
+		defer func() { srv.Stop(); <-srv.Done() }()
+		p := player.New(player.Options{Key: root.Public(),
+			Dial: func(addr string) (transport.Conn, error) { return net.Dial(netip.MustParseAddrPort(addr)) }})
+		require.NoError(t, p.Connect("127.0.0.1:1474"))
+		defer p.Client().ForceDisconnect()
+		frames := func(d time.Duration, each func()) {
+			for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(time.Second / sim.TickRate) {
+				p.Frame(time.Now(), 0)
+				if each != nil {
+					each()
+				}
+			}
+		}
+		frames(2*time.Second, nil)
+		require.True(t, p.InGame())
+		resyncs := func() (n uint64) {
+			done := make(chan struct{})
+			srv.Post(func() {
+				for _, s := range h.players {
+					n = s.view.Stats().Resyncs
+				}
+				close(done)
+			})
+			<-done
+			return n
+		}
+		// A flood of Resyncs for 2.5 s: three honoured.
+		frames(2500*time.Millisecond, func() { _ = p.Client().Send(wire.AppendResync(nil), conn.RetryNone, nil) })
+		frames(time.Second, nil)
+		assert.EqualValues(t, 3, resyncs())
+		assert.Greater(t, p.View(time.Now()).Replication.Entities, 50, "the world came back whole")
+	})
 }

@@ -2,6 +2,7 @@ package player
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -82,6 +83,12 @@ func (p *Player) handle(now time.Time, m []byte) {
 		if ok, err := p.rx.Handle(now, m); ok {
 			if err != nil {
 				p.badMsg++
+			}
+			if errors.Is(err, replicate.ErrNoBaseline) && now.Sub(p.resyncAt) >= time.Second {
+				// The server builds on a snapshot this receiver did
+				// not get: ask for the world whole again.
+				p.resyncAt = now
+				_ = p.c.Send(wire.AppendResync(nil), conn.RetryOnTimeout, nil)
 			}
 			p.reconcile()
 			return

@@ -109,7 +109,8 @@ type Player struct {
 
 	scene     sim.Scene
 	sceneName string
-	early     [][]byte // snapshots that came before the Welcome
+	early     [][]byte  // snapshots that came before the Welcome
+	resyncAt  time.Time // when the last Resync went
 	rx        *replicate.Receiver
 	snaps     uint64 // snapshots the receiver had decoded at the last reconcile
 	names     map[uint32]info

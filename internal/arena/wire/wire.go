@@ -30,6 +30,7 @@ const (
 	KindHello    Kind = 1
 	KindInput    Kind = 2
 	KindIdentify Kind = 3 // client to server: the game and version it plays
+	KindResync   Kind = 4 // client to server: its receiver lacks a baseline
 	KindWelcome  Kind = 16
 	KindEvent    Kind = 18 // (17 was the snapshot of version 1)
 	KindIdentity Kind = 19 // server to client: the game and version it hosts
@@ -326,6 +327,19 @@ func ParseInput(m []byte) (Input, error) {
 		return Input{}, malformed("%d inputs, want 1", len(ins))
 	}
 	return ins[0], nil
+}
+
+// AppendResync encodes a Resync: the client's receiver lacks a state a
+// snapshot builds on (replicate.ErrNoBaseline) and asks for the world
+// whole again.
+func AppendResync(b []byte) []byte { return append(b, byte(KindResync)) }
+
+// ParseResync checks a Resync.
+func ParseResync(m []byte) error {
+	if len(m) != 1 || Kind(m[0]) != KindResync {
+		return malformed("resync of %d bytes", len(m))
+	}
+	return nil
 }
 
 // AppendWelcome encodes a Welcome.

@@ -42,6 +42,7 @@ func parseIdentity(m []byte) error { _, err := wire.ParseIdentity(m); return err
 var parsers = map[wire.Kind]func([]byte) error{
 	wire.KindHello: parseHello, wire.KindInput: parseInputs, wire.KindWelcome: parseWelcome,
 	wire.KindEvent: parseEvent, wire.KindIdentify: parseIdentify, wire.KindIdentity: parseIdentity,
+	wire.KindResync: wire.ParseResync,
 }
 
 // samples returns valid encodings of every message type.
@@ -49,6 +50,7 @@ func samples() []sample {
 	rng := rand.New(rand.NewPCG(1, 1))
 	return []sample{
 		{"hello", wire.AppendHello(nil, wire.Hello{Name: "ada", Color: 3}), parseHello},
+		{"resync", wire.AppendResync(nil), wire.ParseResync},
 		{"hello empty name", wire.AppendHello(nil, wire.Hello{}), parseHello},
 		{"hello long name", wire.AppendHello(nil, wire.Hello{Name: "ÉÉÉÉÉÉÉÉ", Color: wire.Colors - 1}), parseHello},
 		{"input", wire.AppendInput(nil, wire.Input{Seq: 0xdeadbeef, Buttons: sim.Thrust | sim.Fire}), parseInputs},
@@ -112,8 +114,8 @@ func TestIdentRoundTrip(t *testing.T) {
 // starts the world's snapshots (package replicate), which share the
 // connection.
 func TestKinds(t *testing.T) {
-	kinds := []wire.Kind{wire.KindHello, wire.KindInput, wire.KindIdentify, wire.KindWelcome, wire.KindEvent, wire.KindIdentity}
-	assert.Equal(t, []wire.Kind{1, 2, 3, 16, 18, 19}, kinds)
+	kinds := []wire.Kind{wire.KindHello, wire.KindInput, wire.KindIdentify, wire.KindResync, wire.KindWelcome, wire.KindEvent, wire.KindIdentity}
+	assert.Equal(t, []wire.Kind{1, 2, 3, 4, 16, 18, 19}, kinds)
 	require.Len(t, parsers, len(kinds))
 	for _, k := range kinds {
 		require.Contains(t, parsers, k)
