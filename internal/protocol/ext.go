@@ -11,6 +11,7 @@ import "encoding/binary"
 //
 //	caps:    kind 1 | version u8 | flags u16
 //	ordered: kind 2 | oseq u32 | flags u8 (bit 0: the last chunk of a message) | data
+//	lazy:    kind 3 (the packet's other messages are all unreliable: its ack may wait)
 //
 // A server tells a client of ours that asked (HelloExt.Messages) what it
 // speaks with a caps message leading its first encrypted packet.
@@ -19,6 +20,7 @@ import "encoding/binary"
 const (
 	ExtCaps    = 1
 	ExtOrdered = 2
+	ExtLazy    = 3
 )
 
 // Sizes of the extension messages' headers.
@@ -37,7 +39,19 @@ const (
 	CapsWideWindow = 1 << 0
 	// CapsOrdered: the end takes ordered messages.
 	CapsOrdered = 1 << 1
+	// CapsLazyAcks: the end takes lazy markers, and acknowledges a packet
+	// that carries one with the next packet it sends (a reply, its
+	// keep-alive, or after ackPressure packets) rather than within its ack
+	// delay: a client's stream of unreliable inputs then costs the server
+	// no ack of its own per packet.
+	CapsLazyAcks = 1 << 2
 )
+
+// AppendLazy appends a lazy marker's message body to b.
+func AppendLazy(b []byte) []byte { return append(b, ExtLazy) }
+
+// IsLazy reports whether body is a lazy marker.
+func IsLazy(body []byte) bool { return len(body) == 1 && body[0] == ExtLazy }
 
 const capsVersion = 1
 

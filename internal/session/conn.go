@@ -191,6 +191,8 @@ type timers struct {
 	latency    time.Duration
 	unacked    int       // packets received since we last sent
 	ackDue     time.Time // when a received packet with messages must be acked
+	eagerAt    time.Time // when the last unmarked unreliable packet went (lazy acks)
+	sampledAt  time.Time // when the latency estimate last took a sample
 }
 
 // closeState is the close handshake.
@@ -214,7 +216,8 @@ type holdings struct {
 
 // peerCaps is what the peer speaks beyond the reference's protocol.
 type peerCaps struct {
-	ext bool // extension messages: a wide window and ordered messages
+	ext  bool // extension messages: a wide window and ordered messages
+	lazy bool // it takes lazy markers (protocol.CapsLazyAcks)
 }
 
 type sendSide struct {
@@ -230,11 +233,13 @@ type sendSide struct {
 	free        []*outMsg
 	sel         []*outMsg
 	scratch     []protocol.Message
+	lazyNext    bool // the packet being encoded carries a lazy marker
 	callbacks   []callback
 	inCallbacks bool
 }
 
 type recvSide struct {
+	lazy    bool // the packet being read carries a lazy marker
 	reasm   protocol.Reassembler
 	ord     *orderedRecv // made by the first ordered chunk
 	handler func(seq protocol.Seq, msg []byte)

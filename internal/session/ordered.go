@@ -192,18 +192,23 @@ func (c *Conn) setPeerExt() {
 // speaks extension messages.
 func (c *Conn) sendCaps() {
 	m := c.newMsg(protocol.TypeKeepAlive, nil, conn.RetryOnTimeout, nil)
-	m.body = protocol.AppendCaps(m.body, protocol.Caps{Flags: protocol.CapsWideWindow | protocol.CapsOrdered})
+	m.body = protocol.AppendCaps(m.body, protocol.Caps{Flags: protocol.CapsWideWindow | protocol.CapsOrdered | protocol.CapsLazyAcks})
 	c.queueFirst(m)
 }
 
 // handleExt takes an extension message (a KEEP_ALIVE with a body): the
 // server's caps, or an ordered chunk. Only an end of ours sends them.
 func (c *Conn) handleExt(m protocol.Message) error {
-	if _, ok := protocol.ParseCaps(m.Body); ok {
+	if caps, ok := protocol.ParseCaps(m.Body); ok {
 		if c.role == RoleClient {
 			c.setPeerExt()
+			c.peer.lazy = caps.Flags&protocol.CapsLazyAcks != 0
 			c.pumpOrdered()
 		}
+		return nil
+	}
+	if protocol.IsLazy(m.Body) {
+		c.rx.lazy = c.role == RoleServer
 		return nil
 	}
 	o, ok := protocol.ParseOrdered(m.Body)

@@ -145,11 +145,19 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 		}
 	}
 	c.accept(now, h, n, len(d))
-	if h.Count > 0 && c.clock.ackDue.IsZero() {
+	armed := h.Count > 0 && c.clock.ackDue.IsZero()
+	if armed {
 		c.clock.ackDue = now.Add(c.cfg.AckDelay)
 	}
 	c.processAcks(now, h)
-	return c.dispatch(now, h, payload)
+	c.rx.lazy = false
+	err = c.dispatch(now, h, payload)
+	if armed && c.rx.lazy {
+		// A client of ours says nothing in it waits for the ack: it goes
+		// with the next packet we send.
+		c.clock.ackDue = time.Time{}
+	}
+	return err
 }
 
 // accept records an authenticated, fresh packet whose seq stands for n.

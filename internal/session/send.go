@@ -449,7 +449,17 @@ func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 	c.stats.Acked++
 	rtt := now.Sub(c.cc.SentAt(&p.cc))
 	c.cc.OnAck(now, &p.cc)
-	c.clock.latency += (rtt/2 - c.clock.latency) / 10
+	switch {
+	case p.lazy: // its ack waited on purpose
+	case now.Sub(c.clock.sampledAt) >= eagerEvery/2:
+		// Samples are sparse (a client whose packets are lazy): each
+		// counts for more.
+		c.clock.latency += (rtt/2 - c.clock.latency) / 2
+		c.clock.sampledAt = now
+	default:
+		c.clock.latency += (rtt/2 - c.clock.latency) / 10
+		c.clock.sampledAt = now
+	}
 	for _, m := range p.msgs {
 		m.refs--
 		c.resolve(m, true)
@@ -543,6 +553,18 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 			b.fresh(&c.tx.bulk, 0)
 		}
 	}
+	if c.role == RoleClient && c.peer.lazy && b.lazyRoom() && onlyUnreliable(b.sel) {
+		if now.Sub(c.clock.eagerAt) < eagerEvery {
+			m := c.newMsg(protocol.TypeKeepAlive, nil, conn.RetryNone, nil)
+			m.body = protocol.AppendLazy(m.body)
+			b.take(m)
+			c.tx.lazyNext = true
+		} else {
+			// One packet a second goes without a marker: its prompt ack
+			// keeps the latency estimate alive.
+			c.clock.eagerAt = now
+		}
+	}
 	sel := b.sel
 	c.tx.sel = sel
 	if len(sel) == 0 {
@@ -572,6 +594,27 @@ type packer struct {
 	keyed     bool // the session key exists
 	exclusive bool // a hello travels alone
 	canNumber bool // new message seqs may be given
+}
+
+// eagerEvery is how often a client that marks its unreliable packets lazy
+// sends one without, for a round-trip sample.
+const eagerEvery = time.Second
+
+// lazyRoom reports whether a lazy marker fits beside the messages taken.
+func (b *packer) lazyRoom() bool {
+	return len(b.sel) > 0 && !b.exclusive && b.keyed && len(b.sel) < protocol.MaxMessagesPerPacket &&
+		b.size+1+protocol.Overhead(len(b.sel)+1) <= protocol.MaxPayloadSize
+}
+
+// onlyUnreliable reports whether every message is an unreliable app
+// message that no callback waits for: nothing the peer's prompt ack helps.
+func onlyUnreliable(sel []*outMsg) bool {
+	for _, m := range sel {
+		if m.typ != protocol.TypeApp || m.retry != conn.RetryNone || m.cb != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *packer) full() bool {
@@ -700,7 +743,8 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	}
 
 	p := c.tx.inflight.push()
-	p.seq, p.done = c.seq.pktSeq, false
+	p.seq, p.done, p.lazy = c.seq.pktSeq, false, c.tx.lazyNext
+	c.tx.lazyNext = false
 	c.cc.OnSent(now, &p.cc, len(b))
 	if c.tx.inflight.n == 1 {
 		c.frontChanged()
@@ -788,6 +832,7 @@ func (q *msgQueue) pop() *outMsg {
 type sentPacket struct {
 	seq  protocol.Seq
 	done bool
+	lazy bool // it carried a lazy marker
 	msgs []*outMsg
 	cc   cc.Packet // its size and send time, for the congestion window
 }
