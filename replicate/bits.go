@@ -99,6 +99,17 @@ func (r *bitReader) read(n int) uint32 {
 
 func (r *bitReader) bit() bool { return r.read(1) == 1 }
 
+// mask reads n bits, one a field, into a mask whose bit f is field f's.
+func (r *bitReader) mask(n int) uint32 {
+	var m uint32
+	for f := range n {
+		if r.bit() {
+			m |= 1 << f
+		}
+	}
+	return m
+}
+
 func (r *bitReader) uvar() uint32 {
 	if !r.bit() {
 		return r.read(4)

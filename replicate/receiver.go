@@ -237,12 +237,7 @@ func (r *Receiver) decode(now time.Time, b []byte) error {
 				return fmt.Errorf("kind %d unknown", k)
 			}
 			kd := &r.s.kinds[k]
-			var mask uint32
-			for f := range kd.fields {
-				if br.bit() {
-					mask |= 1 << f
-				}
-			}
+			mask := br.mask(len(kd.fields))
 			for f := range kd.fields {
 				fd := &kd.fields[f]
 				cur[f] = fd.zero
@@ -274,12 +269,7 @@ func (r *Receiver) decode(now time.Time, b []byte) error {
 			}
 			k = bk
 			kd := &r.s.kinds[k]
-			var mask uint32
-			for f := range kd.fields {
-				if br.bit() {
-					mask |= 1 << f
-				}
-			}
+			mask := br.mask(len(kd.fields))
 			for f := range kd.fields {
 				fd := &kd.fields[f]
 				cur[f] = base[f]

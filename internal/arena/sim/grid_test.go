@@ -160,25 +160,7 @@ func allPairs(w *World) {
 			if !b.Alive {
 				continue
 			}
-			dx, dy := b.X-a.X, b.Y-a.Y
-			d := math.Hypot(dx, dy)
-			if d >= 2*ShipRadius || d == 0 {
-				continue
-			}
-			nx, ny := dx/d, dy/d
-			push := (2*ShipRadius - d) / 2
-			a.X, a.Y = a.X-nx*push, a.Y-ny*push
-			b.X, b.Y = b.X+nx*push, b.Y+ny*push
-			clampToWalls(a, w.scene.Bounds)
-			clampToWalls(b, w.scene.Bounds)
-			va := a.VX*nx + a.VY*ny
-			vb := b.VX*nx + b.VY*ny
-			if va-vb > 0 {
-				a.VX += (vb - va) * nx
-				a.VY += (vb - va) * ny
-				b.VX += (va - vb) * nx
-				b.VY += (va - vb) * ny
-			}
+			collidePair(a, b, w.scene.Bounds)
 		}
 	}
 }

@@ -415,28 +415,33 @@ func (w *World) collideShips() {
 		slices.Sort(near)
 		w.scratch.near = near
 		for _, j := range near {
-			b := &w.Ships[j]
-			dx, dy := b.X-a.X, b.Y-a.Y
-			d := math.Hypot(dx, dy)
-			if d >= 2*ShipRadius || d == 0 {
-				continue
-			}
-			nx, ny := dx/d, dy/d
-			push := (2*ShipRadius - d) / 2
-			a.X, a.Y = a.X-nx*push, a.Y-ny*push
-			b.X, b.Y = b.X+nx*push, b.Y+ny*push
-			clampToWalls(a, w.scene.Bounds)
-			clampToWalls(b, w.scene.Bounds)
-			// Exchange the velocity components along the normal.
-			va := a.VX*nx + a.VY*ny
-			vb := b.VX*nx + b.VY*ny
-			if va-vb > 0 {
-				a.VX += (vb - va) * nx
-				a.VY += (vb - va) * ny
-				b.VX += (va - vb) * nx
-				b.VY += (va - vb) * ny
-			}
+			collidePair(a, &w.Ships[j], w.scene.Bounds)
 		}
+	}
+}
+
+// collidePair pushes two overlapping ships apart, keeps them within the
+// walls, and exchanges their velocities along the line between them.
+func collidePair(a, b *Ship, bounds Bounds) {
+	dx, dy := b.X-a.X, b.Y-a.Y
+	d := math.Hypot(dx, dy)
+	if d >= 2*ShipRadius || d == 0 {
+		return
+	}
+	nx, ny := dx/d, dy/d
+	push := (2*ShipRadius - d) / 2
+	a.X, a.Y = a.X-nx*push, a.Y-ny*push
+	b.X, b.Y = b.X+nx*push, b.Y+ny*push
+	clampToWalls(a, bounds)
+	clampToWalls(b, bounds)
+	// Exchange the velocity components along the normal.
+	va := a.VX*nx + a.VY*ny
+	vb := b.VX*nx + b.VY*ny
+	if va-vb > 0 {
+		a.VX += (vb - va) * nx
+		a.VY += (vb - va) * ny
+		b.VX += (va - vb) * nx
+		b.VY += (va - vb) * ny
 	}
 }
 
