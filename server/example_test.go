@@ -124,3 +124,45 @@ func ExamplePeer_SetLabel() {
 	// Output:
 	// "ada [2J lovelace"
 }
+
+// Board is a game with a world to show: a handler that is also a
+// server.WorldReporter puts its map and each client's view in the
+// server's snapshots, for the monitor (gui) and the admin API (the points
+// and clients with a token).
+type Board struct{ server.BaseHandler }
+
+func (Board) ReportPeer(p *server.Peer, w *server.PeerWorld) bool {
+	*w = server.PeerWorld{InView: 2, X: 50, Y: 50, HalfW: 40, HalfH: 30}
+	return true
+}
+
+func (Board) ReportWorld(m *server.WorldMap) {
+	m.MinX, m.MinY, m.MaxX, m.MaxY = 0, 0, 100, 100
+	m.Kinds = append(m.Kinds[:0], "piece")
+	m.Points = append(m.Points, server.WorldPoint{X: 10, Y: 20}, server.WorldPoint{X: 60, Y: 40})
+}
+
+func ExampleWorldReporter() {
+	root, _ := conn.GenerateKey(nil)
+	net := transport.NewNetwork()
+	sock, _ := net.Listen(netip.MustParseAddrPort("10.1.1.1:1474"))
+	srv, _ := server.NewWithConn(server.Config{Handler: Board{}, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, sock)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+
+	c := client.New(client.Config{ServerKey: root.Public(), Dial: func(addr string) (transport.Conn, error) {
+		return net.Dial(netip.MustParseAddrPort(addr))
+	}})
+	c.Connect(srv.Addr().String(), nil)
+	var sn server.Snapshot
+	for len(sn.Peers) == 0 || !sn.Peers[0].World.Reported { // a snapshot a second
+		c.Update()
+		time.Sleep(5 * time.Millisecond)
+		srv.Snapshot(&sn)
+	}
+	w := sn.Peers[0].World
+	fmt.Printf("world %gx%g, %d %s; the client sees %d around (%g, %g)\n",
+		sn.World.MaxX, sn.World.MaxY, len(sn.World.Points), sn.World.Kinds[0], w.InView, w.X, w.Y)
+	// Output:
+	// world 100x100, 2 piece; the client sees 2 around (50, 50)
+}
