@@ -415,7 +415,17 @@ func TestReplayAcrossWraps(t *testing.T) {
 				require.NoError(t, c.SendRaw(old))
 				replays++
 			}
-			time.Sleep(time.Second / 60) // about a tick: 4 packets and 6 replays is within a client's share
+			// Pace by the server, not the clock: once two of its ticks
+			// began after the batch went, the next batch (4 packets and
+			// 6 replays) is within a client's share of a tick, however
+			// busy the machine.
+			sentAt := time.Now()
+			for range 2 {
+				for wait := time.Now().Add(patience); !f.srv.LastTick().After(sentAt) && time.Now().Before(wait); {
+					time.Sleep(time.Millisecond)
+				}
+				sentAt = f.srv.LastTick()
+			}
 		}
 	}
 	s := f.waitSnapshot(t, "every datagram handled", func(s *server.Snapshot) bool {
