@@ -238,14 +238,33 @@ func sinks(t *testing.T, n int) ([]int, *atomic.Int64) {
 		go func() {
 			buf := make([]byte, 2048)
 			for {
-				if _, _, err := c.ReadFromUDP(buf); err != nil {
+				n, _, err := c.ReadFromUDP(buf)
+				if err != nil {
 					return
 				}
-				got.Add(1)
+				// What a server reflecting an offer would send: STUN
+				// checks or a DTLS hello. Other datagrams are strays
+				// from other packages' tests, whose stopped servers'
+				// ports a sink took (their clients still send).
+				if isSTUN(buf[:n]) || isDTLS(buf[:n]) {
+					got.Add(1)
+				}
 			}
 		}()
 	}
 	return ports, &got
+}
+
+// isSTUN reports whether d is a STUN message (RFC 8489: the top two bits
+// zero, the magic cookie at bytes 4-7).
+func isSTUN(d []byte) bool {
+	return len(d) >= 20 && d[0]&0xC0 == 0 && d[4] == 0x21 && d[5] == 0x12 && d[6] == 0xA4 && d[7] == 0x42
+}
+
+// isDTLS reports whether d looks like a DTLS record (RFC 9147: content
+// types 20 to 63 in the first byte, version 0xFEFD or 0xFEFF).
+func isDTLS(d []byte) bool {
+	return len(d) >= 13 && d[0] >= 20 && d[0] <= 63 && d[1] == 0xFE && (d[2] == 0xFD || d[2] == 0xFF)
 }
 
 // withCandidates returns an offer's JSON whose candidates are replaced by
