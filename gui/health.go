@@ -57,13 +57,8 @@ func (r *renderer) health(hr plot.Rect, m *Monitor, f *faces) {
 		c = p.Warn
 	}
 	r.text("since start: "+line, float64(hr.Right()-10), float64(hr.Y+7), f.small, c, text.AlignEnd)
-	ts := troubles(m.hist)
-	const cols, pad = 7, 6
-	cw := (hr.W - 20 - (cols-1)*pad) / cols
-	const ch = 30
-	for i, t := range ts {
-		col, row := i%cols, i/cols
-		cell := plot.Rect{X: hr.X + 10 + float32(col)*(cw+pad), Y: hr.Y + 26 + float32(row)*(ch+5), W: cw, H: ch}
+	for i, t := range troubles(m.hist) {
+		cell := healthCell(hr, i)
 		bg, fg, val := p.Header, p.Dim, p.Dim
 		switch {
 		case t.worst:
@@ -78,6 +73,15 @@ func (r *renderer) health(hr plot.Rect, m *Monitor, f *faces) {
 		r.text(fmt.Sprintf("%s/s", plot.SI(float64(t.last))), float64(cell.X+5), float64(cell.Y+16), f.small, val, text.AlignStart)
 		r.text(plot.SI(float64(t.total)), float64(cell.Right()-5), float64(cell.Y+16), f.small, fg, text.AlignEnd)
 	}
+}
+
+// healthCell is where the health strip hr draws the chip of trouble i:
+// seven to a row.
+func healthCell(hr plot.Rect, i int) plot.Rect {
+	const cols, pad, ch = 7, 6, 30
+	cw := (hr.W - 20 - (cols-1)*pad) / cols
+	col, row := i%cols, i/cols
+	return plot.Rect{X: hr.X + 10 + float32(col)*(cw+pad), Y: hr.Y + 26 + float32(row)*(ch+5), W: cw, H: ch}
 }
 
 // logLines is how many of the server's latest warnings and errors the
