@@ -47,6 +47,13 @@ const (
 	// until it fires.
 	ShieldTicks = 150
 	KillScore   = 1
+	// LaserCooldown is the ticks between laser shots, LaserRange how far
+	// a beam reaches (unless an asteroid or a wall stops it first). The
+	// laser is a hitscan weapon: it hits at once along its beam, and the
+	// arena's server judges it against the world as the shooter saw it
+	// (package lagcomp).
+	LaserCooldown = 45
+	LaserRange    = 900.0
 )
 
 // Input is a player's buttons for one tick.
@@ -58,7 +65,11 @@ const (
 	Left
 	Right
 	Fire
+	Laser
 )
+
+// Buttons is every button: an Input with another bit is not one.
+const Buttons = Thrust | Left | Right | Fire | Laser
 
 // Ship is a player's ship.
 type Ship struct {
@@ -76,6 +87,12 @@ type Ship struct {
 	// from Score, which counts kills.
 	AsteroidScore int
 	Input         Input // buttons held this tick
+	// LaserCool is the ticks until the laser is ready; Lasered reports
+	// whether the ship fired its laser in its last step.
+	LaserCool int
+	Lasered   bool
+	// Paused makes the next Step leave the ship as it is (World.Pause).
+	Paused bool
 }
 
 // Bullet is a shot in flight.
@@ -95,6 +112,9 @@ const (
 	Kill EventKind = iota + 1
 	Respawn
 	AsteroidDestroyed
+	// LaserFired is a ship firing its laser (Killer) from (X, Y) at
+	// Angle: the game judges what it hits (World.BeamLength, World.Kill).
+	LaserFired
 )
 
 // Event is something that happened during a step.
@@ -104,6 +124,7 @@ type Event struct {
 	Victim   uint32 // the ship killed or respawned
 	Asteroid uint32 // for AsteroidDestroyed: the asteroid's ID
 	X, Y     float64
+	Angle    float64 // for LaserFired: the beam's direction
 }
 
 // World is the whole game state. Make one with NewWorld or
@@ -275,7 +296,7 @@ func (w *World) spawn(s *Ship) {
 	s.X, s.Y = best[0], best[1]
 	s.VX, s.VY = 0, 0
 	s.Angle = math.Atan2(b.Height/2-s.Y, b.Width/2-s.X)
-	s.Alive, s.RespawnIn, s.Shield, s.Cooldown = true, 0, ShieldTicks, 0
+	s.Alive, s.RespawnIn, s.Shield, s.Cooldown, s.LaserCool, s.Lasered, s.Paused = true, 0, ShieldTicks, 0, 0, false, false
 }
 
 // StepShip advances one ship by one tick under its Input: turning,
@@ -323,6 +344,14 @@ func StepShip(s *Ship, b Bounds) {
 	if s.Shield > 0 {
 		s.Shield--
 	}
+	s.Lasered = false
+	if s.LaserCool > 0 {
+		s.LaserCool--
+	}
+	if s.Input&Laser != 0 && s.LaserCool == 0 {
+		// The laser fires this tick, from where the ship now is.
+		s.LaserCool, s.Lasered, s.Shield = LaserCooldown, true, 0
+	}
 	if s.Input&Fire != 0 && s.Cooldown == 0 {
 		// It fires this tick (World.Step): a ship that shoots is fair
 		// game.
@@ -347,18 +376,11 @@ func (w *World) Step() []Event {
 			}
 			continue
 		}
-		StepShip(s, w.scene.Bounds)
-		if s.Input&Fire != 0 && s.Cooldown == 0 {
-			s.Cooldown = FireCooldown
-			w.nextBullet++
-			cx, cy := math.Cos(s.Angle), math.Sin(s.Angle)
-			w.Bullets = append(w.Bullets, Bullet{
-				ID: w.nextBullet, Owner: s.ID,
-				X: s.X + cx*(ShipRadius+BulletRadius+1), Y: s.Y + cy*(ShipRadius+BulletRadius+1),
-				VX: s.VX + cx*BulletSpeed, VY: s.VY + cy*BulletSpeed,
-				TTL: BulletLife,
-			})
+		if s.Paused {
+			s.Paused = false
+			continue
 		}
+		events = w.moveShip(s, events)
 	}
 	w.collideShips()
 	w.collideAsteroids()
@@ -366,6 +388,50 @@ func (w *World) Step() []Event {
 	w.replaceAsteroids()
 	w.scratch.reset()
 	return events
+}
+
+// moveShip steps live ship s under its Input and fires what it fires.
+func (w *World) moveShip(s *Ship, events []Event) []Event {
+	StepShip(s, w.scene.Bounds)
+	if s.Lasered {
+		events = append(events, Event{Kind: LaserFired, Killer: s.ID, X: s.X, Y: s.Y, Angle: s.Angle})
+	}
+	if s.Input&Fire != 0 && s.Cooldown == 0 {
+		s.Cooldown = FireCooldown
+		w.nextBullet++
+		cx, cy := math.Cos(s.Angle), math.Sin(s.Angle)
+		w.Bullets = append(w.Bullets, Bullet{
+			ID: w.nextBullet, Owner: s.ID,
+			X: s.X + cx*(ShipRadius+BulletRadius+1), Y: s.Y + cy*(ShipRadius+BulletRadius+1),
+			VX: s.VX + cx*BulletSpeed, VY: s.VY + cy*BulletSpeed,
+			TTL: BulletLife,
+		})
+	}
+	return events
+}
+
+// Pause makes the next Step leave player id's ship as it is: it neither
+// moves nor fires (a live ship; a dead one's respawn goes on). A server
+// pauses a ship whose player's next input has not come, rather than
+// repeat an input the player may not have held: each input the player
+// sent then moves the ship exactly once, as the player predicted.
+func (w *World) Pause(id uint32) {
+	if s := w.Ship(id); s != nil && s.Alive {
+		s.Paused = true
+	}
+}
+
+// Extra moves player id's live ship by one tick under input in, outside
+// a Step, and returns what it fired (a LaserFired event; a bullet joins
+// the world): a server that applies two of a player's inputs in one tick
+// applies the first with Extra. Collisions wait for the next Step.
+func (w *World) Extra(id uint32, in Input) []Event {
+	s := w.Ship(id)
+	if s == nil || !s.Alive {
+		return nil
+	}
+	s.Input = in
+	return w.moveShip(s, nil)
 }
 
 // shipSlack is how far, beyond touching, collideShips looks for the
@@ -465,13 +531,7 @@ func (w *World) moveBullets(events []Event) []Event {
 			continue
 		}
 		if i := w.shipHit(&b); i >= 0 {
-			s := &w.Ships[i]
-			s.Alive, s.RespawnIn, s.Input = false, RespawnTicks, 0
-			s.Deaths++
-			if k := w.Ship(b.Owner); k != nil {
-				k.Score += KillScore
-			}
-			events = append(events, Event{Kind: Kill, Killer: b.Owner, Victim: s.ID, X: s.X, Y: s.Y})
+			events = append(events, w.kill(&w.Ships[i], b.Owner))
 			continue
 		}
 		var hit bool
@@ -510,4 +570,77 @@ func (w *World) shipHit(b *Bullet) int {
 		}
 	}
 	return hit
+}
+
+// kill kills ship s, shot by killer, and returns the Kill event.
+func (w *World) kill(s *Ship, killer uint32) Event {
+	s.Alive, s.RespawnIn, s.Input, s.Lasered = false, RespawnTicks, 0, false
+	s.Deaths++
+	if k := w.Ship(killer); k != nil {
+		k.Score += KillScore
+	}
+	return Event{Kind: Kill, Killer: killer, Victim: s.ID, X: s.X, Y: s.Y}
+}
+
+// Kill kills ship victim, hit by killer's laser, if it can be hit (alive,
+// unshielded, not the killer's own), and returns the Kill event.
+func (w *World) Kill(victim, killer uint32) (Event, bool) {
+	s := w.Ship(victim)
+	if s == nil || !s.Alive || s.Shield > 0 || victim == killer {
+		return Event{}, false
+	}
+	return w.kill(s, killer), true
+}
+
+// BeamLength returns how far a laser beam from (x, y) at angle reaches:
+// LaserRange, or less where it leaves the world or meets an asteroid.
+// Ships do not stop it here: the game judges which ship it hits.
+func (w *World) BeamLength(x, y, angle float64) float64 {
+	dx, dy := math.Cos(angle), math.Sin(angle)
+	length := BeamReach(w.scene.Bounds, x, y, angle)
+	for i := range w.Asteroids {
+		a := &w.Asteroids[i]
+		if d, ok := rayCircle(x, y, dx, dy, a.X, a.Y, a.Radius); ok && d < length {
+			length = d
+		}
+	}
+	return length
+}
+
+// BeamReach returns how far a laser beam from (x, y) at angle reaches in
+// a world of bounds b, asteroids and ships aside: LaserRange, or less
+// where it leaves the world.
+func BeamReach(b Bounds, x, y, angle float64) float64 {
+	dx, dy := math.Cos(angle), math.Sin(angle)
+	length := LaserRange
+	if dx > 0 {
+		length = math.Min(length, (b.Width-x)/dx)
+	} else if dx < 0 {
+		length = math.Min(length, -x/dx)
+	}
+	if dy > 0 {
+		length = math.Min(length, (b.Height-y)/dy)
+	} else if dy < 0 {
+		length = math.Min(length, -y/dy)
+	}
+	return math.Max(length, 0)
+}
+
+// rayCircle returns where the ray from (x, y) along the unit vector
+// (dx, dy) first meets the circle at (cx, cy) of radius r: 0 from
+// inside.
+func rayCircle(x, y, dx, dy, cx, cy, r float64) (float64, bool) {
+	ox, oy := cx-x, cy-y
+	along := ox*dx + oy*dy
+	d2 := ox*ox + oy*oy - along*along
+	if d2 > r*r {
+		return 0, false
+	}
+	if ox*ox+oy*oy <= r*r {
+		return 0, true
+	}
+	if along < 0 {
+		return 0, false
+	}
+	return along - math.Sqrt(r*r-d2), true
 }
