@@ -33,9 +33,9 @@ func Example() {
 // loses no input; the server keeps the ones it has not seen yet.
 func ExampleAppendInputs() {
 	sent := []wire.Input{
-		{Seq: 41, Buttons: sim.Thrust},
-		{Seq: 42, Buttons: sim.Thrust | sim.Left},
-		{Seq: 43, Buttons: sim.Fire},
+		{Seq: 41, In: sim.Thrust},
+		{Seq: 42, In: sim.Thrust | sim.Left},
+		{Seq: 43, In: sim.Fire},
 	}
 	msg := wire.AppendInputs(nil, sent)
 	got, err := wire.ParseInputs(nil, msg)
@@ -43,7 +43,7 @@ func ExampleAppendInputs() {
 		log.Fatal(err)
 	}
 	for _, in := range got {
-		fmt.Println(in.Seq, in.Buttons == sent[in.Seq-41].Buttons)
+		fmt.Println(in.Seq, in.In == sent[in.Seq-41].In)
 	}
 	// Output:
 	// 41 true
@@ -81,7 +81,7 @@ func ExampleOwnOf() {
 	fmt.Printf("x %.3f y %.3f vx %.3f angle %v\n", own.X, own.Y, own.VX, own.Angle)
 	fmt.Println(own.X == float64(float32(ship.X)))
 	// Output:
-	// 25 bytes, ack 41 alive true shield true
+	// 26 bytes, ack 41 alive true shield true
 	// x 100.010 y 250.333 vx 12.345 angle 1.5
 	// true
 }

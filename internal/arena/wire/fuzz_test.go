@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
@@ -97,7 +98,7 @@ func FuzzCleanName(f *testing.F) {
 
 func FuzzParseInput(f *testing.F) {
 	addSamples(f, wire.KindInput)
-	f.Add([]byte{byte(wire.KindInput), 0, 0, 0, 0, 1, 0}) // seq 0
+	f.Add([]byte{byte(wire.KindInput), 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}) // seq 0
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ins, err := wire.ParseInputs(nil, data)
 		one, err1 := wire.ParseInput(data)
@@ -116,7 +117,7 @@ func FuzzParseInput(f *testing.F) {
 			requireMalformed(t, err1)
 		}
 		for i, in := range ins {
-			require.Zero(t, in.Buttons&^allBtns)
+			require.Zero(t, in.In&^allBtns)
 			require.Positive(t, in.Seq)
 			if i > 0 {
 				require.Equal(t, ins[i-1].Seq+1, in.Seq, "consecutive")
@@ -125,7 +126,7 @@ func FuzzParseInput(f *testing.F) {
 		// Inputs carry no quantization: the encoding is exact.
 		require.Equal(t, data, wire.AppendInputs(nil, ins))
 		// Parsing into a used destination gives the same.
-		dst := []wire.Input{{Seq: 99, Buttons: sim.Fire}, {}, {}}
+		dst := []wire.Input{{Seq: 99, In: sim.Fire}, {}, {}}
 		dst, err = wire.ParseInputs(dst, data)
 		require.NoError(t, err)
 		require.Equal(t, ins, dst)
@@ -274,10 +275,32 @@ func FuzzParseOwn(f *testing.F) {
 		}
 		m := wire.AppendOwn(nil, o)
 		require.Len(t, m, wire.OwnSize)
-		require.Equal(t, data[:wire.OwnSize-1], m[:wire.OwnSize-1])
-		require.Equal(t, data[wire.OwnSize-1]&3, m[wire.OwnSize-1], "the flags, and nothing else")
+		require.Equal(t, data[:wire.OwnSize-2], m[:wire.OwnSize-2])
+		require.Equal(t, data[wire.OwnSize-2]&3, m[wire.OwnSize-2], "the flags, and nothing else")
+		require.Equal(t, data[wire.OwnSize-1], m[wire.OwnSize-1], "the laser's cooldown")
 		o2, err := wire.ParseOwn(m)
 		require.NoError(t, err)
 		require.Equal(t, o, o2)
+	})
+}
+
+// FuzzParseLaser checks ParseLaser on any bytes: it never panics, refuses
+// all but LaserSize bytes, a non-finite or wild angle and unknown flags,
+// and what it accepts re-encodes to the same bytes.
+func FuzzParseLaser(f *testing.F) {
+	f.Add(wire.AppendLaser(nil, wire.Laser{}))
+	f.Add(wire.AppendLaser(nil, wire.Laser{Shooter: 7, Seq: 99, X: 6400, Y: 4000, Angle: -math.Pi, Length: 900, Victim: 8, Rewind: 350 * time.Millisecond, Capped: true}))
+	f.Add(bytes.Repeat([]byte{0xff}, wire.LaserSize))
+	f.Add([]byte{byte(wire.KindLaser)})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := wire.ParseLaser(data)
+		if err != nil {
+			requireMalformed(t, err)
+			return
+		}
+		require.Len(t, data, wire.LaserSize)
+		require.False(t, math.IsNaN(l.Angle))
+		require.LessOrEqual(t, math.Abs(l.Angle), 3.2)
+		require.Equal(t, data, wire.AppendLaser(nil, l), "exact once parsed")
 	})
 }

@@ -16,10 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/predict"
 )
 
 // Kind is a message's first byte.
@@ -34,6 +36,7 @@ const (
 	KindWelcome  Kind = 16
 	KindEvent    Kind = 18 // (17 was the snapshot of version 1)
 	KindIdentity Kind = 19 // server to client: the game and version it hosts
+	KindLaser    Kind = 20 // server to client: a laser shot as judged
 )
 
 // The arena's identification: what Identify and Identity carry.
@@ -43,8 +46,11 @@ const (
 	// Version is the arena protocol's version. Version 1 added Identify
 	// and Identity; a server that does not answer Identify is older (or
 	// hosts another game). Version 2 replicates the world (package
-	// replicate) and names the scene in the Welcome.
-	Version = 2
+	// replicate) and names the scene in the Welcome. Version 3 sends
+	// inputs as package predict's batches, with the time each input's
+	// screen showed, adds the laser (its cooldown in Own, its verdicts in
+	// Laser messages).
+	Version = 3
 	// MaxGameID bounds a game id's length in bytes.
 	MaxGameID = 32
 )
@@ -89,11 +95,9 @@ type Ident struct {
 }
 
 // Input is the buttons held for one tick, numbered so the server can tell
-// the client which inputs it applied.
-type Input struct {
-	Seq     uint32
-	Buttons sim.Input
-}
+// the client which inputs it applied, with the server time the client's
+// screen showed (for the laser's lag compensation).
+type Input = predict.Input[sim.Input]
 
 // MaxInputs is the most inputs one Input message carries: the newest and
 // the ones before it, so that a lost datagram loses no input.
@@ -273,24 +277,30 @@ func parseIdent(m []byte, k Kind) (Ident, error) {
 	return Ident{Game: string(m[4:]), Version: binary.BigEndian.Uint16(m[1:])}, nil
 }
 
+// InputCodec writes an input's buttons as one byte, and refuses a byte
+// with a bit that is no button.
+var InputCodec = predict.Codec[sim.Input]{
+	Append: func(b []byte, in sim.Input) []byte { return append(b, byte(in)) },
+	Parse: func(b []byte) (sim.Input, int, error) {
+		if len(b) < 1 {
+			return 0, 0, malformed("no buttons")
+		}
+		if b[0]&^byte(sim.Buttons) != 0 {
+			return 0, 0, malformed("buttons %#x", b[0])
+		}
+		return sim.Input(b[0]), 1, nil
+	},
+}
+
 // AppendInputs encodes consecutive inputs, oldest first (at most
-// MaxInputs; extra older ones are left out): the newest seq, the count,
-// then one button byte per input.
+// MaxInputs; extra older ones are left out): the kind, then the inputs as
+// a predict batch (predict.AppendBatch) with one button byte each.
 func AppendInputs(b []byte, ins []Input) []byte {
 	if len(ins) > MaxInputs {
 		ins = ins[len(ins)-MaxInputs:]
 	}
 	b = append(b, byte(KindInput))
-	var newest uint32
-	if len(ins) > 0 {
-		newest = ins[len(ins)-1].Seq
-	}
-	b = binary.BigEndian.AppendUint32(b, newest)
-	b = append(b, byte(len(ins)))
-	for _, in := range ins {
-		b = append(b, byte(in.Buttons))
-	}
-	return b
+	return predict.AppendBatch(b, ins, InputCodec)
 }
 
 // AppendInput encodes a single input.
@@ -299,22 +309,17 @@ func AppendInput(b []byte, in Input) []byte { return AppendInputs(b, []Input{in}
 // ParseInputs decodes an Input message into dst (reused): consecutive
 // inputs ending at the newest seq, oldest first.
 func ParseInputs(dst []Input, m []byte) ([]Input, error) {
-	if len(m) < 6 || Kind(m[0]) != KindInput {
+	if len(m) < 1 || Kind(m[0]) != KindInput {
 		return dst[:0], malformed("input of %d bytes", len(m))
 	}
-	newest, n := binary.BigEndian.Uint32(m[1:]), int(m[5])
-	if n < 1 || n > MaxInputs || len(m) != 6+n || uint32(n) > newest {
-		return dst[:0], malformed("input count %d for seq %d in %d bytes", n, newest, len(m))
+	ins, err := predict.ParseBatch(dst, m[1:], InputCodec)
+	if err != nil {
+		return dst[:0], fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	dst = dst[:0]
-	for i := 0; i < n; i++ {
-		bt := m[6+i]
-		if bt&^byte(sim.Thrust|sim.Left|sim.Right|sim.Fire) != 0 {
-			return dst[:0], malformed("buttons %#x", bt)
-		}
-		dst = append(dst, Input{Seq: newest - uint32(n-1-i), Buttons: sim.Input(bt)})
+	if len(ins) > MaxInputs {
+		return dst[:0], malformed("%d inputs", len(ins))
 	}
-	return dst, nil
+	return ins, nil
 }
 
 // ParseInput decodes a message carrying exactly one input.
@@ -327,6 +332,74 @@ func ParseInput(m []byte) (Input, error) {
 		return Input{}, malformed("%d inputs, want 1", len(ins))
 	}
 	return ins[0], nil
+}
+
+// Laser is the server's verdict on a laser shot, sent to the shooter
+// (guaranteed) and to the players who may see the beam.
+type Laser struct {
+	Shooter uint32
+	// Seq is the shooter's input that fired it.
+	Seq uint32
+	// X, Y and Angle are where the beam starts and its direction, Length
+	// how far it reached (to the ship it hit, an asteroid, a wall or its
+	// range).
+	X, Y, Angle, Length float64
+	// Victim is the ship it hit (0: none).
+	Victim uint32
+	// Rewind is how far back the server judged it (lag compensation;
+	// 0 without), to the millisecond, at most 65.535 s; Capped reports
+	// that the shooter's view was older than the server rewinds.
+	Rewind time.Duration
+	Capped bool
+}
+
+// maxLaserAngle bounds a Laser's angle: π and a little (what a float32
+// makes of it); an angle beyond is sent the short way round.
+const maxLaserAngle = 3.2
+
+// LaserSize is an encoded Laser's size.
+const LaserSize = 1 + 4 + 4 + 2 + 2 + 4 + 2 + 4 + 2 + 1
+
+// AppendLaser encodes a Laser.
+func AppendLaser(b []byte, l Laser) []byte {
+	b = append(b, byte(KindLaser))
+	b = binary.BigEndian.AppendUint32(b, l.Shooter)
+	b = binary.BigEndian.AppendUint32(b, l.Seq)
+	b = binary.BigEndian.AppendUint16(b, qPos(l.X))
+	b = binary.BigEndian.AppendUint16(b, qPos(l.Y))
+	angle := l.Angle
+	if math.Abs(angle) > maxLaserAngle {
+		angle = math.Remainder(angle, 2*math.Pi)
+	}
+	b = binary.BigEndian.AppendUint32(b, math.Float32bits(float32(angle)))
+	b = binary.BigEndian.AppendUint16(b, qPos(l.Length))
+	b = binary.BigEndian.AppendUint32(b, l.Victim)
+	b = binary.BigEndian.AppendUint16(b, uint16(min(max(l.Rewind.Milliseconds(), 0), math.MaxUint16)))
+	var f byte
+	if l.Capped {
+		f |= 1
+	}
+	return append(b, f)
+}
+
+// ParseLaser decodes a Laser.
+func ParseLaser(m []byte) (Laser, error) {
+	if len(m) != LaserSize || Kind(m[0]) != KindLaser {
+		return Laser{}, malformed("laser of %d bytes", len(m))
+	}
+	angle := float64(math.Float32frombits(binary.BigEndian.Uint32(m[13:])))
+	if math.IsNaN(angle) || math.Abs(angle) > maxLaserAngle {
+		return Laser{}, malformed("laser angle %v", angle)
+	}
+	if m[25]&^1 != 0 {
+		return Laser{}, malformed("laser flags %#x", m[25])
+	}
+	return Laser{
+		Shooter: binary.BigEndian.Uint32(m[1:]), Seq: binary.BigEndian.Uint32(m[5:]),
+		X: dqPos(binary.BigEndian.Uint16(m[9:])), Y: dqPos(binary.BigEndian.Uint16(m[11:])), Angle: angle,
+		Length: dqPos(binary.BigEndian.Uint16(m[17:])), Victim: binary.BigEndian.Uint32(m[19:]),
+		Rewind: time.Duration(binary.BigEndian.Uint16(m[23:])) * time.Millisecond, Capped: m[25]&1 != 0,
+	}, nil
 }
 
 // AppendResync encodes a Resync: the client's receiver lacks a state a

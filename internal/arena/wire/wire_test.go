@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -21,7 +22,7 @@ import (
 const (
 	posErr  = 1.0/16 + 1e-9 // an event's position is off by at most half its step (1/8)
 	maxPos  = 8191.875      // the largest position an event carries
-	allBtns = sim.Thrust | sim.Left | sim.Right | sim.Fire
+	allBtns = sim.Buttons
 )
 
 // sample is a valid encoding and the parser that should accept it.
@@ -53,7 +54,7 @@ func samples() []sample {
 		{"resync", wire.AppendResync(nil), wire.ParseResync},
 		{"hello empty name", wire.AppendHello(nil, wire.Hello{}), parseHello},
 		{"hello long name", wire.AppendHello(nil, wire.Hello{Name: "ÉÉÉÉÉÉÉÉ", Color: wire.Colors - 1}), parseHello},
-		{"input", wire.AppendInput(nil, wire.Input{Seq: 0xdeadbeef, Buttons: sim.Thrust | sim.Fire}), parseInputs},
+		{"input", wire.AppendInput(nil, wire.Input{Seq: 0xdeadbeef, In: sim.Thrust | sim.Fire}), parseInputs},
 		{"input first", wire.AppendInput(nil, wire.Input{Seq: 1}), parseInputs},
 		{"inputs", wire.AppendInputs(nil, consecutive(rng, 100, 3)), parseInputs},
 		{"inputs most", wire.AppendInputs(nil, consecutive(rng, wire.MaxInputs, wire.MaxInputs)), parseInputs},
@@ -169,7 +170,7 @@ func TestHelloRoundTrip(t *testing.T) {
 func consecutive(rng *rand.Rand, newest uint32, n int) []wire.Input {
 	ins := make([]wire.Input, n)
 	for i := range ins {
-		ins[i] = wire.Input{Seq: newest - uint32(n-1-i), Buttons: sim.Input(rng.IntN(16))}
+		ins[i] = wire.Input{Seq: newest - uint32(n-1-i), In: sim.Input(rng.IntN(32))}
 	}
 	return ins
 }
@@ -177,9 +178,9 @@ func consecutive(rng *rand.Rand, newest uint32, n int) []wire.Input {
 func TestInputRoundTrip(t *testing.T) {
 	for _, seq := range []uint32{1, 2, 0x01020304, math.MaxUint32} {
 		for b := sim.Input(0); b <= allBtns; b++ {
-			in := wire.Input{Seq: seq, Buttons: b}
+			in := wire.Input{Seq: seq, In: b}
 			m := wire.AppendInput(nil, in)
-			require.Len(t, m, 7)
+			require.Len(t, m, 11) // kind, count, seq, view, buttons
 			k, err := wire.KindOf(m)
 			require.NoError(t, err)
 			require.Equal(t, wire.KindInput, k)
@@ -197,7 +198,7 @@ func TestInputRoundTrip(t *testing.T) {
 		for _, newest := range []uint32{uint32(n), 1000, math.MaxUint32} {
 			ins := consecutive(rng, newest, n)
 			m := wire.AppendInputs(nil, ins)
-			require.Len(t, m, 6+n)
+			require.Len(t, m, 6+5*n)
 			got, err := wire.ParseInputs(nil, m)
 			require.NoError(t, err)
 			require.Equal(t, ins, got)
@@ -438,7 +439,7 @@ func TestMalformedFields(t *testing.T) {
 	for b := range 256 {
 		for i := range 3 {
 			m := wire.AppendInputs(nil, []wire.Input{{Seq: 8}, {Seq: 9}, {Seq: 10}})
-			m[6+i] = byte(b)
+			m[6+5*i+4] = byte(b) // kind, count, seq; per input its view, then its buttons
 			_, err := wire.ParseInputs(nil, m)
 			if b&^int(allBtns) == 0 {
 				require.NoError(t, err)
@@ -453,10 +454,9 @@ func TestMalformedFields(t *testing.T) {
 		n      int
 		ok     bool
 	}{{5, 0, false}, {5, 1, true}, {8, 8, true}, {9, 9, false}, {100, 255, false}, {2, 3, false}, {3, 3, true}, {0, 1, false}} {
-		m := []byte{byte(wire.KindInput)}
-		m = binary.BigEndian.AppendUint32(m, tc.newest)
-		m = append(m, byte(tc.n))
-		m = append(m, make([]byte, tc.n)...)
+		m := []byte{byte(wire.KindInput), byte(tc.n)}
+		m = binary.LittleEndian.AppendUint32(m, tc.newest)
+		m = append(m, make([]byte, 5*tc.n)...)
 		_, err := wire.ParseInputs(nil, m)
 		if tc.ok {
 			require.NoError(t, err, "%+v", tc)
@@ -619,4 +619,45 @@ func requireCleanName(t *testing.T, name string) {
 		require.True(t, unicode.IsPrint(r), "%q kept %U", name, r)
 	}
 	require.Len(t, strings.Fields(name), min(1, len(name)), "one word: %q", name)
+}
+
+func TestLaserRoundTrip(t *testing.T) {
+	for _, l := range []wire.Laser{
+		{},
+		{Shooter: 3, Seq: 1234, X: 100.5, Y: 200.25, Angle: 1.25, Length: 640.125, Victim: 9, Rewind: 287 * time.Millisecond},
+		{Shooter: math.MaxUint32, Seq: math.MaxUint32, X: 6399.875, Y: 3999.875, Angle: -math.Pi, Length: sim.LaserRange, Rewind: 350 * time.Millisecond, Capped: true},
+	} {
+		m := wire.AppendLaser(nil, l)
+		require.Len(t, m, wire.LaserSize)
+		got, err := wire.ParseLaser(m)
+		require.NoError(t, err)
+		want := l
+		want.Angle = float64(float32(l.Angle))
+		want.X, want.Y, want.Length = wire.QuantizePos(l.X), wire.QuantizePos(l.Y), wire.QuantizePos(l.Length)
+		assert.Equal(t, want, got)
+	}
+	// Angles go the short way round; rewinds are milliseconds up to 65.535 s.
+	got, err := wire.ParseLaser(wire.AppendLaser(nil, wire.Laser{Angle: 3 * math.Pi, Rewind: time.Hour}))
+	require.NoError(t, err)
+	assert.InDelta(t, math.Pi, math.Abs(got.Angle), 1e-6)
+	assert.Equal(t, 65535*time.Millisecond, got.Rewind)
+	// Refused: any other size, another kind, a NaN angle, unknown flags.
+	good := wire.AppendLaser(nil, wire.Laser{Shooter: 1})
+	for n := range 2 * wire.LaserSize {
+		if n != wire.LaserSize {
+			_, err := wire.ParseLaser(append(bytes.Clone(good), make([]byte, wire.LaserSize)...)[:n])
+			require.ErrorIs(t, err, wire.ErrMalformed, "%d bytes", n)
+		}
+	}
+	for _, bad := range []func(m []byte){
+		func(m []byte) { m[0] = byte(wire.KindEvent) },
+		func(m []byte) { binary.BigEndian.PutUint32(m[13:], math.Float32bits(float32(math.NaN()))) },
+		func(m []byte) { binary.BigEndian.PutUint32(m[13:], math.Float32bits(5)) },
+		func(m []byte) { m[wire.LaserSize-1] = 2 },
+	} {
+		m := bytes.Clone(good)
+		bad(m)
+		_, err := wire.ParseLaser(m)
+		require.ErrorIs(t, err, wire.ErrMalformed)
+	}
 }

@@ -107,10 +107,13 @@ type Own struct {
 	Angle        float64
 	Alive        bool
 	Shield       bool
+	// LaserCool is the ticks until the ship's laser is ready (at most
+	// sim.LaserCooldown), which the client predicts too.
+	LaserCool int
 }
 
 // OwnSize is an encoded Own's size.
-const OwnSize = 4 + 5*4 + 1
+const OwnSize = 4 + 5*4 + 1 + 1
 
 // AppendOwn encodes an Own.
 func AppendOwn(b []byte, o Own) []byte {
@@ -125,7 +128,7 @@ func AppendOwn(b []byte, o Own) []byte {
 	if o.Shield {
 		f |= 2
 	}
-	return append(b, f)
+	return append(b, f, byte(min(max(o.LaserCool, 0), sim.LaserCooldown)))
 }
 
 // ParseOwn decodes an Own.
@@ -141,11 +144,15 @@ func ParseOwn(b []byte) (Own, error) {
 		}
 		v[i] = f
 	}
+	if b[25] > sim.LaserCooldown {
+		return Own{}, malformed("own laser cooldown %d", b[25])
+	}
 	return Own{Ack: binary.BigEndian.Uint32(b), X: v[0], Y: v[1], VX: v[2], VY: v[3], Angle: v[4],
-		Alive: b[24]&1 != 0, Shield: b[24]&2 != 0}, nil
+		Alive: b[24]&1 != 0, Shield: b[24]&2 != 0, LaserCool: int(b[25])}, nil
 }
 
 // OwnOf is a simulated ship's Own after input ack.
 func OwnOf(s *sim.Ship, ack uint32) Own {
-	return Own{Ack: ack, X: s.X, Y: s.Y, VX: s.VX, VY: s.VY, Angle: s.Angle, Alive: s.Alive, Shield: s.Shield > 0}
+	return Own{Ack: ack, X: s.X, Y: s.Y, VX: s.VX, VY: s.VY, Angle: s.Angle, Alive: s.Alive, Shield: s.Shield > 0,
+		LaserCool: s.LaserCool}
 }

@@ -21,7 +21,8 @@ func TestOwnRoundTrip(t *testing.T) {
 		{},
 		{Ack: 1, X: 100, Y: 200, VX: 3.5, VY: -4.25, Angle: 1, Alive: true},
 		{Ack: math.MaxUint32, X: 6400, Y: 4000, VX: -sim.MaxSpeed, VY: sim.MaxSpeed, Angle: -math.Pi, Alive: true, Shield: true},
-		{Ack: 0x01020304, X: 0.1, Y: 1.0 / 3, VX: 1e-3, VY: -1e-7, Angle: math.Pi, Shield: true},
+		{Ack: 0x01020304, X: 0.1, Y: 1.0 / 3, VX: 1e-3, VY: -1e-7, Angle: math.Pi, Shield: true, LaserCool: sim.LaserCooldown},
+		{Ack: 9, LaserCool: 1},
 		{X: 1e6, Y: -1e6, VX: 999999.9, VY: -0.0, Angle: 123.456},
 	} {
 		m := wire.AppendOwn(nil, o)
@@ -46,7 +47,7 @@ func TestOwnRoundTrip(t *testing.T) {
 		flags         byte
 	}{{false, false, 0}, {true, false, 1}, {false, true, 2}, {true, true, 3}} {
 		m := wire.AppendOwn(nil, wire.Own{Alive: tc.alive, Shield: tc.shield})
-		require.Equal(t, tc.flags, m[wire.OwnSize-1])
+		require.Equal(t, tc.flags, m[wire.OwnSize-2])
 		got, err := wire.ParseOwn(m)
 		require.NoError(t, err)
 		require.Equal(t, wire.Own{Alive: tc.alive, Shield: tc.shield}, got)
@@ -109,11 +110,15 @@ func TestParseOwnMalformed(t *testing.T) {
 	}
 	// Unknown flags are ignored.
 	m := append([]byte(nil), good...)
-	m[wire.OwnSize-1] = 0xfe
+	m[wire.OwnSize-2] = 0xfe
 	got, err := wire.ParseOwn(m)
 	require.NoError(t, err)
 	assert.False(t, got.Alive)
 	assert.True(t, got.Shield)
+	// A laser cooldown longer than the laser's is refused.
+	m[wire.OwnSize-1] = sim.LaserCooldown + 1
+	_, err = wire.ParseOwn(m)
+	require.ErrorIs(t, err, wire.ErrMalformed)
 }
 
 func TestOwnOf(t *testing.T) {
