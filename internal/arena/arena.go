@@ -30,12 +30,15 @@ package arena
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"time"
 
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/lagcomp"
+	"github.com/mpgs/mpgameserver/predict"
 	"github.com/mpgs/mpgameserver/replicate"
 	"github.com/mpgs/mpgameserver/server"
 )
@@ -53,9 +56,13 @@ const (
 	// ViewHalfWidth and ViewHalfHeight are a player's view area around its
 	// ship: the play window's (1280×800 pixels at 0.8 a unit).
 	ViewHalfWidth, ViewHalfHeight = 800, 500
-	// MaxQueuedInputs bounds a player's input queue; older inputs are
-	// dropped so a burst after a stall does not turn into lag.
+	// MaxQueuedInputs bounds a player's input queue (its
+	// predict.Buffer's Depth); older inputs are dropped so a burst after
+	// a stall does not turn into lag.
 	MaxQueuedInputs = 4
+	// LaserView is how far from a laser's origin (either way) players are
+	// shown its beam: a view's half width and a half more.
+	LaserView = ViewHalfWidth * 3 / 2
 	// maxStepsPerUpdate bounds the catch-up after a slow tick.
 	maxStepsPerUpdate = 4
 )
@@ -76,19 +83,30 @@ const (
 	HelloRefill = 500 * time.Millisecond
 )
 
+// Peer is a player's connection as Handler uses it: a *server.Peer, or
+// in a simulation (package lab), a connection state machine of its own.
+// If it also has Hold(n int) error and Release(n int), the replication's
+// memory is charged to it (replicate.Replicator.Add).
+type Peer interface {
+	Token() uint32
+	Send(payload []byte, retry conn.RetryMode, callback func(ok bool)) error
+	Log() *slog.Logger
+	SetLabel(label string)
+}
+
 // seat is the server's state of one connected player.
 type seat struct {
-	c        *server.Peer
+	c        Peer
 	name     string
 	color    uint8
 	named    bool   // its first Hello came: JOIN printed, Join broadcast
 	defName  string // the name when its Hello has none
 	hellos   helloLimit
-	dropped  int          // Hellos over the limit
-	inputs   []wire.Input // received, not yet applied, oldest first
-	lastSeq  uint32       // newest input seq received
-	ack      uint32       // last input applied
-	bad      int          // malformed messages
+	dropped  int // Hellos over the limit
+	inputs   *predict.Buffer[sim.Input]
+	ack      uint32     // last input applied
+	applied  wire.Input // the input applied this tick
+	bad      int        // malformed messages
 	view     *replicate.Viewer
 	resyncAt time.Duration // game time of the last Resync honoured
 	ship     replicate.ID  // its ship's entity
@@ -107,6 +125,7 @@ type Handler struct {
 	acc     time.Duration
 	now     time.Duration // game time: the sum of Update's deltas
 	ins     []wire.Input
+	next    []wire.Input
 	joined  int
 
 	opts      Options
@@ -115,6 +134,21 @@ type Handler struct {
 	bullets   map[uint32]replicate.ID
 	asteroids map[uint32]replicate.ID
 	seen      map[uint32]bool
+
+	hist   *lagcomp.History // the ships' hit circles, each tick
+	shapes []lagcomp.Shape
+	lasers LaserStats
+}
+
+// LaserStats are the laser shots a Handler judged.
+type LaserStats struct {
+	// Fired counts the shots, Hits those that killed a ship.
+	Fired, Hits int
+	// Compensated counts the shots judged in the past (lag compensation),
+	// Capped those whose shooter's view was older than Options.MaxRewind;
+	// RewindSum is the sum of their rewinds, RewindMax the largest.
+	Compensated, Capped  int
+	RewindSum, RewindMax time.Duration
 }
 
 // Options configure an arena server.
@@ -129,7 +163,23 @@ type Options struct {
 	// Budget is each player's downstream budget in bits a second
 	// (replicate.DefaultBudget).
 	Budget int
+	// MaxRewind caps how far back a laser shot is judged: at the time
+	// its shooter's screen showed (lag compensation), but no further
+	// back than this (DefaultMaxRewind).
+	MaxRewind time.Duration
+	// NoLagComp judges laser shots against the world as it is when the
+	// shot reaches the server, to compare with: a shooter must lead its
+	// target by its round trip and interpolation delay.
+	NoLagComp bool
 }
+
+// DefaultMaxRewind is Options.MaxRewind's default. A shot is judged
+// back by the shooter's round trip, its interpolation delay (two
+// snapshot intervals, 67 ms), the tick a snapshot waits for the
+// replicator's workers and a tick or two of input buffering: about 290 ms
+// for a player 75 ms away. So the arena rewinds further than lagcomp's
+// 200 ms default: as far as a round trip of about 200 ms needs.
+const DefaultMaxRewind = 350 * time.Millisecond
 
 // NewHandler returns a classic arena whose spawn points follow seed. It
 // prints JOIN, LEAVE and KILL lines to out (nil discards them); a LEAVE
@@ -146,9 +196,14 @@ func New(out io.Writer, opts Options) *Handler {
 	if opts.Scene.Width == 0 {
 		opts.Scene = sim.Classic()
 	}
+	if opts.MaxRewind <= 0 {
+		opts.MaxRewind = DefaultMaxRewind
+	}
 	h := &Handler{out: out, world: sim.NewSceneWorld(opts.Seed, opts.Scene), players: make(map[uint32]*seat), opts: opts,
 		own: map[*replicate.Viewer]replicate.ID{}, bullets: map[uint32]replicate.ID{}, asteroids: map[uint32]replicate.ID{},
-		seen: map[uint32]bool{}}
+		seen: map[uint32]bool{},
+		// A second of the ships' places, a record a tick.
+		hist: lagcomp.New(lagcomp.Config{Window: time.Second, Frames: sim.TickRate + 4, MaxRewind: opts.MaxRewind})}
 	h.rep = replicate.New(wire.Schema(opts.Scene), replicate.Config{
 		Interval: SnapshotEvery * tickDuration,
 		Budget:   opts.Budget,
@@ -233,13 +288,37 @@ func (h *Handler) HellosDropped(id uint32) int {
 	return 0
 }
 
+// Inputs returns player id's input buffer: how many inputs wait, and
+// its figures. Call it on the event goroutine, as World.
+func (h *Handler) Inputs(id uint32) (waiting int, st predict.BufferStats, ok bool) {
+	p := h.players[id]
+	if p == nil {
+		return 0, predict.BufferStats{}, false
+	}
+	return p.inputs.Len(), p.inputs.Stats(), true
+}
+
+// Lasers returns the laser shots judged so far. Call it on the event
+// goroutine, as World.
+func (h *Handler) Lasers() LaserStats { return h.lasers }
+
 // Connect adds the player's ship and tells the player who it is and who
 // is already there.
-func (h *Handler) Connect(c *server.Peer) {
+func (h *Handler) Connect(c *server.Peer) { h.Join(c) }
+
+// Disconnect removes the player's ship and tells everyone.
+func (h *Handler) Disconnect(c *server.Peer) { h.Leave(c) }
+
+// HandleMessage takes a player's Identify, Hello and inputs.
+func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) { h.Receive(c, msg) }
+
+// Join is Connect for any Peer.
+func (h *Handler) Join(c Peer) {
 	id := c.Token()
 	h.joined++
 	name := fmt.Sprintf("player%d", h.joined)
-	p := &seat{c: c, name: name, defName: name, color: uint8(h.joined-1) % wire.Colors}
+	p := &seat{c: c, name: name, defName: name, color: uint8(h.joined-1) % wire.Colors,
+		inputs: predict.NewBuffer[sim.Input](predict.BufferConfig{Depth: MaxQueuedInputs})}
 	h.players[id] = p
 	h.order = append(h.order, id)
 	h.world.AddShip(id)
@@ -259,8 +338,8 @@ func (h *Handler) Connect(c *server.Peer) {
 	}
 }
 
-// Disconnect removes the player's ship and tells everyone.
-func (h *Handler) Disconnect(c *server.Peer) {
+// Leave is Disconnect for any Peer.
+func (h *Handler) Leave(c Peer) {
 	id := c.Token()
 	p := h.players[id]
 	if p == nil {
@@ -287,8 +366,8 @@ func (h *Handler) Disconnect(c *server.Peer) {
 	}
 }
 
-// HandleMessage takes a player's Identify, Hello and inputs.
-func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
+// Receive is HandleMessage for any Peer.
+func (h *Handler) Receive(c Peer, msg []byte) {
 	p := h.players[c.Token()]
 	if p == nil {
 		return
@@ -313,16 +392,9 @@ func (h *Handler) HandleMessage(c *server.Peer, _ conn.Seq, msg []byte) {
 			h.malformed(p, err)
 			return
 		}
-		// Each message repeats the last few inputs: queue the new ones.
-		for _, in := range ins {
-			if in.Seq > p.lastSeq {
-				p.lastSeq = in.Seq
-				p.inputs = append(p.inputs, in)
-			}
-		}
-		if n := len(p.inputs) - MaxQueuedInputs; n > 0 {
-			p.inputs = append(p.inputs[:0], p.inputs[n:]...)
-		}
+		// Each message repeats the last few inputs: the buffer keeps
+		// the new ones, MaxQueuedInputs at most.
+		p.inputs.Add(ins)
 	case wire.KindResync:
 		if err := wire.ParseResync(msg); err != nil {
 			h.malformed(p, err)
@@ -427,28 +499,129 @@ func (h *Handler) Update(delta time.Duration) {
 
 const tickDuration = time.Second / sim.TickRate
 
-// step applies one input per player, advances the world, announces kills
-// and sends snapshots every SnapshotEvery ticks.
+// step applies one input per player, advances the world, records where
+// the ships are, judges the laser shots, announces kills and sends
+// snapshots every SnapshotEvery ticks.
 func (h *Handler) step() {
 	for id, p := range h.players {
-		if len(p.inputs) > 0 {
-			in := p.inputs[0]
-			p.inputs = p.inputs[1:]
-			p.ack = in.Seq
-			h.world.SetInput(id, in.Buttons)
-		}
-		// No new input: the buttons held last tick stay held.
-	}
-	for _, e := range h.world.Step() {
-		if e.Kind != sim.Kill {
+		// Each input the player sent moves its ship once, as the
+		// player predicted: the next in order; none when it has not
+		// come (the ship waits); two when the player has slack to give
+		// back.
+		ins := p.inputs.Next(h.next[:0])
+		h.next = ins
+		switch len(ins) {
+		case 0:
+			h.world.Pause(id)
 			continue
+		case 2:
+			p.applied = ins[0]
+			for _, e := range h.world.Extra(id, ins[0].In) {
+				if k, ok := h.laser(e); ok {
+					h.kill(k)
+				}
+			}
 		}
-		fmt.Fprintf(h.out, "KILL %s %s\n", h.Name(e.Killer), h.Name(e.Victim))
-		h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: e.Victim, Other: e.Killer, X: e.X, Y: e.Y}), true)
+		in := ins[len(ins)-1]
+		p.ack, p.applied = p.inputs.Applied(), in
+		h.world.SetInput(id, in.In)
+	}
+	events := h.world.Step()
+	h.record()
+	for _, e := range events {
+		switch e.Kind {
+		case sim.LaserFired:
+			if k, ok := h.laser(e); ok {
+				h.kill(k)
+			}
+		case sim.Kill:
+			h.kill(e)
+		}
 	}
 	if h.world.Tick%SnapshotEvery == 0 {
 		h.replicate()
 	}
+}
+
+func (h *Handler) kill(e sim.Event) {
+	fmt.Fprintf(h.out, "KILL %s %s\n", h.Name(e.Killer), h.Name(e.Victim))
+	h.broadcast(wire.AppendEvent(nil, wire.Event{Kind: wire.EventKill, ID: e.Victim, Other: e.Killer, X: e.X, Y: e.Y}), true)
+}
+
+// serverTime is the replicator's time at the world's tick: the time
+// clients render in, and their inputs' View.
+func (h *Handler) serverTime() time.Duration { return time.Duration(h.world.Tick) * tickDuration }
+
+// record keeps where the live ships are this tick, for lag compensation.
+func (h *Handler) record() {
+	h.shapes = h.liveShips(h.shapes[:0])
+	h.hist.Record(h.serverTime(), h.shapes)
+}
+
+// liveShips appends the live ships' hit circles to dst.
+func (h *Handler) liveShips(dst []lagcomp.Shape) []lagcomp.Shape {
+	for i := range h.world.Ships {
+		if s := &h.world.Ships[i]; s.Alive {
+			dst = append(dst, lagcomp.Shape{ID: uint64(s.ID), X: s.X, Y: s.Y, R: sim.ShipRadius})
+		}
+	}
+	return dst
+}
+
+// laser judges a laser shot: the beam goes from the shooter's ship as it
+// is now (the client predicted it there) through the ships as the
+// shooter's screen showed them (its input's View, rewound at most
+// Options.MaxRewind), and stops at the first ship, an asteroid, a wall or
+// its range. The ship it meets dies if it can be hit now (alive,
+// unshielded). The shooter, and the players near, are told the verdict.
+func (h *Handler) laser(e sim.Event) (sim.Event, bool) {
+	p := h.players[e.Killer]
+	if p == nil {
+		return sim.Event{}, false
+	}
+	h.lasers.Fired++
+	l := wire.Laser{Shooter: e.Killer, Seq: p.applied.Seq, X: e.X, Y: e.Y, Angle: e.Angle,
+		Length: h.world.BeamLength(e.X, e.Y, e.Angle)}
+	dx, dy := math.Cos(e.Angle), math.Sin(e.Angle)
+	shooter := uint64(e.Killer)
+	skip := func(id uint64) bool { return id == shooter }
+	var (
+		hit lagcomp.Hit
+		ok  bool
+	)
+	if h.opts.NoLagComp {
+		h.shapes = h.liveShips(h.shapes[:0])
+		hit, ok = lagcomp.Raycast(h.shapes, e.X, e.Y, dx, dy, l.Length, skip)
+	} else {
+		rw := h.hist.Rewind(h.serverTime(), p.applied.View)
+		hit, ok = rw.Raycast(e.X, e.Y, dx, dy, l.Length, skip)
+		l.Rewind, l.Capped = rw.By, rw.Capped && rw.Asked < rw.At
+		h.lasers.Compensated++
+		h.lasers.RewindSum += rw.By
+		h.lasers.RewindMax = max(h.lasers.RewindMax, rw.By)
+		if l.Capped {
+			h.lasers.Capped++
+		}
+	}
+	var kill sim.Event
+	if ok {
+		l.Length = hit.Dist
+		if kill, ok = h.world.Kill(uint32(hit.Shape.ID), e.Killer); ok {
+			l.Victim = kill.Victim
+			h.lasers.Hits++
+		}
+	}
+	msg := wire.AppendLaser(nil, l)
+	for _, o := range h.players {
+		if o == p {
+			h.send(o, msg, true)
+			continue
+		}
+		if s := h.world.Ship(o.c.Token()); s != nil && math.Abs(s.X-e.X) < LaserView && math.Abs(s.Y-e.Y) < LaserView {
+			h.send(o, msg, false)
+		}
+	}
+	return kill, ok
 }
 
 // clock0 is the replicator's time at tick zero: its clock is the

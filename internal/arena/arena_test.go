@@ -202,7 +202,7 @@ func TestPlayersSeeEachOtherAndConverge(t *testing.T) {
 		pc, err := net.Listen(netip.MustParseAddrPort("127.0.0.1:1474"))
 		require.NoError(t, err)
 		players, _, remote, final, lag := play(t, net, pc, 3*time.Second, 1500*time.Millisecond)
-		check(t, players, remote, final, lag, tolerance{mispredMean: 0.5, mispredMax: 20, remoteMean: 1, remoteP95: 5, final: 1, lagMin: 3, lagMax: 11})
+		check(t, players, remote, final, lag, tolerance{mispredMean: 0.1, mispredP99: 0.25, mispredMax: 20, remoteMean: 1, remoteP95: 5, final: 1, lagMin: 3, lagMax: 11})
 	})
 }
 
@@ -221,7 +221,7 @@ func TestConvergenceOverLossyLink(t *testing.T) {
 		assert.Greater(t, out.Dropped+in.Dropped, uint64(20))
 		// The view lags the server by the interpolation delay (6 ticks)
 		// plus the 50 ms (3 ticks) the snapshots travel.
-		check(t, players, remote, final, lag, tolerance{mispredMean: 1, mispredMax: 30, remoteMean: 2, remoteP95: 10, final: 1, lagMin: 7, lagMax: 14})
+		check(t, players, remote, final, lag, tolerance{mispredMean: 0.1, mispredP99: 0.25, mispredMax: 30, remoteMean: 2, remoteP95: 10, final: 1, lagMin: 7, lagMax: 14})
 	})
 }
 
@@ -229,6 +229,7 @@ func TestConvergenceOverLossyLink(t *testing.T) {
 // the lag of the shown world behind the server, in ticks.
 type tolerance struct {
 	mispredMean, mispredMax      float64
+	mispredP99                   float64
 	remoteMean, remoteP95, final float64
 	lagMin, lagMax               float64
 }
@@ -245,9 +246,12 @@ func check(t *testing.T, players []*player.Player, remote, final, lag errStats, 
 		}
 		assert.ElementsMatch(t, []string{"p1", "p2", "p3"}, names, "player %d sees every player by name", i+1)
 		m := p.Mispredictions()
-		t.Logf("p%d: %d reconciliations, misprediction mean %.2f max %.2f units; latency %v", i+1, m.Count, m.Mean(), m.Max, p.Client().Latency())
+		p99 := (&errStats{m.Samples}).pct(0.99)
+		t.Logf("p%d: %d reconciliations, misprediction mean %.3f p99 %.3f max %.2f units, correction mean %.3f; latency %v",
+			i+1, m.Count, m.Mean(), p99, m.Max, m.MeanCorrection(), p.Client().Latency())
 		assert.Greater(t, m.Count, 20)
 		assert.Less(t, m.Mean(), tol.mispredMean, "p%d mean misprediction", i+1)
+		assert.Less(t, p99, tol.mispredP99, "p%d misprediction, 99th percentile", i+1)
 		assert.Less(t, m.Max, tol.mispredMax, "p%d worst misprediction", i+1)
 	}
 	t.Logf("remote ships vs the server at the render tick: %d samples, mean %.2f, p95 %.2f, p99 %.2f, max %.2f units; coasting at the end: mean %.2f max %.2f",

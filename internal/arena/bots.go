@@ -151,6 +151,15 @@ func (b *Bot) Steer(v player.View) sim.Input {
 	case target == nil && inSights(me, v.Asteroids, b.reach):
 		in |= sim.Fire // no ship to hunt: break rocks
 	}
+	// The laser when the beam would meet the target where it is shown
+	// (the server judges it there): no need to lead.
+	if target != nil && !target.Shield && best < sim.LaserRange {
+		dx, dy := math.Cos(me.Angle), math.Sin(me.Angle)
+		ox, oy := target.X-me.X, target.Y-me.Y
+		if ox*dx+oy*dy > 0 && math.Abs(ox*dy-oy*dx) < sim.ShipRadius*0.8 {
+			in |= sim.Laser
+		}
+	}
 	return in
 }
 

@@ -146,7 +146,7 @@ func (p *peer) frame() {
 		_ = p.c.SendGuaranteed(wire.AppendHello(nil, p.hello), nil)
 	}
 	p.seq++
-	_ = p.c.Send(wire.AppendInput(nil, wire.Input{Seq: p.seq, Buttons: sim.Left | sim.Thrust}), conn.RetryNone, nil)
+	_ = p.c.Send(wire.AppendInput(nil, wire.Input{Seq: p.seq, In: sim.Left | sim.Thrust}), conn.RetryNone, nil)
 }
 
 // TestHelloFloodIsNotAmplified: a player that sends 1,024 Hellos a tick

@@ -214,6 +214,7 @@ func (g *Game) drawFrame(screen *ebiten.Image, v player.View, now time.Time) {
 			sprite(screen, g.bullet, cam, bl.X, bl.Y, 0, 1, g.color(v, bl.Owner), 1)
 		}
 	}
+	g.drawBeams(screen, v, cam, now)
 	shipScale := 2.6 * sim.ShipRadius * Scale / 48
 	// Name labels stay off the score board, the kill feed, the minimap
 	// and the overlay: over them a label would garble both.
@@ -611,6 +612,7 @@ func (g *Game) networkOverlay(dst *ebiten.Image, v player.View) {
 		fmt.Sprintf("bytes/s in %sB   out %sB", plot.SI(bin), plot.SI(bout)),
 		lossLine(c.Status(), g.net.lossPercent(), st),
 		replicationLine(v.Replication, snapBytes),
+		laserLine(v.Lasers),
 		fmt.Sprintf("frames/s %.0f   updates/s %.0f", ebiten.ActualFPS(), ebiten.ActualTPS()),
 	}
 	for _, l := range lines {
@@ -642,7 +644,47 @@ func lossLine(st conn.Status, lossPercent float64, s conn.Stats) string {
 }
 
 // overlayRect is where the network overlay is drawn.
-func overlayRect() plot.Rect { return plot.Rect{X: Width - 340, Y: Height - 256, W: 324, H: 226} }
+func overlayRect() plot.Rect { return plot.Rect{X: Width - 340, Y: Height - 276, W: 324, H: 246} }
 
 // overlayLine is the latency graph's color.
 func overlayLine() plot.Color { return plot.RGB(120, 220, 120) }
+
+// drawBeams draws the laser beams of v, fading over player.BeamTime: the
+// local ship's white, others' in their ship's color.
+func (g *Game) drawBeams(dst *ebiten.Image, v player.View, cam camera, now time.Time) {
+	if len(v.Beams) == 0 {
+		return
+	}
+	var m plot.Mesh
+	for _, b := range v.Beams {
+		f := float32(min(1, 1-now.Sub(b.At).Seconds()/player.BeamTime.Seconds()))
+		if f <= 0 {
+			continue
+		}
+		x0, y0 := cam.screen(b.X, b.Y)
+		x1, y1 := cam.screen(b.X+math.Cos(b.Angle)*b.Length, b.Y+math.Sin(b.Angle)*b.Length)
+		c := plot.Color{R: 1, G: 1, B: 1, A: f}
+		if !b.Local {
+			c = plot.Color{R: 1, G: 0.35, B: 0.35, A: f}
+		}
+		m.Line(plot.Point{X: float32(x0), Y: float32(y0)}, plot.Point{X: float32(x1), Y: float32(y1)}, 1+2*f, c)
+		if b.Hit {
+			m.Rect(plot.Rect{X: float32(x1) - 4, Y: float32(y1) - 4, W: 8, H: 8}, c)
+		}
+	}
+	g.painter.Draw(dst, &m)
+}
+
+// laserLine is the overlay's line on the local laser: the server's
+// verdicts on the hits this screen showed, and how far back it judged
+// the last shot (lag compensation).
+func laserLine(l player.Lasers) string {
+	if l.Verdicts == 0 {
+		return "laser (X): no shot yet"
+	}
+	capped := ""
+	if l.LastCapped {
+		capped = " capped"
+	}
+	return fmt.Sprintf("laser hits %d/%d taken  rewind %d ms%s", l.Registered, l.Seen, l.Rewind.Milliseconds(), capped)
+}

@@ -3,7 +3,8 @@
 // client once a frame (through player.Player) and never blocks; Draw
 // renders the arena, a score board, a kill feed, the connection state and
 // a network overlay (N: latency, packets and bytes per second, loss, the
-// replication's entities, delay and snapshot rate, a latency graph).
+// replication's entities, delay and snapshot rate, the laser's verdicts
+// and rewind, a latency graph).
 //
 // The window shows one classic arena's worth of the world at Scale. In
 // the classic scene that is the whole world, as it always was; in a
@@ -13,7 +14,9 @@
 // player on it. The score board lists the best ten players, and the
 // player after them when lower.
 //
-// Controls: Left/Right or A/D turn, Up or W thrusts, Space fires, N
+// Controls: Left/Right or A/D turn, Up or W thrusts, Space fires, X or
+// Shift fires the laser (a beam that hits at once, judged by the server
+// against what this screen showed: the overlay shows how far back), N
 // toggles the network overlay, P saves a screenshot, R reconnects after a
 // failure, Esc quits.
 package game
@@ -214,6 +217,9 @@ func buttons() sim.Input {
 	}
 	if pressed(ebiten.KeySpace) {
 		in |= sim.Fire
+	}
+	if pressed(ebiten.KeyX, ebiten.KeyShiftLeft, ebiten.KeyShiftRight) {
+		in |= sim.Laser
 	}
 	return in
 }

@@ -510,3 +510,41 @@ func BenchmarkDrawMeshes(b *testing.B) {
 		minimapMesh(&m, r, v, c, pal)
 	}
 }
+
+// TestDrawBeams renders laser beams: the local ship's white, another's in
+// red, each along its line and no further, and the overlay's laser line.
+func TestDrawBeams(t *testing.T) {
+	w := guitest.Get(t, win)
+	g, err := newWindow(Options{})
+	require.NoError(t, err)
+	g.overlay = false
+	at := time.Now().Add(time.Hour) // fully lit, however long the frame takes
+	v := player.View{Scene: sim.Classic(), CamX: 800, CamY: 500}
+	v.Ships = []player.Ship{{ID: 1, X: 400, Y: 500, Alive: true, Local: true, Name: "me", Color: 3}}
+	v.Beams = []player.Beam{
+		{X: 400, Y: 500, Angle: 0, Length: 600, Local: true, Hit: true, At: at},
+		{X: 1200, Y: 100, Angle: math.Pi / 2, Length: 300, At: at},
+	}
+	img := render(t, w, g, v)
+	save(t, img, "arena-beams")
+	cam := cameraFor(bounds(v), v.CamX, v.CamY)
+	white, red := color.RGBA{255, 255, 255, 255}, color.RGBA{255, 89, 89, 255}
+	for _, d := range []float64{150, 300, 450} {
+		x, y := cam.screen(400+d, 500)
+		assert.Positive(t, near(img, x, y, 3, white, 30), "the local beam %v along", d)
+	}
+	x, y := cam.screen(1100, 500) // past its end
+	assert.Zero(t, near(img, x, y, 3, white, 30), "the local beam stops at its length")
+	for _, d := range []float64{50, 150, 250} {
+		x, y := cam.screen(1200, 100+d)
+		assert.Positive(t, near(img, x, y, 3, red, 40), "the other beam %v along", d)
+	}
+	x, y = cam.screen(1200, 500)
+	assert.Zero(t, near(img, x, y, 3, red, 40), "the other beam stops at its length")
+
+	assert.Equal(t, "laser (X): no shot yet", laserLine(player.Lasers{}))
+	assert.Equal(t, "laser hits 9/10 taken  rewind 287 ms capped",
+		laserLine(player.Lasers{Verdicts: 10, Seen: 10, Registered: 9, Rewind: 287 * time.Millisecond, LastCapped: true}))
+	wd, _ := text.Measure(laserLine(player.Lasers{Verdicts: 9999, Seen: 9999, Registered: 9999, Rewind: 9999 * time.Millisecond, LastCapped: true}), g.small, 0)
+	assert.Less(t, wd, float64(overlayRect().W-24), "fits in the overlay")
+}

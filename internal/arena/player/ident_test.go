@@ -120,7 +120,7 @@ func TestPlayerRefusesOtherAnswers(t *testing.T) {
 	}{
 		{"another game", &otherServer{reply: wire.AppendIdentity(nil, wire.Ident{Game: "chess", Version: wire.Version})}, player.ErrNotArena, "hosts another game"},
 		{"a newer arena", &otherServer{reply: wire.AppendIdentity(nil, wire.Ident{Game: wire.GameID, Version: wire.Version + 1}), welcome: true},
-			&player.VersionError{Server: wire.Version + 1, Client: wire.Version}, "runs another version of the arena: server v3, this client v2"},
+			&player.VersionError{Server: wire.Version + 1, Client: wire.Version}, "runs another version of the arena: server v4, this client v3"},
 		{"an arena from before identification", &otherServer{welcome: true},
 			&player.VersionError{Server: 0, Client: wire.Version}, "runs an older version of the arena"},
 		{"no answer at all", &otherServer{}, player.ErrNotArena, "hosts another game"},

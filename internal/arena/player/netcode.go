@@ -11,30 +11,32 @@ import (
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/predict"
 	"github.com/mpgs/mpgameserver/replicate"
 )
 
 // Frame does one frame of networking at now with the buttons held: it
 // reads what the server sent, moves the shown world to now, sends this
-// frame's input and predicts the local ship one tick ahead. Once
-// connected, it first asks the server which game it hosts, and gives up
-// on a server that does not answer as an arena server of this version
-// within IdentTimeout (see Err).
+// frame's input (with the inputs before it, and the time the screen
+// shows) and predicts the local ship one tick ahead. Once connected, it
+// first asks the server which game it hosts, and gives up on a server
+// that does not answer as an arena server of this version within
+// IdentTimeout (see Err).
 func (p *Player) Frame(now time.Time, in sim.Input) {
-	p.c.Update()
-	for _, m := range p.c.Messages() {
+	p.link.Update()
+	for _, m := range p.link.Messages() {
 		p.handle(now, m.Data)
 	}
 	if p.rx != nil {
 		p.rx.Advance(now)
 	}
-	if p.err != nil || !p.c.Connected() {
+	if p.err != nil || !p.link.Connected() {
 		return
 	}
 	if p.identAt.IsZero() {
 		// Connected: ask which game the server hosts.
 		p.identAt = now
-		_ = p.c.SendGuaranteed(wire.AppendIdentify(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), nil)
+		_ = p.link.SendGuaranteed(wire.AppendIdentify(nil, wire.Ident{Game: wire.GameID, Version: wire.Version}), nil)
 	}
 	if !p.identified {
 		if now.Sub(p.identAt) >= p.opts.IdentTimeout {
@@ -56,23 +58,40 @@ func (p *Player) Frame(now time.Time, in sim.Input) {
 	}
 	if !p.helloOut {
 		p.helloOut = true
-		_ = p.c.SendGuaranteed(wire.AppendHello(nil, wire.Hello{Name: p.opts.Name, Color: p.opts.Color}), nil)
+		_ = p.link.SendGuaranteed(wire.AppendHello(nil, wire.Hello{Name: p.opts.Name, Color: p.opts.Color}), nil)
 	}
-	p.seq++
-	p.sent = append(p.sent, wire.Input{Seq: p.seq, Buttons: in})
-	if len(p.sent) > Redundancy {
-		p.sent = append(p.sent[:0], p.sent[len(p.sent)-Redundancy:]...)
+	seq := p.pred.Tick(now, in&sim.Buttons, p.rx.RenderTime())
+	p.buf = wire.AppendInputs(p.buf[:0], p.pred.Batch())
+	_ = p.link.Send(p.buf, conn.RetryNone, nil)
+	if st := p.pred.State(); st.Lasered {
+		p.fireLaser(now, &st, seq)
 	}
-	p.buf = wire.AppendInputs(p.buf[:0], p.sent)
-	_ = p.c.Send(p.buf, conn.RetryNone, nil)
-	if p.haveShip && p.local.Alive {
-		p.local.Input = in
-		sim.StepShip(&p.local, p.scene.Bounds)
-		p.history = append(p.history, pending{seq: p.seq, in: in, predicted: p.local})
-	}
-	if len(p.history) > 4*sim.TickRate {
-		p.history = p.history[len(p.history)-4*sim.TickRate:] // a server that stopped acking
-	}
+}
+
+// newPredictor returns the local ship's predictor in scene sc.
+func newPredictor(id uint32, sc sim.Scene) *predict.Predictor[sim.Ship, sim.Input] {
+	b := sc.Bounds
+	return predict.New(sim.Ship{ID: id}, predict.Config[sim.Ship, sim.Input]{
+		Step: func(s *sim.Ship, in sim.Input) {
+			s.Input = in
+			sim.StepShip(s, b)
+		},
+		Redundancy: Redundancy,
+		Distance:   func(a, b *sim.Ship) float64 { return math.Hypot(a.X-b.X, a.Y-b.Y) },
+		Lerp:       lerpShip,
+		Smooth:     SmoothTime,
+		SnapOver:   SnapOver,
+	})
+}
+
+// lerpShip is the ship t of the way from a to b: its place, speed and
+// heading (the short way round) between them, the rest b's.
+func lerpShip(a, b *sim.Ship, t float64) sim.Ship {
+	s := *b
+	s.X, s.Y = a.X+(b.X-a.X)*t, a.Y+(b.Y-a.Y)*t
+	s.VX, s.VY = a.VX+(b.VX-a.VX)*t, a.VY+(b.VY-a.VY)*t
+	s.Angle = a.Angle + math.Remainder(b.Angle-a.Angle, 2*math.Pi)*t
+	return s
 }
 
 func (p *Player) handle(now time.Time, m []byte) {
@@ -88,9 +107,9 @@ func (p *Player) handle(now time.Time, m []byte) {
 				// The server builds on a snapshot this receiver did
 				// not get: ask for the world whole again.
 				p.resyncAt = now
-				_ = p.c.Send(wire.AppendResync(nil), conn.RetryOnTimeout, nil)
+				_ = p.link.Send(wire.AppendResync(nil), conn.RetryOnTimeout, nil)
 			}
-			p.reconcile()
+			p.reconcile(now)
 			return
 		}
 	} else if m[0] == replicate.DefaultTag && !p.welcomed {
@@ -128,11 +147,16 @@ func (p *Player) handle(now time.Time, m []byte) {
 		if sc, ok := sim.SceneByName(w.Scene); ok {
 			p.scene = sc
 			p.rx = replicate.NewReceiver(wire.Schema(sc), replicate.ReceiverConfig{MinDelay: p.opts.InterpDelay})
+			p.pred = newPredictor(p.id, sc)
 			for _, e := range p.early {
 				p.handle(now, e)
 			}
 		}
 		p.early = nil
+	case wire.KindLaser:
+		if l, err := wire.ParseLaser(m); err == nil {
+			p.verdict(now, l)
+		}
 	case wire.KindEvent:
 		e, err := wire.ParseEvent(m)
 		if err != nil {
@@ -161,10 +185,10 @@ func (p *Player) name(id uint32) string {
 	return fmt.Sprintf("#%d", id%1000)
 }
 
-// reconcile resets the local ship to the server's state after the last
-// acknowledged input (the newest snapshot's data) and replays the inputs
-// the server has not applied.
-func (p *Player) reconcile() {
+// reconcile gives the predictor the server's word on the local ship in
+// the newest snapshot's data: its state after the last input the server
+// applied, on which the inputs since are replayed.
+func (p *Player) reconcile(now time.Time) {
 	st := p.rx.Stats()
 	if st.Snapshots == p.snaps {
 		return // nothing new decoded
@@ -174,36 +198,29 @@ func (p *Player) reconcile() {
 	if err != nil {
 		return
 	}
-	if p.haveShip && own.Ack == p.ownAck && own.Ack != 0 {
-		return // the same state as before: a heartbeat, or a late snapshot
-	}
-	p.ownAck = own.Ack
-	keep := p.history[:0]
-	for _, h := range p.history {
-		switch {
-		case h.seq == own.Ack:
-			d := math.Hypot(h.predicted.X-own.X, h.predicted.Y-own.Y)
-			p.mis.Count++
-			p.mis.Sum += d
-			p.mis.Max = math.Max(p.mis.Max, d)
-		case h.seq > own.Ack:
-			keep = append(keep, h)
-		}
-	}
-	p.history = keep
-	p.local = sim.Ship{ID: p.id, X: own.X, Y: own.Y, VX: own.VX, VY: own.VY, Angle: own.Angle, Alive: own.Alive}
+	auth := sim.Ship{ID: p.id, X: own.X, Y: own.Y, VX: own.VX, VY: own.VY, Angle: own.Angle, Alive: own.Alive, LaserCool: own.LaserCool}
 	if own.Shield {
-		p.local.Shield = 1
+		auth.Shield = 1
 	}
+	first := !p.haveShip
 	p.haveShip = true
-	if !p.local.Alive {
-		p.history = p.history[:0]
+	if !own.Alive {
+		// Dead: nothing to predict until the server respawns it.
+		p.pred.Reset(auth)
 		return
 	}
-	for i := range p.history {
-		p.local.Input = p.history[i].in
-		sim.StepShip(&p.local, p.scene.Bounds)
-		p.history[i].predicted = p.local
+	if first || !p.pred.State().Alive {
+		// The ship appeared (the first state, a respawn): where the
+		// server put it is no misprediction.
+		p.pred.Rebase(now, auth, own.Ack)
+		return
+	}
+	before := p.pred.Stats()
+	if !p.pred.Reconcile(now, auth, own.Ack) {
+		return
+	}
+	if after := p.pred.Stats(); after.Errors > before.Errors && len(p.errs) < maxErrs {
+		p.errs = append(p.errs, after.ErrorSum-before.ErrorSum)
 	}
 }
 
@@ -230,8 +247,16 @@ func (p *Player) View(now time.Time) View {
 	if p.rx == nil {
 		return v
 	}
+	var local sim.Ship
 	if p.haveShip {
-		v.CamX, v.CamY = p.local.X, p.local.Y
+		local = p.pred.Shown(now)
+		v.CamX, v.CamY = local.X, local.Y
+	}
+	v.Lasers = p.lasers
+	for _, b := range p.beams {
+		if now.Sub(b.At) < BeamTime {
+			v.Beams = append(v.Beams, b)
+		}
 	}
 	st := p.rx.Stats()
 	v.Replication = Replication{Entities: st.Entities, Delay: st.Delay, Snapshots: st.Snapshots, Bytes: st.Bytes}
@@ -292,8 +317,8 @@ func (p *Player) View(now time.Time) View {
 	slices.SortFunc(v.Ships, func(a, b Ship) int { return cmp.Compare(a.ID, b.ID) })
 	if p.haveShip {
 		me := Ship{
-			ID: p.id, X: p.local.X, Y: p.local.Y, VX: p.local.VX, VY: p.local.VY, Angle: p.local.Angle,
-			Alive: p.local.Alive, Shield: p.local.Shield > 0, Thrust: p.local.Alive && p.local.Input&sim.Thrust != 0,
+			ID: p.id, X: local.X, Y: local.Y, VX: local.VX, VY: local.VY, Angle: local.Angle,
+			Alive: local.Alive, Shield: local.Shield > 0, Thrust: local.Alive && local.Input&sim.Thrust != 0,
 			Name: p.name(p.id), Color: p.names[p.id].color, Local: true,
 		}
 		me.Score, me.Deaths = score(p.id)

@@ -34,7 +34,7 @@ import (
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
-	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/predict"
 	"github.com/mpgs/mpgameserver/replicate"
 )
 
@@ -79,33 +79,39 @@ func (e *VersionError) Error() string {
 	return fmt.Sprintf("player: the server runs arena protocol v%d, this client v%d", e.Server, e.Client)
 }
 
-type pending struct {
-	seq       uint32
-	in        sim.Input
-	predicted sim.Ship // local ship after this input, as predicted
-}
-
 type info struct {
 	name  string
 	color uint8
 }
 
+// Link is the connection a Player plays over: a *client.Client (New), or
+// in a simulation (package lab) a connection state machine of its own
+// (NewOn).
+type Link interface {
+	Update()
+	Messages() []client.Message
+	Connected() bool
+	Status() conn.Status
+	Err() error
+	Send(msg []byte, retry conn.RetryMode, callback func(ok bool)) error
+	SendGuaranteed(msg []byte, callback func(ok bool)) error
+	Disconnect()
+}
+
 // Player is one game client.
 type Player struct {
 	opts Options
-	c    *client.Client
+	c    *client.Client // nil on a Link of another kind
+	link Link
 
 	id         uint32
 	welcomed   bool
 	helloOut   bool
-	identAt    time.Time // when Identify went out (zero: not yet)
-	identified bool      // the server said it hosts the arena, our version
-	err        error     // why the player gave up on the server
-	seq        uint32
-	history    []pending
-	local      sim.Ship
-	haveShip   bool
-	ownAck     uint32
+	identAt    time.Time                               // when Identify went out (zero: not yet)
+	identified bool                                    // the server said it hosts the arena, our version
+	err        error                                   // why the player gave up on the server
+	pred       *predict.Predictor[sim.Ship, sim.Input] // the local ship, from the Welcome on
+	haveShip   bool                                    // the server told the ship's state
 
 	scene     sim.Scene
 	sceneName string
@@ -115,21 +121,42 @@ type Player struct {
 	snaps     uint64 // snapshots the receiver had decoded at the last reconcile
 	names     map[uint32]info
 	kills     []Kill
-	sent      []wire.Input // the last Redundancy inputs
 	buf       []byte
 	badMsg    int
 
-	mis Mispredictions
+	errs   []float64 // each reconciliation's misprediction, the first maxErrs
+	shots  [64]shot  // the local laser shots, by seq modulo 64
+	lasers Lasers
+	beams  []Beam
 }
 
 // Mispredictions measures how far the predicted local ship was from the
-// server's: for every snapshot, the distance between the position
-// predicted after the input the server acknowledged and the position the
-// server computed for it.
+// server's: for every snapshot with a newer input acknowledged, the
+// distance between the position predicted after that input and the
+// position the server computed for it. Corrections are how far the
+// prediction moved at those snapshots (the input's error, and what it
+// did to the inputs since).
 type Mispredictions struct {
 	Count    int
 	Sum, Max float64
+	// Samples are the first errors (up to 100,000), for percentiles.
+	Samples []float64
+	// CorrectionSum is the sum of the corrections, CorrectionMax the
+	// largest; Reconciles their number.
+	Reconciles                   int
+	CorrectionSum, CorrectionMax float64
 }
+
+// MeanCorrection returns the mean correction per reconciliation.
+func (m Mispredictions) MeanCorrection() float64 {
+	if m.Reconciles == 0 {
+		return 0
+	}
+	return m.CorrectionSum / float64(m.Reconciles)
+}
+
+// maxErrs bounds Mispredictions.Samples.
+const maxErrs = 100_000
 
 // Mean returns the mean misprediction distance.
 func (m Mispredictions) Mean() float64 {
@@ -147,6 +174,13 @@ const maxEarly = 64
 // datagrams in a row are lost.
 const Redundancy = 4
 
+// Smoothing of the local ship's corrections: spread over SmoothTime,
+// unless larger than SnapOver (a respawn).
+const (
+	SmoothTime = 100 * time.Millisecond
+	SnapOver   = 4 * sim.ShipRadius
+)
+
 // New returns a player that is not connected yet.
 func New(opts Options) *Player {
 	if opts.IdentTimeout <= 0 {
@@ -155,12 +189,25 @@ func New(opts Options) *Player {
 	if opts.Dial == nil {
 		opts.Dial = dial
 	}
-	return &Player{opts: opts, c: client.New(client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout, Dial: opts.Dial}), names: make(map[uint32]info)}
+	c := client.New(client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout, Dial: opts.Dial})
+	return &Player{opts: opts, c: c, link: c, names: make(map[uint32]info)}
+}
+
+// NewOn returns a player on a link of its own, already connecting or
+// connected (Connect is not for it): the simulations' (package lab).
+func NewOn(link Link, opts Options) *Player {
+	if opts.IdentTimeout <= 0 {
+		opts.IdentTimeout = DefaultIdentTimeout
+	}
+	return &Player{opts: opts, link: link, names: make(map[uint32]info)}
 }
 
 // Connect starts connecting to addr; Frame carries it on.
 func (p *Player) Connect(addr string) error {
-	*p = Player{opts: p.opts, c: p.c, names: make(map[uint32]info)}
+	if p.c == nil {
+		return errors.New("player: Connect on a player of its own link")
+	}
+	*p = Player{opts: p.opts, c: p.c, link: p.c, names: make(map[uint32]info)}
 	return p.c.Connect(addr, nil)
 }
 
@@ -175,7 +222,7 @@ func dial(addr string) (transport.Conn, error) {
 }
 
 // Client returns the underlying mpgameserver client (status, latency,
-// statistics).
+// statistics); nil for a player made with NewOn.
 func (p *Player) Client() *client.Client { return p.c }
 
 // ID returns the local ship's id (0 before the welcome).
@@ -187,7 +234,7 @@ func (p *Player) Welcomed() bool { return p.welcomed }
 // InGame reports whether the player is playing: connected to an arena
 // server of its version, which welcomed it.
 func (p *Player) InGame() bool {
-	return p.welcomed && p.identified && p.err == nil && p.c.Connected()
+	return p.welcomed && p.identified && p.err == nil && p.link.Connected()
 }
 
 // Err returns why the player is out of the game: ErrNotArena or a
@@ -199,8 +246,8 @@ func (p *Player) Err() error {
 	if p.err != nil {
 		return p.err
 	}
-	if p.c.Status().Closed() {
-		return p.c.Err()
+	if p.link.Status().Closed() {
+		return p.link.Err()
 	}
 	return nil
 }
@@ -209,9 +256,18 @@ func (p *Player) Err() error {
 func (p *Player) giveUp(err error) {
 	if p.err == nil {
 		p.err = err
-		p.c.Disconnect()
+		p.link.Disconnect()
 	}
 }
 
 // Mispredictions returns the prediction error so far.
-func (p *Player) Mispredictions() Mispredictions { return p.mis }
+func (p *Player) Mispredictions() Mispredictions {
+	var m Mispredictions
+	if p.pred == nil {
+		return m
+	}
+	st := p.pred.Stats()
+	m.Count, m.Sum, m.Max, m.Samples = int(st.Errors), st.ErrorSum, st.ErrorMax, p.errs
+	m.Reconciles, m.CorrectionSum, m.CorrectionMax = int(st.Reconciles), st.CorrectionSum, st.CorrectionMax
+	return m
+}

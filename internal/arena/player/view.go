@@ -74,4 +74,42 @@ type View struct {
 	// world's centre before it is known.
 	CamX, CamY  float64
 	Replication Replication
+	// Beams are the laser beams of the last BeamTime, oldest first.
+	Beams []Beam
+	// Lasers are the local player's laser shots and the server's
+	// verdicts, with the rewind it judged the last one at.
+	Lasers Lasers
+}
+
+// Beam is a laser beam to draw.
+type Beam struct {
+	X, Y, Angle, Length float64
+	// Local reports a beam of the local ship, drawn when it fired (as
+	// its screen showed it), not when the server's verdict came; Hit
+	// that it stopped at a ship (on this screen for a local beam, on the
+	// server for others').
+	Local, Hit bool
+	At         time.Time
+}
+
+// BeamTime is how long a beam is drawn.
+const BeamTime = 250 * time.Millisecond
+
+// Lasers counts the local player's laser shots.
+type Lasers struct {
+	// Fired counts the shots the local ship fired (as predicted); Seen
+	// those that hit a ship on this player's screen (the first ship the
+	// beam met, alive and unshielded as shown).
+	Fired, Seen int
+	// Verdicts counts the server's verdicts on them; Registered the seen
+	// hits the server judged hits too; Unseen the hits it judged on
+	// shots that missed on screen.
+	Verdicts, Registered, Unseen int
+	// Capped counts verdicts whose view was older than the server
+	// rewinds; RewindSum is the sum of the verdicts' rewinds, Rewind
+	// and LastCapped the last one's.
+	Capped     int
+	RewindSum  time.Duration
+	Rewind     time.Duration
+	LastCapped bool
 }
