@@ -5,7 +5,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,6 +44,40 @@ func TestSimulate(t *testing.T) {
 	code, out, _ = runArgs("simulate", "--messages", "200", "--mode", "none", "--size", "50")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "more than once 0")
+}
+
+// TestSimulateArenaLaser: the laser scenario's report, with and without
+// lag compensation, on the scenario's own link unless told otherwise.
+func TestSimulateArenaLaser(t *testing.T) {
+	code, out, errOut := runArgs("simulate", "--game", "arena", "--scenario", "laser", "--duration", "60s")
+	require.Equal(t, 0, code, errOut)
+	t.Logf("%s", out)
+	assert.Contains(t, out, "link: loss 5%, duplicate 0%, delay 75ms + up to 0s, reorder 0%, each way")
+	on := regexp.MustCompile(`(?m)^laser: seen=(\d+) registered=(\d+) \(`).FindStringSubmatch(out)
+	require.NotNil(t, on, "a line that starts with laser: and gives seen= and registered=")
+	seen, _ := strconv.Atoi(on[1])
+	reg, _ := strconv.Atoi(on[2])
+	assert.Positive(t, seen)
+	assert.GreaterOrEqual(t, float64(reg), 0.9*float64(seen), "most hits seen are registered")
+	assert.Regexp(t, `(?m)^without lag compensation: seen=\d+ registered=\d+ `, out)
+	assert.Regexp(t, `(?m)^prediction \(shooter\): \d+ reconciles, misprediction mean [0-9.]+ p99 [0-9.]+ `, out)
+
+	code, out, _ = runArgs("simulate", "--game", "arena", "--duration", "5s", "--delay", "10ms", "--loss", "0")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "link: loss 0%, duplicate 0%, delay 10ms + up to 0s")
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--game", "chess"}, `--game "chess"`},
+		{[]string{"--game", "arena", "--scenario", "duel"}, `--scenario "duel"`},
+		{[]string{"--game", "arena", "--duration", "10ms"}, "--duration 10ms"},
+		{[]string{"--game", "arena", "--max-rewind", "0s"}, "--max-rewind 0s"},
+	} {
+		code, _, errOut := runArgs(append([]string{"simulate"}, tc.args...)...)
+		assert.Equal(t, 1, code, tc.args)
+		assert.Contains(t, errOut, tc.msg, tc.args)
+	}
 }
 
 func TestSimulateFlagErrors(t *testing.T) {

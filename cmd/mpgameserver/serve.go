@@ -44,7 +44,8 @@ func games() map[string]func(out io.Writer) server.EventHandler {
 // arenaOptions are the arena's options from the flags (check has run).
 func (f *serverFlags) arenaOptions() arena.Options {
 	sc, _ := sim.SceneByName(f.scene)
-	return arena.Options{Seed: uint64(time.Now().UnixNano()), Scene: sc, Full: f.repl == "full", Budget: f.budget}
+	return arena.Options{Seed: uint64(time.Now().UnixNano()), Scene: sc, Full: f.repl == "full", Budget: f.budget,
+		MaxRewind: f.rewind, NoLagComp: f.rewind < 0}
 }
 
 func sceneNames() string {
@@ -100,6 +101,7 @@ type serverFlags struct {
 	scene     string
 	repl      string
 	budget    int
+	rewind    time.Duration
 }
 
 // check validates every flag, and loads the --key file, before anything
@@ -123,8 +125,11 @@ func (f *serverFlags) check() error {
 	if f.budget < 0 {
 		return fmt.Errorf("--budget %d: want 0 (the default) or more", f.budget)
 	}
-	if f.game != "arena" && (f.scene != "classic" || f.repl != "delta" || f.budget != 0) {
-		return fmt.Errorf("--scene, --replication and --budget are the arena's; add --game arena")
+	if f.rewind > 10*time.Second {
+		return fmt.Errorf("--max-rewind %v: want at most 10s", f.rewind)
+	}
+	if f.game != "arena" && (f.scene != "classic" || f.repl != "delta" || f.budget != 0 || f.rewind != arena.DefaultMaxRewind) {
+		return fmt.Errorf("--scene, --replication, --budget and --max-rewind are the arena's; add --game arena")
 	}
 	level, err := cli.LogLevel(f.logLevel)
 	if err != nil {
@@ -256,6 +261,8 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.repl, "replication", "delta", "how the arena sends its world: delta (what each player sees, as changes against what it\n"+
 		"acknowledged, within --budget) or full (the whole world in every snapshot, to compare with)")
 	fs.IntVar(&f.budget, "budget", 0, "each arena player's downstream budget for the world, in bits a second (0: 64,000)")
+	fs.DurationVar(&f.rewind, "max-rewind", arena.DefaultMaxRewind, "how far back the arena judges a laser shot, at most: at the time the shooter's screen\n"+
+		"showed (lag compensation); a negative value judges shots at the present")
 	fs.BoolVar(&f.netsim, "netsim", false, "run the socket behind a simulated network whose loss, latency, jitter, duplication and\n"+
 		"reordering a monitor can change, for all clients or one (a development tool: perfect until changed)")
 	fs.StringVar(&f.adminTok, "admin-token", "", "bearer token (16 bytes or more) that the --http admin API needs for its actions (disconnect,\n"+

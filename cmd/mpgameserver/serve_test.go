@@ -230,6 +230,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1:0", "--http", "localhost:http2"}, 1, `--http "localhost:http2"`},
 		{[]string{"--bots", "2", "--game", "echo"}, 1, "--bots 2: bots play the arena game only; add --game arena"},
 		{[]string{"--bots", "-1", "--game", "arena"}, 1, "--bots -1: want 0 or more"},
+		{[]string{"--max-rewind", "100ms"}, 1, "--scene, --replication, --budget and --max-rewind are the arena's; add --game arena"},
+		{[]string{"--game", "arena", "--max-rewind", "11s"}, 1, "--max-rewind 11s: want at most 10s"},
 		{[]string{"--web", "8080"}, 1, `--web "8080": want host:port`},
 		{[]string{"--web-cert", "c.pem"}, 1, "--web-cert and --web-key go together"},
 		{[]string{"--web-cert", "c.pem", "--web-key", "k.pem"}, 1, "--web-cert needs --web"},
