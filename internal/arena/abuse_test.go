@@ -2,17 +2,13 @@ package arena_test
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
-	"github.com/mpgs/mpgameserver/internal/arena/player"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/attack"
 	"github.com/mpgs/mpgameserver/internal/protocol"
@@ -30,22 +26,8 @@ func TestLyingAcksBesidePlayers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("64 players for 12 s")
 	}
-	root, err := conn.GenerateKey(nil)
-	require.NoError(t, err)
 	h := arena.New(nil, arena.Options{Seed: 5, Scene: sim.Battle()})
-	srv, err := server.New(server.Config{Handler: h, RootKey: root, Logger: slog.New(slog.DiscardHandler),
-		MaxSessionsPerHost: -1, KeepAliveInterval: arena.KeepAlive}, "127.0.0.1:0")
-	require.NoError(t, err)
-	go srv.Run()
-	defer func() { srv.Stop(); <-srv.Done() }()
-
-	var players []*player.Player
-	for i := range 64 {
-		p := player.New(player.Options{Name: fmt.Sprintf("p%d", i+1), Key: root.Public()})
-		require.NoError(t, p.Connect(srv.Addr().String()))
-		defer p.Client().ForceDisconnect()
-		players = append(players, p)
-	}
+	srv, root, players := onSockets(t, h, 64)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var liars []*attack.Client

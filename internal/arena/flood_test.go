@@ -1,8 +1,6 @@
 package arena_test
 
 import (
-	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -12,11 +10,9 @@ import (
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
-	"github.com/mpgs/mpgameserver/internal/arena/player"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
 	"github.com/mpgs/mpgameserver/predict"
-	"github.com/mpgs/mpgameserver/server"
 )
 
 // TestInputFloodBesidePlayers: a client that floods the server with input
@@ -25,22 +21,8 @@ import (
 // more than its depth, and the players keep playing: their inputs are
 // applied in order and their predictions stay right.
 func TestInputFloodBesidePlayers(t *testing.T) {
-	root, err := conn.GenerateKey(nil)
-	require.NoError(t, err)
 	h := arena.New(nil, arena.Options{Seed: 9})
-	srv, err := server.New(server.Config{Handler: h, RootKey: root, Logger: slog.New(slog.DiscardHandler),
-		MaxSessionsPerHost: -1, KeepAliveInterval: arena.KeepAlive}, "127.0.0.1:0")
-	require.NoError(t, err)
-	go srv.Run()
-	defer func() { srv.Stop(); <-srv.Done() }()
-
-	var players []*player.Player
-	for i := range 3 {
-		p := player.New(player.Options{Name: fmt.Sprintf("p%d", i+1), Key: root.Public()})
-		require.NoError(t, p.Connect(srv.Addr().String()))
-		defer p.Client().ForceDisconnect()
-		players = append(players, p)
-	}
+	srv, root, players := onSockets(t, h, 3)
 	flood := client.New(client.Config{ServerKey: root.Public()})
 	require.NoError(t, flood.Connect(srv.Addr().String(), nil))
 	defer flood.ForceDisconnect()
