@@ -175,8 +175,8 @@ type Options struct {
 
 // DefaultMaxRewind is Options.MaxRewind's default. A shot is judged
 // back by the shooter's round trip, its interpolation delay (two
-// snapshot intervals, 67 ms), the tick a snapshot waits for the
-// replicator's workers and a tick or two of input buffering: about 290 ms
+// snapshot intervals, 67 ms), the frame a snapshot waits before the
+// client reads it and a tick or two of input buffering: about 290 ms
 // for a player 75 ms away. So the arena rewinds further than lagcomp's
 // 200 ms default: as far as a round trip of about 200 ms needs.
 const DefaultMaxRewind = 350 * time.Millisecond
