@@ -503,7 +503,8 @@ const tickDuration = time.Second / sim.TickRate
 // the ships are, judges the laser shots, announces kills and sends
 // snapshots every SnapshotEvery ticks.
 func (h *Handler) step() {
-	for id, p := range h.players {
+	for _, id := range h.order { // in join order: the same inputs, the same world
+		p := h.players[id]
 		// Each input the player sent moves its ship once, as the
 		// player predicted: the next in order; none when it has not
 		// come (the ship waits); two when the player has slack to give
