@@ -18,6 +18,10 @@ type Config struct {
 	// Handler receives the server's events, all on one goroutine.
 	// Required.
 	Handler EventHandler
+	// Recorder, when set, is told every event the handler is given, in
+	// order, on the handler's goroutine: a flight recorder (`serve
+	// --record`). Its methods must not block.
+	Recorder Recorder
 	// RootKey signs the handshake; clients pin its public key. Nil: a
 	// new key is made, which clients cannot pin unless they get it from
 	// Server.RootKey().Public().

@@ -546,6 +546,7 @@ func (s *Server) leave(p *Peer) {
 	active := len(s.peers) - s.left
 	s.stats.Disconnects++
 	reason := p.conn.Err()
+	why := LeftOther
 	switch {
 	case errors.Is(reason, conn.ErrOverBudget):
 		s.stats.OverBudget++
@@ -553,10 +554,13 @@ func (s *Server) leave(p *Peer) {
 		s.stats.OutOfWindow++
 	case errors.Is(reason, conn.ErrTimeout):
 		s.stats.TimedOut++
+		why = LeftTimedOut
 	case errors.Is(reason, conn.ErrPeerClosed):
 		s.stats.ClientClosed++
+		why = LeftClientClosed
 	case errors.Is(reason, conn.ErrLocalClose):
 		s.stats.ServerClosed++
+		why = LeftServerClosed
 	default:
 		s.stats.OtherDisconnects++
 	}
@@ -566,7 +570,7 @@ func (s *Server) leave(p *Peer) {
 	} else {
 		p.log.Info("client disconnected", "reason", errString(reason), "active", active)
 	}
-	s.callDisconnect(p)
+	s.callDisconnect(p, why)
 }
 
 func errString(err error) string {
@@ -690,23 +694,48 @@ func (s *Server) callStarting() {
 }
 
 func (s *Server) callConnect(p *Peer) {
+	if r := s.cfg.Recorder; r != nil {
+		r.Connect(s.now, p.Token(), p.addr)
+	}
 	defer s.recovered(p, "Connect")
 	s.cfg.Handler.Connect(p)
 }
 
-func (s *Server) callDisconnect(p *Peer) {
+func (s *Server) callDisconnect(p *Peer, reason DisconnectReason) {
+	if r := s.cfg.Recorder; r != nil {
+		r.Disconnect(s.now, p.Token(), reason)
+	}
 	defer s.recovered(p, "Disconnect")
 	s.cfg.Handler.Disconnect(p)
 }
 
 func (s *Server) callHandleMessage(p *Peer, seq conn.Seq, msg []byte) {
+	if r := s.cfg.Recorder; r != nil {
+		r.Message(s.now, p.Token(), msg)
+	}
 	defer s.recovered(p, "HandleMessage")
 	s.cfg.Handler.HandleMessage(p, seq, msg)
 }
 
 func (s *Server) callUpdate(delta time.Duration) {
+	r := s.cfg.Recorder
+	if r != nil {
+		r.Tick(s.now, s.tickNo, delta)
+	}
+	s.update(delta)
+	if c, ok := s.cfg.Handler.(Checksummer); ok && r != nil {
+		s.callChecksum(r, c)
+	}
+}
+
+func (s *Server) update(delta time.Duration) {
 	defer s.recovered(nil, "Update")
 	s.cfg.Handler.Update(delta)
+}
+
+func (s *Server) callChecksum(r Recorder, c Checksummer) {
+	defer s.recovered(nil, "Checksum")
+	r.Checksum(s.now, s.tickNo, c.Checksum())
 }
 
 func (s *Server) callShutdown() {
