@@ -26,6 +26,7 @@ import (
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/cli"
 	"github.com/mpgs/mpgameserver/internal/echo"
+	"github.com/mpgs/mpgameserver/internal/record"
 	"github.com/mpgs/mpgameserver/ops/admin"
 	"github.com/mpgs/mpgameserver/ops/agones"
 	"github.com/mpgs/mpgameserver/ops/endpoint"
@@ -102,6 +103,8 @@ type serverFlags struct {
 	repl      string
 	budget    int
 	rewind    time.Duration
+	record    string // --record: the recording's directory
+	recAddrs  bool   // --record-addrs: keep clients' addresses in it
 }
 
 // check validates every flag, and loads the --key file, before anything
@@ -124,6 +127,9 @@ func (f *serverFlags) check() error {
 	}
 	if f.budget < 0 {
 		return fmt.Errorf("--budget %d: want 0 (the default) or more", f.budget)
+	}
+	if f.recAddrs && f.record == "" {
+		return fmt.Errorf("--record-addrs needs --record")
 	}
 	if f.rewind > 10*time.Second {
 		return fmt.Errorf("--max-rewind %v: want at most 10s", f.rewind)
@@ -263,6 +269,9 @@ func (f *serverFlags) register(fs interface {
 	fs.IntVar(&f.budget, "budget", 0, "each arena player's downstream budget for the world, in bits a second (0: 64,000)")
 	fs.DurationVar(&f.rewind, "max-rewind", arena.DefaultMaxRewind, "how far back the arena judges a laser shot, at most: at the time the shooter's screen\n"+
 		"showed (lag compensation); a negative value judges shots at the present")
+	fs.StringVar(&f.record, "record", "", "record what the game is given (connects, messages, ticks, the world's checksum) into this\n"+
+		"directory: the last 30 minutes, at most 1 GiB, compressed, clients' addresses hashed")
+	fs.BoolVar(&f.recAddrs, "record-addrs", false, "keep clients' addresses in the --record recording instead of hashes")
 	fs.BoolVar(&f.netsim, "netsim", false, "run the socket behind a simulated network whose loss, latency, jitter, duplication and\n"+
 		"reordering a monitor can change, for all clients or one (a development tool: perfect until changed)")
 	fs.StringVar(&f.adminTok, "admin-token", "", "bearer token (16 bytes or more) that the --http admin API needs for its actions (disconnect,\n"+
@@ -301,6 +310,7 @@ type hosted struct {
 	log    *slog.Logger
 	local  *admin.Local // what a monitor reads and does, in this process or over --http
 	access *os.File
+	rec    *record.Writer                // --record's, closed after the server
 	https  []*served                     // the --http and --web listeners
 	webURL string                        // the --web page's URL, once it listens
 	mu     sync.Mutex                    // guards guards: the status page reads it while --web starts
@@ -364,6 +374,13 @@ func (h *hosted) close() {
 	if h.access != nil {
 		h.access.Close()
 	}
+	if h.rec != nil {
+		if err := h.rec.Close(); err != nil {
+			h.log.Warn("--record: the recording's end was not written", "err", err)
+		}
+		st := h.rec.Stats()
+		h.log.Info("recording closed", "records", st.Records, "dropped", st.RecordsDropped)
+	}
 }
 
 // abort releases everything of a server that will not run.
@@ -397,6 +414,14 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	}
 	if f.bots > 0 && f.perHost > 0 {
 		cfg.MaxSessionsPerHost += f.bots // the bots all come from this machine
+	}
+	if f.record != "" {
+		w, err := record.NewWriter(f.record, record.Config{KeepAddrs: f.recAddrs, Logger: log}, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("--record: %w", err)
+		}
+		h.rec, cfg.Recorder = w, w
+		log.Info("recording what the game is given", "dir", f.record, "addresses", map[bool]string{true: "kept", false: "hashed"}[f.recAddrs])
 	}
 	if f.accessLog != "" {
 		file, err := os.OpenFile(f.accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -29,6 +30,7 @@ import (
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/echocheck"
+	"github.com/mpgs/mpgameserver/internal/record"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 )
 
@@ -232,6 +234,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--bots", "-1", "--game", "arena"}, 1, "--bots -1: want 0 or more"},
 		{[]string{"--max-rewind", "100ms"}, 1, "--scene, --replication, --budget and --max-rewind are the arena's; add --game arena"},
 		{[]string{"--game", "arena", "--max-rewind", "11s"}, 1, "--max-rewind 11s: want at most 10s"},
+		{[]string{"--record-addrs"}, 1, "--record-addrs needs --record"},
 		{[]string{"--web", "8080"}, 1, `--web "8080": want host:port`},
 		{[]string{"--web-cert", "c.pem"}, 1, "--web-cert and --web-key go together"},
 		{[]string{"--web-cert", "c.pem", "--web-key", "k.pem"}, 1, "--web-cert needs --web"},
@@ -311,4 +314,62 @@ func TestServeWarnsOfAReadableKey(t *testing.T) {
 	stop()
 	assert.Contains(t, errOut.String(), "the root key file can be read by other users")
 	assert.Contains(t, errOut.String(), "chmod 600")
+}
+
+// TestServeRecords: --record writes what the game was given. Bots join an
+// arena; after the stop the recording holds their connects and messages
+// in ticks that only go up, the world's checksum after every tick, and
+// no address but hashes.
+func TestServeRecords(t *testing.T) {
+	dir := t.TempDir()
+	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "arena", "--bots", "2", "--record", dir)
+	deadline := time.Now().Add(time.Minute) // a bound for a broken server, not a measure
+	for strings.Count(out.String(), "JOIN ") < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.Equal(t, 2, strings.Count(out.String(), "JOIN "), "the bots joined")
+	require.Equal(t, 0, stop())
+	assert.Contains(t, errOut.String(), "recording what the game is given")
+
+	r, err := record.Open(dir)
+	require.NoError(t, err)
+	defer r.Close()
+	var (
+		ticks, sums, msgs int
+		last              uint64
+		peers             = map[uint32]bool{}
+	)
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		switch rec.Kind {
+		case record.KindTick:
+			require.Greater(t, rec.Tick, last, "ticks go up")
+			last = rec.Tick
+			ticks++
+		case record.KindChecksum:
+			require.Equal(t, last, rec.Tick, "the checksum of the tick just run")
+			sums++
+		case record.KindConnect:
+			require.True(t, rec.Hashed, "addresses are hashed")
+			peers[rec.Peer] = true
+		case record.KindMessage:
+			require.True(t, peers[rec.Peer], "messages of a client that connected")
+			msgs++
+		}
+	}
+	t.Logf("%d ticks, %d checksums, %d messages from %d clients", ticks, sums, msgs, len(peers))
+	assert.Len(t, peers, 2)
+	assert.Positive(t, msgs)
+	assert.Equal(t, ticks, sums, "a checksum after every tick")
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "127.0.0.1", "no address in %s", f)
+	}
 }

@@ -262,6 +262,10 @@ func (h *Handler) ReportWorld(m *server.WorldMap) {
 	}
 }
 
+// Checksum digests the world (sim.World.Checksum): a recording of the
+// server (serve --record) carries it for every tick (server.Checksummer).
+func (h *Handler) Checksum() uint64 { return h.world.Checksum() }
+
 // Shutdown stops the replicator's workers.
 func (h *Handler) Shutdown() { h.rep.Close() }
 

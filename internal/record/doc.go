@@ -8,8 +8,11 @@
 // A recording is a sequence of small records, in the order the server
 // made them:
 //
-//   - Tick{Tick, Delta}: a server tick began (Delta is the handler's
-//     Update delta). The records that follow belong to that tick.
+//   - Tick{Tick, Delta}: the handler's Update was called with Delta,
+//     at the server's tick number Tick. A server (server.Recorder) makes
+//     it after the connects, messages and disconnects the handler was
+//     given during that tick: a replay gives a handler the records in
+//     order and calls its Update at each Tick.
 //   - Connect{Peer, Addr}: a client connected; Peer is its session token.
 //     The address is kept raw only when Config.KeepAddrs is set; otherwise
 //     it is an 8-byte hash (see "Addresses" below).

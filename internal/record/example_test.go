@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mpgs/mpgameserver/internal/record"
+	"github.com/mpgs/mpgameserver/server"
 )
 
 // Record two ticks of a game, then read them back.
@@ -68,3 +69,6 @@ func Example() {
 	// snapshot: 13 bytes
 	// ticks 1 to 2 <nil>
 }
+
+// A Writer is what a server's Config.Recorder takes.
+var _ server.Recorder = (*record.Writer)(nil)

@@ -57,7 +57,7 @@ type Kind uint8
 
 // The kinds of record.
 const (
-	KindTick       Kind = 1 // a server tick began
+	KindTick       Kind = 1 // the handler's Update ran
 	KindConnect    Kind = 2 // a client connected
 	KindDisconnect Kind = 3 // a client disconnected
 	KindMessage    Kind = 4 // the handler received a message

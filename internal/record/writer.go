@@ -235,7 +235,8 @@ func newWriter(dir string, cfg Config, now time.Time, h hooks) (*Writer, error) 
 
 func newBlock() *block { return &block{buf: make([]byte, 0, blockBytes+1024)} }
 
-// Tick records that tick began, delta after the previous one.
+// Tick records that the handler's Update ran for tick with delta (see the
+// package doc: after the tick's other records).
 func (w *Writer) Tick(now time.Time, tick uint64, delta time.Duration) {
 	w.tick = tick
 	b := w.begin(now, KindTick, 16)
