@@ -7,6 +7,7 @@
 //	mpgameserver bots       run computer players in an arena server
 //	mpgameserver keygen     write a new root key pair
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
+//	mpgameserver replay     run a recording through a fresh game and check its world
 //	mpgameserver version    print the version (also: mpgameserver --version)
 //
 // The load generator and the bare echo live in mpgameserver-tools, so
@@ -41,6 +42,7 @@ func program() *cli.Program {
 		"loadgen":   {Summary: "simulate many echo clients and measure loss, datagrams/s and round trips (runs mpgameserver-tools)", Run: moved("loadgen")},
 		"bare-echo": {Summary: "send every UDP datagram back to its sender, no protocol (runs mpgameserver-tools)", Run: moved("bare-echo")},
 		"simulate":  {Summary: "run a client and a server over a simulated lossy link and report what arrived", Run: runSimulate},
+		"replay":    {Summary: "run a recording (serve --record) through a fresh game and check its world tick by tick", Run: runReplay},
 		"version":   {Summary: "print the version of this binary", Run: runVersion},
 	}
 	for name, c := range windowCommands() {

@@ -395,8 +395,11 @@ func (h *hosted) abort() {
 // generated the root key.
 func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame := games()[f.game]
+	game := recordedGame{Game: f.game}
 	if f.game == "arena" {
-		newGame = func(out io.Writer) server.EventHandler { return arena.New(out, f.arenaOptions()) }
+		opts := f.arenaOptions()
+		game.Arena = arenaOptionsOf(opts)
+		newGame = func(out io.Writer) server.EventHandler { return arena.New(out, opts) }
 	}
 	tail := admin.NewLogTail(f.logHandler(stderr, f.level), 50, slog.LevelWarn)
 	log := slog.New(tail)
@@ -421,6 +424,7 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 			return nil, fmt.Errorf("--record: %w", err)
 		}
 		h.rec, cfg.Recorder = w, w
+		w.Game(time.Now(), game.encode())
 		log.Info("recording what the game is given", "dir", f.record, "addresses", map[bool]string{true: "kept", false: "hashed"}[f.recAddrs])
 	}
 	if f.accessLog != "" {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,7 @@ import (
 
 	"github.com/mpgs/mpgameserver/carrier/rtc"
 	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/arena"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/echocheck"
 	"github.com/mpgs/mpgameserver/internal/record"
@@ -372,4 +375,64 @@ func TestServeRecords(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), "127.0.0.1", "no address in %s", f)
 	}
+}
+
+// TestReplay: a recording of an arena with bots replays through a fresh
+// handler with every tick's world the same; a game changed at one tick
+// (a ship moved by a unit: what a changed constant does) is named at that
+// very tick.
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	_, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "arena", "--bots", "3", "--record", dir)
+	deadline := time.Now().Add(time.Minute) // a bound for a broken server, not a measure
+	for strings.Count(out.String(), "JOIN ") < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // some play: how much does not matter
+	require.Equal(t, 0, stop())
+
+	code, got, errOut := runArgs("replay", dir)
+	require.Equal(t, 0, code, errOut)
+	m := regexp.MustCompile(`(?m)^replay: verified=(\d+) diverged=none`).FindStringSubmatch(got)
+	require.NotNil(t, m, got)
+	n, _ := strconv.Atoi(m[1])
+	assert.Positive(t, n)
+	t.Logf("%s", got)
+
+	// The game changed from one tick on: the replay names that tick.
+	r, err := record.Open(dir)
+	require.NoError(t, err)
+	var at uint64
+	ships := 0
+	for at == 0 {
+		rec, err := r.Next()
+		require.NoError(t, err)
+		switch rec.Kind {
+		case record.KindConnect:
+			ships++
+		case record.KindTick:
+			if ships == 3 {
+				at = rec.Tick + 5
+			}
+		}
+	}
+	r.Close()
+	r, err = record.Open(dir)
+	require.NoError(t, err)
+	defer r.Close()
+	var report bytes.Buffer
+	err = replayArena(r, &report, func(h *arena.Handler, tick uint64) {
+		if tick == at {
+			h.World().Ships[0].X += 1
+		}
+	})
+	require.ErrorIs(t, err, errDiverged)
+	assert.Contains(t, report.String(), fmt.Sprintf("diverged=tick %d:", at), report.String())
+
+	code, _, errOut = runArgs("replay", filepath.Join(dir, "nope"))
+	assert.Equal(t, 1, code)
+	assert.NotEmpty(t, errOut)
+	code, _, errOut = runArgs("replay", "--game", "echo", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, `--game "echo"`)
 }

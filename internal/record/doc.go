@@ -22,6 +22,8 @@
 //     encoded by the caller).
 //   - World{Data}: an opaque blob (replicated world state).
 //   - Checksum{Tick, Sum}: the game's world checksum after a tick.
+//   - Game{Data}: which game the server runs and its options, opaque
+//     (mpgameserver serve writes it first, for replays).
 //   - Dropped{Records}: Records records were lost before this point,
 //     because the writer's queue was full (or a record was larger than
 //     MaxRecordBytes).

@@ -65,6 +65,7 @@ const (
 	KindWorld      Kind = 6 // an opaque blob of world state
 	KindChecksum   Kind = 7 // the world's checksum after a tick
 	KindDropped    Kind = 8 // records were lost before this point
+	KindGame       Kind = 9 // the game and its options, opaque
 )
 
 // String returns the kind's name, such as "tick".
@@ -86,6 +87,8 @@ func (k Kind) String() string {
 		return "checksum"
 	case KindDropped:
 		return "dropped"
+	case KindGame:
+		return "game"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -101,6 +104,7 @@ func (k Kind) String() string {
 //	KindWorld       Data
 //	KindChecksum    Tick, Sum
 //	KindDropped     Records
+//	KindGame        Data
 //
 // A Record returned by Reader.Next shares Data with the reader: it is
 // valid until the reader's next call.
@@ -132,7 +136,7 @@ func (r Record) String() string {
 		return fmt.Sprintf("disconnect peer %d (reason %d)", r.Peer, r.Reason)
 	case KindMessage:
 		return fmt.Sprintf("message peer %d: %d bytes", r.Peer, len(r.Data))
-	case KindSnapshot, KindWorld:
+	case KindSnapshot, KindWorld, KindGame:
 		return fmt.Sprintf("%v: %d bytes", r.Kind, len(r.Data))
 	case KindChecksum:
 		return fmt.Sprintf("checksum tick %d: %016x", r.Tick, r.Sum)
@@ -217,7 +221,7 @@ func decodeRecord(b []byte, rec *Record) (int, string) {
 		}
 		rec.Peer = le.Uint32(body)
 		rec.Data = body[4:]
-	case KindSnapshot, KindWorld:
+	case KindSnapshot, KindWorld, KindGame:
 		rec.Data = body
 	case KindDropped:
 		if len(body) != 8 {

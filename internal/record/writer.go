@@ -307,6 +307,10 @@ func (w *Writer) Snapshot(now time.Time, data []byte) { w.blob(now, KindSnapshot
 // World records an opaque blob of world state. It copies data.
 func (w *Writer) World(now time.Time, data []byte) { w.blob(now, KindWorld, data) }
 
+// Game records which game the server runs and its options, opaque (the
+// server's command writes it first, for replays).
+func (w *Writer) Game(now time.Time, data []byte) { w.blob(now, KindGame, data) }
+
 func (w *Writer) blob(now time.Time, k Kind, data []byte) {
 	b := w.begin(now, k, len(data))
 	if b == nil {

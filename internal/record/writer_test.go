@@ -318,3 +318,25 @@ func TestDeleteByMaxAge(t *testing.T) {
 	assert.EqualValues(t, 13, w.Stats().FilesDeleted)
 	assert.EqualValues(t, 19, w.Stats().FilesRotated)
 }
+
+// TestGameRecord: the game's options go through as written.
+func TestGameRecord(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Unix(1_700_000_000, 0)
+	w, err := record.NewWriter(dir, record.Config{}, now)
+	require.NoError(t, err)
+	w.Game(now, []byte(`{"game":"arena","seed":7}`))
+	w.Tick(now, 1, time.Second/60)
+	require.NoError(t, w.Close())
+	r, err := record.Open(dir)
+	require.NoError(t, err)
+	defer r.Close()
+	rec, err := r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, record.KindGame, rec.Kind)
+	assert.Equal(t, `{"game":"arena","seed":7}`, string(rec.Data))
+	assert.Equal(t, "game: 25 bytes", rec.String())
+	rec, err = r.Next()
+	require.NoError(t, err)
+	assert.Equal(t, record.KindTick, rec.Kind)
+}
