@@ -326,11 +326,7 @@ func TestServeWarnsOfAReadableKey(t *testing.T) {
 func TestServeRecords(t *testing.T) {
 	dir := t.TempDir()
 	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "arena", "--bots", "2", "--record", dir)
-	deadline := time.Now().Add(time.Minute) // a bound for a broken server, not a measure
-	for strings.Count(out.String(), "JOIN ") < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	require.Equal(t, 2, strings.Count(out.String(), "JOIN "), "the bots joined")
+	awaitJoins(t, out, 2)
 	require.Equal(t, 0, stop())
 	assert.Contains(t, errOut.String(), "recording what the game is given")
 
@@ -384,10 +380,7 @@ func TestServeRecords(t *testing.T) {
 func TestReplay(t *testing.T) {
 	dir := t.TempDir()
 	_, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "arena", "--bots", "3", "--record", dir)
-	deadline := time.Now().Add(time.Minute) // a bound for a broken server, not a measure
-	for strings.Count(out.String(), "JOIN ") < 3 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	awaitJoins(t, out, 3)
 	time.Sleep(500 * time.Millisecond) // some play: how much does not matter
 	require.Equal(t, 0, stop())
 
@@ -435,4 +428,14 @@ func TestReplay(t *testing.T) {
 	code, _, errOut = runArgs("replay", "--game", "echo", dir)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, `--game "echo"`)
+}
+
+// awaitJoins waits for n JOIN lines of an arena server's output.
+func awaitJoins(t *testing.T, out *syncbuf.Buffer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute) // a bound for a broken server, not a measure
+	for strings.Count(out.String(), "JOIN ") < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.Equal(t, n, strings.Count(out.String(), "JOIN "), "the bots joined")
 }
