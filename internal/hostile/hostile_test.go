@@ -415,17 +415,18 @@ func TestReplayAcrossWraps(t *testing.T) {
 				require.NoError(t, c.SendRaw(old))
 				replays++
 			}
-			// Pace by the server, not the clock: once two of its ticks
-			// began after the batch went, the next batch (4 packets and
-			// 6 replays) is within a client's share of a tick, however
-			// busy the machine.
-			sentAt := time.Now()
-			for range 2 {
-				for wait := time.Now().Add(patience); !f.srv.LastTick().After(sentAt) && time.Now().Before(wait); {
-					time.Sleep(time.Millisecond)
-				}
-				sentAt = f.srv.LastTick()
+		}
+		// Pace by the server, not the clock: one new packet a tick, sent
+		// once the server's tick after the last one began. A tick's
+		// first datagram is always within the client's share (a busy
+		// machine may stretch its processing past the share's time and
+		// throttle what follows it: some replays, never a new packet).
+		sentAt := time.Now()
+		for range 2 {
+			for wait := time.Now().Add(patience); !f.srv.LastTick().After(sentAt) && time.Now().Before(wait); {
+				time.Sleep(200 * time.Microsecond)
 			}
+			sentAt = f.srv.LastTick()
 		}
 	}
 	s := f.waitSnapshot(t, "every datagram handled", func(s *server.Snapshot) bool {
