@@ -22,6 +22,7 @@ import (
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/arena/rerun"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/cli"
@@ -395,10 +396,10 @@ func (h *hosted) abort() {
 // generated the root key.
 func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	newGame := games()[f.game]
-	game := recordedGame{Game: f.game}
+	game := rerun.Game{Game: f.game}
 	if f.game == "arena" {
 		opts := f.arenaOptions()
-		game.Arena = arenaOptionsOf(opts)
+		game.Arena = rerun.ArenaOf(opts)
 		newGame = func(out io.Writer) server.EventHandler { return arena.New(out, opts) }
 	}
 	tail := admin.NewLogTail(f.logHandler(stderr, f.level), 50, slog.LevelWarn)
@@ -424,7 +425,7 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 			return nil, fmt.Errorf("--record: %w", err)
 		}
 		h.rec, cfg.Recorder = w, w
-		w.Game(time.Now(), game.encode())
+		w.Game(time.Now(), game.Encode())
 		log.Info("recording what the game is given", "dir", f.record, "addresses", map[bool]string{true: "kept", false: "hashed"}[f.recAddrs])
 	}
 	if f.accessLog != "" {
