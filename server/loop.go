@@ -78,6 +78,7 @@ func (s *Server) loop(ctx context.Context) {
 		s.watch.beat(start)
 		if s.prof.begin(start) {
 			s.publish()
+			s.recordSnapshot()
 		}
 		s.runPosted()
 		s.receive()
@@ -731,6 +732,14 @@ func (s *Server) callUpdate(delta time.Duration) {
 func (s *Server) update(delta time.Duration) {
 	defer s.recovered(nil, "Update")
 	s.cfg.Handler.Update(delta)
+}
+
+// recordSnapshot gives a SnapshotRecorder the snapshot just published.
+func (s *Server) recordSnapshot() {
+	if r, ok := s.cfg.Recorder.(SnapshotRecorder); ok {
+		defer s.recovered(nil, "RecordSnapshot")
+		r.RecordSnapshot(s.now, &s.pub) // only this goroutine writes s.pub
+	}
 }
 
 func (s *Server) callChecksum(r Recorder, c Checksummer) {

@@ -36,6 +36,16 @@ type Checksummer interface {
 	Checksum() uint64
 }
 
+// SnapshotRecorder is the optional side of a Recorder that also keeps
+// the monitor's view of the server: once a second, just after the server
+// published its snapshot (Server.Snapshot), it is given that snapshot on
+// the event goroutine, before the tick's messages. snap is valid during
+// the call only (copy it with CopyTo), and the call must be quick: it is
+// in the tick's time. A recorder that encodes it does so elsewhere.
+type SnapshotRecorder interface {
+	RecordSnapshot(now time.Time, snap *Snapshot)
+}
+
 // DisconnectReason is why a client left, as a Recorder is told.
 type DisconnectReason = uint8
 

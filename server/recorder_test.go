@@ -102,3 +102,43 @@ func TestRecorderHearsEveryEvent(t *testing.T) {
 		assert.InDelta(t, ticks, uint64(sums), 1, "a checksum after every Update")
 	})
 }
+
+// snapTape is a tape that also keeps the snapshots it is given.
+type snapTape struct {
+	tape
+	snaps []server.Snapshot
+}
+
+func (r *snapTape) RecordSnapshot(_ time.Time, s *server.Snapshot) {
+	var c server.Snapshot
+	s.CopyTo(&c)
+	r.mu.Lock()
+	r.snaps = append(r.snaps, c)
+	r.mu.Unlock()
+}
+
+// TestSnapshotRecorderGetsEachSecond: a Recorder that keeps snapshots is
+// given the server's published snapshot once a second, the same as a
+// monitor reads, connected clients in it.
+func TestSnapshotRecorderGetsEachSecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &snapTape{}
+		w := start(t, echoing(newRecorder()), func(c *server.Config) { c.Recorder = rec })
+		c := w.connect()
+		time.Sleep(3500 * time.Millisecond) // a fake clock's seconds
+		rec.mu.Lock()
+		snaps := append([]server.Snapshot(nil), rec.snaps...)
+		rec.mu.Unlock()
+		require.GreaterOrEqual(t, len(snaps), 3)
+		assert.LessOrEqual(t, len(snaps), 5, "once a second, not once a tick")
+		last := snaps[len(snaps)-1]
+		require.Len(t, last.Peers, 1)
+		assert.Equal(t, c.Token(), last.Peers[0].Token)
+		var published server.Snapshot
+		w.srv.Snapshot(&published)
+		assert.Equal(t, published.Taken, last.Taken, "the one a monitor reads")
+		for i := 1; i < len(snaps); i++ {
+			assert.True(t, snaps[i].Taken.After(snaps[i-1].Taken))
+		}
+	})
+}
