@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mpgs/mpgameserver/internal/arena"
 	"github.com/mpgs/mpgameserver/internal/arena/rerun"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/cli"
 	"github.com/mpgs/mpgameserver/internal/record"
 )
@@ -45,30 +47,68 @@ var errDiverged = errors.New("replay: the replayed world differs from the record
 
 // replayArena runs recording r through a fresh arena handler made with
 // the recording's options. tamper, when set, is given the handler before
-// each tick's Update (tests change the game with it).
+// each tick's Update (tests change the game with it). At the first tick
+// whose checksum differs it goes on to the recording's next world state
+// (a World record, one a second) and says what differs there.
 func replayArena(r *record.Reader, stdout io.Writer, tamper func(h *arena.Handler, tick uint64)) error {
 	u := rerun.New(r, rerun.Config{Tamper: tamper})
 	defer u.Close()
-	verified := 0
+	var (
+		verified int
+		diverged string // the first divergent tick's words, once found
+	)
 	for {
 		rec, err := u.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if rec.Kind == record.KindDropped {
+		if rec.Kind == record.KindDropped && diverged == "" {
 			fmt.Fprintf(stdout, "replay: verified=%d diverged=unknown: %d records were dropped while recording\n", verified, rec.Records)
 		}
 		if err != nil {
+			if diverged != "" {
+				break
+			}
 			return fmt.Errorf("replay: after %d ticks verified: %w", verified, err)
 		}
-		if rec.Kind == record.KindChecksum {
+		switch {
+		case rec.Kind == record.KindChecksum && diverged == "":
 			if got := u.Handler().Checksum(); got != rec.Sum {
-				fmt.Fprintf(stdout, "replay: verified=%d diverged=tick %d: the world's checksum is %016x, the recording's %016x\n",
+				diverged = fmt.Sprintf("replay: verified=%d diverged=tick %d: the world's checksum is %016x, the recording's %016x",
 					verified, rec.Tick, got, rec.Sum)
-				return errDiverged
+				continue
 			}
 			verified++
+		case rec.Kind == record.KindWorld && diverged != "":
+			want, err := sim.ParseState(rec.Data)
+			if err != nil {
+				fmt.Fprintf(stdout, "%s; the recording's next world state is unreadable: %v\n", diverged, err)
+				return errDiverged
+			}
+			got := u.Handler().World().State()
+			lines := sim.Diff(&got, &want, 12)
+			for i, l := range lines {
+				var id uint32
+				if _, err := fmt.Sscanf(l, "ship %d:", &id); err == nil {
+					if name := u.Handler().Name(id); name != "" {
+						lines[i] = strings.Replace(l, ":", fmt.Sprintf(" (%s):", name), 1)
+					}
+				}
+			}
+			if len(lines) == 0 {
+				fmt.Fprintf(stdout, "%s; at tick %d the world's state is the recording's again\n", diverged, u.Tick())
+				return errDiverged
+			}
+			fmt.Fprintf(stdout, "%s; at tick %d (the recording's next world state) what differs: %s\n", diverged, u.Tick(), lines[0])
+			for _, l := range lines[1:] {
+				fmt.Fprintf(stdout, "  %s\n", l)
+			}
+			return errDiverged
 		}
+	}
+	if diverged != "" {
+		fmt.Fprintf(stdout, "%s; the recording ends before its next world state\n", diverged)
+		return errDiverged
 	}
 	if u.Handler() == nil {
 		return fmt.Errorf("replay: the recording is empty")

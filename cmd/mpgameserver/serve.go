@@ -311,7 +311,7 @@ type hosted struct {
 	log    *slog.Logger
 	local  *admin.Local // what a monitor reads and does, in this process or over --http
 	access *os.File
-	rec    *record.Writer                // --record's, closed after the server
+	rec    *flightRecorder               // --record's, closed after the server
 	https  []*served                     // the --http and --web listeners
 	webURL string                        // the --web page's URL, once it listens
 	mu     sync.Mutex                    // guards guards: the status page reads it while --web starts
@@ -424,7 +424,8 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--record: %w", err)
 		}
-		h.rec, cfg.Recorder = w, w
+		h.rec = newFlightRecorder(w, f.recAddrs, cfg.Handler)
+		cfg.Recorder = h.rec
 		w.Game(time.Now(), game.Encode())
 		log.Info("recording what the game is given", "dir", f.record, "addresses", map[bool]string{true: "kept", false: "hashed"}[f.recAddrs])
 	}
@@ -454,6 +455,9 @@ func (f *serverFlags) newServer(stdout, stderr io.Writer) (*hosted, error) {
 	}
 	h.Server = srv
 	h.local = admin.NewLocal(srv, tail, sim)
+	if h.rec != nil {
+		h.rec.local = h.local
+	}
 	if sim != nil {
 		log.Warn("--netsim: the socket is behind a simulated network; a monitor may make it lossy")
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -31,10 +32,12 @@ import (
 	"github.com/mpgs/mpgameserver/carrier/rtc"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/web"
 	"github.com/mpgs/mpgameserver/internal/echocheck"
 	"github.com/mpgs/mpgameserver/internal/record"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
+	"github.com/mpgs/mpgameserver/ops/admin"
 )
 
 func TestKeygen(t *testing.T) {
@@ -327,6 +330,14 @@ func TestServeRecords(t *testing.T) {
 	dir := t.TempDir()
 	_, out, errOut, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "arena", "--bots", "2", "--record", dir)
 	awaitJoins(t, out, 2)
+	// Until the recording holds a monitor's snapshot with both bots.
+	deadline := time.Now().Add(time.Minute) // a bound for a broken server, not a measure
+	for !recorded(dir, func(rec record.Record) bool {
+		var d admin.Document
+		return rec.Kind == record.KindSnapshot && json.Unmarshal(rec.Data, &d) == nil && len(d.Snapshot.Peers) == 2
+	}) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
 	require.Equal(t, 0, stop())
 	assert.Contains(t, errOut.String(), "recording what the game is given")
 
@@ -335,6 +346,7 @@ func TestServeRecords(t *testing.T) {
 	defer r.Close()
 	var (
 		ticks, sums, msgs int
+		docs, worlds      int
 		last              uint64
 		peers             = map[uint32]bool{}
 	)
@@ -358,8 +370,25 @@ func TestServeRecords(t *testing.T) {
 		case record.KindMessage:
 			require.True(t, peers[rec.Peer], "messages of a client that connected")
 			msgs++
+		case record.KindSnapshot:
+			var d admin.Document
+			require.NoError(t, json.Unmarshal(rec.Data, &d))
+			for _, p := range d.Snapshot.Peers {
+				assert.False(t, p.Addr.IsValid(), "addresses are left out")
+				assert.True(t, peers[p.Token])
+			}
+			if len(d.Snapshot.Peers) == 2 {
+				docs++
+			}
+		case record.KindWorld:
+			s, err := sim.ParseState(rec.Data)
+			require.NoError(t, err)
+			assert.LessOrEqual(t, s.Tick, uint32(last))
+			worlds++
 		}
 	}
+	assert.Positive(t, docs, "the monitor's snapshots, with both bots")
+	assert.Positive(t, worlds, "the world's state")
 	t.Logf("%d ticks, %d checksums, %d messages from %d clients", ticks, sums, msgs, len(peers))
 	assert.Len(t, peers, 2)
 	assert.Positive(t, msgs)
@@ -373,6 +402,25 @@ func TestServeRecords(t *testing.T) {
 	}
 }
 
+// recorded reports whether the recording in dir (being written) holds a
+// record that is ok.
+func recorded(dir string, ok func(record.Record) bool) bool {
+	r, err := record.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		if err == nil && ok(rec) {
+			return true
+		}
+	}
+}
+
 // TestReplay: a recording of an arena with bots replays through a fresh
 // handler with every tick's world the same; a game changed at one tick
 // (a ship moved by a unit: what a changed constant does) is named at that
@@ -381,7 +429,22 @@ func TestReplay(t *testing.T) {
 	dir := t.TempDir()
 	_, out, _, stop := serve(t, "--listen", "127.0.0.1:0", "--game", "arena", "--bots", "3", "--record", dir)
 	awaitJoins(t, out, 3)
-	time.Sleep(500 * time.Millisecond) // some play: how much does not matter
+	// Until the recording holds two world states with the three ships: a
+	// divergence just after they joined is then followed by a state.
+	deadline := time.Now().Add(time.Minute) // a bound for a broken server, not a measure
+	for time.Now().Before(deadline) {
+		states := 0
+		recorded(dir, func(rec record.Record) bool {
+			if s, err := sim.ParseState(rec.Data); rec.Kind == record.KindWorld && err == nil && len(s.Ships) == 3 {
+				states++
+			}
+			return states == 2
+		})
+		if states == 2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	require.Equal(t, 0, stop())
 
 	code, got, errOut := runArgs("replay", dir)
@@ -421,6 +484,8 @@ func TestReplay(t *testing.T) {
 	})
 	require.ErrorIs(t, err, errDiverged)
 	assert.Contains(t, report.String(), fmt.Sprintf("diverged=tick %d:", at), report.String())
+	assert.Regexp(t, `what differs: ship \d+ \(bot\d+\): x [0-9.e+-]+ \(recorded [0-9.e+-]+\)`, report.String(), "the moved ship, named")
+	t.Logf("%s", report.String())
 
 	code, _, errOut = runArgs("replay", filepath.Join(dir, "nope"))
 	assert.Equal(t, 1, code)

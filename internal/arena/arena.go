@@ -274,6 +274,11 @@ func (h *Handler) Shutdown() { h.rep.Close() }
 // server.Server.Post).
 func (h *Handler) World() *sim.World { return h.world }
 
+// AppendState appends the world's whole state to b (sim.World.AppendState):
+// a recording keeps it once a second, so that a replay that diverged can
+// say what differs.
+func (h *Handler) AppendState(b []byte) []byte { return h.world.AppendState(b) }
+
 // Name returns the name of player id.
 func (h *Handler) Name(id uint32) string {
 	if p := h.players[id]; p != nil {
