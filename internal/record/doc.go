@@ -47,7 +47,7 @@
 //
 //	offset size  field
 //	0      8     magic "MPGSREC\n"
-//	8      2     format version, uint16: 1
+//	8      2     format version, uint16: 2 (1 is read too)
 //	10     8     the recording's start, int64 unix nanoseconds
 //	18     ...   blocks, until the end of the file
 //
@@ -91,8 +91,15 @@
 //	6 World       the blob's bytes
 //	7 Checksum    tick uint64, sum uint64                       (16 bytes)
 //	8 Dropped     records lost, uint64                          (8 bytes)
+//	9 Game        the game and its options, opaque (version 2)
 //
-// Other kinds are invalid in version 1: a new kind is a new version.
+// Other kinds are invalid: a new kind is a new version. Version 1 is
+// version 2 without kind 9, and a reader of version 2 reads it (a version 1
+// file that holds kind 9 was written while that kind was being added, and
+// is read as well). Both versions leave what blobs hold to their writers:
+// `mpgameserver serve --record` writes the monitor's admin.Document as JSON
+// in Snapshot records, the arena's sim.World.AppendState in World records
+// and its options, JSON, in the Game record.
 //
 // # Limits
 //

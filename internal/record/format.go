@@ -15,7 +15,7 @@ import (
 
 // Version is the format version this package writes, and the newest it
 // reads.
-const Version = 1
+const Version = 2
 
 // MaxRecordBytes bounds a record's body. A Writer drops (and counts as
 // lost) a record that would be larger; a Reader refuses one.

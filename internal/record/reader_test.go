@@ -345,7 +345,7 @@ func TestBadFiles(t *testing.T) {
 		"header only":  {b[:17], record.ErrCorrupt, "too short"},
 		"bad magic":    {append([]byte("MPGSREX\n"), b[8:]...), record.ErrCorrupt, "bad magic"},
 		"not a record": {[]byte("hello, this is just a text file"), record.ErrCorrupt, "bad magic"},
-		"version 2":    {append(append([]byte(nil), b[:8]...), append([]byte{2, 0}, b[10:]...)...), record.ErrVersion, "format version 2 is newer"},
+		"version 3":    {append(append([]byte(nil), b[:8]...), append([]byte{3, 0}, b[10:]...)...), record.ErrVersion, "format version 3 is newer"},
 		"version 0":    {append(append([]byte(nil), b[:8]...), append([]byte{0, 0}, b[10:]...)...), record.ErrCorrupt, "version 0"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -389,7 +389,7 @@ func TestBadFileInDirectory(t *testing.T) {
 	require.Equal(t, uint64(3), rec.Tick)
 	require.NoError(t, r.Close())
 
-	b[0], b[8] = 'M', 2
+	b[0], b[8] = 'M', 3
 	writeFile(t, files[1], b)
 	_, err = record.Open(dir)
 	require.ErrorIs(t, err, record.ErrVersion)
