@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"net/netip"
 	"time"
 
@@ -13,7 +14,8 @@ import (
 // flightRecorder is --record's server.Recorder: the record.Writer, which
 // keeps what the game is given, and once a second what a monitor shows
 // (the admin Document, as JSON: a Snapshot record) and, for a game that
-// can write its world's state (the arena), that state (a World record).
+// can write its world's state (the arena), that state (a World record;
+// whole every wholeEvery seconds, else without what barely changes).
 //
 // The Document is encoded on a goroutine of its own, from what the server
 // published, and handed back to be written at the next tick: the event
@@ -26,17 +28,23 @@ type flightRecorder struct {
 	local     *admin.Local // set before the server runs
 	world     stateAppender
 	worldBuf  []byte
+	worlds    int // World records written
 
 	wake    chan struct{} // to the encoder: a snapshot was published
 	encoded chan []byte   // from the encoder: a Document to write
 	stopped chan struct{} // the encoder returned
 }
 
-// stateAppender is a handler that can write its world's whole state
-// (arena.Handler).
+// stateAppender is a handler that can write its world's state, whole or
+// only what changes most (arena.Handler).
 type stateAppender interface {
-	AppendState(b []byte) []byte
+	AppendState(b []byte, whole bool) []byte
 }
+
+// wholeEvery is how often a World record holds the whole state: the rest
+// leave out what barely changes (the arena's asteroids), a sixth of the
+// bytes.
+const wholeEvery = 10
 
 func newFlightRecorder(w *record.Writer, keepAddrs bool, handler server.EventHandler) *flightRecorder {
 	f := &flightRecorder{Writer: w, keepAddrs: keepAddrs,
@@ -51,8 +59,9 @@ func newFlightRecorder(w *record.Writer, keepAddrs bool, handler server.EventHan
 func (f *flightRecorder) RecordSnapshot(now time.Time, _ *server.Snapshot) {
 	f.written(now)
 	if f.world != nil {
-		f.worldBuf = f.world.AppendState(f.worldBuf[:0])
+		f.worldBuf = f.world.AppendState(f.worldBuf[:0], f.worlds%wholeEvery == 0)
 		f.Writer.World(now, f.worldBuf)
+		f.worlds++
 	}
 	select {
 	case f.wake <- struct{}{}:
@@ -90,6 +99,11 @@ func (f *flightRecorder) encode() {
 			for i := range d.Logs {
 				d.Logs[i].Attrs = ""
 			}
+		}
+		// The map is for the eye: whole units take half the bytes.
+		for i := range d.Snapshot.World.Points {
+			pt := &d.Snapshot.World.Points[i]
+			pt.X, pt.Y = float32(math.Round(float64(pt.X))), float32(math.Round(float64(pt.Y)))
 		}
 		b, err := json.Marshal(d)
 		if err != nil {

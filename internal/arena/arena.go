@@ -274,10 +274,16 @@ func (h *Handler) Shutdown() { h.rep.Close() }
 // server.Server.Post).
 func (h *Handler) World() *sim.World { return h.world }
 
-// AppendState appends the world's whole state to b (sim.World.AppendState):
-// a recording keeps it once a second, so that a replay that diverged can
-// say what differs.
-func (h *Handler) AppendState(b []byte) []byte { return h.world.AppendState(b) }
+// AppendState appends the world's state to b: whole (sim.World.AppendState),
+// or without its asteroids (AppendPartial). A recording keeps one a
+// second, whole every tenth, so that a replay that diverged can say what
+// differs.
+func (h *Handler) AppendState(b []byte, whole bool) []byte {
+	if whole {
+		return h.world.AppendState(b)
+	}
+	return h.world.AppendPartial(b)
+}
 
 // Name returns the name of player id.
 func (h *Handler) Name(id uint32) string {

@@ -18,10 +18,16 @@ type State struct {
 	Bullets                  []Bullet
 	Asteroids                []Asteroid
 	AsteroidsDue             []uint32
+	// Partial is set for a state without the asteroids (AppendPartial):
+	// Asteroids, AsteroidsDue and NextAsteroid are then empty.
+	Partial bool
 }
 
-// stateVersion is the first byte of an encoded State.
-const stateVersion = 1
+// The first byte of an encoded State: its version, whole or partial.
+const (
+	stateVersion        = 1
+	stateVersionPartial = 2
+)
 
 // ErrState is wrapped by ParseState's errors.
 var ErrState = errors.New("sim: malformed world state")
@@ -38,10 +44,27 @@ func (w *World) State() State {
 // asteroid and asteroid due, floats as their 64 bits, so that a parsed
 // state is exactly the world's.
 func (w *World) AppendState(b []byte) []byte {
-	b = append(b, stateVersion)
+	return w.appendState(b, false)
+}
+
+// AppendPartial appends w's state without its asteroids: what changes
+// most (ships and bullets), at a small part of the bytes in a world of a
+// thousand asteroids.
+func (w *World) AppendPartial(b []byte) []byte {
+	return w.appendState(b, true)
+}
+
+func (w *World) appendState(b []byte, partial bool) []byte {
+	if partial {
+		b = append(b, stateVersionPartial)
+	} else {
+		b = append(b, stateVersion)
+	}
 	b = binary.LittleEndian.AppendUint32(b, w.Tick)
 	b = binary.LittleEndian.AppendUint32(b, w.nextBullet)
-	b = binary.LittleEndian.AppendUint32(b, w.nextAsteroid)
+	if !partial {
+		b = binary.LittleEndian.AppendUint32(b, w.nextAsteroid)
+	}
 	b = binary.LittleEndian.AppendUint64(b, w.rng)
 	b = binary.AppendUvarint(b, uint64(len(w.Ships)))
 	for i := range w.Ships {
@@ -66,6 +89,9 @@ func (w *World) AppendState(b []byte) []byte {
 		b = binary.LittleEndian.AppendUint32(b, u.Owner)
 		b = appendFloats(b, u.X, u.Y, u.VX, u.VY)
 		b = binary.AppendVarint(b, int64(u.TTL))
+	}
+	if partial {
+		return b
 	}
 	b = binary.AppendUvarint(b, uint64(len(w.Asteroids)))
 	for i := range w.Asteroids {
@@ -160,10 +186,18 @@ func (r *stateReader) count(size int) int {
 func ParseState(b []byte) (State, error) {
 	var s State
 	r := stateReader{b: b}
-	if v := r.byte(); r.err == nil && v != stateVersion {
+	switch v := r.byte(); {
+	case r.err != nil:
+	case v == stateVersionPartial:
+		s.Partial = true
+	case v != stateVersion:
 		return s, fmt.Errorf("%w: version %d", ErrState, v)
 	}
-	s.Tick, s.NextBullet, s.NextAsteroid, s.RNG = r.u32(), r.u32(), r.u32(), r.u64()
+	s.Tick, s.NextBullet = r.u32(), r.u32()
+	if !s.Partial {
+		s.NextAsteroid = r.u32()
+	}
+	s.RNG = r.u64()
 	s.Ships = make([]Ship, r.count(4+5*8+2+7))
 	for i := range s.Ships {
 		p := &s.Ships[i]
@@ -182,6 +216,9 @@ func ParseState(b []byte) (State, error) {
 		u.X, u.Y, u.VX, u.VY = r.f64(), r.f64(), r.f64(), r.f64()
 		u.TTL = r.int()
 	}
+	if s.Partial {
+		return s.end(&r)
+	}
 	s.Asteroids = make([]Asteroid, r.count(4+7*8+1))
 	for i := range s.Asteroids {
 		a := &s.Asteroids[i]
@@ -193,6 +230,11 @@ func ParseState(b []byte) (State, error) {
 	for i := range s.AsteroidsDue {
 		s.AsteroidsDue[i] = r.u32()
 	}
+	return s.end(&r)
+}
+
+// end is ParseState's last check: all of it read, without error.
+func (s State) end(r *stateReader) (State, error) {
 	if r.err != nil {
 		return State{}, r.err
 	}
@@ -206,14 +248,18 @@ func ParseState(b []byte) (State, error) {
 // (max < 1: all): the world's counters, then each ship, bullet and
 // asteroid that differs (with the fields that do and both values) or is
 // in one only, matched by ID. It returns nil when they are the same.
+// When either is Partial, the asteroids are not compared.
 func Diff(got, want *State, max int) []string {
 	var d differ
 	d.max = max
+	partial := got.Partial || want.Partial
 	d.field("world", "tick", got.Tick, want.Tick)
 	d.field("world", "next bullet", got.NextBullet, want.NextBullet)
-	d.field("world", "next asteroid", got.NextAsteroid, want.NextAsteroid)
 	d.field("world", "random state", got.RNG, want.RNG)
-	d.field("world", "asteroids due", fmt.Sprint(got.AsteroidsDue), fmt.Sprint(want.AsteroidsDue))
+	if !partial {
+		d.field("world", "next asteroid", got.NextAsteroid, want.NextAsteroid)
+		d.field("world", "asteroids due", fmt.Sprint(got.AsteroidsDue), fmt.Sprint(want.AsteroidsDue))
+	}
 	d.flush()
 	matchByID(&d, "ship", got.Ships, want.Ships, func(s Ship) uint32 { return s.ID }, func(a, b Ship) {
 		d.floats([]string{"x", "y", "vx", "vy", "angle"}, []float64{a.X, a.Y, a.VX, a.VY, a.Angle}, []float64{b.X, b.Y, b.VX, b.VY, b.Angle})
@@ -231,11 +277,13 @@ func Diff(got, want *State, max int) []string {
 		d.floats([]string{"x", "y", "vx", "vy"}, []float64{a.X, a.Y, a.VX, a.VY}, []float64{b.X, b.Y, b.VX, b.VY})
 		d.field("", "ttl", a.TTL, b.TTL)
 	})
-	matchByID(&d, "asteroid", got.Asteroids, want.Asteroids, func(a Asteroid) uint32 { return a.ID }, func(a, b Asteroid) {
-		d.floats([]string{"x", "y", "vx", "vy", "radius", "angle", "spin"},
-			[]float64{a.X, a.Y, a.VX, a.VY, a.Radius, a.Angle, a.Spin}, []float64{b.X, b.Y, b.VX, b.VY, b.Radius, b.Angle, b.Spin})
-		d.field("", "hp", a.HP, b.HP)
-	})
+	if !partial {
+		matchByID(&d, "asteroid", got.Asteroids, want.Asteroids, func(a Asteroid) uint32 { return a.ID }, func(a, b Asteroid) {
+			d.floats([]string{"x", "y", "vx", "vy", "radius", "angle", "spin"},
+				[]float64{a.X, a.Y, a.VX, a.VY, a.Radius, a.Angle, a.Spin}, []float64{b.X, b.Y, b.VX, b.VY, b.Radius, b.Angle, b.Spin})
+			d.field("", "hp", a.HP, b.HP)
+		})
+	}
 	if d.more > 0 {
 		d.lines = append(d.lines, fmt.Sprintf("and %d more", d.more))
 	}

@@ -38,6 +38,15 @@ func TestStateRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Nil(t, sim.Diff(&got, &want, 0))
+
+	part, err := sim.ParseState(w.AppendPartial(nil))
+	require.NoError(t, err)
+	assert.True(t, part.Partial)
+	assert.Empty(t, part.Asteroids)
+	assert.Equal(t, want.Ships, part.Ships)
+	assert.Equal(t, want.Bullets, part.Bullets)
+	assert.Nil(t, sim.Diff(&part, &want, 0), "a partial state compares without asteroids")
+	assert.Less(t, len(w.AppendPartial(nil))*5, len(w.AppendState(nil)))
 }
 
 // TestStateDiffNamesWhatDiffers: a ship moved, an asteroid hit and a
@@ -66,10 +75,12 @@ func TestStateDiffNamesWhatDiffers(t *testing.T) {
 // version, trailing bytes and a count larger than the bytes are refused.
 func TestParseStateRefusesMalformed(t *testing.T) {
 	b := battleAfter(120).AppendState(nil)
-	for n := range len(b) {
-		_, err := sim.ParseState(b[:n])
-		require.Error(t, err, "truncated at %d", n)
-		require.True(t, errors.Is(err, sim.ErrState))
+	for _, b := range [][]byte{b, battleAfter(120).AppendPartial(nil)} {
+		for n := range len(b) {
+			_, err := sim.ParseState(b[:n])
+			require.Error(t, err, "truncated at %d", n)
+			require.True(t, errors.Is(err, sim.ErrState))
+		}
 	}
 	_, err := sim.ParseState(append(b, 0))
 	assert.ErrorIs(t, err, sim.ErrState)
@@ -88,6 +99,7 @@ func TestParseStateRefusesMalformed(t *testing.T) {
 func FuzzParseState(f *testing.F) {
 	f.Add(battleAfter(60).AppendState(nil))
 	f.Add([]byte{1})
+	f.Add(battleAfter(60).AppendPartial(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := sim.ParseState(b)
 		if err != nil {
