@@ -62,8 +62,10 @@ func (p *Player) fireLaser(now time.Time, st *sim.Ship, seq uint32) {
 // verdict takes the server's verdict on a laser shot: the local ship's
 // is counted against what its screen showed; another's is drawn.
 func (p *Player) verdict(now time.Time, l wire.Laser) {
-	if l.Shooter != p.id {
-		p.addBeam(Beam{X: l.X, Y: l.Y, Angle: l.Angle, Length: l.Length, Hit: l.Victim != 0, At: now})
+	if l.Shooter != p.id || p.opts.Watch {
+		// A spectator (Options.Watch) predicted no shot: it draws its
+		// own ship's beams as the server judged them, as others'.
+		p.addBeam(Beam{X: l.X, Y: l.Y, Angle: l.Angle, Length: l.Length, Local: l.Shooter == p.id, Hit: l.Victim != 0, At: now})
 		return
 	}
 	sh := &p.shots[l.Seq%uint32(len(p.shots))]

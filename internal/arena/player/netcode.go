@@ -30,8 +30,8 @@ func (p *Player) Frame(now time.Time, in sim.Input) {
 	if p.rx != nil {
 		p.rx.Advance(now)
 	}
-	if p.err != nil || !p.link.Connected() {
-		return
+	if p.opts.Watch || p.err != nil || !p.link.Connected() {
+		return // a spectator (Watch) only shows what came
 	}
 	if p.identAt.IsZero() {
 		// Connected: ask which game the server hosts.
@@ -103,7 +103,7 @@ func (p *Player) handle(now time.Time, m []byte) {
 			if err != nil {
 				p.badMsg++
 			}
-			if errors.Is(err, replicate.ErrNoBaseline) && now.Sub(p.resyncAt) >= time.Second {
+			if errors.Is(err, replicate.ErrNoBaseline) && !p.opts.Watch && now.Sub(p.resyncAt) >= time.Second {
 				// The server builds on a snapshot this receiver did
 				// not get: ask for the world whole again.
 				p.resyncAt = now
@@ -202,6 +202,10 @@ func (p *Player) reconcile(now time.Time) {
 	if own.Shield {
 		auth.Shield = 1
 	}
+	if p.opts.Watch {
+		p.watch(now, auth)
+		return
+	}
 	first := !p.haveShip
 	p.haveShip = true
 	if !own.Alive {
@@ -222,6 +226,49 @@ func (p *Player) reconcile(now time.Time) {
 	if after := p.pred.Stats(); after.Errors > before.Errors && len(p.errs) < maxErrs {
 		p.errs = append(p.errs, after.ErrorSum-before.ErrorSum)
 	}
+}
+
+// watch takes the server's word on the local ship in Watch mode: it is
+// shown as it is, without prediction. Whether it thrusts is not in the
+// snapshot's data: it is inferred from how its velocity changed since
+// the last snapshot, beyond what drag did, along its heading.
+func (p *Player) watch(now time.Time, s sim.Ship) {
+	prev, prevAt, had := p.own, p.ownAt, p.haveShip
+	p.own, p.ownAt, p.haveShip, p.ownThrust = s, now, true, false
+	if !had || !prev.Alive || !s.Alive {
+		return
+	}
+	steps := math.Round(now.Sub(prevAt).Seconds() * sim.TickRate)
+	if steps < 1 || steps > sim.TickRate/2 {
+		return
+	}
+	decay := math.Pow(1-sim.Drag*sim.Dt, steps)
+	rx, ry := s.VX-prev.VX*decay, s.VY-prev.VY*decay
+	along := rx*math.Cos(s.Angle) + ry*math.Sin(s.Angle)
+	p.ownThrust = along > 0.5*sim.Accel*sim.Dt*steps
+}
+
+// watched returns the local ship to draw at now in Watch mode: the
+// newest snapshot's, moved along its velocity for the time since, within
+// the walls. A server sends no snapshot while nothing in the player's
+// view changed (its own ship rides in the data of snapshots sent for
+// other reasons, and a heartbeat): the ship moves on for a heartbeat at
+// most.
+func (p *Player) watched(now time.Time) sim.Ship {
+	s := p.own
+	if p.ownThrust {
+		s.Input = sim.Thrust
+	}
+	if !s.Alive {
+		return s
+	}
+	dt := min(now.Sub(p.ownAt), replicate.DefaultHeartbeat).Seconds()
+	if dt <= 0 {
+		return s
+	}
+	s.X = min(max(s.X+s.VX*dt, sim.ShipRadius), p.scene.Width-sim.ShipRadius)
+	s.Y = min(max(s.Y+s.VY*dt, sim.ShipRadius), p.scene.Height-sim.ShipRadius)
+	return s
 }
 
 // RenderTick returns the server tick the world is shown at.
@@ -249,7 +296,11 @@ func (p *Player) View(now time.Time) View {
 	}
 	var local sim.Ship
 	if p.haveShip {
-		local = p.pred.Shown(now)
+		if p.opts.Watch {
+			local = p.watched(now)
+		} else {
+			local = p.pred.Shown(now)
+		}
 		v.CamX, v.CamY = local.X, local.Y
 	}
 	v.Lasers = p.lasers

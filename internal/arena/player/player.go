@@ -20,6 +20,10 @@
 // server, which sends the question back unchanged) does not, and the
 // player gives up IdentTimeout after connecting: Err then says why, and
 // Explain says it in words for a player.
+//
+// With Options.Watch a Player is a spectator of a seat whose messages
+// come from a replay (package seat): it shows what the server sent and
+// sends nothing.
 package player
 
 import (
@@ -57,6 +61,18 @@ type Options struct {
 	// Dial opens the player's socket (client.Config.Dial; nil: UDP).
 	// Tests give an in-memory network's.
 	Dial func(addr string) (transport.Conn, error)
+	// Watch makes the player a spectator of its own seat, as a replay of
+	// a recording shows it (package seat): Frame reads and shows what
+	// the server sent but sends nothing (no Identify, Hello, inputs or
+	// Resync) and ignores the buttons, and it never gives up on the
+	// server. The local ship is not predicted: it is drawn from the
+	// server's word on it in each snapshot's data (wire.Own), carried
+	// along its velocity until the next snapshot (a heartbeat,
+	// replicate.DefaultHeartbeat, at most); its thrust flame is inferred
+	// from the change of its velocity between snapshots, and its laser
+	// beams are drawn when the server's verdict comes, as other ships'
+	// are.
+	Watch bool
 }
 
 // DefaultIdentTimeout is Options.IdentTimeout's default.
@@ -128,6 +144,12 @@ type Player struct {
 	shots  [64]shot  // the local laser shots, by seq modulo 64
 	lasers Lasers
 	beams  []Beam
+
+	// In Watch mode: the local ship as the newest snapshot's data told
+	// it, when that came, and whether it was thrusting.
+	own       sim.Ship
+	ownAt     time.Time
+	ownThrust bool
 }
 
 // Mispredictions measures how far the predicted local ship was from the

@@ -85,9 +85,9 @@ type View struct {
 type Beam struct {
 	X, Y, Angle, Length float64
 	// Local reports a beam of the local ship, drawn when it fired (as
-	// its screen showed it), not when the server's verdict came; Hit
-	// that it stopped at a ship (on this screen for a local beam, on the
-	// server for others').
+	// its screen showed it), not when the server's verdict came (but in
+	// Watch mode, as the verdict came); Hit that it stopped at a ship
+	// (on this screen for a local beam, on the server for others').
 	Local, Hit bool
 	At         time.Time
 }
