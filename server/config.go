@@ -53,6 +53,13 @@ type Config struct {
 	// take the server's places or its tick. Players behind one NAT share
 	// it: raise it for a LAN party behind one address, or -1 for no bound.
 	MaxSessionsPerHost int
+	// DisableMigration keeps every session at the address it connected
+	// from. By default a client of ours (not the reference, which keeps
+	// today's behaviour) is given a path ID with which a datagram from a
+	// new address finds its session: the server challenges the address
+	// and moves the session there once it answers, sending an unproven
+	// address at most three times what came from it (see Migrator).
+	DisableMigration bool
 	// HandshakeBudget is the time each tick may spend answering new
 	// clients' hellos (4 ms); the rest wait for later ticks.
 	HandshakeBudget time.Duration

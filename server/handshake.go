@@ -415,6 +415,7 @@ func (s *Server) handshake(q *queuedHello) {
 	}
 	cc.SetHandler(c.deliver)
 	c.conn = cc
+	s.assignPathID(c)
 	c.index = len(s.pending)
 	s.pending = append(s.pending, c)
 	if !c.proven {

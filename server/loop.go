@@ -189,6 +189,9 @@ func (s *Server) route(d *dgram.Datagram) {
 	case s.stopping:
 		s.stats.Unexpected++ // no new clients while stopping
 	case h.Type != protocol.TypeClientHello:
+		if id, ok := protocol.Trailer(b, &h); ok && s.migrating(d.From, id, b) {
+			return
+		}
 		s.stats.Unexpected++
 		s.dropLog("unexpected packet from an unknown address", d.From, nil)
 	default:
@@ -292,6 +295,11 @@ func (s *Server) receiveFrom(p *Peer, b []byte, start time.Time) {
 	}
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		p.log.Debug("datagram refused", "err", err)
+	}
+	if p.conn.PathValidated() {
+		// The answer to a challenge came from where the client was: it
+		// did not move.
+		p.path.candidate = netip.AddrPort{}
 	}
 	if p.pending && p.conn.Status() == conn.Connected {
 		s.promote(p)
@@ -599,6 +607,7 @@ func (s *Server) forget(p *Peer, pool *[]*Peer) {
 	if s.byToken[p.Token()] == p {
 		delete(s.byToken, p.Token())
 	}
+	s.forgetPathID(p)
 	cs := p.conn.Stats()
 	s.retired.add(&cs)
 }

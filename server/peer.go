@@ -50,6 +50,8 @@ type Peer struct {
 	backlog      []heldMessage
 	backlogBytes int
 	backlogged   bool // in the server's list of peers with a backlog
+
+	path pathOf // its migration (path ID, the address being challenged)
 }
 
 // Addr returns the client's address. It identifies the client, but it is

@@ -40,6 +40,7 @@ import (
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/dgram"
+	"github.com/mpgs/mpgameserver/internal/protocol"
 	"github.com/mpgs/mpgameserver/internal/session"
 )
 
@@ -87,8 +88,9 @@ type Server struct {
 	hosts            hostCounts         // sessions and handshakes per host
 	peerConn         transport.PeerConn // conn, when its addresses are peers of their own (browsers)
 	byToken          map[uint32]*Peer
-	proven, queued   helloQueue // CLIENT_HELLOs waiting for the handshake budget
-	handshakeBacklog bool       // the last tick's handshake budget ran out
+	byPathID         map[protocol.PathID]*Peer // sessions that may move, by path ID
+	proven, queued   helloQueue                // CLIENT_HELLOs waiting for the handshake budget
+	handshakeBacklog bool                      // the last tick's handshake budget ran out
 	cookies          *cookieJar
 	cookieBody       []byte
 	cookiesThisTick  tickCount
@@ -170,6 +172,7 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 		byAddr:   newAddrIndex(),
 		hosts:    newHostCounts(cfg.MaxSessionsPerHost),
 		byToken:  make(map[uint32]*Peer),
+		byPathID: make(map[protocol.PathID]*Peer),
 		stopCh:   make(chan struct{}),
 		done:     make(chan struct{}),
 		tmpl:     newTemplates(cfg.RootKey),

@@ -42,6 +42,12 @@ type Stats struct {
 	// HandshakesEvicted counts handshakes of clients that never proved
 	// their address, dropped to make room for clients that did.
 	HandshakesEvicted uint64
+	// Migrations counts sessions moved to a new client address (a NAT
+	// rebinding, a network switch) once it answered a challenge;
+	// MigrationsRefused counts datagrams from unknown addresses that named
+	// a session but were refused (not authentic, a copy, or beyond the
+	// session's rate of new addresses).
+	Migrations, MigrationsRefused uint64
 	// Polls counts the connections the ticks' network phases visited: only
 	// those with work (a datagram received, a message queued, a timer
 	// due), not every connection every tick.

@@ -12,6 +12,9 @@ import "encoding/binary"
 //	caps:    kind 1 | version u8 | flags u16
 //	ordered: kind 2 | oseq u32 | flags u8 (bit 0: the last chunk of a message) | data
 //	lazy:    kind 3 (the packet's other messages are all unreliable: its ack may wait)
+//	path id: kind 4 | id [8] (server to client: append id to your datagrams)
+//	path challenge: kind 5 | data [8] (server to client, sent to a new address)
+//	path response:  kind 6 | data [8] (client to server: the challenge's data)
 //
 // A server tells a client of ours that asked (HelloExt.Messages) what it
 // speaks with a caps message leading its first encrypted packet.
@@ -21,6 +24,10 @@ const (
 	ExtCaps    = 1
 	ExtOrdered = 2
 	ExtLazy    = 3
+	// Session migration (CapsMigrate).
+	ExtPathID        = 4
+	ExtPathChallenge = 5
+	ExtPathResponse  = 6
 )
 
 // Sizes of the extension messages' headers.
@@ -45,7 +52,50 @@ const (
 	// delay: a client's stream of unreliable inputs then costs the server
 	// no ack of its own per packet.
 	CapsLazyAcks = 1 << 2
+	// CapsMigrate: the server moves a session to a new client address:
+	// it gives the client a path ID, which the client appends to its
+	// encrypted datagrams (a trailer after the GCM tag, which the
+	// reference ignores), so that a datagram from an address the server
+	// does not know finds its session; the server then challenges the new
+	// address and moves the session once it answers.
+	CapsMigrate = 1 << 3
 )
+
+// PathIDSize is the size of a path ID, and of a path challenge's data.
+const PathIDSize = 8
+
+// PathID names a session for a datagram from an address its server does
+// not know (CapsMigrate). It is drawn at random by the server.
+type PathID [PathIDSize]byte
+
+// AppendPath appends a path message's body (kind ExtPathID,
+// ExtPathChallenge or ExtPathResponse) to b.
+func AppendPath(b []byte, kind byte, data PathID) []byte {
+	b = append(b, kind)
+	return append(b, data[:]...)
+}
+
+// ParsePath reads a path message's body: its kind and data; ok is false
+// when body is not one.
+func ParsePath(body []byte) (kind byte, data PathID, ok bool) {
+	if len(body) != 1+PathIDSize || body[0] < ExtPathID || body[0] > ExtPathResponse {
+		return 0, data, false
+	}
+	copy(data[:], body[1:])
+	return body[0], data, true
+}
+
+// Trailer returns the path ID a client appended to encrypted datagram d,
+// whose header is h: the PathIDSize bytes after the GCM tag, when exactly
+// that many follow it.
+func Trailer(d []byte, h *Header) (id PathID, ok bool) {
+	end := HeaderSize + int(h.Length) + TagSize
+	if h.Type.UsesCRC() || len(d) != end+PathIDSize {
+		return id, false
+	}
+	copy(id[:], d[end:])
+	return id, true
+}
 
 // AppendLazy appends a lazy marker's message body to b.
 func AppendLazy(b []byte) []byte { return append(b, ExtLazy) }

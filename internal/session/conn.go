@@ -145,6 +145,7 @@ type Conn struct {
 	closing closeState
 	mem     holdings // memory held for the peer
 	peer    peerCaps
+	path    pathState
 	cc      cc.Controller
 	tx      sendSide
 	rx      recvSide

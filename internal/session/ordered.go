@@ -192,7 +192,14 @@ func (c *Conn) setPeerExt() {
 // speaks extension messages.
 func (c *Conn) sendCaps() {
 	m := c.newMsg(protocol.TypeKeepAlive, nil, conn.RetryOnTimeout, nil)
-	m.body = protocol.AppendCaps(m.body, protocol.Caps{Flags: protocol.CapsWideWindow | protocol.CapsOrdered | protocol.CapsLazyAcks})
+	flags := uint16(protocol.CapsWideWindow | protocol.CapsOrdered | protocol.CapsLazyAcks)
+	if c.path.hasID {
+		flags |= protocol.CapsMigrate
+	}
+	m.body = protocol.AppendCaps(m.body, protocol.Caps{Flags: flags})
+	if c.path.hasID {
+		c.sendPathID() // behind the caps: queueFirst puts the caps first
+	}
 	c.queueFirst(m)
 }
 
@@ -210,6 +217,9 @@ func (c *Conn) handleExt(m protocol.Message) error {
 	if protocol.IsLazy(m.Body) {
 		c.rx.lazy = c.role == RoleServer
 		return nil
+	}
+	if kind, data, ok := protocol.ParsePath(m.Body); ok {
+		return c.handlePath(kind, data)
 	}
 	o, ok := protocol.ParseOrdered(m.Body)
 	if !ok {

@@ -740,6 +740,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	} else {
 		b = slices.Grow(b, protocol.TagSize)
 		b = b[:protocol.HeaderSize+len(c.sess.aead.Seal(b[protocol.HeaderSize:protocol.HeaderSize], b[:protocol.HeaderSize], b[protocol.HeaderSize:]))]
+		b = c.appendTrailer(b)
 	}
 
 	p := c.tx.inflight.push()

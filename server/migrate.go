@@ -1,0 +1,186 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/protocol"
+)
+
+// Migrator is the optional side of an EventHandler that is told when a
+// client's session moved to another address: its NAT gave it a new port,
+// or it switched networks (Wi-Fi to mobile). Its token, its queues, the
+// messages awaiting acks and the game's state all stay; Peer.Addr returns
+// the new address, from the old one. It runs on the event goroutine, like
+// the other events.
+type Migrator interface {
+	Migrated(p *Peer, from netip.AddrPort)
+}
+
+// Migration's bounds, per session.
+const (
+	// amplification: what the server sends an address that has not
+	// answered its challenge, at most, against what came from it.
+	amplification = 3
+	// New addresses a session may be challenged at: a burst, then one
+	// every migrationEvery (a client whose address changes every 200 ms
+	// keeps its session; a storm of addresses claiming it costs one
+	// challenge each at that rate).
+	migrationBurst = 10
+	migrationEvery = 100 * time.Millisecond
+)
+
+// pathOf is a session's state of migration on the server.
+type pathOf struct {
+	id        protocol.PathID
+	has       bool           // the session has an ID (a UDP client; migration on)
+	candidate netip.AddrPort // the address being challenged
+	in, out   int            // bytes from it, and sent to it, since it became the candidate
+	tokens    int            // new candidates allowed now
+	refilled  time.Time      // when tokens were last refilled
+}
+
+// assignPathID gives a new connection of a UDP client its path ID,
+// unique among the server's sessions.
+func (s *Server) assignPathID(p *Peer) {
+	if s.cfg.DisableMigration || s.carrierOf(p.addr) != "udp" {
+		return
+	}
+	for range 4 {
+		var id protocol.PathID
+		if _, err := rand.Read(id[:]); err != nil {
+			return
+		}
+		if _, taken := s.byPathID[id]; !taken {
+			p.path = pathOf{id: id, has: true, tokens: migrationBurst}
+			s.byPathID[id] = p
+			p.conn.SetPathID(id)
+			return
+		}
+	}
+}
+
+// forgetPathID removes a leaving session's path ID.
+func (s *Server) forgetPathID(p *Peer) {
+	if p.path.has && s.byPathID[p.path.id] == p {
+		delete(s.byPathID, p.path.id)
+	}
+}
+
+// migrating handles a datagram from an address the server does not know
+// that names a session by its path ID (its trailer). The datagram must be
+// accepted by the session (authentic, not a replay): its messages are
+// delivered as any other's. The address is then challenged, sending it at
+// most amplification times what came from it, and the session moves to it
+// when it answers from there (Conn.PathValidated). It reports whether the
+// datagram went to a session.
+func (s *Server) migrating(from netip.AddrPort, id protocol.PathID, b []byte) bool {
+	p := s.byPathID[id]
+	if p == nil || p.pending || p.gone || p.conn.Status() != conn.Connected || !p.conn.Migrates() {
+		return false
+	}
+	if s.carrierOf(from) != "udp" {
+		return false
+	}
+	start := time.Now()
+	s.settle(start)
+	if !s.admit(p) {
+		return true
+	}
+	fresh := p.path.candidate != from
+	if fresh && !p.path.take(s.now) {
+		s.stats.MigrationsRefused++ // a storm of addresses claiming it
+		return true
+	}
+	p.conn.PathValidated() // only an answer in this datagram counts
+	p.dgramStart, p.dgramMsgs = start, 0
+	s.charging = p
+	err := p.conn.Receive(s.now, b)
+	s.touch(p)
+	if err != nil && !errors.Is(err, conn.ErrBadMessage) {
+		s.stats.MigrationsRefused++ // forged, or a copy of one it had
+		if fresh {
+			p.path.give()
+		}
+		return true
+	}
+	if p.conn.AckNeeded() {
+		s.queue(p, p.conn.PollAck(s.now, s.tx.Buffer()))
+	}
+	if p.conn.PathValidated() && !fresh {
+		s.migrate(p, from)
+		return true
+	}
+	if fresh {
+		p.path.candidate, p.path.in, p.path.out = from, 0, 0
+	}
+	p.path.in += len(b)
+	if p.path.out+challengeSize <= amplification*p.path.in {
+		if dg := p.conn.Challenge(s.now, s.tx.Buffer(), fresh); dg != nil {
+			p.path.out += len(dg)
+			s.prof.sent(len(dg))
+			s.tx.Queue(dg, from)
+		}
+	}
+	return true
+}
+
+// challengeSize is a challenge datagram's size: header, one extension
+// message with its sequence number, the tag.
+const challengeSize = protocol.HeaderSize + 2 + 1 + protocol.PathIDSize + protocol.TagSize
+
+// take spends one of the path's new candidates, refilled one every
+// migrationEvery up to migrationBurst.
+func (pa *pathOf) take(now time.Time) bool {
+	if pa.refilled.IsZero() {
+		pa.refilled = now
+	}
+	if n := int(now.Sub(pa.refilled) / migrationEvery); n > 0 {
+		pa.tokens = min(migrationBurst, pa.tokens+n)
+		pa.refilled = pa.refilled.Add(time.Duration(n) * migrationEvery)
+	}
+	if pa.tokens == 0 {
+		return false
+	}
+	pa.tokens--
+	return true
+}
+
+// give returns a candidate's token that was not used.
+func (pa *pathOf) give() { pa.tokens = min(migrationBurst, pa.tokens+1) }
+
+// migrate moves session p to address to, which answered its challenge.
+func (s *Server) migrate(p *Peer, to netip.AddrPort) {
+	from := p.addr
+	if to.Addr() != from.Addr() && s.hosts.full(to) {
+		s.stats.HostLimited++
+		s.stats.MigrationsRefused++
+		return
+	}
+	if q := s.byAddr.get(to); q != nil {
+		return // another session took the address meanwhile
+	}
+	s.byAddr.delete(from)
+	s.hosts.add(from, false, -1)
+	p.addr = to
+	s.byAddr.set(to, p)
+	s.hosts.add(to, false, 1)
+	p.path.candidate, p.path.in, p.path.out = netip.AddrPort{}, 0, 0
+	s.stats.Migrations++
+	if l, separate := s.access(); separate {
+		l.Info("migrate", "client", to.String(), "from", from.String(), "token", p.Token())
+	} else {
+		p.log.Debug("client moved", "to", to.String(), "from", from.String())
+	}
+	if m, ok := s.cfg.Handler.(Migrator); ok {
+		s.callMigrated(m, p, from)
+	}
+}
+
+func (s *Server) callMigrated(m Migrator, p *Peer, from netip.AddrPort) {
+	defer s.recovered(p, "Migrated")
+	m.Migrated(p, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()))
+}
