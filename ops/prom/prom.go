@@ -65,6 +65,8 @@ func Metrics() []Metric {
 		{"handler_panics_total", "counter", "Event handler calls that panicked (recovered).", nil},
 		{"handshake_cookies_sent_total", "counter", "Cookie replies sent to prove a client's address under load.", nil},
 		{"handshakes_evicted_total", "counter", "Handshakes of unproven clients dropped to make room.", nil},
+		{"migrations_total", "counter", "Sessions moved to a new client address after it answered a challenge.", nil},
+		{"migrations_refused_total", "counter", "Datagrams from unknown addresses naming a session, refused.", nil},
 		{"memory_held_bytes", "gauge", "Memory the clients make the server hold.", nil},
 		{"memory_budget_bytes", "gauge", "The limit of memory_held_bytes.", nil},
 		{"syscalls_total", "counter", "System calls that read or wrote datagrams.", []string{"op"}},
@@ -171,6 +173,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter("handler_panics_total", st.HandlerPanics)
 	counter("handshake_cookies_sent_total", st.CookiesSent)
 	counter("handshakes_evicted_total", st.HandshakesEvicted)
+	counter("migrations_total", st.Migrations)
+	counter("migrations_refused_total", st.MigrationsRefused)
 	gauge("memory_held_bytes", float64(s.MemoryHeld))
 	gauge("memory_budget_bytes", float64(s.MemoryBudget))
 	counter("syscalls_total", st.ReadCalls, "read")
