@@ -157,14 +157,21 @@ func sprite(dst, img *ebiten.Image, cam camera, x, y, angle, scale float64, c co
 // Draw renders the frame.
 func (g *Game) Draw(screen *ebiten.Image) {
 	now := time.Now()
+	if g.rp != nil {
+		now = g.rp.r.Now() // the recording's clock
+	}
 	v := g.p.View(now)
 	g.drawFrame(screen, v, now)
-	g.status(screen, v)
-	if g.overlay {
-		g.networkOverlay(screen, v)
+	if g.rp != nil {
+		g.drawReplay(screen, v)
+	} else {
+		g.status(screen, v)
+		if g.overlay {
+			g.networkOverlay(screen, v)
+		}
+		g.label(screen, "Left/Right or A/D turn   Up/W thrust   Space fire   N network   P screenshot   Esc quit", 12, Height-24, g.small, dim(), text.AlignStart)
 	}
-	g.label(screen, "Left/Right or A/D turn   Up/W thrust   Space fire   N network   P screenshot   Esc quit", 12, Height-24, g.small, dim(), text.AlignStart)
-	if g.shot {
+	if g.shotReq.Swap(false) || g.shot {
 		g.shot = false
 		img := image.NewRGBA(screen.Bounds())
 		screen.ReadPixels(img.Pix)
@@ -223,7 +230,13 @@ func (g *Game) drawFrame(screen *ebiten.Image, v player.View, now time.Time) {
 	if showMini {
 		avoid = append(avoid, mini)
 	}
-	if g.overlay {
+	switch {
+	case g.rp != nil:
+		avoid = append(avoid, replayBarRect())
+		if g.overlay {
+			avoid = append(avoid, replayOverlayRect())
+		}
+	case g.overlay:
 		avoid = append(avoid, overlayRect())
 	}
 	for _, s := range v.Ships {

@@ -19,6 +19,11 @@
 // against what this screen showed: the overlay shows how far back), N
 // toggles the network overlay, P saves a screenshot, R reconnects after a
 // failure, Esc quits.
+//
+// With Options.Replay the window shows a recording through one player's
+// seat instead (`mpgameserver play --replay FILE|DIR --as NAME`, package
+// seat): a REPLAY bar with the recording's time, tick and speed, and keys
+// of its own (see replay.go).
 package game
 
 import (
@@ -42,6 +47,7 @@ import (
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/assets"
 	"github.com/mpgs/mpgameserver/internal/arena/player"
+	"github.com/mpgs/mpgameserver/internal/arena/seat"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
 	"github.com/mpgs/mpgameserver/internal/paint"
@@ -73,6 +79,11 @@ type Options struct {
 	// IdentTimeout is how long the window waits, once connected, for the
 	// server to say it hosts the arena (player.DefaultIdentTimeout).
 	IdentTimeout time.Duration
+	// Replay, when set, makes the window show this replay of a recording
+	// through a player's seat instead of joining Server (Server, Key,
+	// Name, Color and the timeouts go unused): see replay.go's keys. The
+	// caller closes it after the window.
+	Replay *seat.Replay
 }
 
 // Palette returns the players' colors, indexed by the color they chose.
@@ -112,9 +123,11 @@ type Game struct {
 	lastLat   time.Time
 	net       netMeter
 	connErr   error
-	said      string // the state last written to Out
-	shot      bool   // a screenshot was asked for
+	said      string      // the state last written to Out
+	shot      bool        // a screenshot was asked for
+	shotReq   atomic.Bool // a screenshot was asked for from another goroutine
 	quit      atomic.Bool
+	rp        *replayView // in replay mode (Options.Replay), else nil
 
 	ship, flame, spark, bullet *ebiten.Image
 	face, bold, small          *text.GoTextFace
@@ -125,6 +138,11 @@ func New(opts Options) (*Game, error) {
 	g, err := newWindow(opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Replay != nil {
+		g.rp = newReplayView(opts.Replay)
+		g.p = opts.Replay.Player()
+		return g, nil
 	}
 	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key,
 		HandshakeTimeout: opts.HandshakeTimeout, IdentTimeout: opts.IdentTimeout})
@@ -191,6 +209,10 @@ func (g *Game) connect() {
 // goroutine.
 func (g *Game) Quit() { g.quit.Store(true) }
 
+// SaveScreenshot makes the next frame save a screenshot, as P does. Safe
+// from any goroutine (a signal's).
+func (g *Game) SaveScreenshot() { g.shotReq.Store(true) }
+
 // Player returns the network side of the game.
 func (g *Game) Player() *player.Player { return g.p }
 
@@ -227,6 +249,9 @@ func buttons() sim.Input {
 // Update runs one frame: input, one network update (never blocking),
 // effects.
 func (g *Game) Update() error {
+	if g.rp != nil {
+		return g.updateReplay()
+	}
 	now := time.Now()
 	if g.started.IsZero() {
 		g.started = now
@@ -273,9 +298,9 @@ func (g *Game) reason() error {
 
 // Err returns, while the game has failed (the connection ended or could
 // not start, or the server hosts another game), why: a *Failure. It is
-// nil while connecting or playing.
+// nil while connecting or playing, and for a replay.
 func (g *Game) Err() error {
-	if !g.failed() {
+	if g.rp != nil || !g.failed() {
 		return nil
 	}
 	return &Failure{Server: g.opts.Server, Err: g.reason()}
@@ -344,12 +369,12 @@ func (g *Game) effects(now time.Time, dt float64) {
 		live = append(live, p)
 	}
 	g.particles = live
-	if now.Sub(g.lastLat) >= 100*time.Millisecond {
+	if c := g.p.Client(); c != nil && now.Sub(g.lastLat) >= 100*time.Millisecond {
 		g.lastLat = now
-		g.latency = append(g.latency, float64(g.p.Client().Latency())/float64(time.Millisecond))
+		g.latency = append(g.latency, float64(c.Latency())/float64(time.Millisecond))
 		if len(g.latency) > 150 {
 			g.latency = g.latency[1:]
 		}
-		g.net.sample(now, g.p.Client().Stats(), v.Replication)
+		g.net.sample(now, c.Stats(), v.Replication)
 	}
 }
