@@ -98,6 +98,11 @@ type Config struct {
 	MessageTimeout time.Duration
 	// Logger receives the connection's events (discarded when nil).
 	Logger *slog.Logger
+	// Reconnect, when set, makes the client connect again by itself when
+	// a session it had is lost for good: the server restarted (it says so
+	// with a stateless reset, conn.ErrReset), went silent (conn.ErrTimeout)
+	// or closed it (conn.ErrPeerClosed). Nil: a lost session stays lost.
+	Reconnect *Reconnect
 	// Dial opens the socket of each connection attempt to addr. When nil:
 	// transport.Dial of a portable socket, which a goroutine in Go's
 	// network poller reads, so that a frame with nothing to read makes no
@@ -120,6 +125,9 @@ type Client struct {
 	out       [sendBatch]transport.Datagram
 	inbox     []Message
 	sendErrs  uint64
+
+	addr string    // what Connect was given
+	rc   reconnect // Config.Reconnect's state
 }
 
 // New returns a client of cfg.
@@ -163,6 +171,16 @@ const (
 // (a new source port), closing any previous connection without notice.
 func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	c.ForceDisconnect()
+	c.addr, c.rc = addr, reconnect{}
+	if err := c.connect(addr, callback); err != nil {
+		return err
+	}
+	c.Update() // the CLIENT_HELLO goes out now
+	return nil
+}
+
+// connect opens a new socket and session to addr.
+func (c *Client) connect(addr string, callback func(ok bool)) error {
 	dial := c.cfg.Dial
 	if dial == nil {
 		dial = dialFor(runtime.GOOS)
@@ -182,7 +200,6 @@ func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	clear(c.inbox)
 	c.inbox = c.inbox[:0]
 	c.log.Debug("connecting", "server", addr)
-	c.Update() // the CLIENT_HELLO goes out now
 	return nil
 }
 
@@ -195,10 +212,11 @@ func (c *Client) receive(seq conn.Seq, msg []byte) {
 // arrived, runs the timers (resends, keep-alives, timeouts), sends what is
 // due and runs the callbacks that became due. It never blocks.
 func (c *Client) Update() {
+	now := time.Now()
+	c.retry(now)
 	if c.sess == nil || c.sock == nil {
 		return
 	}
-	now := time.Now()
 	queued := 0
 	for {
 		n, err := c.sock.ReadBatch(c.in)
@@ -226,6 +244,7 @@ func (c *Client) Update() {
 	}
 	c.flush(queued)
 	c.report()
+	c.lost(now)
 }
 
 // queue adds d, built in c.out[n], to the datagrams to send, sending them
@@ -263,6 +282,7 @@ func (c *Client) report() {
 		return
 	case st == conn.Connected:
 		c.reported = true
+		c.rc.had = true
 		c.log.Debug("connected", "token", c.sess.Token())
 		if c.onConnect != nil {
 			c.onConnect(true)
@@ -398,6 +418,7 @@ func (c *Client) Stats() conn.Stats {
 // Keep calling Update until Status is Disconnected, or call
 // WaitForDisconnect.
 func (c *Client) Disconnect() {
+	c.rc.stop()
 	if c.sess != nil {
 		c.sess.Disconnect(time.Now())
 	}
@@ -427,6 +448,7 @@ func (c *Client) WaitForDisconnect() {
 // ForceDisconnect closes the socket at once, without telling the server
 // (which drops the connection after its timeout).
 func (c *Client) ForceDisconnect() {
+	c.rc.stop()
 	if c.sess == nil {
 		return
 	}

@@ -127,6 +127,10 @@ var (
 	// ErrTimeout: the peer was silent for longer than the connection
 	// timeout.
 	ErrTimeout = errors.New("conn: connection timed out")
+	// ErrReset: the server no longer knows the session (it restarted, or
+	// forgot it) and said so with a stateless reset, which only the server
+	// that holds the root key the session was made under can make.
+	ErrReset = errors.New("conn: the server no longer knows this session (it restarted)")
 	// ErrPeerClosed: the peer closed the connection.
 	ErrPeerClosed = errors.New("conn: closed by peer")
 	// ErrLocalClose: Disconnect was called.

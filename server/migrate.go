@@ -1,7 +1,9 @@
 package server
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"net/netip"
 	"time"
@@ -39,8 +41,61 @@ type pathOf struct {
 	has       bool           // the session has an ID (a UDP client; migration on)
 	candidate netip.AddrPort // the address being challenged
 	in, out   int            // bytes from it, and sent to it, since it became the candidate
-	tokens    int            // new candidates allowed now
-	refilled  time.Time      // when tokens were last refilled
+	rate      bucket         // new candidates
+}
+
+// bucket is a token bucket: up to burst tokens, one more every every.
+type bucket struct {
+	tokens   int
+	refilled time.Time
+}
+
+func newBucket(burst int) bucket { return bucket{tokens: burst} }
+
+// resetKey derives the secret of the stateless reset tokens from the root
+// key: the same after a restart with the same key, and nothing an
+// observer can compute.
+func resetKey(root *conn.PrivateKey) [32]byte {
+	m := hmac.New(sha256.New, root.Scalar())
+	m.Write([]byte("mpgameserver stateless reset v1"))
+	var k [32]byte
+	m.Sum(k[:0])
+	return k
+}
+
+// resetToken returns the stateless reset token of path ID id.
+func (s *Server) resetToken(id protocol.PathID) protocol.ResetToken {
+	m := hmac.New(sha256.New, s.resetKey[:])
+	m.Write(id[:])
+	var sum [32]byte
+	var t protocol.ResetToken
+	copy(t[:], m.Sum(sum[:0]))
+	return t
+}
+
+// Stateless resets: at most resetBurst at once, then one every resetEvery,
+// server-wide. Each is smaller than the datagram that called for it.
+const (
+	resetBurst = 64
+	resetEvery = 10 * time.Millisecond
+)
+
+// statelessReset tells the client whose datagram named path ID id, which
+// no session of this server has (the server restarted), that its session
+// is gone: ResetSize bytes ending with the ID's token. Nothing is sent to
+// an address whose datagram was not larger, nor beyond the server's rate.
+func (s *Server) statelessReset(to netip.AddrPort, id protocol.PathID, size int) {
+	if s.cfg.DisableMigration || size <= protocol.ResetSize || !s.resets.take(s.now) {
+		return
+	}
+	var random [protocol.ResetSize - 4 - protocol.ResetTokenSize]byte
+	if _, err := rand.Read(random[:]); err != nil {
+		return
+	}
+	b := protocol.AppendReset(s.tx.Buffer(), random, s.resetToken(id))
+	s.stats.ResetsSent++
+	s.prof.sent(len(b))
+	s.tx.Queue(b, to)
 }
 
 // assignPathID gives a new connection of a UDP client its path ID,
@@ -55,9 +110,9 @@ func (s *Server) assignPathID(p *Peer) {
 			return
 		}
 		if _, taken := s.byPathID[id]; !taken {
-			p.path = pathOf{id: id, has: true, tokens: migrationBurst}
+			p.path = pathOf{id: id, has: true, rate: newBucket(migrationBurst)}
 			s.byPathID[id] = p
-			p.conn.SetPathID(id)
+			p.conn.SetPathID(id, s.resetToken(id))
 			return
 		}
 	}
@@ -79,7 +134,11 @@ func (s *Server) forgetPathID(p *Peer) {
 // datagram went to a session.
 func (s *Server) migrating(from netip.AddrPort, id protocol.PathID, b []byte) bool {
 	p := s.byPathID[id]
-	if p == nil || p.pending || p.gone || p.conn.Status() != conn.Connected || !p.conn.Migrates() {
+	if p == nil {
+		s.statelessReset(from, id, len(b))
+		return false
+	}
+	if p.pending || p.gone || p.conn.Status() != conn.Connected || !p.conn.Migrates() {
 		return false
 	}
 	if s.carrierOf(from) != "udp" {
@@ -132,25 +191,35 @@ func (s *Server) migrating(from netip.AddrPort, id protocol.PathID, b []byte) bo
 // message with its sequence number, the tag.
 const challengeSize = protocol.HeaderSize + 2 + 1 + protocol.PathIDSize + protocol.TagSize
 
-// take spends one of the path's new candidates, refilled one every
-// migrationEvery up to migrationBurst.
-func (pa *pathOf) take(now time.Time) bool {
-	if pa.refilled.IsZero() {
-		pa.refilled = now
+// spend takes a token if there is one, refilling one every every up to
+// burst first.
+func (b *bucket) spend(now time.Time, burst int, every time.Duration) bool {
+	if b.refilled.IsZero() {
+		b.refilled = now
 	}
-	if n := int(now.Sub(pa.refilled) / migrationEvery); n > 0 {
-		pa.tokens = min(migrationBurst, pa.tokens+n)
-		pa.refilled = pa.refilled.Add(time.Duration(n) * migrationEvery)
+	if n := now.Sub(b.refilled) / every; n > 0 {
+		b.tokens = int(min(int64(burst), int64(b.tokens)+int64(n)))
+		b.refilled = b.refilled.Add(n * every)
 	}
-	if pa.tokens == 0 {
+	if b.tokens == 0 {
 		return false
 	}
-	pa.tokens--
+	b.tokens--
 	return true
 }
 
+// take spends one of the path's new candidates.
+func (pa *pathOf) take(now time.Time) bool {
+	return pa.rate.spend(now, migrationBurst, migrationEvery)
+}
+
 // give returns a candidate's token that was not used.
-func (pa *pathOf) give() { pa.tokens = min(migrationBurst, pa.tokens+1) }
+func (pa *pathOf) give() { pa.rate.tokens = min(migrationBurst, pa.rate.tokens+1) }
+
+// resetRate is the server's bucket of stateless resets.
+type resetRate struct{ bucket }
+
+func (r *resetRate) take(now time.Time) bool { return r.spend(now, resetBurst, resetEvery) }
 
 // migrate moves session p to address to, which answered its challenge.
 func (s *Server) migrate(p *Peer, to netip.AddrPort) {

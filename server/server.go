@@ -89,6 +89,8 @@ type Server struct {
 	peerConn         transport.PeerConn // conn, when its addresses are peers of their own (browsers)
 	byToken          map[uint32]*Peer
 	byPathID         map[protocol.PathID]*Peer // sessions that may move, by path ID
+	resetKey         [32]byte                  // the stateless reset tokens' secret (from the root key)
+	resets           resetRate                 // stateless resets sent, server-wide
 	proven, queued   helloQueue                // CLIENT_HELLOs waiting for the handshake budget
 	handshakeBacklog bool                      // the last tick's handshake budget ran out
 	cookies          *cookieJar
@@ -173,6 +175,8 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 		hosts:    newHostCounts(cfg.MaxSessionsPerHost),
 		byToken:  make(map[uint32]*Peer),
 		byPathID: make(map[protocol.PathID]*Peer),
+		resetKey: resetKey(cfg.RootKey),
+		resets:   resetRate{newBucket(resetBurst)},
 		stopCh:   make(chan struct{}),
 		done:     make(chan struct{}),
 		tmpl:     newTemplates(cfg.RootKey),

@@ -48,6 +48,10 @@ type Stats struct {
 	// a session but were refused (not authentic, a copy, or beyond the
 	// session's rate of new addresses).
 	Migrations, MigrationsRefused uint64
+	// ResetsSent counts stateless resets: datagrams naming a session this
+	// server does not have (it restarted), answered so that the client
+	// reconnects at once rather than after its timeout.
+	ResetsSent uint64
 	// Polls counts the connections the ticks' network phases visited: only
 	// those with work (a datagram received, a message queued, a timer
 	// due), not every connection every tick.

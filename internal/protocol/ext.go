@@ -12,7 +12,7 @@ import "encoding/binary"
 //	caps:    kind 1 | version u8 | flags u16
 //	ordered: kind 2 | oseq u32 | flags u8 (bit 0: the last chunk of a message) | data
 //	lazy:    kind 3 (the packet's other messages are all unreliable: its ack may wait)
-//	path id: kind 4 | id [8] (server to client: append id to your datagrams)
+//	path id: kind 4 | id [8] | reset token [16] (server to client: append id to your datagrams)
 //	path challenge: kind 5 | data [8] (server to client, sent to a new address)
 //	path response:  kind 6 | data [8] (client to server: the challenge's data)
 //
@@ -68,22 +68,68 @@ const PathIDSize = 8
 // not know (CapsMigrate). It is drawn at random by the server.
 type PathID [PathIDSize]byte
 
-// AppendPath appends a path message's body (kind ExtPathID,
+// ResetSize is the size of a stateless reset token, and of a stateless
+// reset datagram.
+const (
+	ResetTokenSize = 16
+	ResetSize      = 36
+)
+
+// ResetToken is what a stateless reset ends with: a secret of the session
+// that the server can compute again from the path ID after it restarted
+// (from its root key), and that the client is told, encrypted, with its
+// path ID.
+type ResetToken [ResetTokenSize]byte
+
+// AppendPathID appends a path ID message's body to b.
+func AppendPathID(b []byte, id PathID, reset ResetToken) []byte {
+	b = append(b, ExtPathID)
+	b = append(b, id[:]...)
+	return append(b, reset[:]...)
+}
+
+// ParsePathID reads a path ID message's body; ok is false when body is
+// not one.
+func ParsePathID(body []byte) (id PathID, reset ResetToken, ok bool) {
+	if len(body) != 1+PathIDSize+ResetTokenSize || body[0] != ExtPathID {
+		return id, reset, false
+	}
+	copy(id[:], body[1:])
+	copy(reset[:], body[1+PathIDSize:])
+	return id, reset, true
+}
+
+// AppendPath appends a path challenge's or response's body (kind
 // ExtPathChallenge or ExtPathResponse) to b.
 func AppendPath(b []byte, kind byte, data PathID) []byte {
 	b = append(b, kind)
 	return append(b, data[:]...)
 }
 
-// ParsePath reads a path message's body: its kind and data; ok is false
-// when body is not one.
+// ParsePath reads a path challenge's or response's body: its kind and
+// data; ok is false when body is not one.
 func ParsePath(body []byte) (kind byte, data PathID, ok bool) {
-	if len(body) != 1+PathIDSize || body[0] < ExtPathID || body[0] > ExtPathResponse {
+	if len(body) != 1+PathIDSize || (body[0] != ExtPathChallenge && body[0] != ExtPathResponse) {
 		return 0, data, false
 	}
 	copy(data[:], body[1:])
 	return body[0], data, true
 }
+
+// AppendReset appends a stateless reset datagram to b: the magic and
+// direction of a datagram to a client, random bytes, and the token
+// (ResetSize bytes in all, less than the smallest datagram with a path
+// ID, so that a reset never amplifies). It fails no check a client makes
+// before its session rejects it, and is then recognised by its end.
+func AppendReset(b []byte, random [ResetSize - 4 - ResetTokenSize]byte, token ResetToken) []byte {
+	b = append(b, 'F', 'S', 'O', 'C')
+	b = append(b, random[:]...)
+	return append(b, token[:]...)
+}
+
+// MinTrailed is the smallest datagram that carries a path ID: a
+// KEEP_ALIVE, its tag and the ID. A stateless reset is smaller.
+const MinTrailed = HeaderSize + TagSize + PathIDSize
 
 // Trailer returns the path ID a client appended to encrypted datagram d,
 // whose header is h: the PathIDSize bytes after the GCM tag, when exactly

@@ -145,7 +145,7 @@ type Conn struct {
 	closing closeState
 	mem     holdings // memory held for the peer
 	peer    peerCaps
-	path    pathState
+	path    *pathState // nil: the session cannot move (no path ID)
 	cc      cc.Controller
 	tx      sendSide
 	rx      recvSide

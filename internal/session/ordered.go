@@ -193,11 +193,11 @@ func (c *Conn) setPeerExt() {
 func (c *Conn) sendCaps() {
 	m := c.newMsg(protocol.TypeKeepAlive, nil, conn.RetryOnTimeout, nil)
 	flags := uint16(protocol.CapsWideWindow | protocol.CapsOrdered | protocol.CapsLazyAcks)
-	if c.path.hasID {
+	if c.path != nil {
 		flags |= protocol.CapsMigrate
 	}
 	m.body = protocol.AppendCaps(m.body, protocol.Caps{Flags: flags})
-	if c.path.hasID {
+	if c.path != nil {
 		c.sendPathID() // behind the caps: queueFirst puts the caps first
 	}
 	c.queueFirst(m)
@@ -220,6 +220,9 @@ func (c *Conn) handleExt(m protocol.Message) error {
 	}
 	if kind, data, ok := protocol.ParsePath(m.Body); ok {
 		return c.handlePath(kind, data)
+	}
+	if id, reset, ok := protocol.ParsePathID(m.Body); ok {
+		return c.handlePathID(id, reset)
 	}
 	o, ok := protocol.ParseOrdered(m.Body)
 	if !ok {

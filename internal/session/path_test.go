@@ -13,7 +13,10 @@ import (
 	"github.com/mpgs/mpgameserver/internal/session"
 )
 
-var testPathID = protocol.PathID{1, 2, 3, 4, 5, 6, 7, 8}
+var (
+	testPathID = protocol.PathID{1, 2, 3, 4, 5, 6, 7, 8}
+	testReset  = protocol.ResetToken{9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 7}
+)
 
 // pathPair connects a pair whose server conn is given a path ID when
 // give; plain makes the client hello unmarked, as the reference's.
@@ -22,7 +25,7 @@ func pathPair(t *testing.T, give, plain bool) *pair.Pair {
 	p := newPair(t, perfect, perfect, 77)
 	p.ClientConfig.PlainHello = plain
 	if give {
-		p.OnServer = func(c *session.Conn) { c.SetPathID(testPathID) }
+		p.OnServer = func(c *session.Conn) { c.SetPathID(testPathID, testReset) }
 	}
 	require.NoError(t, p.Connect(10*time.Second))
 	p.Run(tick, 200*time.Millisecond) // the caps and the path ID arrive
@@ -93,4 +96,28 @@ func TestPathChallenge(t *testing.T) {
 	require.NotNil(t, p.Server.Challenge(now, buf, true))
 	require.NoError(t, p.Server.Receive(now, oldResp))
 	assert.False(t, p.Server.PathValidated(), "an answer to another challenge")
+}
+
+// TestStatelessReset: a reset carrying the session's token closes a
+// client at once with ErrReset; one with another token, or of another
+// size, is a bad datagram like any other, and the connection goes on.
+func TestStatelessReset(t *testing.T) {
+	p := pathPair(t, true, false)
+	now := p.Now.Add(time.Second)
+	var random [protocol.ResetSize - 4 - protocol.ResetTokenSize]byte
+	wrong := testReset
+	wrong[0] ^= 1
+	assert.Error(t, p.Client.Receive(now, protocol.AppendReset(nil, random, wrong)))
+	assert.Error(t, p.Client.Receive(now, append(protocol.AppendReset(nil, random, testReset), 0)))
+	assert.Equal(t, conn.Connected, p.Client.Status())
+
+	err := p.Client.Receive(now, protocol.AppendReset(nil, random, testReset))
+	assert.ErrorIs(t, err, conn.ErrReset)
+	assert.Equal(t, conn.Disconnected, p.Client.Status())
+	assert.ErrorIs(t, p.Client.Err(), conn.ErrReset)
+
+	// A client that was never told a token takes nothing for a reset.
+	q := pathPair(t, false, false)
+	assert.Error(t, q.Client.Receive(now, protocol.AppendReset(nil, random, protocol.ResetToken{})))
+	assert.Equal(t, conn.Connected, q.Client.Status())
 }

@@ -71,8 +71,15 @@ var (
 // ErrDuplicate, ErrStale, ErrHandshake, ErrNoSession or ErrClosed, counts it
 // in Stats().Drops, and leaves the connection as it was. An error wrapping
 // ErrBadMessage means the packet was accepted (its acks count) but one of
-// its messages was refused.
+// its messages was refused. A client's stateless reset (see SetPathID)
+// closes the connection: Receive returns conn.ErrReset, as Err does.
 func (c *Conn) Receive(now time.Time, d []byte) error {
+	if c.isReset(d) {
+		c.clock.now = now
+		c.close(conn.Disconnected, conn.ErrReset)
+		c.runCallbacks()
+		return conn.ErrReset
+	}
 	err := c.receive(now, d)
 	c.runCallbacks()
 	return err
