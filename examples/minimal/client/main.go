@@ -1,5 +1,5 @@
-// Command client is a whole Ebitengine game on the client package: click
-// to drop a dot; every player of examples/minimal/server sees it.
+// Command client is a whole Ebitengine game: click to drop a dot, which
+// every player of examples/minimal/server sees.
 //
 //	go run ./examples/minimal/client --server 127.0.0.1:1474 --pubkey keys/root.pub
 package main
@@ -51,6 +51,8 @@ func (g *game) Draw(screen *ebiten.Image) {
 	}
 	status := "connecting ..."
 	switch {
+	case g.c.Reconnecting():
+		status = "reconnecting ..." // the server restarted, or went silent
 	case g.c.Connected():
 		status = fmt.Sprintf("connected: click to drop a dot (%d so far)", len(g.dots))
 	case g.c.Err() != nil:
@@ -74,7 +76,7 @@ func main() {
 		}
 		key = k
 	}
-	c := client.New(client.Config{ServerKey: key})
+	c := client.New(client.Config{ServerKey: key, Reconnect: &client.Reconnect{}})
 	if err := c.Connect(*server, nil); err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,5 @@
-// Command server is a whole game server in one file: a room where every
-// dot a player drops is sent to every player. examples/minimal/client is
-// its player.
+// Command server is a whole game server in one file: every dot a player
+// drops (examples/minimal/client) is sent to every player.
 //
 //	go run ./examples/minimal/server --key keys/root.key
 package main
