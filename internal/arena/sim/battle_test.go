@@ -816,3 +816,24 @@ func benchmarkBattle(b *testing.B, n uint32) {
 	}
 	b.ReportMetric(float64(bullets)/float64(b.N), "bullets/op")
 }
+
+// BenchmarkChecksumBattle256 digests a battle of 256 ships among 1,200
+// asteroids, as a recording server does after every tick.
+func BenchmarkChecksumBattle256(b *testing.B) {
+	w := sim.NewSceneWorld(1, sim.Battle())
+	for id := uint32(1); id <= 256; id++ {
+		w.AddShip(id)
+	}
+	for tick := range 300 {
+		for i := range w.Ships {
+			w.Ships[i].Input = scripted(w.Ships[i].ID, tick) | sim.Fire
+		}
+		w.Step()
+	}
+	b.ReportAllocs()
+	var sum uint64
+	for b.Loop() {
+		sum ^= w.Checksum()
+	}
+	_ = sum
+}
