@@ -27,7 +27,7 @@ func TestStatusPage(t *testing.T) {
 	for _, want := range []string{"connections 0", "ticks/s", "tick ms/s messages", "syscalls read", "socket recv-buffer", "kernel-drops 0", "memory heap-live",
 		"packets assembled", "datagrams in", "drops blocked 0 junk 0", "rejected header 0", "messages duplicate 0", "handshakes queued 0",
 		"clients connects 0", "budget held 0 limit 134217728", "overruns late-ticks", "age-ms snapshot",
-		"sessions hosts 0 busiest-host 0 per-host 32 host-limited 0", "browsers setting-up 0 open 0", "http-conns open 1"} {
+		"sessions hosts 0 busiest-host 0 per-host 32 host-limited 0", "browsers setting-up 0 open 0", "http-conns open 1", "migrations moved 0 refused 0 resets-sent 0"} {
 		assert.Contains(t, body, want)
 	}
 	// Scripts read a line by its first word: a line added later never

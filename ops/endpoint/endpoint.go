@@ -216,6 +216,7 @@ func Status(srv *server.Server, extra func(w io.Writer)) http.Handler {
 			b.ClosedSetup, b.ClosedHandshake, b.ClosedSession, b.ClosedBlocked)
 		fmt.Fprintf(w, "bytes in %d out %d\n", st.BytesIn, st.BytesOut)
 		fmt.Fprintf(w, "world points %d kinds %d\n", len(s.World.Points), len(s.World.Kinds))
+		fmt.Fprintf(w, "migrations moved %d refused %d resets-sent %d\n", st.Migrations, st.MigrationsRefused, st.ResetsSent)
 		if extra != nil {
 			extra(w)
 		}
