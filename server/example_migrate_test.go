@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 
@@ -25,5 +26,6 @@ func (r Roaming) Migrated(p *server.Peer, from netip.AddrPort) {
 func ExampleMigrator() {
 	var h server.EventHandler = Roaming{log: slog.New(slog.DiscardHandler)}
 	_, told := h.(server.Migrator)
-	println(told) // true
+	fmt.Println("told of moves:", told)
+	// Output: told of moves: true
 }
