@@ -229,8 +229,9 @@ func (m *Monitor) wakeKey() wakeKey {
 
 // wake schedules a frame whenever a new snapshot is published, the
 // contact with a remote server changes, the text on screen goes out of
-// date (an age, a message that expires) or the server stops, for the FPS
-// mode that runs frames only on demand. It returns when quit is closed.
+// date (an age, a message that expires, a replay playing), a screenshot
+// waits or the server stops, for the FPS mode that runs frames only on
+// demand. It returns when quit is closed.
 func (m *Monitor) wake(quit <-chan struct{}) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -245,7 +246,12 @@ func (m *Monitor) wake(quit <-chan struct{}) {
 		case <-t.C:
 			k := m.wakeKey()
 			d := m.deadline.Load()
-			if k != last || (d != 0 && time.Now().UnixNano() >= d) {
+			m.shotMu.Lock()
+			shots := len(m.shots)
+			m.shotMu.Unlock()
+			// A screenshot asked for while a frame ran may have lost its
+			// ScheduleFrame: ask again until a Draw takes it.
+			if k != last || (d != 0 && time.Now().UnixNano() >= d) || shots > 0 {
 				last = k
 				ebiten.ScheduleFrame()
 			}
