@@ -14,6 +14,14 @@ import (
 // attached server started without --admin-token, or a window without one.
 const noActions = "actions need --admin-token (the server's, given to this window too)"
 
+// refusal is what the monitor says when its source takes no actions.
+func (m *Monitor) refusal() string {
+	if m.rp != nil {
+		return ErrReplay.Error()
+	}
+	return noActions
+}
+
 // confirmation is an action waiting for Y or N.
 type confirmation struct {
 	question string // asked in the box
@@ -29,7 +37,7 @@ func (m *Monitor) actionKeys(now time.Time, p *server.PeerSnapshot) {
 		return
 	}
 	if !m.actions {
-		m.say(now, noActions, true)
+		m.say(now, m.refusal(), true)
 		return
 	}
 	src, tok, addr := m.src, p.Token, addrOf(p)

@@ -69,11 +69,15 @@ func (r *renderer) facts(fr plot.Rect, m *Monitor, c *history.Client, f *faces) 
 		since = fmt.Sprintf("%s (%s)", c.FirstSeen.Local().Format("15:04:05"), roundAge(m.snap.Taken.Sub(c.FirstSeen)))
 	}
 	acked := fmt.Sprintf("%.1f%% of %s", s.AckedPercent(), plot.SI(float64(s.Stats.Assembled)))
+	addr := addrText(s.Addr)
+	if m.rp != nil && !s.Addr.IsValid() {
+		addr = "- (the recording hashed it)"
+	}
 	rows := []struct {
 		k, v string
 		c    plot.Color
 	}{
-		{"address", s.Addr.String(), p.Text},
+		{"address", addr, p.Text},
 		{"name", nameOf(s.Label), p.Text},
 		{"token", fmt.Sprint(s.Token), p.Text},
 		{"status", status, sc},
@@ -161,6 +165,6 @@ func (r *renderer) footer(m *Monitor, c *history.Client, f *faces) {
 	keys := "D disconnect   B block address   N network   Up/Down next client   Esc back"
 	r.text(keys, float64(fr.X), float64(fr.Y+3), f.small, p.Dim, text.AlignStart)
 	if !m.actions {
-		r.text(noActions, float64(fr.Right()), float64(fr.Y+3), f.small, p.Warn, text.AlignEnd)
+		r.text(m.refusal(), float64(fr.Right()), float64(fr.Y+3), f.small, p.Warn, text.AlignEnd)
 	}
 }

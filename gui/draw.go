@@ -151,10 +151,14 @@ func (r *renderer) render(dst *ebiten.Image, m *Monitor) {
 	p := &r.pal
 	b := dst.Bounds()
 	bands := statusBands(&m.status, p)
-	r.lay = layoutWorld(b.Dx(), b.Dy(), len(bands), m.worldTiles())
+	h := b.Dy()
+	if m.rp != nil {
+		h -= barH // the timeline bar goes under the screens
+	}
+	r.lay = layoutWorld(b.Dx(), h, len(bands), m.worldTiles())
 	m.lay = r.lay
 	l := &r.lay
-	r.rect(plot.Rect{W: l.W, H: l.H}, p.Background)
+	r.rect(plot.Rect{W: l.W, H: float32(b.Dy())}, p.Background)
 	r.header(m, f)
 	for i, bd := range bands {
 		r.band(l.bands[i], bd, f)
@@ -164,6 +168,9 @@ func (r *renderer) render(dst *ebiten.Image, m *Monitor) {
 		r.clientView(m, f)
 	} else {
 		r.overview(m, f)
+	}
+	if m.rp != nil {
+		r.timelineBar(m, barRect(b.Dx(), b.Dy()), f)
 	}
 	r.cur = &r.layers[1]
 	if m.confirm != nil {
@@ -262,6 +269,9 @@ func (r *renderer) header(m *Monitor, f *faces) {
 	if m.status.remote != "" {
 		where = "Attached to " + m.status.remote + ": " + strings.ToLower(where[:1]) + where[1:]
 	}
+	if m.rp != nil {
+		where = "Replay of " + m.rp.rec.Path() + ": " + strings.ToLower(where[:1]) + where[1:]
+	}
 	r.text(where, float64(hr.X), float64(hr.Y), f.title, p.Text, text.AlignStart)
 	ackPct := 0.0
 	if s.Assembled > 0 {
@@ -279,6 +289,9 @@ func (r *renderer) header(m *Monitor, f *faces) {
 	fresh, c := m.status.age, p.Dim
 	if !s.Taken.IsZero() {
 		fresh = fmt.Sprintf("data of %s   %s", s.Taken.Local().Format("15:04:05"), m.status.age)
+		if m.rp != nil {
+			fresh = "recorded " + s.Taken.Local().Format("2006-01-02 15:04:05")
+		}
 	}
 	if m.status.stale || m.status.lost != "" {
 		c = p.Warn

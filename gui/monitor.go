@@ -26,6 +26,18 @@
 // says when it lost contact with the server and picks up again when it
 // returns.
 //
+// A replay (Replay, in a Replayed window: `mpgameserver gui --replay
+// DIR`) shows a flight recording of a server (`serve --record DIR`) in the
+// same monitor: every panel shows the snapshot under the cursor of a
+// timeline bar along the bottom, the plots the five minutes before it,
+// made again from the recording at each jump. The bar shows the
+// recording's span, what is indexed of it, the cursor and markers of
+// trouble (stalls, late ticks, handler panics, drops by reason, clients
+// that timed out or left, a client's latency spikes, records the
+// recording lost), and names the marker under the cursor. Its resolution
+// is the snapshots': a second. A replay takes no actions: D, B and the
+// network panel's Enter say so.
+//
 // The window reads only the snapshots the server publishes once a second,
 // so drawing never slows the ticks. It redraws only when a new snapshot
 // arrives or what it shows changes (input, contact, an action's result),
@@ -41,7 +53,12 @@
 // client, N opens the network panel for it, Esc goes back. Network panel:
 // Up/Down pick a field, +/- (or Left/Right) change it, Enter applies, 0
 // resets to a perfect link, T switches between all clients and the
-// selected one, Esc closes.
+// selected one, Esc closes. A replay's timeline, in the overview and the
+// close-up: Space plays and pauses (at the end, plays from the start),
+// Left/Right step a second (Shift+Left/Right ten seconds), [ and ] (or -
+// and +) slow down and speed up (0.25× to 16×), M goes to the next marker
+// and Shift+M to the previous one, a click or a drag on the bar goes
+// there.
 package gui
 
 import (
@@ -95,6 +112,7 @@ const (
 type Monitor struct {
 	src     Source
 	remote  contacter // nil for a server in this process
+	rp      *replayUI // a replay's timeline (nil for a server)
 	in      input
 	out     io.Writer
 	shotDir string
@@ -185,6 +203,9 @@ func NewMonitor(src Source) (*Monitor, error) {
 	if c, ok := src.(contacter); ok {
 		m.remote = c
 	}
+	if r, ok := src.(*Replay); ok {
+		m.rp = newReplayUI(r)
+	}
 	return m, nil
 }
 
@@ -274,7 +295,11 @@ func (m *Monitor) Screenshot() <-chan *image.RGBA {
 // size, at least MinWidth x MinHeight (a smaller window shows that scaled
 // down).
 func (m *Monitor) Layout(outsideWidth, outsideHeight int) (int, int) {
-	return screenSize(outsideWidth, outsideHeight)
+	w, h := screenSize(outsideWidth, outsideHeight)
+	if m.rp != nil {
+		h = max(h, MinHeight+barH) // the timeline bar under the screens
+	}
+	return w, h
 }
 
 // Update handles input, picks up a new snapshot and the results of
@@ -301,6 +326,9 @@ func (m *Monitor) Update() error {
 	if quit := m.handleInput(now); quit {
 		return ebiten.Termination
 	}
+	if m.rp != nil {
+		m.replayStep(now)
+	}
 	m.refresh()
 	m.refreshStatus(now)
 	return nil
@@ -309,6 +337,10 @@ func (m *Monitor) Update() error {
 // refresh takes in a new snapshot, once a second: the series, each
 // client's, the table's rows, the log tail, the network's conditions.
 func (m *Monitor) refresh() {
+	if m.rp != nil {
+		m.refreshReplay()
+		return
+	}
 	v := m.src.SnapshotVersion()
 	if v == m.version && m.loaded {
 		return
@@ -364,6 +396,9 @@ func (m *Monitor) readNetwork() {
 // on top: a confirmation, the network panel, a close-up or the overview.
 // It reports whether the monitor should close.
 func (m *Monitor) handleInput(now time.Time) bool {
+	if m.rp != nil && m.confirm == nil && !m.net.open {
+		m.timelineInput(now)
+	}
 	switch {
 	case m.confirm != nil:
 		m.confirmInput(now)
@@ -604,6 +639,10 @@ func (m *Monitor) refreshStatus(now time.Time) {
 		}
 	}
 	switch age := now.Sub(fresh); {
+	case m.rp != nil && m.snap.Taken.IsZero():
+		st.age = "no snapshot yet"
+	case m.rp != nil:
+		st.age = "replay" // recorded: never stale
 	case fresh.IsZero() || m.snap.Taken.IsZero():
 		st.age = "no data yet"
 	case age > staleAfter:
@@ -629,6 +668,11 @@ func (m *Monitor) refreshStatus(now time.Time) {
 	if st != m.status {
 		m.status = st
 		m.dirty = true
+	}
+	if m.rp != nil {
+		if t := m.replayDue(now); !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
 	}
 	if next.IsZero() {
 		m.deadline.Store(0)

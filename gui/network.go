@@ -133,7 +133,7 @@ func (m *Monitor) selectedOrCursor() uint32 {
 // applyConditions sends the panel's conditions.
 func (m *Monitor) applyConditions(now time.Time) {
 	if !m.actions {
-		m.say(now, noActions, true)
+		m.say(now, m.refusal(), true)
 		return
 	}
 	src, tok, c := m.src, m.net.target, m.net.form

@@ -72,7 +72,7 @@ func (r *renderer) networkPanel(m *Monitor, f *faces) {
 	}
 	r.text(target+"   Esc or N  close", x, y+18, f.small, p.Dim, text.AlignStart)
 	if !m.actions {
-		r.text(noActions, x, y+40, f.small, p.Warn, text.AlignStart)
+		r.text(m.refusal(), x, y+40, f.small, p.Warn, text.AlignStart)
 	}
 }
 

@@ -3,6 +3,7 @@ package gui
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -28,7 +29,7 @@ func columns() []column {
 	}
 	return []column{
 		{"address", 200, 128, false,
-			func(r *history.Row) string { return r.Addr.String() },
+			func(r *history.Row) string { return addrText(r.Addr) },
 			func(a, b *history.Row) int {
 				if c := a.Addr.Addr().Compare(b.Addr.Addr()); c != 0 {
 					return c
@@ -140,6 +141,15 @@ func formatWait(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.0fs", d.Seconds())
 	}
+}
+
+// addrText writes a client's address, a dash when it has none (a
+// recording that hashed addresses).
+func addrText(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return "-"
+	}
+	return a.String()
 }
 
 // formatLatency prints a latency in milliseconds with a precision that
