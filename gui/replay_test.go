@@ -363,6 +363,35 @@ func TestReplayMarkers(t *testing.T) {
 	in.setShift(false)
 }
 
+// TestReplaySeekWaitsForIndex: a click past what is indexed goes as far
+// as the index, and on to the time clicked once the index gets there.
+func TestReplaySeekWaitsForIndex(t *testing.T) {
+	dir := t.TempDir()
+	recordTwoMinutes(t, dir)
+	rec, err := timeline.Open(dir)
+	require.NoError(t, err)
+	r := &Replay{rec: rec, cancel: func() {}, indexed: make(chan struct{}), cur: rec.NewCursor(), at: -1}
+	defer r.cur.Close()
+	m, in, _ := replayMonitor(t, r)
+	require.NoError(t, m.Update())
+	assert.Equal(t, -1, cursor(t, m), "nothing indexed: nothing shown")
+	assert.Equal(t, "no snapshot yet", m.status.age)
+	assert.NotZero(t, m.deadline.Load(), "indexing: the bar is redrawn as it grows")
+	tr := m.rp.track
+	x := tr.X + tr.W*float32(recSec(80).Sub(m.rp.from))/float32(m.rp.to.Sub(m.rp.from))
+	in.push(event{click: true, x: int(x + 0.5), y: int(tr.Y)})
+	require.NoError(t, m.Update())
+	assert.Equal(t, -1, cursor(t, m))
+	assert.False(t, m.rp.pending.IsZero(), "waiting for the index")
+
+	require.NoError(t, rec.Index(context.Background()))
+	close(r.indexed)
+	require.NoError(t, m.Update())
+	assert.InDelta(t, 79, cursor(t, m), 1, "the index got there: the cursor too")
+	assert.True(t, m.rp.pending.IsZero())
+	assert.Equal(t, cursor(t, m)+1, m.hist.Seconds())
+}
+
 // TestReplayRefusesActions: D and B (overview and close-up) and the
 // network panel's Enter are refused with the replay's message; the
 // monitor's own keys still work.
