@@ -299,9 +299,6 @@ func (d *detector) lost(ms *[]Marker, t time.Time, n uint64) {
 	d.mark(ms, key{kind: Lost}, t, n, nil)
 }
 
-// flush ends the indexing: nothing is merged any more.
-func (d *detector) flush(*[]Marker) { clear(d.open) }
-
 func diff(now, then uint64) uint64 {
 	if now < then {
 		return 0

@@ -274,7 +274,6 @@ func (r *Recording) Index(ctx context.Context) error {
 	err := r.index(ctx)
 	r.mu.Lock()
 	r.done, r.err = true, err
-	r.det.flush(&r.markers)
 	r.mu.Unlock()
 	return err
 }
