@@ -91,6 +91,8 @@ func Explain(err error, server string) string {
 		return fmt.Sprintf("no answer from the server at %s: is it running?", server)
 	case errors.Is(err, conn.ErrHandshake):
 		return fmt.Sprintf("the server at %s answered, but not as an mpgameserver server", server)
+	case errors.Is(err, conn.ErrReset):
+		return fmt.Sprintf("lost the connection: the server at %s restarted and no longer knows this player", server)
 	case errors.Is(err, conn.ErrTimeout):
 		return fmt.Sprintf("lost the connection: the server at %s stopped answering", server)
 	case errors.Is(err, conn.ErrPeerClosed):

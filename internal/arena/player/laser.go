@@ -95,5 +95,6 @@ func (p *Player) addBeam(b Beam) {
 	p.beams = append(p.beams, b)
 }
 
-// Lasers returns the local player's laser shots and verdicts so far.
+// Lasers returns the local player's laser shots and verdicts so far on
+// this session (reconnecting starts them over).
 func (p *Player) Lasers() Lasers { return p.lasers }

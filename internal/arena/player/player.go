@@ -21,6 +21,12 @@
 // player gives up IdentTimeout after connecting: Err then says why, and
 // Explain says it in words for a player.
 //
+// A player whose session is lost for good (the server restarted, went
+// silent or closed it) connects again by itself, with backoff
+// (client.Config.Reconnect; Options.NoReconnect turns it off), and on the
+// new session forgets the old one's world and introduces itself again
+// with the same name and color: see Reconnecting.
+//
 // With Options.Watch a Player is a spectator of a seat whose messages
 // come from a replay (package seat): it shows what the server sent and
 // sends nothing.
@@ -54,6 +60,21 @@ type Options struct {
 	InterpDelay time.Duration
 	// HandshakeTimeout is how long Connect waits for the server (2 s).
 	HandshakeTimeout time.Duration
+	// ConnectionTimeout drops a session whose server is silent this long
+	// (client.Config.ConnectionTimeout: 5 s).
+	ConnectionTimeout time.Duration
+	// NoReconnect keeps a lost session lost. By default a player whose
+	// session was lost for good after it was established (the server
+	// restarted, went silent or closed it) connects again by itself
+	// (client.Config.Reconnect) and rejoins the game as itself: see
+	// Reconnecting. A player of its own link (NewOn), or in Watch mode,
+	// never reconnects.
+	NoReconnect bool
+	// Reconnect tunes reconnecting: the waits and how many attempts in a
+	// row (zero: client.Reconnect's defaults, attempts without end). Its
+	// OnEvent, when set, is told each step after the player took it in
+	// (Reconnecting says the new state).
+	Reconnect client.Reconnect
 	// IdentTimeout is how long after connecting the player waits for the
 	// server to say it hosts the arena before it gives up (3 s), measured
 	// with the times given to Frame.
@@ -145,6 +166,9 @@ type Player struct {
 	lasers Lasers
 	beams  []Beam
 
+	rc      *Reconnecting // while reconnecting, else nil
+	rejoins int           // sessions that reconnecting brought since Connect
+
 	// In Watch mode: the local ship as the newest snapshot's data told
 	// it, when that came, and whether it was thrusting.
 	own       sim.Ship
@@ -211,8 +235,16 @@ func New(opts Options) *Player {
 	if opts.Dial == nil {
 		opts.Dial = dial
 	}
-	c := client.New(client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout, Dial: opts.Dial})
-	return &Player{opts: opts, c: c, link: c, names: make(map[uint32]info)}
+	p := &Player{opts: opts, names: make(map[uint32]info)}
+	cfg := client.Config{ServerKey: opts.Key, HandshakeTimeout: opts.HandshakeTimeout, ConnectionTimeout: opts.ConnectionTimeout, Dial: opts.Dial}
+	if !opts.NoReconnect && !opts.Watch {
+		rc := opts.Reconnect
+		rc.OnEvent = p.reconnectEvent
+		cfg.Reconnect = &rc
+	}
+	p.c = client.New(cfg)
+	p.link = p.c
+	return p
 }
 
 // NewOn returns a player on a link of its own, already connecting or
@@ -254,7 +286,8 @@ func (p *Player) ID() uint32 { return p.id }
 func (p *Player) Welcomed() bool { return p.welcomed }
 
 // InGame reports whether the player is playing: connected to an arena
-// server of its version, which welcomed it.
+// server of its version, which welcomed it (on the current session: after
+// reconnecting, once the new server welcomed it).
 func (p *Player) InGame() bool {
 	return p.welcomed && p.identified && p.err == nil && p.link.Connected()
 }
@@ -262,11 +295,14 @@ func (p *Player) InGame() bool {
 // Err returns why the player is out of the game: ErrNotArena or a
 // *VersionError when it gave up on the server, else, once the connection
 // ended, why it ended (the client's Err, such as conn.ErrHandshakeTimeout
-// or conn.ErrBadSignature). It is nil while connecting and playing.
-// Explain turns it into a sentence.
+// or conn.ErrBadSignature). It is nil while connecting, reconnecting
+// (see Reconnecting) and playing. Explain turns it into a sentence.
 func (p *Player) Err() error {
 	if p.err != nil {
 		return p.err
+	}
+	if p.rc != nil {
+		return nil
 	}
 	if p.link.Status().Closed() {
 		return p.link.Err()
@@ -282,7 +318,8 @@ func (p *Player) giveUp(err error) {
 	}
 }
 
-// Mispredictions returns the prediction error so far.
+// Mispredictions returns the prediction error so far on this session
+// (reconnecting starts it over).
 func (p *Player) Mispredictions() Mispredictions {
 	var m Mispredictions
 	if p.pred == nil {
