@@ -1,6 +1,7 @@
 package arena
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -263,7 +264,7 @@ type BotsConfig struct {
 	Count  int             // how many bots
 	// GiveUp bounds how long the bots keep trying while none of them is
 	// in the game: none joined since the start, or the server went away
-	// (DefaultBotsGiveUp).
+	// and none is back, reconnecting or not (DefaultBotsGiveUp).
 	GiveUp time.Duration
 	// RequireJoin makes Run fail with a *BotsError when ctx is done
 	// before any bot was in the game: a command that was interrupted
@@ -309,11 +310,14 @@ func RunBots(ctx context.Context, addr string, key *conn.PublicKey, n int) error
 
 // Run connects the bots to the server and plays until ctx is done; then
 // they disconnect and it returns nil. One goroutine drives every bot at 60
-// frames a second, as many game windows would. A bot that loses its
-// connection, or gives up on the server, connects again a second later.
-// But when no bot has been in the game for GiveUp (or, with RequireJoin,
-// none had joined when ctx is done), Run returns a *BotsError; and an
-// address that cannot be used is an error at once.
+// frames a second, as many game windows would. A bot that loses a session
+// it had (the server restarted, went silent or closed it) reconnects as
+// a player does, with backoff, and rejoins with its name and color (see
+// player.Reconnecting); one that never got in, or gave up on the server,
+// connects again a second later. But when no bot has been in the game
+// for GiveUp, reconnecting or not (or, with RequireJoin, none had joined
+// when ctx is done), Run returns a *BotsError; and an address that cannot
+// be used is an error at once.
 func (cfg BotsConfig) Run(ctx context.Context) error {
 	giveUp := cfg.GiveUp
 	if giveUp <= 0 {
@@ -331,6 +335,7 @@ func (cfg BotsConfig) Run(ctx context.Context) error {
 	}
 	defer func() {
 		for _, b := range bots {
+			b.P.Client().Disconnect() // no more attempts, when reconnecting
 			b.P.Client().WaitForDisconnect()
 		}
 	}()
@@ -353,9 +358,17 @@ func (cfg BotsConfig) Run(ctx context.Context) error {
 				if err := b.P.Err(); err != nil {
 					reasons[i] = err
 				}
-				if b.P.Client().Status().Closed() {
-					// The server restarted, dropped us, never answered,
-					// or is not ours: try again a little later.
+				rc, reconnecting := b.P.Reconnecting()
+				if reconnecting {
+					// It lost a session it had: its client connects
+					// again by itself, from Frame, and it rejoins as
+					// itself. Its reason is the last attempt's failure,
+					// or the loss.
+					reasons[i] = cmp.Or(rc.Failed, rc.Lost)
+				}
+				if !reconnecting && b.P.Client().Status().Closed() {
+					// It never got in, gave up reconnecting, or gave up on
+					// a server that is not ours: try again a little later.
 					switch {
 					case retry[i].IsZero():
 						retry[i] = now.Add(botRetry)
@@ -401,7 +414,7 @@ func telling(bots []*Bot, reasons []error) error {
 			return 4
 		case errors.Is(err, conn.ErrHandshakeTimeout):
 			return 1
-		case errors.Is(err, conn.ErrTimeout), errors.Is(err, conn.ErrPeerClosed), errors.Is(err, conn.ErrLocalClose):
+		case errors.Is(err, conn.ErrTimeout), errors.Is(err, conn.ErrPeerClosed), errors.Is(err, conn.ErrReset), errors.Is(err, conn.ErrLocalClose):
 			return 2
 		}
 		return 3
