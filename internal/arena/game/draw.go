@@ -580,15 +580,36 @@ func wrap(s string, face text.Face, width float64) []string {
 func (g *Game) statusText(v player.View) (line, hint string) {
 	const retry = "Press R to retry, Esc to quit"
 	c := g.p.Client()
+	rc, reconnecting := g.p.Reconnecting()
 	switch {
 	case g.failed():
 		return failure(g.reason(), g.opts.Server), retry
+	case reconnecting:
+		return reconnectingText(rc, g.opts.Server)
 	case c.Status() == conn.Connecting:
 		return fmt.Sprintf("Connecting to %s ...", g.opts.Server), ""
 	case !g.p.InGame() || len(v.Ships) == 0:
 		return "Joining the game ...", ""
 	}
 	return "", ""
+}
+
+// reconnectingText is what the middle of the screen says while the player
+// reconnects: why in a few words, and the attempt.
+func reconnectingText(rc player.Reconnecting, server string) (line, hint string) {
+	line = fmt.Sprintf("Reconnecting to %s ...", server)
+	if why := rc.Why(); why != "" {
+		line = fmt.Sprintf("Reconnecting: %s ...", why)
+	}
+	switch {
+	case rc.Trying:
+		hint = fmt.Sprintf("Attempt %d", rc.Attempt)
+	case rc.Attempt > 0:
+		hint = fmt.Sprintf("Attempt %d failed (%s); attempt %d in a moment", rc.Attempt, player.Reason(rc.Failed), rc.Attempt+1)
+	default:
+		hint = "Attempt 1 in a moment"
+	}
+	return line, hint + "   Esc to quit"
 }
 
 // failure explains why a connection ended or could not start, for a

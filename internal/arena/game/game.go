@@ -20,6 +20,14 @@
 // toggles the network overlay, P saves a screenshot, R reconnects after a
 // failure, Esc quits.
 //
+// When the server restarts, goes silent or closes the session, the window
+// reconnects by itself (player.Reconnecting): it says "Reconnecting ..."
+// with the attempt and the reason in a few words over the last world it
+// showed, and a line for each step on Options.Out; the player rejoins
+// with its name and color. Only after the attempts of
+// Options.Reconnect.Attempts, when set, failed does it show the failure
+// (and R retries).
+//
 // With Options.Replay the window shows a recording through one player's
 // seat instead (`mpgameserver play --replay FILE|DIR --as NAME`, package
 // seat): a REPLAY bar with the recording's time, tick and speed, and keys
@@ -44,6 +52,7 @@ import (
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 
+	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena/assets"
 	"github.com/mpgs/mpgameserver/internal/arena/player"
@@ -79,6 +88,13 @@ type Options struct {
 	// IdentTimeout is how long the window waits, once connected, for the
 	// server to say it hosts the arena (player.DefaultIdentTimeout).
 	IdentTimeout time.Duration
+	// NoReconnect shows a lost session's failure at once instead of
+	// reconnecting (player.Options.NoReconnect).
+	NoReconnect bool
+	// Reconnect tunes reconnecting (player.Options.Reconnect): Attempts,
+	// when set, bounds the attempts in a row before the window shows the
+	// failure. Its OnEvent, when set, is told each step after the window.
+	Reconnect client.Reconnect
 	// Replay, when set, makes the window show this replay of a recording
 	// through a player's seat instead of joining Server (Server, Key,
 	// Name, Color and the timeouts go unused): see replay.go's keys. The
@@ -144,8 +160,11 @@ func New(opts Options) (*Game, error) {
 		g.p = opts.Replay.Player()
 		return g, nil
 	}
+	rc := opts.Reconnect
+	rc.OnEvent = g.reconnectEvent
 	g.p = player.New(player.Options{Name: opts.Name, Color: opts.Color % wire.Colors, Key: opts.Key,
-		HandshakeTimeout: opts.HandshakeTimeout, IdentTimeout: opts.IdentTimeout})
+		HandshakeTimeout: opts.HandshakeTimeout, IdentTimeout: opts.IdentTimeout,
+		NoReconnect: opts.NoReconnect, Reconnect: rc})
 	g.connect()
 	return g, nil
 }
@@ -270,8 +289,8 @@ func (g *Game) Update() error {
 	if inpututil.IsKeyJustPressed(ebiten.KeyP) {
 		g.shot = true
 	}
-	if inpututil.IsKeyJustPressed(ebiten.KeyR) && g.failed() {
-		g.connect()
+	if inpututil.IsKeyJustPressed(ebiten.KeyR) {
+		g.retry()
 	}
 	g.p.Frame(now, buttons())
 	g.effects(now, dt)
@@ -279,11 +298,59 @@ func (g *Game) Update() error {
 	return nil
 }
 
-// failed reports whether the connection ended or could not start, or the
-// player gave up on the server (another game, another version).
-func (g *Game) failed() bool {
-	return g.connErr != nil || g.p.Err() != nil || g.p.Client().Status().Closed()
+// retry connects again after a failure (key R), and reports whether it
+// did: not while connecting, playing or reconnecting.
+func (g *Game) retry() bool {
+	if !g.failed() {
+		return false
+	}
+	g.connect()
+	return true
 }
+
+// failed reports whether the connection ended or could not start, or the
+// player gave up on the server (another game, another version); not
+// while it reconnects.
+func (g *Game) failed() bool {
+	if g.connErr != nil {
+		return true
+	}
+	if _, ok := g.p.Reconnecting(); ok {
+		return false
+	}
+	return g.p.Err() != nil || g.p.Client().Status().Closed()
+}
+
+// reconnectEvent says each step of reconnecting on Out, one line, and
+// starts the network meter over on a new session.
+func (g *Game) reconnectEvent(e client.ReconnectEvent) {
+	server := g.opts.Server
+	var s string
+	switch e.Step {
+	case client.ReconnectLost:
+		s = fmt.Sprintf("lost the game at %s: %s; reconnecting in %v", server, player.Reason(e.Err), roundWait(e.Wait))
+	case client.ReconnectAttempt:
+		s = fmt.Sprintf("reconnecting to %s (attempt %d)", server, e.Attempt)
+	case client.ReconnectFailed:
+		s = fmt.Sprintf("attempt %d failed: %s; next in %v", e.Attempt, player.Reason(e.Err), roundWait(e.Wait))
+	case client.ReconnectDone:
+		s = fmt.Sprintf("reconnected to %s (attempt %d): joining the game", server, e.Attempt)
+		g.latency = g.latency[:0]
+		g.net = netMeter{}
+	case client.ReconnectGaveUp:
+		s = fmt.Sprintf("gave up reconnecting to %s after %d attempts", server, e.Attempt)
+	}
+	if s != "" {
+		g.said = s
+		fmt.Fprintln(g.opts.Out, s)
+	}
+	if f := g.opts.Reconnect.OnEvent; f != nil {
+		f(e)
+	}
+}
+
+// roundWait rounds a wait for a line: to 10 ms.
+func roundWait(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
 
 // reason is why the game failed (see failed), the first cause found.
 func (g *Game) reason() error {
@@ -298,7 +365,7 @@ func (g *Game) reason() error {
 
 // Err returns, while the game has failed (the connection ended or could
 // not start, or the server hosts another game), why: a *Failure. It is
-// nil while connecting or playing, and for a replay.
+// nil while connecting, reconnecting or playing, and for a replay.
 func (g *Game) Err() error {
 	if g.rp != nil || !g.failed() {
 		return nil

@@ -42,7 +42,10 @@ func (g *Game) Run(ctx context.Context) error {
 	ebiten.SetWindowSize(Width, Height)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	if c := g.p.Client(); c != nil {
-		defer c.WaitForDisconnect()
+		defer func() {
+			c.Disconnect() // no more attempts, when reconnecting
+			c.WaitForDisconnect()
+		}()
 	}
 	if err := ebiten.RunGame(g); err != nil {
 		return fmt.Errorf("game: %w", err)
