@@ -101,7 +101,9 @@ type Config struct {
 	// Reconnect, when set, makes the client connect again by itself when
 	// a session it had is lost for good: the server restarted (it says so
 	// with a stateless reset, conn.ErrReset), went silent (conn.ErrTimeout)
-	// or closed it (conn.ErrPeerClosed). Nil: a lost session stays lost.
+	// or closed it (conn.ErrPeerClosed), or the browser carrier broke
+	// (transport.ErrBroken). Nil: a lost session stays lost. Disconnect,
+	// WaitForDisconnect and ForceDisconnect stop it.
 	Reconnect *Reconnect
 	// Dial opens the socket of each connection attempt to addr. When nil:
 	// transport.Dial of a portable socket, which a goroutine in Go's
@@ -428,6 +430,7 @@ func (c *Client) Disconnect() {
 // acknowledged the DISCONNECT, or at most about a second, then closes the
 // socket.
 func (c *Client) WaitForDisconnect() {
+	c.rc.stop()
 	if c.sess == nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/conn"
 )
 
@@ -87,9 +88,11 @@ func (r *reconnect) stop() {
 }
 
 // lostForGood reports whether err ends a session in a way reconnecting
-// mends: not a local close, nor a server whose key is wrong.
+// mends: not a local close, nor a server whose key is wrong. A carrier
+// that broke for good (a browser's, whose server went away) counts.
 func lostForGood(err error) bool {
-	return errors.Is(err, conn.ErrReset) || errors.Is(err, conn.ErrTimeout) || errors.Is(err, conn.ErrPeerClosed)
+	return errors.Is(err, conn.ErrReset) || errors.Is(err, conn.ErrTimeout) || errors.Is(err, conn.ErrPeerClosed) ||
+		errors.Is(err, transport.ErrBroken)
 }
 
 // Backoff returns the wait before attempt n (from 1) of r: First doubled
@@ -159,6 +162,9 @@ func (c *Client) retry(now time.Time) {
 	c.rc.trying = true
 	err := c.connect(c.addr, func(ok bool) {
 		c.rc.trying = false
+		if c.rc.stopped {
+			return // the game closed the connection meanwhile
+		}
 		if ok {
 			c.rc.waiting, c.rc.attempt = false, 0
 			c.emit(ReconnectEvent{Step: ReconnectDone, Attempt: n})

@@ -178,3 +178,23 @@ func TestBackoff(t *testing.T) {
 	assert.Less(t, lo, 60*time.Millisecond, "spread")
 	assert.Greater(t, hi, 140*time.Millisecond, "spread")
 }
+
+// TestDisconnectStopsReconnecting: the game closing the client during an
+// attempt ends reconnecting: no step is told after it, no attempt starts.
+func TestDisconnectStopsReconnecting(t *testing.T) {
+	srv, _ := migrationServer(t, newLedger())
+	r := newRelay(t, srv.Addr())
+	st := &steps{}
+	c := reconnecting(t, r, st, client.Config{ConnectionTimeout: 300 * time.Millisecond, HandshakeTimeout: time.Second,
+		Reconnect: &client.Reconnect{First: 20 * time.Millisecond}})
+	crash(t, r, srv)
+	pump(c, 30*time.Second, func() bool { return st.has(client.ReconnectAttempt) })
+	c.Disconnect()
+	deadline := time.Now().Add(1500 * time.Millisecond) // past the attempt's handshake timeout
+	for time.Now().Before(deadline) {
+		c.Update()
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Equal(t, []string{"lost", "attempt"}, st.names())
+	assert.False(t, c.Reconnecting())
+}
