@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"net/netip"
@@ -84,14 +85,24 @@ func (f *flightRecorder) written(now time.Time) {
 	}
 }
 
-// encode makes a Document's JSON each time it is woken, until Close.
+// encode makes a Document's JSON each time it is woken, until Close. It
+// reuses the Document's storage and two buffers (one being written, one
+// being encoded), so that a second's Document of hundreds of clients
+// costs the process no garbage.
 func (f *flightRecorder) encode() {
 	defer close(f.stopped)
+	var (
+		d    admin.Document
+		bufs [2]bytes.Buffer
+		next int
+	)
 	for range f.wake {
 		if f.local == nil {
 			continue
 		}
-		d := f.local.Document(false)
+		d.Version, d.Network, d.Actions = admin.Version, f.local.Network(), false
+		f.local.Snapshot(&d.Snapshot)
+		d.Logs = append(d.Logs[:0], f.local.Logs()...)
 		if !f.keepAddrs {
 			for i := range d.Snapshot.Peers {
 				d.Snapshot.Peers[i].Addr = netip.AddrPort{}
@@ -105,12 +116,14 @@ func (f *flightRecorder) encode() {
 			pt := &d.Snapshot.World.Points[i]
 			pt.X, pt.Y = float32(math.Round(float64(pt.X))), float32(math.Round(float64(pt.Y)))
 		}
-		b, err := json.Marshal(d)
-		if err != nil {
+		buf := &bufs[next]
+		buf.Reset()
+		if err := json.NewEncoder(buf).Encode(&d); err != nil {
 			continue
 		}
 		select {
-		case f.encoded <- b:
+		case f.encoded <- buf.Bytes():
+			next = 1 - next // the writer copies it at the next tick
 		default: // the last one was not written yet: keep that one
 		}
 	}
