@@ -296,10 +296,10 @@ func (s *Server) receiveFrom(p *Peer, b []byte, start time.Time) {
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		p.log.Debug("datagram refused", "err", err)
 	}
-	if p.conn.PathValidated() {
+	if p.conn.PathValidated() && p.path.move != nil {
 		// The answer to a challenge came from where the client was: it
 		// did not move.
-		p.path.candidate = netip.AddrPort{}
+		p.path.move.addr = netip.AddrPort{}
 	}
 	if p.pending && p.conn.Status() == conn.Connected {
 		s.promote(p)

@@ -35,13 +35,19 @@ const (
 	migrationEvery = 100 * time.Millisecond
 )
 
-// pathOf is a session's state of migration on the server.
+// pathOf is a session's state of migration on the server: its ID, and
+// once a datagram came from elsewhere, the move under way.
 type pathOf struct {
-	id        protocol.PathID
-	has       bool           // the session has an ID (a UDP client; migration on)
-	candidate netip.AddrPort // the address being challenged
-	in, out   int            // bytes from it, and sent to it, since it became the candidate
-	rate      bucket         // new candidates
+	id   protocol.PathID
+	has  bool       // the session has an ID (a UDP client; migration on)
+	move *candidate // nil until a datagram names the session from another address
+}
+
+// candidate is an address a session may move to, being challenged.
+type candidate struct {
+	addr    netip.AddrPort // the address being challenged (zero: none)
+	in, out int            // bytes from it, and sent to it, since it became the candidate
+	rate    bucket         // new candidates
 }
 
 // bucket is a token bucket: up to burst tokens, one more every every.
@@ -110,7 +116,7 @@ func (s *Server) assignPathID(p *Peer) {
 			return
 		}
 		if _, taken := s.byPathID[id]; !taken {
-			p.path = pathOf{id: id, has: true, rate: newBucket(migrationBurst)}
+			p.path = pathOf{id: id, has: true}
 			s.byPathID[id] = p
 			p.conn.SetPathID(id, s.resetToken(id))
 			return
@@ -149,8 +155,12 @@ func (s *Server) migrating(from netip.AddrPort, id protocol.PathID, b []byte) bo
 	if !s.admit(p) {
 		return true
 	}
-	fresh := p.path.candidate != from
-	if fresh && !p.path.take(s.now) {
+	if p.path.move == nil {
+		p.path.move = &candidate{rate: newBucket(migrationBurst)}
+	}
+	mv := p.path.move
+	fresh := mv.addr != from
+	if fresh && !mv.take(s.now) {
 		s.stats.MigrationsRefused++ // a storm of addresses claiming it
 		return true
 	}
@@ -162,7 +172,7 @@ func (s *Server) migrating(from netip.AddrPort, id protocol.PathID, b []byte) bo
 	if err != nil && !errors.Is(err, conn.ErrBadMessage) {
 		s.stats.MigrationsRefused++ // forged, or a copy of one it had
 		if fresh {
-			p.path.give()
+			mv.give()
 		}
 		return true
 	}
@@ -174,12 +184,12 @@ func (s *Server) migrating(from netip.AddrPort, id protocol.PathID, b []byte) bo
 		return true
 	}
 	if fresh {
-		p.path.candidate, p.path.in, p.path.out = from, 0, 0
+		mv.addr, mv.in, mv.out = from, 0, 0
 	}
-	p.path.in += len(b)
-	if p.path.out+challengeSize <= amplification*p.path.in {
+	mv.in += len(b)
+	if mv.out+challengeSize <= amplification*mv.in {
 		if dg := p.conn.Challenge(s.now, s.tx.Buffer(), fresh); dg != nil {
-			p.path.out += len(dg)
+			mv.out += len(dg)
 			s.prof.sent(len(dg))
 			s.tx.Queue(dg, from)
 		}
@@ -208,13 +218,13 @@ func (b *bucket) spend(now time.Time, burst int, every time.Duration) bool {
 	return true
 }
 
-// take spends one of the path's new candidates.
-func (pa *pathOf) take(now time.Time) bool {
-	return pa.rate.spend(now, migrationBurst, migrationEvery)
+// take spends one of the session's new candidates.
+func (c *candidate) take(now time.Time) bool {
+	return c.rate.spend(now, migrationBurst, migrationEvery)
 }
 
 // give returns a candidate's token that was not used.
-func (pa *pathOf) give() { pa.rate.tokens = min(migrationBurst, pa.rate.tokens+1) }
+func (c *candidate) give() { c.rate.tokens = min(migrationBurst, c.rate.tokens+1) }
 
 // resetRate is the server's bucket of stateless resets.
 type resetRate struct{ bucket }
@@ -237,7 +247,7 @@ func (s *Server) migrate(p *Peer, to netip.AddrPort) {
 	p.addr = to
 	s.byAddr.set(to, p)
 	s.hosts.add(to, false, 1)
-	p.path.candidate, p.path.in, p.path.out = netip.AddrPort{}, 0, 0
+	p.path.move.addr, p.path.move.in, p.path.move.out = netip.AddrPort{}, 0, 0
 	s.stats.Migrations++
 	if l, separate := s.access(); separate {
 		l.Info("migrate", "client", to.String(), "from", from.String(), "token", p.Token())
