@@ -2,8 +2,8 @@
 // flags into a configuration and runs a library package:
 //
 //	mpgameserver serve      run a headless game server
-//	mpgameserver gui        run a game server in a monitor window
-//	mpgameserver play       open the arena game window and join a server
+//	mpgameserver gui        run a game server in a monitor window (or --attach, --replay)
+//	mpgameserver play       open the arena game window and join a server (or --replay)
 //	mpgameserver bots       run computer players in an arena server
 //	mpgameserver keygen     write a new root key pair
 //	mpgameserver simulate   run a client and a server over a simulated lossy link
