@@ -23,26 +23,10 @@ import (
 	"github.com/mpgs/mpgameserver/internal/arena"
 	"github.com/mpgs/mpgameserver/internal/arena/player"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
+	"github.com/mpgs/mpgameserver/internal/crashtest"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 	"github.com/mpgs/mpgameserver/server"
 )
-
-// muted is a server's socket that can be made to send nothing, as a
-// crashed process does: what the server says on its way out (its
-// DISCONNECTs) never leaves.
-type muted struct {
-	transport.Conn
-	mute atomic.Bool
-}
-
-func (m *muted) WriteBatch(ds []transport.Datagram) (int, error) {
-	if m.mute.Load() {
-		return len(ds), nil
-	}
-	return m.Conn.WriteBatch(ds)
-}
-
-func (m *muted) Unwrap() transport.Conn { return m.Conn }
 
 // arenaProcess is an arena server that can crash and start again on its
 // address with its key, as a server process restarted by its supervisor.
@@ -52,7 +36,7 @@ type arenaProcess struct {
 	addr string
 	cfg  server.Config
 	srv  *server.Server
-	sock *muted
+	proc *crashtest.Server
 	out  *syncbuf.Buffer // the current process's JOIN, LEAVE and KILL lines
 }
 
@@ -66,33 +50,21 @@ func startArena(t *testing.T, cfg server.Config) *arenaProcess {
 	a := &arenaProcess{t: t, root: root, addr: "127.0.0.1:0", cfg: cfg}
 	a.start()
 	a.addr = a.srv.Addr().String()
-	t.Cleanup(func() {
-		a.srv.Stop()
-		<-a.srv.Done()
-	})
 	return a
 }
 
 // start starts a new process: a new arena handler on a new socket.
 func (a *arenaProcess) start() {
 	a.t.Helper()
-	c, err := transport.Listen(a.addr, transport.Config{})
-	require.NoError(a.t, err)
-	a.sock = &muted{Conn: c}
 	a.out = &syncbuf.Buffer{}
 	cfg := a.cfg
 	cfg.Handler = arena.NewHandler(a.out, 1)
-	a.srv, err = server.NewWithConn(cfg, a.sock)
-	require.NoError(a.t, err)
-	go a.srv.Run()
+	a.proc = crashtest.Start(a.t, cfg, a.addr)
+	a.srv = a.proc.Server
 }
 
 // crash stops the server as a crash would for its players.
-func (a *arenaProcess) crash() {
-	a.sock.mute.Store(true)
-	a.srv.Stop()
-	<-a.srv.Done()
-}
+func (a *arenaProcess) crash() { a.proc.Crash() }
 
 // restart crashes the server and starts a new one on its address with
 // its key.

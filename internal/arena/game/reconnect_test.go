@@ -12,47 +12,27 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
+	"github.com/mpgs/mpgameserver/internal/crashtest"
 	"github.com/mpgs/mpgameserver/internal/guitest"
 	"github.com/mpgs/mpgameserver/internal/syncbuf"
 	"github.com/mpgs/mpgameserver/server"
 )
-
-// muted is a server socket that sends nothing once mute is set: a
-// crashed server's DISCONNECTs never leave.
-type muted struct {
-	transport.Conn
-	mute atomic.Bool
-}
-
-func (m *muted) WriteBatch(ds []transport.Datagram) (int, error) {
-	if m.mute.Load() {
-		return len(ds), nil
-	}
-	return m.Conn.WriteBatch(ds)
-}
-
-func (m *muted) Unwrap() transport.Conn { return m.Conn }
 
 // arenaOn runs an arena server on addr with root until the test ends;
 // stop stops it, as a crash would when crash is set (nothing it says on
 // its way out leaves), else gracefully.
 func arenaOn(t *testing.T, root *conn.PrivateKey, addr string) (string, func(crash bool)) {
 	t.Helper()
-	c, err := transport.Listen(addr, transport.Config{})
-	require.NoError(t, err)
-	sock := &muted{Conn: c}
-	srv, err := server.NewWithConn(server.Config{Handler: arena.NewHandler(io.Discard, 1), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, sock)
-	require.NoError(t, err)
-	go srv.Run()
-	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
+	srv := crashtest.Start(t, server.Config{Handler: arena.NewHandler(io.Discard, 1), RootKey: root, Logger: slog.New(slog.DiscardHandler)}, addr)
 	return srv.Addr().String(), func(crash bool) {
-		sock.mute.Store(crash)
-		srv.Stop()
-		<-srv.Done()
+		if crash {
+			srv.Crash()
+		} else {
+			srv.Stop()
+		}
 	}
 }
 

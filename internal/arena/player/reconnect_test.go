@@ -6,38 +6,21 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/arena"
 	"github.com/mpgs/mpgameserver/internal/arena/player"
 	"github.com/mpgs/mpgameserver/internal/arena/sim"
 	"github.com/mpgs/mpgameserver/internal/arena/wire"
+	"github.com/mpgs/mpgameserver/internal/crashtest"
 	"github.com/mpgs/mpgameserver/server"
 )
-
-// muted is a server socket that sends nothing once mute is set: a
-// crashed server's DISCONNECTs never leave.
-type muted struct {
-	transport.Conn
-	mute atomic.Bool
-}
-
-func (m *muted) WriteBatch(ds []transport.Datagram) (int, error) {
-	if m.mute.Load() {
-		return len(ds), nil
-	}
-	return m.Conn.WriteBatch(ds)
-}
-
-func (m *muted) Unwrap() transport.Conn { return m.Conn }
 
 // witness is an arena handler that keeps, for each session, the Hellos
 // it got and the lowest input number, and can tell each player that
@@ -101,18 +84,8 @@ func (w *witness) hellosOf(token uint32) []wire.Hello {
 // crash; the server stops when the test ends.
 func serveOn(t *testing.T, h server.EventHandler, root *conn.PrivateKey, addr string) (srv *server.Server, crash func()) {
 	t.Helper()
-	c, err := transport.Listen(addr, transport.Config{})
-	require.NoError(t, err)
-	sock := &muted{Conn: c}
-	srv, err = server.NewWithConn(server.Config{Handler: h, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, sock)
-	require.NoError(t, err)
-	go srv.Run()
-	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
-	return srv, func() {
-		sock.mute.Store(true)
-		srv.Stop()
-		<-srv.Done()
-	}
+	s := crashtest.Start(t, server.Config{Handler: h, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, addr)
+	return s.Server, s.Crash
 }
 
 // moment is what a player showed at a step of reconnecting, as the
