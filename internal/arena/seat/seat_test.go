@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,10 @@ func TestScanFindsTheBots(t *testing.T) {
 			hellos = append(hellos, s.Name)
 		}
 	}
+	// Sessions come in the order the bots connected, JOIN lines in the
+	// order their Hellos came: the same names, not always in one order.
+	slices.Sort(joined)
+	slices.Sort(hellos)
 	assert.Equal(t, joined, hellos, "a session for each JOIN line, by the same name")
 	for _, name := range []string{"bot1", "bot2", "bot3"} {
 		s, err := ix.Find(name, 1)
