@@ -94,6 +94,11 @@ type Config struct {
 	// KeepAliveInterval: a silent connection sends a keep-alive this often
 	// (100 ms).
 	KeepAliveInterval time.Duration
+	// IdleKeepAliveInterval: while no message of the client waits for its
+	// ack or to be sent, a keep-alive goes out after this much silence
+	// instead (500 ms, never less than KeepAliveInterval): an idle client
+	// costs two datagrams a second.
+	IdleKeepAliveInterval time.Duration
 	// MessageTimeout is how long a datagram waits for its ack (1 s).
 	MessageTimeout time.Duration
 	// Logger receives the connection's events (discarded when nil).
@@ -139,12 +144,13 @@ func New(cfg Config) *Client {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.ccfg = session.Config{
-		HandshakeTimeout:  cfg.HandshakeTimeout,
-		ConnectionTimeout: cfg.ConnectionTimeout,
-		KeepAliveInterval: cfg.KeepAliveInterval,
-		MessageTimeout:    cfg.MessageTimeout,
-		ServerKey:         cfg.ServerKey,
-		Logger:            c.log,
+		HandshakeTimeout:      cfg.HandshakeTimeout,
+		ConnectionTimeout:     cfg.ConnectionTimeout,
+		KeepAliveInterval:     cfg.KeepAliveInterval,
+		IdleKeepAliveInterval: cfg.IdleKeepAliveInterval,
+		MessageTimeout:        cfg.MessageTimeout,
+		ServerKey:             cfg.ServerKey,
+		Logger:                c.log,
 	}
 	c.in = make([]transport.Datagram, transport.BatchSize)
 	for i := range c.in {

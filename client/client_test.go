@@ -207,7 +207,9 @@ func TestConnectToNothingFails(t *testing.T) {
 func TestConfigApplies(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := start(t)
-		c := w.connect(t, func(c *client.Config) { c.KeepAliveInterval = 20 * time.Millisecond })
+		c := w.connect(t, func(c *client.Config) {
+			c.KeepAliveInterval, c.IdleKeepAliveInterval = 20*time.Millisecond, 20*time.Millisecond
+		})
 		sent := c.Stats().Assembled
 		pump(c, time.Second, func() bool { return false })
 		// About 50 keep-alives a second instead of 10.

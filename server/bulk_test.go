@@ -267,8 +267,8 @@ func orderedMsg(k int) []byte {
 
 // TestIdleConnectionsAreNotPolledEveryTick: a tick visits only the
 // connections with work. Quiet clients are polled for their keep-alives
-// (every 100 ms) and the datagrams they send, not 60 times a second; a
-// client that talks is polled as often as it needs.
+// (every 500 ms while idle) and the datagrams they send, not 60 times a
+// second; a client that talks is polled as often as it needs.
 func TestIdleConnectionsAreNotPolledEveryTick(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := start(t, echoing(newRecorder()), nil)
@@ -282,7 +282,7 @@ func TestIdleConnectionsAreNotPolledEveryTick(t *testing.T) {
 		idle := float64(w.snapshot().Stats.Polls-before) / 20 / 2
 		t.Logf("an idle connection is polled %.1f times a second", idle)
 		assert.Less(t, idle, 30.0, "fewer than every tick")
-		assert.Greater(t, idle, 9.0, "but for every keep-alive")
+		assert.Greater(t, idle, 3.0, "but for every keep-alive, two a second each way")
 
 		// Talking clients: every message is echoed, as promptly as before.
 		got := 0

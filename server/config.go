@@ -32,6 +32,12 @@ type Config struct {
 	// KeepAliveInterval: a connection silent this long sends a
 	// keep-alive (100 ms).
 	KeepAliveInterval time.Duration
+	// IdleKeepAliveInterval: a connection with no message of the server's
+	// waiting for its ack or to be sent sends a keep-alive after this much
+	// silence instead (500 ms, never less than KeepAliveInterval): an idle
+	// client costs two datagrams a second. The reference's clients hear
+	// from the server well within their 5 s timeout.
+	IdleKeepAliveInterval time.Duration
 	// MessageTimeout is how long a datagram waits for its ack (1 s).
 	MessageTimeout time.Duration
 	// ConnectionTimeout drops a connected client silent this long (5 s).
@@ -92,18 +98,19 @@ type Config struct {
 
 // Defaults, equal to the reference's where it has one.
 const (
-	DefaultInterval             = time.Second / 60
-	DefaultKeepAliveInterval    = session.DefaultKeepAliveInterval
-	DefaultMessageTimeout       = session.DefaultMessageTimeout
-	DefaultConnectionTimeout    = session.DefaultConnectionTimeout
-	DefaultHandshakeTimeout     = session.DefaultHandshakeTimeout
-	DefaultMaxPendingHandshakes = 4096
-	DefaultMaxSessionsPerHost   = 32
-	DefaultHandshakeBudget      = 4 * time.Millisecond
-	DefaultMemoryBudget         = 128 << 20
-	DefaultClientDatagrams      = 320
-	DefaultClientMessages       = 1024
-	DefaultSocketBuffer         = 4 << 20
+	DefaultInterval              = time.Second / 60
+	DefaultKeepAliveInterval     = session.DefaultKeepAliveInterval
+	DefaultIdleKeepAliveInterval = session.DefaultIdleKeepAliveInterval
+	DefaultMessageTimeout        = session.DefaultMessageTimeout
+	DefaultConnectionTimeout     = session.DefaultConnectionTimeout
+	DefaultHandshakeTimeout      = session.DefaultHandshakeTimeout
+	DefaultMaxPendingHandshakes  = 4096
+	DefaultMaxSessionsPerHost    = 32
+	DefaultHandshakeBudget       = 4 * time.Millisecond
+	DefaultMemoryBudget          = 128 << 20
+	DefaultClientDatagrams       = 320
+	DefaultClientMessages        = 1024
+	DefaultSocketBuffer          = 4 << 20
 )
 
 // resolved returns c with every zero field set to its default, or why it
@@ -119,6 +126,7 @@ func (c Config) resolved() (Config, error) {
 	}{
 		{"Interval", &c.Interval, DefaultInterval},
 		{"KeepAliveInterval", &c.KeepAliveInterval, DefaultKeepAliveInterval},
+		{"IdleKeepAliveInterval", &c.IdleKeepAliveInterval, max(DefaultIdleKeepAliveInterval, c.KeepAliveInterval)},
 		{"MessageTimeout", &c.MessageTimeout, DefaultMessageTimeout},
 		{"ConnectionTimeout", &c.ConnectionTimeout, DefaultConnectionTimeout},
 		{"HandshakeTimeout", &c.HandshakeTimeout, DefaultHandshakeTimeout},
@@ -176,13 +184,14 @@ func (c Config) resolved() (Config, error) {
 // connConfig is the configuration of the server's connections.
 func (c *Config) connConfig(budget *session.Budget) *session.Config {
 	return &session.Config{
-		SendInterval:      c.Interval,
-		KeepAliveInterval: c.KeepAliveInterval,
-		MessageTimeout:    c.MessageTimeout,
-		HandshakeTimeout:  c.HandshakeTimeout,
-		ConnectionTimeout: c.ConnectionTimeout,
-		MaxMessageSize:    c.MaxMessageSize,
-		RootKey:           c.RootKey,
-		Budget:            budget,
+		SendInterval:          c.Interval,
+		KeepAliveInterval:     c.KeepAliveInterval,
+		IdleKeepAliveInterval: c.IdleKeepAliveInterval,
+		MessageTimeout:        c.MessageTimeout,
+		HandshakeTimeout:      c.HandshakeTimeout,
+		ConnectionTimeout:     c.ConnectionTimeout,
+		MaxMessageSize:        c.MaxMessageSize,
+		RootKey:               c.RootKey,
+		Budget:                budget,
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,6 +100,61 @@ func TestInteropLoadgenAgainstPythonServer(t *testing.T) {
 	assert.Equal(t, rep.Sent, rep.Echoed+rep.Lost)
 	assert.Less(t, rep.LossPercent(), 1.0)
 	assert.Zero(t, rep.Corrupt)
+}
+
+// TestInteropIdleAgainstEachOther: an idle connection sends two
+// keep-alives a second, not ten; the Python original still hears from
+// the other end well within its 5 s timeout, both ways: its client idle
+// for 7 s on our server is still connected and echoed, and so is our
+// client idle on its server.
+func TestInteropIdleAgainstEachOther(t *testing.T) {
+	python, env := reference(t)
+	root, err := conn.LoadPrivateKey(vectorKeys + "server_root.key.pem")
+	require.NoError(t, err)
+	srv, err := server.New(server.Config{Handler: echogame.NewHandler(io.Discard), RootKey: root}, "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+	cmd := exec.Command(python, "interop/py_idle.py", "127.0.0.1", strconv.Itoa(int(srv.Addr().Port())), vectorKeys+"server_root.pub.pem", "7")
+	cmd.Env = env
+	report, err := cmd.CombinedOutput()
+	t.Logf("Python client idle on our server: %s", report)
+	require.NoError(t, err)
+	m := regexp.MustCompile(`IDLE ok received=(\d+) timeouts=(\d+)`).FindStringSubmatch(string(report))
+	require.NotNil(t, m, "%s", report)
+	heard, _ := strconv.Atoi(m[1])
+	assert.GreaterOrEqual(t, heard, 7, "it heard from the server at least once a second")
+	assert.LessOrEqual(t, heard, 7*3, "but not ten times a second: the server's idle pace")
+
+	port := pythonServer(t)
+	pub, err := conn.LoadPublicKey(vectorKeys + "server_root.pub.pem")
+	require.NoError(t, err)
+	c := client.New(client.Config{ServerKey: pub})
+	defer c.ForceDisconnect()
+	var ok *bool
+	require.NoError(t, c.Connect("127.0.0.1:"+port, func(b bool) { ok = &b }))
+	for deadline := time.Now().Add(5 * time.Second); ok == nil && time.Now().Before(deadline); time.Sleep(16 * time.Millisecond) {
+		c.Update()
+	}
+	require.True(t, ok != nil && *ok, "connect: %v", c.Err())
+	sent := c.Stats().Assembled
+	for end := time.Now().Add(7 * time.Second); time.Now().Before(end); time.Sleep(16 * time.Millisecond) {
+		c.Update()
+		c.Messages()
+	}
+	require.True(t, c.Connected(), "our client idle on the Python server: %v", c.Err())
+	idle := c.Stats().Assembled - sent
+	assert.LessOrEqual(t, idle, uint64(7*3), "our client's idle pace")
+	require.NoError(t, c.SendGuaranteed([]byte("after the silence"), nil))
+	echoed := false
+	for deadline := time.Now().Add(5 * time.Second); !echoed && time.Now().Before(deadline); time.Sleep(16 * time.Millisecond) {
+		c.Update()
+		for _, m := range c.Messages() {
+			echoed = echoed || string(m.Data) == "after the silence"
+		}
+	}
+	assert.True(t, echoed, "echoed after the silence")
+	t.Logf("our client sent %d datagrams in 7 s of silence", idle)
 }
 
 // pythonServer starts the Python echo server and returns its port.

@@ -14,6 +14,9 @@ import (
 const (
 	DefaultSendInterval      = time.Second / 60
 	DefaultKeepAliveInterval = 100 * time.Millisecond
+	// DefaultIdleKeepAliveInterval: an idle connection's keep-alives (two
+	// a second); the reference has none.
+	DefaultIdleKeepAliveInterval = 500 * time.Millisecond
 	DefaultMessageTimeout    = time.Second
 	DefaultHandshakeTimeout  = 2 * time.Second
 	DefaultConnectionTimeout = 5 * time.Second
@@ -36,6 +39,14 @@ type Config struct {
 	// KeepAliveInterval: a KEEP_ALIVE goes out after this much silence
 	// (100 ms). Keep-alives carry the acks the peer waits for.
 	KeepAliveInterval time.Duration
+	// IdleKeepAliveInterval: while no message of this end waits for its
+	// ack and none is queued, a KEEP_ALIVE goes out after this much
+	// silence instead (500 ms, and never less than KeepAliveInterval): an
+	// idle connection costs two datagrams a second each way, and the pace
+	// of KeepAliveInterval comes back with the first message. Acks owed
+	// go within AckDelay whatever the pace. The peer still hears from this
+	// end well within any connection timeout (the reference's is 5 s).
+	IdleKeepAliveInterval time.Duration
 	// AckDelay: a packet carrying messages is acknowledged within this
 	// time even when there is nothing to send (25 ms); a KEEP_ALIVE goes out
 	// to carry the ack. The reference acks only with its 100 ms keep-alives.
@@ -130,6 +141,7 @@ func (c *Config) resolved() (Config, error) {
 	}
 	r.SendInterval = orDuration(r.SendInterval, DefaultSendInterval)
 	r.KeepAliveInterval = orDuration(r.KeepAliveInterval, DefaultKeepAliveInterval)
+	r.IdleKeepAliveInterval = max(orDuration(r.IdleKeepAliveInterval, DefaultIdleKeepAliveInterval), r.KeepAliveInterval)
 	r.ResendDelay = orDuration(r.ResendDelay, r.KeepAliveInterval)
 	r.AckDelay = orDuration(r.AckDelay, DefaultAckDelay)
 	r.MessageTimeout = orDuration(r.MessageTimeout, DefaultMessageTimeout)

@@ -179,13 +179,14 @@ func TestSendValidation(t *testing.T) {
 func TestKeepAliveKeepsIdleConnectionUp(t *testing.T) {
 	p := newPair(t, perfect, perfect, 11)
 	require.NoError(t, p.Connect(10*time.Second))
-	sent := p.C2S.Stats().Sent
+	sent, srvSent := p.C2S.Stats().Sent, p.S2C.Stats().Sent
 	p.RunUntil(time.Millisecond, 10*time.Second, func() bool { return false })
 	assert.Equal(t, conn.Connected, p.Client.Status())
 	assert.Equal(t, conn.Connected, p.Server.Status())
-	// One keep-alive per ~100 ms of silence.
+	// Idle: one keep-alive per 500 ms of silence each way.
 	ka := p.C2S.Stats().Sent - sent
-	assert.InDelta(t, 100, float64(ka), 10, "keep-alives in 10 s")
+	assert.InDelta(t, 20, float64(ka), 2, "keep-alives in 10 s")
+	assert.InDelta(t, 20, float64(p.S2C.Stats().Sent-srvSent), 2, "the server's keep-alives in 10 s")
 	assert.Zero(t, p.Client.Stats().Timeouts)
 	assert.LessOrEqual(t, p.Client.PendingAcks(), 1, "only the newest keep-alive awaits its ack")
 	assert.LessOrEqual(t, p.Server.PendingAcks(), 1, "only the newest keep-alive awaits its ack")
@@ -399,8 +400,8 @@ func TestStatsCounters(t *testing.T) {
 	before := p.Client.Stats()
 	p.RunUntil(time.Millisecond, 5*time.Second, func() bool { return false })
 	s := p.Client.Stats()
-	// Five seconds of keep-alives, ten a second, each 36 bytes.
-	assert.InDelta(t, 50, s.Assembled-before.Assembled, 3)
+	// Five seconds of idle keep-alives, two a second, each 36 bytes.
+	assert.InDelta(t, 10, s.Assembled-before.Assembled, 1)
 	assert.Equal(t, 36*(s.Assembled-before.Assembled), s.BytesSent-before.BytesSent)
 	for d := p.S2C.Next(p.Now.Add(time.Second)); d != nil; d = p.S2C.Next(p.Now.Add(time.Second)) {
 		require.NoError(t, p.Client.Receive(p.Now, d)) // what is still on the wire
@@ -420,4 +421,33 @@ func TestNewServerRejectsGarbage(t *testing.T) {
 	}
 	_, err = session.NewServer(&session.Config{}, pair.Start, 1, nil)
 	assert.Error(t, err, "no root key")
+}
+
+// TestKeepAlivePaceFollowsTraffic: a message waiting for its ack brings
+// the keep-alive interval back (its loss over a dead link shows in 100 ms
+// steps); once acknowledged, the idle pace returns; the reference's pace
+// is a setting away.
+func TestKeepAlivePaceFollowsTraffic(t *testing.T) {
+	p := newPair(t, perfect, perfect, 12)
+	require.NoError(t, p.Connect(10*time.Second))
+	p.Run(time.Millisecond, 2*time.Second)
+	p.S2C = netsim.NewLink(netsim.Profile{Loss: 1}, 1) // the server's acks never come
+	require.NoError(t, p.Client.Send([]byte("r"), conn.RetryOnTimeout, nil))
+	sent := p.C2S.Stats().Sent
+	p.Run(time.Millisecond, 2*time.Second)
+	busy := p.C2S.Stats().Sent - sent
+	assert.GreaterOrEqual(t, busy, uint64(16), "resends and keep-alives at the busy pace")
+
+	p.S2C = netsim.NewLink(perfect, 1)
+	p.Run(time.Millisecond, 2*time.Second) // acknowledged
+	sent = p.C2S.Stats().Sent
+	p.Run(time.Millisecond, 4*time.Second)
+	assert.InDelta(t, 8, float64(p.C2S.Stats().Sent-sent), 1, "idle again: two a second")
+
+	q := newPair(t, perfect, perfect, 13)
+	q.ClientConfig.IdleKeepAliveInterval = session.DefaultKeepAliveInterval
+	require.NoError(t, q.Connect(10*time.Second))
+	sent = q.C2S.Stats().Sent
+	q.Run(time.Millisecond, 2*time.Second)
+	assert.InDelta(t, 20, float64(q.C2S.Stats().Sent-sent), 2, "the reference's pace when asked")
 }

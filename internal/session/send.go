@@ -418,12 +418,22 @@ func (c *Conn) popAcked() {
 	}
 }
 
+// keepAliveEvery is the silence after which a KEEP_ALIVE goes out: the
+// keep-alive interval while messages of this end wait for their acks or
+// to be sent, the idle interval otherwise.
+func (c *Conn) keepAliveEvery() time.Duration {
+	if len(c.tx.retrying) > 0 || c.tx.small.len() > 0 || c.tx.bulk.len() > 0 {
+		return c.cfg.KeepAliveInterval
+	}
+	return c.cfg.IdleKeepAliveInterval
+}
+
 // keepAliveDue reports whether a KEEP_ALIVE should go out: after the
 // keep-alive interval of silence, when a packet with messages waits for its
 // ack longer than the ack delay, or when many packets wait for acks.
 func (c *Conn) keepAliveDue(now time.Time) bool {
 	return c.clock.lastSend.IsZero() ||
-		now.Sub(c.clock.lastSend) >= c.cfg.KeepAliveInterval ||
+		now.Sub(c.clock.lastSend) >= c.keepAliveEvery() ||
 		(!c.clock.ackDue.IsZero() && !now.Before(c.clock.ackDue)) ||
 		c.clock.unacked >= ackPressure
 }
@@ -451,6 +461,9 @@ func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 	c.cc.OnAck(now, &p.cc)
 	switch {
 	case p.lazy: // its ack waited on purpose
+	case p.bare:
+		// A bare keep-alive arms no ack delay: its ack comes with the
+		// peer's next packet, up to its idle keep-alive interval later.
 	case now.Sub(c.clock.sampledAt) >= eagerEvery/2:
 		// Samples are sparse (a client whose packets are lazy): each
 		// counts for more.
@@ -744,7 +757,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	}
 
 	p := c.tx.inflight.push()
-	p.seq, p.done, p.lazy = c.seq.pktSeq, false, c.tx.lazyNext
+	p.seq, p.done, p.lazy, p.bare = c.seq.pktSeq, false, c.tx.lazyNext, len(sel) == 0
 	c.tx.lazyNext = false
 	c.cc.OnSent(now, &p.cc, len(b))
 	if c.tx.inflight.n == 1 {
@@ -834,6 +847,7 @@ type sentPacket struct {
 	seq  protocol.Seq
 	done bool
 	lazy bool // it carried a lazy marker
+	bare bool // a KEEP_ALIVE without messages: its ack waits for the peer's own pace
 	msgs []*outMsg
 	cc   cc.Packet // its size and send time, for the congestion window
 }
@@ -952,7 +966,7 @@ func (c *Conn) NextDue() time.Time {
 	if c.tx.small.len() > 0 || (c.tx.bulk.len() > 0 && c.cc.CanSend()) {
 		return base
 	}
-	due := c.clock.lastSend.Add(c.cfg.KeepAliveInterval)
+	due := c.clock.lastSend.Add(c.keepAliveEvery())
 	earlier := func(t time.Time) {
 		if t.Before(due) {
 			due = t

@@ -54,12 +54,14 @@ func (r *replay) handler(c *Conn) func(protocol.Seq, []byte) {
 
 func (r *replay) clientConfig() *Config {
 	rnd := bytes.NewReader(append(append([]byte{}, r.keys.ClientEphemeral.Scalar...), r.hs.ClientHello.Padding...))
-	return &Config{ServerKey: r.root.Public(), Rand: rnd, PlainHello: true, PacketsPerInterval: 1}
+	// The vectors were recorded at the reference's pace: a keep-alive
+	// after 100 ms of silence, idle or not.
+	return &Config{ServerKey: r.root.Public(), Rand: rnd, PlainHello: true, PacketsPerInterval: 1, IdleKeepAliveInterval: DefaultKeepAliveInterval}
 }
 
 func (r *replay) serverConfig() *Config {
 	rnd := bytes.NewReader(append(append([]byte{}, r.keys.ServerEphemeral.Scalar...), r.hs.Salt...))
-	return &Config{RootKey: r.root, Rand: rnd, PacketsPerInterval: 1}
+	return &Config{RootKey: r.root, Rand: rnd, PacketsPerInterval: 1, IdleKeepAliveInterval: DefaultKeepAliveInterval}
 }
 
 // outstanding returns the seqs of c's packets awaiting an ack.
