@@ -17,12 +17,12 @@ const (
 	// DefaultIdleKeepAliveInterval: an idle connection's keep-alives (two
 	// a second); the reference has none.
 	DefaultIdleKeepAliveInterval = 500 * time.Millisecond
-	DefaultMessageTimeout    = time.Second
-	DefaultHandshakeTimeout  = 2 * time.Second
-	DefaultConnectionTimeout = 5 * time.Second
-	DefaultDisconnectTimeout = time.Second
-	DefaultHelloResend       = 500 * time.Millisecond
-	DefaultAckDelay          = 25 * time.Millisecond
+	DefaultMessageTimeout        = time.Second
+	DefaultHandshakeTimeout      = 2 * time.Second
+	DefaultConnectionTimeout     = 5 * time.Second
+	DefaultDisconnectTimeout     = time.Second
+	DefaultHelloResend           = 500 * time.Millisecond
+	DefaultAckDelay              = 25 * time.Millisecond
 	// DefaultMaxQueuedBytes leaves room for one message of the largest
 	// size (8 MiB in 8192 fragments, each charged its real cost) and more.
 	DefaultMaxQueuedBytes    = 16 << 20
