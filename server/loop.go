@@ -296,7 +296,7 @@ func (s *Server) receiveFrom(p *Peer, b []byte, start time.Time) {
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		p.log.Debug("datagram refused", "err", err)
 	}
-	if p.conn.PathValidated() && p.path.move != nil {
+	if p.path.move != nil && p.conn.PathValidated() { // (a session never challenged has nothing to clear)
 		// The answer to a challenge came from where the client was: it
 		// did not move.
 		p.path.move.addr = netip.AddrPort{}
