@@ -118,6 +118,8 @@ func (r *relay) forward() {
 }
 
 // backward: server to client, from one back socket until it closes.
+// What it reads once another socket replaced it is dropped, as a NAT
+// drops what comes to a mapping it forgot.
 func (r *relay) backward(back *net.UDPConn) {
 	buf := make([]byte, 2048)
 	for {
@@ -127,8 +129,9 @@ func (r *relay) backward(back *net.UDPConn) {
 		}
 		r.mu.Lock()
 		to := r.client
+		pass := to != nil && back == r.back && !(r.loss > 0 && r.rng.Float64() < r.loss)
 		r.mu.Unlock()
-		if to != nil && !r.lost() {
+		if pass {
 			r.front.WriteToUDP(buf[:n], to)
 		}
 	}

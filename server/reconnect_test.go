@@ -56,12 +56,15 @@ func reconnecting(t *testing.T, r *relay, st *steps, cfg client.Config) *client.
 }
 
 // crash stops srv as a crash would for its clients: what it says on the
-// way out (its DISCONNECTs) never reaches them.
+// way out (its DISCONNECTs) never reaches them. The relay drops all while
+// the server stops, then forgets its mapping (a new upstream socket), so
+// that nothing the old server sent, however late it is read, gets through.
 func crash(t *testing.T, r *relay, srv *server.Server) {
 	t.Helper()
 	r.SetLoss(1)
 	srv.Stop()
 	<-srv.Done()
+	r.Rebind(t)
 	r.SetLoss(0)
 }
 
