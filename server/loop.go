@@ -89,6 +89,7 @@ func (s *Server) loop(ctx context.Context) {
 		t2 := time.Now()
 		s.now = t2
 		s.network()
+		s.gatherRows(s.rowsPerTick())
 		t3 := time.Now()
 		busy := t3.Sub(start)
 		if busy > interval {
@@ -593,8 +594,11 @@ func errString(err error) string {
 // indexes.
 func (s *Server) forget(p *Peer, pool *[]*Peer) {
 	p.conn.Close() // gives back what it held; nothing if it closed already
-	if p.gone && pool == &s.peers {
-		s.left--
+	if pool == &s.peers {
+		if p.gone {
+			s.left--
+		}
+		s.dropRow(p)
 	}
 	removeAt(pool, p.index)
 	s.unlink(p)

@@ -51,6 +51,9 @@ type Peer struct {
 	backlogBytes int
 	backlogged   bool // in the server's list of peers with a backlog
 
+	rowRound uint64 // the round of the snapshot's rows it was taken in (rowGather)
+	row      int    // its row in that round
+
 	path pathOf // its migration (path ID, the address being challenged)
 }
 

@@ -108,6 +108,7 @@ type Server struct {
 	connCfg          *session.Config
 	budget           *session.Budget
 	retired          totals // counters of peers that left
+	rows             rowGather
 	stats            Stats
 	prof             profile
 	stopping         bool
@@ -185,6 +186,7 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 	}
 	s.peerConn, _ = transport.Unwrap[transport.PeerConn](c)
 	s.SetBlockList(cfg.BlockList)
+	s.rows.round = 1 // a peer's zero rowRound: not taken
 	s.budget = session.NewBudget(cfg.MemoryBudget)
 	s.connCfg = cfg.connConfig(s.budget)
 	s.rx = dgram.NewReader(c, maxQueued, maxQueuedBytes, s.filter)

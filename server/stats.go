@@ -241,6 +241,9 @@ type Snapshot struct {
 	// World is the game's map, when its handler is a WorldReporter.
 	World WorldMap
 
+	// Peers has a row per connected client. Above 1,024 clients the rows
+	// are taken a share a tick over the second's last 250 ms, so that a
+	// server of many clients has no long tick once a second.
 	Peers []PeerSnapshot
 }
 
@@ -258,6 +261,37 @@ type totals struct {
 	Assembled, Acked, Timeouts, Resent          uint64
 	Drops                                       conn.Drops
 	DuplicateMessages, FarMessages, BadMessages uint64
+}
+
+func (t *totals) addTotals(o *totals) {
+	t.Assembled += o.Assembled
+	t.Acked += o.Acked
+	t.Timeouts += o.Timeouts
+	t.Resent += o.Resent
+	t.Drops.Add(&o.Drops)
+	t.DuplicateMessages += o.DuplicateMessages
+	t.FarMessages += o.FarMessages
+	t.BadMessages += o.BadMessages
+}
+
+// sub takes out what add(s) put in.
+func (t *totals) sub(s *conn.Stats) {
+	t.Assembled -= s.Assembled
+	t.Acked -= s.Acked
+	t.Timeouts -= s.Timeouts
+	t.Resent -= s.Resent
+	d, o := &t.Drops, &s.Drops
+	d.Header -= o.Header
+	d.Auth -= o.Auth
+	d.Payload -= o.Payload
+	d.Duplicate -= o.Duplicate
+	d.Stale -= o.Stale
+	d.Handshake -= o.Handshake
+	d.NoSession -= o.NoSession
+	d.Closed -= o.Closed
+	t.DuplicateMessages -= s.DuplicateMessages
+	t.FarMessages -= s.FarMessages
+	t.BadMessages -= s.BadMessages
 }
 
 func (t *totals) add(s *conn.Stats) {
@@ -318,6 +352,7 @@ func (s *Server) publish() {
 	}
 	ws := s.tx.Stats()
 	s.stats.DatagramsOut, s.stats.BytesOut, s.stats.SendErrors = ws.Datagrams, ws.Bytes, ws.Errors
+	s.gatherRows(len(s.peers)) // the rows the second's ticks did not take
 
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
@@ -338,35 +373,7 @@ func (s *Server) publish() {
 		p.MemoryHeld, p.MemoryBudget = s.budget.Used(), s.budget.Limit()
 	}
 	p.Stats = s.stats
-	t := s.retired
-	p.PendingAcks = 0
-	rows := p.Peers[:0]
-	for _, c := range s.peers {
-		cs := c.conn.Stats()
-		t.add(&cs)
-		r := PeerSnapshot{
-			Addr:      c.Addr(),
-			Carrier:   c.carrier,
-			Label:     c.label,
-			Token:     c.Token(),
-			Status:    c.conn.Status(),
-			Latency:   c.conn.Latency(),
-			Stats:     cs,
-			Pending:   c.conn.PendingAcks(),
-			Throttled: c.throttled,
-			Held:      c.conn.Held(),
-		}
-		r.Window, r.Bandwidth = c.conn.Congestion()
-		if wr, ok := s.cfg.Handler.(WorldReporter); ok {
-			r.World.Reported = wr.ReportPeer(c, &r.World)
-		}
-		p.PendingAcks += r.Pending
-		if r.Status == conn.Connected {
-			s.latencies.observe(&latencyBounds, r.Latency)
-		}
-		rows = append(rows, r)
-	}
-	p.Peers = rows
+	s.finishRows(p)
 	if wr, ok := s.cfg.Handler.(WorldReporter); ok {
 		p.World.Points = p.World.Points[:0]
 		wr.ReportWorld(&p.World)
@@ -374,10 +381,7 @@ func (s *Server) publish() {
 			p.World.Points = p.World.Points[:MaxWorldPoints]
 		}
 	}
-	p.Assembled, p.Acked, p.Timeouts, p.Resent = t.Assembled, t.Acked, t.Timeouts, t.Resent
 	p.Latencies = s.latencies
-	p.Drops = t.Drops
-	p.DuplicateMessages, p.FarMessages, p.BadMessages = t.DuplicateMessages, t.FarMessages, t.BadMessages
 	s.pubVersion.Add(1)
 }
 
