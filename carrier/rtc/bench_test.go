@@ -3,10 +3,12 @@
 package rtc_test
 
 import (
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mpgs/mpgameserver/carrier/rtc"
 	"github.com/mpgs/mpgameserver/client"
 	"github.com/mpgs/mpgameserver/conn"
 )
@@ -117,7 +119,11 @@ func BenchmarkBulkEcho(b *testing.B) {
 
 // connected returns a client connected to addr.
 func connected(b *testing.B, addr string, pub *conn.PublicKey) *client.Client {
-	c := client.New(client.Config{ServerKey: pub, HandshakeTimeout: 15 * time.Second})
+	cfg := client.Config{ServerKey: pub, HandshakeTimeout: 15 * time.Second}
+	if strings.HasPrefix(addr, "http") {
+		cfg.Dial = rtc.Dialer(nil) // the native client links no WebRTC by itself
+	}
+	c := client.New(cfg)
 	var ok *bool
 	if err := c.Connect(addr, func(r bool) { ok = &r }); err != nil {
 		b.Fatal(err)
