@@ -9,6 +9,9 @@
 #   internal/arena/browser/bench.sh            # 30 s each
 #   DURATION=60 internal/arena/browser/bench.sh
 #   WINDOW=320,200 internal/arena/browser/bench.sh   # a smaller page to draw
+#   PIN=1 internal/arena/browser/bench.sh    # the server on CPU 0, the player on CPU 1
+#   PROFILE=DIR internal/arena/browser/bench.sh   # a CPU profile of the server for each player, in DIR
+#   ICE_PORT=40000 internal/arena/browser/bench.sh  # the browser peers on one UDP port (--web-ice-port)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 DURATION=${DURATION:-30}
@@ -16,8 +19,12 @@ CHROMIUM=${CHROMIUM:-chromium}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/mpgameserver" ./cmd/mpgameserver
+go run ./internal/arena/web/internal/gen -o "$work/web" # the arena for the browser
 "$work/mpgameserver" keygen "$work" >/dev/null
-"$work/mpgameserver" serve --game arena --listen 127.0.0.1:0 --web 127.0.0.1:0 --http 127.0.0.1:0 \
+spin=() ppin=() prof=()
+if [ "${PIN:-0}" = 1 ]; then spin=(taskset -c 0); ppin=(taskset -c 1); fi
+if [ -n "${PROFILE:-}" ]; then mkdir -p "$PROFILE"; prof=(--pprof); fi
+"${spin[@]}" "$work/mpgameserver" serve "${prof[@]}" --game arena --listen 127.0.0.1:0 --web 127.0.0.1:0 --web-assets "$work/web" ${ICE_PORT:+--web-ice-port $ICE_PORT} --http 127.0.0.1:0 \
   --key "$work/root.key" >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 1200); do grep -q '^READY' "$work/out" && break; sleep 0.1; done
@@ -49,7 +56,11 @@ measure() {
     sleep 0.1
   done
   sleep 3 # past the join and the page's start
-  local s0 p0 lat=()
+  local s0 p0 lat=() profiler=
+  if [ -n "${PROFILE:-}" ]; then
+    curl -sf -o "$PROFILE/$3.pprof" "http://$http/debug/pprof/profile?seconds=$DURATION" &
+    profiler=$!
+  fi
   s0=$(ticks $server); p0=$(ticks $($pids))
   for _ in $(seq "$DURATION"); do
     sleep 1
@@ -60,6 +71,7 @@ print(p[0]["Latency"]/1e6 if p else "")')")
   done
   local s1 p1
   s1=$(ticks $server); p1=$(ticks $($pids))
+  if [ -n "$profiler" ]; then wait $profiler || true; fi
   printf '%s\n' "${lat[@]}" | python3 -c "
 import sys,statistics
 v=sorted(float(x) for x in sys.stdin if x.strip())
@@ -78,21 +90,21 @@ measure0() { # the server alone
 }
 measure0
 
-"$CHROMIUM" --headless --no-sandbox --no-first-run --user-data-dir="$work/chromium" --remote-debugging-port=0 \
+"${ppin[@]}" "$CHROMIUM" --headless --no-sandbox --no-first-run --user-data-dir="$work/chromium" --remote-debugging-port=0 \
   --use-angle=swiftshader --enable-unsafe-swiftshader --window-size=${WINDOW:-1280,800} \
   --disable-features=WebRtcHideLocalIpsWithMdns --allow-loopback-in-peer-connection \
   --disable-background-timer-throttling --disable-renderer-backgrounding \
   "${page}?name=browser" >"$work/chromium.log" 2>&1 &
 chromium=$!
 chromiumPids() { pgrep -f "user-data-dir=$work/chromium" | tr '\n' ' '; }
-measure "browser (Chromium, WebRTC)" chromiumPids
+measure "browser (Chromium, WebRTC)" chromiumPids browser
 kill $chromium; wait $chromium 2>/dev/null || true
 for _ in $(seq 600); do
   [ "$(players)" = 0 ] && break
   sleep 0.1
 done
 
-"$work/mpgameserver" bots --server "$udp" --pubkey "$work/root.pub" --count 1 >/dev/null 2>&1 &
+"${ppin[@]}" "$work/mpgameserver" bots --server "$udp" --pubkey "$work/root.pub" --count 1 >/dev/null 2>&1 &
 bots=$!
 botPids() { echo $bots; }
-measure "native bot (UDP)" botPids
+measure "native bot (UDP)" botPids bot
