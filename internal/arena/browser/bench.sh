@@ -21,11 +21,12 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/mpgameserver" ./cmd/mpgameserver
 go run ./internal/arena/web/internal/gen -o "$work/web" # the arena for the browser
 "$work/mpgameserver" keygen "$work" >/dev/null
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') # the clients' rows need a token
 spin=() ppin=() prof=()
 if [ "${PIN:-0}" = 1 ]; then spin=(taskset -c 0); ppin=(taskset -c 1); fi
 if [ -n "${PROFILE:-}" ]; then mkdir -p "$PROFILE"; prof=(--pprof); fi
 "${spin[@]}" "$work/mpgameserver" serve "${prof[@]}" --game arena --listen 127.0.0.1:0 --web 127.0.0.1:0 --web-assets "$work/web" ${ICE_PORT:+--web-ice-port $ICE_PORT} --http 127.0.0.1:0 \
-  --key "$work/root.key" >"$work/out" 2>"$work/err" &
+  --admin-read-token "$token" --key "$work/root.key" >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 1200); do grep -q '^READY' "$work/out" && break; sleep 0.1; done
 udp=$(sed -n 's/^READY //p' "$work/out")
@@ -44,7 +45,7 @@ ticks() {
 
 # players: how many clients the server has.
 players() {
-  curl -sf "http://$http/api/v1/snapshot" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["snapshot"]["Peers"] or []))'
+  curl -sf -H "Authorization: Bearer $token" "http://$http/api/v1/snapshot" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["snapshot"]["Peers"] or []))'
 }
 
 # measure LABEL PIDFUNC: waits for the player to connect, then samples for
@@ -58,13 +59,13 @@ measure() {
   sleep 3 # past the join and the page's start
   local s0 p0 lat=() profiler=
   if [ -n "${PROFILE:-}" ]; then
-    curl -sf -o "$PROFILE/$3.pprof" "http://$http/debug/pprof/profile?seconds=$DURATION" &
+    curl -sf -H "Authorization: Bearer $token" -o "$PROFILE/$3.pprof" "http://$http/debug/pprof/profile?seconds=$DURATION" &
     profiler=$!
   fi
   s0=$(ticks $server); p0=$(ticks $($pids))
   for _ in $(seq "$DURATION"); do
     sleep 1
-    lat+=("$(curl -sf "http://$http/api/v1/snapshot" | python3 -c '
+    lat+=("$(curl -sf -H "Authorization: Bearer $token" "http://$http/api/v1/snapshot" | python3 -c '
 import json,sys
 p=json.load(sys.stdin)["snapshot"]["Peers"] or []
 print(p[0]["Latency"]/1e6 if p else "")')")
