@@ -6,6 +6,7 @@
 //	mpgameserver-tools loadgen    simulate many echo clients and measure the server
 //	mpgameserver-tools bare-echo  a UDP echo with no protocol, the baseline of loadgen --bare
 //	mpgameserver-tools check      check that an echo server keeps the echo contract
+//	mpgameserver-tools players    echo players of the client package, over UDP or WebRTC
 //
 // Run "mpgameserver-tools <command> --help" for a command's flags.
 package main
@@ -27,6 +28,7 @@ func program() *cli.Program {
 		"loadgen":   {Summary: "simulate many echo clients and measure loss, datagrams/s and round trips", Run: runLoadgen},
 		"bare-echo": {Summary: "send every UDP datagram back to its sender, no protocol (the baseline of loadgen --bare)", Run: runBareEcho},
 		"check":     {Summary: "check that an echo server keeps the echo contract (ours, or the Python original's)", Run: runCheck},
+		"players":   {Summary: "echo players made with the client package, over UDP or WebRTC: what a server pays for each carrier", Run: runPlayers},
 	}}
 }
 
