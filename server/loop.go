@@ -63,6 +63,10 @@ func (s *Server) drainThreshold() int {
 	return max(64, s.stats.RecvBuffer/4/768)
 }
 
+// catchUpTicks is how far behind its schedule, in ticks, the loop still
+// catches up by running ticks back to back.
+const catchUpTicks = 4
+
 // loop runs ticks until a stop is asked.
 func (s *Server) loop(ctx context.Context) {
 	interval := s.cfg.Interval
@@ -98,14 +102,16 @@ func (s *Server) loop(ctx context.Context) {
 		s.stats.TickTimes.observe(&tickBounds, busy)
 
 		// Sleep until the next tick on a fixed schedule. A tick that ran
-		// late is made up by starting the next one at once, so that an
-		// occasional long tick costs no tick; more than a whole tick behind,
-		// start again from now rather than running ticks back to back.
+		// late is made up by starting the next ones at once until the
+		// schedule is met, so that long ticks here and there cost no tick
+		// while the ticks fit on average; more than catchUpTicks behind (a
+		// stall), start again from now rather than running a long burst of
+		// ticks back to back.
 		next = next.Add(interval)
 		if !s.wait(ctx, timer, next) {
 			return
 		}
-		if d := time.Since(next); d > interval {
+		if d := time.Since(next); d > catchUpTicks*interval {
 			next = time.Now()
 		}
 		s.prof.end(Phases{Messages: t1.Sub(start), Update: t2.Sub(t1), Network: t3.Sub(t2), Idle: time.Since(t3)}, &s.stats)

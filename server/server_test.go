@@ -464,6 +464,31 @@ func TestPeerLabel(t *testing.T) {
 	})
 }
 
+// TestLongTicksCostNoTick: a game whose Update takes two and a half ticks
+// every sixth tick still gets 60 ticks a second (the ticks after a long
+// one run back to back until the schedule is met), on the fake clock.
+func TestLongTicksCostNoTick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRecorder()
+		n := 0
+		r.onUpdate = func() {
+			if n++; n%6 == 0 {
+				time.Sleep(40 * time.Millisecond) // the fake clock moves on
+			}
+		}
+		start(t, r, nil)
+		time.Sleep(time.Second) // settle on the schedule
+		r.mu.Lock()
+		before := r.updates
+		r.mu.Unlock()
+		time.Sleep(6 * time.Second)
+		r.mu.Lock()
+		ticks := r.updates - before
+		r.mu.Unlock()
+		assert.InDelta(t, 360, ticks, 2, "60 ticks a second")
+	})
+}
+
 func TestHandshakePoolLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := start(t, newRecorder(), func(c *server.Config) { c.MaxPendingHandshakes = 1 })
