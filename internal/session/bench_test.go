@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -224,5 +225,91 @@ func BenchmarkEcho(b *testing.B) {
 				b.Fatalf("%d echoes of %d", echoes, b.N)
 			}
 		})
+	}
+}
+
+// BenchmarkTick is the server's side of a tick of n echoes, in the order a
+// server runs them: every connection receives its client's datagram (the
+// echo is queued by the handler), then every connection builds its reply,
+// each pass in its own shuffled order. Between two visits of a connection
+// the others went by, so above a few thousand connections each visit finds
+// the connection's state out of the CPU caches, as a busy server does.
+// ns/echo is the server's time alone (the clients' work is left out).
+//
+// tickReceive and tickPoll are not inlined so that a cache simulator can
+// be told to count inside them only (BENCHMARKS.md):
+//
+//	valgrind --tool=callgrind --cache-sim=yes --LL=1048576,16,64 --toggle-collect='*tick[RP]*' ...
+func BenchmarkTick(b *testing.B) {
+	for _, n := range []int{256, 4096} {
+		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
+			clients := make([]*Conn, n)
+			servers := make([]*Conn, n)
+			var now time.Time
+			for i := range clients {
+				clients[i], servers[i], now = benchPairTimeout(b, time.Second)
+				s := servers[i]
+				s.SetHandler(func(_ protocol.Seq, msg []byte) {
+					if err := s.Send(msg, conn.RetryNone, nil); err != nil {
+						b.Fatal(err)
+					}
+				})
+				clients[i].SetHandler(func(protocol.Seq, []byte) {})
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			recvOrder, pollOrder := rng.Perm(n), rng.Perm(n)
+			msg := make([]byte, 64)
+			in := make([][]byte, n)
+			out := make([][]byte, n)
+			for i := range in {
+				in[i] = make([]byte, 0, protocol.MaxDatagramSize)
+				out[i] = make([]byte, 0, protocol.MaxDatagramSize)
+			}
+			var server time.Duration
+			tick := func() {
+				now = now.Add(time.Second / 60)
+				for k, c := range clients {
+					if err := c.Send(msg, conn.RetryNone, nil); err != nil {
+						b.Fatal(err)
+					}
+					in[k] = c.Poll(now, in[k][:0])
+				}
+				start := time.Now()
+				tickReceive(b, servers, recvOrder, in, now)
+				tickPoll(servers, pollOrder, out, now)
+				server += time.Since(start)
+				for k, c := range clients {
+					if err := c.Receive(now, out[k]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			for range 3 { // the first ticks grow the queues and the rings
+				tick()
+			}
+			server = 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				tick()
+			}
+			b.ReportMetric(float64(server.Nanoseconds())/float64(b.N*n), "ns/echo")
+		})
+	}
+}
+
+//go:noinline
+func tickReceive(b *testing.B, servers []*Conn, order []int, in [][]byte, now time.Time) {
+	for _, k := range order {
+		if err := servers[k].Receive(now, in[k]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+//go:noinline
+func tickPoll(servers []*Conn, order []int, out [][]byte, now time.Time) {
+	for _, k := range order {
+		out[k] = servers[k].Poll(now, out[k][:0])
 	}
 }
