@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -30,9 +31,13 @@ func benchPairTimeout(b testing.TB, d time.Duration) (client, server *Conn, now 
 }
 
 // newBenchPair makes a connected pair whose client and server
-// configurations are changed by modClient and modServer.
+// configurations are changed by modClient and modServer. Its times carry
+// a monotonic clock reading, as the times a running server or client
+// takes from time.Now do (subtracting them is cheaper), with a fixed wall
+// clock.
 func newBenchPair(b testing.TB, modClient, modServer func(*Config)) (client, server *Conn, now time.Time) {
-	now = time.Unix(1_700_000_000, 0)
+	mono := time.Now()
+	now = mono.Add(time.Unix(1_700_000_000, 0).Sub(mono))
 	r := newReplay(b)
 	ccfg, scfg := r.clientConfig(), r.serverConfig()
 	for _, c := range []*Config{ccfg, scfg} {
@@ -237,9 +242,7 @@ func BenchmarkEcho(b *testing.B) {
 // ns/echo is the server's time alone (the clients' work is left out).
 //
 // tickReceive and tickPoll are not inlined so that a cache simulator can
-// be told to count inside them only (BENCHMARKS.md):
-//
-//	valgrind --tool=callgrind --cache-sim=yes --LL=1048576,16,64 --toggle-collect='*tick[RP]*' ...
+// be told to count inside them only (examples/echo/loadtest/cachelines.sh).
 func BenchmarkTick(b *testing.B) {
 	for _, n := range []int{256, 4096} {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
@@ -284,6 +287,7 @@ func BenchmarkTick(b *testing.B) {
 					}
 				}
 			}
+			runtime.GC()  // no collection left running from the setup's garbage
 			for range 3 { // the first ticks grow the queues and the rings
 				tick()
 			}
