@@ -177,6 +177,22 @@ func BenchmarkReceive(b *testing.B) {
 	}
 }
 
+// echoPairs makes n connected pairs whose servers echo every message.
+func echoPairs(b *testing.B, n int) (clients, servers []*Conn, now time.Time) {
+	clients = make([]*Conn, n)
+	servers = make([]*Conn, n)
+	for i := range clients {
+		clients[i], servers[i], now = benchPairTimeout(b, time.Second)
+		s := servers[i]
+		s.SetHandler(func(_ protocol.Seq, msg []byte) {
+			if err := s.Send(msg, conn.RetryNone, nil); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	return clients, servers, now
+}
+
 // BenchmarkEcho measures one echo round between many connection pairs, as
 // a server with that many clients does it: the client queues a 100-byte
 // message and sends it, the server receives it and echoes it, the client
@@ -186,18 +202,7 @@ func BenchmarkReceive(b *testing.B) {
 func BenchmarkEcho(b *testing.B) {
 	for _, n := range []int{1, 4096} {
 		b.Run(fmt.Sprintf("pairs=%d", n), func(b *testing.B) {
-			clients := make([]*Conn, n)
-			servers := make([]*Conn, n)
-			var now time.Time
-			for i := range clients {
-				clients[i], servers[i], now = benchPairTimeout(b, time.Second)
-				s := servers[i]
-				s.SetHandler(func(_ protocol.Seq, msg []byte) {
-					if err := s.Send(msg, conn.RetryNone, nil); err != nil {
-						b.Fatal(err)
-					}
-				})
-			}
+			clients, servers, now := echoPairs(b, n)
 			echoes := 0
 			for _, c := range clients {
 				c.SetHandler(func(protocol.Seq, []byte) { echoes++ })
@@ -246,18 +251,9 @@ func BenchmarkEcho(b *testing.B) {
 func BenchmarkTick(b *testing.B) {
 	for _, n := range []int{256, 4096} {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
-			clients := make([]*Conn, n)
-			servers := make([]*Conn, n)
-			var now time.Time
-			for i := range clients {
-				clients[i], servers[i], now = benchPairTimeout(b, time.Second)
-				s := servers[i]
-				s.SetHandler(func(_ protocol.Seq, msg []byte) {
-					if err := s.Send(msg, conn.RetryNone, nil); err != nil {
-						b.Fatal(err)
-					}
-				})
-				clients[i].SetHandler(func(protocol.Seq, []byte) {})
+			clients, servers, now := echoPairs(b, n)
+			for _, c := range clients {
+				c.SetHandler(func(protocol.Seq, []byte) {})
 			}
 			rng := rand.New(rand.NewPCG(1, 2))
 			recvOrder, pollOrder := rng.Perm(n), rng.Perm(n)
