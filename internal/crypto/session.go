@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"reflect"
+	"unsafe"
 
 	"github.com/mpgs/mpgameserver/conn"
 )
@@ -76,6 +78,11 @@ func SessionKey(priv *conn.PrivateKey, peerDER, salt []byte) ([KeySize]byte, err
 // concurrent use.
 type AEAD struct {
 	gcm cipher.AEAD
+	// The cipher's state (its expanded key and hash tables), for
+	// Prefetch: where it is and its size, when the cipher is a pointer to
+	// a struct; nil otherwise.
+	state     unsafe.Pointer
+	stateSize uintptr
 }
 
 // NewAEAD returns the AES-128-GCM packet cipher for key.
@@ -88,8 +95,17 @@ func NewAEAD(key [KeySize]byte) (*AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &AEAD{gcm: gcm}, nil
+	a := &AEAD{gcm: gcm}
+	if v := reflect.ValueOf(gcm); v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct {
+		a.state, a.stateSize = v.UnsafePointer(), v.Type().Elem().Size()
+	}
+	return a, nil
 }
+
+// State returns where the cipher's state (its expanded key and hash
+// tables) is in memory and its size, so that a caller can prefetch it
+// before the next Seal or Open (see internal/prefetch); nil when unknown.
+func (a *AEAD) State() (unsafe.Pointer, uintptr) { return a.state, a.stateSize }
 
 // Seal appends the ciphertext and tag of plaintext to dst. header is the
 // encoded 20-byte packet header: its first 12 bytes are the nonce and all

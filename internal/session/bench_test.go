@@ -298,9 +298,25 @@ func BenchmarkTick(b *testing.B) {
 	}
 }
 
+// prefetchAhead prefetches the connections after order[i] as a server
+// does (server/prefetch.go): three visits ahead the struct, two ahead what
+// it points to, one ahead the messages.
+func prefetchAhead(servers []*Conn, order []int, i int) {
+	if j := i + 3; j < len(order) {
+		servers[order[j]].Prefetch()
+	}
+	if j := i + 2; j < len(order) {
+		servers[order[j]].PrefetchDeep()
+	}
+	if j := i + 1; j < len(order) {
+		servers[order[j]].PrefetchMessages()
+	}
+}
+
 //go:noinline
 func tickReceive(b *testing.B, servers []*Conn, order []int, in [][]byte, now time.Time) {
-	for _, k := range order {
+	for i, k := range order {
+		prefetchAhead(servers, order, i)
 		if err := servers[k].Receive(now, in[k]); err != nil {
 			b.Fatal(err)
 		}
@@ -309,7 +325,8 @@ func tickReceive(b *testing.B, servers []*Conn, order []int, in [][]byte, now ti
 
 //go:noinline
 func tickPoll(servers []*Conn, order []int, out [][]byte, now time.Time) {
-	for _, k := range order {
+	for i, k := range order {
+		prefetchAhead(servers, order, i)
 		out[k] = servers[k].Poll(now, out[k][:0])
 	}
 }

@@ -71,6 +71,7 @@ import (
 	"io"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/cc"
@@ -136,33 +137,37 @@ type Conn struct {
 	out    protocol.Direction // direction of the datagrams we send
 	in     protocol.Direction // direction we accept
 	status conn.Status
-	reason error
-	log    *slog.Logger
-
-	sess    keys      // the handshake and the session key
-	seq     numbering // our sequence numbers, and the peer's windows
-	clock   timers
+	// closing shares status's word: a Conn just over 2,048 bytes would
+	// take the allocator's next size class, 2,304.
 	closing closeState
-	mem     holdings // memory held for the peer
-	peer    peerCaps
-	path    *pathState // nil: the session cannot move (no path ID)
-	cc      cc.Controller
-	tx      sendSide
-	rx      recvSide
-	stats   conn.Stats
+	reason  error
+	log     *slog.Logger
+
+	sess  keys      // the handshake and the session key
+	seq   numbering // our sequence numbers, and the peer's windows
+	clock timers
+	mem   holdings // memory held for the peer
+	peer  peerCaps
+	path  *pathState // nil: the session cannot move (no path ID)
+	cc    cc.Controller
+	tx    sendSide
+	rx    recvSide
+	stats conn.Stats
 }
 
 // keys are what the handshake sets up.
 type keys struct {
-	aead      *crypto.AEAD
-	key       [crypto.KeySize]byte
-	ephemeral *conn.PrivateKey
-	token     uint32
-	helloKey  []byte // server: the client's hello key while connecting
-	salt      [crypto.SaltSize]byte
-	hello     *outMsg // our hello message until the handshake completes
-	padOff    int     // client: where the hello's padding starts
-	helloErr  error   // client: why the last SERVER_HELLO was refused
+	aead        *crypto.AEAD
+	key         [crypto.KeySize]byte
+	cipherState unsafe.Pointer // the AEAD's state in memory, for PrefetchDeep
+	ephemeral   *conn.PrivateKey
+	token       uint32
+	cipherSize  uint32 // the size of cipherState
+	helloKey    []byte // server: the client's hello key while connecting
+	salt        [crypto.SaltSize]byte
+	hello       *outMsg // our hello message until the handshake completes
+	padOff      int     // client: where the hello's padding starts
+	helloErr    error   // client: why the last SERVER_HELLO was refused
 }
 
 // numbering is the sequence numbers we give, and the windows that place
