@@ -159,8 +159,10 @@ func (s *Server) receive() {
 	s.drain()
 	batch := s.rx.Take()
 	for i := range batch {
+		s.routeAhead(batch, i)
 		s.route(&batch[i])
 	}
+	s.ahead = lookahead{}
 	s.settle(time.Now())
 	s.rx.Recycle(batch)
 	s.handshakes()
@@ -393,7 +395,8 @@ func (s *Server) pollPeers() {
 	more := s.more[:0]
 	due := s.due()
 	s.stats.Polls += uint64(len(due))
-	for _, p := range due {
+	for i, p := range due {
+		pollAhead(due, i)
 		p.visiting = false
 		if p.conn.Status() != conn.Connected && !p.gone {
 			s.leave(p)

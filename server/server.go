@@ -103,6 +103,7 @@ type Server struct {
 	visit            []*Peer           // the list being polled
 	charging         *Peer             // whose datagram's time is not yet charged (settle)
 	wheel            [wheelSlots]*Peer // the first peer of each slot's list
+	ahead            lookahead         // the peers of the next datagrams (routeAhead)
 	backlogBytes     int
 	tmpl             *templates
 	connCfg          *session.Config
