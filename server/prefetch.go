@@ -5,20 +5,21 @@ import (
 
 	"github.com/mpgs/mpgameserver/internal/dgram"
 	"github.com/mpgs/mpgameserver/internal/prefetch"
+	"github.com/mpgs/mpgameserver/internal/session"
 )
 
 // A tick visits thousands of peers whose state has left the CPU caches
 // since their last visit. The receive pass and the poll pass tell the CPU
 // which peers come next, in steps a visit apart, each of which reads only
-// what the step before brought in: four visits ahead the peer (found by
-// its address, for a datagram), then its connection's struct, what that
-// points to, and the messages that points to (session.Conn.Prefetch and
-// what follows it). Their loads from memory then overlap with the work on
-// the current peer instead of stalling it. Prefetches are hints: they
+// what the steps before brought in: aheadDepth visits ahead the peer
+// (found by its address, for a datagram), then its connection's steps
+// (session.Conn.PrefetchStep), the last of them with the peers next to it
+// on the timer wheel. Their loads from memory then overlap with the work
+// on the current peer instead of stalling it. Prefetches are hints: they
 // change no result.
 
 // aheadDepth is how many visits ahead the first step looks.
-const aheadDepth = 4
+const aheadDepth = session.PrefetchSteps + 1
 
 // lookahead is the peers of the next datagrams, found by routeAhead's
 // first step.
@@ -27,19 +28,14 @@ type lookahead [aheadDepth + 1]*Peer
 // prefetch prefetches the peer's struct.
 func (p *Peer) prefetch() { prefetch.Range(unsafe.Pointer(p), unsafe.Sizeof(*p)) }
 
-// prefetchSteps takes the steps after the first for the peers three, two
-// and one visits ahead (nil: none).
-func prefetchSteps(p3, p2, p1 *Peer) {
-	if p3 != nil {
-		p3.conn.Prefetch()
+// prefetchStep takes the step for p, d visits ahead (d < aheadDepth).
+func prefetchStep(p *Peer, d int) {
+	if p == nil {
+		return
 	}
-	if p2 != nil {
-		p2.conn.PrefetchDeep()
-	}
-	if p := p1; p != nil {
-		p.conn.PrefetchMessages()
-		// the peers next to it on the timer wheel, which schedule
-		// rewrites
+	p.conn.PrefetchStep(session.PrefetchSteps - d)
+	if d == 1 {
+		// the peers next to it on the timer wheel, which schedule rewrites
 		if q := p.wheelPrev; q != nil {
 			prefetch.Range(unsafe.Pointer(&q.wheelPrev), 2*unsafe.Sizeof(q))
 		}
@@ -62,7 +58,9 @@ func (s *Server) routeAhead(batch []dgram.Datagram, i int) {
 		}
 		prefetch.Range(unsafe.Pointer(unsafe.SliceData(batch[j].Data)), min(uintptr(len(batch[j].Data)), 2*prefetch.LineSize))
 	}
-	prefetchSteps(a[(i+3)%len(a)], a[(i+2)%len(a)], a[(i+1)%len(a)])
+	for d := 1; d < aheadDepth; d++ {
+		prefetchStep(a[(i+d)%len(a)], d) // nil past the batch's end
+	}
 	a[i%len(a)] = nil
 }
 
@@ -71,12 +69,7 @@ func pollAhead(due []*Peer, i int) {
 	if j := i + aheadDepth; j < len(due) {
 		due[j].prefetch()
 	}
-	prefetchSteps(peerAt(due, i+3), peerAt(due, i+2), peerAt(due, i+1))
-}
-
-func peerAt(ps []*Peer, i int) *Peer {
-	if i < len(ps) {
-		return ps[i]
+	for d := 1; d < aheadDepth && i+d < len(due); d++ {
+		prefetchStep(due[i+d], d)
 	}
-	return nil
 }

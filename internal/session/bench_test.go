@@ -299,17 +299,13 @@ func BenchmarkTick(b *testing.B) {
 }
 
 // prefetchAhead prefetches the connections after order[i] as a server
-// does (server/prefetch.go): three visits ahead the struct, two ahead what
-// it points to, one ahead the messages.
+// does (server/prefetch.go): step k for the connection PrefetchSteps-k
+// visits ahead.
 func prefetchAhead(servers []*Conn, order []int, i int) {
-	if j := i + 3; j < len(order) {
-		servers[order[j]].Prefetch()
-	}
-	if j := i + 2; j < len(order) {
-		servers[order[j]].PrefetchDeep()
-	}
-	if j := i + 1; j < len(order) {
-		servers[order[j]].PrefetchMessages()
+	for k := range PrefetchSteps {
+		if j := i + PrefetchSteps - k; j < len(order) {
+			servers[order[j]].PrefetchStep(k)
+		}
 	}
 }
 

@@ -9,25 +9,44 @@ import (
 // A server visits thousands of connections a tick, each of whose state
 // has left the CPU caches since its last visit: the visit then waits on
 // memory, a cache line at a time. The server tells the CPU which
-// connections come next, in steps a visit apart, each of which reads only
-// what the step before brought in (reading anything else would wait on
-// memory, which is what prefetching is to avoid):
+// connections come next, in PrefetchSteps steps a visit apart
+// (PrefetchStep), each of which reads only what the steps before brought
+// in (reading anything else would wait on memory, which is what
+// prefetching is to avoid):
 //
-//   - Prefetch: the connection's struct, with its windows and timers;
-//   - PrefetchDeep: what the struct points to: the cipher's state, the
-//     ends of the send queue and of the ring of packets in flight, the top
-//     of the free list;
-//   - PrefetchMessages: the messages those slots point to.
+//  0. the first half of the connection's struct;
+//  1. its second half;
+//  2. what the struct points to: the cipher's state, the ends of the send
+//     queue and of the ring of packets in flight, the top of the free list;
+//  3. the messages those slots point to.
 //
-// Their loads from memory then overlap with the work on the current
+// The loads of one step are few enough to be in flight at once (a core
+// tracks a couple of dozen), and they overlap with the work on the current
 // connection. Prefetches are hints: they change no result.
 
-// Prefetch asks the CPU to load the connection's struct into its caches.
-func (c *Conn) Prefetch() { prefetch.Range(unsafe.Pointer(c), unsafe.Sizeof(*c)) }
+// PrefetchSteps is the number of prefetch steps of a connection.
+const PrefetchSteps = 4
 
-// PrefetchDeep asks the CPU to load what the next Receive or Poll reads
-// through the connection's pointers (its struct read only).
-func (c *Conn) PrefetchDeep() {
+// PrefetchStep takes prefetch step k (0 to PrefetchSteps-1) for the
+// connection. Step k pays when steps 0 to k-1 were taken a visit or more
+// before; other steps do nothing.
+func (c *Conn) PrefetchStep(k int) {
+	const half = unsafe.Sizeof(Conn{}) / 2
+	switch k {
+	case 0:
+		prefetch.Range(unsafe.Pointer(c), half)
+	case 1:
+		prefetch.Range(unsafe.Add(unsafe.Pointer(c), half), unsafe.Sizeof(Conn{})-half)
+	case 2:
+		c.prefetchPointed()
+	case 3:
+		c.prefetchMessages()
+	}
+}
+
+// prefetchPointed prefetches what the next Receive or Poll reads through
+// the connection's pointers (its struct read only).
+func (c *Conn) prefetchPointed() {
 	prefetch.Range(c.sess.cipherState, uintptr(c.sess.cipherSize))
 	prefetchSlot(c.tx.small.items, c.tx.small.head)
 	prefetchSlot(c.tx.small.items, len(c.tx.small.items)) // where Send appends
@@ -42,10 +61,10 @@ func (c *Conn) PrefetchDeep() {
 	prefetchSlot(c.tx.scratch, 0)
 }
 
-// PrefetchMessages asks the CPU to load the messages the next Receive or
-// Poll reads: the one at the head of the send queue and the one the next
-// Send takes from the free list. It reads the slots PrefetchDeep loads.
-func (c *Conn) PrefetchMessages() {
+// prefetchMessages prefetches the messages the next Receive or Poll
+// reads: the one at the head of the send queue and the one the next Send
+// takes from the free list (it reads the slots prefetchPointed loads).
+func (c *Conn) prefetchMessages() {
 	if q := &c.tx.small; q.head < len(q.items) {
 		prefetchMsg(q.items[q.head])
 	}

@@ -11,9 +11,9 @@ import (
 
 // prefetchAll takes every prefetch step for c, in order.
 func prefetchAll(c *Conn) {
-	c.Prefetch()
-	c.PrefetchDeep()
-	c.PrefetchMessages()
+	for k := range PrefetchSteps + 1 { // and one past the last: nothing
+		c.PrefetchStep(k)
+	}
 }
 
 // Prefetching is only a hint: a pair prefetched before every call sends
