@@ -190,7 +190,19 @@ func echoPairs(b *testing.B, n int) (clients, servers []*Conn, now time.Time) {
 			}
 		})
 	}
+	shareConfig(servers)
 	return clients, servers, now
+}
+
+// shareConfig makes servers share the first one's configuration, as a
+// server's connections do (Resolve). Their configurations differ in their
+// handshake's random source only, which is done with.
+func shareConfig(servers []*Conn) {
+	shared := servers[0].cfg
+	shared.shared = true
+	for _, s := range servers {
+		s.cfg = shared
+	}
 }
 
 // BenchmarkEcho measures one echo round between many connection pairs, as

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,6 +118,23 @@ type Config struct {
 	Rand io.Reader
 	// Logger receives the connection's log lines (discarded when nil).
 	Logger *slog.Logger
+
+	shared bool // made by Resolve: connections keep it, not a copy
+}
+
+// Resolve returns a copy of c with every zero field set to its default,
+// checked, for many connections to share: each keeps a pointer to it
+// rather than a copy of its own, so that a server's connections read
+// their settings from memory that stays in the CPU caches. Do not change
+// it once a connection uses it. Its Logger is every connection's until
+// Conn.SetLogger gives one its own.
+func Resolve(c *Config) (*Config, error) {
+	r, err := c.resolved()
+	if err != nil {
+		return nil, err
+	}
+	r.shared = true
+	return &r, nil
 }
 
 func orDuration(v, d time.Duration) time.Duration {
@@ -163,6 +181,9 @@ func (c *Config) resolved() (Config, error) {
 	}
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.Rand == nil {
+		r.Rand = rand.Reader
 	}
 	return r, nil
 }

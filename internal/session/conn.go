@@ -132,7 +132,7 @@ const (
 // Conn belongs to one goroutine (the server's tick loop, a game's frame
 // loop), which also runs its callbacks.
 type Conn struct {
-	cfg    Config
+	cfg    *Config // resolved; shared with other connections (Resolve)
 	role   Role
 	out    protocol.Direction // direction of the datagrams we send
 	in     protocol.Direction // direction we accept
@@ -270,18 +270,19 @@ func NewToken(r io.Reader) (uint32, error) {
 }
 
 func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
-	rc, err := cfg.resolved()
-	if err != nil {
-		return nil, err
+	rc := cfg
+	if cfg == nil || !cfg.shared {
+		r, err := cfg.resolved()
+		if err != nil {
+			return nil, err
+		}
+		rc = &r
 	}
 	c := &Conn{cfg: rc, role: role, status: conn.Connecting, clock: timers{now: now, created: now, lastExpire: now}}
 	if role == RoleServer {
 		c.out, c.in = protocol.ToClient, protocol.ToServer
 	} else {
 		c.out, c.in = protocol.ToServer, protocol.ToClient
-	}
-	if c.cfg.Rand == nil {
-		c.cfg.Rand = rand.Reader
 	}
 	c.log = rc.Logger
 	c.seq.replay.Init(replayWidth, protocol.DefaultFilterAhead)
@@ -297,6 +298,10 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	c.tx.sweepAt = 64
 	return c, nil
 }
+
+// SetLogger sets the logger of the connection's lines, in place of its
+// Config's.
+func (c *Conn) SetLogger(l *slog.Logger) { c.log = l }
 
 // SetHandler sets the function that receives application messages. msg is
 // only valid during the call: copy it to keep it. Without a handler,

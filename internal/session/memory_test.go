@@ -20,6 +20,7 @@ func connMemory(t *testing.T, n int, cfg func(*Config)) float64 {
 	for i := range servers {
 		clients[i], servers[i], now = benchPairWith(t, cfg)
 	}
+	shareConfig(servers) // as a server's connections do
 	msg := make([]byte, 64)
 	buf := make([]byte, 0, protocol.MaxDatagramSize)
 	for round := 0; round < 120; round++ { // two seconds of echoes at 60 Hz
