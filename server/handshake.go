@@ -405,14 +405,13 @@ func (s *Server) handshake(q *queuedHello) {
 	c := &Peer{srv: s, addr: q.from, carrier: s.carrierOf(q.from), pending: true, proven: q.proof}
 	_, separate := s.access() // then addresses go to the access log only
 	c.log = slog.New(newClientHandler(s.log.Handler(), c, tmpl.Token(), !separate))
-	cfg := *s.connCfg
-	cfg.Logger = c.log
-	cc, err := session.NewServerConn(&cfg, s.now, tmpl, &q.hello)
+	cc, err := session.NewServerConn(s.connCfg, s.now, tmpl, &q.hello)
 	if err != nil {
 		s.stats.HandshakeRejected++
 		s.dropLog("client hello", q.from, err)
 		return
 	}
+	cc.SetLogger(c.log)
 	cc.SetHandler(c.deliver)
 	c.conn = cc
 	s.assignPathID(c)

@@ -189,7 +189,10 @@ func NewWithConn(cfg Config, c transport.Conn) (*Server, error) {
 	s.SetBlockList(cfg.BlockList)
 	s.rows.round = 1 // a peer's zero rowRound: not taken
 	s.budget = session.NewBudget(cfg.MemoryBudget)
-	s.connCfg = cfg.connConfig(s.budget)
+	// One configuration for every connection, which they share.
+	if s.connCfg, err = session.Resolve(cfg.connConfig(s.budget)); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.rx = dgram.NewReader(c, maxQueued, maxQueuedBytes, s.filter)
 	s.tx = dgram.NewWriter(c)
 	s.tx.OnError = s.sendFailed
