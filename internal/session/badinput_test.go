@@ -48,7 +48,7 @@ func fingerprint(c *Conn) string {
 	return fmt.Sprintf("status=%s reason=%v pkts=%d/%x/%v msgs=%v ctime=%d lastRecv=%v latency=%v unacked=%d ackDue=%v "+
 		"inflight=%v queue=%d/%d retrying=%d reasm=%d/%d token=%d key=%x counters=%d/%d/%d/%d/%d/%d/%d/%d/%d/%d bytes=%d/%d",
 		c.status, c.reason, c.seq.replay.Current(), c.seq.replay.AckBits(), c.seq.replay, c.seq.recvMsgs,
-		c.seq.newestCTime, c.clock.lastRecv.UnixNano(), c.clock.latency, c.clock.unacked, c.clock.ackDue.UnixNano(),
+		c.seq.newestCTime, int64(c.clock.lastRecv), c.clock.latency, c.clock.unacked, int64(c.clock.ackDue),
 		inflight, c.tx.small.len()+c.tx.bulk.len(), c.mem.queuedBytes, len(c.tx.retrying), c.rx.reasm.Held(), c.rx.reasm.Pending(),
 		c.sess.token, c.sess.key, s.Assembled, s.Sent, s.Received, s.Acked, s.Timeouts, s.Delivered, s.DuplicateMessages, s.BadMessages, s.Resent, s.Dropped,
 		s.BytesSent, s.BytesRecv)

@@ -186,19 +186,19 @@ type numbering struct {
 
 // timers are the times the connection acts on.
 type timers struct {
-	now        time.Time // the latest time given to Receive or Poll
-	created    time.Time
-	lastRecv   time.Time
-	lastSend   time.Time
-	lastBase   time.Time // the send interval's first packet
-	burst      int       // packets sent in this send interval
-	lastExpire time.Time
-	closeStart time.Time
+	created    time.Time // what the instants count from
+	now        instant   // the latest time given to Receive
+	lastRecv   instant
+	lastSend   instant
+	lastBase   instant // the send interval's first packet
+	burst      int     // packets sent in this send interval
+	lastExpire instant
+	closeStart instant
 	latency    time.Duration
-	unacked    int       // packets received since we last sent
-	ackDue     time.Time // when a received packet with messages must be acked
-	eagerAt    time.Time // when the last unmarked unreliable packet went (lazy acks)
-	sampledAt  time.Time // when the latency estimate last took a sample
+	unacked    int     // packets received since we last sent
+	ackDue     instant // when a received packet with messages must be acked
+	eagerAt    instant // when the last unmarked unreliable packet went (lazy acks)
+	sampledAt  instant // when the latency estimate last took a sample
 }
 
 // closeState is the close handshake.
@@ -235,7 +235,7 @@ type sendSide struct {
 	resendBulk  resendQueue
 	ord         *orderedSend // made by the first SendOrdered
 	inflight    packetRing
-	timeoutAt   time.Time // the oldest packet in flight times out
+	timeoutAt   instant // the oldest packet in flight times out
 	free        []*outMsg
 	sel         []*outMsg
 	scratch     []protocol.Message
@@ -278,7 +278,10 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 		}
 		rc = &r
 	}
-	c := &Conn{cfg: rc, role: role, status: conn.Connecting, clock: timers{now: now, created: now, lastExpire: now}}
+	c := &Conn{cfg: rc, role: role, status: conn.Connecting, clock: timers{
+		created: now, lastRecv: never, lastSend: never, lastBase: never,
+		closeStart: never, ackDue: never, eagerAt: never, sampledAt: never,
+	}}
 	if role == RoleServer {
 		c.out, c.in = protocol.ToClient, protocol.ToServer
 	} else {
@@ -361,7 +364,7 @@ func (c *Conn) Held() int { return c.mem.held }
 func (c *Conn) Messages() int { return c.mem.liveMsgs }
 
 // LastReceive returns when the last datagram was accepted.
-func (c *Conn) LastReceive() time.Time { return c.clock.lastRecv }
+func (c *Conn) LastReceive() time.Time { return c.timeOf(c.clock.lastRecv) }
 
 // Disconnect starts a graceful close at now. A connected peer is sent a
 // DISCONNECT; the connection is Disconnecting until the peer acknowledges
@@ -406,7 +409,7 @@ func (c *Conn) Fail(err error) {
 // until acknowledged when we close, sent once when answering the peer.
 func (c *Conn) beginClose(now time.Time, reason error, retry conn.RetryMode) {
 	c.abandon()
-	c.status, c.reason, c.clock.closeStart = conn.Disconnecting, reason, now
+	c.status, c.reason, c.clock.closeStart = conn.Disconnecting, reason, c.instant(now)
 	c.enqueue(c.newMsg(protocol.TypeDisconnect, nil, retry, nil))
 	c.log.Debug("disconnecting", "reason", reason)
 }

@@ -23,7 +23,7 @@ func fragment(t testing.TB, c *Conn, pktSeq protocol.Seq, msgSeq *protocol.Seq, 
 	n := 1
 	payload, err := protocol.AppendPayload(nil, msgs)
 	require.NoError(t, err)
-	h := protocol.Header{CTime: uint32(c.clock.now.Unix()), Seq: pktSeq, Type: protocol.TypeAppFragment, Count: uint8(n)}
+	h := protocol.Header{CTime: uint32(c.timeOf(c.clock.now).Unix()), Seq: pktSeq, Type: protocol.TypeAppFragment, Count: uint8(n)}
 	return seal(t, c, h, payload)
 }
 
@@ -181,13 +181,13 @@ func TestSenderBoundsPacketsPerSecond(t *testing.T) {
 	built := 0
 	for i := 0; i < maxPacketsPerSecond+100; i++ {
 		now = now.Add(time.Microsecond)
-		s.clock.lastSend = time.Time{} // a keep-alive is always due
+		s.clock.lastSend = never // a keep-alive is always due
 		if s.Poll(now, buf) != nil {
 			built++
 		}
 	}
 	assert.Equal(t, maxPacketsPerSecond, built)
-	s.clock.lastSend = time.Time{}
+	s.clock.lastSend = never
 	assert.NotNil(t, s.Poll(now.Add(time.Second), buf), "the next second may send again")
 }
 

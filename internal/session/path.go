@@ -130,7 +130,7 @@ func (c *Conn) handlePath(kind byte, data protocol.PathID) error {
 		m := c.newMsg(protocol.TypeKeepAlive, nil, conn.RetryNone, nil)
 		m.body = protocol.AppendPath(m.body, protocol.ExtPathResponse, data)
 		c.queueFirst(m)
-		c.clock.lastBase = time.Time{} // the next Poll sends
+		c.clock.lastBase = never // the next Poll sends
 	case kind == protocol.ExtPathResponse && c.role == RoleServer:
 		if c.path != nil && c.path.challenging && data == c.path.challenge {
 			c.path.validated = true

@@ -75,7 +75,7 @@ var (
 // closes the connection: Receive returns conn.ErrReset, as Err does.
 func (c *Conn) Receive(now time.Time, d []byte) error {
 	if c.isReset(d) {
-		c.clock.now = now
+		c.clock.now = c.instant(now)
 		c.close(conn.Disconnected, conn.ErrReset)
 		c.runCallbacks()
 		return conn.ErrReset
@@ -86,7 +86,7 @@ func (c *Conn) Receive(now time.Time, d []byte) error {
 }
 
 func (c *Conn) receive(now time.Time, d []byte) error {
-	c.clock.now = now
+	c.clock.now = c.instant(now)
 	if c.status.Closed() {
 		drop(&c.stats, &c.stats.Drops.Closed)
 		return conn.ErrClosed
@@ -152,9 +152,9 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 		}
 	}
 	c.accept(now, h, n, len(d))
-	armed := h.Count > 0 && c.clock.ackDue.IsZero()
+	armed := h.Count > 0 && c.clock.ackDue == never
 	if armed {
-		c.clock.ackDue = now.Add(c.cfg.AckDelay)
+		c.clock.ackDue = c.clock.now.add(c.cfg.AckDelay)
 	}
 	c.processAcks(now, h)
 	c.rx.lazy = false
@@ -162,7 +162,7 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 	if armed && c.rx.lazy {
 		// A client of ours says nothing in it waits for the ack: it goes
 		// with the next packet we send.
-		c.clock.ackDue = time.Time{}
+		c.clock.ackDue = never
 	}
 	return err
 }
@@ -175,7 +175,7 @@ func (c *Conn) accept(now time.Time, h protocol.Header, n uint64, size int) {
 	c.seq.replay.Accept(n)
 	c.stats.Received++
 	c.stats.BytesRecv += uint64(size)
-	c.clock.lastRecv = now
+	c.clock.lastRecv = c.instant(now)
 	c.clock.unacked++
 }
 

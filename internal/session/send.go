@@ -268,7 +268,7 @@ func (c *Conn) Poll(now time.Time, buf []byte) []byte {
 	case c.status.Closed():
 	case c.canSend(now):
 		if dg = c.build(now, buf, false); dg != nil {
-			c.clock.lastBase, c.clock.burst = now, 1
+			c.clock.lastBase, c.clock.burst = c.instant(now), 1
 		}
 	case c.status == conn.Connected && c.clock.burst < c.burstLimit():
 		if dg = c.build(now, buf, true); dg != nil {
@@ -326,12 +326,9 @@ func (c *Conn) canSend(now time.Time) bool {
 	if c.status.Closed() {
 		return false
 	}
-	if c.clock.lastBase.IsZero() {
-		return true
-	}
 	// A little slack so that a loop ticking at the send interval sends on
 	// every tick despite timer jitter.
-	return now.Sub(c.clock.lastBase) >= c.cfg.SendInterval-c.cfg.SendInterval/8
+	return c.instant(now).sub(c.clock.lastBase) >= c.cfg.SendInterval-c.cfg.SendInterval/8
 }
 
 // tick runs the timers: ack timeouts, fragment expiry, handshake and
@@ -340,7 +337,8 @@ func (c *Conn) tick(now time.Time) {
 	if c.status.Closed() {
 		return
 	}
-	if c.tx.inflight.n > 0 && !now.Before(c.tx.timeoutAt) {
+	n := c.instant(now)
+	if c.tx.inflight.n > 0 && n >= c.tx.timeoutAt {
 		for c.tx.inflight.n > 0 {
 			p := c.tx.inflight.front()
 			if !p.done {
@@ -353,17 +351,17 @@ func (c *Conn) tick(now time.Time) {
 		}
 		c.frontChanged()
 	}
-	if now.Sub(c.clock.lastExpire) >= expireEvery {
+	if n.sub(c.clock.lastExpire) >= expireEvery {
 		c.rx.reasm.Expire(now)
-		c.clock.lastExpire = now
+		c.clock.lastExpire = n
 	}
 	switch c.status {
 	case conn.Connecting:
-		since := c.clock.created
+		since := instant(0) // created
 		if c.role == RoleServer {
 			since = c.clock.lastRecv
 		}
-		if now.Sub(since) > c.cfg.HandshakeTimeout {
+		if n.sub(since) > c.cfg.HandshakeTimeout {
 			reason := conn.ErrHandshakeTimeout
 			if c.sess.helloErr != nil {
 				reason = fmt.Errorf("%w: %w", conn.ErrHandshakeTimeout, c.sess.helloErr)
@@ -371,14 +369,14 @@ func (c *Conn) tick(now time.Time) {
 			c.close(conn.Disconnected, reason)
 		}
 	case conn.Connected:
-		if now.Sub(c.clock.lastRecv) > c.cfg.ConnectionTimeout {
+		if n.sub(c.clock.lastRecv) > c.cfg.ConnectionTimeout {
 			c.close(conn.Dropped, conn.ErrTimeout)
 		}
 	case conn.Disconnecting:
 		switch {
 		case c.closing.localClose && (c.closing.closeAcked || c.closing.peerClose):
 			c.close(conn.Disconnected, conn.ErrLocalClose)
-		case now.Sub(c.clock.closeStart) >= c.cfg.DisconnectTimeout:
+		case n.sub(c.clock.closeStart) >= c.cfg.DisconnectTimeout:
 			reason := c.reason
 			if c.closing.localClose {
 				reason = conn.ErrCloseTimeout
@@ -402,7 +400,7 @@ func untracked(m *outMsg) bool {
 // cache line per connection and tick).
 func (c *Conn) frontChanged() {
 	if c.tx.inflight.n > 0 {
-		c.tx.timeoutAt = c.cc.SentAt(&c.tx.inflight.front().cc).Add(c.cfg.MessageTimeout)
+		c.tx.timeoutAt = c.instant(c.cc.SentAt(&c.tx.inflight.front().cc)).add(c.cfg.MessageTimeout)
 	}
 }
 
@@ -432,9 +430,10 @@ func (c *Conn) keepAliveEvery() time.Duration {
 // keep-alive interval of silence, when a packet with messages waits for its
 // ack longer than the ack delay, or when many packets wait for acks.
 func (c *Conn) keepAliveDue(now time.Time) bool {
-	return c.clock.lastSend.IsZero() ||
-		now.Sub(c.clock.lastSend) >= c.keepAliveEvery() ||
-		(!c.clock.ackDue.IsZero() && !now.Before(c.clock.ackDue)) ||
+	n := c.instant(now)
+	return c.clock.lastSend == never ||
+		n.sub(c.clock.lastSend) >= c.keepAliveEvery() ||
+		(c.clock.ackDue != never && n >= c.clock.ackDue) ||
 		c.clock.unacked >= ackPressure
 }
 
@@ -464,14 +463,14 @@ func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
 	case p.bare:
 		// A bare keep-alive arms no ack delay: its ack comes with the
 		// peer's next packet, up to its idle keep-alive interval later.
-	case now.Sub(c.clock.sampledAt) >= eagerEvery/2:
+	case c.instant(now).sub(c.clock.sampledAt) >= eagerEvery/2:
 		// Samples are sparse (a client whose packets are lazy): each
 		// counts for more.
 		c.clock.latency += (rtt/2 - c.clock.latency) / 2
-		c.clock.sampledAt = now
+		c.clock.sampledAt = c.instant(now)
 	default:
 		c.clock.latency += (rtt/2 - c.clock.latency) / 10
-		c.clock.sampledAt = now
+		c.clock.sampledAt = c.instant(now)
 	}
 	for _, m := range p.msgs {
 		m.refs--
@@ -567,7 +566,7 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 		}
 	}
 	if c.role == RoleClient && c.peer.lazy && b.lazyRoom() && onlyUnreliable(b.sel) {
-		if now.Sub(c.clock.eagerAt) < eagerEvery {
+		if c.instant(now).sub(c.clock.eagerAt) < eagerEvery {
 			m := c.newMsg(protocol.TypeKeepAlive, nil, conn.RetryNone, nil)
 			m.body = protocol.AppendLazy(m.body)
 			b.take(m)
@@ -575,7 +574,7 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 		} else {
 			// One packet a second goes without a marker: its prompt ack
 			// keeps the latency estimate alive.
-			c.clock.eagerAt = now
+			c.clock.eagerAt = c.instant(now)
 		}
 	}
 	sel := b.sel
@@ -780,9 +779,9 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	c.stats.Assembled++
 	c.stats.Resent += uint64(resent)
 	c.stats.BytesSent += uint64(len(b))
-	c.clock.lastSend = now
+	c.clock.lastSend = c.instant(now)
 	c.clock.unacked = 0
-	c.clock.ackDue = time.Time{}
+	c.clock.ackDue = never
 	if c.status == conn.Disconnecting && h.Type == protocol.TypeDisconnect {
 		switch {
 		case c.closing.closeOnSend:
@@ -962,17 +961,17 @@ func (c *Conn) NextDue() time.Time {
 	if c.clock.unacked >= ackPressure {
 		return time.Time{}
 	}
-	base := c.clock.lastBase.Add(c.cfg.SendInterval - c.cfg.SendInterval/8)
+	base := c.clock.lastBase.add(c.cfg.SendInterval - c.cfg.SendInterval/8)
 	if c.tx.small.len() > 0 || (c.tx.bulk.len() > 0 && c.cc.CanSend()) {
-		return base
+		return c.timeOf(base)
 	}
-	due := c.clock.lastSend.Add(c.keepAliveEvery())
-	earlier := func(t time.Time) {
-		if t.Before(due) {
+	due := c.clock.lastSend.add(c.keepAliveEvery())
+	earlier := func(t instant) {
+		if t < due {
 			due = t
 		}
 	}
-	if !c.clock.ackDue.IsZero() {
+	if c.clock.ackDue != never {
 		earlier(c.clock.ackDue)
 	}
 	if c.tx.inflight.n > 0 {
@@ -987,14 +986,14 @@ func (c *Conn) NextDue() time.Time {
 		case e.lost:
 			earlier(base)
 		case e.m.gen == e.gen:
-			earlier(e.at.Add(c.resendDelay(e.m)))
+			earlier(c.instant(e.at.Add(c.resendDelay(e.m))))
 		default:
 			earlier(base) // stale: a Poll clears it
 		}
 	}
 	if c.rx.reasm.Pending() > 0 {
-		earlier(c.clock.lastExpire.Add(expireEvery))
+		earlier(c.clock.lastExpire.add(expireEvery))
 	}
-	earlier(c.clock.lastRecv.Add(c.cfg.ConnectionTimeout))
-	return due
+	earlier(c.clock.lastRecv.add(c.cfg.ConnectionTimeout))
+	return c.timeOf(due)
 }
