@@ -37,8 +37,8 @@ type Counts struct {
 type Handler struct {
 	server.BaseHandler
 	out    io.Writer
-	counts map[uint32]*Counts
-	stats  []byte // this tick's STATS reply, made once
+	counts map[uint32]Counts // values, not pointers: a message's count is one lookup in the map's own memory
+	stats  []byte            // this tick's STATS reply, made once
 }
 
 // NewHandler returns an echo handler that prints its CONNECT and
@@ -47,12 +47,12 @@ func NewHandler(out io.Writer) *Handler {
 	if out == nil {
 		out = io.Discard
 	}
-	return &Handler{out: out, counts: make(map[uint32]*Counts)}
+	return &Handler{out: out, counts: make(map[uint32]Counts)}
 }
 
 // Connect counts the client in.
 func (h *Handler) Connect(p *server.Peer) {
-	h.counts[p.Token()] = &Counts{}
+	h.counts[p.Token()] = Counts{}
 	fmt.Fprintf(h.out, "CONNECT %s token=%d active=%d\n", p.Addr(), p.Token(), len(h.counts))
 }
 
@@ -60,9 +60,6 @@ func (h *Handler) Connect(p *server.Peer) {
 func (h *Handler) Disconnect(p *server.Peer) {
 	n := h.counts[p.Token()]
 	delete(h.counts, p.Token())
-	if n == nil {
-		n = &Counts{}
-	}
 	fmt.Fprintf(h.out, "DISCONNECT %s msgs=%d bytes=%d active=%d\n", p.Addr(), n.Msgs, n.Bytes, len(h.counts))
 }
 
@@ -74,9 +71,10 @@ func (h *Handler) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
 		}
 		return
 	}
-	if n := h.counts[p.Token()]; n != nil {
+	if n, ok := h.counts[p.Token()]; ok {
 		n.Msgs++
 		n.Bytes += len(msg)
+		h.counts[p.Token()] = n
 	}
 	if err := p.Send(msg, rule.Retry(msg), nil); err != nil {
 		p.Log().Warn("echo: send", "err", err)
@@ -98,7 +96,7 @@ func (h *Handler) Stats() []byte {
 }
 
 func (h *Handler) statsNow() []byte {
-	m := make(map[string]*Counts, len(h.counts))
+	m := make(map[string]Counts, len(h.counts))
 	for tok, n := range h.counts {
 		m[strconv.FormatUint(uint64(tok), 10)] = n
 	}
