@@ -227,8 +227,9 @@ type peerCaps struct {
 }
 
 type sendSide struct {
-	small       msgQueue // messages that fit a packet
-	bulk        msgQueue // fragments and ordered chunks, paced by the window
+	inline      inlineLane // untracked messages that fit a packet, ahead of small
+	small       msgQueue   // messages that fit a packet
+	bulk        msgQueue   // fragments and ordered chunks, paced by the window
 	retrying    []*outMsg
 	sweepAt     int // trimRetrying sweeps the whole list at this length
 	resendSmall resendQueue
@@ -463,6 +464,7 @@ func (c *Conn) abandon() {
 			c.release(m)
 		}
 	}
+	c.abandonInline()
 	c.mem.queuedBytes = 0
 	c.tx.resendSmall.reset()
 	c.tx.resendBulk.reset()

@@ -16,8 +16,9 @@ import (
 //
 //  0. the first half of the connection's struct;
 //  1. its second half;
-//  2. what the struct points to: the cipher's state, the ends of the send
-//     queue and of the ring of packets in flight, the top of the free list;
+//  2. what the struct points to: the cipher's state, the ends of the
+//     inline lane, of the send queue and of the ring of packets in flight,
+//     the top of the free list;
 //  3. the messages those slots point to.
 //
 // The loads of one step are few enough to be in flight at once (a core
@@ -48,6 +49,8 @@ func (c *Conn) PrefetchStep(k int) {
 // the connection's pointers (its struct read only).
 func (c *Conn) prefetchPointed() {
 	prefetch.Range(c.sess.cipherState, uintptr(c.sess.cipherSize))
+	prefetchSlot(c.tx.inline.buf, c.tx.inline.off)      // the lane's oldest message
+	prefetchSlot(c.tx.inline.buf, len(c.tx.inline.buf)) // where Send appends to it
 	prefetchSlot(c.tx.small.items, c.tx.small.head)
 	prefetchSlot(c.tx.small.items, len(c.tx.small.items)) // where Send appends
 	prefetchSlot(c.tx.free, len(c.tx.free)-1)

@@ -192,6 +192,9 @@ func (c *Conn) Send(msg []byte, retry conn.RetryMode, cb func(ok bool)) error {
 		return err
 	}
 	c.stats.Sent++
+	if count == 1 && c.sendInline(msg, retry, cb, cost) {
+		return nil
+	}
 	if count == 1 {
 		m := c.newMsg(protocol.TypeApp, msg, retry, cb)
 		c.track(m)
@@ -319,7 +322,7 @@ func (c *Conn) WantsToSend() bool {
 	if c.status != conn.Connected || !c.cc.CanSend() || c.clock.burst >= c.burstLimit() {
 		return false
 	}
-	return c.tx.small.len() > 0 || c.tx.bulk.len() > 0 || c.tx.resendSmall.n > 0 || c.tx.resendBulk.n > 0
+	return c.tx.inline.n > 0 || c.tx.small.len() > 0 || c.tx.bulk.len() > 0 || c.tx.resendSmall.n > 0 || c.tx.resendBulk.n > 0
 }
 
 func (c *Conn) canSend(now time.Time) bool {
@@ -420,7 +423,7 @@ func (c *Conn) popAcked() {
 // keep-alive interval while messages of this end wait for their acks or
 // to be sent, the idle interval otherwise.
 func (c *Conn) keepAliveEvery() time.Duration {
-	if len(c.tx.retrying) > 0 || c.tx.small.len() > 0 || c.tx.bulk.len() > 0 {
+	if len(c.tx.retrying) > 0 || c.tx.inline.n > 0 || c.tx.small.len() > 0 || c.tx.bulk.len() > 0 {
 		return c.cfg.KeepAliveInterval
 	}
 	return c.cfg.IdleKeepAliveInterval
@@ -559,6 +562,7 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 	b.canNumber = len(c.tx.retrying) == 0 || c.seq.msgSeq.Next().Diff(c.tx.retrying[0].seq) < c.span()
 	if window || !extra {
 		b.resends(now, &c.tx.resendSmall)
+		b.takeInline(&c.tx.inline)
 		b.fresh(&c.tx.small, maxScanSkips)
 		if window {
 			b.resends(now, &c.tx.resendBulk)
@@ -579,23 +583,23 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 	}
 	sel := b.sel
 	c.tx.sel = sel
-	if len(sel) == 0 {
+	if len(sel) == 0 && b.inl.n == 0 {
 		switch {
 		case c.status != conn.Connected:
 			return nil
 		case extra && c.clock.unacked < ackPressure:
 			return nil
 		case !extra && !c.keepAliveDue(now):
-			if window && c.tx.small.len() == 0 && c.tx.bulk.len() == 0 {
+			if window && c.tx.inline.n == 0 && c.tx.small.len() == 0 && c.tx.bulk.len() == 0 {
 				c.cc.AppLimited()
 			}
 			return nil
 		}
 	}
-	if window && c.tx.small.len() == 0 && c.tx.bulk.len() == 0 {
+	if window && c.tx.inline.n == b.inl.n && c.tx.small.len() == 0 && c.tx.bulk.len() == 0 {
 		c.cc.AppLimited() // the window had room for more than there was
 	}
-	return c.encode(now, ctime, buf, sel)
+	return c.encode(now, ctime, buf, sel, b.inl)
 }
 
 // packer selects the messages of one packet.
@@ -606,7 +610,11 @@ type packer struct {
 	keyed     bool // the session key exists
 	exclusive bool // a hello travels alone
 	canNumber bool // new message seqs may be given
+	inl       inlineTaken
 }
+
+// count is the number of messages taken.
+func (b *packer) count() int { return len(b.sel) + b.inl.n }
 
 // eagerEvery is how often a client that marks its unreliable packets lazy
 // sends one without, for a round-trip sample.
@@ -614,8 +622,8 @@ const eagerEvery = time.Second
 
 // lazyRoom reports whether a lazy marker fits beside the messages taken.
 func (b *packer) lazyRoom() bool {
-	return len(b.sel) > 0 && !b.exclusive && b.keyed && len(b.sel) < protocol.MaxMessagesPerPacket &&
-		b.size+1+protocol.Overhead(len(b.sel)+1) <= protocol.MaxPayloadSize
+	return b.count() > 0 && !b.exclusive && b.keyed && b.count() < protocol.MaxMessagesPerPacket &&
+		b.size+1+protocol.Overhead(b.count()+1) <= protocol.MaxPayloadSize
 }
 
 // onlyUnreliable reports whether every message is an unreliable app
@@ -630,21 +638,21 @@ func onlyUnreliable(sel []*outMsg) bool {
 }
 
 func (b *packer) full() bool {
-	return b.exclusive || len(b.sel) == protocol.MaxMessagesPerPacket ||
-		b.size+protocol.Overhead(len(b.sel)+1) >= protocol.MaxPayloadSize
+	return b.exclusive || b.count() == protocol.MaxMessagesPerPacket ||
+		b.size+protocol.Overhead(b.count()+1) >= protocol.MaxPayloadSize
 }
 
 func (b *packer) fits(m *outMsg) bool {
-	if b.exclusive || len(b.sel) == protocol.MaxMessagesPerPacket {
+	if b.exclusive || b.count() == protocol.MaxMessagesPerPacket {
 		return false
 	}
 	if m.typ.UsesCRC() {
-		return len(b.sel) == 0
+		return b.count() == 0
 	}
 	if !b.keyed {
 		return false
 	}
-	return b.size+len(m.body)+protocol.Overhead(len(b.sel)+1) <= protocol.MaxPayloadSize
+	return b.size+len(m.body)+protocol.Overhead(b.count()+1) <= protocol.MaxPayloadSize
 }
 
 func (b *packer) take(m *outMsg) {
@@ -700,14 +708,14 @@ func (b *packer) fresh(q *msgQueue, skips int) {
 
 // encode numbers, frames and protects the selected messages as the next
 // packet and records it in flight.
-func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []byte {
+func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg, inl inlineTaken) []byte {
 	c.seq.pktSeq = c.seq.pktSeq.Next()
 	if ctime != c.seq.ctime {
 		c.seq.ctime, c.seq.ctimeCount = ctime, 0
 	}
 	c.seq.ctimeCount++
 
-	msgs := c.tx.scratch[:0]
+	msgs := c.appendInline(c.tx.scratch[:0], inl)
 	resent := 0
 	for _, m := range sel {
 		if m.seq == 0 {
@@ -742,6 +750,10 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	if err != nil {
 		panic("conn: packed an unencodable payload: " + err.Error()) // build never selects one
 	}
+	if inl.n > 0 {
+		c.dropInline(inl.n, inl.end) // their bodies are in the packet
+	}
+	bare := len(msgs) == 0
 	clear(msgs)
 	c.tx.scratch = msgs[:0]
 	n := len(b) - protocol.HeaderSize
@@ -756,7 +768,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg) []
 	}
 
 	p := c.tx.inflight.push()
-	p.seq, p.done, p.lazy, p.bare = c.seq.pktSeq, false, c.tx.lazyNext, len(sel) == 0
+	p.seq, p.done, p.lazy, p.bare = c.seq.pktSeq, false, c.tx.lazyNext, bare
 	c.tx.lazyNext = false
 	c.cc.OnSent(now, &p.cc, len(b))
 	if c.tx.inflight.n == 1 {
@@ -962,7 +974,7 @@ func (c *Conn) NextDue() time.Time {
 		return time.Time{}
 	}
 	base := c.clock.lastBase.add(c.cfg.SendInterval - c.cfg.SendInterval/8)
-	if c.tx.small.len() > 0 || (c.tx.bulk.len() > 0 && c.cc.CanSend()) {
+	if c.tx.inline.n > 0 || c.tx.small.len() > 0 || (c.tx.bulk.len() > 0 && c.cc.CanSend()) {
 		return c.timeOf(base)
 	}
 	due := c.clock.lastSend.add(c.keepAliveEvery())
