@@ -14,7 +14,9 @@ import (
 // cache line or two of the connection's instead of five or six objects.
 // A message takes the lane only while the send queue is empty, so the
 // lane's messages are always older than the queue's and go first: the
-// order of sending is kept. Their costs are charged as the queue's are.
+// order of sending is kept as the queue keeps it (there too, a message
+// too big for what room a packet has left may be overtaken by smaller
+// ones behind it). Their costs are charged as the queue's are.
 
 // inlineHeader is the length before each message of the lane.
 const inlineHeader = 2
