@@ -125,6 +125,48 @@ func ExamplePeer_SetLabel() {
 	// "ada [2J lovelace"
 }
 
+// Scores is a game that keeps a player with each client.
+type Scores struct{ server.BaseHandler }
+
+type scorer struct{ points int }
+
+func (Scores) Connect(p *server.Peer) { p.SetData(&scorer{}) }
+
+func (Scores) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
+	s := p.Data().(*scorer) // no lookup by token
+	s.points += len(msg)
+	p.SendGuaranteed(fmt.Appendf(nil, "%d points", s.points), nil)
+}
+
+// A game keeps its player with the client's Peer and finds it again from
+// any of the client's events.
+func ExamplePeer_SetData() {
+	root, _ := conn.GenerateKey(nil)
+	net := transport.NewNetwork()
+	sock, _ := net.Listen(netip.MustParseAddrPort("10.1.1.1:1474"))
+	srv, _ := server.NewWithConn(server.Config{Handler: Scores{}, RootKey: root, Logger: slog.New(slog.DiscardHandler)}, sock)
+	go srv.Run()
+	defer func() { srv.Stop(); <-srv.Done() }()
+
+	c := client.New(client.Config{ServerKey: root.Public(), Dial: func(addr string) (transport.Conn, error) {
+		return net.Dial(netip.MustParseAddrPort(addr))
+	}})
+	c.Connect(srv.Addr().String(), nil)
+	c.SendGuaranteed([]byte("abc"), nil)
+	c.SendGuaranteed([]byte("de"), nil)
+	for got := 0; got < 2; {
+		c.Update()
+		for _, m := range c.Messages() {
+			fmt.Println(string(m.Data))
+			got++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Output:
+	// 3 points
+	// 5 points
+}
+
 // Board is a game with a world to show: a handler that is also a
 // server.WorldReporter puts its map and each client's view in the
 // server's snapshots, for the monitor (gui) and the admin API (the points

@@ -623,6 +623,7 @@ func (s *Server) forget(p *Peer, pool *[]*Peer) {
 	s.forgetPathID(p)
 	cs := p.conn.Stats()
 	s.retired.add(&cs)
+	p.data = nil
 }
 
 // pendingPollEvery is how often a handshake with nothing to send is

@@ -22,6 +22,7 @@ type Peer struct {
 	addr    netip.AddrPort
 	carrier string // "udp", or what the server's Conn names (Carrier)
 	label   string // the game's name for the client (SetLabel)
+	data    any    // the game's value for the client (SetData)
 	conn    *session.Conn
 	log     *slog.Logger
 
@@ -165,6 +166,17 @@ func (p *Peer) SetLabel(label string) { p.label = cleanLabel(label) }
 
 // Label returns the label SetLabel gave, or "".
 func (p *Peer) Label() string { return p.label }
+
+// SetData keeps v with the client for the game: its player, its counters,
+// whatever it keeps for each client, which Data then returns from any
+// event of the client without a lookup by token or address. Give a
+// pointer: the server prefetches the start of what it points to with the
+// client's state, before the client's next events. The server never
+// reads v; Data returns it until the client's Disconnect event is done.
+func (p *Peer) SetData(v any) { p.data = v }
+
+// Data returns the value SetData kept, or nil.
+func (p *Peer) Data() any { return p.data }
 
 // cleanLabel keeps the printable characters of s (spaces become one
 // space), at most MaxLabel bytes of them.

@@ -35,6 +35,10 @@ func prefetchStep(p *Peer, d int) {
 	}
 	p.conn.PrefetchStep(session.PrefetchSteps - d)
 	if d == 1 {
+		// the game's value for it (SetData), where its interface points
+		if v := (*[2]unsafe.Pointer)(unsafe.Pointer(&p.data))[1]; v != nil {
+			prefetch.Range(v, prefetch.LineSize)
+		}
 		// the peers next to it on the timer wheel, which schedule rewrites
 		if q := p.wheelPrev; q != nil {
 			prefetch.Range(unsafe.Pointer(&q.wheelPrev), 2*unsafe.Sizeof(q))
