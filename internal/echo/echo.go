@@ -37,8 +37,8 @@ type Counts struct {
 type Handler struct {
 	server.BaseHandler
 	out    io.Writer
-	counts map[uint32]Counts // values, not pointers: a message's count is one lookup in the map's own memory
-	stats  []byte            // this tick's STATS reply, made once
+	counts map[uint32]*Counts // for STATS; a message finds its client's in the peer (Peer.Data)
+	stats  []byte             // this tick's STATS reply, made once
 }
 
 // NewHandler returns an echo handler that prints its CONNECT and
@@ -47,18 +47,23 @@ func NewHandler(out io.Writer) *Handler {
 	if out == nil {
 		out = io.Discard
 	}
-	return &Handler{out: out, counts: make(map[uint32]Counts)}
+	return &Handler{out: out, counts: make(map[uint32]*Counts)}
 }
 
 // Connect counts the client in.
 func (h *Handler) Connect(p *server.Peer) {
-	h.counts[p.Token()] = Counts{}
+	n := &Counts{}
+	h.counts[p.Token()] = n
+	p.SetData(n)
 	fmt.Fprintf(h.out, "CONNECT %s token=%d active=%d\n", p.Addr(), p.Token(), len(h.counts))
 }
 
 // Disconnect counts the client out.
 func (h *Handler) Disconnect(p *server.Peer) {
 	n := h.counts[p.Token()]
+	if n == nil {
+		n = &Counts{}
+	}
 	delete(h.counts, p.Token())
 	fmt.Fprintf(h.out, "DISCONNECT %s msgs=%d bytes=%d active=%d\n", p.Addr(), n.Msgs, n.Bytes, len(h.counts))
 }
@@ -71,10 +76,9 @@ func (h *Handler) HandleMessage(p *server.Peer, _ conn.Seq, msg []byte) {
 		}
 		return
 	}
-	if n, ok := h.counts[p.Token()]; ok {
+	if n, ok := p.Data().(*Counts); ok {
 		n.Msgs++
 		n.Bytes += len(msg)
-		h.counts[p.Token()] = n
 	}
 	if err := p.Send(msg, rule.Retry(msg), nil); err != nil {
 		p.Log().Warn("echo: send", "err", err)
@@ -96,7 +100,7 @@ func (h *Handler) Stats() []byte {
 }
 
 func (h *Handler) statsNow() []byte {
-	m := make(map[string]Counts, len(h.counts))
+	m := make(map[string]*Counts, len(h.counts))
 	for tok, n := range h.counts {
 		m[strconv.FormatUint(uint64(tok), 10)] = n
 	}
