@@ -80,12 +80,13 @@ func TestPeerData(t *testing.T) {
 		pump(b, 2*time.Second, func() bool { return false })
 		time.Sleep(2 * time.Second) // the server forgets closed connections
 		g.mu.Lock()
-		defer g.mu.Unlock()
 		assert.Zero(t, g.wrong)
 		assert.Equal(t, map[uint32]int{a.Token(): 5, b.Token(): 2}, g.left)
-		require.Len(t, g.peers, 2)
-		for _, p := range g.peers {
-			assert.Nil(t, p.Data(), "kept after the client was forgotten")
-		}
+		peers := g.peers
+		g.mu.Unlock()
+		require.Len(t, peers, 2)
+		kept := make(chan []any, 1)
+		w.srv.Post(func() { kept <- []any{peers[0].Data(), peers[1].Data()} }) // a Peer's methods run on the event goroutine
+		assert.Equal(t, []any{nil, nil}, <-kept, "kept after the client was forgotten")
 	})
 }
