@@ -353,11 +353,15 @@ func (r *relay) setTap(tap func(b []byte) bool) {
 type attacker struct {
 	sock     *net.UDPConn
 	mu       sync.Mutex
-	got      int // bytes received
+	got      int // bytes received from the server under test
 	sentByte int
 }
 
-func newAttacker(t *testing.T) *attacker {
+// newAttacker returns an attacker on a socket of its own that counts what
+// srv sends it. Datagrams from anywhere else are not counted: the kernel
+// may hand the attacker a port that a closed client of another test's
+// server had, which that server still writes to for a while.
+func newAttacker(t *testing.T, srv netip.AddrPort) *attacker {
 	t.Helper()
 	s, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
@@ -366,9 +370,12 @@ func newAttacker(t *testing.T) *attacker {
 	go func() {
 		buf := make([]byte, 2048)
 		for {
-			n, err := s.Read(buf)
+			n, from, err := s.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				return
+			}
+			if netip.AddrPortFrom(from.Addr().Unmap(), from.Port()) != srv {
+				continue
 			}
 			a.mu.Lock()
 			a.got += n
@@ -440,7 +447,7 @@ func TestForgedMigrationIsRefused(t *testing.T) {
 	p.play(func(frame int) bool { return frame < 30 })
 
 	seen := capture(t, c, r, false)
-	a := newAttacker(t)
+	a := newAttacker(t, srv.Addr())
 	forged := append([]byte(nil), seen...)
 	forged[30] ^= 0xff // inside the ciphertext
 	a.send(t, srv.Addr(), forged)
@@ -448,7 +455,7 @@ func TestForgedMigrationIsRefused(t *testing.T) {
 	p.play(func(frame int) bool { return frame < 40 })
 
 	fresh := capture(t, c, r, true) // the server never got it from the client
-	a2 := newAttacker(t)
+	a2 := newAttacker(t, srv.Addr())
 	for range 20 {
 		a2.send(t, srv.Addr(), fresh)
 	}
@@ -458,6 +465,7 @@ func TestForgedMigrationIsRefused(t *testing.T) {
 	assert.Empty(t, moves, "the session never moved")
 	assert.Zero(t, leaves)
 	assert.Zero(t, a.received(), "forgeries and copies get no answer")
+	assert.Positive(t, a2.received(), "the fresh copy's address is challenged")
 	assert.LessOrEqual(t, a2.received(), 3*len(fresh), "an unproven address gets at most 3x what it sent once")
 	snap := published(t, srv, func(s *server.Snapshot) bool { return s.Stats.MigrationsRefused >= 21 })
 	assert.Zero(t, snap.Stats.Migrations)
@@ -480,7 +488,7 @@ func TestMigrationStorm(t *testing.T) {
 	fresh := capture(t, c, r, true)
 	var storm []*attacker
 	for range 200 {
-		storm = append(storm, newAttacker(t))
+		storm = append(storm, newAttacker(t, srv.Addr()))
 	}
 	for round := range 3 {
 		for _, a := range storm {
