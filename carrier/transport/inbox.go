@@ -135,3 +135,10 @@ func (b *inbox) counts() (drops, reads uint64) {
 	defer b.mu.Unlock()
 	return b.drops, b.reads
 }
+
+// Readable reports, without waiting, whether a datagram waits to be read.
+func (b *inbox) Readable() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.q) > 0
+}

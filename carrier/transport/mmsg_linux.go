@@ -316,6 +316,19 @@ func (c *mmsgConn) Wait(deadline time.Time) error {
 	return c.poll(unix.POLLIN, deadlineTimeout(deadline))
 }
 
+// Readable reports, without waiting, whether a datagram waits to be read
+// (for a caller that waits on another socket and looks at this one).
+func (c *mmsgConn) Readable() bool {
+	c.ops.RLock()
+	defer c.ops.RUnlock()
+	if c.closed.Load() {
+		return false
+	}
+	pfd := [1]unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(pfd[:], 0)
+	return err == nil && n > 0 && pfd[0].Revents&unix.POLLIN != 0
+}
+
 // poll waits for events on the socket, the timeout (-1: none) or Close.
 func (c *mmsgConn) poll(events int16, timeout time.Duration) error {
 	ms := -1
