@@ -3,6 +3,11 @@
 package rtc_test
 
 import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -65,6 +70,57 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 	}
 }
 
+// bulkSize is the message BulkEcho sends.
+const bulkSize = 1 << 20
+
+// BenchmarkBulkEchoServer is BulkEcho with the client in a process of its
+// own (this test binary, run as bulkClient): the allocations it counts
+// (server-allocs/op, a megabyte each way) are the server's alone, the
+// listener's and the connection's, whatever the client's stack costs.
+//
+//	go test -run '^$' -bench BulkEchoServer -benchtime 20x ./carrier/rtc
+func BenchmarkBulkEchoServer(b *testing.B) {
+	srv, url := startServer(b, time.Millisecond)
+	for _, carrier := range []struct{ name, addr string }{{"udp", srv.Addr().String()}, {"webrtc", url}} {
+		b.Run(carrier.name, func(b *testing.B) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), bulkClientEnv+"="+carrier.addr, fmt.Sprintf("%s=%d", bulkRoundsEnv, b.N))
+			cmd.Stderr = os.Stderr
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer cmd.Wait()
+			defer in.Close()
+			lines := bufio.NewScanner(out)
+			if !lines.Scan() || lines.Text() != "connected" {
+				b.Fatalf("the client did not connect: %q", lines.Text())
+			}
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			b.ResetTimer()
+			if _, err := fmt.Fprintln(in, "go"); err != nil {
+				b.Fatal(err)
+			}
+			if !lines.Scan() || lines.Text() != "done" {
+				b.Fatalf("the client did not finish: %q", lines.Text())
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&m1)
+			b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "server-allocs/op")
+			b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N), "server-B/op")
+			b.ReportMetric(2*bulkSize*float64(b.N)/1e6/b.Elapsed().Seconds(), "MB/s")
+		})
+	}
+}
+
 // echoLost is how long an echo may take before its message counts as
 // lost and is sent again.
 const echoLost = 250 * time.Millisecond
@@ -82,7 +138,7 @@ func BenchmarkBulkEcho(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const size = 1 << 20
+	const size = bulkSize
 	msg := make([]byte, size)
 	msg[0] = 'G' // the echo game sends a G message back guaranteed
 	for _, carrier := range []struct{ name, addr string }{{"udp", srv.Addr().String()}, {"webrtc", url}} {
@@ -119,6 +175,15 @@ func BenchmarkBulkEcho(b *testing.B) {
 
 // connected returns a client connected to addr.
 func connected(b *testing.B, addr string, pub *conn.PublicKey) *client.Client {
+	c, err := connect(addr, pub)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// connect returns a client connected to addr, or why it is not.
+func connect(addr string, pub *conn.PublicKey) (*client.Client, error) {
 	cfg := client.Config{ServerKey: pub, HandshakeTimeout: 15 * time.Second}
 	if strings.HasPrefix(addr, "http") {
 		cfg.Dial = rtc.Dialer(nil) // the native client links no WebRTC by itself
@@ -126,16 +191,16 @@ func connected(b *testing.B, addr string, pub *conn.PublicKey) *client.Client {
 	c := client.New(cfg)
 	var ok *bool
 	if err := c.Connect(addr, func(r bool) { ok = &r }); err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
 	for deadline := time.Now().Add(20 * time.Second); ok == nil && time.Now().Before(deadline); {
 		c.Update()
 		time.Sleep(time.Millisecond)
 	}
 	if ok == nil || !*ok {
-		b.Fatalf("connect to %s: %v", addr, c.Err())
+		return nil, fmt.Errorf("connect to %s: %v", addr, c.Err())
 	}
-	return c
+	return c, nil
 }
 
 // cpuTime returns the process's CPU time, user and system.

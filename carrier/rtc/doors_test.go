@@ -127,7 +127,16 @@ func TestPeersPerIPCountOpenPeers(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, code, string(body))
 	assert.EqualValues(t, 1, l.PeerStats().RefusedPerHost)
 	require.NoError(t, a.Close())
-	require.Eventually(t, func() bool { return !l.Has(addrA) && l.Peers() == 1 }, 30*time.Second, 10*time.Millisecond)
+	// The listener learns of a's leaving as a server reading it does.
+	in := make([]transport.Datagram, 8)
+	for i := range in {
+		in[i].Data = make([]byte, 0, transport.RecvSize)
+	}
+	require.Eventually(t, func() bool {
+		_, err := l.ReadBatch(in)
+		require.NoError(t, err)
+		return !l.Has(addrA) && l.Peers() == 1
+	}, 30*time.Second, 10*time.Millisecond)
 	code, body = offer(t, url)
 	assert.Equal(t, http.StatusOK, code, string(body))
 }

@@ -3,82 +3,124 @@
 package rtc
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/mpgs/mpgameserver/carrier/transport"
+	"github.com/mpgs/mpgameserver/internal/dtlsrec"
+	"github.com/mpgs/mpgameserver/internal/sctp"
 )
 
 // A Listener accepts browser peers and is a transport.Conn of their
-// datagrams: each peer is known by the address of its side of the ICE
-// candidate pair, the address its datagrams come from.
+// datagrams: each peer is known by the address its datagrams come from,
+// the browser's side of the ICE candidate pair.
 //
-// Every peer holds memory and goroutines, so every one is bounded: at
-// most MaxPeers in all, MaxPeersPerIP from one host (setting up or open,
-// counted by its signaling request's address) and MaxSetupsPerIP of those
-// setting up; a peer whose channel does not open in time, or whose client
-// completes no handshake with the server in time, is closed; so is one
-// whose session the server ended, and every peer of a blocked address.
-// The server says what became of each address through transport.PeerConn
-// (Merge passes it on). The listener is ICE-lite: it sends nothing to an
-// address that has not reached it first (see checkOffer).
+// Every browser peer reaches one UDP socket (Config.ICE.Port, or a port
+// the system picks), and the listener handles their datagrams in the
+// reader's and writer's own calls, as a UDP client's: an ICE-lite answer
+// to the browser's connectivity checks, DTLS records and SCTP packets of
+// one data channel, without a goroutine or an allocation per packet. Only
+// the DTLS handshake runs on a goroutine of the peer's (pion's, handed
+// over to the listener's record layer once it completes).
+//
+// Every peer holds memory, so every one is bounded: at most MaxPeers in
+// all, MaxPeersPerIP from one host (setting up or open, counted by its
+// signaling request's address) and MaxSetupsPerIP of those setting up; a
+// peer whose channel does not open in time, or whose client completes no
+// handshake with the server in time, is closed; so is one whose session
+// the server ended, and every peer of a blocked address. The server says
+// what became of each address through transport.PeerConn (Merge passes it
+// on). The listener sends nothing to an address that has not proven, by a
+// check signed with the password the signaling gave, that it asked.
 type Listener struct {
 	cfg   Config
-	api   *webrtc.API
 	local netip.AddrPort
 	log   *slog.Logger
-	fixed bool // the addresses offered are chosen (Host or Public), not every interface's
+	sock  transport.Conn
+	port  uint16
+	v4    bool // the socket's family: the addresses offered are of it
+	cert  certificate
+	stop  chan struct{}
+	done  chan struct{}
 
-	in   *inbox
-	mux  io.Closer // the one UDP port of Config.ICE.Port, or nil
-	stop chan struct{}
-	done chan struct{}
+	wmu sync.Mutex // held while writing the socket, inside mu when both are
 
 	mu      sync.Mutex
-	peers   map[netip.AddrPort]*peer // open ones, by their address
+	closed  bool
 	all     map[*peer]struct{}       // every peer holding a place
+	byUfrag map[string]*peer         // by our ICE ufrag, until released
+	byAddr  map[netip.AddrPort]*peer // by the address of its checks, then of its datagrams
+	open    map[netip.AddrPort]*peer // those whose channel is open, by address
 	hosts   map[netip.Addr]places    // the places of each host (transport.HostKey of the signaling address)
 	blocked func(netip.Addr) bool
 	stats   transport.PeerStats
+	dp      datapath
 }
 
 // places is what one host holds.
 type places struct{ peers, setups int }
 
+// peerState is where a peer is on its way to an open channel.
+type peerState uint8
+
+const (
+	answered    peerState = iota // the signaling answered; no check came
+	checked                      // a check came: its address is known
+	handshaking                  // its DTLS handshake runs
+	connected                    // DTLS is done; the SCTP association and the channel follow
+)
+
 // peer is one browser's connection.
 type peer struct {
-	pc     *webrtc.PeerConnection
-	from   netip.Addr   // its signaling request's IP address
-	host   netip.Addr   // transport.HostKey(from), or invalid when not counted
-	queued atomic.Int32 // its datagrams waiting in the inbox
-	open   atomic.Pointer[netip.AddrPort]
+	from netip.Addr // its signaling request's IP address
+	host netip.Addr // transport.HostKey(from), or invalid when not counted
 
 	// under the listener's lock
-	dc       *webrtc.DataChannel
-	addr     netip.AddrPort // its address once open
-	setup    bool           // counted as setting up
-	session  bool           // the server holds a completed session for it
-	born     time.Time      // answered
-	opened   time.Time      // its channel opened
-	closeAt  time.Time      // its session ended: close it then
-	released bool
+	state       peerState
+	ufrag       string    // ours
+	remoteUfrag string    // the browser's
+	mac         hash.Hash // HMAC-SHA1 under our ICE password
+	fingerprint [32]byte  // of the browser's DTLS certificate
+	sctpPort    uint16    // the browser's SCTP port
+	addr        netip.AddrPort
+	local       netip.Addr // the address its datagrams reach (PacketInfo)
+	checks      tokens     // the checks it may still have answered
+	pipe        *dtlsrec.Pipe
+	rec         *dtlsrec.Conn
+	assoc       *sctp.Assoc
+	sink        peerSink
+	touched     uint64 // the last ReadBatch that gave its association a packet
+	cands       [maxCandidates]netip.AddrPort
+	ncand       int
+	flight      [][]byte // our final DTLS flight, for a browser that missed it
+	flightAt    time.Time
+	isOpen      bool // its channel is open: in Listener.open
+	setup       bool // counted as setting up
+	session     bool // the server holds a completed session for it
+	born        time.Time
+	opened      time.Time
+	closeAt     time.Time
+	released    bool
 }
 
 // Listen returns a Listener. local is the address it reports as its own
-// (the server's UDP address, for logs). It fails only when cfg.ICE.Port
-// cannot be bound.
+// (the server's UDP address, for logs). It fails when the UDP socket of
+// its peers (cfg.ICE: Port on Host) cannot be bound.
 func Listen(cfg Config, local netip.AddrPort) (*Listener, error) {
 	if cfg.MaxPeers <= 0 {
 		cfg.MaxPeers = DefaultMaxPeers
@@ -92,60 +134,39 @@ func Listen(cfg Config, local netip.AddrPort) (*Listener, error) {
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = DefaultHandshakeTimeout
 	}
-	l := &Listener{cfg: cfg, api: cfg.API, local: local, log: cfg.Logger, in: newInbox(maxQueued),
-		peers: map[netip.AddrPort]*peer{}, all: map[*peer]struct{}{}, hosts: map[netip.Addr]places{},
+	l := &Listener{cfg: cfg, local: local, log: cfg.Logger,
+		all: map[*peer]struct{}{}, byUfrag: map[string]*peer{}, byAddr: map[netip.AddrPort]*peer{},
+		open: map[netip.AddrPort]*peer{}, hosts: map[netip.Addr]places{},
 		stop: make(chan struct{}), done: make(chan struct{})}
-	host := cfg.ICE.Host.Unmap()
-	l.fixed = (host.IsValid() && !host.IsUnspecified()) || len(cfg.ICE.Public) > 0
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
-	if l.api == nil {
-		se := cfg.ICE.settings(l.log)
-		// ICE-lite: the listener answers the browser's checks and sends
-		// none, so an offer cannot make it send to an address that did
-		// not reach it first; and it waits for the browser's DTLS hello
-		// rather than sending its own.
-		se.SetLite(true)
-		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer); err != nil {
-			return nil, fmt.Errorf("rtc: %w", err)
-		}
-		// A peer's SCTP association holds at most this much received and
-		// not yet delivered (partial messages), and no message may be
-		// larger than a datagram.
-		se.SetSCTPMaxReceiveBufferSize(maxReceiveBuffer)
-		se.SetSCTPMaxMessageSize(transport.RecvSize)
-		if cfg.ICE.Port != 0 {
-			mux, err := oneUDPPort(cfg.ICE, l.log)
-			if err != nil {
-				return nil, fmt.Errorf("rtc: the browser peers' UDP port: %w", err)
-			}
-			se.SetICEUDPMux(mux)
-			l.mux = mux
-		}
-		l.api = webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	var err error
+	if l.cert, err = newCertificate(); err != nil {
+		return nil, fmt.Errorf("rtc: %w", err)
 	}
+	host := cfg.ICE.Host.Unmap()
+	bind := netip.AddrPortFrom(host, cfg.ICE.Port)
+	wildcard := !host.IsValid() || host.IsUnspecified()
+	addr := bind.String()
+	if wildcard {
+		// Every IPv4 address, each datagram answered from the address it
+		// came to (PacketInfo is for IPv4 sockets).
+		addr = fmt.Sprintf("0.0.0.0:%d", cfg.ICE.Port)
+	}
+	l.sock, err = transport.Listen(addr, transport.Config{Buffer: 1 << 20, PacketInfo: wildcard})
+	if err != nil {
+		return nil, fmt.Errorf("rtc: the browser peers' UDP port: %w", err)
+	}
+	l.port = l.sock.LocalAddr().Port()
+	l.v4 = wildcard || host.Is4()
+	l.dp.init(l)
 	go l.sweeper()
 	return l, nil
 }
 
-// oneUDPPort binds o.Port on o.Host, or on every interface's address when
-// Host is not specified, for all of a Listener's peers.
-func oneUDPPort(o Options, log *slog.Logger) (interface {
-	ice.UDPMux
-	io.Closer
-}, error) {
-	host := o.Host.Unmap()
-	if host.IsValid() && !host.IsUnspecified() {
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(host, o.Port)))
-		if err != nil {
-			return nil, err
-		}
-		return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: c, Logger: pionLogs(log).NewLogger("ice")}), nil
-	}
-	return ice.NewMultiUDPMuxFromPort(int(o.Port), ice.UDPMuxFromPortWithLoopback(), ice.UDPMuxFromPortWithLogger(pionLogs(log).NewLogger("ice")),
-		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4, ice.NetworkTypeUDP6))
-}
+// Port returns the UDP port every browser peer reaches.
+func (l *Listener) Port() uint16 { return l.port }
 
 // Peers returns how many browser peers are set up or connected.
 func (l *Listener) Peers() int {
@@ -163,7 +184,7 @@ func (l *Listener) PeerStats() transport.PeerStats {
 	st.SettingUp, st.Open, st.Sessions = 0, 0, 0
 	for p := range l.all {
 		switch {
-		case p.addr.IsValid():
+		case p.isOpen:
 			st.Open++
 			if p.session {
 				st.Sessions++
@@ -178,7 +199,7 @@ func (l *Listener) PeerStats() transport.PeerStats {
 // Handler returns the signaling handler: POST an SDP offer (JSON, as
 // RTCSessionDescription) and receive the answer, with every ICE candidate
 // in it. Serve it on the server's HTTP listener, for example at /rtc. It
-// answers 400 to what is not an offer it takes (checkOffer), 403 to a
+// answers 400 to what is not an offer it takes (parseOffer), 403 to a
 // blocked address, 429 to a host that holds its share of peers, 503 when
 // the listener is full.
 func (l *Listener) Handler() http.Handler {
@@ -194,7 +215,7 @@ func (l *Listener) Handler() http.Handler {
 		var local netip.Addr
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 			if ap, err := netip.ParseAddrPort(a.String()); err == nil {
-				local = ap.Addr()
+				local = ap.Addr().Unmap()
 			}
 		}
 		var offer webrtc.SessionDescription
@@ -202,19 +223,18 @@ func (l *Listener) Handler() http.Handler {
 		if err != nil || offer.Type != webrtc.SDPTypeOffer {
 			err = errOffer
 		}
-		var answer *webrtc.SessionDescription
+		var answer string
 		if err == nil {
-			answer, err = l.accept(offer, from, local)
-		} else {
-			l.mu.Lock()
-			l.stats.RefusedOffer++
-			l.mu.Unlock()
+			answer, err = l.accept(offer.SDP, from, local)
 		}
 		if err != nil {
 			code, msg := http.StatusInternalServerError, "rtc: the peer could not be set up"
 			switch {
 			case errors.Is(err, errOffer):
 				code, msg = http.StatusBadRequest, err.Error()
+				l.mu.Lock()
+				l.stats.RefusedOffer++
+				l.mu.Unlock()
 			case errors.Is(err, errBlocked):
 				code, msg = http.StatusForbidden, err.Error()
 			case errors.Is(err, errFull):
@@ -224,8 +244,6 @@ func (l *Listener) Handler() http.Handler {
 			case errors.Is(err, transport.ErrClosed):
 				code, msg = http.StatusServiceUnavailable, "rtc: the server is stopping"
 			default:
-				// pion's reasons name the peer's fault or ours; they go to
-				// the log, at debug level (a peer may cause them at will).
 				l.log.Debug("browser peer not set up", "client", from.String(), "err", err)
 			}
 			if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
@@ -236,7 +254,7 @@ func (l *Listener) Handler() http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(answer)
+		_ = json.NewEncoder(w).Encode(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
 	})
 }
 
@@ -247,12 +265,10 @@ var (
 )
 
 // take counts a new peer from the IP address from, or says why it is
-// refused.
-func (l *Listener) take(p *peer, from netip.Addr) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// refused; the caller holds the lock.
+func (l *Listener) take(p *peer, from netip.Addr, now time.Time) error {
 	switch {
-	case l.in.isClosed():
+	case l.closed:
 		return transport.ErrClosed
 	case from.IsValid() && l.blocked != nil && l.blocked(from):
 		l.stats.RefusedBlocked++
@@ -273,105 +289,97 @@ func (l *Listener) take(p *peer, from netip.Addr) error {
 		l.hosts[host] = h
 		p.host, p.setup = host, true
 	}
-	p.born = time.Now()
+	p.born = now
 	l.all[p] = struct{}{}
+	l.byUfrag[p.ufrag] = p
 	return nil
 }
 
-// accept sets up a peer connection for an offer that came from the IP
-// address from to the address local, and returns the answer.
-func (l *Listener) accept(offer webrtc.SessionDescription, from, local netip.Addr) (*webrtc.SessionDescription, error) {
-	checked, _, err := checkOffer(offer.SDP, from)
+// accept makes a peer for an offer that came from the IP address from to
+// the address local, and returns the answer.
+func (l *Listener) accept(raw string, from, local netip.Addr) (string, error) {
+	o, err := parseOffer(raw)
 	if err != nil {
-		l.mu.Lock()
-		l.stats.RefusedOffer++
-		l.mu.Unlock()
-		return nil, err
+		return "", err
 	}
-	offer.SDP = checked
-	p := &peer{from: from}
-	if err := l.take(p, from); err != nil {
-		return nil, err
+	var secret [30]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return "", err
 	}
-	pc, err := l.api.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		l.release(p)
-		return nil, fmt.Errorf("rtc: %w", err)
-	}
+	ufrag, pwd := iceString(secret[:6]), iceString(secret[6:])
+	p := &peer{from: from, ufrag: ufrag, remoteUfrag: o.ufrag, fingerprint: o.fingerprint, sctpPort: o.sctpPort,
+		mac: hmac.New(sha1.New, []byte(pwd)), checks: tokens{n: checkBurst}}
 	l.mu.Lock()
-	p.pc = pc
+	err = l.take(p, from, time.Now())
 	l.mu.Unlock()
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed || s == webrtc.PeerConnectionStateDisconnected {
-			l.release(p)
-		}
-	})
-	var chosen atomic.Bool // the peer's one channel
-	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		if dc.Label() != Label || !chosen.CompareAndSwap(false, true) {
-			_ = dc.Close()
-			return
-		}
-		dc.OnOpen(func() { l.opened(p, dc) })
-		dc.OnMessage(func(m webrtc.DataChannelMessage) {
-			// Before the channel's open callback has placed the peer, its
-			// datagrams are dropped (the protocol resends).
-			if from := p.open.Load(); from != nil {
-				l.in.pushFrom(*from, m.Data, &p.queued, peerQueued)
-			}
-		})
-	})
-	if err := pc.SetRemoteDescription(offer); err != nil {
-		l.release(p)
-		return nil, fmt.Errorf("rtc: the offer: %w", err)
-	}
-	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
-		l.release(p)
-		return nil, fmt.Errorf("rtc: %w", err)
+		return "", err
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(answer); err != nil {
-		l.release(p)
-		return nil, fmt.Errorf("rtc: %w", err)
-	}
-	<-gathered
-	a := pc.LocalDescription()
-	if a == nil {
-		l.release(p)
-		return nil, errors.New("rtc: no answer")
-	}
-	if !l.fixed {
-		a.SDP = answerFor(a.SDP, local)
-	}
-	return a, nil
+	a := answer{session: binary.BigEndian.Uint64(secret[:8]) >> 1, mid: o.mid, ufrag: ufrag, pwd: pwd,
+		fingerprint: l.cert.fingerprint, candidates: l.candidates(local), maxMessage: transport.RecvSize}
+	return a.sdp(), nil
 }
 
-// opened places p, whose channel dc just opened, among the open peers.
-func (l *Listener) opened(p *peer, dc *webrtc.DataChannel) {
-	addr, ok := remoteAddr(p.pc)
-	if !ok {
-		l.release(p)
-		return
+// iceString returns b as ICE characters (base64's alphabet without
+// padding): 4 characters for every 3 bytes.
+func iceString(b []byte) string {
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	out := make([]byte, 0, len(b)*4/3+3)
+	for i := 0; i+2 < len(b); i += 3 {
+		v := uint32(b[i])<<16 | uint32(b[i+1])<<8 | uint32(b[i+2])
+		out = append(out, chars[v>>18&63], chars[v>>12&63], chars[v>>6&63], chars[v&63])
 	}
-	l.mu.Lock()
-	if p.released || l.in.isClosed() || l.peers[addr] != nil {
-		l.mu.Unlock()
-		l.release(p)
-		return
+	return string(out)
+}
+
+// candidates returns the addresses offered to a browser whose signaling
+// reached the server at local: the public addresses when given, else the
+// listening host, else the address the browser reached (it can reach the
+// server there), else every interface's address; those of the socket's
+// family (IPv4 when listening on every interface).
+func (l *Listener) candidates(local netip.Addr) []netip.AddrPort {
+	var ips []netip.Addr
+	host := l.cfg.ICE.Host.Unmap()
+	switch {
+	case len(l.cfg.ICE.Public) > 0:
+		ips = l.cfg.ICE.Public
+	case host.IsValid() && !host.IsUnspecified():
+		ips = []netip.Addr{host}
+	case local.IsValid() && !local.IsUnspecified() && local.Is4():
+		ips = []netip.Addr{local}
+	default:
+		ips = interfaceAddrs()
 	}
-	if l.blocked != nil && l.blocked(addr.Addr()) {
-		l.stats.ClosedBlocked++
-		l.mu.Unlock()
-		l.release(p)
-		return
+	out := make([]netip.AddrPort, 0, len(ips))
+	for _, ip := range ips {
+		if ip = ip.Unmap(); ip.Is4() == l.v4 {
+			out = append(out, netip.AddrPortFrom(ip, l.port))
+		}
 	}
-	p.dc, p.addr, p.opened = dc, addr, time.Now()
-	l.peers[addr] = p
-	l.setupDone(p)
-	l.mu.Unlock()
-	p.open.Store(&addr)
-	l.log.Debug("browser peer open", "client", addr.String())
+	return out
+}
+
+// interfaceAddrs returns the machine's unicast addresses, loopback
+// included, link-local ones left out.
+func interfaceAddrs() []netip.Addr {
+	as, _ := net.InterfaceAddrs()
+	var out []netip.Addr
+	for _, a := range as {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		if ip.IsLinkLocalUnicast() || ip.IsMulticast() || ip.IsUnspecified() {
+			continue
+		}
+		out = append(out, ip)
+	}
+	return out
 }
 
 // sweeper closes, every sweepEvery, the peers whose time is up (see
@@ -380,57 +388,53 @@ func (l *Listener) sweeper() {
 	defer close(l.done)
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
-	var expired []*peer
 	for {
 		select {
 		case <-l.stop:
 			return
 		case <-t.C:
 		}
-		expired = l.due(time.Now(), expired[:0])
-		for _, p := range expired {
-			l.release(p)
-		}
-		clear(expired)
+		l.mu.Lock()
+		l.sweep(time.Now())
+		l.mu.Unlock()
 	}
 }
 
-// due returns the peers to close at now: a channel that did not open in
-// time, an open one whose client completed no handshake in time, one
-// whose session ended a moment ago, one of a blocked address. It counts
-// them by reason.
-func (l *Listener) due(now time.Time, out []*peer) []*peer {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// sweep closes the peers whose time is up at now: a channel that did not
+// open in time, an open one whose client completed no handshake in time,
+// one whose session ended a moment ago, one of a blocked address. It
+// counts them by reason; the caller holds the lock.
+func (l *Listener) sweep(now time.Time) {
 	for p := range l.all {
 		switch {
-		case p.released:
-			continue
 		case l.blocked != nil && (l.blocked(p.from) || (p.addr.IsValid() && l.blocked(p.addr.Addr()))):
 			l.stats.ClosedBlocked++
-		case !p.addr.IsValid() && now.Sub(p.born) > setupTimeout:
+		case !p.isOpen && now.Sub(p.born) > setupTimeout:
 			l.stats.ClosedSetup++
-		case p.addr.IsValid() && !p.session && p.closeAt.IsZero() && l.cfg.HandshakeTimeout > 0 && now.Sub(p.opened) > l.cfg.HandshakeTimeout:
+		case p.isOpen && !p.session && p.closeAt.IsZero() && l.cfg.HandshakeTimeout > 0 && now.Sub(p.opened) > l.cfg.HandshakeTimeout:
 			l.stats.ClosedHandshake++
 		case !p.closeAt.IsZero() && now.After(p.closeAt):
 			l.stats.ClosedSession++
 		default:
 			continue
 		}
-		out = append(out, p)
+		l.release(p)
 	}
-	return out
+	l.dp.flush()
 }
 
-// release forgets p and closes it, once.
+// release forgets p and closes it, once: a peer with a record layer is
+// told (an SCTP ABORT, a DTLS close_notify). The caller holds the lock
+// and flushes the datapath.
 func (l *Listener) release(p *peer) {
-	l.mu.Lock()
 	if p.released {
-		l.mu.Unlock()
 		return
 	}
 	p.released = true
 	delete(l.all, p)
+	if l.byUfrag[p.ufrag] == p {
+		delete(l.byUfrag, p.ufrag)
+	}
 	l.setupDone(p)
 	if p.host.IsValid() {
 		h := l.hosts[p.host]
@@ -440,14 +444,22 @@ func (l *Listener) release(p *peer) {
 			l.hosts[p.host] = h
 		}
 	}
-	if p.addr.IsValid() && l.peers[p.addr] == p {
-		delete(l.peers, p.addr)
+	if p.addr.IsValid() {
+		if l.byAddr[p.addr] == p {
+			delete(l.byAddr, p.addr)
+		}
+		if l.open[p.addr] == p {
+			delete(l.open, p.addr)
+		}
 	}
-	pc := p.pc
-	l.mu.Unlock()
-	p.open.Store(nil)
-	if pc != nil {
-		go func() { _ = pc.Close() }() // never from a pion callback's goroutine
+	if p.pipe != nil {
+		p.pipe.Close()
+	}
+	if p.rec != nil && !l.closed {
+		if p.assoc != nil && !p.assoc.Closed() {
+			p.assoc.Close(l.dp.to(p))
+		}
+		l.dp.alert(p)
 	}
 }
 
@@ -468,7 +480,7 @@ func (l *Listener) setupDone(p *peer) {
 // Config.HandshakeTimeout.
 func (l *Listener) SessionOpened(addr netip.AddrPort) {
 	l.mu.Lock()
-	if p := l.peers[addr]; p != nil {
+	if p := l.open[addr]; p != nil {
 		p.session, p.closeAt = true, time.Time{}
 	}
 	l.mu.Unlock()
@@ -479,7 +491,7 @@ func (l *Listener) SessionOpened(addr netip.AddrPort) {
 // what the server sent it last has gone out.
 func (l *Listener) SessionClosed(addr netip.AddrPort) {
 	l.mu.Lock()
-	if p := l.peers[addr]; p != nil {
+	if p := l.open[addr]; p != nil {
 		p.session, p.closeAt = false, time.Now().Add(sessionGrace)
 	}
 	l.mu.Unlock()
@@ -491,109 +503,34 @@ func (l *Listener) SessionClosed(addr netip.AddrPort) {
 func (l *Listener) SetBlocked(blocked func(netip.Addr) bool) {
 	l.mu.Lock()
 	l.blocked = blocked
+	l.sweep(time.Now())
 	l.mu.Unlock()
-	for _, p := range l.due(time.Now(), nil) {
-		l.release(p)
-	}
-}
-
-// remoteAddr returns the address of the peer's side of the selected ICE
-// candidate pair.
-func remoteAddr(pc *webrtc.PeerConnection) (netip.AddrPort, bool) {
-	sctp := pc.SCTP()
-	if sctp == nil || sctp.Transport() == nil || sctp.Transport().ICETransport() == nil {
-		return netip.AddrPort{}, false
-	}
-	pair, err := sctp.Transport().ICETransport().GetSelectedCandidatePair()
-	if err != nil || pair == nil || pair.Remote == nil {
-		return netip.AddrPort{}, false
-	}
-	a, err := netip.ParseAddr(pair.Remote.Address)
-	if err != nil {
-		return netip.AddrPort{}, false
-	}
-	return netip.AddrPortFrom(a.Unmap(), pair.Remote.Port), true
-}
-
-// ReadBatch moves the datagrams received into ds (copying into their
-// buffers), without waiting.
-func (l *Listener) ReadBatch(ds []transport.Datagram) (int, error) { return l.in.read(ds) }
-
-// WriteBatch sends each datagram to its peer's channel. A datagram to an
-// address that is no peer's is refused with an error, as the system
-// refuses an unreachable one; one to a peer whose channel is backed up is
-// dropped.
-func (l *Listener) WriteBatch(ds []transport.Datagram) (int, error) {
-	for i, d := range ds {
-		l.mu.Lock()
-		p := l.peers[d.Addr]
-		var dc *webrtc.DataChannel
-		if p != nil {
-			dc = p.dc
-		}
-		l.mu.Unlock()
-		if l.in.isClosed() {
-			return i, transport.ErrClosed
-		}
-		if dc == nil {
-			return i, fmt.Errorf("rtc: no browser peer at %s", d.Addr)
-		}
-		if dc.BufferedAmount() > maxBuffered {
-			l.in.drops.Add(1)
-			continue
-		}
-		if err := dc.Send(d.Data); err != nil {
-			return i, fmt.Errorf("rtc: to %s: %w", d.Addr, err)
-		}
-	}
-	if len(ds) > 0 {
-		l.in.writes.Add(1)
-	}
-	return len(ds), nil
 }
 
 // Has reports whether addr is a browser peer's.
 func (l *Listener) Has(addr netip.AddrPort) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.peers[addr] != nil
+	return l.open[addr] != nil
 }
-
-// Wait blocks until a datagram may be read, the deadline passes or the
-// listener is closed.
-func (l *Listener) Wait(deadline time.Time) error { return l.in.wait(deadline) }
 
 // LocalAddr returns the address given to Listen.
 func (l *Listener) LocalAddr() netip.AddrPort { return l.local }
 
-// Stats returns the listener's counters: datagrams dropped because the
-// queue or a peer's channel was full count as kernel drops do.
-func (l *Listener) Stats() transport.Stats { return l.in.stats() }
-
-// Close closes every peer connection and the listener.
+// Close closes every peer and the listener.
 func (l *Listener) Close() error {
-	if !l.in.close() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
 		return nil
 	}
+	for p := range l.all {
+		l.release(p)
+	}
+	l.dp.flush()
+	l.closed = true
+	l.mu.Unlock()
 	close(l.stop)
 	<-l.done
-	l.mu.Lock()
-	var pcs []*webrtc.PeerConnection
-	for p := range l.all {
-		p.released = true
-		if p.pc != nil {
-			pcs = append(pcs, p.pc)
-		}
-	}
-	clear(l.all)
-	clear(l.peers)
-	clear(l.hosts)
-	l.mu.Unlock()
-	for _, pc := range pcs {
-		_ = pc.Close()
-	}
-	if l.mux != nil {
-		return l.mux.Close()
-	}
-	return nil
+	return l.sock.Close()
 }

@@ -62,11 +62,8 @@ const waitSlice = 2 * time.Millisecond
 
 func (m *merged) Wait(deadline time.Time) error {
 	for {
-		if err := m.l.Wait(time.Now()); err != nil {
-			return err // closed
-		}
-		if m.l.in.pending() {
-			return nil
+		if ready, err := m.l.ready(); err != nil || ready {
+			return err // closed, or something to read
 		}
 		slice := time.Now().Add(waitSlice)
 		if !deadline.IsZero() && deadline.Before(slice) {

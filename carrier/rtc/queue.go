@@ -9,16 +9,15 @@ import (
 	"github.com/mpgs/mpgameserver/carrier/transport"
 )
 
-// inbox holds the datagrams that arrived on data channels (pion's
-// callbacks push them) until a ReadBatch takes them, at most limit of
-// them; Wait blocks until one is there.
+// inbox holds the datagrams that arrived on a dialed connection's data
+// channel (pion's callbacks push them) until a ReadBatch takes them, at
+// most limit of them; Wait blocks until one is there.
 type inbox struct {
 	limit int
 
 	mu     sync.Mutex
 	q      []transport.Datagram
-	owners []*atomic.Int32 // by datagram of q: its sender's count of datagrams waiting, or nil
-	err    error           // why nothing more will come (a dialed connection that failed)
+	err    error // why nothing more will come (a dialed connection that failed)
 	closed bool
 	ready  chan struct{}
 
@@ -37,23 +36,14 @@ func (b *inbox) wake() {
 
 // push keeps a copy of a datagram from addr, or drops it when the inbox
 // is full.
-func (b *inbox) push(from netip.AddrPort, d []byte) { b.pushFrom(from, d, nil, 0) }
-
-// pushFrom is push for a sender whose datagrams waiting are counted in
-// owner: beyond share of them, its datagram is dropped, so that one
-// sender cannot take the whole inbox from the others.
-func (b *inbox) pushFrom(from netip.AddrPort, d []byte, owner *atomic.Int32, share int32) {
+func (b *inbox) push(from netip.AddrPort, d []byte) {
 	b.mu.Lock()
-	if len(b.q) >= b.limit || len(d) > transport.RecvSize || b.closed || (owner != nil && owner.Load() >= share) {
+	if len(b.q) >= b.limit || len(d) > transport.RecvSize || b.closed {
 		b.mu.Unlock()
 		b.drops.Add(1)
 		return
 	}
-	if owner != nil {
-		owner.Add(1)
-	}
 	b.q = append(b.q, transport.Datagram{Data: append([]byte(nil), d...), Addr: from})
-	b.owners = append(b.owners, owner)
 	b.mu.Unlock()
 	b.wake()
 }
@@ -74,7 +64,7 @@ func (b *inbox) close() bool {
 	b.mu.Lock()
 	was := !b.closed
 	b.closed = true
-	b.q, b.owners = nil, nil
+	b.q = nil
 	b.mu.Unlock()
 	b.wake()
 	return was
@@ -85,13 +75,6 @@ func (b *inbox) isClosed() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.closed
-}
-
-// pending reports whether datagrams wait.
-func (b *inbox) pending() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.q) > 0
 }
 
 // read moves the waiting datagrams into ds, copying into their buffers;
@@ -106,16 +89,10 @@ func (b *inbox) read(ds []transport.Datagram) (int, error) {
 	for i := range n {
 		ds[i].Data = append(ds[i].Data[:0], b.q[i].Data...)
 		ds[i].Addr, ds[i].Local = b.q[i].Addr, netip.Addr{}
-		if o := b.owners[i]; o != nil {
-			o.Add(-1)
-		}
 	}
 	rest := copy(b.q, b.q[n:])
 	clear(b.q[rest:])
 	b.q = b.q[:rest]
-	copy(b.owners, b.owners[n:])
-	clear(b.owners[rest:])
-	b.owners = b.owners[:rest]
 	if n > 0 {
 		b.reads.Add(1)
 		return n, nil

@@ -20,8 +20,12 @@
 // the datagrams, as UDP would. WebRTC was chosen over WebTransport because
 // a browser needs no certificate trusted by it to open a data channel to a
 // server on a LAN or on localhost (DTLS with a self-signed certificate is
-// checked through the signaling), and pion runs it both in the server and,
-// under GOOS=js, through the browser's RTCPeerConnection.
+// checked through the signaling). A dialer runs pion's WebRTC (under
+// GOOS=js, the browser's RTCPeerConnection). The Listener runs only the
+// part of WebRTC a server needs for one data channel per peer, in the
+// server's own calls: an ICE-lite agent, DTLS (pion's handshake, then a
+// record layer of its own) and SCTP, on one UDP socket, so that a browser
+// player costs about what a UDP player does.
 package rtc
 
 import (
@@ -34,11 +38,13 @@ import (
 
 // Limits of a Listener, each a bound on what a client can make it hold.
 const (
-	// DefaultMaxPeers bounds the browser peers at a time. With the
-	// buffers below, a peer holds at most about 350 KiB (pion's state,
-	// about 160 KiB, and its buffers full), so 256 hostile peers hold
-	// under 90 MiB: the server fits a container of 256 MiB with its
-	// clients' memory budget (server.Config.MemoryBudget).
+	// DefaultMaxPeers bounds the browser peers at a time. An open peer
+	// holds about 10 KiB (its SCTP association, about 5 KiB, a message
+	// being reassembled and its DTLS keys); one in its DTLS handshake
+	// also holds pion's handshake and at most 40 KiB of datagrams, for
+	// at most setupTimeout. 256 hostile peers hold a few MiB: the server
+	// fits a container of 256 MiB with its clients' memory budget
+	// (server.Config.MemoryBudget).
 	DefaultMaxPeers = 256
 	// DefaultMaxPeersPerIP bounds the peers, setting up or open, whose
 	// signaling came from one host (an IPv4 address or an IPv6 /64).
@@ -51,11 +57,6 @@ const (
 	// It is above the server's own handshake timeout (2 s) and a hello's
 	// first resends.
 	DefaultHandshakeTimeout = 5 * time.Second
-	// maxQueued bounds the datagrams received and not yet read, for all
-	// peers together, and peerQueued those of one peer; beyond them they
-	// are dropped and counted.
-	maxQueued  = 8192
-	peerQueued = 256
 	// maxSignal bounds a signaling request's body: a browser's offer of
 	// one data channel takes a few KiB.
 	maxSignal = 16 << 10
@@ -66,16 +67,9 @@ const (
 	sessionGrace = time.Second
 	// sweepEvery is how often a listener looks at its peers' clocks.
 	sweepEvery = 250 * time.Millisecond
-	// maxBuffered: datagrams to a peer whose channel holds this many bytes
-	// unsent are dropped, as a full socket buffer drops them (the
-	// protocol takes it as loss and slows down).
-	maxBuffered = 128 << 10
-	// maxReceiveBuffer bounds what a peer's SCTP association holds
-	// received and not yet delivered (pion's default is 1 MiB): messages
-	// are no larger than a datagram, and each is handed over at once.
-	maxReceiveBuffer = 64 << 10
-	// dialBuffered is maxBuffered for a dialed connection: one client's
-	// own uploads, not a server's many peers.
+	// dialBuffered: datagrams to a dialed connection's channel that holds
+	// this many bytes unsent are dropped, as a full socket buffer drops
+	// them (the protocol takes it as loss and slows down).
 	dialBuffered = 512 << 10
 )
 
@@ -107,16 +101,19 @@ type Config struct {
 	// Logger receives the listener's log lines (discarded when nil).
 	Logger *slog.Logger
 	// ICE chooses the addresses and the port browsers reach the listener
-	// on, when API is nil.
+	// on.
 	ICE Options
-	// API, when set, makes the peer connections (for example with a STUN
-	// server), and ICE is ignored.
+	// API is not used by a Listener.
+	//
+	// Deprecated: the Listener no longer makes pion peer connections: it
+	// is ICE-lite, needs no STUN server, and offers the addresses of ICE.
 	API *webrtc.API
 }
 
 // Options choose the addresses a peer connection offers the other end.
-// The zero Options offer every interface's address, loopback included,
-// each peer on a port of its own.
+// The zero Options offer, on a port the system picks, the address a
+// browser's signaling reached (or every interface's address, loopback
+// included, when that is not known).
 type Options struct {
 	// Host, when specified, is the one address offered: a server's
 	// listening address (127.0.0.1 keeps everything on the loopback).
@@ -124,8 +121,9 @@ type Options struct {
 	// Public are offered instead of the addresses found: those of a
 	// server behind a one-to-one NAT, such as a cloud VM's public address.
 	Public []netip.Addr
-	// Port, when not 0, carries every browser peer of a Listener through
-	// this one UDP port on Host (or every interface), for a firewall or a
-	// container to open. A dialer ignores it.
+	// Port, when not 0, is the one UDP port on Host (or every IPv4
+	// interface) through which a Listener carries every browser peer, for
+	// a firewall or a container to open; 0 lets the system pick it. A
+	// dialer ignores it.
 	Port uint16
 }

@@ -184,7 +184,7 @@ func (f *serverFlags) check() error {
 		return fmt.Errorf("--web-setups-per-ip %d: want 1 or more, or -1 for no bound", f.setups)
 	}
 	if f.icePort < 0 || f.icePort > 65535 {
-		return fmt.Errorf("--web-ice-port %d: want a port from 1 to 65535, or 0 for a port per browser peer", f.icePort)
+		return fmt.Errorf("--web-ice-port %d: want a port from 1 to 65535, or 0 for a port the system picks", f.icePort)
 	}
 	if (f.icePort != 0 || f.publicIPs != "") && f.web == "" {
 		return errors.New("--web-ice-port and --web-public-ip need --web")
@@ -290,7 +290,7 @@ func (f *serverFlags) register(fs interface {
 	fs.StringVar(&f.webCert, "web-cert", "", "PEM certificate chain for serving --web over HTTPS (with --web-key)")
 	fs.StringVar(&f.webKey, "web-key", "", "PEM private key of --web-cert")
 	fs.IntVar(&f.icePort, "web-ice-port", 0, "one UDP port, on the --listen host, for every browser peer's datagrams (a port to open in a\n"+
-		"firewall or a container); 0 gives each peer a port of its own")
+		"firewall or a container); 0 lets the system pick the port")
 	fs.IntVar(&f.setups, "web-setups-per-ip", rtc.DefaultMaxSetupsPerIP, "browser peers setting up at a time (offer answered, channel not open) from one IP\n"+
 		"address; more get 429. Behind a proxy every request comes from the proxy: raise it, or -1 for no bound")
 	fs.IntVar(&f.webPeers, "web-peers", rtc.DefaultMaxPeers, "browser peers at a time (setting up or open); more get 503. Each holds up to ~350 KiB")
