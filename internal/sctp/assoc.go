@@ -191,6 +191,7 @@ func (a *Assoc) Handle(pkt []byte, now time.Time, s Sink) error {
 		a.stats.Malformed++
 		return ErrMalformed
 	}
+	gapped := a.rx.max != a.rx.cum // before this packet
 
 	// Verification tag rules of RFC 9260 section 8.5.1.
 	tag := be32(pkt[4:])
@@ -272,9 +273,10 @@ walk:
 		}
 	}
 
-	// RFC 9260 section 6.7: while there are gaps, or after a duplicate,
-	// acknowledge every packet at once; otherwise the SACK waits for Flush.
-	if a.st == stateEstablished && a.rx.pending && (a.rx.sackNow || a.rx.max != a.rx.cum) {
+	// RFC 9260 section 6.7: while there are gaps, when a packet fills
+	// them, or after a duplicate, acknowledge every packet at once;
+	// otherwise the SACK waits for Flush.
+	if a.st == stateEstablished && a.rx.pending && (a.rx.sackNow || a.rx.max != a.rx.cum || gapped) {
 		a.sendSACK(s)
 	}
 	return err

@@ -683,3 +683,44 @@ func TestRwndExceededCounted(t *testing.T) {
 		t.Fatalf("stats %+v", a.Stats())
 	}
 }
+
+// TestSACKRidesWithTheReply: a SACK for one DATA chunk waits (RFC 9260 section
+// 6.2): Flush leaves it to ride in front of the next message sent, or to
+// Tick once sackDelay passed; a second chunk makes Flush send it.
+func TestSACKRidesWithTheReply(t *testing.T) {
+	a, p := newOpen(t, Config{}, 100)
+	var rec recSink
+	a.Flush(t0, &rec) // what the channel's opening owed
+	rec.reset()
+
+	a.Handle(p.data(1, ppidBinary, []byte("a")).packet(), t0, &rec)
+	a.Flush(t0, &rec)
+	if p.count(rec.pkts, ctSack) != 0 {
+		t.Fatal("a SACK for one chunk went out on its own")
+	}
+	if err := a.Send([]byte("reply"), t0, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.pkts) != 1 || p.count(rec.pkts, ctSack) != 1 || p.count(rec.pkts, ctData) != 1 {
+		t.Fatalf("the reply did not carry the SACK: %d packets", len(rec.pkts))
+	}
+	rec.reset()
+
+	a.Handle(p.data(1, ppidBinary, []byte("b")).packet(), t0, &rec)
+	a.Tick(t0.Add(sackDelay/2), &rec)
+	if p.count(rec.pkts, ctSack) != 0 {
+		t.Fatal("Tick sent the SACK before sackDelay")
+	}
+	a.Tick(t0.Add(sackDelay), &rec)
+	if s := parseSACK(t, p.only(rec.pkts, ctSack)); s.cum != p.tsn-1 {
+		t.Fatalf("SACK %+v", s)
+	}
+	rec.reset()
+
+	a.Handle(p.data(1, ppidBinary, []byte("c")).packet(), t0, &rec)
+	a.Handle(p.data(1, ppidBinary, []byte("d")).packet(), t0, &rec)
+	a.Flush(t0, &rec)
+	if s := parseSACK(t, p.only(rec.pkts, ctSack)); s.cum != p.tsn-1 {
+		t.Fatalf("two chunks: SACK %+v", s)
+	}
+}

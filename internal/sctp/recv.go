@@ -28,6 +28,7 @@ type receiver struct {
 	seen     [window / 64]uint64
 
 	pending bool      // a SACK is owed
+	owed    int       // the DATA chunks it acknowledges
 	since   time.Time // when it became owed
 	sackNow bool      // the current packet asks for an immediate SACK
 
@@ -142,8 +143,9 @@ func (r *receiver) gapBlocks(g *[maxGapBlocks][2]uint16) int {
 
 func (r *receiver) owe(now time.Time) {
 	if !r.pending {
-		r.pending, r.since = true, now
+		r.pending, r.since, r.owed = true, now, 0
 	}
+	r.owed++
 }
 
 // onData handles one DATA chunk value.

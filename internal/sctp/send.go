@@ -151,10 +151,15 @@ func (a *Assoc) Send(msg []byte, now time.Time, s Sink) error {
 	return nil
 }
 
-// Flush sends the pending SACK, if any. Call it after handling a batch of
-// received packets: one SACK then acknowledges the whole batch.
+// Flush sends the pending SACK when it acknowledges two DATA chunks or
+// more, or has waited sackDelay (RFC 9260 section 6.2's delayed ack). Call
+// it after handling a batch of received packets: one SACK then
+// acknowledges the whole batch. A SACK for a single chunk waits to ride
+// in front of the next message Send makes (a game answers most messages
+// within a tick) or for Tick: a packet of our own for every message
+// received would double what we send.
 func (a *Assoc) Flush(now time.Time, s Sink) {
-	if a.st == stateEstablished && a.rx.pending {
+	if a.st == stateEstablished && a.rx.pending && (a.rx.owed >= 2 || now.Sub(a.rx.since) >= sackDelay) {
 		a.sendSACK(s)
 	}
 }
