@@ -22,7 +22,7 @@ import (
 
 const (
 	// readAhead is the datagrams read from the socket in one system call.
-	readAhead = 32
+	readAhead = transport.BatchSize
 	// outBatch is the datagrams sent in one system call.
 	outBatch = 64
 	// outSize is the room of one datagram sent: an SCTP packet of
@@ -390,7 +390,7 @@ func (dp *datapath) check(b []byte, from netip.AddrPort, local netip.Addr) {
 		return
 	}
 	if !p.checks.take(dp.now) || (l.blocked != nil && l.blocked(from.Addr())) {
-		dp.drops++
+		dp.junk++ // refused, not lost for want of room
 		return
 	}
 	switch q := l.byAddr[from]; {
@@ -399,7 +399,7 @@ func (dp *datapath) check(b []byte, from netip.AddrPort, local netip.Addr) {
 		dp.junk++ // another peer's address
 		return
 	case p.state > checked || p.ncand == maxCandidates:
-		dp.drops++ // its handshake chose its address
+		dp.junk++ // its handshake chose its address
 		return
 	default:
 		p.cands[p.ncand] = from
