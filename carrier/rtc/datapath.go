@@ -8,9 +8,11 @@ import (
 	"errors"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/mpgs/mpgameserver/carrier/transport"
 	"github.com/mpgs/mpgameserver/internal/dtlsrec"
+	"github.com/mpgs/mpgameserver/internal/prefetch"
 	"github.com/mpgs/mpgameserver/internal/sctp"
 )
 
@@ -81,6 +83,7 @@ type carried struct {
 type datapath struct {
 	l      *Listener
 	in     []transport.Datagram // read from the socket
+	ahead  [readAhead]*peer     // the peers of in's datagrams, or of a run of WriteBatch's
 	out    []transport.Datagram // to send
 	nout   int
 	ds     []transport.Datagram // the reader's, during ReadBatch
@@ -243,8 +246,9 @@ func (l *Listener) ReadBatch(ds []transport.Datagram) (int, error) {
 	for dp.n < len(ds) {
 		want, k := min(len(dp.in), len(ds)-dp.n), 0
 		k, err = l.sock.ReadBatch(dp.in[:want])
+		dp.lookAhead(k)
 		for i := range k {
-			dp.receive(&dp.in[i])
+			dp.receive(&dp.in[i], dp.ahead[i])
 		}
 		if k > 0 {
 			dp.reads++
@@ -287,8 +291,33 @@ func (dp *datapath) tick() {
 	}
 }
 
-// receive handles a datagram that came to the socket.
-func (dp *datapath) receive(d *transport.Datagram) {
+// lookAhead finds the peers of the first k datagrams read (into
+// dp.ahead) and asks the CPU to load what handling them reads: each
+// peer, then its record layer's opening cipher and its association. The
+// loads of a batch's peers overlap instead of stalling each datagram in
+// turn (the UDP path does the same for its sessions, server/prefetch.go).
+func (dp *datapath) lookAhead(k int) {
+	for i := range k {
+		var p *peer
+		if b := dp.in[i].Data; len(b) > 0 && b[0] >= 20 && b[0] <= 63 {
+			p = dp.l.byAddr[dp.in[i].Addr]
+			if p != nil {
+				prefetch.Range(unsafe.Pointer(p), unsafe.Sizeof(*p))
+			}
+		}
+		dp.ahead[i] = p
+	}
+	for _, p := range dp.ahead[:k] {
+		if p != nil && p.rec != nil {
+			p.rec.PrefetchOpen()
+			p.assoc.Prefetch()
+		}
+	}
+}
+
+// receive handles a datagram that came to the socket; p is the peer of
+// its address when it looks like DTLS (lookAhead), or nil.
+func (dp *datapath) receive(d *transport.Datagram, p *peer) {
 	b, from := d.Data, d.Addr
 	if isSTUN(b) {
 		dp.check(b, from, d.Local)
@@ -298,8 +327,10 @@ func (dp *datapath) receive(d *transport.Datagram) {
 		dp.junk++
 		return
 	}
-	p := dp.l.byAddr[from]
-	if p == nil {
+	if p == nil { // none found ahead, or a check earlier in the batch made it the peer's
+		p = dp.l.byAddr[from]
+	}
+	if p == nil || p.released {
 		dp.junk++
 		return
 	}
@@ -443,14 +474,32 @@ func (l *Listener) WriteBatch(ds []transport.Datagram) (int, error) {
 	}
 	dp := &l.dp
 	dp.now = time.Now()
-	for i, d := range ds {
-		p := l.open[d.Addr]
-		if p == nil {
-			dp.flush()
-			return i, errNoPeer
+	for start := 0; start < len(ds); start += len(dp.ahead) {
+		run := ds[start:min(len(ds), start+len(dp.ahead))]
+		// Find the peers and have their state loaded (see lookAhead),
+		// then send.
+		for i, d := range run {
+			p := l.open[d.Addr]
+			if p != nil {
+				prefetch.Range(unsafe.Pointer(p), unsafe.Sizeof(*p))
+			}
+			dp.ahead[i] = p
 		}
-		if err := p.assoc.Send(d.Data, dp.now, dp.to(p)); err != nil {
-			dp.drops++
+		for _, p := range dp.ahead[:len(run)] {
+			if p != nil {
+				p.rec.PrefetchSeal()
+				p.assoc.Prefetch()
+			}
+		}
+		for i, d := range run {
+			p := dp.ahead[i]
+			if p == nil {
+				dp.flush()
+				return start + i, errNoPeer
+			}
+			if err := p.assoc.Send(d.Data, dp.now, dp.to(p)); err != nil {
+				dp.drops++
+			}
 		}
 	}
 	dp.tick()

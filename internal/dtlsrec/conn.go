@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"slices"
+	"unsafe"
 )
 
 // Record layout (RFC 6347 section 4.1, RFC 5288 for GCM).
@@ -67,6 +68,10 @@ type Conn struct {
 	nonce [saltLen + explicitLen]byte
 	aad   [13]byte
 	alert [2]byte
+
+	// The ciphers' states, for PrefetchSeal and PrefetchOpen.
+	sealState, openState unsafe.Pointer
+	sealSize, openSize   uintptr
 }
 
 // newConn builds the record layer from a checked export (decodeExport).
@@ -92,7 +97,7 @@ func newConn(e exported) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{
+	c := &Conn{
 		sealer:    sealer,
 		opener:    opener,
 		sealSalt:  sealSalt,
@@ -100,7 +105,10 @@ func newConn(e exported) (*Conn, error) {
 		seq:       e.SequenceNumber,
 		win:       newWindow(e.RemoteSequenceNumber),
 		peerCerts: e.PeerCertificates,
-	}, nil
+	}
+	c.sealState, c.sealSize = cipherState(sealer)
+	c.openState, c.openSize = cipherState(opener)
+	return c, nil
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {
