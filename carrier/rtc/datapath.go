@@ -457,6 +457,7 @@ func (l *Listener) markOpen(p *peer) bool {
 		return false
 	}
 	p.isOpen, p.opened = true, l.dp.now
+	p.flight = nil // the browser sent data, so it had our final flight
 	l.open[p.addr] = p
 	l.setupDone(p)
 	l.log.Debug("browser peer open", "client", p.addr.String())
