@@ -115,7 +115,15 @@ func (a *Assoc) onCookieEcho(cookie []byte, now time.Time, s Sink) error {
 
 // onHeartbeat echoes the Heartbeat Information parameter in a HEARTBEAT-ACK
 // (RFC 9260 section 8.3).
+//
+// pion's SCTP (v1.12) probes an idle path with a HEARTBEAT that has lost
+// its parameter on the way to the wire, and ignores any answer to it; such
+// a chunk is ignored here too rather than counted malformed.
 func (a *Assoc) onHeartbeat(v []byte, s Sink) error {
+	if len(v) == 0 {
+		a.stats.Ignored++
+		return nil
+	}
 	if len(v) < 4 || be16(v) != paramHeartbeatInfo || int(be16(v[2:])) < 4 || int(be16(v[2:])) > len(v) {
 		return ErrMalformed
 	}

@@ -597,6 +597,16 @@ func TestHeartbeat(t *testing.T) {
 	if len(rec.pkts) != 0 {
 		t.Fatal("oversized heartbeat echoed")
 	}
+	// An empty HEARTBEAT (what pion sends when its path goes idle) is
+	// ignored, not an error.
+	rec.reset()
+	ignored := a.Stats().Ignored
+	if err := a.Handle(p.chunk(ctHeartbeat, 0, nil).packet(), t0, &rec); err != nil {
+		t.Fatalf("empty heartbeat: %v", err)
+	}
+	if len(rec.pkts) != 0 || a.Stats().Ignored != ignored+1 || a.Stats().Malformed != 0 {
+		t.Fatalf("empty heartbeat: %d packets, stats %+v", len(rec.pkts), a.Stats())
+	}
 }
 
 func TestShutdown(t *testing.T) {
