@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"reflect"
-	"unsafe"
 
 	"github.com/mpgs/mpgameserver/conn"
+	"github.com/mpgs/mpgameserver/internal/prefetch"
 )
 
 // Sizes of the session parameters.
@@ -77,12 +77,8 @@ func SessionKey(priv *conn.PrivateKey, peerDER, salt []byte) ([KeySize]byte, err
 // An AEAD seals and opens packets under one session key. It is safe for
 // concurrent use.
 type AEAD struct {
-	gcm cipher.AEAD
-	// The cipher's state (its expanded key and hash tables), for
-	// Prefetch: where it is and its size, when the cipher is a pointer to
-	// a struct; nil otherwise.
-	state     unsafe.Pointer
-	stateSize uintptr
+	gcm   cipher.AEAD
+	state prefetch.Span // what Seal and Open read of the cipher's state
 }
 
 // NewAEAD returns the AES-128-GCM packet cipher for key.
@@ -95,17 +91,46 @@ func NewAEAD(key [KeySize]byte) (*AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &AEAD{gcm: gcm}
-	if v := reflect.ValueOf(gcm); v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct {
-		a.state, a.stateSize = v.UnsafePointer(), v.Type().Elem().Size()
-	}
-	return a, nil
+	return &AEAD{gcm: gcm, state: CipherState(gcm)}, nil
 }
 
-// State returns where the cipher's state (its expanded key and hash
-// tables) is in memory and its size, so that a caller can prefetch it
-// before the next Seal or Open (see internal/prefetch); nil when unknown.
-func (a *AEAD) State() (unsafe.Pointer, uintptr) { return a.state, a.stateSize }
+// State returns what Seal and Open read of the cipher's state (its
+// expanded key and hash tables), so that a caller can prefetch it before
+// the next Seal or Open; the zero Span when unknown.
+func (a *AEAD) State() prefetch.Span { return a.state }
+
+// CipherState returns the part of an AEAD's state that sealing and
+// opening read, for a caller to prefetch (see internal/prefetch): the
+// zero Span unless a is a pointer to a struct. Go's AES-GCM keeps the
+// block cipher's decryption key schedule, which counter mode never reads,
+// between its encryption schedule and its hash table; that part, and the
+// rounds of the encryption schedule the key size does not use, are left
+// out: 8 cache lines of 12 for AES-128.
+func CipherState(a cipher.AEAD) prefetch.Span {
+	v := reflect.ValueOf(a)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Type().Elem().Kind() != reflect.Struct {
+		return prefetch.Span{}
+	}
+	whole := prefetch.Whole(v.UnsafePointer(), v.Type().Elem().Size())
+	base := v.Pointer()
+	blk := v.Elem().FieldByName("cipher")
+	if !blk.IsValid() || blk.Kind() != reflect.Struct {
+		return whole
+	}
+	rounds, enc, dec := blk.FieldByName("rounds"), blk.FieldByName("enc"), blk.FieldByName("dec")
+	if !rounds.IsValid() || !enc.IsValid() || !dec.IsValid() ||
+		rounds.Kind() != reflect.Int || enc.Kind() != reflect.Array || dec.Kind() != reflect.Array {
+		return whole
+	}
+	r := rounds.Int()
+	encOff, decOff := enc.UnsafeAddr()-base, dec.UnsafeAddr()-base
+	decEnd := decOff + dec.Type().Size()
+	head := encOff + uintptr(r+1)*16 // a 16-byte round key per round, and one more
+	if r < 10 || r > 14 || head > decOff || decEnd > uintptr(whole.End) {
+		return whole
+	}
+	return prefetch.Span{Base: whole.Base, Head: uint16(head), Tail: uint16(decEnd), End: whole.End}
+}
 
 // Seal appends the ciphertext and tag of plaintext to dst. header is the
 // encoded 20-byte packet header: its first 12 bytes are the nonce and all

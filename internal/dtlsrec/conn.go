@@ -5,7 +5,9 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"slices"
-	"unsafe"
+
+	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/prefetch"
 )
 
 // Record layout (RFC 6347 section 4.1, RFC 5288 for GCM).
@@ -70,8 +72,7 @@ type Conn struct {
 	alert [2]byte
 
 	// The ciphers' states, for PrefetchSeal and PrefetchOpen.
-	sealState, openState unsafe.Pointer
-	sealSize, openSize   uintptr
+	sealState, openState prefetch.Span
 }
 
 // newConn builds the record layer from a checked export (decodeExport).
@@ -106,8 +107,7 @@ func newConn(e exported) (*Conn, error) {
 		win:       newWindow(e.RemoteSequenceNumber),
 		peerCerts: e.PeerCertificates,
 	}
-	c.sealState, c.sealSize = cipherState(sealer)
-	c.openState, c.openSize = cipherState(opener)
+	c.sealState, c.openState = crypto.CipherState(sealer), crypto.CipherState(opener)
 	return c, nil
 }
 

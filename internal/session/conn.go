@@ -71,11 +71,11 @@ import (
 	"io"
 	"log/slog"
 	"time"
-	"unsafe"
 
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/cc"
 	"github.com/mpgs/mpgameserver/internal/crypto"
+	"github.com/mpgs/mpgameserver/internal/prefetch"
 	"github.com/mpgs/mpgameserver/internal/protocol"
 )
 
@@ -159,10 +159,9 @@ type Conn struct {
 type keys struct {
 	aead        *crypto.AEAD
 	key         [crypto.KeySize]byte
-	cipherState unsafe.Pointer // the AEAD's state in memory, for PrefetchDeep
+	cipherState prefetch.Span // what the AEAD reads of its state, for PrefetchStep
 	ephemeral   *conn.PrivateKey
 	token       uint32
-	cipherSize  uint32 // the size of cipherState
 	helloKey    []byte // server: the client's hello key while connecting
 	salt        [crypto.SaltSize]byte
 	hello       *outMsg // our hello message until the handshake completes

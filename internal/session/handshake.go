@@ -269,7 +269,6 @@ func (c *Conn) setKey(peerDER, salt []byte) error {
 		return err
 	}
 	c.sess.key, c.sess.aead = k, aead
-	state, size := aead.State()
-	c.sess.cipherState, c.sess.cipherSize = state, uint32(size)
+	c.sess.cipherState = aead.State()
 	return nil
 }

@@ -48,7 +48,7 @@ func (c *Conn) PrefetchStep(k int) {
 // prefetchPointed prefetches what the next Receive or Poll reads through
 // the connection's pointers (its struct read only).
 func (c *Conn) prefetchPointed() {
-	prefetch.Range(c.sess.cipherState, uintptr(c.sess.cipherSize))
+	c.sess.cipherState.Prefetch()
 	prefetchSlot(c.tx.inline.buf, c.tx.inline.off)      // the lane's oldest message
 	prefetchSlot(c.tx.inline.buf, len(c.tx.inline.buf)) // where Send appends to it
 	prefetchSlot(c.tx.small.items, c.tx.small.head)
