@@ -27,8 +27,10 @@ type sockets interface {
 	shut(idx int)
 	// wait calls fn for the datagrams that arrived, then sleeps until
 	// deadline but at most pollEvery. b is only valid during fn; now is
-	// when the datagram was read.
-	wait(deadline time.Time, fn func(idx int, b []byte, now time.Time))
+	// when the datagram was read. Where the datagrams come in batches,
+	// ahead (if not nil) is told of the client of each datagram d calls
+	// of fn before its own (1 ≤ d ≤ aheadDepth), for prefetching.
+	wait(deadline time.Time, fn func(idx int, b []byte, now time.Time), ahead func(idx, d int))
 	// sendErrors counts datagrams that could not be sent.
 	sendErrors() uint64
 	// kernelDrops counts datagrams dropped because a socket's receive
@@ -146,7 +148,7 @@ func (s *connSockets) shut(idx int) {
 	}
 }
 
-func (s *connSockets) wait(deadline time.Time, fn func(idx int, b []byte, now time.Time)) {
+func (s *connSockets) wait(deadline time.Time, fn func(idx int, b []byte, now time.Time), _ func(idx, d int)) {
 	for {
 		k, err := s.poll.ready(s.ready)
 		if err != nil || k == 0 {
@@ -296,12 +298,19 @@ func (s *sharedSockets) flush() {
 	s.n = 0
 }
 
-func (s *sharedSockets) wait(deadline time.Time, fn func(idx int, b []byte, now time.Time)) {
+func (s *sharedSockets) wait(deadline time.Time, fn func(idx int, b []byte, now time.Time), ahead func(idx, d int)) {
 	s.flush()
 	for {
 		n, err := s.c.ReadBatch(s.in)
 		now := time.Now()
 		for i := 0; i < n; i++ {
+			if ahead != nil {
+				for d := 1; d <= aheadDepth && i+d < n; d++ {
+					if idx, ok := clientIndex(s.in[i+d].Local, len(s.isOpen)); ok && s.isOpen[idx] {
+						ahead(idx, d)
+					}
+				}
+			}
 			idx, ok := clientIndex(s.in[i].Local, len(s.isOpen))
 			if ok && s.isOpen[idx] {
 				fn(idx, s.in[i].Data, now)

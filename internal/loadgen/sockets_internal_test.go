@@ -63,7 +63,7 @@ func TestSharedSocketsCountTheirDrops(t *testing.T) {
 			assert.Equal(t, 2, idx)
 			assert.Equal(t, "echo", string(b))
 			got++
-		})
+		}, nil)
 	}
 	read()
 	require.Positive(t, got)
@@ -107,11 +107,64 @@ func TestConnSocketsNoticeRefusal(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !s.refused(0) && time.Now().Before(deadline) {
 		s.write(0, append(s.buffer(), "anyone?"...))
-		s.wait(time.Now().Add(time.Millisecond), func(int, []byte, time.Time) { t.Error("nothing can answer") })
+		s.wait(time.Now().Add(time.Millisecond), func(int, []byte, time.Time) { t.Error("nothing can answer") }, nil)
 	}
 	assert.True(t, s.refused(0))
 	assert.False(t, s.refused(1), "client 1 sent nothing")
 	s.shut(0)
 	require.NoError(t, s.open(0))
 	assert.False(t, s.refused(0), "a new socket starts afresh")
+}
+
+// TestSharedSocketsTellWhoComesNext: in a batch, the client of each
+// datagram is announced for prefetching aheadDepth, ..., 1 datagrams
+// before its own, in that order, once each.
+func TestSharedSocketsTellWhoComesNext(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("shared sockets are for Linux")
+	}
+	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer srv.Close()
+	s, err := newSharedSockets(srv.LocalAddr().(*net.UDPAddr).AddrPort(), 4, 0)
+	require.NoError(t, err)
+	defer s.close()
+	for i := range 3 {
+		require.NoError(t, s.open(i))
+	}
+	order := []int{0, 1, 2, 3, 0, 1, 2, 0, 1, 2} // client 3 is not open: never announced nor delivered
+	for _, idx := range order {
+		to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(clientAddr(idx), s.c.LocalAddr().Port()))
+		_, err := srv.WriteToUDP([]byte{byte(idx)}, to)
+		require.NoError(t, err)
+	}
+
+	type event struct{ idx, d int } // d 0: delivered
+	var events []event
+	deadline := time.Now().Add(10 * time.Second)
+	for delivered := 0; delivered < len(order)-1 && time.Now().Before(deadline); {
+		s.wait(time.Now(), func(idx int, b []byte, _ time.Time) {
+			assert.Equal(t, []byte{byte(idx)}, b)
+			events = append(events, event{idx, 0})
+			delivered++
+		}, func(idx, d int) {
+			events = append(events, event{idx, d})
+		})
+	}
+	// All ten were queued before the first read: one batch. Client i+d's
+	// step d is announced as datagram i is handled, so each client hears
+	// d = aheadDepth (or its place in the batch), ..., 1, then gets its
+	// datagram.
+	var want []event
+	for i := range order {
+		for d := 1; d <= aheadDepth && i+d < len(order); d++ {
+			if order[i+d] != 3 {
+				want = append(want, event{order[i+d], d})
+			}
+		}
+		if order[i] != 3 {
+			want = append(want, event{order[i], 0})
+		}
+	}
+	assert.Equal(t, want, events)
 }
