@@ -9,6 +9,7 @@
 #
 #   examples/echo/loadtest/run.sh ours 256 1024 2560       # our headless server
 #   examples/echo/loadtest/run.sh bare 256 2560            # bare UDP echo, the baseline
+#   examples/echo/loadtest/run.sh bare-c 256 2560          # the same in C, a second baseline
 #   PY_REFERENCE=/path/to/mpgameserver examples/echo/loadtest/run.sh python 256 512
 #
 # By default the server runs on CPU 0 and the generator on CPU 1 (taskset),
@@ -16,12 +17,14 @@
 # system place them. `bare` runs `mpgameserver-tools bare-echo` (every datagram
 # sent back, no protocol, no encryption) under `loadgen --bare`: what the
 # kernel allows on this machine, to compare our cost per echo with (no
-# ticks: n/a; no heap). Environment: DURATION (20s, the measured phase),
+# ticks: n/a; no heap). `bare-c` runs bare_echo.c, the same echo written
+# in C apart from our code (needs a C compiler, cc; no socket drop count),
+# which checks that the Go baseline is not itself slow. Environment: DURATION (20s, the measured phase),
 # RATE (30 messages/s per client), SIZE (64 bytes), CONNECT_RATE (500
 # handshakes/s; the Python server takes fewer), PYTHON (python3), SCRAPE
 # (1: scrape our server's /metrics every second, as Prometheus would).
 set -euo pipefail
-kind=${1:?ours, bare or python}
+kind=${1:?ours, bare, bare-c or python}
 shift
 duration=${DURATION:-20s}
 secs=${duration%s}
@@ -32,6 +35,9 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -tags headless -o "$tmp/mpgameserver" ./cmd/mpgameserver
 go build -o "$tmp/mpgameserver-tools" ./cmd/mpgameserver-tools
+if [ "$kind" = bare-c ]; then
+	cc -O2 -o "$tmp/bare_echo" examples/echo/loadtest/bare_echo.c
+fi
 keys=internal/vectors/testdata
 spin=() lpin=()
 if [ "${PIN:-1}" = 1 ]; then spin=(taskset -c 0); lpin=(taskset -c 1); fi
@@ -56,6 +62,9 @@ for n in "$@"; do
 		"${spin[@]}" "$tmp/mpgameserver" serve --listen "127.0.0.1:$port" --key "$keys/server_root.key.pem" \
 			--game echo --http "127.0.0.1:$((port + 1000))" --pprof --log-level warn >"$tmp/server.out" 2>&1 &
 		connect=${CONNECT_RATE:-500}
+	elif [ "$kind" = bare-c ]; then
+		"${spin[@]}" "$tmp/bare_echo" 127.0.0.1 "$port" >"$tmp/server.out" 2>&1 &
+		connect=${CONNECT_RATE:-500}
 	elif [ "$kind" = bare ]; then
 		"${spin[@]}" "$tmp/mpgameserver-tools" bare-echo --listen "127.0.0.1:$port" --http "127.0.0.1:$((port + 1000))" \
 			>"$tmp/server.out" 2>&1 &
@@ -70,7 +79,7 @@ for n in "$@"; do
 	sleep 1
 	heap0=$(heap)
 	target=(--pubkey "$keys/server_root.pub.pem")
-	if [ "$kind" = bare ]; then target=(--bare); fi
+	if [ "$kind" = bare ] || [ "$kind" = bare-c ]; then target=(--bare); fi
 	"${lpin[@]}" "$tmp/mpgameserver-tools" loadgen --server "127.0.0.1:$port" "${target[@]}" \
 		--clients "$n" --rate "$rate" --size "$size" --duration "$duration" --connect-rate "$connect" \
 		--json --quiet >"$tmp/report.json" 2>"$tmp/loadgen.err" &
