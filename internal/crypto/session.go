@@ -99,37 +99,47 @@ func NewAEAD(key [KeySize]byte) (*AEAD, error) {
 // the next Seal or Open; the zero Span when unknown.
 func (a *AEAD) State() prefetch.Span { return a.state }
 
-// CipherState returns the part of an AEAD's state that sealing and
-// opening read, for a caller to prefetch (see internal/prefetch): the
-// zero Span unless a is a pointer to a struct. Go's AES-GCM keeps the
-// block cipher's decryption key schedule, which counter mode never reads,
-// between its encryption schedule and its hash table; that part, and the
-// rounds of the encryption schedule the key size does not use, are left
-// out: 8 cache lines of 12 for AES-128.
+// CipherState returns the cache lines of an AEAD's state that sealing
+// and opening a packet under 128 bytes read, for a caller to prefetch
+// (see internal/prefetch): the zero Span unless a is a pointer to a
+// struct. Go's AES-GCM keeps the block cipher's decryption key schedule,
+// which counter mode never reads, between its encryption schedule and its
+// hash table, and hashes fewer than eight blocks with the table's last
+// entry (H) alone; what is left is the rounds of the encryption schedule
+// the key size uses, the nonce and tag sizes, and that entry: 5 cache
+// lines of 12 for AES-128. A longer packet reads the rest of the table
+// too, on demand. When the struct is not laid out as expected, the Span
+// is all of it.
 func CipherState(a cipher.AEAD) prefetch.Span {
 	v := reflect.ValueOf(a)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Type().Elem().Kind() != reflect.Struct {
 		return prefetch.Span{}
 	}
-	whole := prefetch.Whole(v.UnsafePointer(), v.Type().Elem().Size())
-	base := v.Pointer()
-	blk := v.Elem().FieldByName("cipher")
-	if !blk.IsValid() || blk.Kind() != reflect.Struct {
+	size := v.Type().Elem().Size()
+	whole := prefetch.Whole(v.UnsafePointer(), size)
+	base, e := v.Pointer(), v.Elem()
+	blk := e.FieldByName("cipher")
+	nonce, tag, table := e.FieldByName("nonceSize"), e.FieldByName("tagSize"), e.FieldByName("productTable")
+	if !blk.IsValid() || blk.Kind() != reflect.Struct || !nonce.IsValid() || !tag.IsValid() ||
+		!table.IsValid() || table.Kind() != reflect.Array || table.Len() < 32 {
 		return whole
 	}
-	rounds, enc, dec := blk.FieldByName("rounds"), blk.FieldByName("enc"), blk.FieldByName("dec")
-	if !rounds.IsValid() || !enc.IsValid() || !dec.IsValid() ||
-		rounds.Kind() != reflect.Int || enc.Kind() != reflect.Array || dec.Kind() != reflect.Array {
+	rounds, enc := blk.FieldByName("rounds"), blk.FieldByName("enc")
+	if !rounds.IsValid() || !enc.IsValid() || rounds.Kind() != reflect.Int || enc.Kind() != reflect.Array {
 		return whole
 	}
 	r := rounds.Int()
-	encOff, decOff := enc.UnsafeAddr()-base, dec.UnsafeAddr()-base
-	decEnd := decOff + dec.Type().Size()
-	head := encOff + uintptr(r+1)*16 // a 16-byte round key per round, and one more
-	if r < 10 || r > 14 || head > decOff || decEnd > uintptr(whole.End) {
+	encOff := enc.UnsafeAddr() - base
+	keys := uintptr(r+1) * 16 // a 16-byte round key per round, and one more
+	tableEnd := table.UnsafeAddr() - base + table.Type().Size()
+	if r < 10 || r > 14 || keys > enc.Type().Size() || tableEnd > size {
 		return whole
 	}
-	return prefetch.Span{Base: whole.Base, Head: uint16(head), Tail: uint16(decEnd), End: whole.End}
+	return prefetch.Span{Base: whole.Base}.
+		Add(0, encOff+keys).
+		Add(nonce.UnsafeAddr()-base, nonce.Type().Size()).
+		Add(tag.UnsafeAddr()-base, tag.Type().Size()).
+		Add(tableEnd-32, 32)
 }
 
 // Seal appends the ciphertext and tag of plaintext to dst. header is the

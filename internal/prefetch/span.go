@@ -1,44 +1,56 @@
 package prefetch
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
-// A Span is an object in memory of which a hot path reads two parts: the
-// bytes [0, Head) and [Tail, End) from Base. The part between them (say, a
-// table the hot path never consults) is left out of Prefetch, which saves
-// a load per cache line it spans. The zero Span prefetches nothing.
+// A Span is the cache lines of an object that a hot path reads: line i
+// counted from the line Base is in, for each bit i set in Lines (up to 64
+// lines). Lines the hot path never touches (say, a table it does not
+// consult) are left out of Prefetch, which saves a load from memory for
+// each. The zero Span prefetches nothing.
 type Span struct {
-	Base            unsafe.Pointer
-	Head, Tail, End uint16
+	Base  unsafe.Pointer
+	Lines uint64
 }
 
-// Whole is the Span of all n bytes at p.
+// Whole is the Span of all n bytes at p (the zero Span for a nil p or
+// more than 64 lines).
 func Whole(p unsafe.Pointer, n uintptr) Span {
-	if p == nil || n > 0xFFFF {
-		return Span{}
-	}
-	return Span{Base: p, Head: uint16(n), Tail: uint16(n), End: uint16(n)}
+	return Span{Base: p}.Add(0, n)
 }
 
-// Prefetch prefetches both parts of s.
+// Add returns s with the lines that hold the n bytes at offset off from
+// Base added; s unchanged when they would reach past its 64th line.
+func (s Span) Add(off, n uintptr) Span {
+	if s.Base == nil || n == 0 {
+		return s
+	}
+	start := uintptr(s.Base)%LineSize + off
+	first, last := start/LineSize, (start+n-1)/LineSize
+	if last >= 64 {
+		return s
+	}
+	s.Lines |= (uint64(1)<<(last-first+1) - 1) << first
+	return s
+}
+
+// Prefetch prefetches the lines of s.
 func (s Span) Prefetch() {
 	if s.Base == nil {
 		return
 	}
-	Range(s.Base, uintptr(s.Head))
-	if s.End > s.Tail {
-		Range(unsafe.Add(s.Base, s.Tail), uintptr(s.End-s.Tail))
+	line := unsafe.Pointer(uintptr(s.Base) &^ (LineSize - 1))
+	for m := s.Lines; m != 0; m &= m - 1 {
+		Range(unsafe.Add(line, bits.TrailingZeros64(m)*LineSize), 1)
 	}
 }
 
-// Lines is the number of cache lines Prefetch asks for when Base is
-// aligned to a line.
-func (s Span) Lines() int {
+// Len is the number of cache lines Prefetch asks for.
+func (s Span) Len() int {
 	if s.Base == nil {
 		return 0
 	}
-	n := (int(s.Head) + LineSize - 1) / LineSize
-	if s.End > s.Tail {
-		n += (int(s.End)+LineSize-1)/LineSize - int(s.Tail)/LineSize
-	}
-	return n
+	return bits.OnesCount64(s.Lines)
 }
