@@ -17,9 +17,10 @@ const (
 	DefaultFilterAhead = 16384
 )
 
-// filterInlineWords holds the bitmap of windows up to DefaultFilterWidth
-// inside the struct (a power of two, so indexes are masks).
-const filterInlineWords = 16
+// FilterWords is the bitmap's size in 64-bit words of a SeqFilter as wide
+// as DefaultFilterWidth (a power of two, so indexes are masks): the
+// length of the buffer InitIn takes.
+const FilterWords = 16
 
 // A SeqFilter is an anti-replay window over the 16-bit seqs of one
 // direction of a connection (RFC 6479's bitmap). Each seq is read as a
@@ -28,17 +29,21 @@ const filterInlineWords = 16
 // accepted once: never again, and never once it is Width or more behind
 // the newest. A seq more than Ahead in front of the newest is refused as
 // Far. Every operation is O(1): moving the window clears at most the
-// bitmap's words (16, 128 bytes inside the struct, for any width up to
-// 960; a power of two above Width/64+1 beyond).
+// bitmap's words (16, 128 bytes, for any width up to 960; a power of two
+// above Width/64+1 beyond).
 //
-// The zero value is not usable; call Init.
+// The struct holds the window's bounds; the bitmap is a buffer of its own
+// (InitIn), so that an owner can keep the bounds among what it reads
+// every time and the bitmap, of which an operation reads one word
+// (HotWord), elsewhere.
+//
+// The zero value is not usable; call Init or InitIn.
 type SeqFilter struct {
 	newest uint64 // 64-bit number of the newest seq accepted; 0: none yet
 	width  uint64
 	ahead  int
-	mask   uint64   // words-1
+	mask   uint64   // len(words)-1
 	words  []uint64 // the bitmap, bit n%64 of word (n/64)&mask
-	inline [filterInlineWords]uint64
 }
 
 // NewSeqFilter returns a filter remembering width numbers that accepts
@@ -51,8 +56,14 @@ func NewSeqFilter(width, ahead int) *SeqFilter {
 
 // Init empties f and sets its width (1..32767, how many numbers behind
 // the newest are remembered) and ahead (1..32767, the largest step
-// forward accepted). It panics on values outside those ranges.
-func (f *SeqFilter) Init(width, ahead int) {
+// forward accepted), with a bitmap of its own. It panics on values
+// outside those ranges.
+func (f *SeqFilter) Init(width, ahead int) { f.InitIn(width, ahead, nil) }
+
+// InitIn is Init with buf as the bitmap when it is long enough: a
+// width up to DefaultFilterWidth needs FilterWords words. Otherwise the
+// filter makes its own.
+func (f *SeqFilter) InitIn(width, ahead int, buf []uint64) {
 	if width < 1 || width > seqThreshold || ahead < 1 || ahead > seqThreshold {
 		panic(fmt.Sprintf("protocol: SeqFilter width %d / ahead %d out of 1..%d", width, ahead, seqThreshold))
 	}
@@ -60,20 +71,23 @@ func (f *SeqFilter) Init(width, ahead int) {
 	for n*64 < width+64 { // the word of the newest plus width bits behind it
 		n *= 2
 	}
-	if n <= filterInlineWords {
-		f.inline = [filterInlineWords]uint64{}
-		f.words = nil
+	if len(buf) >= n {
+		f.words = buf[:n:n]
+		clear(f.words)
 	} else {
 		f.words = make([]uint64, n)
 	}
 	f.newest, f.width, f.ahead, f.mask = 0, uint64(width), ahead, uint64(n-1)
 }
 
-func (f *SeqFilter) bitmap() []uint64 {
-	if f.words != nil {
-		return f.words
+// HotWord returns the bitmap's word that holds the newest number: the one
+// the next Check, Accept or AckBits most likely reads, for a caller to
+// prefetch (nil before Init).
+func (f *SeqFilter) HotWord() *uint64 {
+	if len(f.words) == 0 {
+		return nil
 	}
-	return f.inline[:]
+	return &f.words[(f.newest>>6)&f.mask]
 }
 
 // Width returns how many numbers behind the newest are remembered.
@@ -111,7 +125,7 @@ func (f *SeqFilter) Check(s Seq) (uint64, Verdict) {
 	if back >= f.width {
 		return n, Stale
 	}
-	if f.bitmap()[(n>>6)&f.mask]&(1<<(n&63)) != 0 {
+	if f.words[(n>>6)&f.mask]&(1<<(n&63)) != 0 {
 		return n, Duplicate
 	}
 	return n, Fresh
@@ -119,7 +133,7 @@ func (f *SeqFilter) Check(s Seq) (uint64, Verdict) {
 
 // Accept records number n, which Check returned with Fresh.
 func (f *SeqFilter) Accept(n uint64) {
-	b := f.bitmap()
+	b := f.words
 	if n > f.newest {
 		from, to := f.newest>>6, n>>6
 		if f.newest == 0 || to-from > f.mask {
@@ -152,7 +166,7 @@ func (f *SeqFilter) AckBits() uint32 {
 		return 0
 	}
 	lo := f.newest - 32 // the first number is placed past 65535
-	b := f.bitmap()
+	b := f.words
 	off := lo & 63
 	x := b[(lo>>6)&f.mask] >> off
 	if off > 32 {

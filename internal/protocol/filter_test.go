@@ -3,6 +3,7 @@ package protocol_test
 import (
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -128,6 +129,44 @@ func TestSeqFilterEdges(t *testing.T) {
 	assert.Equal(t, "far", protocol.Far.String())
 	assert.Panics(t, func() { protocol.NewSeqFilter(0, 1) })
 	assert.Panics(t, func() { protocol.NewSeqFilter(10, 40000) })
+}
+
+// TestSeqFilterInitIn: a filter whose bitmap is a buffer given to it
+// allocates nothing, keeps its bitmap there (HotWord points into it), and
+// says what a filter with a bitmap of its own says. A buffer too short
+// for the width is not used.
+func TestSeqFilterInitIn(t *testing.T) {
+	var buf [protocol.FilterWords]uint64
+	for i := range buf {
+		buf[i] = ^uint64(0) // InitIn empties it
+	}
+	var in protocol.SeqFilter
+	allocs := testing.AllocsPerRun(1, func() {
+		in.InitIn(protocol.DefaultFilterWidth, protocol.DefaultFilterAhead, buf[:])
+	})
+	assert.Zero(t, allocs)
+	own := protocol.NewSeqFilter(protocol.DefaultFilterWidth, protocol.DefaultFilterAhead)
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := protocol.Seq(1)
+	for range 5000 {
+		s = s.Add(rng.IntN(40) - 10)
+		if s == 0 {
+			s = 1
+		}
+		require.Equal(t, own.Insert(s), in.Insert(s), "seq %d", s)
+		require.Equal(t, own.AckBits(), in.AckBits())
+		hot := uintptr(unsafe.Pointer(in.HotWord()))
+		base := uintptr(unsafe.Pointer(&buf[0]))
+		require.True(t, hot >= base && hot < base+unsafe.Sizeof(buf), "the hot word is not in the buffer")
+		require.Equal(t, *own.HotWord(), *in.HotWord())
+	}
+
+	var wide protocol.SeqFilter
+	wide.InitIn(4096, protocol.DefaultFilterAhead, buf[:])
+	require.Equal(t, protocol.Fresh, wide.Insert(7))
+	hot := uintptr(unsafe.Pointer(wide.HotWord()))
+	base := uintptr(unsafe.Pointer(&buf[0]))
+	assert.False(t, hot >= base && hot < base+unsafe.Sizeof(buf), "a buffer too short was used")
 }
 
 func BenchmarkSeqFilter(b *testing.B) {

@@ -14,9 +14,9 @@ const ExpireGapForTest = expireGap
 func LastSweepForTest(r *Reassembler) time.Time { return r.lastExpire }
 
 // FilterWordsForTest returns the number of 64-bit words of f's bitmap
-// in use (its ring) and in store (the ring, or the whole inline array).
+// in use (its ring) and in store (its slice).
 func FilterWordsForTest(f *SeqFilter) (inUse, stored int) {
-	return int(f.mask + 1), len(f.bitmap())
+	return int(f.mask + 1), len(f.words)
 }
 
 // AcceptTouchesForTest returns how many words of its bitmap Accept(n)
@@ -24,10 +24,8 @@ func FilterWordsForTest(f *SeqFilter) (inUse, stored int) {
 // is filled with ones first, so that clearing one shows.
 func AcceptTouchesForTest(f *SeqFilter, n uint64) int {
 	c := *f
-	if f.words != nil {
-		c.words = make([]uint64, len(f.words))
-	}
-	b := c.bitmap()
+	c.words = make([]uint64, len(f.words))
+	b := c.words
 	for i := range b {
 		b[i] = ^uint64(0)
 	}
