@@ -27,7 +27,10 @@
 // is not safe for concurrent use.
 package cc
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // Tuning, in the units of the BBR paper where it has them.
 const (
@@ -73,10 +76,11 @@ func (p *Packet) InFlight() bool { return p.inFlight }
 // Controller is one sender's congestion controller. The zero value is not
 // ready: use New.
 type Controller struct {
+	// What every OnSent and OnAck reads comes first (HotBytes): an owner
+	// with many controllers can prefetch it alone.
 	mss        int
 	maxPackets int
-	window     int           // bytes
-	quantum    time.Duration // the ends' tick
+	window     int // bytes
 
 	inflight     int // bytes in flight
 	inflightPkts int
@@ -87,27 +91,32 @@ type Controller struct {
 	firstSentAt int64
 	appLimited  int64 // while > 0: the delivered count that ends the app-limited period
 
-	round     int64 // round trips counted
-	nextRound int64 // delivered count at which the next round starts
-	bw        [bwRounds]float64
+	round     int64   // round trips counted
+	nextRound int64   // delivered count at which the next round starts
 	maxBW     float64 // the largest of bw
 	minRTT    time.Duration
 	minRTTAt  int64 // nanoseconds since epoch
 
-	state     state
-	fullBW    float64
-	fullCount int
-
-	bwRound    int64 // rounds that measured the path (not app-limited)
-	bwSampled  bool  // this round measured it
-	probeMin   time.Duration
-	probeUntil int64 // ProbeRTT ends, in nanoseconds since epoch: 0 until the window is drained
-	probeRound int64
-
 	roundLost  int // bytes lost in this round
 	roundAcked int
 	hi         int // bytes; the loss cap, 0 when there is none
+	probeMin   time.Duration
+	state      state
+	bwSampled  bool // this round measured it
+
+	// Read once a round, or less often.
+	bw         [bwRounds]float64
+	quantum    time.Duration // the ends' tick
+	fullBW     float64
+	fullCount  int
+	bwRound    int64 // rounds that measured the path (not app-limited)
+	probeUntil int64 // ProbeRTT ends, in nanoseconds since epoch: 0 until the window is drained
+	probeRound int64
 }
+
+// HotBytes is how many bytes from its start a Controller's OnSent and
+// OnAck read on their common path.
+const HotBytes = unsafe.Offsetof(Controller{}.bw)
 
 // New returns a controller for packets of up to mss bytes that never lets
 // more than maxPackets be in flight.

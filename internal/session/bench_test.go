@@ -159,8 +159,8 @@ func BenchmarkReceive(b *testing.B) {
 					// Another turn of the ring is a replay of the first,
 					// which the anti-replay windows refuse: forget them, as
 					// if a new connection sent the same datagrams.
-					server.seq.replay.Init(replayWidth, protocol.DefaultFilterAhead)
-					server.seq.recvMsgs.Init(server.cfg.MessageWindow, protocol.DefaultFilterAhead)
+					server.seq.replay.InitIn(replayWidth, protocol.DefaultFilterAhead, server.bits.replay[:])
+					server.seq.recvMsgs.InitIn(server.cfg.MessageWindow, protocol.DefaultFilterAhead, server.bits.recvMsgs[:])
 					server.seq.newestCTime = 0
 				}
 				d := dgs[i%ring]

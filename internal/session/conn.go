@@ -71,6 +71,7 @@ import (
 	"io"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/mpgs/mpgameserver/conn"
 	"github.com/mpgs/mpgameserver/internal/cc"
@@ -132,41 +133,50 @@ const (
 // Conn belongs to one goroutine (the server's tick loop, a game's frame
 // loop), which also runs its callbacks.
 type Conn struct {
-	cfg    *Config // resolved; shared with other connections (Resolve)
-	role   Role
-	out    protocol.Direction // direction of the datagrams we send
-	in     protocol.Direction // direction we accept
-	status conn.Status
-	// closing shares status's word: a Conn just over 2,048 bytes would
-	// take the allocator's next size class, 2,304.
-	closing closeState
-	reason  error
-	log     *slog.Logger
+	// The hot part: what a connection exchanging messages reads in its
+	// every Receive and Poll, packed in as few cache lines as it fits
+	// (hotBytes, through cc's first fields), which PrefetchStep fetches.
+	cfg         *Config // resolved; shared with other connections (Resolve)
+	role        Role
+	out         protocol.Direction // direction of the datagrams we send
+	in          protocol.Direction // direction we accept
+	status      conn.Status
+	closing     closeState
+	aead        *crypto.AEAD  // the session key's cipher; nil until derived
+	cipherState prefetch.Span // what aead reads of its state, for PrefetchStep
+	seq         numbering     // our sequence numbers, and the peer's windows
+	clock       timers
+	mem         holdings // memory held for the peer
+	tx          sendSide
+	recv        recvState
+	counts      counts        // the counters of conn.Stats every echo moves
+	cc          cc.Controller // its hot fields first: the hot part ends among them
 
-	sess  keys      // the handshake and the session key
-	seq   numbering // our sequence numbers, and the peer's windows
-	clock timers
-	mem   holdings // memory held for the peer
-	peer  peerCaps
-	path  *pathState // nil: the session cannot move (no path ID)
-	cc    cc.Controller
-	tx    sendSide
-	rx    recvSide
-	stats conn.Stats
+	// The rest: read on the way in and out of the session, on losses,
+	// rarely.
+	reason error
+	log    *slog.Logger
+	peer   peerCaps
+	path   *pathState // nil: the session cannot move (no path ID)
+	sess   keys       // the handshake
+	bits   filterBits // the windows' bitmaps
+	rx     recvSide
+	stats  conn.Stats // but for the counters in counts
 }
+
+// hotBytes is the size of a Conn's hot part.
+const hotBytes = unsafe.Offsetof(Conn{}.cc) + cc.HotBytes
 
 // keys are what the handshake sets up.
 type keys struct {
-	aead        *crypto.AEAD
-	key         [crypto.KeySize]byte
-	cipherState prefetch.Span // what the AEAD reads of its state, for PrefetchStep
-	ephemeral   *conn.PrivateKey
-	token       uint32
-	helloKey    []byte // server: the client's hello key while connecting
-	salt        [crypto.SaltSize]byte
-	hello       *outMsg // our hello message until the handshake completes
-	padOff      int     // client: where the hello's padding starts
-	helloErr    error   // client: why the last SERVER_HELLO was refused
+	key       [crypto.KeySize]byte
+	ephemeral *conn.PrivateKey
+	token     uint32
+	helloKey  []byte // server: the client's hello key while connecting
+	salt      [crypto.SaltSize]byte
+	hello     *outMsg // our hello message until the handshake completes
+	padOff    int     // client: where the hello's padding starts
+	helloErr  error   // client: why the last SERVER_HELLO was refused
 }
 
 // numbering is the sequence numbers we give, and the windows that place
@@ -175,12 +185,24 @@ type numbering struct {
 	pktSeq      protocol.Seq
 	msgSeq      protocol.Seq
 	fragID      protocol.Seq
+	newestCTime uint32             // ctime of the peer's newest packet
+	ctime       uint32             // ctime of the last packet sent (kept monotonic)
+	farRun      int32              // message seqs in a row too far ahead
+	ctimeCount  int32              // packets built in that ctime second
 	replay      protocol.SeqFilter // the peer's packets: against replays, and our ack fields
 	recvMsgs    protocol.SeqFilter // the peer's messages, against duplicates
-	newestCTime uint32             // ctime of the peer's newest packet
-	farRun      int                // message seqs in a row too far ahead
-	ctime       uint32             // ctime of the last packet sent (kept monotonic)
-	ctimeCount  int                // packets built in that ctime second
+}
+
+// filterBits are the bitmaps of numbering's windows, of which a packet
+// reads a word or two (prefetched by PrefetchStep).
+type filterBits struct {
+	replay, recvMsgs [protocol.FilterWords]uint64
+}
+
+// counts are the counters of conn.Stats that every echo moves, kept in
+// the hot part; Stats adds them to the rest.
+type counts struct {
+	assembled, sent, received, bytesSent, bytesRecv, acked, delivered, resent uint64
 }
 
 // timers are the times the connection acts on.
@@ -244,11 +266,16 @@ type sendSide struct {
 	inCallbacks bool
 }
 
-type recvSide struct {
+// recvState is what every Receive reads of the receiving side.
+type recvState struct {
 	lazy    bool // the packet being read carries a lazy marker
-	reasm   protocol.Reassembler
-	ord     *orderedRecv // made by the first ordered chunk
 	handler func(seq protocol.Seq, msg []byte)
+}
+
+// recvSide is the rest of the receiving side.
+type recvSide struct {
+	reasm protocol.Reassembler
+	ord   *orderedRecv // made by the first ordered chunk
 }
 
 type callback struct {
@@ -288,8 +315,8 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 		c.out, c.in = protocol.ToServer, protocol.ToClient
 	}
 	c.log = rc.Logger
-	c.seq.replay.Init(replayWidth, protocol.DefaultFilterAhead)
-	c.seq.recvMsgs.Init(rc.MessageWindow, protocol.DefaultFilterAhead)
+	c.seq.replay.InitIn(replayWidth, protocol.DefaultFilterAhead, c.bits.replay[:])
+	c.seq.recvMsgs.InitIn(rc.MessageWindow, protocol.DefaultFilterAhead, c.bits.recvMsgs[:])
 	c.rx.reasm.Limit = rc.MaxReassemblyBytes
 	c.rx.reasm.MaxMessage = rc.MaxMessageSize
 	c.rx.reasm.MaxPartial = rc.MaxPartialMessages
@@ -309,7 +336,7 @@ func (c *Conn) SetLogger(l *slog.Logger) { c.log = l }
 // SetHandler sets the function that receives application messages. msg is
 // only valid during the call: copy it to keep it. Without a handler,
 // messages are counted and discarded.
-func (c *Conn) SetHandler(h func(seq protocol.Seq, msg []byte)) { c.rx.handler = h }
+func (c *Conn) SetHandler(h func(seq protocol.Seq, msg []byte)) { c.recv.handler = h }
 
 // Role returns whether c is the client or the server end.
 func (c *Conn) Role() Role { return c.role }
@@ -329,7 +356,12 @@ func (c *Conn) Latency() time.Duration { return c.clock.latency }
 
 // Stats returns the connection's counters. Per-second figures are the
 // difference of two calls a second apart (a monitor samples them).
-func (c *Conn) Stats() conn.Stats { return c.stats }
+func (c *Conn) Stats() conn.Stats {
+	s, n := c.stats, &c.counts
+	s.Assembled, s.Sent, s.Received, s.BytesSent = n.assembled, n.sent, n.received, n.bytesSent
+	s.BytesRecv, s.Acked, s.Delivered, s.Resent = n.bytesRecv, n.acked, n.delivered, n.resent
+	return s
+}
 
 // PendingAcks returns the number of sent packets awaiting an ack.
 func (c *Conn) PendingAcks() int {

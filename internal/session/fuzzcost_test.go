@@ -77,7 +77,7 @@ func newFuzzConn(t testing.TB, r *replay, now time.Time, role Role, variant int)
 // with c's session key as a peer holding it would. Shorter inputs are
 // taken as they are.
 func sealInput(c *Conn, in []byte) []byte {
-	if len(in) < protocol.HeaderSize || c.sess.aead == nil {
+	if len(in) < protocol.HeaderSize || c.aead == nil {
 		return in
 	}
 	h := protocol.Header{
@@ -92,7 +92,7 @@ func sealInput(c *Conn, in []byte) []byte {
 	payload := in[protocol.HeaderSize:]
 	h.Length = uint16(len(payload))
 	b := h.AppendTo(make([]byte, 0, protocol.HeaderSize+len(payload)+protocol.TagSize))
-	return c.sess.aead.Seal(b, b, payload)
+	return c.aead.Seal(b, b, payload)
 }
 
 // checkHeld checks the memory c holds for its peer: the send side plus

@@ -268,7 +268,7 @@ func (c *Conn) setKey(peerDER, salt []byte) error {
 	if err != nil {
 		return err
 	}
-	c.sess.key, c.sess.aead = k, aead
-	c.sess.cipherState = aead.State()
+	c.sess.key, c.aead = k, aead
+	c.cipherState = aead.State()
 	return nil
 }

@@ -314,7 +314,7 @@ func TestTemplatesAndDeferredECDH(t *testing.T) {
 	assert.Equal(t, uint32(0x40000005), tmpl.Token())
 	server, err := NewServerConn(&Config{RootKey: root}, now, tmpl, &hello)
 	require.NoError(t, err)
-	assert.Nil(t, server.sess.aead, "no ECDH yet")
+	assert.Nil(t, server.aead, "no ECDH yet")
 	require.NoError(t, client.Receive(now, server.Poll(now, buf)))
 	require.Equal(t, conn.Connected, client.Status())
 	assert.Equal(t, uint32(0x40000005), client.Token())

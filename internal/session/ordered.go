@@ -88,7 +88,7 @@ func (c *Conn) sendChunks(msg []byte, cb func(bool)) error {
 	if err := c.admitSend(count, cost, 0); err != nil {
 		return err
 	}
-	c.stats.Sent++
+	c.counts.sent++
 	var g *fragGroup
 	if count > 1 {
 		g = &fragGroup{cb: cb, left: count}
@@ -215,7 +215,7 @@ func (c *Conn) handleExt(m protocol.Message) error {
 		return nil
 	}
 	if protocol.IsLazy(m.Body) {
-		c.rx.lazy = c.role == RoleServer
+		c.recv.lazy = c.role == RoleServer
 		return nil
 	}
 	if kind, data, ok := protocol.ParsePath(m.Body); ok {

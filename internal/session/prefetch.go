@@ -14,11 +14,13 @@ import (
 // in (reading anything else would wait on memory, which is what
 // prefetching is to avoid):
 //
-//  0. the first half of the connection's struct;
-//  1. its second half;
-//  2. what the struct points to: the cipher's state, the ends of the
+//  0. the first half of the struct's hot part (what an exchange of
+//     messages reads of it, first in the struct: hotBytes);
+//  1. the second half of its hot part;
+//  2. what the hot part points to: the cipher's state, the ends of the
 //     inline lane, of the send queue and of the ring of packets in flight,
-//     the top of the free list;
+//     the top of the free list, the words of the windows' bitmaps the next
+//     packets read;
 //  3. the messages those slots point to.
 //
 // The loads of one step are few enough to be in flight at once (a core
@@ -32,12 +34,12 @@ const PrefetchSteps = 4
 // connection. Step k pays when steps 0 to k-1 were taken a visit or more
 // before; other steps do nothing.
 func (c *Conn) PrefetchStep(k int) {
-	const half = unsafe.Sizeof(Conn{}) / 2
+	const half = hotBytes / 2
 	switch k {
 	case 0:
 		prefetch.Range(unsafe.Pointer(c), half)
 	case 1:
-		prefetch.Range(unsafe.Add(unsafe.Pointer(c), half), unsafe.Sizeof(Conn{})-half)
+		prefetch.Range(unsafe.Add(unsafe.Pointer(c), half), hotBytes-half)
 	case 2:
 		c.prefetchPointed()
 	case 3:
@@ -46,9 +48,11 @@ func (c *Conn) PrefetchStep(k int) {
 }
 
 // prefetchPointed prefetches what the next Receive or Poll reads through
-// the connection's pointers (its struct read only).
+// the connection's pointers (its hot part read only).
 func (c *Conn) prefetchPointed() {
-	c.sess.cipherState.Prefetch()
+	c.cipherState.Prefetch()
+	prefetch.Range(unsafe.Pointer(c.seq.replay.HotWord()), 8)
+	prefetch.Range(unsafe.Pointer(c.seq.recvMsgs.HotWord()), 8)
 	prefetchSlot(c.tx.inline.buf, c.tx.inline.off)      // the lane's oldest message
 	prefetchSlot(c.tx.inline.buf, len(c.tx.inline.buf)) // where Send appends to it
 	prefetchSlot(c.tx.small.items, c.tx.small.head)

@@ -116,7 +116,7 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 		drop(&c.stats, &c.stats.Drops.Stale)
 		return conn.ErrStale
 	}
-	if c.sess.aead == nil {
+	if c.aead == nil {
 		if c.role != RoleServer || c.status != conn.Connecting || c.sess.ephemeral == nil {
 			drop(&c.stats, &c.stats.Drops.NoSession)
 			return conn.ErrNoSession
@@ -128,7 +128,7 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 		}
 	}
 	sealed := d[protocol.HeaderSize : end+protocol.TagSize]
-	payload, err := c.sess.aead.Open(sealed[:0], d[:protocol.HeaderSize], sealed)
+	payload, err := c.aead.Open(sealed[:0], d[:protocol.HeaderSize], sealed)
 	if err != nil {
 		drop(&c.stats, &c.stats.Drops.Auth)
 		return conn.ErrAuth
@@ -157,9 +157,9 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 		c.clock.ackDue = c.clock.now.add(c.cfg.AckDelay)
 	}
 	c.processAcks(now, h)
-	c.rx.lazy = false
+	c.recv.lazy = false
 	err = c.dispatch(now, h, payload)
-	if armed && c.rx.lazy {
+	if armed && c.recv.lazy {
 		// A client of ours says nothing in it waits for the ack: it goes
 		// with the next packet we send.
 		c.clock.ackDue = never
@@ -173,8 +173,8 @@ func (c *Conn) accept(now time.Time, h protocol.Header, n uint64, size int) {
 		c.seq.newestCTime = h.CTime
 	}
 	c.seq.replay.Accept(n)
-	c.stats.Received++
-	c.stats.BytesRecv += uint64(size)
+	c.counts.received++
+	c.counts.bytesRecv += uint64(size)
 	c.clock.lastRecv = c.instant(now)
 	c.clock.unacked++
 }
@@ -447,9 +447,9 @@ func (c *Conn) handle(now time.Time, m protocol.Message) error {
 }
 
 func (c *Conn) deliver(seq protocol.Seq, msg []byte) {
-	c.stats.Delivered++
-	if c.rx.handler != nil {
-		c.rx.handler(seq, msg)
+	c.counts.delivered++
+	if c.recv.handler != nil {
+		c.recv.handler(seq, msg)
 	}
 }
 

@@ -191,7 +191,7 @@ func (c *Conn) Send(msg []byte, retry conn.RetryMode, cb func(ok bool)) error {
 	if err := c.admitSend(count, cost, 0); err != nil {
 		return err
 	}
-	c.stats.Sent++
+	c.counts.sent++
 	if count == 1 && c.sendInline(msg, retry, cb, cost) {
 		return nil
 	}
@@ -458,7 +458,7 @@ func (c *Conn) timeoutPacket(p *sentPacket) {
 
 // ackPacket settles a packet the peer acknowledged.
 func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
-	c.stats.Acked++
+	c.counts.acked++
 	rtt := now.Sub(c.cc.SentAt(&p.cc))
 	c.cc.OnAck(now, &p.cc)
 	switch {
@@ -556,7 +556,7 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 		return nil // the peer's anti-replay window relies on this bound
 	}
 	c.trimRetrying()
-	b := packer{c: c, sel: c.tx.sel[:0], keyed: c.sess.aead != nil}
+	b := packer{c: c, sel: c.tx.sel[:0], keyed: c.aead != nil}
 	// New message seqs must stay within the span of the oldest message
 	// still being resent.
 	b.canNumber = len(c.tx.retrying) == 0 || c.seq.msgSeq.Next().Diff(c.tx.retrying[0].seq) < c.span()
@@ -763,7 +763,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg, in
 		b = crypto.AppendCRC(b)
 	} else {
 		b = slices.Grow(b, protocol.TagSize)
-		b = b[:protocol.HeaderSize+len(c.sess.aead.Seal(b[protocol.HeaderSize:protocol.HeaderSize], b[:protocol.HeaderSize], b[protocol.HeaderSize:]))]
+		b = b[:protocol.HeaderSize+len(c.aead.Seal(b[protocol.HeaderSize:protocol.HeaderSize], b[:protocol.HeaderSize], b[protocol.HeaderSize:]))]
 		b = c.appendTrailer(b)
 	}
 
@@ -788,9 +788,9 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg, in
 	}
 	clear(sel)
 
-	c.stats.Assembled++
-	c.stats.Resent += uint64(resent)
-	c.stats.BytesSent += uint64(len(b))
+	c.counts.assembled++
+	c.counts.resent += uint64(resent)
+	c.counts.bytesSent += uint64(len(b))
 	c.clock.lastSend = c.instant(now)
 	c.clock.unacked = 0
 	c.clock.ackDue = never
