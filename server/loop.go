@@ -458,7 +458,7 @@ func (s *Server) due() []*Peer {
 // slots are lists through the peers: no memory beyond the peers'.
 func (s *Server) schedule(p *Peer) {
 	ticks := uint64(1)
-	if d := p.conn.NextDue().Sub(s.now); d > s.cfg.Interval {
+	if d := p.conn.DueIn(); d > s.cfg.Interval { // from its Poll at s.now
 		ticks = min(uint64((d+s.cfg.Interval-1)/s.cfg.Interval), wheelSlots-1)
 	}
 	s.unlink(p)

@@ -196,12 +196,25 @@ func (c *Controller) AppLimited() {
 	c.appLimited = max(c.delivered+int64(c.inflight), 1)
 }
 
+// SetEpoch sets the time that packet times count from, for OnSentAt and
+// OnAckAt; without it, the first OnSent sets it.
+func (c *Controller) SetEpoch(t time.Time) { c.epoch = t }
+
+// Since returns when p was sent, as the time since the epoch.
+func (p *Packet) Since() time.Duration { return time.Duration(p.sentAt) }
+
 // OnSent records a packet of size bytes sent at now into p.
 func (c *Controller) OnSent(now time.Time, p *Packet, size int) {
 	if c.epoch.IsZero() {
 		c.epoch = now
 	}
-	t := int64(now.Sub(c.epoch))
+	c.OnSentAt(now.Sub(c.epoch), p, size)
+}
+
+// OnSentAt is OnSent with the time given as the time since the epoch
+// (SetEpoch), which saves a caller that keeps its times so a conversion.
+func (c *Controller) OnSentAt(since time.Duration, p *Packet, size int) {
+	t := int64(since)
 	if c.inflightPkts == 0 {
 		// Nothing in flight: the delivery clock starts again from now, so
 		// that an idle period does not read as a slow path.
@@ -218,11 +231,14 @@ func (c *Controller) OnSent(now time.Time, p *Packet, size int) {
 
 // OnAck records the acknowledgement at now of the packet p. A packet
 // declared lost that is acknowledged after all counts as delivered.
-func (c *Controller) OnAck(now time.Time, p *Packet) {
+func (c *Controller) OnAck(now time.Time, p *Packet) { c.OnAckAt(now.Sub(c.epoch), p) }
+
+// OnAckAt is OnAck with the time given as the time since the epoch.
+func (c *Controller) OnAckAt(since time.Duration, p *Packet) {
 	if p.size == 0 {
 		return
 	}
-	t := int64(now.Sub(c.epoch))
+	t := int64(since)
 	size := int(p.size)
 	if p.inFlight {
 		p.inFlight = false

@@ -49,7 +49,7 @@ func TestProcessAcksSettlesExactlyTheAcknowledgedPackets(t *testing.T) {
 		for i := range client.tx.inflight.n {
 			if p := client.tx.inflight.at(i); rng.IntN(8) == 0 {
 				settled[p.seq] = true
-				client.ackPacket(now, p)
+				client.ackPacket(p)
 			}
 		}
 		client.popAcked()

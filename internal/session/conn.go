@@ -322,6 +322,7 @@ func newConn(cfg *Config, role Role, now time.Time) (*Conn, error) {
 	c.rx.reasm.MaxPartial = rc.MaxPartialMessages
 	c.rx.reasm.Budget = reasmBudget{c}
 	c.cc.Init(protocol.MaxDatagramSize, refWindow)
+	c.cc.SetEpoch(now) // packet times are instants
 	// The reference acks only with what it sends, at the least with its
 	// keep-alives every 100 ms.
 	c.cc.SetQuantum(max(rc.SendInterval, refAckInterval))

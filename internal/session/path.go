@@ -75,6 +75,7 @@ func (c *Conn) Challenge(now time.Time, buf []byte, fresh bool) []byte {
 	m.body = protocol.AppendPath(m.body, protocol.ExtPathChallenge, c.path.challenge)
 	sel := append(c.tx.sel[:0], m)
 	c.tx.sel = sel
+	c.clock.now = c.instant(now)
 	dg := c.encode(now, ctime, buf, sel, inlineTaken{})
 	c.runCallbacks()
 	return dg

@@ -175,7 +175,7 @@ func (c *Conn) accept(now time.Time, h protocol.Header, n uint64, size int) {
 	c.seq.replay.Accept(n)
 	c.counts.received++
 	c.counts.bytesRecv += uint64(size)
-	c.clock.lastRecv = c.instant(now)
+	c.clock.lastRecv = c.clock.now
 	c.clock.unacked++
 }
 
@@ -199,7 +199,7 @@ func (c *Conn) processAcks(now time.Time, h protocol.Header) {
 			continue
 		}
 		if p := c.tx.inflight.at(i); !p.done {
-			c.ackPacket(now, p)
+			c.ackPacket(p)
 		}
 	}
 	c.detectLosses(min(top, c.tx.inflight.n-1))

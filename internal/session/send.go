@@ -265,13 +265,14 @@ func (c *Conn) resendDelay(m *outMsg) time.Duration {
 // queues allow, and an ack when many packets arrived unacknowledged: a
 // sender loops until nil (or until its share of the tick is spent).
 func (c *Conn) Poll(now time.Time, buf []byte) []byte {
+	c.clock.now = c.instant(now)
 	c.tick(now)
 	var dg []byte
 	switch {
 	case c.status.Closed():
-	case c.canSend(now):
+	case c.canSend():
 		if dg = c.build(now, buf, false); dg != nil {
-			c.clock.lastBase, c.clock.burst = c.instant(now), 1
+			c.clock.lastBase, c.clock.burst = c.clock.now, 1
 		}
 	case c.status == conn.Connected && c.clock.burst < c.burstLimit():
 		if dg = c.build(now, buf, true); dg != nil {
@@ -311,6 +312,7 @@ func (c *Conn) PollAck(now time.Time, buf []byte) []byte {
 	if !c.AckNeeded() {
 		return nil
 	}
+	c.clock.now = c.instant(now)
 	dg := c.build(now, buf, true)
 	c.runCallbacks()
 	return dg
@@ -325,13 +327,13 @@ func (c *Conn) WantsToSend() bool {
 	return c.tx.inline.n > 0 || c.tx.small.len() > 0 || c.tx.bulk.len() > 0 || c.tx.resendSmall.n > 0 || c.tx.resendBulk.n > 0
 }
 
-func (c *Conn) canSend(now time.Time) bool {
+func (c *Conn) canSend() bool {
 	if c.status.Closed() {
 		return false
 	}
 	// A little slack so that a loop ticking at the send interval sends on
 	// every tick despite timer jitter.
-	return c.instant(now).sub(c.clock.lastBase) >= c.cfg.SendInterval-c.cfg.SendInterval/8
+	return c.clock.now.sub(c.clock.lastBase) >= c.cfg.SendInterval-c.cfg.SendInterval/8
 }
 
 // tick runs the timers: ack timeouts, fragment expiry, handshake and
@@ -340,12 +342,12 @@ func (c *Conn) tick(now time.Time) {
 	if c.status.Closed() {
 		return
 	}
-	n := c.instant(now)
+	n := c.clock.now
 	if c.tx.inflight.n > 0 && n >= c.tx.timeoutAt {
 		for c.tx.inflight.n > 0 {
 			p := c.tx.inflight.front()
 			if !p.done {
-				if now.Sub(c.cc.SentAt(&p.cc)) < c.cfg.MessageTimeout {
+				if n.sub(instant(p.cc.Since())) < c.cfg.MessageTimeout {
 					break
 				}
 				c.timeoutPacket(p)
@@ -403,7 +405,7 @@ func untracked(m *outMsg) bool {
 // cache line per connection and tick).
 func (c *Conn) frontChanged() {
 	if c.tx.inflight.n > 0 {
-		c.tx.timeoutAt = c.instant(c.cc.SentAt(&c.tx.inflight.front().cc)).add(c.cfg.MessageTimeout)
+		c.tx.timeoutAt = instant(c.tx.inflight.front().cc.Since()).add(c.cfg.MessageTimeout)
 	}
 }
 
@@ -432,8 +434,8 @@ func (c *Conn) keepAliveEvery() time.Duration {
 // keepAliveDue reports whether a KEEP_ALIVE should go out: after the
 // keep-alive interval of silence, when a packet with messages waits for its
 // ack longer than the ack delay, or when many packets wait for acks.
-func (c *Conn) keepAliveDue(now time.Time) bool {
-	n := c.instant(now)
+func (c *Conn) keepAliveDue() bool {
+	n := c.clock.now
 	return c.clock.lastSend == never ||
 		n.sub(c.clock.lastSend) >= c.keepAliveEvery() ||
 		(c.clock.ackDue != never && n >= c.clock.ackDue) ||
@@ -457,23 +459,24 @@ func (c *Conn) timeoutPacket(p *sentPacket) {
 }
 
 // ackPacket settles a packet the peer acknowledged.
-func (c *Conn) ackPacket(now time.Time, p *sentPacket) {
+func (c *Conn) ackPacket(p *sentPacket) {
+	n := c.clock.now
 	c.counts.acked++
-	rtt := now.Sub(c.cc.SentAt(&p.cc))
-	c.cc.OnAck(now, &p.cc)
+	rtt := n.sub(instant(p.cc.Since()))
+	c.cc.OnAckAt(time.Duration(n), &p.cc)
 	switch {
 	case p.lazy: // its ack waited on purpose
 	case p.bare:
 		// A bare keep-alive arms no ack delay: its ack comes with the
 		// peer's next packet, up to its idle keep-alive interval later.
-	case c.instant(now).sub(c.clock.sampledAt) >= eagerEvery/2:
+	case n.sub(c.clock.sampledAt) >= eagerEvery/2:
 		// Samples are sparse (a client whose packets are lazy): each
 		// counts for more.
 		c.clock.latency += (rtt/2 - c.clock.latency) / 2
-		c.clock.sampledAt = c.instant(now)
+		c.clock.sampledAt = n
 	default:
 		c.clock.latency += (rtt/2 - c.clock.latency) / 10
-		c.clock.sampledAt = c.instant(now)
+		c.clock.sampledAt = n
 	}
 	for _, m := range p.msgs {
 		m.refs--
@@ -570,7 +573,7 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 		}
 	}
 	if c.role == RoleClient && c.peer.lazy && b.lazyRoom() && onlyUnreliable(b.sel) {
-		if c.instant(now).sub(c.clock.eagerAt) < eagerEvery {
+		if c.clock.now.sub(c.clock.eagerAt) < eagerEvery {
 			m := c.newMsg(protocol.TypeKeepAlive, nil, conn.RetryNone, nil)
 			m.body = protocol.AppendLazy(m.body)
 			b.take(m)
@@ -578,7 +581,7 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 		} else {
 			// One packet a second goes without a marker: its prompt ack
 			// keeps the latency estimate alive.
-			c.clock.eagerAt = c.instant(now)
+			c.clock.eagerAt = c.clock.now
 		}
 	}
 	sel := b.sel
@@ -589,7 +592,7 @@ func (c *Conn) build(now time.Time, buf []byte, extra bool) []byte {
 			return nil
 		case extra && c.clock.unacked < ackPressure:
 			return nil
-		case !extra && !c.keepAliveDue(now):
+		case !extra && !c.keepAliveDue():
 			if window && c.tx.inline.n == 0 && c.tx.small.len() == 0 && c.tx.bulk.len() == 0 {
 				c.cc.AppLimited()
 			}
@@ -770,7 +773,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg, in
 	p := c.tx.inflight.push()
 	p.seq, p.done, p.lazy, p.bare = c.seq.pktSeq, false, c.tx.lazyNext, bare
 	c.tx.lazyNext = false
-	c.cc.OnSent(now, &p.cc, len(b))
+	c.cc.OnSentAt(time.Duration(c.clock.now), &p.cc, len(b))
 	if c.tx.inflight.n == 1 {
 		c.frontChanged()
 	}
@@ -791,7 +794,7 @@ func (c *Conn) encode(now time.Time, ctime uint32, buf []byte, sel []*outMsg, in
 	c.counts.assembled++
 	c.counts.resent += uint64(resent)
 	c.counts.bytesSent += uint64(len(b))
-	c.clock.lastSend = c.instant(now)
+	c.clock.lastSend = c.clock.now
 	c.clock.unacked = 0
 	c.clock.ackDue = never
 	if c.status == conn.Disconnecting && h.Type == protocol.TypeDisconnect {
@@ -966,16 +969,30 @@ func (q *resendQueue) reset() {
 // something happen, not all of them every tick. The time is never later
 // than the connection's needs (a due resend, ack, keep-alive, timeout)
 // and may be earlier; the zero time means as soon as possible.
-func (c *Conn) NextDue() time.Time {
+func (c *Conn) NextDue() time.Time { return c.timeOf(c.nextDue()) }
+
+// DueIn returns how long after its last Receive or Poll the connection
+// next needs Poll, as NextDue does (0: as soon as possible): a server that
+// has just polled it need not convert times to schedule it.
+func (c *Conn) DueIn() time.Duration {
+	due := c.nextDue()
+	if due == never {
+		return 0
+	}
+	return due.sub(c.clock.now)
+}
+
+// nextDue is NextDue as an instant (never: as soon as possible).
+func (c *Conn) nextDue() instant {
 	if c.status != conn.Connected {
-		return time.Time{} // handshakes and closes: every tick until done
+		return never // handshakes and closes: every tick until done
 	}
 	if c.clock.unacked >= ackPressure {
-		return time.Time{}
+		return never
 	}
 	base := c.clock.lastBase.add(c.cfg.SendInterval - c.cfg.SendInterval/8)
 	if c.tx.inline.n > 0 || c.tx.small.len() > 0 || (c.tx.bulk.len() > 0 && c.cc.CanSend()) {
-		return c.timeOf(base)
+		return base
 	}
 	due := c.clock.lastSend.add(c.keepAliveEvery())
 	earlier := func(t instant) {
@@ -1007,5 +1024,5 @@ func (c *Conn) NextDue() time.Time {
 		earlier(c.clock.lastExpire.add(expireEvery))
 	}
 	earlier(c.clock.lastRecv.add(c.cfg.ConnectionTimeout))
-	return c.timeOf(due)
+	return due
 }
