@@ -26,8 +26,25 @@ func TestRangeIsHarmless(t *testing.T) {
 	Bytes(nil)
 	Bytes(buf[:0])
 	Bytes(buf)
+	Line(nil)
+	Line(unsafe.Add(p, 4095))
+	Line(unsafe.Add(unsafe.Pointer(nil), -1))
+	Lines(nil, ^uint64(0))                                   // unmapped memory, every line
+	Lines(p, 0)                                              // nothing
+	Lines(unsafe.Add(p, 5), 1|1<<7|1<<63)                    // unaligned base, lines past the object
+	Lines(unsafe.Add(unsafe.Pointer(nil), -128), ^uint64(0)) // lines that wrap around the address space
 	if !bytes.Equal(buf, want) {
 		t.Fatal("a prefetch changed memory")
+	}
+}
+
+// Lines costs a few instructions per line asked for, one call for all.
+func BenchmarkLines(b *testing.B) {
+	buf := make([]byte, 2048)
+	p := unsafe.Pointer(unsafe.SliceData(buf))
+	b.ReportAllocs()
+	for b.Loop() {
+		Lines(p, 0b1000_1000_0111)
 	}
 }
 

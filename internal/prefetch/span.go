@@ -38,12 +38,8 @@ func (s Span) Add(off, n uintptr) Span {
 
 // Prefetch prefetches the lines of s.
 func (s Span) Prefetch() {
-	if s.Base == nil {
-		return
-	}
-	line := unsafe.Pointer(uintptr(s.Base) &^ (LineSize - 1))
-	for m := s.Lines; m != 0; m &= m - 1 {
-		Range(unsafe.Add(line, bits.TrailingZeros64(m)*LineSize), 1)
+	if s.Base != nil {
+		Lines(s.Base, s.Lines)
 	}
 }
 

@@ -51,20 +51,20 @@ func (c *Conn) PrefetchStep(k int) {
 // the connection's pointers (its hot part read only).
 func (c *Conn) prefetchPointed() {
 	c.cipherState.Prefetch()
-	prefetch.Range(unsafe.Pointer(c.seq.replay.HotWord()), 8)
-	prefetch.Range(unsafe.Pointer(c.seq.recvMsgs.HotWord()), 8)
-	prefetchSlot(c.tx.inline.buf, c.tx.inline.off)      // the lane's oldest message
-	prefetchSlot(c.tx.inline.buf, len(c.tx.inline.buf)) // where Send appends to it
-	prefetchSlot(c.tx.small.items, c.tx.small.head)
-	prefetchSlot(c.tx.small.items, len(c.tx.small.items)) // where Send appends
-	prefetchSlot(c.tx.free, len(c.tx.free)-1)
+	prefetch.Line(unsafe.Pointer(c.seq.replay.HotWord()))
+	prefetch.Line(unsafe.Pointer(c.seq.recvMsgs.HotWord()))
+	prefetchWord(c.tx.inline.buf, c.tx.inline.off)      // the lane's oldest message
+	prefetchWord(c.tx.inline.buf, len(c.tx.inline.buf)) // where Send appends to it
+	prefetchWord(c.tx.small.items, c.tx.small.head)
+	prefetchWord(c.tx.small.items, len(c.tx.small.items)) // where Send appends
+	prefetchWord(c.tx.free, len(c.tx.free)-1)
 	if r := &c.tx.inflight; len(r.buf) > 0 {
 		front := &r.buf[r.head]
 		prefetch.Range(unsafe.Pointer(front), unsafe.Sizeof(*front))
 		next := &r.buf[(r.head+r.n)%len(r.buf)]
 		prefetch.Range(unsafe.Pointer(next), unsafe.Sizeof(*next))
 	}
-	prefetchSlot(c.tx.sel, 0)
+	prefetchWord(c.tx.sel, 0)
 	prefetchSlot(c.tx.scratch, 0)
 }
 
@@ -85,6 +85,14 @@ func (c *Conn) prefetchMessages() {
 func prefetchSlot[T any](s []T, i int) {
 	if i >= 0 && i < cap(s) {
 		prefetch.Range(unsafe.Add(unsafe.Pointer(unsafe.SliceData(s)), uintptr(i)*unsafe.Sizeof(*new(T))), unsafe.Sizeof(*new(T)))
+	}
+}
+
+// prefetchWord prefetches element i of s's backing array, if within its
+// capacity, for elements of at most a word (within one line).
+func prefetchWord[T byte | *outMsg](s []T, i int) {
+	if i >= 0 && i < cap(s) {
+		prefetch.Line(unsafe.Add(unsafe.Pointer(unsafe.SliceData(s)), uintptr(i)*unsafe.Sizeof(*new(T))))
 	}
 }
 
