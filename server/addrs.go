@@ -14,6 +14,7 @@ import (
 type addrIndex struct {
 	v4    map[uint64]*Peer
 	other map[netip.AddrPort]*Peer
+	gen   uint64 // counts the changes: a lookup stays true while it holds
 }
 
 func newAddrIndex() addrIndex {
@@ -37,6 +38,7 @@ func (x *addrIndex) get(a netip.AddrPort) *Peer {
 }
 
 func (x *addrIndex) set(a netip.AddrPort, p *Peer) {
+	x.gen++
 	if k, ok := key4(a); ok {
 		x.v4[k] = p
 		return
@@ -45,6 +47,7 @@ func (x *addrIndex) set(a netip.AddrPort, p *Peer) {
 }
 
 func (x *addrIndex) delete(a netip.AddrPort) {
+	x.gen++
 	if k, ok := key4(a); ok {
 		delete(x.v4, k)
 		return

@@ -159,8 +159,7 @@ func (s *Server) receive() {
 	s.drain()
 	batch := s.rx.Take()
 	for i := range batch {
-		s.routeAhead(batch, i)
-		s.route(&batch[i])
+		s.route(&batch[i], s.routeAhead(batch, i))
 	}
 	s.ahead = lookahead{}
 	s.settle(time.Now())
@@ -172,8 +171,9 @@ func (s *Server) receive() {
 // get everything, within their share of the tick; clients in the
 // handshake only a CHALLENGE_RESP or a repeated CLIENT_HELLO; unknown
 // addresses only a CLIENT_HELLO, which starts a handshake. Nothing else
-// gets an answer.
-func (s *Server) route(d *dgram.Datagram) {
+// gets an answer. found is d's peer if the lookahead found it (nil: look
+// it up).
+func (s *Server) route(d *dgram.Datagram, found *Peer) {
 	b := d.Data
 	s.stats.DatagramsIn++
 	s.stats.BytesIn += uint64(len(b))
@@ -184,7 +184,10 @@ func (s *Server) route(d *dgram.Datagram) {
 		s.dropLog("unparseable datagram", d.From, err)
 		return
 	}
-	p := s.byAddr.get(d.From)
+	p := found
+	if p == nil {
+		p = s.byAddr.get(d.From)
+	}
 	switch {
 	case p != nil && (!p.pending || h.Type == protocol.TypeChallengeResp || h.Type == protocol.TypeClientHello):
 		start := time.Now()

@@ -22,8 +22,13 @@ import (
 const aheadDepth = session.PrefetchSteps + 1
 
 // lookahead is the peers of the next datagrams, found by routeAhead's
-// first step.
-type lookahead [aheadDepth + 1]*Peer
+// first step, each with the address index's generation when it was
+// found: route takes a peer found here while the index has not changed
+// since, and looks its datagram up again otherwise.
+type lookahead struct {
+	peers [aheadDepth + 1]*Peer
+	gens  [aheadDepth + 1]uint64
+}
 
 // prefetch prefetches the peer's struct.
 func (p *Peer) prefetch() { prefetch.Range(unsafe.Pointer(p), unsafe.Sizeof(*p)) }
@@ -49,14 +54,15 @@ func prefetchStep(p *Peer, d int) {
 	}
 }
 
-// routeAhead prefetches for the datagrams after batch[i]. A peer found
-// here only guides the prefetches: route looks its datagram's peer up
-// again, as the datagrams before it may have changed who is where.
-func (s *Server) routeAhead(batch []dgram.Datagram, i int) {
-	a := &s.ahead
+// routeAhead prefetches for the datagrams after batch[i], and returns
+// the peer of batch[i] if a lookup aheadDepth datagrams before found it
+// and still holds (nil otherwise: route looks it up).
+func (s *Server) routeAhead(batch []dgram.Datagram, i int) *Peer {
+	a := &s.ahead.peers
 	if j := i + aheadDepth; j < len(batch) {
 		p := s.byAddr.get(batch[j].From)
 		a[j%len(a)] = p
+		s.ahead.gens[j%len(a)] = s.byAddr.gen
 		if p != nil {
 			p.prefetch()
 		}
@@ -65,7 +71,12 @@ func (s *Server) routeAhead(batch []dgram.Datagram, i int) {
 	for d := 1; d < aheadDepth; d++ {
 		prefetchStep(a[(i+d)%len(a)], d) // nil past the batch's end
 	}
+	p := a[i%len(a)]
 	a[i%len(a)] = nil
+	if s.ahead.gens[i%len(a)] != s.byAddr.gen {
+		return nil // who is where changed since (a hello, a move, a leave)
+	}
+	return p
 }
 
 // pollAhead prefetches for the peers after due[i].
