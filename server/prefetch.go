@@ -26,9 +26,20 @@ const aheadDepth = session.PrefetchSteps + 1
 // found: route takes a peer found here while the index has not changed
 // since, and looks its datagram up again otherwise.
 type lookahead struct {
-	peers [aheadDepth + 1]*Peer
-	gens  [aheadDepth + 1]uint64
+	peers [aheadRing]*Peer
+	gens  [aheadRing]uint64
 }
+
+// aheadRing is the lookahead's size: more than aheadDepth, a power of two
+// (an index is a mask, not a division).
+const aheadRing = 8
+
+// Checked as the package compiles: aheadDepth < aheadRing, and aheadRing
+// is a power of two.
+var (
+	_ [aheadRing - aheadDepth - 1]struct{}
+	_ [0]struct{} = [aheadRing & (aheadRing - 1)]struct{}{}
+)
 
 // prefetch prefetches the peer's struct.
 func (p *Peer) prefetch() { prefetch.Range(unsafe.Pointer(p), unsafe.Sizeof(*p)) }
@@ -59,21 +70,22 @@ func prefetchStep(p *Peer, d int) {
 // and still holds (nil otherwise: route looks it up).
 func (s *Server) routeAhead(batch []dgram.Datagram, i int) *Peer {
 	a := &s.ahead.peers
+	const mask = aheadRing - 1
 	if j := i + aheadDepth; j < len(batch) {
 		p := s.byAddr.get(batch[j].From)
-		a[j%len(a)] = p
-		s.ahead.gens[j%len(a)] = s.byAddr.gen
+		a[j&mask] = p
+		s.ahead.gens[j&mask] = s.byAddr.gen
 		if p != nil {
 			p.prefetch()
 		}
 		prefetch.Range(unsafe.Pointer(unsafe.SliceData(batch[j].Data)), min(uintptr(len(batch[j].Data)), 2*prefetch.LineSize))
 	}
 	for d := 1; d < aheadDepth; d++ {
-		prefetchStep(a[(i+d)%len(a)], d) // nil past the batch's end
+		prefetchStep(a[(i+d)&mask], d) // nil past the batch's end
 	}
-	p := a[i%len(a)]
-	a[i%len(a)] = nil
-	if s.ahead.gens[i%len(a)] != s.byAddr.gen {
+	p := a[i&mask]
+	a[i&mask] = nil
+	if s.ahead.gens[i&mask] != s.byAddr.gen {
 		return nil // who is where changed since (a hello, a move, a leave)
 	}
 	return p
