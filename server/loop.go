@@ -195,7 +195,7 @@ func (s *Server) route(d *dgram.Datagram, found *Peer) {
 		if !s.admit(p) {
 			return
 		}
-		s.receiveFrom(p, b, start)
+		s.receiveFrom(p, &h, b, start)
 	case p != nil:
 		s.stats.Unexpected++
 	case s.stopping:
@@ -291,14 +291,15 @@ func (s *Server) runBacklogs() {
 // tick; its further datagrams in that tick are dropped.
 const clientTimeShare = 8
 
-// receiveFrom hands a datagram that arrived from p to its connection. The
+// receiveFrom hands a datagram that arrived from p, whose header route
+// parsed as h, to its connection. The
 // time it takes is charged to p's share of the tick when the next
 // datagram starts, or at the end of the batch (settle): one clock read a
 // datagram.
-func (s *Server) receiveFrom(p *Peer, b []byte, start time.Time) {
+func (s *Server) receiveFrom(p *Peer, h *protocol.Header, b []byte, start time.Time) {
 	p.dgramStart, p.dgramMsgs = start, 0
 	s.charging = p
-	err := p.conn.Receive(s.now, b)
+	err := p.conn.ReceiveParsed(s.now, *h, b) // route parsed its header
 	s.touch(p)
 	if p.conn.AckNeeded() {
 		// Many packets came in a row (a bulk upload): ack them before the

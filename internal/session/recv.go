@@ -75,17 +75,37 @@ var (
 // closes the connection: Receive returns conn.ErrReset, as Err does.
 func (c *Conn) Receive(now time.Time, d []byte) error {
 	if c.isReset(d) {
-		c.clock.now = c.instant(now)
-		c.close(conn.Disconnected, conn.ErrReset)
-		c.runCallbacks()
-		return conn.ErrReset
+		return c.reset(now)
 	}
-	err := c.receive(now, d)
+	h, herr := protocol.ParseHeaderFrom(d, c.in)
+	err := c.receive(now, d, h, herr)
 	c.runCallbacks()
 	return err
 }
 
-func (c *Conn) receive(now time.Time, d []byte) error {
+// ReceiveParsed is Receive for a datagram whose header the caller has
+// parsed already, with protocol.ParseHeaderFrom and the direction the
+// connection receives (a server routing datagrams reads it anyway), and
+// found valid: h must be what that parse returned for d.
+func (c *Conn) ReceiveParsed(now time.Time, h protocol.Header, d []byte) error {
+	if c.isReset(d) {
+		return c.reset(now)
+	}
+	err := c.receive(now, d, h, nil)
+	c.runCallbacks()
+	return err
+}
+
+// reset closes the connection on the peer's stateless reset.
+func (c *Conn) reset(now time.Time) error {
+	c.clock.now = c.instant(now)
+	c.close(conn.Disconnected, conn.ErrReset)
+	c.runCallbacks()
+	return conn.ErrReset
+}
+
+// receive processes d, whose header parsed as h (herr: it did not).
+func (c *Conn) receive(now time.Time, d []byte, h protocol.Header, herr error) error {
 	c.clock.now = c.instant(now)
 	if c.status.Closed() {
 		drop(&c.stats, &c.stats.Drops.Closed)
@@ -93,8 +113,7 @@ func (c *Conn) receive(now time.Time, d []byte) error {
 	}
 	// The refusals up to the decryption return bare errors: they cost no
 	// allocation, whoever sends them and however often.
-	h, err := protocol.ParseHeaderFrom(d, c.in)
-	if err != nil {
+	if err := herr; err != nil {
 		drop(&c.stats, &c.stats.Drops.Header)
 		return headerRejection(err)
 	}
