@@ -18,23 +18,18 @@ import (
 // must be called on the server's event goroutine: inside handler methods,
 // or in a function given to Server.Post.
 type Peer struct {
-	srv     *Server
-	addr    netip.AddrPort
-	carrier string // "udp", or what the server's Conn names (Carrier)
-	label   string // the game's name for the client (SetLabel)
-	data    any    // the game's value for the client (SetData)
-	conn    *session.Conn
-	log     *slog.Logger
-
-	pending   bool      // in the temporary pool (handshake not complete)
-	proven    bool      // its hello carried a valid cookie
-	refused   bool      // completed its handshake beyond its host's share: disconnected, never announced
-	announced bool      // Connect was raised
-	gone      bool      // Disconnect was raised
-	index     int       // position in the server's slice of its pool
-	nextPoll  time.Time // pending: when to look at its timers again
-	dueTick   uint64    // connected: the tick it is next polled at (0: none)
-	visiting  bool      // in this tick's list of peers to poll
+	// What routing a datagram and polling the connection read comes
+	// first: the server prefetches only these bytes (peerHotBytes) of a
+	// peer whose turn is near.
+	conn       *session.Conn
+	srv        *Server
+	addr       netip.AddrPort
+	data       any    // the game's value for the client (SetData)
+	pending    bool   // in the temporary pool (handshake not complete)
+	gone       bool   // Disconnect was raised
+	visiting   bool   // in this tick's list of peers to poll
+	backlogged bool   // in the server's list of peers with a backlog
+	dueTick    uint64 // connected: the tick it is next polled at (0: none)
 	// its place in its slot of the timer wheel (a list through the peers)
 	wheelPrev, wheelNext *Peer
 
@@ -45,17 +40,25 @@ type Peer struct {
 	tickTime   time.Duration // spent on its datagrams in it
 	dgramStart time.Time     // when the work on its current datagram began
 	dgramMsgs  int           // messages of that datagram handed over so far
-	throttled  uint64        // datagrams dropped for going over its share
 
 	// messages of accepted datagrams over its share, for the next ticks
-	backlog      []heldMessage
-	backlogBytes int
-	backlogged   bool // in the server's list of peers with a backlog
-
-	rowRound uint64 // the round of the snapshot's rows it was taken in (rowGather)
-	row      int    // its row in that round
+	backlog []heldMessage
 
 	path pathOf // its migration (path ID, the address being challenged)
+
+	// The rest is read when a client comes, goes or is over its share.
+	carrier      string // "udp", or what the server's Conn names (Carrier)
+	label        string // the game's name for the client (SetLabel)
+	log          *slog.Logger
+	proven       bool      // its hello carried a valid cookie
+	refused      bool      // completed its handshake beyond its host's share: disconnected, never announced
+	announced    bool      // Connect was raised
+	index        int       // position in the server's slice of its pool
+	nextPoll     time.Time // pending: when to look at its timers again
+	throttled    uint64    // datagrams dropped for going over its share
+	backlogBytes int       // the bytes of backlog
+	rowRound     uint64    // the round of the snapshot's rows it was taken in (rowGather)
+	row          int       // its row in that round
 }
 
 // Addr returns the client's address. It identifies the client, but it is

@@ -41,8 +41,12 @@ var (
 	_ [0]struct{} = [aheadRing & (aheadRing - 1)]struct{}{}
 )
 
-// prefetch prefetches the peer's struct.
-func (p *Peer) prefetch() { prefetch.Range(unsafe.Pointer(p), unsafe.Sizeof(*p)) }
+// peerHotBytes is the part of a Peer that routing a datagram and polling
+// its connection read: the fields before carrier.
+const peerHotBytes = unsafe.Offsetof(Peer{}.carrier)
+
+// prefetch prefetches the hot part of the peer's struct.
+func (p *Peer) prefetch() { prefetch.Range(unsafe.Pointer(p), peerHotBytes) }
 
 // prefetchStep takes the step for p, d visits ahead (d < aheadDepth).
 func prefetchStep(p *Peer, d int) {
