@@ -18,6 +18,9 @@ func TestReceiveParsedIsReceive(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	clientA, serverA := handshake(t, now)
 	clientB, serverB := handshake(t, now)
+	// The handshakes' signatures differ in length now and then: count
+	// the bytes sent after them.
+	sentA, sentB := serverA.Stats().BytesSent, serverB.Stats().BytesSent
 	var gotA, gotB []string
 	serverA.SetHandler(func(_ protocol.Seq, m []byte) { gotA = append(gotA, string(m)) })
 	serverB.SetHandler(func(_ protocol.Seq, m []byte) { gotB = append(gotB, string(m)) })
@@ -55,6 +58,9 @@ func TestReceiveParsedIsReceive(t *testing.T) {
 	}
 	assert.Len(t, gotA, 20, "every message arrived")
 	assert.Equal(t, gotA, gotB)
-	assert.Equal(t, serverA.Stats(), serverB.Stats())
+	statsA, statsB := serverA.Stats(), serverB.Stats()
+	statsA.BytesSent -= sentA
+	statsB.BytesSent -= sentB
+	assert.Equal(t, statsA, statsB)
 	assert.Equal(t, fingerprint(serverA), fingerprint(serverB))
 }
