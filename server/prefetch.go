@@ -49,11 +49,11 @@ const peerHotBytes = unsafe.Offsetof(Peer{}.carrier)
 func (p *Peer) prefetch() { prefetch.Range(unsafe.Pointer(p), peerHotBytes) }
 
 // prefetchStep takes the step for p, d visits ahead (d < aheadDepth).
-func prefetchStep(p *Peer, d int) {
+func prefetchStep(p *Peer, d int, pass session.Pass) {
 	if p == nil {
 		return
 	}
-	p.conn.PrefetchStep(session.PrefetchSteps - d)
+	p.conn.PrefetchStep(session.PrefetchSteps-d, pass)
 	if d == 1 {
 		// the game's value for it (SetData), where its interface points
 		if v := (*[2]unsafe.Pointer)(unsafe.Pointer(&p.data))[1]; v != nil {
@@ -85,7 +85,7 @@ func (s *Server) routeAhead(batch []dgram.Datagram, i int) *Peer {
 		prefetch.Range(unsafe.Pointer(unsafe.SliceData(batch[j].Data)), min(uintptr(len(batch[j].Data)), 2*prefetch.LineSize))
 	}
 	for d := 1; d < aheadDepth; d++ {
-		prefetchStep(a[(i+d)&mask], d) // nil past the batch's end
+		prefetchStep(a[(i+d)&mask], d, session.Receiving) // nil past the batch's end
 	}
 	p := a[i&mask]
 	a[i&mask] = nil
@@ -101,6 +101,6 @@ func pollAhead(due []*Peer, i int) {
 		due[j].prefetch()
 	}
 	for d := 1; d < aheadDepth && i+d < len(due); d++ {
-		prefetchStep(due[i+d], d)
+		prefetchStep(due[i+d], d, session.Polling)
 	}
 }

@@ -388,7 +388,7 @@ func prefetchClient(c *client, d int) {
 	if c.c == nil {
 		return
 	}
-	c.c.PrefetchStep(session.PrefetchSteps - d)
+	c.c.PrefetchStep(session.PrefetchSteps-d, session.Both)
 	if d == 1 {
 		prefetch.Bytes(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c.echoed))), min(len(c.echoed)*8, prefetch.LineSize)))
 	}

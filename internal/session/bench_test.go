@@ -313,10 +313,10 @@ func BenchmarkTick(b *testing.B) {
 // prefetchAhead prefetches the connections after order[i] as a server
 // does (server/prefetch.go): step k for the connection PrefetchSteps-k
 // visits ahead.
-func prefetchAhead(servers []*Conn, order []int, i int) {
+func prefetchAhead(servers []*Conn, order []int, i int, pass Pass) {
 	for k := range PrefetchSteps {
 		if j := i + PrefetchSteps - k; j < len(order) {
-			servers[order[j]].PrefetchStep(k)
+			servers[order[j]].PrefetchStep(k, pass)
 		}
 	}
 }
@@ -324,7 +324,7 @@ func prefetchAhead(servers []*Conn, order []int, i int) {
 //go:noinline
 func tickReceive(b *testing.B, servers []*Conn, order []int, in [][]byte, now time.Time) {
 	for i, k := range order {
-		prefetchAhead(servers, order, i)
+		prefetchAhead(servers, order, i, Receiving)
 		if err := servers[k].Receive(now, in[k]); err != nil {
 			b.Fatal(err)
 		}
@@ -334,7 +334,7 @@ func tickReceive(b *testing.B, servers []*Conn, order []int, in [][]byte, now ti
 //go:noinline
 func tickPoll(servers []*Conn, order []int, out [][]byte, now time.Time) {
 	for i, k := range order {
-		prefetchAhead(servers, order, i)
+		prefetchAhead(servers, order, i, Polling)
 		out[k] = servers[k].Poll(now, out[k][:0])
 	}
 }

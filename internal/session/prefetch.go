@@ -17,10 +17,12 @@ import (
 //  0. the first half of the struct's hot part (what an exchange of
 //     messages reads of it, first in the struct: hotBytes);
 //  1. the second half of its hot part;
-//  2. what the hot part points to: the cipher's state, the ends of the
-//     inline lane, of the send queue and of the ring of packets in flight,
-//     the top of the free list, the words of the windows' bitmaps the next
-//     packets read;
+//  2. what the hot part points to, as far as the next visit reads it (a
+//     receive or a poll: Pass): the cipher's state; the words of the
+//     windows' bitmaps the next packets read, the oldest packet in flight,
+//     the ends of the inline lane and of the send queue, the top of the
+//     free list (a receive); the starts of the lane and of the queue, the
+//     ring's next slot (a poll);
 //  3. the messages those slots point to.
 //
 // The loads of one step are few enough to be in flight at once (a core
@@ -30,10 +32,20 @@ import (
 // PrefetchSteps is the number of prefetch steps of a connection.
 const PrefetchSteps = 4
 
+// A Pass is what the visit that a prefetch prepares does with the
+// connection: the steps through its pointers fetch what that reads.
+type Pass uint8
+
+const (
+	Receiving Pass = 1 << iota // Receive (and the game's Send from its handler)
+	Polling                    // Poll
+	Both      = Receiving | Polling
+)
+
 // PrefetchStep takes prefetch step k (0 to PrefetchSteps-1) for the
-// connection. Step k pays when steps 0 to k-1 were taken a visit or more
-// before; other steps do nothing.
-func (c *Conn) PrefetchStep(k int) {
+// connection, whose next visit does pass. Step k pays when steps 0 to
+// k-1 were taken a visit or more before; other steps do nothing.
+func (c *Conn) PrefetchStep(k int, pass Pass) {
 	const half = hotBytes / 2
 	switch k {
 	case 0:
@@ -41,42 +53,52 @@ func (c *Conn) PrefetchStep(k int) {
 	case 1:
 		prefetch.Range(unsafe.Add(unsafe.Pointer(c), half), hotBytes-half)
 	case 2:
-		c.prefetchPointed()
+		c.prefetchPointed(pass)
 	case 3:
-		c.prefetchMessages()
+		c.prefetchMessages(pass)
 	}
 }
 
 // prefetchPointed prefetches what the next Receive or Poll reads through
-// the connection's pointers (its hot part read only).
-func (c *Conn) prefetchPointed() {
+// the connection's pointers (its hot part read only): both decrypt or
+// encrypt; a receive checks the windows, settles the packets its acks
+// name and takes what the game sends in answer; a poll takes the oldest
+// messages of the queues and puts its packet in flight.
+func (c *Conn) prefetchPointed(pass Pass) {
 	c.cipherState.Prefetch()
-	prefetch.Line(unsafe.Pointer(c.seq.replay.HotWord()))
-	prefetch.Line(unsafe.Pointer(c.seq.recvMsgs.HotWord()))
-	prefetchWord(c.tx.inline.buf, c.tx.inline.off)      // the lane's oldest message
-	prefetchWord(c.tx.inline.buf, len(c.tx.inline.buf)) // where Send appends to it
-	prefetchWord(c.tx.small.items, c.tx.small.head)
-	prefetchWord(c.tx.small.items, len(c.tx.small.items)) // where Send appends
-	prefetchWord(c.tx.free, len(c.tx.free)-1)
-	if r := &c.tx.inflight; len(r.buf) > 0 {
-		front := &r.buf[r.head]
-		prefetch.Range(unsafe.Pointer(front), unsafe.Sizeof(*front))
-		next := &r.buf[(r.head+r.n)%len(r.buf)]
-		prefetch.Range(unsafe.Pointer(next), unsafe.Sizeof(*next))
+	r := &c.tx.inflight
+	if pass&Receiving != 0 {
+		prefetch.Line(unsafe.Pointer(c.seq.replay.HotWord()))
+		prefetch.Line(unsafe.Pointer(c.seq.recvMsgs.HotWord()))
+		prefetchWord(c.tx.inline.buf, len(c.tx.inline.buf))   // where Send appends to the lane
+		prefetchWord(c.tx.small.items, len(c.tx.small.items)) // and to the queue
+		prefetchWord(c.tx.free, len(c.tx.free)-1)
+		if len(r.buf) > 0 {
+			front := &r.buf[r.head]
+			prefetch.Range(unsafe.Pointer(front), unsafe.Sizeof(*front))
+		}
 	}
-	prefetchWord(c.tx.sel, 0)
-	prefetchSlot(c.tx.scratch, 0)
+	if pass&Polling != 0 {
+		prefetchWord(c.tx.inline.buf, c.tx.inline.off) // the lane's oldest message
+		prefetchWord(c.tx.small.items, c.tx.small.head)
+		if len(r.buf) > 0 {
+			next := &r.buf[(r.head+r.n)%len(r.buf)]
+			prefetch.Range(unsafe.Pointer(next), unsafe.Sizeof(*next))
+		}
+		prefetchWord(c.tx.sel, 0)
+		prefetchSlot(c.tx.scratch, 0)
+	}
 }
 
 // prefetchMessages prefetches the messages the next Receive or Poll
-// reads: the one at the head of the send queue and the one the next Send
-// takes from the free list (it reads the slots prefetchPointed loads).
-func (c *Conn) prefetchMessages() {
-	if q := &c.tx.small; q.head < len(q.items) {
-		prefetchMsg(q.items[q.head])
-	}
-	if n := len(c.tx.free); n > 0 {
+// reads: the one the next Send takes from the free list, the one at the
+// head of the send queue (it reads the slots prefetchPointed loads).
+func (c *Conn) prefetchMessages(pass Pass) {
+	if n := len(c.tx.free); n > 0 && pass&Receiving != 0 {
 		prefetchMsg(c.tx.free[n-1])
+	}
+	if q := &c.tx.small; q.head < len(q.items) && pass&Polling != 0 {
+		prefetchMsg(q.items[q.head])
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 // prefetchAll takes every prefetch step for c, in order.
 func prefetchAll(c *Conn) {
 	for k := range PrefetchSteps + 1 { // and one past the last: nothing
-		c.PrefetchStep(k)
+		c.PrefetchStep(k, Both)
 	}
 }
 
