@@ -125,6 +125,7 @@ type Client struct {
 	log  *slog.Logger
 
 	sock      transport.Conn
+	opening   transport.Opener // sock while it has not opened yet, else nil
 	sess      *session.Conn
 	onConnect func(bool)
 	reported  bool // the connect callback ran
@@ -173,9 +174,11 @@ const (
 
 // Connect starts connecting to addr ("host:port"; "[::1]:1474" for IPv6;
 // or a server's WebRTC signaling URL, such as "https://host:8080/rtc",
-// which is how a browser connects: see carrier/rtc) and returns at once. callback, when not nil, is called from a later
-// Update with true once the server's signed answer arrived, or with false
-// if none did within the handshake timeout. Each Connect uses a new socket
+// which is how a browser connects: see carrier/rtc) and returns at once.
+// callback, when not nil, is called from a later Update with true once
+// the server's signed answer arrived, or with false if none did within
+// the handshake timeout (which starts once a WebRTC data channel has
+// opened) or the data channel failed to open. Each Connect uses a new socket
 // (a new source port), closing any previous connection without notice.
 func (c *Client) Connect(addr string, callback func(ok bool)) error {
 	c.ForceDisconnect()
@@ -203,7 +206,10 @@ func (c *Client) connect(addr string, callback func(ok bool)) error {
 		return err
 	}
 	cc.SetHandler(c.receive)
-	c.sock, c.sess = sock, cc
+	c.sock, c.sess, c.opening = sock, cc, nil
+	if o, ok := sock.(transport.Opener); ok && !o.Opened() {
+		c.opening = o
+	}
 	c.onConnect, c.reported = callback, false
 	clear(c.inbox)
 	c.inbox = c.inbox[:0]
@@ -223,6 +229,9 @@ func (c *Client) Update() {
 	now := time.Now()
 	c.retry(now)
 	if c.sess == nil || c.sock == nil {
+		return
+	}
+	if c.opening != nil && !c.opened(now) {
 		return
 	}
 	queued := 0
@@ -253,6 +262,26 @@ func (c *Client) Update() {
 	c.flush(queued)
 	c.report()
 	c.lost(now)
+}
+
+// opened reports whether a socket that takes time to open
+// (transport.Opener: a WebRTC data channel) has opened, and starts the
+// handshake, its timeout included, when it just has: a slow setup (a
+// browser on a busy machine) does not eat into the handshake's time. A
+// socket that will never open ends the connection with its reason.
+func (c *Client) opened(now time.Time) bool {
+	if c.opening.Opened() {
+		c.opening = nil
+		c.sess.StartHandshake(now)
+		return true
+	}
+	if _, err := c.sock.ReadBatch(c.in[:0]); errors.Is(err, transport.ErrBroken) {
+		c.opening = nil
+		c.sess.Fail(err)
+		c.report()
+		c.lost(now)
+	}
+	return false
 }
 
 // queue adds d, built in c.out[n], to the datagrams to send, sending them

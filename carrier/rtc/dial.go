@@ -30,9 +30,12 @@ func Dialer(api *webrtc.API) func(url string) (transport.Conn, error) {
 // Dial starts connecting to the signaling URL of a server and returns at
 // once: the offer, the answer and the channel's opening happen on a
 // goroutine of their own, so that a game's Update never waits for them.
-// Datagrams written before the channel opens are dropped (the protocol
-// repeats its hello); if the connection cannot be made, reads and writes
-// return the reason. api is the pion API (nil: NewAPI(Options{}), every interface).
+// The connection is a transport.Opener: datagrams written before the
+// channel opens are dropped, and a client starts its handshake once it
+// has. If the connection cannot be made, or the channel has not opened
+// 20 s after Dial, reads and writes return the reason
+// (transport.ErrBroken). api is the pion API (nil: NewAPI(Options{}),
+// every interface).
 func Dial(url string, api *webrtc.API) (transport.Conn, error) {
 	if err := supported(); err != nil {
 		return nil, err
@@ -52,6 +55,11 @@ func Dial(url string, api *webrtc.API) (transport.Conn, error) {
 	}
 	c := &dialed{pc: pc, dc: dc, in: newInbox(maxInbox)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.expire = time.AfterFunc(openTimeout, func() {
+		if !c.open.Load() {
+			c.in.fail(fmt.Errorf("rtc: the data channel did not open within %v", openTimeout))
+		}
+	})
 	dc.OnOpen(func() { c.open.Store(true) })
 	dc.OnClose(func() { c.in.fail(errors.New("rtc: the server closed the channel")) })
 	dc.OnMessage(func(m webrtc.DataChannelMessage) { c.in.push(netip.AddrPort{}, m.Data) })
@@ -71,8 +79,13 @@ type dialed struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	open   atomic.Bool
+	expire *time.Timer // fails the connection if it does not open in time
 	in     *inbox
 }
+
+// Opened reports whether the data channel has opened (transport.Opener):
+// a client starts its handshake then.
+func (c *dialed) Opened() bool { return c.open.Load() }
 
 // signal posts the offer and applies the answer.
 func (c *dialed) signal(url string) {
@@ -159,6 +172,7 @@ func (c *dialed) Close() error {
 	if !c.in.close() {
 		return nil
 	}
+	c.expire.Stop()
 	c.cancel()
 	return c.pc.Close()
 }

@@ -62,6 +62,10 @@ const (
 	maxSignal = 16 << 10
 	// setupTimeout closes a peer whose channel did not open in time.
 	setupTimeout = 10 * time.Second
+	// openTimeout fails a dialed connection whose channel has not opened
+	// this long after Dial: gathering, the signaling (at most
+	// setupTimeout) and the server's setupTimeout after its answer.
+	openTimeout = 2 * setupTimeout
 	// sessionGrace is how long a peer stays open once its session ended,
 	// for what the server sent last (its DISCONNECT) to go out.
 	sessionGrace = time.Second

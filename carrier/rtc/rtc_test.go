@@ -79,6 +79,9 @@ func TestDatagramsBothWays(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "hello", string(from.Data))
+	opener, ok := c.(transport.Opener)
+	require.True(t, ok, "a dialed connection tells when it opens, for the client's handshake to wait")
+	assert.True(t, opener.Opened(), "a datagram went through a channel that says it is not open")
 	assert.True(t, from.Addr.IsValid(), "the peer is known by its address (its side of the ICE pair): %s", from.Addr)
 	assert.Equal(t, 1, l.Peers())
 

@@ -89,6 +89,19 @@ type Conn interface {
 	Close() error
 }
 
+// An Opener is a Conn that carries nothing until it has opened: a WebRTC
+// data channel, which a dial sets up (signaling, ICE, DTLS, SCTP) in the
+// background. A Conn that is not an Opener is open from the start.
+// Until Opened reports true, writes are dropped, and a ReadBatch reports
+// why, wrapped as ErrBroken, if the Conn will never open; the Conn bounds
+// its own setup. A client starts its handshake, and the handshake's
+// timeout, when its Conn opens.
+type Opener interface {
+	Conn
+	// Opened reports whether the Conn carries datagrams yet.
+	Opened() bool
+}
+
 // Stats describe a Conn.
 type Stats struct {
 	// KernelDrops counts datagrams the system dropped before they were

@@ -172,11 +172,12 @@ type keys struct {
 	key       [crypto.KeySize]byte
 	ephemeral *conn.PrivateKey
 	token     uint32
+	padOff    int32  // client: where the hello's padding starts
 	helloKey  []byte // server: the client's hello key while connecting
 	salt      [crypto.SaltSize]byte
 	hello     *outMsg // our hello message until the handshake completes
-	padOff    int     // client: where the hello's padding starts
 	helloErr  error   // client: why the last SERVER_HELLO was refused
+	helloFrom instant // client: when the handshake's timeout starts (0: at creation)
 }
 
 // numbering is the sequence numbers we give, and the windows that place

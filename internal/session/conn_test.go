@@ -451,3 +451,25 @@ func TestKeepAlivePaceFollowsTraffic(t *testing.T) {
 	q.Run(time.Millisecond, 2*time.Second)
 	assert.InDelta(t, 20, float64(q.C2S.Stats().Sent-sent), 2, "the reference's pace when asked")
 }
+
+// A client whose carrier took time to open starts its handshake timeout
+// then, not at its creation.
+func TestStartHandshakeMovesTheTimeout(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	opened := t0.Add(10 * time.Second)
+	c, err := session.NewClient(&session.Config{}, t0)
+	require.NoError(t, err)
+	c.StartHandshake(opened)
+	require.NotNil(t, c.Poll(opened, nil), "the hello goes out once the carrier opened")
+	c.Poll(opened.Add(session.DefaultHandshakeTimeout-time.Millisecond), nil)
+	assert.Equal(t, conn.Connecting, c.Status(), "the timeout counted from the connection's creation")
+	c.Poll(opened.Add(session.DefaultHandshakeTimeout+time.Millisecond), nil)
+	assert.Equal(t, conn.Disconnected, c.Status())
+	assert.ErrorIs(t, c.Err(), conn.ErrHandshakeTimeout)
+
+	// Without it, the same poll after the carrier opened is too late.
+	late, err := session.NewClient(&session.Config{}, t0)
+	require.NoError(t, err)
+	late.Poll(opened, nil)
+	assert.ErrorIs(t, late.Err(), conn.ErrHandshakeTimeout)
+}

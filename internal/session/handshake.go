@@ -43,11 +43,23 @@ func NewClient(cfg *Config, now time.Time) (*Conn, error) {
 	if m.body, err = protocol.AppendClientHello(m.body, hello, pad); err != nil {
 		return nil, err
 	}
-	c.sess.padOff = len(m.body) - len(pad)
+	c.sess.padOff = int32(len(m.body) - len(pad))
 	m.resend = c.cfg.HelloResend
 	c.sess.hello = m
 	c.enqueue(m)
 	return c, nil
+}
+
+// StartHandshake makes a client's handshake timeout count from now
+// rather than from the connection's creation: a client whose carrier
+// took time to open (transport.Opener, a WebRTC data channel) calls it
+// when the carrier has opened, before its first Poll. It does nothing
+// on a server's connection or a client's that is no longer connecting.
+func (c *Conn) StartHandshake(now time.Time) {
+	if c.role != RoleClient || c.status != conn.Connecting {
+		return
+	}
+	c.sess.helloFrom = c.instant(now)
 }
 
 // receiveCookie takes a server's cookie reply: the hello goes out again at

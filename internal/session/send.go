@@ -362,7 +362,7 @@ func (c *Conn) tick(now time.Time) {
 	}
 	switch c.status {
 	case conn.Connecting:
-		since := instant(0) // created
+		since := c.sess.helloFrom // created, or StartHandshake
 		if c.role == RoleServer {
 			since = c.clock.lastRecv
 		}
