@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"math"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -222,8 +224,16 @@ func TestBrowserPlayerInTheArena(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(page+"?name=webby")))
 	t.Cleanup(func() {
 		if t.Failed() {
-			status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent`))
-			t.Logf("page status: %q\nserver: %s\n%s\nconsole:\n%s", status, out.String(), errOut.String(), console.String())
+			status, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("status").textContent + " (display: " + document.getElementById("status").style.display + ")"`))
+			var statusPage string
+			if m := httpListening.FindStringSubmatch(errOut.String()); m != nil {
+				if resp, err := http.Get("http://" + m[1] + "/"); err == nil {
+					b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+					resp.Body.Close()
+					statusPage = string(b)
+				}
+			}
+			t.Logf("page status: %q\nserver: %s\n%s\nstatus page:\n%s\nconsole:\n%s", status, out.String(), errOut.String(), statusPage, console.String())
 		}
 	})
 
