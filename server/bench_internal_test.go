@@ -99,15 +99,21 @@ func datagrams(n int) []transport.Datagram {
 	return ds
 }
 
-func newBenchWorld(b *testing.B, n int) *benchWorld {
+func newBenchWorld(b testing.TB, n int) *benchWorld {
+	return newTickWorld(b, n, Config{Handler: benchEcho{}})
+}
+
+// newTickWorld returns a benchWorld of n connected clients whose server
+// has cfg (its key, logger and handshake budget set here).
+func newTickWorld(b testing.TB, n int, cfg Config) *benchWorld {
 	b.Helper()
 	key, err := conn.LoadPrivateKey("../internal/vectors/testdata/server_root.key.pem")
 	if err != nil {
 		b.Fatal(err)
 	}
 	c := &benchConn{in: datagrams(n + 64)[:0]}
-	s, err := NewWithConn(Config{Handler: benchEcho{}, RootKey: key, Logger: slog.New(slog.DiscardHandler),
-		HandshakeBudget: time.Second}, c)
+	cfg.RootKey, cfg.Logger, cfg.HandshakeBudget = key, slog.New(slog.DiscardHandler), time.Second
+	s, err := NewWithConn(cfg, c)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -299,12 +299,15 @@ const clientTimeShare = 8
 func (s *Server) receiveFrom(p *Peer, h *protocol.Header, b []byte, start time.Time) {
 	p.dgramStart, p.dgramMsgs = start, 0
 	s.charging = p
+	touched := p.visiting
 	err := p.conn.ReceiveParsed(s.now, *h, b) // route parsed its header
-	s.touch(p)
-	if p.conn.AckNeeded() {
-		// Many packets came in a row (a bulk upload): ack them before the
-		// ack field can no longer report them all.
-		s.queue(p, p.conn.PollAck(s.now, s.tx.Buffer()))
+	if !s.replyNow(p, touched) {
+		s.touch(p)
+		if p.conn.AckNeeded() {
+			// Many packets came in a row (a bulk upload): ack them before
+			// the ack field can no longer report them all.
+			s.queue(p, p.conn.PollAck(s.now, s.tx.Buffer()))
+		}
 	}
 	if err != nil && !errors.Is(err, conn.ErrDuplicate) {
 		p.log.Debug("datagram refused", "err", err)
@@ -317,6 +320,38 @@ func (s *Server) receiveFrom(p *Peer, h *protocol.Header, b []byte, start time.T
 	if p.pending && p.conn.Status() == conn.Connected {
 		s.promote(p)
 	}
+}
+
+// replyNow polls a connected client's connection right after its
+// datagram (unless Config.CoalesceReplies), while its state is in the
+// caches: what the handler sent in answer leaves now, with the ack. A
+// client that was touched before this datagram (the game sent to it, or
+// an earlier datagram left something to send) waits for the network
+// phase, as one its handler's answer did not fit goes back there. It
+// reports whether the connection was polled.
+func (s *Server) replyNow(p *Peer, touched bool) bool {
+	if s.cfg.CoalesceReplies || touched || p.pending || p.conn.Status() != conn.Connected {
+		return false
+	}
+	if p.visiting {
+		// The handler's Send touched p: it is the latest touched (an
+		// answer to another client comes before it, and then p waits).
+		last := len(s.touched) - 1
+		if last < 0 || s.touched[last] != p {
+			return false
+		}
+		s.touched[last] = nil
+		s.touched = s.touched[:last]
+		p.visiting = false
+	}
+	s.stats.Polls++
+	s.send(p)
+	if p.conn.WantsToSend() || p.conn.Status() != conn.Connected {
+		s.touch(p) // more than a datagram, or a close: the network phase goes on
+		return true
+	}
+	s.schedule(p)
+	return true
 }
 
 // settle charges the client whose datagram was handled last with the

@@ -84,8 +84,12 @@ func (s *Server) routeAhead(batch []dgram.Datagram, i int) *Peer {
 		}
 		prefetch.Range(unsafe.Pointer(unsafe.SliceData(batch[j].Data)), min(uintptr(len(batch[j].Data)), 2*prefetch.LineSize))
 	}
+	pass := session.Both // the visit polls too (replyNow)
+	if s.cfg.CoalesceReplies {
+		pass = session.Receiving
+	}
 	for d := 1; d < aheadDepth; d++ {
-		prefetchStep(a[(i+d)&mask], d, session.Receiving) // nil past the batch's end
+		prefetchStep(a[(i+d)&mask], d, pass) // nil past the batch's end
 	}
 	p := a[i&mask]
 	a[i&mask] = nil
