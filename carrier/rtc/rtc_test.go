@@ -312,8 +312,12 @@ func TestRetryModesOverLossyWebRTC(t *testing.T) {
 	t.Cleanup(func() { srv.Stop(); <-srv.Done() })
 	url := signaling(t, l)
 
+	// A lost handshake fails an attempt: the client's (no SERVER_HELLO
+	// in time), or the server's (its CHALLENGE_RESP lost until the
+	// server's 2 s ran out, while the client thinks itself connected:
+	// the listener then never hears of the session).
 	var c *client.Client
-	for attempt := 0; attempt < 5 && c == nil; attempt++ { // a lost handshake fails an attempt
+	for attempt := 0; attempt < 5 && c == nil; attempt++ {
 		cc := client.New(client.Config{ServerKey: root.Public(), HandshakeTimeout: 10 * time.Second, Dial: rtc.Dialer(rtc.NewAPI(loopback()))})
 		var ok *bool
 		require.NoError(t, cc.Connect(url, func(r bool) { ok = &r }))
@@ -321,7 +325,11 @@ func TestRetryModesOverLossyWebRTC(t *testing.T) {
 			cc.Update()
 			time.Sleep(5 * time.Millisecond)
 		}
-		if ok != nil && *ok {
+		for deadline := time.Now().Add(5 * time.Second); ok != nil && *ok && l.PeerStats().Sessions == 0 && time.Now().Before(deadline); {
+			cc.Update()
+			time.Sleep(5 * time.Millisecond)
+		}
+		if ok != nil && *ok && l.PeerStats().Sessions == 1 {
 			c = cc
 		} else {
 			cc.ForceDisconnect()
